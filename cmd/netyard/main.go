@@ -1,0 +1,157 @@
+// Command netyard runs and checks netyard scenarios.
+//
+//	netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--json] [--backend mem]
+//	netyard validate FILE...
+//
+// run exits 0 when every step passed, 1 when a step failed, 2 when the file
+// or the command line is wrong.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/netyard/netyard/sim/scenario"
+)
+
+const usage = `netyard: container networking, rebuilt in userspace, that you can watch.
+
+usage:
+  netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--json] [--backend mem]
+  netyard validate FILE...
+
+run flags:
+  --seed N        use seed N instead of the file's
+  --pcap FILE     write every frame on every link to a pcapng file (one interface per link)
+  --explain       narrate every decision of every node
+  --json          print the report as JSON instead of text
+  --backend NAME  where to run: mem (in memory, virtual time; the default)
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "validate":
+		return cmdValidate(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "netyard: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments, and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	seed := fs.Uint64("seed", 0, "seed (overrides the file's)")
+	pcap := fs.String("pcap", "", "write a pcapng capture to this file")
+	explain := fs.Bool("explain", false, "narrate every decision")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	backend := fs.String("backend", "mem", "mem")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "netyard run: want exactly one scenario file")
+		return 2
+	}
+	f, err := scenario.Load(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	o := scenario.Options{Backend: *backend}
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "seed" {
+			o.Seed = seed
+		}
+	})
+	if !*asJSON {
+		o.Out = stdout
+		if *explain {
+			o.Explain = stdout
+		}
+	}
+	var pf *os.File
+	if *pcap != "" {
+		if pf, err = os.Create(*pcap); err != nil {
+			fmt.Fprintln(stderr, "netyard:", err)
+			return 2
+		}
+		o.Pcap = pf
+	}
+	rep, err := scenario.Run(f, o)
+	if pf != nil {
+		if cerr := pf.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "netyard:", err)
+		var se scenario.Errors
+		if errors.As(err, &se) {
+			return 2
+		}
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintln(stderr, "netyard:", err)
+			return 1
+		}
+	}
+	if !rep.OK() {
+		return 1
+	}
+	return 0
+}
+
+func cmdValidate(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "netyard validate: want one or more scenario files")
+		return 2
+	}
+	code := 0
+	for _, path := range args {
+		f, err := scenario.Load(path)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			code = 2
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok (%d switches, %d hosts, %d links, %d steps)\n", path, len(f.Switches), len(f.Hosts), len(f.Links), len(f.Steps))
+	}
+	return code
+}

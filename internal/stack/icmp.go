@@ -1,0 +1,162 @@
+package stack
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// PingResult is the outcome of one echo request.
+type PingResult struct {
+	Seq   uint16
+	Reply bool          // an echo reply came back
+	RTT   time.Duration // with Reply: round-trip time on the host's clock
+	From  netip.Addr    // who answered (with an error: who reported it)
+	Err   error         // ErrHostUnreach, ErrNoRoute, or an ICMP error received
+}
+
+// ICMPError is an ICMP destination unreachable or time exceeded received
+// for something the host sent.
+type ICMPError struct {
+	Type, Code uint8
+	From       netip.Addr
+}
+
+func (e *ICMPError) Error() string {
+	return fmt.Sprintf("%s from %s", layers.CreateICMPv4TypeCode(e.Type, e.Code), e.From)
+}
+
+type echoWait struct {
+	sent time.Time
+	done func(PingResult)
+}
+
+// Ping sends one echo request to dst with the given identifier, sequence
+// number and payload size. done is called once, with the reply or an error
+// (a failed ARP resolution, an ICMP error), unless cancel is called first.
+// A request that gets no answer at all never calls done: the caller keeps
+// the timeout, and calls cancel.
+func (h *Host) Ping(dst netip.Addr, id, seq uint16, size int, done func(PingResult)) (cancel func(), err error) {
+	key := uint32(id)<<16 | uint32(seq)
+	w := &echoWait{sent: h.clk.Now(), done: done}
+	h.echo[key] = w
+	cancel = func() {
+		if h.echo[key] == w {
+			delete(h.echo, key)
+		}
+	}
+	payload := make([]byte, max(size, 0))
+	for i := range payload {
+		payload[i] = byte(i)
+	}
+	fail := func(err error) {
+		if h.echo[key] == w {
+			delete(h.echo, key)
+			done(PingResult{Seq: seq, Err: err})
+		}
+	}
+	h.event("", fmt.Sprintf("ping %s: echo request id %d seq %d", dst, id, seq))
+	err = h.sendIP(dst, layers.IPProtocolICMPv4, fail,
+		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoRequest, 0), Id: id, Seq: seq},
+		gopacket.Payload(payload))
+	if err != nil {
+		cancel()
+		return func() {}, err
+	}
+	return cancel, nil
+}
+
+func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *layers.ICMPv4, bcast bool) {
+	switch ic.TypeCode.Type() {
+	case layers.ICMPv4TypeEchoRequest:
+		if bcast { // icmp_echo_ignore_broadcasts=1, as Linux
+			h.dropped(i.name, "echo request to a broadcast address ignored")
+			return
+		}
+		h.event(i.name, fmt.Sprintf("echo request from %s seq %d: replying", src, ic.Seq))
+		_ = h.sendIPFrom(dst, src, layers.IPProtocolICMPv4, nil,
+			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoReply, 0), Id: ic.Id, Seq: ic.Seq},
+			gopacket.Payload(ic.Payload))
+	case layers.ICMPv4TypeEchoReply:
+		key := uint32(ic.Id)<<16 | uint32(ic.Seq)
+		w := h.echo[key]
+		if w == nil {
+			h.dropped(i.name, fmt.Sprintf("echo reply from %s seq %d matches no request", src, ic.Seq))
+			return
+		}
+		delete(h.echo, key)
+		rtt := h.clk.Now().Sub(w.sent)
+		h.event(i.name, fmt.Sprintf("echo reply from %s seq %d: rtt %v", src, ic.Seq, rtt))
+		w.done(PingResult{Seq: ic.Seq, Reply: true, RTT: rtt, From: src})
+	case layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4TypeTimeExceeded:
+		h.inputICMPError(i, src, ic)
+	default:
+		h.dropped(i.name, fmt.Sprintf("ICMP %s ignored", ic.TypeCode))
+	}
+}
+
+// inputICMPError matches an ICMP error to the echo or UDP socket whose
+// packet it quotes (RFC 792: the original IP header and 8 bytes of data).
+func (h *Host) inputICMPError(i *Iface, from netip.Addr, ic *layers.ICMPv4) {
+	q := ic.Payload
+	e := &ICMPError{Type: ic.TypeCode.Type(), Code: ic.TypeCode.Code(), From: from}
+	if len(q) < 20 || q[0]>>4 != 4 || len(q) < int(q[0]&0xf)*4+8 {
+		h.stats.Malformed++
+		h.dropped(i.name, "ICMP error quoting a malformed packet")
+		return
+	}
+	hl := int(q[0]&0xf) * 4
+	inner := q[hl:]
+	h.event(i.name, fmt.Sprintf("ICMP %s", e))
+	switch layers.IPProtocol(q[9]) {
+	case layers.IPProtocolICMPv4:
+		key := uint32(binary.BigEndian.Uint16(inner[4:6]))<<16 | uint32(binary.BigEndian.Uint16(inner[6:8]))
+		if w := h.echo[key]; w != nil && inner[0] == uint8(layers.ICMPv4TypeEchoRequest) {
+			delete(h.echo, key)
+			w.done(PingResult{Seq: uint16(key), From: from, Err: e})
+		}
+	case layers.IPProtocolUDP:
+		if c := h.udp[binary.BigEndian.Uint16(inner[0:2])]; c != nil && c.OnError != nil {
+			c.OnError(e)
+		}
+	}
+}
+
+// sendIPFrom sends from src, or from the outgoing interface's address when
+// src is the zero Addr (a reply goes out from the address the request was
+// sent to).
+func (h *Host) sendIPFrom(src, dst netip.Addr, proto layers.IPProtocol, fail func(error), ls ...gopacket.SerializableLayer) error {
+	i, hop, err := h.route(dst)
+	if err != nil {
+		return err
+	}
+	if !src.IsValid() {
+		src = i.prefix.Addr()
+	}
+	h.ipID++
+	ip := &layers.IPv4{
+		Version: 4, IHL: 5, TTL: DefaultTTL, Id: h.ipID, Flags: layers.IPv4DontFragment,
+		Protocol: proto, SrcIP: src.AsSlice(), DstIP: dst.AsSlice(),
+	}
+	if t, ok := ls[0].(interface{ SetNetworkLayerForChecksum(gopacket.NetworkLayer) error }); ok {
+		_ = t.SetNetworkLayerForChecksum(ip)
+	}
+	return h.resolveAndSend(i, hop, append([]gopacket.SerializableLayer{ip}, ls...), fail)
+}
+
+// sendUnreachable answers a packet with ICMP destination unreachable,
+// quoting its IP header and first 8 bytes of payload (RFC 792).
+func (h *Host) sendUnreachable(ip *layers.IPv4, code uint8) {
+	src, _ := netip.AddrFromSlice(ip.SrcIP.To4())
+	dst, _ := netip.AddrFromSlice(ip.DstIP.To4())
+	quote := append([]byte(nil), ip.Contents...)
+	p := ip.Payload
+	quote = append(quote, p[:min(8, len(p))]...)
+	_ = h.sendIPFrom(dst, src, layers.IPProtocolICMPv4, nil,
+		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeDestinationUnreachable, code)},
+		gopacket.Payload(quote))
+}

@@ -1,0 +1,87 @@
+package stack
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// First and last ephemeral ports, Linux's ip_local_port_range.
+const (
+	EphemeralFirst = 32768
+	EphemeralLast  = 60999
+)
+
+// UDPConn is a bound UDP socket.
+type UDPConn struct {
+	h    *Host
+	port uint16
+	// OnRecv, if set, gets every datagram; payload is only valid during the call.
+	OnRecv func(src, dst netip.AddrPort, payload []byte)
+	// OnError, if set, gets ICMP errors for datagrams this socket sent.
+	OnError func(err error)
+}
+
+// Port returns the local port.
+func (c *UDPConn) Port() uint16 { return c.port }
+
+// ListenUDP binds port (0 picks the next free ephemeral port).
+func (h *Host) ListenUDP(port uint16) (*UDPConn, error) {
+	if port == 0 {
+		for p := EphemeralFirst; p <= EphemeralLast; p++ {
+			if h.udp[uint16(p)] == nil {
+				port = uint16(p)
+				break
+			}
+		}
+		if port == 0 {
+			return nil, fmt.Errorf("%w: no ephemeral port left", ErrPortInUse)
+		}
+	}
+	if h.udp[port] != nil {
+		return nil, fmt.Errorf("%w: udp/%d", ErrPortInUse, port)
+	}
+	c := &UDPConn{h: h, port: port}
+	h.udp[port] = c
+	return c, nil
+}
+
+// Close unbinds the socket.
+func (c *UDPConn) Close() {
+	if c.h.udp[c.port] == c {
+		delete(c.h.udp, c.port)
+	}
+}
+
+// SendTo sends one datagram to dst.
+func (c *UDPConn) SendTo(dst netip.AddrPort, payload []byte) error {
+	h := c.h
+	h.event("", fmt.Sprintf("udp %d -> %s: %d bytes", c.port, dst, len(payload)))
+	fail := func(err error) {
+		if c.OnError != nil {
+			c.OnError(err)
+		}
+	}
+	return h.sendIP(dst.Addr(), layers.IPProtocolUDP, fail,
+		&layers.UDP{SrcPort: layers.UDPPort(c.port), DstPort: layers.UDPPort(dst.Port())},
+		gopacket.Payload(append([]byte(nil), payload...)))
+}
+
+func (h *Host) inputUDP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, u *layers.UDP, bcast bool) {
+	c := h.udp[uint16(u.DstPort)]
+	if c == nil {
+		if bcast {
+			h.dropped(i.name, fmt.Sprintf("udp to port %d: nobody listening", u.DstPort))
+			return
+		}
+		h.event(i.name, fmt.Sprintf("udp from %s to port %d: nobody listening, port unreachable", src, u.DstPort))
+		h.sendUnreachable(ip, uint8(layers.ICMPv4CodePort))
+		return
+	}
+	h.event(i.name, fmt.Sprintf("udp from %s:%d to port %d: %d bytes delivered", src, u.SrcPort, u.DstPort, len(u.Payload)))
+	if c.OnRecv != nil {
+		c.OnRecv(netip.AddrPortFrom(src, uint16(u.SrcPort)), netip.AddrPortFrom(dst, uint16(u.DstPort)), u.Payload)
+	}
+}

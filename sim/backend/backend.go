@@ -1,0 +1,55 @@
+// Package backend is the contract between the scenario runner and the worlds
+// a topology can run in: the in-memory simulator (sim/mem) today, real
+// network namespaces (sim/netns) next. A scenario's verdicts depend only on
+// what these methods report, so the same file gives the same verdicts in
+// every backend.
+package backend
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/netyard/netyard/sim/topo"
+	vswitch "github.com/netyard/netyard/switch"
+)
+
+// Backend is a running topology.
+type Backend interface {
+	// Name says which world this is: "mem" or "netns".
+	Name() string
+	// Elapsed returns the time since the topology started (virtual in mem).
+	Elapsed() time.Duration
+	// Wait lets d pass.
+	Wait(d time.Duration) error
+	// Ping sends count echo requests from host from to to, interval apart,
+	// each waiting up to timeout for a reply.
+	Ping(from string, to netip.Addr, count int, interval, timeout time.Duration) (PingStats, error)
+	// UDP sends one datagram from host from to to:port and reports whether
+	// it arrived within timeout (the host owning to listens meanwhile).
+	UDP(from string, to netip.Addr, port uint16, timeout time.Duration) (UDPResult, error)
+	// SetLink brings the link at an endpoint up or down (carrier on both ends).
+	SetLink(at topo.Endpoint, up bool) error
+	// SetPort brings a switch port administratively up or down.
+	SetPort(at topo.Endpoint, up bool) error
+	// Move replugs the link of a host interface into another free endpoint.
+	Move(iface, to topo.Endpoint) error
+	// FDB returns a switch's forwarding database.
+	FDB(sw string) ([]vswitch.FDBEntry, error)
+	// Stats returns a switch port's counters.
+	Stats(at topo.Endpoint) (vswitch.PortStats, error)
+	// Close releases everything the backend made.
+	Close() error
+}
+
+// PingStats is the outcome of a ping run.
+type PingStats struct {
+	Sent, Received int
+	RTTs           []time.Duration // one per reply, in sequence order
+	Errors         []string        // what went wrong with probes that failed, if known
+}
+
+// UDPResult is the outcome of one datagram.
+type UDPResult struct {
+	Delivered bool
+	Err       string // why not, if known: "port unreachable", "host unreachable", "timeout"
+}

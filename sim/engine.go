@@ -1,0 +1,247 @@
+package sim
+
+import (
+	"encoding/binary"
+	"errors"
+	"hash/fnv"
+	"math/rand/v2"
+	"time"
+
+	"github.com/netyard/netyard/internal/clock"
+)
+
+// Epoch is the virtual time at which every run starts: 2000-01-01 00:00:00 UTC.
+// Captures and traces show times from here.
+var Epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ErrBudget is returned when a run executes more events than its budget
+// allows, as a broadcast storm would.
+var ErrBudget = errors.New("sim: event budget exhausted")
+
+// Engine is a discrete-event simulator with a virtual clock. It is not safe
+// for concurrent use: one goroutine drives a run.
+type Engine struct {
+	now    time.Duration // since Epoch
+	seq    uint64
+	queue  []*Timer // binary min-heap by (at, seq)
+	seed   uint64
+	events uint64 // events run so far
+	// Budget bounds the events a run may execute; 0 means no bound.
+	Budget uint64
+}
+
+var _ clock.Clock = (*Engine)(nil)
+
+// New returns an engine at Epoch whose random streams derive from seed.
+func New(seed uint64) *Engine { return &Engine{seed: seed} }
+
+// Seed returns the engine's seed.
+func (e *Engine) Seed() uint64 { return e.seed }
+
+// Now returns the virtual time.
+func (e *Engine) Now() time.Time { return Epoch.Add(e.now) }
+
+// Elapsed returns the virtual time since Epoch.
+func (e *Engine) Elapsed() time.Duration { return e.now }
+
+// Events returns the number of events run so far.
+func (e *Engine) Events() uint64 { return e.events }
+
+// Pending returns the number of events waiting in the queue.
+func (e *Engine) Pending() int { return len(e.queue) }
+
+// Timer is an event in the engine's queue. It implements clock.Timer.
+type Timer struct {
+	e   *Engine
+	at  time.Duration
+	seq uint64
+	f   func()
+	idx int // index in the heap, -1 when not queued
+}
+
+var _ clock.Timer = (*Timer)(nil)
+
+// AfterFunc schedules f to run d from now (at once, in order, if d <= 0).
+func (e *Engine) AfterFunc(d time.Duration, f func()) clock.Timer {
+	return e.Schedule(d, f)
+}
+
+// Schedule is AfterFunc returning the concrete *Timer.
+func (e *Engine) Schedule(d time.Duration, f func()) *Timer {
+	t := &Timer{e: e, f: f, idx: -1}
+	t.Reset(d)
+	return t
+}
+
+// Stop cancels the timer and reports whether it was pending.
+func (t *Timer) Stop() bool {
+	if t.idx < 0 {
+		return false
+	}
+	t.e.remove(t.idx)
+	return true
+}
+
+// Reset re-arms the timer for d from now and reports whether it was pending.
+// A re-armed timer takes a new place in the order of same-instant events.
+func (t *Timer) Reset(d time.Duration) bool {
+	was := t.Stop()
+	if d < 0 {
+		d = 0
+	}
+	e := t.e
+	t.at = e.now + d
+	e.seq++
+	t.seq = e.seq
+	t.idx = len(e.queue)
+	e.queue = append(e.queue, t)
+	e.up(t.idx)
+	return was
+}
+
+// Next returns the time of the next event, and false if the queue is empty.
+func (e *Engine) Next() (time.Duration, bool) {
+	if len(e.queue) == 0 {
+		return 0, false
+	}
+	return e.queue[0].at, true
+}
+
+// Step runs the next event, moving the clock to its time. It reports false
+// when the queue is empty.
+func (e *Engine) Step() bool {
+	if len(e.queue) == 0 {
+		return false
+	}
+	t := e.queue[0]
+	e.remove(0)
+	e.now = t.at
+	e.events++
+	t.f()
+	return true
+}
+
+// Outcome says why RunUntil returned.
+type Outcome int
+
+// Outcomes of RunUntil.
+const (
+	Done     Outcome = iota // the condition became true
+	Deadline                // the deadline passed first
+	Idle                    // nothing was left to happen
+	Budget                  // the event budget ran out
+)
+
+// String returns the outcome's name.
+func (o Outcome) String() string {
+	return [...]string{"done", "deadline", "idle", "budget"}[o]
+}
+
+// RunUntil runs events until cond reports true (checked before every event),
+// the virtual time would pass deadline (the clock then stops at deadline),
+// the queue is empty, or the budget is spent. A nil cond never becomes true.
+func (e *Engine) RunUntil(cond func() bool, deadline time.Duration) Outcome {
+	for {
+		if cond != nil && cond() {
+			return Done
+		}
+		next, ok := e.Next()
+		if !ok {
+			return Idle
+		}
+		if next > deadline {
+			e.now = max(e.now, deadline)
+			return Deadline
+		}
+		if e.Budget != 0 && e.events >= e.Budget {
+			return Budget
+		}
+		e.Step()
+	}
+}
+
+// RunFor runs every event due in the next d of virtual time and leaves the
+// clock d later. It stops early only when the budget is spent.
+func (e *Engine) RunFor(d time.Duration) Outcome {
+	end := e.now + d
+	o := e.RunUntil(nil, end)
+	if o == Idle {
+		e.now = end
+		return Deadline
+	}
+	return o
+}
+
+// Rand returns a random stream for one purpose of one named object, derived
+// from the engine's seed alone: the same (seed, name, purpose) always gives
+// the same stream, whatever else the topology holds.
+func (e *Engine) Rand(name, purpose string) *rand.Rand {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], e.seed)
+	h.Write(b[:])
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write([]byte(purpose))
+	s1 := h.Sum64()
+	h.Write([]byte{1})
+	return rand.New(rand.NewPCG(s1, h.Sum64()))
+}
+
+func (e *Engine) less(i, j int) bool {
+	a, b := e.queue[i], e.queue[j]
+	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
+}
+
+func (e *Engine) swap(i, j int) {
+	q := e.queue
+	q[i], q[j] = q[j], q[i]
+	q[i].idx = i
+	q[j].idx = j
+}
+
+func (e *Engine) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !e.less(i, p) {
+			break
+		}
+		e.swap(i, p)
+		i = p
+	}
+}
+
+func (e *Engine) down(i int) {
+	n := len(e.queue)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && e.less(r, l) {
+			m = r
+		}
+		if !e.less(m, i) {
+			return
+		}
+		e.swap(i, m)
+		i = m
+	}
+}
+
+func (e *Engine) remove(i int) {
+	q := e.queue
+	last := len(q) - 1
+	t := q[i]
+	if i != last {
+		e.swap(i, last)
+	}
+	q[last] = nil
+	e.queue = q[:last]
+	t.idx = -1
+	if i != last {
+		e.down(i)
+		e.up(i)
+	}
+}

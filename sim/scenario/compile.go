@@ -1,0 +1,305 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/netyard/netyard/sim"
+	"github.com/netyard/netyard/sim/topo"
+	vswitch "github.com/netyard/netyard/switch"
+)
+
+// Graph compiles the scenario's topology into a new topo.Graph, with MACs
+// assigned. Each call returns a fresh graph, so runs do not share state.
+func (f *File) Graph() (*topo.Graph, error) {
+	g, errs := f.compile()
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return g, nil
+}
+
+func (f *File) compile() (*topo.Graph, Errors) {
+	var errs Errors
+	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
+	g := &topo.Graph{}
+	for i, s := range f.Switches {
+		p := fmt.Sprintf("switches[%d]", i)
+		ts := topo.Switch{Name: s.Name, AgeingTime: s.Ageing, MaxEntries: s.MaxEntries}
+		for j, pc := range s.Ports {
+			pp := fmt.Sprintf("%s.ports[%d]", p, j)
+			tp := topo.Port{Name: pc.Name, VLAN: pc.VLAN, Allowed: pc.Allowed, Native: pc.Native}
+			switch pc.Mode {
+			case "", "access":
+				if len(pc.Allowed) > 0 || pc.Native != 0 {
+					bad(pp+".mode", "allowed and native are for trunk ports (mode: trunk)")
+				}
+			case "trunk":
+				tp.Mode = vswitch.Trunk
+				if pc.VLAN != 0 {
+					bad(pp+".vlan", "vlan is for access ports; a trunk has allowed and native")
+				}
+			default:
+				bad(pp+".mode", "unknown mode %q (want access or trunk)", pc.Mode)
+			}
+			ts.Ports = append(ts.Ports, tp)
+		}
+		if m := s.Mirror; m != nil {
+			ts.Mirror = &topo.Mirror{To: m.To, Sources: m.From}
+		}
+		g.Switches = append(g.Switches, ts)
+	}
+	for i, h := range f.Hosts {
+		p := fmt.Sprintf("hosts[%d]", i)
+		th := topo.Host{Name: h.Name}
+		ifs := h.Interfaces
+		switch {
+		case h.Address != "" && len(ifs) > 0:
+			bad(p, "give either address (one interface) or interfaces, not both")
+		case h.Address != "":
+			ifs = []IfaceConfig{{Name: "eth0", Address: h.Address, MAC: h.MAC}}
+		case h.MAC != "":
+			bad(p+".mac", "mac goes with address; with interfaces, give each its mac")
+		}
+		for j, ic := range ifs {
+			ip := fmt.Sprintf("%s.interfaces[%d]", p, j)
+			ap, mp := ip+".address", ip+".mac"
+			if h.Address != "" {
+				ap, mp = p+".address", p+".mac"
+			}
+			ti := topo.Iface{Name: ic.Name}
+			if ic.Address != "" {
+				a, err := netip.ParsePrefix(ic.Address)
+				if err != nil {
+					bad(ap, "bad CIDR %q: want an address with its prefix, like 10.0.0.1/24", ic.Address)
+				}
+				ti.Addr = a
+			}
+			if ic.MAC != "" {
+				m, err := vswitch.ParseMAC(ic.MAC)
+				if err != nil {
+					bad(mp, "bad MAC %q", ic.MAC)
+				}
+				ti.MAC = m
+			}
+			th.Ifaces = append(th.Ifaces, ti)
+		}
+		if h.Gateway != "" {
+			gw, err := netip.ParseAddr(h.Gateway)
+			if err != nil {
+				bad(p+".gateway", "bad gateway address %q", h.Gateway)
+			}
+			th.Gateway = gw
+		}
+		g.Hosts = append(g.Hosts, th)
+	}
+	// Links: resolve shorthand ends. A switch named without a port gets the
+	// lowest pN not named anywhere else for that switch.
+	taken := map[string]map[string]bool{}
+	for _, s := range g.Switches {
+		taken[s.Name] = map[string]bool{}
+		for _, p := range s.Ports {
+			taken[s.Name][p.Name] = true
+		}
+	}
+	for _, l := range f.Links {
+		for _, e := range l.Ends {
+			if node, port, ok := strings.Cut(e, ":"); ok && taken[node] != nil {
+				taken[node][port] = true
+			}
+		}
+	}
+	for i, l := range f.Links {
+		p := fmt.Sprintf("links[%d]", i)
+		tl := topo.Link{Config: sim.LinkConfig{Latency: l.Latency, Jitter: l.Jitter, Loss: l.Loss, Rate: l.Rate, Queue: l.Queue}}
+		for k, e := range l.Ends {
+			node, port, _ := strings.Cut(strings.TrimSpace(e), ":")
+			switch g.Kind(node) {
+			case topo.None:
+				bad(p, "unknown node %q in link end %q", node, e)
+			case topo.HostNode:
+				if port == "" && len(g.Host(node).Ifaces) > 0 {
+					port = g.Host(node).Ifaces[0].Name
+				}
+			case topo.SwitchNode:
+				for n := 1; port == ""; n++ {
+					if c := "p" + strconv.Itoa(n); !taken[node][c] {
+						port = c
+						taken[node][c] = true
+					}
+				}
+			}
+			ep := topo.Endpoint{Node: node, Port: port}
+			if k == 0 {
+				tl.A = ep
+			} else {
+				tl.B = ep
+			}
+		}
+		g.Links = append(g.Links, tl)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	g.Assign()
+	if err := g.Validate(); err != nil {
+		var te topo.Errors
+		if errors.As(err, &te) {
+			for _, e := range te {
+				bad(e.Path, "%s", e.Msg)
+			}
+		} else {
+			bad("", "%v", err)
+		}
+		return nil, errs
+	}
+	return g, nil
+}
+
+// validate checks the whole file: topology and steps.
+func (f *File) validate() error {
+	g, errs := f.compile()
+	if g != nil {
+		errs = append(errs, f.checkSteps(g)...)
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(errs, func(a, b *Error) int { return a.Line - b.Line })
+	return errs
+}
+
+// checkSteps checks every step against the compiled graph g.
+func (f *File) checkSteps(g *topo.Graph) Errors {
+	var errs Errors
+	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
+	host := func(path, name string) {
+		if g.Host(name) == nil {
+			bad(path, "unknown host %q", name)
+		}
+	}
+	addr := func(path, s string) {
+		if _, err := g.ResolveAddr(s); err != nil {
+			bad(path, "%q is neither a host nor an IPv4 address", s)
+		}
+	}
+	endpoint := func(path, s string) (topo.Endpoint, bool) {
+		node, port, ok := strings.Cut(s, ":")
+		if !ok {
+			bad(path, "want node:port, like s1:p1, not %q", s)
+			return topo.Endpoint{}, false
+		}
+		return topo.Endpoint{Node: node, Port: port}, true
+	}
+	switchPort := func(path, s string) {
+		if e, ok := endpoint(path, s); ok && (g.Switch(e.Node) == nil || !slices.Contains(g.PortNames(e.Node), e.Port)) {
+			bad(path, "no switch port %q", s)
+		}
+	}
+	state := func(path, s string) {
+		if s != "up" && s != "down" {
+			bad(path, "state must be up or down, not %q", s)
+		}
+	}
+	for i, s := range f.Steps {
+		p := fmt.Sprintf("steps[%d]", i)
+		kinds := 0
+		for _, set := range []bool{s.Ping != nil, s.UDP != nil, s.Wait != nil, s.Link != nil, s.Port != nil, s.Move != nil, s.Expect != nil} {
+			if set {
+				kinds++
+			}
+		}
+		if kinds != 1 {
+			bad(p, "a step has exactly one of ping, udp, wait, link, port, move, expect (found %d)", kinds)
+			continue
+		}
+		switch {
+		case s.Ping != nil:
+			q := p + ".ping"
+			host(q+".from", s.Ping.From)
+			addr(q+".to", s.Ping.To)
+			if s.Ping.Count < 0 || s.Ping.Count > 10000 {
+				bad(q+".count", "count must be 1-10000")
+			}
+			if s.Ping.Interval < 0 || s.Ping.Timeout < 0 {
+				bad(q, "interval and timeout must not be negative")
+			}
+			if s.Ping.Expect != "" && s.Ping.Expect != "reply" && s.Ping.Expect != "no-reply" {
+				bad(q+".expect", "expect must be reply or no-reply, not %q", s.Ping.Expect)
+			}
+		case s.UDP != nil:
+			q := p + ".udp"
+			host(q+".from", s.UDP.From)
+			addr(q+".to", s.UDP.To)
+			if s.UDP.Port == 0 {
+				bad(q+".port", "udp needs a port (1-65535)")
+			}
+			if s.UDP.Expect != "" && s.UDP.Expect != "delivered" && s.UDP.Expect != "not-delivered" {
+				bad(q+".expect", "expect must be delivered or not-delivered, not %q", s.UDP.Expect)
+			}
+		case s.Wait != nil:
+			if *s.Wait < 0 {
+				bad(p+".wait", "cannot wait a negative time")
+			}
+		case s.Link != nil:
+			q := p + ".link"
+			if e, ok := endpoint(q+".at", s.Link.At); ok && g.LinkOf(e) < 0 {
+				bad(q+".at", "no link at %q", s.Link.At)
+			}
+			state(q+".state", s.Link.State)
+		case s.Port != nil:
+			switchPort(p+".port.at", s.Port.At)
+			state(p+".port.state", s.Port.State)
+		case s.Move != nil:
+			q := p + ".move"
+			if e, ok := endpoint(q+".iface", s.Move.Iface); ok && (g.Kind(e.Node) != topo.HostNode || g.LinkOf(e) < 0) {
+				bad(q+".iface", "%q is not a linked host interface", s.Move.Iface)
+			}
+			switchPort(q+".to", s.Move.To)
+		case s.Expect != nil:
+			errs = append(errs, f.checkExpect(g, p+".expect", s.Expect, host, switchPort)...)
+		}
+	}
+	return errs
+}
+
+func (f *File) checkExpect(g *topo.Graph, p string, x *ExpectStep, host func(string, string), switchPort func(string, string)) Errors {
+	var errs Errors
+	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
+	if x.FDB == nil && x.Counters == nil && x.Reach == nil {
+		bad(p, "expect needs fdb, counters or reach")
+	}
+	if d := x.FDB; d != nil {
+		if g.Switch(d.Switch) == nil {
+			bad(p+".fdb.switch", "unknown switch %q", d.Switch)
+		}
+		for _, m := range append(slices.Clone(d.Has), d.Lacks...) {
+			if m.MAC == "" {
+				bad(p+".fdb", "an fdb entry needs a mac (an address or a host name)")
+			} else if _, err := g.ResolveMAC(m.MAC); err != nil {
+				bad(p+".fdb", "%q is neither a MAC nor a host", m.MAC)
+			}
+		}
+	}
+	if c := x.Counters; c != nil {
+		switchPort(p+".counters.at", c.At)
+		for name := range c.Drops {
+			if _, ok := vswitch.ParseDropReason(name); !ok {
+				bad(p+".counters.drops", "unknown drop reason %q", name)
+			}
+		}
+	}
+	for name, peers := range x.Reach {
+		host(p+".reach."+name, name)
+		for _, peer := range peers {
+			if _, ok := x.Reach[peer]; !ok {
+				bad(p+".reach."+name, "%q is not one of the hosts of this reach matrix", peer)
+			}
+		}
+	}
+	return errs
+}

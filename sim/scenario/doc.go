@@ -1,0 +1,48 @@
+// Package scenario reads netyard scenario files and runs them.
+//
+// A scenario is a YAML file: a topology (switches, hosts, links with
+// impairments), a seed, and steps with expectations. Load parses and
+// validates it, refusing a bad file with one error per problem, each as
+// file:line: what is wrong. Run compiles it to a topo.Graph, starts a
+// backend and runs the steps in order, printing each with PASS or FAIL, and
+// returns a Report.
+//
+// # File format
+//
+//	name: l2-learning
+//	seed: 1
+//	switches:
+//	  - name: s1
+//	    ageing: 300s                       # optional, default 300s
+//	    ports:                             # optional: port order and VLANs
+//	      - {name: p1, vlan: 10}           # access port in VLAN 10
+//	      - {name: p9, mode: trunk, allowed: [10, 20], native: 1}
+//	    mirror: {to: p8, from: [p1]}       # optional port mirroring
+//	hosts:
+//	  - {name: h1, address: 10.0.0.1/24}  # one interface, eth0
+//	  - name: r1
+//	    gateway: 10.0.1.254
+//	    interfaces: [{name: eth0, address: 10.0.1.1/24, mac: "02:aa:00:00:00:01"}]
+//	links:
+//	  - h1:eth0 -- s1:p1                   # a string
+//	  - [h2, s1]                           # a pair; host: eth0, switch: next free pN
+//	  - {ends: [h3, s1:p3], latency: 10ms, jitter: 1ms, loss: 5%, rate: 10Mbit, queue: 100}
+//	steps:
+//	  - ping: {from: h1, to: h2, count: 3}            # expect: reply (default) or no-reply
+//	  - ping: {from: h1, to: h3, count: 100, received: ">=90", rtt: 20ms..25ms}
+//	  - udp: {from: h1, to: h2, port: 5000}           # expect: delivered (default) or not-delivered
+//	  - wait: 10s
+//	  - link: {at: h1:eth0, state: down}
+//	  - port: {at: s1:p2, state: up}
+//	  - move: {iface: h3:eth0, to: s1:p4}
+//	  - expect:
+//	      fdb: {switch: s1, has: [{mac: h1, port: p1, vlan: 1}], lacks: [{mac: h3}], size: 2}
+//	      counters: {at: s1:p2, rx_frames: ">=1", drops: {vlan: 0}}
+//	      reach: {h1: [h2], h2: [h1], h3: []}       # who reaches whom among these hosts
+//
+// Counts accept 3, ">=3", "<=3", ">3", "<3" and "3..5". Any step may carry a
+// name: label for the report.
+//
+// The YAML is only a front end: the same topology can be built as a
+// topo.Graph and driven from Go through sim/mem.
+package scenario

@@ -1,0 +1,401 @@
+package scenario
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/sim"
+	"github.com/netyard/netyard/sim/backend"
+	"github.com/netyard/netyard/sim/capture"
+	"github.com/netyard/netyard/sim/mem"
+	"github.com/netyard/netyard/sim/topo"
+)
+
+// DefaultBudget bounds the simulated events of a run whose file sets none:
+// far more than any sane scenario needs, few enough that a storm stops in
+// seconds.
+const DefaultBudget = 20_000_000
+
+// Step defaults.
+const (
+	DefaultInterval = time.Second     // between pings
+	DefaultTimeout  = 2 * time.Second // for a ping's reply or a datagram's arrival
+)
+
+// Options control a run.
+type Options struct {
+	Seed    *uint64   // overrides the file's seed
+	Backend string    // "mem" (default)
+	Out     io.Writer // each step and its verdict as it runs; nil: silent
+	Explain io.Writer // every decision of every node, narrated; nil: none
+	Pcap    io.Writer // pcapng of every link; nil: none
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Scenario string       `json:"scenario"`
+	File     string       `json:"file"`
+	Backend  string       `json:"backend"`
+	Seed     uint64       `json:"seed"`
+	Steps    []StepResult `json:"steps"`
+	Passed   int          `json:"passed"`
+	Failed   int          `json:"failed"`
+	Elapsed  string       `json:"elapsed"`          // time the run took (virtual in mem)
+	Events   uint64       `json:"events,omitempty"` // simulated events (mem)
+}
+
+// OK reports whether every step passed.
+func (r *Report) OK() bool { return r.Failed == 0 }
+
+// StepResult is the verdict of one step.
+type StepResult struct {
+	Step   int    `json:"step"` // from 1
+	Line   int    `json:"line"`
+	Kind   string `json:"kind"`
+	Desc   string `json:"desc"`
+	At     string `json:"at"` // when it started (virtual in mem)
+	Pass   bool   `json:"pass"`
+	Detail string `json:"detail"`
+}
+
+// Run runs the scenario and returns its report. The error is for a run that
+// could not start or finish (a backend failure, a write error); failed
+// steps are in the report.
+func Run(f *File, o Options) (*Report, error) {
+	g, err := f.Graph()
+	if err != nil {
+		return nil, err
+	}
+	seed := f.Seed
+	if o.Seed != nil {
+		seed = *o.Seed
+	}
+	rep := &Report{Scenario: cmp.Or(f.Name, f.path), File: f.path, Backend: cmp.Or(o.Backend, "mem"), Seed: seed}
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	var tracer trace.Tracer
+	if o.Explain != nil {
+		w := o.Explain
+		tracer = trace.Func(func(e trace.Event) {
+			fmt.Fprintf(w, "    %s  %s\n", stamp(e.Time.Sub(sim.Epoch)), trace.Narrate(e))
+		})
+	}
+	var pcap *capture.Writer
+	if o.Pcap != nil {
+		if pcap, err = capture.New(o.Pcap, mem.LinkNames(g)); err != nil {
+			return nil, err
+		}
+	}
+	var b backend.Backend
+	switch rep.Backend {
+	case "mem":
+		n, err := mem.New(g, mem.Options{Seed: seed, Tracer: tracer, Capture: pcap, Budget: cmp.Or(f.Budget, DefaultBudget)})
+		if err != nil {
+			return nil, err
+		}
+		defer func() { rep.Events = n.Engine.Events() }()
+		b = n
+	default:
+		return nil, fmt.Errorf("scenario: backend %q is not available (have: mem)", rep.Backend)
+	}
+	defer b.Close()
+
+	fmt.Fprintf(out, "netyard: %s (%s), seed %d, backend %s\n", rep.Scenario, f.path, seed, rep.Backend)
+	if f.Description != "" {
+		fmt.Fprintf(out, "  %s\n", strings.TrimSpace(f.Description))
+	}
+	r := &runner{f: f, g: g, b: b}
+	for i, s := range f.Steps {
+		res := StepResult{Step: i + 1, Line: f.Line(fmt.Sprintf("steps[%d]", i)), At: stamp(b.Elapsed())}
+		res.Kind, res.Desc = describe(s)
+		if s.Name != "" {
+			res.Desc = s.Name + ": " + res.Desc
+		}
+		if o.Explain != nil {
+			fmt.Fprintf(out, "  step %d (line %d): %s\n", res.Step, res.Line, res.Desc)
+		}
+		res.Pass, res.Detail = r.step(s)
+		verdict := "PASS"
+		if res.Pass {
+			rep.Passed++
+		} else {
+			rep.Failed++
+			verdict = "FAIL"
+		}
+		if o.Explain != nil {
+			fmt.Fprintf(out, "  %s  %s\n", verdict, res.Detail)
+		} else {
+			fmt.Fprintf(out, "  [%s] %-4s step %d (line %d) %s: %s\n", res.At, verdict, res.Step, res.Line, res.Desc, res.Detail)
+		}
+		rep.Steps = append(rep.Steps, res)
+	}
+	rep.Elapsed = stamp(b.Elapsed())
+	fmt.Fprintf(out, "%d passed, %d failed\n", rep.Passed, rep.Failed)
+	if pcap != nil {
+		if err := pcap.Flush(); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// stamp formats an elapsed time as seconds with microseconds.
+func stamp(d time.Duration) string { return fmt.Sprintf("%.6fs", d.Seconds()) }
+
+// describe returns a step's kind and a one-line description.
+func describe(s Step) (kind, desc string) {
+	switch {
+	case s.Ping != nil:
+		p := s.Ping
+		return "ping", fmt.Sprintf("ping %s -> %s x%d", p.From, p.To, cmp.Or(p.Count, 1))
+	case s.UDP != nil:
+		return "udp", fmt.Sprintf("udp %s -> %s:%d", s.UDP.From, s.UDP.To, s.UDP.Port)
+	case s.Wait != nil:
+		return "wait", fmt.Sprintf("wait %v", *s.Wait)
+	case s.Link != nil:
+		return "link", fmt.Sprintf("link at %s %s", s.Link.At, s.Link.State)
+	case s.Port != nil:
+		return "port", fmt.Sprintf("port %s %s", s.Port.At, s.Port.State)
+	case s.Move != nil:
+		return "move", fmt.Sprintf("move %s to %s", s.Move.Iface, s.Move.To)
+	default:
+		var parts []string
+		if s.Expect.FDB != nil {
+			parts = append(parts, "fdb of "+s.Expect.FDB.Switch)
+		}
+		if s.Expect.Counters != nil {
+			parts = append(parts, "counters of "+s.Expect.Counters.At)
+		}
+		if s.Expect.Reach != nil {
+			parts = append(parts, "reachability among "+strings.Join(slices.Sorted(maps.Keys(s.Expect.Reach)), " "))
+		}
+		return "expect", "expect " + strings.Join(parts, ", ")
+	}
+}
+
+// runner runs steps against a backend.
+type runner struct {
+	f *File
+	g *topo.Graph
+	b backend.Backend
+}
+
+func endpoint(s string) topo.Endpoint {
+	node, port, _ := strings.Cut(s, ":")
+	return topo.Endpoint{Node: node, Port: port}
+}
+
+// step runs one step and returns its verdict and what was seen.
+func (r *runner) step(s Step) (bool, string) {
+	fail := func(err error) (bool, string) { return false, err.Error() }
+	switch {
+	case s.Ping != nil:
+		return r.ping(s.Ping)
+	case s.UDP != nil:
+		u := s.UDP
+		to, _ := r.g.ResolveAddr(u.To)
+		res, err := r.b.UDP(u.From, to, u.Port, cmp.Or(u.Timeout, DefaultTimeout))
+		if err != nil {
+			return fail(err)
+		}
+		want := u.Expect != "not-delivered"
+		if res.Delivered {
+			return want, "delivered"
+		}
+		return !want, "not delivered: " + res.Err
+	case s.Wait != nil:
+		if err := r.b.Wait(*s.Wait); err != nil {
+			return fail(err)
+		}
+		return true, fmt.Sprintf("now at %s", stamp(r.b.Elapsed()))
+	case s.Link != nil:
+		if err := r.b.SetLink(endpoint(s.Link.At), s.Link.State == "up"); err != nil {
+			return fail(err)
+		}
+		return true, "link " + s.Link.State
+	case s.Port != nil:
+		if err := r.b.SetPort(endpoint(s.Port.At), s.Port.State == "up"); err != nil {
+			return fail(err)
+		}
+		return true, "port " + s.Port.State
+	case s.Move != nil:
+		if err := r.b.Move(endpoint(s.Move.Iface), endpoint(s.Move.To)); err != nil {
+			return fail(err)
+		}
+		return true, "replugged"
+	default:
+		return r.expect(s.Expect)
+	}
+}
+
+func (r *runner) ping(p *PingStep) (bool, string) {
+	to, _ := r.g.ResolveAddr(p.To)
+	count := cmp.Or(p.Count, 1)
+	st, err := r.b.Ping(p.From, to, count, cmp.Or(p.Interval, DefaultInterval), cmp.Or(p.Timeout, DefaultTimeout))
+	if err != nil {
+		return false, err.Error()
+	}
+	detail := fmt.Sprintf("%d/%d replies from %s", st.Received, st.Sent, to)
+	if len(st.RTTs) > 0 {
+		lo, hi := slices.Min(st.RTTs), slices.Max(st.RTTs)
+		var sum time.Duration
+		for _, d := range st.RTTs {
+			sum += d
+		}
+		detail += fmt.Sprintf(", rtt min/avg/max %v/%v/%v", lo, sum/time.Duration(len(st.RTTs)), hi)
+	}
+	if len(st.Errors) > 0 {
+		detail += " (" + summarise(st.Errors) + ")"
+	}
+	var ok bool
+	switch {
+	case p.Received != nil:
+		ok = p.Received.Match(uint64(st.Received))
+		detail += fmt.Sprintf("; expected %s replies", p.Received)
+	case p.Expect == "no-reply":
+		ok = st.Received == 0
+	default:
+		ok = st.Received == st.Sent
+	}
+	if p.RTT != nil && len(st.RTTs) > 0 {
+		in := slices.Min(st.RTTs) >= p.RTT.Min && slices.Max(st.RTTs) <= p.RTT.Max
+		if !in {
+			detail += fmt.Sprintf("; rtt outside %s", p.RTT)
+		}
+		ok = ok && in
+	}
+	return ok, detail
+}
+
+// summarise counts repeated error strings: "host unreachable x3".
+func summarise(errs []string) string {
+	n := map[string]int{}
+	var order []string
+	for _, e := range errs {
+		if n[e] == 0 {
+			order = append(order, e)
+		}
+		n[e]++
+	}
+	parts := make([]string, len(order))
+	for i, e := range order {
+		parts[i] = e
+		if n[e] > 1 {
+			parts[i] += fmt.Sprintf(" x%d", n[e])
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (r *runner) expect(x *ExpectStep) (bool, string) {
+	var problems, seen []string
+	if d := x.FDB; d != nil {
+		entries, err := r.b.FDB(d.Switch)
+		if err != nil {
+			return false, err.Error()
+		}
+		match := func(m FDBMatch) bool {
+			mac, _ := r.g.ResolveMAC(m.MAC)
+			for _, e := range entries {
+				if e.MAC == mac && (m.Port == "" || m.Port == e.Port) && (m.VLAN == 0 || m.VLAN == e.VLAN) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, m := range d.Has {
+			if !match(m) {
+				problems = append(problems, fmt.Sprintf("%s lacks %s", d.Switch, describeMatch(m)))
+			}
+		}
+		for _, m := range d.Lacks {
+			if match(m) {
+				problems = append(problems, fmt.Sprintf("%s has %s", d.Switch, describeMatch(m)))
+			}
+		}
+		if d.Size != nil && !d.Size.Match(uint64(len(entries))) {
+			problems = append(problems, fmt.Sprintf("%s has %d entries, expected %s", d.Switch, len(entries), d.Size))
+		}
+		var list []string
+		for _, e := range entries {
+			list = append(list, fmt.Sprintf("%s@%s/vlan%d", e.MAC, e.Port, e.VLAN))
+		}
+		seen = append(seen, fmt.Sprintf("fdb %s: [%s]", d.Switch, strings.Join(list, " ")))
+	}
+	if c := x.Counters; c != nil {
+		st, err := r.b.Stats(endpoint(c.At))
+		if err != nil {
+			return false, err.Error()
+		}
+		check := func(name string, want *Count, got uint64) {
+			if want != nil && !want.Match(got) {
+				problems = append(problems, fmt.Sprintf("%s %s = %d, expected %s", c.At, name, got, want))
+			}
+		}
+		check("rx_frames", c.RxFrames, st.RxFrames)
+		check("tx_frames", c.TxFrames, st.TxFrames)
+		check("rx_bytes", c.RxBytes, st.RxBytes)
+		check("tx_bytes", c.TxBytes, st.TxBytes)
+		for _, reason := range slices.Sorted(maps.Keys(c.Drops)) {
+			want := c.Drops[reason]
+			check("drops."+reason, &want, st.Drops[reason])
+		}
+		drops := "none"
+		if len(st.Drops) > 0 {
+			var d []string
+			for _, k := range slices.Sorted(maps.Keys(st.Drops)) {
+				d = append(d, fmt.Sprintf("%s=%d", k, st.Drops[k]))
+			}
+			drops = strings.Join(d, " ")
+		}
+		seen = append(seen, fmt.Sprintf("%s rx %d tx %d, drops %s", c.At, st.RxFrames, st.TxFrames, drops))
+	}
+	if x.Reach != nil {
+		hosts := slices.Sorted(maps.Keys(x.Reach))
+		reached := 0
+		for _, a := range hosts {
+			for _, b := range hosts {
+				if a == b {
+					continue
+				}
+				to, _ := r.g.ResolveAddr(b)
+				st, err := r.b.Ping(a, to, 1, DefaultInterval, DefaultTimeout)
+				if err != nil {
+					return false, err.Error()
+				}
+				got, want := st.Received > 0, slices.Contains(x.Reach[a], b)
+				if got {
+					reached++
+				}
+				if got != want {
+					verb := map[bool]string{true: "reaches", false: "does not reach"}
+					problems = append(problems, fmt.Sprintf("%s %s %s", a, verb[got], b))
+				}
+			}
+		}
+		seen = append(seen, fmt.Sprintf("%d of %d pairs reach each other", reached, len(hosts)*(len(hosts)-1)))
+	}
+	if len(problems) > 0 {
+		return false, strings.Join(problems, "; ") + " (" + strings.Join(seen, "; ") + ")"
+	}
+	return true, strings.Join(seen, "; ")
+}
+
+func describeMatch(m FDBMatch) string {
+	s := m.MAC
+	if m.Port != "" {
+		s += " on " + m.Port
+	}
+	if m.VLAN != 0 {
+		s += fmt.Sprintf(" vlan %d", m.VLAN)
+	}
+	return s
+}

@@ -1,0 +1,327 @@
+package scenario
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// File is a scenario file as written.
+type File struct {
+	Name        string         `yaml:"name"`
+	Description string         `yaml:"description"`
+	Seed        uint64         `yaml:"seed"`
+	Budget      uint64         `yaml:"budget"` // bound on simulated events; 0: DefaultBudget
+	Switches    []SwitchConfig `yaml:"switches"`
+	Hosts       []HostConfig   `yaml:"hosts"`
+	Links       []LinkConfig   `yaml:"links"`
+	Steps       []Step         `yaml:"steps"`
+
+	path  string         // the file it came from
+	lines map[string]int // field path -> line
+}
+
+// SwitchConfig is a switch as written.
+type SwitchConfig struct {
+	Name       string        `yaml:"name"`
+	Ageing     time.Duration `yaml:"ageing"`
+	MaxEntries int           `yaml:"max_entries"`
+	Ports      []PortConfig  `yaml:"ports"`
+	Mirror     *MirrorConfig `yaml:"mirror"`
+}
+
+// PortConfig is a switch port as written.
+type PortConfig struct {
+	Name    string   `yaml:"name"`
+	Mode    string   `yaml:"mode"` // access (default) or trunk
+	VLAN    uint16   `yaml:"vlan"`
+	Allowed []uint16 `yaml:"allowed"`
+	Native  uint16   `yaml:"native"`
+}
+
+// MirrorConfig is port mirroring as written.
+type MirrorConfig struct {
+	To   string   `yaml:"to"`
+	From []string `yaml:"from"`
+}
+
+// HostConfig is a host as written: either address (one interface, eth0) or
+// interfaces.
+type HostConfig struct {
+	Name       string        `yaml:"name"`
+	Address    string        `yaml:"address"`
+	MAC        string        `yaml:"mac"`
+	Gateway    string        `yaml:"gateway"`
+	Interfaces []IfaceConfig `yaml:"interfaces"`
+}
+
+// IfaceConfig is a host interface as written.
+type IfaceConfig struct {
+	Name    string `yaml:"name"`
+	Address string `yaml:"address"`
+	MAC     string `yaml:"mac"`
+}
+
+// LinkConfig is a link as written: "a -- b", [a, b], or a mapping with ends
+// and impairments.
+type LinkConfig struct {
+	Ends    [2]string
+	Latency time.Duration
+	Jitter  time.Duration
+	Loss    float64
+	Rate    uint64
+	Queue   int
+}
+
+// linkMapping is the mapping form of a link.
+type linkMapping struct {
+	Ends    []string      `yaml:"ends"`
+	Latency time.Duration `yaml:"latency"`
+	Jitter  time.Duration `yaml:"jitter"`
+	Loss    Probability   `yaml:"loss"`
+	Rate    Rate          `yaml:"rate"`
+	Queue   int           `yaml:"queue"`
+}
+
+// UnmarshalYAML accepts the three forms of a link.
+func (l *LinkConfig) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		a, b, ok := strings.Cut(n.Value, "--")
+		if !ok {
+			return fmt.Errorf("line %d: link %q: want \"a -- b\"", n.Line, n.Value)
+		}
+		l.Ends = [2]string{strings.TrimSpace(a), strings.TrimSpace(b)}
+		return nil
+	case yaml.SequenceNode:
+		var ends []string
+		if err := n.Decode(&ends); err != nil {
+			return err
+		}
+		if len(ends) != 2 {
+			return fmt.Errorf("line %d: a link joins exactly two ends, not %d", n.Line, len(ends))
+		}
+		l.Ends = [2]string(ends)
+		return nil
+	case yaml.MappingNode:
+		if err := strictKeys(n, linkMapping{}); err != nil {
+			return err
+		}
+		var m linkMapping
+		if err := n.Decode(&m); err != nil {
+			return err
+		}
+		if len(m.Ends) != 2 {
+			return fmt.Errorf("line %d: a link needs ends: [a, b]", n.Line)
+		}
+		*l = LinkConfig{Ends: [2]string(m.Ends), Latency: m.Latency, Jitter: m.Jitter, Loss: float64(m.Loss), Rate: uint64(m.Rate), Queue: m.Queue}
+		return nil
+	}
+	return fmt.Errorf("line %d: a link is \"a -- b\", [a, b] or a mapping", n.Line)
+}
+
+// Step is one step as written: exactly one of the kinds.
+type Step struct {
+	Name   string         `yaml:"name"`
+	Ping   *PingStep      `yaml:"ping"`
+	UDP    *UDPStep       `yaml:"udp"`
+	Wait   *time.Duration `yaml:"wait"`
+	Link   *StateStep     `yaml:"link"`
+	Port   *StateStep     `yaml:"port"`
+	Move   *MoveStep      `yaml:"move"`
+	Expect *ExpectStep    `yaml:"expect"`
+}
+
+// PingStep pings from a host to a host or address.
+type PingStep struct {
+	From     string        `yaml:"from"`
+	To       string        `yaml:"to"`
+	Count    int           `yaml:"count"`    // default 1
+	Interval time.Duration `yaml:"interval"` // default 1s
+	Timeout  time.Duration `yaml:"timeout"`  // per probe, default 4s
+	Expect   string        `yaml:"expect"`   // reply (every probe) or no-reply (none); default reply unless received is set
+	Received *Count        `yaml:"received"` // replies expected
+	RTT      *DurRange     `yaml:"rtt"`      // every RTT within
+}
+
+// UDPStep sends one datagram.
+type UDPStep struct {
+	From    string        `yaml:"from"`
+	To      string        `yaml:"to"`
+	Port    uint16        `yaml:"port"`
+	Timeout time.Duration `yaml:"timeout"` // default 4s
+	Expect  string        `yaml:"expect"`  // delivered (default) or not-delivered
+}
+
+// StateStep brings a link or port up or down.
+type StateStep struct {
+	At    string `yaml:"at"`
+	State string `yaml:"state"` // up or down
+}
+
+// MoveStep replugs a host interface's link into another endpoint.
+type MoveStep struct {
+	Iface string `yaml:"iface"`
+	To    string `yaml:"to"`
+}
+
+// ExpectStep checks state.
+type ExpectStep struct {
+	FDB      *FDBExpect          `yaml:"fdb"`
+	Counters *CounterExpect      `yaml:"counters"`
+	Reach    map[string][]string `yaml:"reach"`
+}
+
+// FDBExpect checks a switch's forwarding database.
+type FDBExpect struct {
+	Switch string     `yaml:"switch"`
+	Has    []FDBMatch `yaml:"has"`
+	Lacks  []FDBMatch `yaml:"lacks"`
+	Size   *Count     `yaml:"size"`
+}
+
+// FDBMatch matches entries; empty fields match anything.
+type FDBMatch struct {
+	MAC  string `yaml:"mac"` // a MAC, or host / host:iface
+	Port string `yaml:"port"`
+	VLAN uint16 `yaml:"vlan"`
+}
+
+// CounterExpect checks a switch port's counters.
+type CounterExpect struct {
+	At       string           `yaml:"at"`
+	RxFrames *Count           `yaml:"rx_frames"`
+	TxFrames *Count           `yaml:"tx_frames"`
+	RxBytes  *Count           `yaml:"rx_bytes"`
+	TxBytes  *Count           `yaml:"tx_bytes"`
+	Drops    map[string]Count `yaml:"drops"`
+}
+
+// Count is an expected number: 3, ">=3", "<=3", ">3", "<3" or "3..5".
+type Count struct {
+	Min, Max uint64 // inclusive
+	text     string
+}
+
+// UnmarshalYAML parses a count.
+func (c *Count) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseCount(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: bad count %q: want 3, \">=3\", \"<3\" or \"3..5\"", n.Line, n.Value)
+	}
+	*c = v
+	return nil
+}
+
+// ParseCount parses the forms Count accepts.
+func ParseCount(s string) (Count, error) {
+	s = strings.TrimSpace(s)
+	num := func(t string) (uint64, error) { return strconv.ParseUint(strings.TrimSpace(t), 10, 64) }
+	c := Count{text: s}
+	var err error
+	switch {
+	case strings.HasPrefix(s, ">="):
+		c.Min, err = num(s[2:])
+		c.Max = math.MaxUint64
+	case strings.HasPrefix(s, "<="):
+		c.Max, err = num(s[2:])
+	case strings.HasPrefix(s, ">"):
+		c.Min, err = num(s[1:])
+		c.Min++
+		c.Max = math.MaxUint64
+	case strings.HasPrefix(s, "<"):
+		c.Max, err = num(s[1:])
+		if err == nil && c.Max == 0 {
+			return c, fmt.Errorf("nothing is below 0")
+		}
+		c.Max--
+	case strings.Contains(s, ".."):
+		a, b, _ := strings.Cut(s, "..")
+		if c.Min, err = num(a); err == nil {
+			c.Max, err = num(b)
+		}
+		if err == nil && c.Min > c.Max {
+			err = fmt.Errorf("empty range")
+		}
+	default:
+		c.Min, err = num(s)
+		c.Max = c.Min
+	}
+	return c, err
+}
+
+// Match reports whether v is within the count.
+func (c Count) Match(v uint64) bool { return v >= c.Min && v <= c.Max }
+
+// String returns the count as written.
+func (c Count) String() string { return c.text }
+
+// DurRange is a range of durations, "20ms..25ms", or one duration (exact).
+type DurRange struct {
+	Min, Max time.Duration
+}
+
+// UnmarshalYAML parses a duration range.
+func (r *DurRange) UnmarshalYAML(n *yaml.Node) error {
+	a, b, ok := strings.Cut(n.Value, "..")
+	if !ok {
+		b = a
+	}
+	var err1, err2 error
+	r.Min, err1 = time.ParseDuration(strings.TrimSpace(a))
+	r.Max, err2 = time.ParseDuration(strings.TrimSpace(b))
+	if err1 != nil || err2 != nil || r.Min > r.Max || r.Min < 0 {
+		return fmt.Errorf("line %d: bad duration range %q: want like 20ms..25ms", n.Line, n.Value)
+	}
+	return nil
+}
+
+// String returns "min..max".
+func (r DurRange) String() string { return fmt.Sprintf("%v..%v", r.Min, r.Max) }
+
+// Probability is a loss rate: 0.05 or "5%".
+type Probability float64
+
+// UnmarshalYAML parses a probability.
+func (p *Probability) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.TrimSpace(n.Value)
+	scale := 1.0
+	if t, ok := strings.CutSuffix(s, "%"); ok {
+		s, scale = strings.TrimSpace(t), 100
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	v /= scale
+	if err != nil || v < 0 || v > 1 || math.IsNaN(v) {
+		return fmt.Errorf("line %d: bad loss %q: want a probability like 0.05 or 5%%", n.Line, n.Value)
+	}
+	*p = Probability(v)
+	return nil
+}
+
+// Rate is a link rate in bits per second: 1000000, "10Mbit", "1Gbit", "64kbit".
+type Rate uint64
+
+// UnmarshalYAML parses a rate.
+func (r *Rate) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.ToLower(strings.TrimSpace(n.Value))
+	mult := uint64(1)
+	for _, u := range []struct {
+		suffix string
+		m      uint64
+	}{{"gbit", 1e9}, {"mbit", 1e6}, {"kbit", 1e3}, {"bit", 1}} {
+		if t, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(t), u.m
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v <= 0 || v*float64(mult) > 1e15 {
+		return fmt.Errorf("line %d: bad rate %q: want bits per second like 10Mbit", n.Line, n.Value)
+	}
+	*r = Rate(v * float64(mult))
+	return nil
+}

@@ -1,0 +1,419 @@
+// Package topo is the topology graph every backend instantiates: switches,
+// hosts and the links between them.
+//
+// A Graph is plain data. The scenario loader (package scenario) builds one
+// from YAML; Go code can build one directly. Validate checks it and reports
+// each problem with the path of the offending field (hosts[1].address), which
+// the loader turns into file:line. Backends (sim/mem, later sim/netns) take a
+// validated Graph and make it real.
+package topo
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/netyard/netyard/sim"
+	vswitch "github.com/netyard/netyard/switch"
+)
+
+// Graph is a topology.
+type Graph struct {
+	Switches []Switch
+	Hosts    []Host
+	Links    []Link
+}
+
+// Switch is a switch node.
+type Switch struct {
+	Name       string
+	AgeingTime time.Duration // 0: vswitch.DefaultAgeingTime
+	MaxEntries int           // 0: vswitch.DefaultMaxEntries
+	// Ports lists ports with settings, in port order. Ports named only by
+	// links are access ports in VLAN 1, numbered after these in link order.
+	Ports  []Port
+	Mirror *Mirror
+}
+
+// Port is a switch port's settings.
+type Port struct {
+	Name    string
+	Mode    vswitch.PortMode
+	VLAN    uint16   // access: the PVID (0 means 1)
+	Allowed []uint16 // trunk: tagged VLANs (empty means all)
+	Native  uint16   // trunk: untagged VLAN (0 means none)
+}
+
+// Mirror copies the traffic of Sources to the monitor port To.
+type Mirror struct {
+	To      string
+	Sources []string
+}
+
+// Host is a simulated sandbox.
+type Host struct {
+	Name    string
+	Ifaces  []Iface
+	Gateway netip.Addr // zero: none
+}
+
+// Iface is a host interface.
+type Iface struct {
+	Name string       // e.g. eth0
+	Addr netip.Prefix // address and prefix, e.g. 10.0.0.1/24
+	MAC  vswitch.MAC  // zero: assigned by Assign
+}
+
+// Endpoint names one end of a link: a host interface or a switch port.
+type Endpoint struct {
+	Node, Port string
+}
+
+// String returns "node:port".
+func (e Endpoint) String() string { return e.Node + ":" + e.Port }
+
+// Link joins two endpoints.
+type Link struct {
+	A, B   Endpoint
+	Config sim.LinkConfig
+}
+
+// Name returns the link's name, "a -- b".
+func (l Link) Name() string { return l.A.String() + " -- " + l.B.String() }
+
+// Error is a problem in a graph, located by the path of a field.
+type Error struct {
+	Path string // e.g. "hosts[1].ifaces[0].addr"
+	Msg  string
+}
+
+func (e *Error) Error() string { return e.Path + ": " + e.Msg }
+
+// Errors is every problem found.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = e.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Kind says what a node is.
+type Kind int
+
+// Node kinds.
+const (
+	None Kind = iota
+	SwitchNode
+	HostNode
+)
+
+// Kind returns the kind of the node named name.
+func (g *Graph) Kind(name string) Kind {
+	if g.Switch(name) != nil {
+		return SwitchNode
+	}
+	if g.Host(name) != nil {
+		return HostNode
+	}
+	return None
+}
+
+// Switch returns the switch named name, or nil.
+func (g *Graph) Switch(name string) *Switch {
+	for i := range g.Switches {
+		if g.Switches[i].Name == name {
+			return &g.Switches[i]
+		}
+	}
+	return nil
+}
+
+// Host returns the host named name, or nil.
+func (g *Graph) Host(name string) *Host {
+	for i := range g.Hosts {
+		if g.Hosts[i].Name == name {
+			return &g.Hosts[i]
+		}
+	}
+	return nil
+}
+
+// Iface returns the interface named name, or nil.
+func (h *Host) Iface(name string) *Iface {
+	for i := range h.Ifaces {
+		if h.Ifaces[i].Name == name {
+			return &h.Ifaces[i]
+		}
+	}
+	return nil
+}
+
+// PortNames returns a switch's ports in port order: declared ports first,
+// then ports that only links name, in link order.
+func (g *Graph) PortNames(sw string) []string {
+	s := g.Switch(sw)
+	if s == nil {
+		return nil
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, p := range s.Ports {
+		names = append(names, p.Name)
+		seen[p.Name] = true
+	}
+	for _, l := range g.Links {
+		for _, e := range []Endpoint{l.A, l.B} {
+			if e.Node == sw && !seen[e.Port] {
+				names = append(names, e.Port)
+				seen[e.Port] = true
+			}
+		}
+	}
+	return names
+}
+
+// PortConfig returns the settings of a switch port (defaults if undeclared).
+func (s *Switch) PortConfig(name string) vswitch.PortConfig {
+	for _, p := range s.Ports {
+		if p.Name == name {
+			return vswitch.PortConfig{Name: p.Name, Mode: p.Mode, PVID: p.VLAN, Allowed: p.Allowed, Native: p.Native}
+		}
+	}
+	return vswitch.PortConfig{Name: name}
+}
+
+// LinkOf returns the index of the link with endpoint e, or -1.
+func (g *Graph) LinkOf(e Endpoint) int {
+	for i, l := range g.Links {
+		if l.A == e || l.B == e {
+			return i
+		}
+	}
+	return -1
+}
+
+// Assign gives every interface without a MAC a locally administered one,
+// 02:00:00:00:00:01 upwards in host and interface order, skipping MACs
+// already set.
+func (g *Graph) Assign() {
+	used := map[vswitch.MAC]bool{}
+	for _, h := range g.Hosts {
+		for _, i := range h.Ifaces {
+			used[i.MAC] = true
+		}
+	}
+	n := 0
+	for hi := range g.Hosts {
+		for ii := range g.Hosts[hi].Ifaces {
+			f := &g.Hosts[hi].Ifaces[ii]
+			if !f.MAC.IsZero() {
+				continue
+			}
+			for {
+				n++
+				m := vswitch.MAC{0x02, 0, 0, byte(n >> 16), byte(n >> 8), byte(n)}
+				if !used[m] {
+					f.MAC = m
+					used[m] = true
+					break
+				}
+			}
+		}
+	}
+}
+
+// Validate reports every problem in g: duplicate or unknown names, bad
+// addresses, ports used twice, impossible link settings.
+func (g *Graph) Validate() error {
+	var errs Errors
+	bad := func(path, format string, a ...any) {
+		errs = append(errs, &Error{Path: path, Msg: fmt.Sprintf(format, a...)})
+	}
+	names := map[string]string{}
+	claim := func(path, name, what string) {
+		switch {
+		case name == "":
+			bad(path, "%s needs a name", what)
+		case strings.ContainsAny(name, ": \t"):
+			bad(path, "name %q may not contain ':' or spaces", name)
+		case names[name] != "":
+			bad(path, "duplicate name %q (already a %s)", name, names[name])
+		default:
+			names[name] = what
+		}
+	}
+	for i, s := range g.Switches {
+		p := fmt.Sprintf("switches[%d]", i)
+		claim(p+".name", s.Name, "switch")
+		if s.AgeingTime < 0 {
+			bad(p+".ageing", "ageing time must be positive")
+		}
+		if s.MaxEntries < 0 {
+			bad(p+".max_entries", "must not be negative")
+		}
+		ports := map[string]bool{}
+		for j, pt := range s.Ports {
+			pp := fmt.Sprintf("%s.ports[%d]", p, j)
+			if pt.Name == "" || ports[pt.Name] {
+				bad(pp+".name", "port name %q is empty or used twice", pt.Name)
+			}
+			ports[pt.Name] = true
+			for _, v := range append([]uint16{pt.VLAN, pt.Native}, pt.Allowed...) {
+				if v > 4094 {
+					bad(pp, "VLAN %d out of range 1-4094", v)
+				}
+			}
+		}
+		if m := s.Mirror; m != nil {
+			all := g.PortNames(s.Name)
+			has := func(n string) bool {
+				for _, a := range all {
+					if a == n {
+						return true
+					}
+				}
+				return false
+			}
+			if !has(m.To) {
+				bad(p+".mirror.to", "no port %q on %s", m.To, s.Name)
+			}
+			for _, src := range m.Sources {
+				if !has(src) || src == m.To {
+					bad(p+".mirror.from", "bad mirror source %q on %s", src, s.Name)
+				}
+			}
+		}
+	}
+	addrs := map[netip.Addr]string{}
+	macs := map[vswitch.MAC]string{}
+	for i, h := range g.Hosts {
+		p := fmt.Sprintf("hosts[%d]", i)
+		claim(p+".name", h.Name, "host")
+		if len(h.Ifaces) == 0 {
+			bad(p, "host %s has no interface", h.Name)
+		}
+		ifn := map[string]bool{}
+		for j, f := range h.Ifaces {
+			fp := fmt.Sprintf("%s.interfaces[%d]", p, j)
+			if f.Name == "" || ifn[f.Name] {
+				bad(fp+".name", "interface name %q is empty or used twice", f.Name)
+			}
+			ifn[f.Name] = true
+			ap := fp + ".address"
+			if j == 0 && len(h.Ifaces) == 1 {
+				ap = p + ".address"
+			}
+			switch {
+			case !f.Addr.IsValid():
+				bad(ap, "missing address (want CIDR like 10.0.0.1/24)")
+			case !f.Addr.Addr().Is4():
+				bad(ap, "%s: only IPv4 is supported", f.Addr)
+			case f.Addr.Bits() > 30 || f.Addr.Addr() == f.Addr.Masked().Addr():
+				bad(ap, "%s is not a host address in its subnet", f.Addr)
+			case addrs[f.Addr.Addr()] != "":
+				bad(ap, "duplicate address %s (also on %s)", f.Addr.Addr(), addrs[f.Addr.Addr()])
+			default:
+				addrs[f.Addr.Addr()] = h.Name + ":" + f.Name
+			}
+			if !f.MAC.IsZero() {
+				if f.MAC.IsMulticast() {
+					bad(fp+".mac", "%s is a multicast address", f.MAC)
+				} else if macs[f.MAC] != "" {
+					bad(fp+".mac", "duplicate MAC %s (also on %s)", f.MAC, macs[f.MAC])
+				}
+				macs[f.MAC] = h.Name + ":" + f.Name
+			}
+		}
+		if h.Gateway.IsValid() {
+			on := false
+			for _, f := range h.Ifaces {
+				on = on || f.Addr.Masked().Contains(h.Gateway)
+			}
+			if !on {
+				bad(p+".gateway", "gateway %s is on none of %s's subnets", h.Gateway, h.Name)
+			}
+		}
+	}
+	used := map[Endpoint]int{}
+	for i, l := range g.Links {
+		p := fmt.Sprintf("links[%d]", i)
+		for _, e := range []Endpoint{l.A, l.B} {
+			switch g.Kind(e.Node) {
+			case None:
+				bad(p, "unknown node %q", e.Node)
+				continue
+			case HostNode:
+				if g.Host(e.Node).Iface(e.Port) == nil {
+					bad(p, "host %s has no interface %q", e.Node, e.Port)
+					continue
+				}
+			case SwitchNode:
+				if e.Port == "" {
+					bad(p, "switch %s needs a port name", e.Node)
+				}
+			}
+			if j, dup := used[e]; dup {
+				bad(p, "%s is already linked by links[%d]", e, j)
+			}
+			used[e] = i
+		}
+		if l.A.Node == l.B.Node {
+			bad(p, "a link must join two different nodes")
+		}
+		if err := l.Config.Validate(); err != nil {
+			bad(p, "%v", err)
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// ErrNotFound is returned when a name does not resolve.
+var ErrNotFound = errors.New("topo: not found")
+
+// ResolveAddr turns "h2", "h2:eth1" or "10.0.0.2" into an address.
+func (g *Graph) ResolveAddr(s string) (netip.Addr, error) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a, nil
+	}
+	node, ifname, _ := strings.Cut(s, ":")
+	h := g.Host(node)
+	if h == nil || len(h.Ifaces) == 0 {
+		return netip.Addr{}, fmt.Errorf("%w: no host or address %q", ErrNotFound, s)
+	}
+	if ifname == "" {
+		return h.Ifaces[0].Addr.Addr(), nil
+	}
+	f := h.Iface(ifname)
+	if f == nil {
+		return netip.Addr{}, fmt.Errorf("%w: host %s has no interface %q", ErrNotFound, node, ifname)
+	}
+	return f.Addr.Addr(), nil
+}
+
+// ResolveMAC turns "h1", "h1:eth0" or "02:00:00:00:00:01" into a MAC.
+func (g *Graph) ResolveMAC(s string) (vswitch.MAC, error) {
+	if m, err := vswitch.ParseMAC(s); err == nil {
+		return m, nil
+	}
+	node, ifname, _ := strings.Cut(s, ":")
+	h := g.Host(node)
+	if h == nil || len(h.Ifaces) == 0 {
+		return vswitch.MAC{}, fmt.Errorf("%w: no host or MAC %q", ErrNotFound, s)
+	}
+	if ifname == "" {
+		return h.Ifaces[0].MAC, nil
+	}
+	f := h.Iface(ifname)
+	if f == nil {
+		return vswitch.MAC{}, fmt.Errorf("%w: host %s has no interface %q", ErrNotFound, node, ifname)
+	}
+	return f.MAC, nil
+}

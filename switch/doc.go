@@ -1,0 +1,64 @@
+// Package vswitch is netyard's MAC-learning Ethernet switch.
+//
+// The directory is switch/ but the package is vswitch, because switch is a Go
+// keyword; import it as
+//
+//	import "github.com/netyard/netyard/switch"  // package vswitch
+//
+// # Model
+//
+// The Linux bridge is the reference. A Switch has numbered ports; each is fed
+// with Input(port, frame) and sends through a link.Sender. For every frame the
+// switch
+//
+//  1. drops runts, frames with a multicast or zero source, and frames on a
+//     port that is down;
+//  2. classifies the frame into a VLAN by the ingress port's 802.1Q settings
+//     (access port: untagged or priority-tagged frames join the PVID; trunk:
+//     tagged frames of allowed VLANs, untagged frames join the native VLAN);
+//  3. never forwards 01:80:C2:00:00:0X link-local frames (IEEE 802.1D §7.12.6);
+//  4. learns the source address on the ingress port, keyed by VLAN and MAC;
+//  5. forwards known unicast to its port, filters it when that port is the
+//     ingress port, and floods unknown unicast, broadcast and multicast to
+//     every other up port of the VLAN, in ascending port order.
+//
+// Egress tagging follows the egress port: access ports and a trunk's native
+// VLAN send untagged, a trunk's other VLANs send tagged.
+//
+// # Forwarding database
+//
+// Entries age out exactly AgeingTime (default 300 s) after they were last
+// refreshed: a lookup never returns an entry past its time, and a timer on the
+// node's clock removes it at that instant. The table holds at most MaxEntries
+// (default 8192) dynamic entries. When it is full a new address is not
+// learned (the Linux bridge's max_learned policy): existing entries stay, the
+// frame is still forwarded (flooded), and the refusal is counted under
+// DropFDBFull on the ingress port. A port going down flushes its entries.
+//
+// # Counters
+//
+// Every port counts frames and bytes received and sent, and drops by reason
+// (DropReason). Every drop has a reason; nothing vanishes silently.
+//
+// # Mirroring
+//
+// SetMirror makes one port a monitor: it receives a copy of every frame
+// received on or sent by the chosen source ports, exactly as it was on their
+// wire. A monitor port takes no part in forwarding; frames arriving on it are
+// dropped with DropMonitor.
+//
+// # Concurrency
+//
+// Input may be called from several goroutines at once, one per port as in
+// the netns backend. The port table is copy-on-write behind an atomic pointer
+// and read without locks. The FDB map is guarded by fdb.mu, a RWMutex: a
+// lookup or a refresh of a known address takes the read lock only (the
+// entry's port and timestamp are atomics), learning a new address or
+// removing one takes the write lock. Counters are atomics. Frames are sent
+// and trace events emitted with no lock held.
+//
+// # Time
+//
+// The switch reads time only from its clock.Clock (Options.Clock): the
+// virtual clock in a simulation, the wall clock in the netns backend.
+package vswitch

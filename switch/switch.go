@@ -1,0 +1,423 @@
+package vswitch
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/internal/trace"
+)
+
+// Defaults for Options.
+const (
+	DefaultAgeingTime = 300 * time.Second // the Linux bridge's ageing_time
+	DefaultMaxEntries = 8192
+	DefaultVLAN       = 1 // the PVID of a port with no VLAN settings
+)
+
+// Options configure a Switch. Nil and zero fields take the defaults named.
+type Options struct {
+	Name       string        // name used in traces; default "switch"
+	Clock      clock.Clock   // default clock.Real
+	AgeingTime time.Duration // default DefaultAgeingTime
+	MaxEntries int           // FDB bound; default DefaultMaxEntries
+	Tracer     trace.Tracer  // default none
+}
+
+// PortMode is a port's 802.1Q role.
+type PortMode uint8
+
+// Port modes.
+const (
+	Access PortMode = iota // untagged member of one VLAN, its PVID
+	Trunk                  // tagged member of several VLANs, untagged in its native VLAN
+)
+
+// String returns "access" or "trunk".
+func (m PortMode) String() string {
+	if m == Trunk {
+		return "trunk"
+	}
+	return "access"
+}
+
+// PortConfig describes a port.
+type PortConfig struct {
+	Name string
+	Mode PortMode
+	// PVID is an access port's VLAN; 0 means DefaultVLAN.
+	PVID uint16
+	// Allowed lists the VLANs a trunk carries tagged; empty means 1-4094.
+	Allowed []uint16
+	// Native is the VLAN a trunk carries untagged; 0 means none, so
+	// untagged frames arriving on the trunk are dropped.
+	Native uint16
+}
+
+type vlanSet [4096 / 64]uint64
+
+func (v *vlanSet) add(id uint16)      { v[id>>6] |= 1 << (id & 63) }
+func (v *vlanSet) has(id uint16) bool { return v[id>>6]&(1<<(id&63)) != 0 }
+
+// port is one switch port. Its configuration is immutable after AddPort;
+// the atomics may change at any time.
+type port struct {
+	idx     int
+	name    string
+	mode    PortMode
+	pvid    uint16 // access VLAN or trunk native VLAN (0: none)
+	member  vlanSet
+	out     link.Sender
+	up      atomic.Bool  // administratively up
+	carrier atomic.Bool  // the link beneath has carrier
+	monitor atomic.Bool  // a monitor port: receives mirrored copies only
+	mirror  atomic.Int32 // index+1 of the monitor port copying this port; 0: none
+	ctr     counters
+}
+
+// classify returns the VLAN of a frame arriving with tag, and whether the
+// port admits it.
+func (p *port) classify(t Tag) (uint16, bool) {
+	vid := t.VID
+	if !t.Tagged || vid == 0 { // untagged or priority-tagged
+		if p.pvid == 0 {
+			return 0, false
+		}
+		return p.pvid, true
+	}
+	if vid == 4095 || !p.member.has(vid) {
+		return 0, false
+	}
+	if p.mode == Access && vid != p.pvid {
+		return 0, false
+	}
+	return vid, true
+}
+
+// usable reports whether p is administratively up and has carrier.
+func (p *port) usable() bool { return p.up.Load() && p.carrier.Load() }
+
+// egressTagged reports whether frames of vlan leave p with a tag.
+func (p *port) egressTagged(vlan uint16) bool {
+	return p.mode == Trunk && vlan != p.pvid
+}
+
+// Switch is a MAC-learning Ethernet switch. See the package documentation.
+type Switch struct {
+	name   string
+	clk    clock.Clock
+	tracer trace.Tracer
+
+	addMu sync.Mutex              // serialises changes of the port table
+	ports atomic.Pointer[[]*port] // copy-on-write
+
+	fdb   fdb
+	armed bool // guarded by fdb.mu: the ageing timer is pending
+
+	bufs sync.Pool // *[]byte of capacity MaxFrame, for retagging
+}
+
+// New returns a switch with no ports.
+func New(o Options) *Switch {
+	s := &Switch{
+		name:   cmp.Or(o.Name, "switch"),
+		clk:    clock.Or(o.Clock),
+		tracer: o.Tracer,
+	}
+	s.fdb.entries = map[fdbKey]*fdbEntry{}
+	s.fdb.max = cmp.Or(o.MaxEntries, DefaultMaxEntries)
+	s.fdb.ageing.Store(int64(cmp.Or(o.AgeingTime, DefaultAgeingTime)))
+	s.ports.Store(&[]*port{})
+	s.bufs.New = func() any { b := make([]byte, 0, MaxFrame); return &b }
+	return s
+}
+
+// Name returns the switch's name.
+func (s *Switch) Name() string { return s.name }
+
+// Errors returned by the configuration methods.
+var (
+	ErrNoPort  = errors.New("vswitch: no such port")
+	ErrBadVLAN = errors.New("vswitch: VLAN ID out of range 1-4094")
+	ErrDupPort = errors.New("vswitch: duplicate port name")
+)
+
+// AddPort adds an up port that sends through out and returns its index,
+// which is what Input takes. Ports are numbered from 0 in the order added;
+// floods go out in that order.
+func (s *Switch) AddPort(c PortConfig, out link.Sender) (int, error) {
+	s.addMu.Lock()
+	defer s.addMu.Unlock()
+	old := *s.ports.Load()
+	p := &port{idx: len(old), name: c.Name, mode: c.Mode, out: out}
+	if p.name == "" {
+		p.name = fmt.Sprintf("p%d", p.idx)
+	}
+	for _, q := range old {
+		if q.name == p.name {
+			return -1, fmt.Errorf("%w: %s", ErrDupPort, p.name)
+		}
+	}
+	okVID := func(v uint16) bool { return v >= 1 && v <= 4094 }
+	switch c.Mode {
+	case Access:
+		p.pvid = cmp.Or(c.PVID, DefaultVLAN)
+		if !okVID(p.pvid) {
+			return -1, fmt.Errorf("%w: port %s pvid %d", ErrBadVLAN, p.name, p.pvid)
+		}
+		p.member.add(p.pvid)
+	case Trunk:
+		p.pvid = c.Native
+		if p.pvid != 0 {
+			if !okVID(p.pvid) {
+				return -1, fmt.Errorf("%w: port %s native %d", ErrBadVLAN, p.name, p.pvid)
+			}
+			p.member.add(p.pvid)
+		}
+		if len(c.Allowed) == 0 {
+			for v := uint16(1); v <= 4094; v++ {
+				p.member.add(v)
+			}
+		}
+		for _, v := range c.Allowed {
+			if !okVID(v) {
+				return -1, fmt.Errorf("%w: port %s allowed %d", ErrBadVLAN, p.name, v)
+			}
+			p.member.add(v)
+		}
+	default:
+		return -1, fmt.Errorf("vswitch: port %s: unknown mode %d", p.name, c.Mode)
+	}
+	p.up.Store(true)
+	p.carrier.Store(true)
+	next := append(slices.Clip(old), p)
+	s.ports.Store(&next)
+	return p.idx, nil
+}
+
+// port returns port i, or nil.
+func (s *Switch) port(i int) *port {
+	ps := *s.ports.Load()
+	if i < 0 || i >= len(ps) {
+		return nil
+	}
+	return ps[i]
+}
+
+// PortIndex returns the index of the port named name, or -1.
+func (s *Switch) PortIndex(name string) int {
+	for _, p := range *s.ports.Load() {
+		if p.name == name {
+			return p.idx
+		}
+	}
+	return -1
+}
+
+// PortName returns the name of port i, or "" if there is none.
+func (s *Switch) PortName(i int) string {
+	if p := s.port(i); p != nil {
+		return p.name
+	}
+	return ""
+}
+
+// NumPorts returns the number of ports.
+func (s *Switch) NumPorts() int { return len(*s.ports.Load()) }
+
+// Stats returns a snapshot of port i's counters.
+func (s *Switch) Stats(i int) (PortStats, error) {
+	p := s.port(i)
+	if p == nil {
+		return PortStats{}, ErrNoPort
+	}
+	return p.ctr.snapshot(), nil
+}
+
+// PortUp reports whether port i is up.
+func (s *Switch) PortUp(i int) bool {
+	p := s.port(i)
+	return p != nil && p.up.Load()
+}
+
+// SetPortUp brings port i administratively up or down. Taking a port down
+// flushes the addresses learned on it, as the Linux bridge does.
+func (s *Switch) SetPortUp(i int, up bool) error {
+	p := s.port(i)
+	if p == nil {
+		return ErrNoPort
+	}
+	if p.up.Swap(up) == up {
+		return nil
+	}
+	s.portChanged(p, up, "port")
+	return nil
+}
+
+// SetCarrier tells the switch that the link under port i gained or lost
+// carrier. Losing carrier flushes the port's addresses, like a port going
+// down.
+func (s *Switch) SetCarrier(i int, up bool) error {
+	p := s.port(i)
+	if p == nil {
+		return ErrNoPort
+	}
+	if p.carrier.Swap(up) == up {
+		return nil
+	}
+	s.portChanged(p, up, "carrier")
+	return nil
+}
+
+func (s *Switch) portChanged(p *port, up bool, what string) {
+	state := "up"
+	if !up {
+		state = "down"
+	}
+	s.emit(trace.Event{Kind: trace.State, Port: p.name, Detail: what + " " + state})
+	if up {
+		return
+	}
+	s.fdb.mu.Lock()
+	gone := s.fdb.flushPortLocked(p.idx)
+	s.fdb.mu.Unlock()
+	for _, g := range gone {
+		s.emit(trace.Event{Kind: trace.Flushed, Port: p.name, VLAN: g.key.vlan, Src: g.key.mac.String(), Reason: what + " down"})
+	}
+}
+
+// SetMirror makes port monitor receive a copy of every frame received on or
+// sent by each port in sources. The monitor port stops forwarding. Passing no
+// sources turns mirroring to monitor off.
+func (s *Switch) SetMirror(monitor int, sources ...int) error {
+	m := s.port(monitor)
+	if m == nil {
+		return ErrNoPort
+	}
+	for _, src := range sources {
+		if p := s.port(src); p == nil || src == monitor {
+			return fmt.Errorf("%w: mirror source %d", ErrNoPort, src)
+		}
+	}
+	for _, p := range *s.ports.Load() {
+		if int(p.mirror.Load())-1 == monitor {
+			p.mirror.Store(0)
+		}
+	}
+	for _, src := range sources {
+		s.port(src).mirror.Store(int32(monitor + 1))
+	}
+	m.monitor.Store(len(sources) > 0)
+	return nil
+}
+
+// AgeingTime returns the current ageing time.
+func (s *Switch) AgeingTime() time.Duration { return time.Duration(s.fdb.ageing.Load()) }
+
+// SetAgeingTime changes the ageing time and applies it at once to every
+// entry (STP's fast ageing uses this).
+func (s *Switch) SetAgeingTime(d time.Duration) {
+	if d <= 0 {
+		d = DefaultAgeingTime
+	}
+	s.fdb.ageing.Store(int64(d))
+	s.age()
+}
+
+// FDB returns the live entries sorted by VLAN, MAC.
+func (s *Switch) FDB() []FDBEntry {
+	now := s.clk.Now().UnixNano()
+	ps := *s.ports.Load()
+	s.fdb.mu.RLock()
+	out := make([]FDBEntry, 0, len(s.fdb.entries))
+	for k, e := range s.fdb.entries {
+		seen := e.seen.Load()
+		if s.fdb.expired(seen, now) {
+			continue
+		}
+		pi := int(e.port.Load())
+		name := ""
+		if pi < len(ps) {
+			name = ps[pi].name
+		}
+		out = append(out, FDBEntry{VLAN: k.vlan, MAC: k.mac, Port: name, Age: time.Duration(now - seen)})
+	}
+	s.fdb.mu.RUnlock()
+	slices.SortFunc(out, func(a, b FDBEntry) int {
+		if c := cmp.Compare(a.VLAN, b.VLAN); c != 0 {
+			return c
+		}
+		return slices.Compare(a.MAC[:], b.MAC[:])
+	})
+	return out
+}
+
+// Lookup returns the port name (vlan, mac) is learned on, if any.
+func (s *Switch) Lookup(vlan uint16, mac MAC) (string, bool) {
+	i := s.fdb.lookup(vlan, mac, s.clk.Now().UnixNano())
+	if i < 0 {
+		return "", false
+	}
+	return s.PortName(i), true
+}
+
+// age removes aged-out entries and re-arms the timer for the next deadline.
+// It runs from the clock's timer.
+func (s *Switch) age() {
+	now := s.clk.Now().UnixNano()
+	s.fdb.mu.Lock()
+	s.armed = false
+	gone, next := s.fdb.expireLocked(now)
+	if len(s.fdb.entries) > 0 {
+		s.armLocked(next, now)
+	}
+	s.fdb.mu.Unlock()
+	ps := *s.ports.Load()
+	for _, g := range gone {
+		s.emit(trace.Event{Kind: trace.Aged, Port: ps[g.port].name, VLAN: g.key.vlan, Src: g.key.mac.String()})
+	}
+}
+
+// armLocked makes sure the ageing timer fires no later than deadline.
+func (s *Switch) armLocked(deadline, now int64) {
+	if s.armed && s.fdb.armedAt <= deadline {
+		return
+	}
+	d := time.Duration(deadline - now)
+	if s.fdb.timer == nil {
+		s.fdb.timer = s.clk.AfterFunc(d, s.age)
+	} else {
+		s.fdb.timer.Reset(d)
+	}
+	s.armed = true
+	s.fdb.armedAt = deadline
+}
+
+// emit sends e to the tracer, stamped with the switch's name and the time.
+func (s *Switch) emit(e trace.Event) {
+	if s.tracer == nil {
+		return
+	}
+	e.Node = s.name
+	e.Time = s.clk.Now()
+	s.tracer.Trace(e)
+}
+
+// drop counts a drop on p and traces it.
+func (s *Switch) drop(p *port, r DropReason, frame []byte) {
+	p.ctr.drops[r].Add(1)
+	if s.tracer == nil {
+		return
+	}
+	e := trace.Event{Kind: trace.Dropped, Port: p.name, Reason: r.String()}
+	if len(frame) >= EthHdrLen {
+		e.Src, e.Dst = EthHdr(frame).Src().String(), EthHdr(frame).Dst().String()
+	}
+	s.emit(e)
+}
