@@ -41,6 +41,11 @@ func (e *Engine) Seed() uint64 { return e.seed }
 // Now returns the virtual time.
 func (e *Engine) Now() time.Time { return Epoch.Add(e.now) }
 
+// UnixNano returns the virtual time as Unix nanoseconds (clock.Nanos).
+func (e *Engine) UnixNano() int64 { return epochNanos + int64(e.now) }
+
+var epochNanos = Epoch.UnixNano()
+
 // Elapsed returns the virtual time since Epoch.
 func (e *Engine) Elapsed() time.Duration { return e.now }
 

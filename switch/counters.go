@@ -60,9 +60,16 @@ func DropReasons() []DropReason {
 }
 
 // counters are one port's statistics. Every field is updated atomically.
+// The receive and transmit groups sit on cache lines of their own: a port's
+// receive counters are written by the goroutine feeding it, its transmit
+// counters by whichever goroutines forward to it, and sharing a line would
+// make those cores fight over it.
 type counters struct {
+	_                 [64]byte
 	rxFrames, rxBytes atomic.Uint64
+	_                 [48]byte
 	txFrames, txBytes atomic.Uint64
+	_                 [48]byte
 	drops             [numDropReasons]atomic.Uint64
 }
 

@@ -46,12 +46,9 @@ func (s *Switch) Input(in int, frame []byte) {
 		return
 	}
 
-	now := s.clk.Now().UnixNano()
-	switch res, from := s.fdb.learn(vlan, src, in, now); res {
+	now := s.now()
+	switch res, from := s.fdb.learn(vlan, src, in, now, s.armLocked); res {
 	case learnNew:
-		s.fdb.mu.Lock()
-		s.armLocked(now+s.fdb.ageing.Load(), now)
-		s.fdb.mu.Unlock()
 		if s.tracer != nil {
 			s.emit(trace.Event{Kind: trace.Learned, Port: p.name, VLAN: vlan, Src: src.String()})
 		}

@@ -112,13 +112,13 @@ func (p *port) egressTagged(vlan uint16) bool {
 type Switch struct {
 	name   string
 	clk    clock.Clock
+	nanos  clock.Nanos // clk's fast path, or nil
 	tracer trace.Tracer
 
 	addMu sync.Mutex              // serialises changes of the port table
 	ports atomic.Pointer[[]*port] // copy-on-write
 
-	fdb   fdb
-	armed bool // guarded by fdb.mu: the ageing timer is pending
+	fdb fdb
 
 	bufs sync.Pool // *[]byte of capacity MaxFrame, for retagging
 }
@@ -130,12 +130,19 @@ func New(o Options) *Switch {
 		clk:    clock.Or(o.Clock),
 		tracer: o.Tracer,
 	}
-	s.fdb.entries = map[fdbKey]*fdbEntry{}
-	s.fdb.max = cmp.Or(o.MaxEntries, DefaultMaxEntries)
-	s.fdb.ageing.Store(int64(cmp.Or(o.AgeingTime, DefaultAgeingTime)))
+	s.nanos, _ = s.clk.(clock.Nanos)
+	s.fdb.init(cmp.Or(o.MaxEntries, DefaultMaxEntries), cmp.Or(o.AgeingTime, DefaultAgeingTime))
 	s.ports.Store(&[]*port{})
 	s.bufs.New = func() any { b := make([]byte, 0, MaxFrame); return &b }
 	return s
+}
+
+// now returns the clock's time in Unix nanoseconds.
+func (s *Switch) now() int64 {
+	if s.nanos != nil {
+		return s.nanos.UnixNano()
+	}
+	return s.clk.Now().UnixNano()
 }
 
 // Name returns the switch's name.
@@ -288,7 +295,8 @@ func (s *Switch) portChanged(p *port, up bool, what string) {
 	gone := s.fdb.flushPortLocked(p.idx)
 	s.fdb.mu.Unlock()
 	for _, g := range gone {
-		s.emit(trace.Event{Kind: trace.Flushed, Port: p.name, VLAN: g.key.vlan, Src: g.key.mac.String(), Reason: what + " down"})
+		vlan, mac := splitKey(g.key)
+		s.emit(trace.Event{Kind: trace.Flushed, Port: p.name, VLAN: vlan, Src: mac.String(), Reason: what + " down"})
 	}
 }
 
@@ -332,23 +340,20 @@ func (s *Switch) SetAgeingTime(d time.Duration) {
 
 // FDB returns the live entries sorted by VLAN, MAC.
 func (s *Switch) FDB() []FDBEntry {
-	now := s.clk.Now().UnixNano()
+	now := s.now()
 	ps := *s.ports.Load()
-	s.fdb.mu.RLock()
-	out := make([]FDBEntry, 0, len(s.fdb.entries))
-	for k, e := range s.fdb.entries {
-		seen := e.seen.Load()
+	var out []FDBEntry
+	s.fdb.each(func(key uint64, port int, seen int64) {
 		if s.fdb.expired(seen, now) {
-			continue
+			return
 		}
-		pi := int(e.port.Load())
-		name := ""
-		if pi < len(ps) {
-			name = ps[pi].name
+		vlan, mac := splitKey(key)
+		e := FDBEntry{VLAN: vlan, MAC: mac, Age: time.Duration(now - seen)}
+		if port < len(ps) {
+			e.Port = ps[port].name
 		}
-		out = append(out, FDBEntry{VLAN: k.vlan, MAC: k.mac, Port: name, Age: time.Duration(now - seen)})
-	}
-	s.fdb.mu.RUnlock()
+		out = append(out, e)
+	})
 	slices.SortFunc(out, func(a, b FDBEntry) int {
 		if c := cmp.Compare(a.VLAN, b.VLAN); c != 0 {
 			return c
@@ -360,7 +365,7 @@ func (s *Switch) FDB() []FDBEntry {
 
 // Lookup returns the port name (vlan, mac) is learned on, if any.
 func (s *Switch) Lookup(vlan uint16, mac MAC) (string, bool) {
-	i := s.fdb.lookup(vlan, mac, s.clk.Now().UnixNano())
+	i := s.fdb.lookup(vlan, mac, s.now())
 	if i < 0 {
 		return "", false
 	}
@@ -370,33 +375,36 @@ func (s *Switch) Lookup(vlan uint16, mac MAC) (string, bool) {
 // age removes aged-out entries and re-arms the timer for the next deadline.
 // It runs from the clock's timer.
 func (s *Switch) age() {
-	now := s.clk.Now().UnixNano()
+	now := s.now()
 	s.fdb.mu.Lock()
-	s.armed = false
-	gone, next := s.fdb.expireLocked(now)
-	if len(s.fdb.entries) > 0 {
+	s.fdb.armed = false
+	gone, next, ok := s.fdb.expireLocked(now)
+	if ok {
 		s.armLocked(next, now)
 	}
 	s.fdb.mu.Unlock()
 	ps := *s.ports.Load()
 	for _, g := range gone {
-		s.emit(trace.Event{Kind: trace.Aged, Port: ps[g.port].name, VLAN: g.key.vlan, Src: g.key.mac.String()})
+		vlan, mac := splitKey(g.key)
+		s.emit(trace.Event{Kind: trace.Aged, Port: ps[g.port].name, VLAN: vlan, Src: mac.String()})
 	}
 }
 
 // armLocked makes sure the ageing timer fires no later than deadline.
+// fdb.mu must be held.
 func (s *Switch) armLocked(deadline, now int64) {
-	if s.armed && s.fdb.armedAt <= deadline {
+	f := &s.fdb
+	if f.armed && f.armedAt <= deadline {
 		return
 	}
 	d := time.Duration(deadline - now)
-	if s.fdb.timer == nil {
-		s.fdb.timer = s.clk.AfterFunc(d, s.age)
+	if f.timer == nil {
+		f.timer = s.clk.AfterFunc(d, s.age)
 	} else {
-		s.fdb.timer.Reset(d)
+		f.timer.Reset(d)
 	}
-	s.armed = true
-	s.fdb.armedAt = deadline
+	f.armed = true
+	f.armedAt = deadline
 }
 
 // emit sends e to the tracer, stamped with the switch's name and the time.
