@@ -13,7 +13,7 @@ func frame64(dst, src vswitch.MAC) []byte {
 	f := make([]byte, 64)
 	copy(f[0:6], dst[:])
 	copy(f[6:12], src[:])
-	f[12], f[13] = 0x08, 0x00
+	f[12], f[13] = 0x88, 0xb5 // local experimental EtherType
 	return f
 }
 

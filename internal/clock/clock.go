@@ -46,17 +46,9 @@ func (r realTimer) Reset(d time.Duration) bool { return r.t.Reset(d) }
 
 // Nanos is an optional fast path a Clock may offer: the current time as
 // Unix nanoseconds, without building a time.Time. Hot paths use it when
-// present (see NowNanos).
+// present.
 type Nanos interface {
 	UnixNano() int64
-}
-
-// NowNanos returns c's time as Unix nanoseconds, through Nanos if c has it.
-func NowNanos(c Clock) int64 {
-	if n, ok := c.(Nanos); ok {
-		return n.UnixNano()
-	}
-	return c.Now().UnixNano()
 }
 
 // Or returns c, or Real when c is nil, so option structs can leave it unset.
