@@ -142,7 +142,9 @@ func (h *Host) sendIPFrom(src, dst netip.Addr, proto layers.IPProtocol, fail fun
 		Version: 4, IHL: 5, TTL: DefaultTTL, Id: h.ipID, Flags: layers.IPv4DontFragment,
 		Protocol: proto, SrcIP: src.AsSlice(), DstIP: dst.AsSlice(),
 	}
-	if t, ok := ls[0].(interface{ SetNetworkLayerForChecksum(gopacket.NetworkLayer) error }); ok {
+	if t, ok := ls[0].(interface {
+		SetNetworkLayerForChecksum(gopacket.NetworkLayer) error
+	}); ok {
 		_ = t.SetNetworkLayerForChecksum(ip)
 	}
 	return h.resolveAndSend(i, hop, append([]gopacket.SerializableLayer{ip}, ls...), fail)

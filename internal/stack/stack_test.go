@@ -1,0 +1,162 @@
+package stack_test
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/internal/stack"
+	"github.com/netyard/netyard/sim"
+)
+
+// twoHosts joins a (10.0.0.1) and b (10.0.0.2) with a 1 ms link.
+func twoHosts(t testing.TB) (*sim.Engine, *stack.Host, *stack.Host) {
+	e, _, a, b := twoHostsLink(t)
+	return e, a, b
+}
+
+func twoHostsLink(t testing.TB) (*sim.Engine, *sim.Link, *stack.Host, *stack.Host) {
+	t.Helper()
+	e := sim.New(1)
+	l, err := e.NewLink("a -- b", "a:eth0", "b:eth0", sim.LinkConfig{Latency: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(name string, n byte, end *sim.End) *stack.Host {
+		h := stack.New(stack.Options{Name: name, Clock: e})
+		mac := net.HardwareAddr{2, 0, 0, 0, 0, n}
+		if _, err := h.AddIface("eth0", mac, netip.MustParsePrefix("10.0.0."+string('0'+n)+"/24"), end); err != nil {
+			t.Fatal(err)
+		}
+		end.Attach(func(f []byte) { h.Input(0, f) }, nil)
+		return h
+	}
+	return e, l, mk("a", 1, l.End(0)), mk("b", 2, l.End(1))
+}
+
+func ping(t *testing.T, e *sim.Engine, h *stack.Host, to string) stack.PingResult {
+	t.Helper()
+	var res *stack.PingResult
+	if _, err := h.Ping(netip.MustParseAddr(to), 1, 1, 56, func(r stack.PingResult) { res = &r }); err != nil {
+		return stack.PingResult{Err: err}
+	}
+	e.RunUntil(func() bool { return res != nil }, e.Elapsed()+10*time.Second)
+	if res == nil {
+		return stack.PingResult{}
+	}
+	return *res
+}
+
+func TestPingResolvesThenReplies(t *testing.T) {
+	e, a, _ := twoHosts(t)
+	r := ping(t, e, a, "10.0.0.2")
+	// ARP request and reply, then echo request and reply: four 1 ms hops.
+	if !r.Reply || r.RTT != 4*time.Millisecond {
+		t.Errorf("first ping: %+v, want a reply after 4ms", r)
+	}
+	r = ping(t, e, a, "10.0.0.2")
+	if !r.Reply || r.RTT != 2*time.Millisecond {
+		t.Errorf("second ping: %+v, want a reply after 2ms", r)
+	}
+	if c := a.ARPCache(); len(c) != 1 || c[0].Addr != netip.MustParseAddr("10.0.0.2") {
+		t.Errorf("ARP cache %v", c)
+	}
+}
+
+func TestARPFailureIsHostUnreachable(t *testing.T) {
+	e, a, _ := twoHosts(t)
+	start := e.Elapsed()
+	r := ping(t, e, a, "10.0.0.9")
+	if !errors.Is(r.Err, stack.ErrHostUnreach) {
+		t.Fatalf("ping to nobody: %+v, want host unreachable", r)
+	}
+	if d := e.Elapsed() - start; d != stack.ARPRetries*stack.ARPRetry {
+		t.Errorf("gave up after %v, want %v", d, stack.ARPRetries*stack.ARPRetry)
+	}
+	if a.Stats().ARPFailures != 1 {
+		t.Errorf("stats %+v", a.Stats())
+	}
+}
+
+func TestNoRoute(t *testing.T) {
+	e, a, _ := twoHosts(t)
+	if r := ping(t, e, a, "192.0.2.1"); !errors.Is(r.Err, stack.ErrNoRoute) {
+		t.Errorf("ping off-link without gateway: %+v, want no route", r)
+	}
+}
+
+func TestUDPDeliveryAndPortUnreachable(t *testing.T) {
+	e, a, b := twoHosts(t)
+	srv, err := b.ListenUDP(5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got string
+	srv.OnRecv = func(src, dst netip.AddrPort, p []byte) { got = src.Addr().String() + " " + string(p) }
+	c, _ := a.ListenUDP(0)
+	var icmpErr error
+	c.OnError = func(err error) { icmpErr = err }
+	_ = c.SendTo(netip.MustParseAddrPort("10.0.0.2:5000"), []byte("hi"))
+	_ = c.SendTo(netip.MustParseAddrPort("10.0.0.2:5001"), []byte("nobody"))
+	e.RunUntil(nil, time.Hour)
+	if got != "10.0.0.1 hi" {
+		t.Errorf("server got %q", got)
+	}
+	var ie *stack.ICMPError
+	if !errors.As(icmpErr, &ie) || ie.Type != 3 || ie.Code != 3 {
+		t.Errorf("closed port gave %v, want ICMP port unreachable", icmpErr)
+	}
+	if _, err := b.ListenUDP(5000); !errors.Is(err, stack.ErrPortInUse) {
+		t.Errorf("second bind: %v, want port in use", err)
+	}
+}
+
+func TestARPQueueBound(t *testing.T) {
+	e := sim.New(1)
+	sent := &link.Channel{}
+	h := stack.New(stack.Options{Clock: e})
+	_, _ = h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), sent)
+	c, _ := h.ListenUDP(0)
+	for range stack.ARPQueue + 2 {
+		_ = c.SendTo(netip.MustParseAddrPort("10.0.0.2:9"), []byte("x"))
+	}
+	if h.Stats().ARPQueueDrops != 2 || sent.Len() != 1 {
+		t.Errorf("queue drops %d, frames sent %d; want 2 and 1 ARP request", h.Stats().ARPQueueDrops, sent.Len())
+	}
+}
+
+func TestBadIface(t *testing.T) {
+	h := stack.New(stack.Options{})
+	if _, err := h.AddIface("eth0", net.HardwareAddr{1}, netip.MustParsePrefix("10.0.0.1/24"), link.Discard); err == nil {
+		t.Error("short MAC accepted")
+	}
+	if _, err := h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("::1/64"), link.Discard); err == nil {
+		t.Error("IPv6 address accepted")
+	}
+}
+
+// FuzzInput feeds arbitrary frames to a host: it must never panic, and
+// whatever it cannot use is counted.
+func FuzzInput(f *testing.F) {
+	// Seeds: every frame of an ARP exchange, pings, a datagram and a port
+	// unreachable.
+	e, l, a, b := twoHostsLink(f)
+	l.Capture = func(_ *sim.Link, _ *sim.End, _ time.Time, frame []byte) { f.Add(append([]byte(nil), frame...)) }
+	_, _ = a.Ping(netip.MustParseAddr("10.0.0.2"), 1, 1, 8, func(stack.PingResult) {})
+	c, _ := b.ListenUDP(0)
+	_ = c.SendTo(netip.MustParseAddrPort("10.0.0.1:7"), []byte("x"))
+	e.RunFor(time.Second)
+	f.Add([]byte{})
+	f.Add(make([]byte, 60))
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		e := sim.New(1)
+		h := stack.New(stack.Options{Clock: e})
+		_, _ = h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), link.Discard)
+		_, _ = h.ListenUDP(53)
+		h.Input(0, frame)
+		e.RunFor(10 * time.Second)
+	})
+}

@@ -1,0 +1,106 @@
+package sim_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/netyard/netyard/sim"
+)
+
+// pair returns a link whose end 1 records arrival times.
+func pair(t *testing.T, cfg sim.LinkConfig, seed uint64) (*sim.Engine, *sim.Link, *[]time.Duration) {
+	t.Helper()
+	e := sim.New(seed)
+	l, err := e.NewLink("a -- b", "a", "b", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arrivals []time.Duration
+	l.End(1).Attach(func(f []byte) { arrivals = append(arrivals, e.Elapsed()) }, nil)
+	return e, l, &arrivals
+}
+
+func TestLatencyAndRate(t *testing.T) {
+	// 1000 bytes at 8 Mbit/s take 1 ms on the wire; plus 5 ms of latency.
+	e, l, got := pair(t, sim.LinkConfig{Latency: 5 * time.Millisecond, Rate: 8_000_000}, 1)
+	for range 3 {
+		_ = l.End(0).Send(make([]byte, 1000))
+	}
+	e.RunUntil(nil, time.Hour)
+	want := []time.Duration{6 * time.Millisecond, 7 * time.Millisecond, 8 * time.Millisecond}
+	if len(*got) != 3 || (*got)[0] != want[0] || (*got)[1] != want[1] || (*got)[2] != want[2] {
+		t.Errorf("arrivals %v, want %v", *got, want)
+	}
+}
+
+func TestQueueBound(t *testing.T) {
+	e, l, got := pair(t, sim.LinkConfig{Rate: 8_000, Queue: 2}, 1)
+	for range 5 { // one on the wire, two queued, two dropped
+		_ = l.End(0).Send(make([]byte, 100))
+	}
+	e.RunUntil(nil, time.Hour)
+	if st := l.End(0).Stats(); len(*got) != 3 || st.QueueDrop != 2 {
+		t.Errorf("delivered %d, queue drops %d; want 3 and 2", len(*got), st.QueueDrop)
+	}
+}
+
+func TestJitterNeverReorders(t *testing.T) {
+	e, l, got := pair(t, sim.LinkConfig{Latency: time.Millisecond, Jitter: 10 * time.Millisecond}, 3)
+	for i := range 100 {
+		e.Schedule(time.Duration(i)*100*time.Microsecond, func() { _ = l.End(0).Send([]byte{byte(i)}) })
+	}
+	e.RunUntil(nil, time.Hour)
+	for i := 1; i < len(*got); i++ {
+		if (*got)[i] < (*got)[i-1] {
+			t.Fatalf("frame %d arrived before frame %d", i, i-1)
+		}
+	}
+}
+
+func TestLossIsSeeded(t *testing.T) {
+	count := func(seed uint64) uint64 {
+		e, l, _ := pair(t, sim.LinkConfig{Loss: 0.3}, seed)
+		for range 1000 {
+			_ = l.End(0).Send([]byte{1})
+		}
+		e.RunUntil(nil, time.Hour)
+		return l.End(0).Stats().Lost
+	}
+	a, b, c := count(1), count(1), count(2)
+	if a != b {
+		t.Errorf("same seed lost %d then %d", a, b)
+	}
+	if a == c {
+		t.Errorf("seeds 1 and 2 both lost %d (streams not seeded?)", a)
+	}
+	if a < 250 || a > 350 {
+		t.Errorf("lost %d of 1000 at 30%%", a)
+	}
+}
+
+func TestLinkDown(t *testing.T) {
+	e, l, got := pair(t, sim.LinkConfig{Latency: time.Millisecond}, 1)
+	var carrier []bool
+	l.End(0).Attach(nil, func(up bool) { carrier = append(carrier, up) })
+	_ = l.End(0).Send([]byte{1}) // in flight when the link goes down
+	l.SetUp(false)
+	if err := l.End(0).Send([]byte{2}); err == nil {
+		t.Error("Send on a down link succeeded")
+	}
+	e.RunUntil(nil, time.Hour)
+	if len(*got) != 0 || l.End(0).Stats().DownDrop != 2 {
+		t.Errorf("delivered %d, down drops %d; want 0 and 2", len(*got), l.End(0).Stats().DownDrop)
+	}
+	if len(carrier) != 1 || carrier[0] {
+		t.Errorf("carrier notifications %v, want [false]", carrier)
+	}
+}
+
+func TestBadLinkConfig(t *testing.T) {
+	e := sim.New(1)
+	for _, c := range []sim.LinkConfig{{Loss: 1.5}, {Latency: -1}, {Queue: -1}} {
+		if _, err := e.NewLink("x", "a", "b", c); err == nil {
+			t.Errorf("NewLink(%+v) accepted", c)
+		}
+	}
+}
