@@ -1,0 +1,151 @@
+package scenario_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/netyard/netyard/sim/scenario"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden traces in testdata/")
+
+// files returns every scenario in scenarios/.
+func files(t testing.TB) []string {
+	t.Helper()
+	fs, err := filepath.Glob("../../scenarios/*.yaml")
+	if err != nil || len(fs) == 0 {
+		t.Fatalf("no scenarios found: %v", err)
+	}
+	return fs
+}
+
+// output is everything a run produces.
+type output struct {
+	report, explain, pcap []byte
+}
+
+func run(t *testing.T, path string) output {
+	t.Helper()
+	f, err := scenario.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var explain, pcap bytes.Buffer
+	rep, err := scenario.Run(f, scenario.Options{Out: &explain, Explain: &explain, Pcap: &pcap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		t.Errorf("%s: %d steps failed:\n%s", path, rep.Failed, explain.String())
+	}
+	js, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return output{js, explain.Bytes(), pcap.Bytes()}
+}
+
+// TestScenariosPassAndAreDeterministic runs every scenario twice under each
+// of GOMAXPROCS 1 and 8: every step passes, and the report, the narrated
+// trace and the pcapng are the same bytes every time. The trace is also
+// compared with testdata/<name>.golden (go test -update rewrites it).
+func TestScenariosPassAndAreDeterministic(t *testing.T) {
+	for _, path := range files(t) {
+		name := strings.TrimSuffix(filepath.Base(path), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			var first output
+			for i, procs := range []int{1, 1, 8, 8} {
+				old := runtime.GOMAXPROCS(procs)
+				got := run(t, path)
+				runtime.GOMAXPROCS(old)
+				if i == 0 {
+					first = got
+					continue
+				}
+				if !bytes.Equal(got.report, first.report) {
+					t.Errorf("run %d (GOMAXPROCS=%d): report differs", i, procs)
+				}
+				if !bytes.Equal(got.explain, first.explain) {
+					t.Errorf("run %d (GOMAXPROCS=%d): trace differs", i, procs)
+				}
+				if !bytes.Equal(got.pcap, first.pcap) {
+					t.Errorf("run %d (GOMAXPROCS=%d): pcapng differs", i, procs)
+				}
+			}
+			golden := filepath.Join("testdata", name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, first.explain, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./sim/scenario -update)", err)
+			}
+			if !bytes.Equal(first.explain, want) {
+				t.Errorf("trace differs from %s; if the change is intended, run go test ./sim/scenario -update and review the diff", golden)
+			}
+		})
+	}
+}
+
+// TestSeedChangesLosses checks that the seed, and only the seed, decides
+// which frames an impaired link loses.
+func TestSeedChangesLosses(t *testing.T) {
+	f, err := scenario.Load("../../scenarios/impaired-link.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := func(seed uint64) string {
+		rep, err := scenario.Run(f, scenario.Options{Seed: &seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Steps[1].Detail
+	}
+	if received(1) != received(1) {
+		t.Error("the same seed gave different results")
+	}
+	if received(1) == received(2) {
+		t.Error("seeds 1 and 2 gave the same losses")
+	}
+	if got := received(1); !strings.HasPrefix(got, "84/100 replies") {
+		t.Errorf("seed 1: %q, want 84/100 replies (the seeded count)", got)
+	}
+}
+
+// TestPcapReadableByTshark checks that Wireshark's dissectors find no
+// malformed frame in any scenario's capture.
+func TestPcapReadableByTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("tshark not installed (Debian package tshark); .ci/run installs it")
+	}
+	for _, path := range files(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			out := run(t, path)
+			file := filepath.Join(t.TempDir(), "capture.pcapng")
+			if err := os.WriteFile(file, out.pcap, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			all, err := exec.Command(tshark, "-n", "-r", file).Output()
+			if err != nil {
+				t.Fatalf("tshark -r: %v\n%s", err, all)
+			}
+			if n := bytes.Count(all, []byte("\n")); n == 0 {
+				t.Error("tshark read no frame")
+			}
+			bad, err := exec.Command(tshark, "-n", "-r", file, "-Y", "_ws.malformed || _ws.expert.severity == error").Output()
+			if err != nil || len(bytes.TrimSpace(bad)) > 0 {
+				t.Errorf("tshark finds malformed frames (%v):\n%s", err, bad)
+			}
+		})
+	}
+}
