@@ -286,10 +286,3 @@ func (f *fdb) each(fn func(key uint64, port int, seen int64)) {
 		}
 	}
 }
-
-// len returns the number of entries in the table, aged or not yet collected.
-func (f *fdb) len() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.tab.Load().live
-}

@@ -110,8 +110,8 @@ func TestSeedChangesLosses(t *testing.T) {
 		}
 		return rep.Steps[1].Detail
 	}
-	if received(1) != received(1) {
-		t.Error("the same seed gave different results")
+	if a, b := received(1), received(1); a != b {
+		t.Errorf("the same seed gave %q, then %q", a, b)
 	}
 	if received(1) == received(2) {
 		t.Error("seeds 1 and 2 gave the same losses")

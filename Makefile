@@ -1,0 +1,52 @@
+# netyard: the two commands are `make demo` and `make test`.
+
+GO        ?= go
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# Every fuzz target, as package:Target.
+FUZZ_TARGETS = \
+	./switch:FuzzParseTag \
+	./switch:FuzzInput \
+	./internal/stack:FuzzInput \
+	./sim/scenario:FuzzParse
+
+.PHONY: all build test demo bench fuzz lint clean
+
+all: build
+
+build:
+	$(GO) build -o bin/netyard ./cmd/netyard
+
+## demo: the in-memory backend narrates a scenario (no root needed)
+demo:
+	$(GO) run ./cmd/netyard run scenarios/l2-learning.yaml --explain
+
+## test: every test, with the race detector; scenarios run in memory
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+## bench: hot-path and engine benchmarks (one core, then two)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -cpu 1,2 ./switch ./sim
+
+## fuzz: each fuzz target for FUZZTIME
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+## lint: gofmt, go vet, staticcheck, go mod tidy
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) mod tidy -diff
+
+clean:
+	rm -rf bin
+	$(GO) clean -testcache

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func netyard(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestRunPasses(t *testing.T) {
+	code, out, errOut := netyard("run", "../../scenarios/l2-learning.yaml", "--seed", "3")
+	if code != 0 || !strings.Contains(out, "7 passed, 0 failed") || !strings.Contains(out, "seed 3") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
+
+func TestExplainNarrates(t *testing.T) {
+	_, out, _ := netyard("run", "--explain", "../../scenarios/l2-learning.yaml")
+	for _, want := range []string{
+		"s1 learned 02:00:00:00:00:01 on p1 vlan 1",
+		"s1 02:00:00:00:00:01 -> ff:ff:ff:ff:ff:ff vlan 1 from p1: broadcast, flooded to p2 p3",
+		"destination known on p2, forwarded",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--explain lacks %q", want)
+		}
+	}
+}
+
+func TestJSONAndPcap(t *testing.T) {
+	pcap := filepath.Join(t.TempDir(), "out.pcapng")
+	code, out, errOut := netyard("run", "../../scenarios/vlan-isolation.yaml", "--json", "--pcap", pcap)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Passed, Failed int
+		Steps          []struct{ Pass bool }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
+	}
+	if rep.Failed != 0 || rep.Passed != len(rep.Steps) || rep.Passed == 0 {
+		t.Errorf("report %+v", rep)
+	}
+	if b, err := os.ReadFile(pcap); err != nil || !bytes.HasPrefix(b, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
+		t.Errorf("pcapng not written (%v)", err)
+	}
+}
+
+func TestFailingScenarioExitsOne(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fail.yaml")
+	src := "switches: [{name: s1}]\nhosts: [{name: h1, address: 10.0.0.1/24}, {name: h2, address: 10.0.0.2/24}]\nlinks: ['h1 -- s1:p1']\nsteps: [{ping: {from: h1, to: h2}}]\n"
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := netyard("run", path)
+	if code != 1 || !strings.Contains(out, "FAIL") || !strings.Contains(out, "0 passed, 1 failed") {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+}
+
+func TestBadFileIsOneClearError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(path, []byte("name: x\nhosts:\n  - {name: h1, address: 10.0.0.300/24}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"run", "validate"} {
+		code, _, errOut := netyard(cmd, path)
+		want := path + `:3: bad CIDR "10.0.0.300/24"`
+		if code != 2 || !strings.Contains(errOut, want) || strings.Contains(errOut, "goroutine") {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", cmd, code, errOut, want)
+		}
+	}
+}
+
+func TestUsage(t *testing.T) {
+	if code, _, e := netyard(); code != 2 || !strings.Contains(e, "usage") {
+		t.Errorf("no args: exit %d, %q", code, e)
+	}
+	if code, _, _ := netyard("frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d", code)
+	}
+	if code, out, _ := netyard("validate", "../../scenarios/l2-learning.yaml"); code != 0 || !strings.Contains(out, "ok") {
+		t.Errorf("validate: exit %d, %q", code, out)
+	}
+}

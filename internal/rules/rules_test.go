@@ -1,0 +1,138 @@
+package rules_test
+
+import (
+	"encoding/json"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/netyard/netyard"
+
+type pkg struct {
+	ImportPath string
+	Dir        string
+	Name       string
+	Imports    []string
+	GoFiles    []string
+}
+
+// packages lists the module's packages with go list.
+func packages(t *testing.T) []pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", module+"/...")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var ps []pkg
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+func rel(p pkg) string { return strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/") }
+
+// TestPackageDocs: every package has exactly one package comment.
+func TestPackageDocs(t *testing.T) {
+	for _, p := range packages(t) {
+		var with []string
+		for _, f := range p.GoFiles {
+			af, err := parser.ParseFile(token.NewFileSet(), filepath.Join(p.Dir, f), nil, parser.PackageClauseOnly|parser.ParseComments)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if af.Doc != nil {
+				with = append(with, f)
+			}
+		}
+		if len(with) != 1 {
+			t.Errorf("%s: %d files carry a package comment (%v), want exactly 1", p.ImportPath, len(with), with)
+		}
+	}
+}
+
+// core reports whether a package is pure core: no OS, no wall clock.
+func core(path string) bool {
+	for _, c := range []string{"switch", "nat", "ipam", "dnsd", "internal/clock", "internal/link", "internal/trace", "internal/stack", "sim", "sim/topo", "sim/mem", "sim/backend", "sim/scenario", "sim/capture"} {
+		if path == c || strings.HasPrefix(path, c+"/") && !strings.HasPrefix(path, "switch/tap") && !strings.HasPrefix(path, "sim/netns") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDependencyRules enforces the import arrows of docs/design.md.
+func TestDependencyRules(t *testing.T) {
+	osPkgs := []string{"syscall", "golang.org/x/sys/unix", "github.com/songgao/water", "github.com/vishvananda/netlink", "github.com/vishvananda/netns"}
+	for _, p := range packages(t) {
+		r := rel(p)
+		for _, imp := range p.Imports {
+			ir := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+			switch {
+			case core(r) && slices.Contains(osPkgs, imp):
+				t.Errorf("%s imports %s: core packages touch no OS interface", r, imp)
+			case r != "sim/scenario" && r != "sim/capture" && core(r) && imp == "os":
+				t.Errorf("%s imports os: core packages touch no OS interface", r)
+			case strings.HasPrefix(imp, module) && !strings.HasPrefix(r, "sim") && !strings.HasPrefix(r, "cmd") && (strings.HasPrefix(ir, "sim") || strings.HasPrefix(ir, "cmd")):
+				t.Errorf("%s imports %s: only sim and cmd may import sim/...", r, ir)
+			case strings.HasPrefix(r, "switch") && (ir == "nat" || ir == "dnsd" || ir == "ipam"):
+				t.Errorf("%s imports %s: nodes meet only through links", r, ir)
+			case strings.HasPrefix(r, "nat") && strings.HasPrefix(ir, "switch"):
+				t.Errorf("%s imports %s: nodes meet only through links", r, ir)
+			}
+		}
+	}
+}
+
+var (
+	wallClock  = regexp.MustCompile(`\btime\.(Now|Sleep|After|AfterFunc|Tick|NewTimer|NewTicker|Since|Until)\(`)
+	globalRand = regexp.MustCompile(`\brand\.(Int|IntN|Intn|Int31n?|Int32N?|Int63n?|Int64N?|Uint|UintN|Uint32N?|Uint64N?|Float32|Float64|N|Perm|Shuffle|ExpFloat64|NormFloat64|Seed|Read)\(`)
+)
+
+// TestTimeAndRandomness: node code takes time only from clock.Clock and
+// randomness only from streams it is given.
+func TestTimeAndRandomness(t *testing.T) {
+	for _, p := range packages(t) {
+		r := rel(p)
+		if !core(r) {
+			continue
+		}
+		for _, f := range p.GoFiles {
+			if strings.HasSuffix(f, "_linux.go") {
+				continue
+			}
+			src, err := os.ReadFile(filepath.Join(p.Dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			af, _ := parser.ParseFile(token.NewFileSet(), f, src, parser.ImportsOnly)
+			for _, imp := range af.Imports {
+				if imp.Path.Value == `"math/rand"` {
+					t.Errorf("%s/%s imports math/rand: use a seeded math/rand/v2 stream from the engine", r, f)
+				}
+			}
+			for i, line := range strings.Split(string(src), "\n") {
+				if r != "internal/clock" && wallClock.MatchString(line) {
+					t.Errorf("%s/%s:%d: wall-clock time in node code: %s", r, f, i+1, strings.TrimSpace(line))
+				}
+				if globalRand.MatchString(line) {
+					t.Errorf("%s/%s:%d: global random source: %s", r, f, i+1, strings.TrimSpace(line))
+				}
+			}
+		}
+	}
+}
