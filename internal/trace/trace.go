@@ -81,12 +81,12 @@ func Narrate(e Event) string {
 		}
 		fmt.Fprintf(&b, "%s -> %s vlan %d from %s: %s, flooded to %s", e.Src, e.Dst, e.VLAN, e.Port, e.Reason, to)
 	case Dropped:
-		fmt.Fprintf(&b, "dropped a frame")
-		if e.Src != "" {
-			fmt.Fprintf(&b, " %s -> %s", e.Src, e.Dst)
-		}
 		if e.Port != "" {
-			fmt.Fprintf(&b, " on %s", e.Port)
+			fmt.Fprintf(&b, "%s: ", e.Port)
+		}
+		b.WriteString("dropped")
+		if e.Src != "" && e.Dst != "" {
+			fmt.Fprintf(&b, " %s -> %s", e.Src, e.Dst)
 		}
 		fmt.Fprintf(&b, ": %s", e.Reason)
 	case Mirrored:
