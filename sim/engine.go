@@ -23,7 +23,7 @@ var ErrBudget = errors.New("sim: event budget exhausted")
 type Engine struct {
 	now    time.Duration // since Epoch
 	seq    uint64
-	queue  []*Timer // binary min-heap by (at, seq)
+	queue  []entry // 4-ary min-heap by (at, seq)
 	seed   uint64
 	events uint64 // events run so far
 	// Budget bounds the events a run may execute; 0 means no bound.
@@ -58,10 +58,20 @@ func (e *Engine) Pending() int { return len(e.queue) }
 // Timer is an event in the engine's queue. It implements clock.Timer.
 type Timer struct {
 	e   *Engine
-	at  time.Duration
-	seq uint64
 	f   func()
 	idx int // index in the heap, -1 when not queued
+}
+
+// entry is a heap slot. The ordering key lives in the slot itself, so
+// sifting compares without following pointers.
+type entry struct {
+	at  time.Duration
+	seq uint64
+	t   *Timer
+}
+
+func (a *entry) before(b *entry) bool {
+	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
 }
 
 var _ clock.Timer = (*Timer)(nil)
@@ -95,12 +105,9 @@ func (t *Timer) Reset(d time.Duration) bool {
 		d = 0
 	}
 	e := t.e
-	t.at = e.now + d
 	e.seq++
-	t.seq = e.seq
-	t.idx = len(e.queue)
-	e.queue = append(e.queue, t)
-	e.up(t.idx)
+	e.queue = append(e.queue, entry{at: e.now + d, seq: e.seq, t: t})
+	e.up(len(e.queue) - 1)
 	return was
 }
 
@@ -118,11 +125,11 @@ func (e *Engine) Step() bool {
 	if len(e.queue) == 0 {
 		return false
 	}
-	t := e.queue[0]
+	head := e.queue[0]
 	e.remove(0)
-	e.now = t.at
+	e.now = head.at
 	e.events++
-	t.f()
+	head.t.f()
 	return true
 }
 
@@ -193,56 +200,60 @@ func (e *Engine) Rand(name, purpose string) *rand.Rand {
 	return rand.New(rand.NewPCG(s1, h.Sum64()))
 }
 
-func (e *Engine) less(i, j int) bool {
-	a, b := e.queue[i], e.queue[j]
-	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
-}
-
-func (e *Engine) swap(i, j int) {
-	q := e.queue
-	q[i], q[j] = q[j], q[i]
-	q[i].idx = i
-	q[j].idx = j
-}
+// The queue is a 4-ary heap: half the depth of a binary one, and a node's
+// children share a cache line or two. Sifts move a hole instead of swapping.
 
 func (e *Engine) up(i int) {
+	q := e.queue
+	x := q[i]
 	for i > 0 {
-		p := (i - 1) / 2
-		if !e.less(i, p) {
+		p := (i - 1) / 4
+		if !x.before(&q[p]) {
 			break
 		}
-		e.swap(i, p)
+		q[i] = q[p]
+		q[i].t.idx = i
 		i = p
 	}
+	q[i] = x
+	x.t.idx = i
 }
 
 func (e *Engine) down(i int) {
-	n := len(e.queue)
+	q := e.queue
+	n := len(q)
+	x := q[i]
 	for {
-		l := 2*i + 1
-		if l >= n {
-			return
+		c := 4*i + 1
+		if c >= n {
+			break
 		}
-		m := l
-		if r := l + 1; r < n && e.less(r, l) {
-			m = r
+		m := c
+		for k := c + 1; k < c+4 && k < n; k++ {
+			if q[k].before(&q[m]) {
+				m = k
+			}
 		}
-		if !e.less(m, i) {
-			return
+		if !q[m].before(&x) {
+			break
 		}
-		e.swap(i, m)
+		q[i] = q[m]
+		q[i].t.idx = i
 		i = m
 	}
+	q[i] = x
+	x.t.idx = i
 }
 
 func (e *Engine) remove(i int) {
 	q := e.queue
 	last := len(q) - 1
-	t := q[i]
+	t := q[i].t
 	if i != last {
-		e.swap(i, last)
+		q[i] = q[last]
+		q[i].t.idx = i
 	}
-	q[last] = nil
+	q[last] = entry{}
 	e.queue = q[:last]
 	t.idx = -1
 	if i != last {
