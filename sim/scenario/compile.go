@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -287,15 +288,15 @@ func (f *File) checkExpect(g *topo.Graph, p string, x *ExpectStep, host func(str
 	}
 	if c := x.Counters; c != nil {
 		switchPort(p+".counters.at", c.At)
-		for name := range c.Drops {
+		for _, name := range slices.Sorted(maps.Keys(c.Drops)) {
 			if _, ok := vswitch.ParseDropReason(name); !ok {
 				bad(p+".counters.drops", "unknown drop reason %q", name)
 			}
 		}
 	}
-	for name, peers := range x.Reach {
+	for _, name := range slices.Sorted(maps.Keys(x.Reach)) {
 		host(p+".reach."+name, name)
-		for _, peer := range peers {
+		for _, peer := range x.Reach[name] {
 			if _, ok := x.Reach[peer]; !ok {
 				bad(p+".reach."+name, "%q is not one of the hosts of this reach matrix", peer)
 			}

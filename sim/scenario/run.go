@@ -113,6 +113,7 @@ func Run(f *File, o Options) (*Report, error) {
 		fmt.Fprintf(out, "  %s\n", strings.TrimSpace(f.Description))
 	}
 	r := &runner{f: f, g: g, b: b}
+	stopped := ""
 	for i, s := range f.Steps {
 		res := StepResult{Step: i + 1, Line: f.Line(fmt.Sprintf("steps[%d]", i)), At: stamp(b.Elapsed())}
 		res.Kind, res.Desc = describe(s)
@@ -122,7 +123,14 @@ func Run(f *File, o Options) (*Report, error) {
 		if o.Explain != nil {
 			fmt.Fprintf(out, "  step %d (line %d): %s\n", res.Step, res.Line, res.Desc)
 		}
-		res.Pass, res.Detail = r.step(s)
+		if stopped != "" {
+			res.Detail = "not run: " + stopped
+		} else {
+			res.Pass, res.Detail = r.step(s)
+			if strings.Contains(res.Detail, sim.ErrBudget.Error()) {
+				stopped = "the run stopped when its event budget ran out"
+			}
+		}
 		verdict := "PASS"
 		if res.Pass {
 			rep.Passed++

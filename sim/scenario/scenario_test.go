@@ -149,3 +149,36 @@ func TestPcapReadableByTshark(t *testing.T) {
 		})
 	}
 }
+
+// TestStormStopsAtBudget: a loop without spanning tree turns one broadcast
+// into a storm; the run stops at its event budget, says so, skips the rest,
+// and does it at the same event count every time.
+func TestStormStopsAtBudget(t *testing.T) {
+	src := `name: storm
+budget: 50000
+switches: [{name: s1}, {name: s2}]
+hosts: [{name: h1, address: 10.0.0.1/24}, {name: h2, address: 10.0.0.2/24}]
+links: [h1 -- s1:p1, h2 -- s2:p1, s1:p2 -- s2:p2, s1:p3 -- s2:p3]
+steps:
+  - ping: {from: h1, to: h2}
+  - wait: 1s
+`
+	f, err := scenario.Parse("storm.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []uint64
+	for range 2 {
+		rep, err := scenario.Run(f, scenario.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK() || !strings.Contains(rep.Steps[0].Detail, "event budget exhausted") || !strings.HasPrefix(rep.Steps[1].Detail, "not run") {
+			t.Fatalf("report: %+v", rep.Steps)
+		}
+		events = append(events, rep.Events)
+	}
+	if events[0] != events[1] || events[0] != 50000 {
+		t.Errorf("storm stopped after %v events, want 50000 both times", events)
+	}
+}
