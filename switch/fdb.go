@@ -121,9 +121,9 @@ func (f *fdb) read(key uint64) (port int, seen int64, s *slot, ok bool) {
 	}
 }
 
-// lookup returns the port of (vlan, mac), or -1 if unknown or aged out.
-func (f *fdb) lookup(vlan uint16, mac MAC, now int64) int {
-	port, seen, _, ok := f.read(fdbKeyOf(vlan, mac))
+// lookup returns the port of key, or -1 if unknown or aged out.
+func (f *fdb) lookup(key uint64, now int64) int {
+	port, seen, _, ok := f.read(key)
 	if !ok || f.expired(seen, now) {
 		return -1
 	}
@@ -140,11 +140,10 @@ const (
 	learnFull
 )
 
-// learn records that mac was seen on port in vlan at now. For a new entry
-// it makes sure the ageing timer will fire by its deadline (arm is called
-// with mu held).
-func (f *fdb) learn(vlan uint16, mac MAC, port int, now int64, arm func(deadline, now int64)) (res learnResult, from int) {
-	key := fdbKeyOf(vlan, mac)
+// learn records that the address of key was seen on port at now. For a new
+// entry it makes sure the ageing timer will fire by its deadline (arm is
+// called with mu held).
+func (f *fdb) learn(key uint64, port int, now int64, arm func(deadline, now int64)) (res learnResult, from int) {
 	if old, seen, s, ok := f.read(key); ok && !f.expired(seen, now) {
 		if seen != now {
 			s.seen.Store(now)

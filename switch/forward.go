@@ -1,8 +1,24 @@
 package vswitch
 
 import (
+	"encoding/binary"
+
 	"github.com/netyard/netyard/internal/trace"
 )
+
+// Addresses on the hot path are 48-bit integers read straight from the
+// frame: one load each, and they are most of an FDB key already.
+const (
+	addrMask      = 1<<48 - 1
+	addrBroadcast = addrMask
+	addrLinkLocal = 0x0180C200000 // 01:80:C2:00:00:0X without its last nibble
+)
+
+func addrMulticast(a uint64) bool { return a>>40&1 == 1 }
+
+func macOf(a uint64) MAC {
+	return MAC{byte(a >> 40), byte(a >> 32), byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}
+}
 
 // Input hands the switch a frame received on port in. The switch does not
 // keep frame after Input returns. Input is safe for concurrent use.
@@ -14,12 +30,12 @@ func (s *Switch) Input(in int, frame []byte) {
 	p := ports[in]
 	p.ctr.rxFrames.Add(1)
 	p.ctr.rxBytes.Add(uint64(len(frame)))
-	if p.monitor.Load() {
-		s.drop(p, DropMonitor, frame)
-		return
-	}
-	if !p.usable() {
-		s.drop(p, DropPortDown, frame)
+	if st := p.state.Load(); st != 0 {
+		if st&stMonitor != 0 {
+			s.drop(p, DropMonitor, frame)
+		} else {
+			s.drop(p, DropPortDown, frame)
+		}
 		return
 	}
 	tag, ok := ParseTag(frame)
@@ -27,9 +43,9 @@ func (s *Switch) Input(in int, frame []byte) {
 		s.drop(p, DropRunt, frame)
 		return
 	}
-	h := EthHdr(frame)
-	src, dst := h.Src(), h.Dst()
-	if src.IsMulticast() || src.IsZero() {
+	dst := binary.BigEndian.Uint64(frame[0:8]) >> 16
+	src := binary.BigEndian.Uint64(frame[4:12]) & addrMask
+	if addrMulticast(src) || src == 0 {
 		s.drop(p, DropBadSource, frame)
 		return
 	}
@@ -41,52 +57,52 @@ func (s *Switch) Input(in int, frame []byte) {
 	if m := p.mirror.Load(); m != 0 {
 		s.mirrorTo(ports, p, int(m-1), frame)
 	}
-	if dst.IsLinkLocal() {
+	if dst>>4 == addrLinkLocal {
 		s.drop(p, DropLinkLocal, frame)
 		return
 	}
 
 	now := s.now()
-	switch res, from := s.fdb.learn(vlan, src, in, now, s.armLocked); res {
+	switch res, from := s.fdb.learn(uint64(vlan)<<48|src, in, now, s.armLocked); res {
 	case learnNew:
 		if s.tracer != nil {
-			s.emit(trace.Event{Kind: trace.Learned, Port: p.name, VLAN: vlan, Src: src.String()})
+			s.emit(trace.Event{Kind: trace.Learned, Port: p.name, VLAN: vlan, Src: macOf(src).String()})
 		}
 	case learnMoved:
 		if s.tracer != nil {
-			s.emit(trace.Event{Kind: trace.Moved, Port: p.name, VLAN: vlan, Src: src.String(), Reason: "was on " + ports[from].name})
+			s.emit(trace.Event{Kind: trace.Moved, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Reason: "was on " + ports[from].name})
 		}
 	case learnFull:
 		p.ctr.drops[DropFDBFull].Add(1)
 		if s.tracer != nil {
-			s.emit(trace.Event{Kind: trace.Dropped, Port: p.name, VLAN: vlan, Src: src.String(), Reason: "fdb-full: " + src.String() + " not learned"})
+			s.emit(trace.Event{Kind: trace.Dropped, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Reason: "fdb-full: " + macOf(src).String() + " not learned"})
 		}
 	}
 
 	var v variants
 	reason := "broadcast"
-	if !dst.IsMulticast() {
-		out := s.fdb.lookup(vlan, dst, now)
+	if !addrMulticast(dst) {
+		out := s.fdb.lookup(uint64(vlan)<<48|dst, now)
 		switch {
 		case out == in:
 			s.drop(p, DropFiltered, frame)
 			return
-		case out >= 0 && out < len(ports) && ports[out].usable():
+		case out >= 0 && out < len(ports) && ports[out].state.Load() == 0:
 			q := ports[out]
 			s.transmit(ports, q, frame, tag, vlan, &v)
 			v.release(s)
 			if s.tracer != nil {
-				s.emit(trace.Event{Kind: trace.Forwarded, Port: p.name, VLAN: vlan, Src: src.String(), Dst: dst.String(), Ports: []string{q.name}})
+				s.emit(trace.Event{Kind: trace.Forwarded, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Dst: macOf(dst).String(), Ports: []string{q.name}})
 			}
 			return
 		}
 		reason = "destination unknown"
-	} else if dst != Broadcast {
+	} else if dst != addrBroadcast {
 		reason = "multicast"
 	}
 	var sent []string
 	for _, q := range ports {
-		if q == p || !q.usable() || q.monitor.Load() || !q.member.has(vlan) {
+		if q == p || q.state.Load() != 0 || !q.member.has(vlan) {
 			continue
 		}
 		s.transmit(ports, q, frame, tag, vlan, &v)
@@ -96,7 +112,7 @@ func (s *Switch) Input(in int, frame []byte) {
 	}
 	v.release(s)
 	if s.tracer != nil {
-		s.emit(trace.Event{Kind: trace.Flooded, Port: p.name, VLAN: vlan, Src: src.String(), Dst: dst.String(), Ports: sent, Reason: reason})
+		s.emit(trace.Event{Kind: trace.Flooded, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Dst: macOf(dst).String(), Ports: sent, Reason: reason})
 	}
 }
 
@@ -151,7 +167,7 @@ func (s *Switch) mirrorTo(ports []*port, src *port, monitor int, frame []byte) {
 		return
 	}
 	m := ports[monitor]
-	if !m.usable() {
+	if m.state.Load()&(stDown|stNoCarrier) != 0 {
 		return
 	}
 	if err := m.out.Send(frame); err != nil {

@@ -74,10 +74,8 @@ type port struct {
 	pvid    uint16 // access VLAN or trunk native VLAN (0: none)
 	member  vlanSet
 	out     link.Sender
-	up      atomic.Bool  // administratively up
-	carrier atomic.Bool  // the link beneath has carrier
-	monitor atomic.Bool  // a monitor port: receives mirrored copies only
-	mirror  atomic.Int32 // index+1 of the monitor port copying this port; 0: none
+	state   atomic.Uint32 // stDown | stNoCarrier | stMonitor; 0: forwarding
+	mirror  atomic.Int32  // index+1 of the monitor port copying this port; 0: none
 	ctr     counters
 }
 
@@ -100,8 +98,30 @@ func (p *port) classify(t Tag) (uint16, bool) {
 	return vid, true
 }
 
-// usable reports whether p is administratively up and has carrier.
-func (p *port) usable() bool { return p.up.Load() && p.carrier.Load() }
+// Port state bits. A port forwards only when none is set, so the hot path
+// tests them all with one load.
+const (
+	stDown      = 1 << iota // administratively down
+	stNoCarrier             // the link beneath has no carrier
+	stMonitor               // a monitor port: sends mirrored copies only
+)
+
+// setState sets or clears bit and reports whether that changed anything.
+func (p *port) setState(bit uint32, on bool) bool {
+	for {
+		old := p.state.Load()
+		nu := old &^ bit
+		if on {
+			nu |= bit
+		}
+		if nu == old {
+			return false
+		}
+		if p.state.CompareAndSwap(old, nu) {
+			return true
+		}
+	}
+}
 
 // egressTagged reports whether frames of vlan leave p with a tag.
 func (p *port) egressTagged(vlan uint16) bool {
@@ -201,8 +221,6 @@ func (s *Switch) AddPort(c PortConfig, out link.Sender) (int, error) {
 	default:
 		return -1, fmt.Errorf("vswitch: port %s: unknown mode %d", p.name, c.Mode)
 	}
-	p.up.Store(true)
-	p.carrier.Store(true)
 	next := append(slices.Clip(old), p)
 	s.ports.Store(&next)
 	return p.idx, nil
@@ -250,7 +268,7 @@ func (s *Switch) Stats(i int) (PortStats, error) {
 // PortUp reports whether port i is up.
 func (s *Switch) PortUp(i int) bool {
 	p := s.port(i)
-	return p != nil && p.up.Load()
+	return p != nil && p.state.Load()&stDown == 0
 }
 
 // SetPortUp brings port i administratively up or down. Taking a port down
@@ -260,7 +278,7 @@ func (s *Switch) SetPortUp(i int, up bool) error {
 	if p == nil {
 		return ErrNoPort
 	}
-	if p.up.Swap(up) == up {
+	if !p.setState(stDown, !up) {
 		return nil
 	}
 	s.portChanged(p, up, "port")
@@ -275,7 +293,7 @@ func (s *Switch) SetCarrier(i int, up bool) error {
 	if p == nil {
 		return ErrNoPort
 	}
-	if p.carrier.Swap(up) == up {
+	if !p.setState(stNoCarrier, !up) {
 		return nil
 	}
 	s.portChanged(p, up, "carrier")
@@ -321,7 +339,7 @@ func (s *Switch) SetMirror(monitor int, sources ...int) error {
 	for _, src := range sources {
 		s.port(src).mirror.Store(int32(monitor + 1))
 	}
-	m.monitor.Store(len(sources) > 0)
+	m.setState(stMonitor, len(sources) > 0)
 	return nil
 }
 
@@ -365,7 +383,7 @@ func (s *Switch) FDB() []FDBEntry {
 
 // Lookup returns the port name (vlan, mac) is learned on, if any.
 func (s *Switch) Lookup(vlan uint16, mac MAC) (string, bool) {
-	i := s.fdb.lookup(vlan, mac, s.now())
+	i := s.fdb.lookup(fdbKeyOf(vlan, mac), s.now())
 	if i < 0 {
 		return "", false
 	}

@@ -110,7 +110,9 @@ func Run(f *File, o Options) (*Report, error) {
 
 	fmt.Fprintf(out, "netyard: %s (%s), seed %d, backend %s\n", rep.Scenario, f.path, seed, rep.Backend)
 	if f.Description != "" {
-		fmt.Fprintf(out, "  %s\n", strings.TrimSpace(f.Description))
+		for _, l := range wrap(strings.TrimSpace(f.Description), 76) {
+			fmt.Fprintf(out, "  %s\n", l)
+		}
 	}
 	r := &runner{f: f, g: g, b: b}
 	stopped := ""
@@ -153,6 +155,26 @@ func Run(f *File, o Options) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// wrap breaks text into lines of at most width runes, at spaces.
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(text) {
+		if line != "" && len([]rune(line))+1+len([]rune(w)) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // stamp formats an elapsed time as seconds with microseconds.
