@@ -68,15 +68,15 @@ func (v *vlanSet) has(id uint16) bool { return v[id>>6]&(1<<(id&63)) != 0 }
 // port is one switch port. Its configuration is immutable after AddPort;
 // the atomics may change at any time.
 type port struct {
-	idx     int
-	name    string
-	mode    PortMode
-	pvid    uint16 // access VLAN or trunk native VLAN (0: none)
-	member  vlanSet
-	out     link.Sender
-	state   atomic.Uint32 // stDown | stNoCarrier | stMonitor; 0: forwarding
-	mirror  atomic.Int32  // index+1 of the monitor port copying this port; 0: none
-	ctr     counters
+	idx    int
+	name   string
+	mode   PortMode
+	pvid   uint16 // access VLAN or trunk native VLAN (0: none)
+	member vlanSet
+	out    link.Sender
+	state  atomic.Uint32 // stDown | stNoCarrier | stMonitor; 0: forwarding
+	mirror atomic.Int32  // index+1 of the monitor port copying this port; 0: none
+	ctr    counters
 }
 
 // classify returns the VLAN of a frame arriving with tag, and whether the
