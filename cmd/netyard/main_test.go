@@ -93,3 +93,41 @@ func TestUsage(t *testing.T) {
 		t.Errorf("validate: exit %d, %q", code, out)
 	}
 }
+
+// TestREADMEStaysTrue runs the README's example scenario and checks that the
+// demo output it shows is what make demo prints.
+func TestREADMEStaysTrue(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	_, after, ok := strings.Cut(text, "```yaml\n")
+	if !ok {
+		t.Fatal("README has no yaml example")
+	}
+	example, _, _ := strings.Cut(after, "```")
+	path := filepath.Join(t.TempDir(), "readme.yaml")
+	if err := os.WriteFile(path, []byte(example), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := netyard("run", path); code != 0 {
+		t.Errorf("README example: exit %d\n%s%s", code, out, errOut)
+	}
+
+	_, after, ok = strings.Cut(text, "`make demo` shows")
+	if !ok {
+		t.Fatal("README does not show make demo's output")
+	}
+	_, after, _ = strings.Cut(after, "```\n")
+	shown, _, _ := strings.Cut(after, "```")
+	_, demo, _ := netyard("run", "../../scenarios/l2-learning.yaml", "--explain")
+	for _, line := range strings.Split(shown, "\n") {
+		if strings.TrimSpace(line) == "..." || line == "" {
+			continue
+		}
+		if !strings.Contains(demo, line+"\n") {
+			t.Errorf("README shows a line make demo does not print:\n%s", line)
+		}
+	}
+}

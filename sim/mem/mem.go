@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/netyard/netyard/internal/link"
@@ -266,7 +267,7 @@ func (n *Network) Ping(from string, to netip.Addr, count int, interval, timeout 
 			st.Received++
 			st.RTTs = append(st.RTTs, p.res.RTT)
 		case p.res.Err != nil:
-			st.Errors = append(st.Errors, p.res.Err.Error())
+			st.Errors = append(st.Errors, strings.TrimPrefix(p.res.Err.Error(), "stack: "))
 		}
 	}
 	return st, nil
@@ -305,9 +306,9 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 		return res, err
 	}
 	defer c.Close()
-	c.OnError = func(err error) { res.Err, done = err.Error(), true }
+	c.OnError = func(err error) { res.Err, done = strings.TrimPrefix(err.Error(), "stack: "), true }
 	if err := c.SendTo(netip.AddrPortFrom(to, port), payload); err != nil {
-		return backend.UDPResult{Err: err.Error()}, nil
+		return backend.UDPResult{Err: strings.TrimPrefix(err.Error(), "stack: ")}, nil
 	}
 	if n.Engine.RunUntil(func() bool { return done }, n.Engine.Elapsed()+timeout) == sim.Budget {
 		return res, n.budgetErr()
