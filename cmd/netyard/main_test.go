@@ -121,7 +121,8 @@ func TestREADMEStaysTrue(t *testing.T) {
 	}
 	_, after, _ = strings.Cut(after, "```\n")
 	shown, _, _ := strings.Cut(after, "```")
-	_, demo, _ := netyard("run", "../../scenarios/l2-learning.yaml", "--explain")
+	t.Chdir("../..") // make demo runs from the top of the repository
+	_, demo, _ := netyard("run", "scenarios/l2-learning.yaml", "--explain")
 	for _, line := range strings.Split(shown, "\n") {
 		if strings.TrimSpace(line) == "..." || line == "" {
 			continue
