@@ -28,8 +28,7 @@ func (s *Switch) Input(in int, frame []byte) {
 		return
 	}
 	p := ports[in]
-	p.ctr.rxFrames.Add(1)
-	p.ctr.rxBytes.Add(uint64(len(frame)))
+	p.ctr.rx.add(len(frame))
 	if st := p.state.Load(); st != 0 {
 		if st&stMonitor != 0 {
 			s.drop(p, DropMonitor, frame)
@@ -154,8 +153,7 @@ func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan ui
 		s.drop(q, DropTxError, out)
 		return
 	}
-	q.ctr.txFrames.Add(1)
-	q.ctr.txBytes.Add(uint64(len(out)))
+	q.ctr.tx.add(len(out))
 	if m := q.mirror.Load(); m != 0 {
 		s.mirrorTo(ports, q, int(m-1), out)
 	}
@@ -174,8 +172,7 @@ func (s *Switch) mirrorTo(ports []*port, src *port, monitor int, frame []byte) {
 		s.drop(m, DropTxError, frame)
 		return
 	}
-	m.ctr.txFrames.Add(1)
-	m.ctr.txBytes.Add(uint64(len(frame)))
+	m.ctr.tx.add(len(frame))
 	if s.tracer != nil {
 		s.emit(trace.Event{Kind: trace.Mirrored, Port: src.name, Ports: []string{m.name}})
 	}
