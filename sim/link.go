@@ -69,7 +69,8 @@ type End struct {
 	recv    func(frame []byte)
 	carrier func(up bool)
 	rng     *rand.Rand
-	fifo    []flight // in flight towards the other end, by delivery time
+	fifo    []flight // in flight towards the other end, by delivery time, from head
+	head    int
 	txFree  time.Duration
 	timer   *Timer
 	stats   LinkStats
@@ -162,7 +163,7 @@ func (end *End) Send(frame []byte) error {
 	start := max(now, end.txFree)
 	if l.cfg.Rate > 0 && start > now {
 		waiting := 0
-		for i := len(end.fifo) - 1; i >= 0 && end.fifo[i].txStart > now; i-- {
+		for i := len(end.fifo) - 1; i >= end.head && end.fifo[i].txStart > now; i-- {
 			waiting++
 		}
 		if waiting >= l.cfg.Queue {
@@ -185,13 +186,13 @@ func (end *End) Send(frame []byte) error {
 	if l.cfg.Jitter > 0 {
 		deliver += time.Duration(end.rng.Int64N(int64(l.cfg.Jitter)))
 	}
-	if n := len(end.fifo); n > 0 {
+	if n := len(end.fifo); n > end.head {
 		deliver = max(deliver, end.fifo[n-1].deliver)
 	}
 	buf := framePool.Get().(*[]byte)
 	*buf = append((*buf)[:0], frame...)
 	end.fifo = append(end.fifo, flight{buf: buf, txStart: start, deliver: deliver})
-	if len(end.fifo) == 1 {
+	if len(end.fifo)-end.head == 1 {
 		end.arm()
 	}
 	return nil
@@ -199,7 +200,7 @@ func (end *End) Send(frame []byte) error {
 
 // arm schedules delivery of the frame at the head of the FIFO.
 func (end *End) arm() {
-	d := end.fifo[0].deliver - end.l.e.now
+	d := end.fifo[end.head].deliver - end.l.e.now
 	if end.timer == nil {
 		end.timer = end.l.e.Schedule(d, end.deliverHead)
 	} else {
@@ -209,10 +210,18 @@ func (end *End) arm() {
 
 // deliverHead hands the oldest frame in flight to the other end.
 func (end *End) deliverHead() {
-	f := end.fifo[0]
-	copy(end.fifo, end.fifo[1:])
-	end.fifo = end.fifo[:len(end.fifo)-1]
-	if len(end.fifo) > 0 {
+	f := end.fifo[end.head]
+	end.fifo[end.head] = flight{}
+	end.head++
+	switch {
+	case end.head == len(end.fifo): // empty: start over at the front
+		end.fifo, end.head = end.fifo[:0], 0
+	case end.head >= 64 && end.head*2 >= len(end.fifo): // mostly consumed: compact
+		n := copy(end.fifo, end.fifo[end.head:])
+		clear(end.fifo[n:])
+		end.fifo, end.head = end.fifo[:n], 0
+	}
+	if len(end.fifo) > end.head {
 		end.arm()
 	}
 	peer := end.Peer()

@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"fmt"
 	"net"
 	"net/netip"
 	"time"
@@ -70,7 +69,7 @@ func (h *Host) resolveAndSend(i *Iface, hop netip.Addr, ls []gopacket.Serializab
 	}
 	if len(n.queue) >= ARPQueue {
 		h.stats.ARPQueueDrops++
-		h.dropped(i.name, fmt.Sprintf("ARP queue for %s full: oldest waiting packet dropped", hop))
+		h.droppedf(i.name, "ARP queue for %s full: oldest waiting packet dropped", hop)
 		n.queue = n.queue[1:]
 	}
 	n.queue = append(n.queue, queued{ls, fail})
@@ -105,7 +104,7 @@ func (h *Host) newNeighbour(a netip.Addr, i *Iface) *neighbour {
 func (h *Host) solicit(n *neighbour) {
 	n.tries++
 	i := n.iface
-	h.event(i.name, fmt.Sprintf("ARP who-has %s? tell %s (request %d of %d)", n.addr, i.prefix.Addr(), n.tries, ARPRetries))
+	h.eventf(i.name, "ARP who-has %s? tell %s (request %d of %d)", n.addr, i.prefix.Addr(), n.tries, ARPRetries)
 	_ = h.transmit(i,
 		&layers.Ethernet{SrcMAC: i.mac, DstMAC: broadcastMAC, EthernetType: layers.EthernetTypeARP},
 		&layers.ARP{
@@ -131,7 +130,7 @@ func (h *Host) retry(n *neighbour) {
 	}
 	h.stats.ARPFailures++
 	delete(h.arp, n.addr)
-	h.event(n.iface.name, fmt.Sprintf("ARP for %s got no answer after %d requests: host unreachable", n.addr, ARPRetries))
+	h.eventf(n.iface.name, "ARP for %s got no answer after %d requests: host unreachable", n.addr, ARPRetries)
 	for _, q := range n.queue {
 		if q.fail != nil {
 			q.fail(ErrHostUnreach)
@@ -142,7 +141,7 @@ func (h *Host) retry(n *neighbour) {
 func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 	if len(a.SourceProtAddress) != 4 || len(a.DstProtAddress) != 4 || len(a.SourceHwAddress) != 6 {
 		h.stats.Malformed++
-		h.dropped(i.name, "malformed ARP")
+		h.droppedf(i.name, "malformed ARP")
 		return
 	}
 	sender := netip.AddrFrom4([4]byte(a.SourceProtAddress))
@@ -160,7 +159,7 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 		q := n.queue
 		n.queue = nil
 		if a.Operation == layers.ARPReply {
-			h.event(i.name, fmt.Sprintf("ARP %s is-at %s", sender, mac))
+			h.eventf(i.name, "ARP %s is-at %s", sender, mac)
 		}
 		for _, p := range q {
 			_ = h.transmit(n.iface, h.eth(n.iface, mac, layers.EthernetTypeIPv4, p.ls)...)
@@ -170,10 +169,10 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 		return
 	}
 	if !forMe {
-		h.dropped(i.name, fmt.Sprintf("ARP who-has %s is not for me", target))
+		h.droppedf(i.name, "ARP who-has %s is not for me", target)
 		return
 	}
-	h.event(i.name, fmt.Sprintf("ARP reply to %s: %s is-at %s", sender, target, i.mac))
+	h.eventf(i.name, "ARP reply to %s: %s is-at %s", sender, target, i.mac)
 	_ = h.transmit(i,
 		&layers.Ethernet{SrcMAC: i.mac, DstMAC: mac, EthernetType: layers.EthernetTypeARP},
 		&layers.ARP{

@@ -71,7 +71,7 @@ func (i *Iface) SetUp(up bool) {
 		return
 	}
 	i.up = up
-	i.h.event(i.name, fmt.Sprintf("carrier %s", map[bool]string{true: "up", false: "down"}[up]))
+	i.h.eventf(i.name, "carrier %s", map[bool]string{true: "up", false: "down"}[up])
 }
 
 // Stats counts what a host did.
@@ -85,16 +85,19 @@ type Stats struct {
 
 // Host is a simulated IPv4 host.
 type Host struct {
-	name   string
-	clk    clock.Clock
-	tracer trace.Tracer
-	ifaces []*Iface
-	gw     netip.Addr
-	arp    map[netip.Addr]*neighbour
-	udp    map[uint16]*UDPConn
-	echo   map[uint32]*echoWait // by id<<16 | seq
-	ipID   uint16
-	stats  Stats
+	name    string
+	clk     clock.Clock
+	tracer  trace.Tracer
+	ifaces  []*Iface
+	gw      netip.Addr
+	arp     map[netip.Addr]*neighbour
+	udp     map[uint16]*UDPConn
+	echo    map[uint32]*echoWait // by id<<16 | seq
+	ipID    uint16
+	stats   Stats
+	dec     *decoder                 // reused for every frame received
+	sbuf    gopacket.SerializeBuffer // reused for every frame sent
+	sending bool                     // sbuf is in use
 }
 
 // New returns a host with no interfaces.
@@ -171,19 +174,21 @@ func (h *Host) route(dst netip.Addr) (*Iface, netip.Addr, error) {
 	return nil, netip.Addr{}, ErrNoRoute
 }
 
-func (h *Host) event(port, detail string) {
+// eventf traces a host event; nothing is formatted when nobody listens.
+func (h *Host) eventf(port, format string, args ...any) {
 	if h.tracer == nil {
 		return
 	}
-	h.tracer.Trace(trace.Event{Time: h.clk.Now(), Node: h.name, Kind: trace.Host, Port: port, Detail: detail})
+	h.tracer.Trace(trace.Event{Time: h.clk.Now(), Node: h.name, Kind: trace.Host, Port: port, Detail: fmt.Sprintf(format, args...)})
 }
 
-func (h *Host) dropped(port, why string) {
+// droppedf counts a dropped frame and traces why.
+func (h *Host) droppedf(port, format string, args ...any) {
 	h.stats.Dropped++
 	if h.tracer == nil {
 		return
 	}
-	h.tracer.Trace(trace.Event{Time: h.clk.Now(), Node: h.name, Kind: trace.Dropped, Port: port, Reason: why})
+	h.tracer.Trace(trace.Event{Time: h.clk.Now(), Node: h.name, Kind: trace.Dropped, Port: port, Reason: fmt.Sprintf(format, args...)})
 }
 
 // transmit serialises ls into a frame and sends it out of i.
@@ -191,12 +196,51 @@ func (h *Host) transmit(i *Iface, ls ...gopacket.SerializableLayer) error {
 	if !i.up {
 		return ErrDown
 	}
-	buf := gopacket.NewSerializeBuffer()
+	buf := h.sbuf
+	if buf == nil || h.sending { // first use, or re-entered by a synchronous link
+		buf = gopacket.NewSerializeBuffer()
+		if h.sbuf == nil {
+			h.sbuf = buf
+		}
+	}
+	h.sending = true
+	defer func() { h.sending = false }()
 	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
 	if err := gopacket.SerializeLayers(buf, opts, ls...); err != nil {
 		return fmt.Errorf("stack: build frame: %w", err)
 	}
 	return i.out.Send(buf.Bytes())
+}
+
+// decoder holds preallocated layers for gopacket's DecodingLayerParser, so
+// receiving a frame allocates nothing for decoding.
+type decoder struct {
+	eth     layers.Ethernet
+	arp     layers.ARP
+	ip4     layers.IPv4
+	icmp    layers.ICMPv4
+	udp     layers.UDP
+	payload gopacket.Payload
+	parser  *gopacket.DecodingLayerParser
+	found   []gopacket.LayerType
+	busy    bool
+}
+
+func newDecoder() *decoder {
+	d := &decoder{}
+	d.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &d.eth, &d.arp, &d.ip4, &d.icmp, &d.udp, &d.payload)
+	d.parser.IgnoreUnsupported = true
+	d.found = make([]gopacket.LayerType, 0, 8)
+	return d
+}
+
+func (d *decoder) has(t gopacket.LayerType) bool {
+	for _, f := range d.found {
+		if f == t {
+			return true
+		}
+	}
+	return false
 }
 
 // Input hands the host a frame received on interface idx. The host does not
@@ -207,57 +251,56 @@ func (h *Host) Input(idx int, frame []byte) {
 	}
 	i := h.ifaces[idx]
 	if !i.up {
-		h.dropped(i.name, "interface down")
+		h.droppedf(i.name, "interface down")
 		return
 	}
-	pkt := gopacket.NewPacket(frame, layers.LayerTypeEthernet, gopacket.NoCopy)
-	eth, _ := pkt.Layer(layers.LayerTypeEthernet).(*layers.Ethernet)
-	if eth == nil || pkt.ErrorLayer() != nil {
+	d := h.dec
+	if d == nil || d.busy { // first use, or re-entered by a synchronous link
+		d = newDecoder()
+		if h.dec == nil {
+			h.dec = d
+		}
+	}
+	d.busy = true
+	defer func() { d.busy = false }()
+	err := d.parser.DecodeLayers(frame, &d.found)
+	if err != nil || !d.has(layers.LayerTypeEthernet) {
 		h.stats.Malformed++
-		h.dropped(i.name, "malformed frame")
+		h.droppedf(i.name, "malformed frame")
 		return
 	}
-	dst := eth.DstMAC
+	dst := d.eth.DstMAC
 	if !(dst[0]&1 == 1 || string(dst) == string(i.mac)) {
-		h.dropped(i.name, fmt.Sprintf("frame for %s is not for me", dst))
+		h.droppedf(i.name, "frame for %s is not for me", dst)
 		return
 	}
-	switch eth.EthernetType {
-	case layers.EthernetTypeARP:
-		if a, ok := pkt.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
-			h.inputARP(i, a)
-			return
-		}
-	case layers.EthernetTypeIPv4:
-		if ip, ok := pkt.Layer(layers.LayerTypeIPv4).(*layers.IPv4); ok {
-			h.inputIPv4(i, pkt, ip)
-			return
-		}
+	switch {
+	case d.has(layers.LayerTypeARP):
+		h.inputARP(i, &d.arp)
+	case d.has(layers.LayerTypeIPv4):
+		h.inputIPv4(i, d)
+	default:
+		h.droppedf(i.name, "unsupported EtherType %s", d.eth.EthernetType)
 	}
-	h.dropped(i.name, fmt.Sprintf("unsupported EtherType %s", eth.EthernetType))
 }
 
-func (h *Host) inputIPv4(i *Iface, pkt gopacket.Packet, ip *layers.IPv4) {
+func (h *Host) inputIPv4(i *Iface, d *decoder) {
+	ip := &d.ip4
 	dst, _ := netip.AddrFromSlice(ip.DstIP.To4())
 	src, _ := netip.AddrFromSlice(ip.SrcIP.To4())
 	bcast := dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || dst == lastAddr(i.prefix)
 	if !h.owns(dst) && !bcast {
-		h.dropped(i.name, fmt.Sprintf("packet for %s is not for me (hosts do not forward)", dst))
+		h.droppedf(i.name, "packet for %s is not for me (hosts do not forward)", dst)
 		return
 	}
-	switch ip.Protocol {
-	case layers.IPProtocolICMPv4:
-		if ic, ok := pkt.Layer(layers.LayerTypeICMPv4).(*layers.ICMPv4); ok {
-			h.inputICMP(i, src, dst, ip, ic, bcast)
-			return
-		}
-	case layers.IPProtocolUDP:
-		if u, ok := pkt.Layer(layers.LayerTypeUDP).(*layers.UDP); ok {
-			h.inputUDP(i, src, dst, ip, u, bcast)
-			return
-		}
+	switch {
+	case ip.Protocol == layers.IPProtocolICMPv4 && d.has(layers.LayerTypeICMPv4):
+		h.inputICMP(i, src, dst, ip, &d.icmp, bcast)
+	case ip.Protocol == layers.IPProtocolUDP && d.has(layers.LayerTypeUDP):
+		h.inputUDP(i, src, dst, ip, &d.udp, bcast)
+	default:
+		h.droppedf(i.name, "unsupported protocol %s", ip.Protocol)
 	}
-	h.dropped(i.name, fmt.Sprintf("unsupported protocol %s", ip.Protocol))
 }
 
 // lastAddr returns the directed broadcast address of p.

@@ -59,7 +59,7 @@ func (h *Host) Ping(dst netip.Addr, id, seq uint16, size int, done func(PingResu
 			done(PingResult{Seq: seq, Err: err})
 		}
 	}
-	h.event("", fmt.Sprintf("ping %s: echo request id %d seq %d", dst, id, seq))
+	h.eventf("", "ping %s: echo request id %d seq %d", dst, id, seq)
 	err = h.sendIP(dst, layers.IPProtocolICMPv4, fail,
 		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoRequest, 0), Id: id, Seq: seq},
 		gopacket.Payload(payload))
@@ -74,10 +74,10 @@ func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *lay
 	switch ic.TypeCode.Type() {
 	case layers.ICMPv4TypeEchoRequest:
 		if bcast { // icmp_echo_ignore_broadcasts=1, as Linux
-			h.dropped(i.name, "echo request to a broadcast address ignored")
+			h.droppedf(i.name, "echo request to a broadcast address ignored")
 			return
 		}
-		h.event(i.name, fmt.Sprintf("echo request from %s seq %d: replying", src, ic.Seq))
+		h.eventf(i.name, "echo request from %s seq %d: replying", src, ic.Seq)
 		_ = h.sendIPFrom(dst, src, layers.IPProtocolICMPv4, nil,
 			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoReply, 0), Id: ic.Id, Seq: ic.Seq},
 			gopacket.Payload(ic.Payload))
@@ -85,17 +85,17 @@ func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *lay
 		key := uint32(ic.Id)<<16 | uint32(ic.Seq)
 		w := h.echo[key]
 		if w == nil {
-			h.dropped(i.name, fmt.Sprintf("echo reply from %s seq %d matches no request", src, ic.Seq))
+			h.droppedf(i.name, "echo reply from %s seq %d matches no request", src, ic.Seq)
 			return
 		}
 		delete(h.echo, key)
 		rtt := h.clk.Now().Sub(w.sent)
-		h.event(i.name, fmt.Sprintf("echo reply from %s seq %d: rtt %v", src, ic.Seq, rtt))
+		h.eventf(i.name, "echo reply from %s seq %d: rtt %v", src, ic.Seq, rtt)
 		w.done(PingResult{Seq: ic.Seq, Reply: true, RTT: rtt, From: src})
 	case layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4TypeTimeExceeded:
 		h.inputICMPError(i, src, ic)
 	default:
-		h.dropped(i.name, fmt.Sprintf("ICMP %s ignored", ic.TypeCode))
+		h.droppedf(i.name, "ICMP %s ignored", ic.TypeCode)
 	}
 }
 
@@ -106,12 +106,12 @@ func (h *Host) inputICMPError(i *Iface, from netip.Addr, ic *layers.ICMPv4) {
 	e := &ICMPError{Type: ic.TypeCode.Type(), Code: ic.TypeCode.Code(), From: from}
 	if len(q) < 20 || q[0]>>4 != 4 || len(q) < int(q[0]&0xf)*4+8 {
 		h.stats.Malformed++
-		h.dropped(i.name, "ICMP error quoting a malformed packet")
+		h.droppedf(i.name, "ICMP error quoting a malformed packet")
 		return
 	}
 	hl := int(q[0]&0xf) * 4
 	inner := q[hl:]
-	h.event(i.name, fmt.Sprintf("ICMP %s", e))
+	h.eventf(i.name, "ICMP %s", e)
 	switch layers.IPProtocol(q[9]) {
 	case layers.IPProtocolICMPv4:
 		key := uint32(binary.BigEndian.Uint16(inner[4:6]))<<16 | uint32(binary.BigEndian.Uint16(inner[6:8]))

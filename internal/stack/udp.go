@@ -58,7 +58,7 @@ func (c *UDPConn) Close() {
 // SendTo sends one datagram to dst.
 func (c *UDPConn) SendTo(dst netip.AddrPort, payload []byte) error {
 	h := c.h
-	h.event("", fmt.Sprintf("udp %d -> %s: %d bytes", c.port, dst, len(payload)))
+	h.eventf("", "udp %d -> %s: %d bytes", c.port, dst, len(payload))
 	fail := func(err error) {
 		if c.OnError != nil {
 			c.OnError(err)
@@ -73,14 +73,14 @@ func (h *Host) inputUDP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, u *layer
 	c := h.udp[uint16(u.DstPort)]
 	if c == nil {
 		if bcast {
-			h.dropped(i.name, fmt.Sprintf("udp to port %d: nobody listening", u.DstPort))
+			h.droppedf(i.name, "udp to port %d: nobody listening", u.DstPort)
 			return
 		}
-		h.event(i.name, fmt.Sprintf("udp from %s to port %d: nobody listening, port unreachable", src, u.DstPort))
+		h.eventf(i.name, "udp from %s to port %d: nobody listening, port unreachable", src, u.DstPort)
 		h.sendUnreachable(ip, uint8(layers.ICMPv4CodePort))
 		return
 	}
-	h.event(i.name, fmt.Sprintf("udp from %s:%d to port %d: %d bytes delivered", src, u.SrcPort, u.DstPort, len(u.Payload)))
+	h.eventf(i.name, "udp from %s:%d to port %d: %d bytes delivered", src, u.SrcPort, u.DstPort, len(u.Payload))
 	if c.OnRecv != nil {
 		c.OnRecv(netip.AddrPortFrom(src, uint16(u.SrcPort)), netip.AddrPortFrom(dst, uint16(u.DstPort)), u.Payload)
 	}

@@ -182,3 +182,31 @@ steps:
 		t.Errorf("storm stopped after %v events, want 50000 both times", events)
 	}
 }
+
+// BenchmarkStorm measures whole-simulation speed on the busiest thing a
+// scenario can do: a broadcast storm in a loop, switches forwarding and
+// links delivering, with no tracing. It reports simulated events per
+// second of wall time.
+func BenchmarkStorm(b *testing.B) {
+	src := `name: storm
+budget: 200000
+switches: [{name: s1}, {name: s2}]
+hosts: [{name: h1, address: 10.0.0.1/24}, {name: h2, address: 10.0.0.2/24}]
+links: [h1 -- s1:p1, h2 -- s2:p1, s1:p2 -- s2:p2, s1:p3 -- s2:p3]
+steps: [{ping: {from: h1, to: h2}}]
+`
+	f, err := scenario.Parse("storm.yaml", []byte(src))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var events uint64
+	for b.Loop() {
+		rep, err := scenario.Run(f, scenario.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += rep.Events
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+}
