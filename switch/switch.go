@@ -273,30 +273,24 @@ func (s *Switch) PortUp(i int) bool {
 
 // SetPortUp brings port i administratively up or down. Taking a port down
 // flushes the addresses learned on it, as the Linux bridge does.
-func (s *Switch) SetPortUp(i int, up bool) error {
-	p := s.port(i)
-	if p == nil {
-		return ErrNoPort
-	}
-	if !p.setState(stDown, !up) {
-		return nil
-	}
-	s.portChanged(p, up, "port")
-	return nil
-}
+func (s *Switch) SetPortUp(i int, up bool) error { return s.setPortState(i, stDown, up, "port") }
 
 // SetCarrier tells the switch that the link under port i gained or lost
 // carrier. Losing carrier flushes the port's addresses, like a port going
 // down.
 func (s *Switch) SetCarrier(i int, up bool) error {
+	return s.setPortState(i, stNoCarrier, up, "carrier")
+}
+
+// setPortState clears (up) or sets (down) one of port i's down bits.
+func (s *Switch) setPortState(i int, bit uint32, up bool, what string) error {
 	p := s.port(i)
 	if p == nil {
 		return ErrNoPort
 	}
-	if !p.setState(stNoCarrier, !up) {
-		return nil
+	if p.setState(bit, !up) {
+		s.portChanged(p, up, what)
 	}
-	s.portChanged(p, up, "carrier")
 	return nil
 }
 

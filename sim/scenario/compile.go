@@ -148,13 +148,16 @@ func (f *File) compile() (*topo.Graph, Errors) {
 	}
 	g.Assign()
 	if err := g.Validate(); err != nil {
-		var te topo.Errors
-		if errors.As(err, &te) {
-			for _, e := range te {
-				bad(e.Path, "%s", e.Msg)
+		all := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			all = j.Unwrap()
+		}
+		for _, e := range all {
+			if te := (*topo.Error)(nil); errors.As(e, &te) {
+				bad(te.Path, "%s", te.Msg)
+			} else {
+				bad("", "%v", e)
 			}
-		} else {
-			bad("", "%v", err)
 		}
 		return nil, errs
 	}

@@ -91,17 +91,6 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Path + ": " + e.Msg }
 
-// Errors is every problem found.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	s := make([]string, len(es))
-	for i, e := range es {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
-}
-
 // Kind says what a node is.
 type Kind int
 
@@ -228,9 +217,10 @@ func (g *Graph) Assign() {
 }
 
 // Validate reports every problem in g: duplicate or unknown names, bad
-// addresses, ports used twice, impossible link settings.
+// addresses, ports used twice, impossible link settings. The error joins one
+// *Error per problem (errors.Join).
 func (g *Graph) Validate() error {
-	var errs Errors
+	var errs []error
 	bad := func(path, format string, a ...any) {
 		errs = append(errs, &Error{Path: path, Msg: fmt.Sprintf(format, a...)})
 	}
@@ -369,10 +359,7 @@ func (g *Graph) Validate() error {
 			bad(p, "%v", err)
 		}
 	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // ErrNotFound is returned when a name does not resolve.
