@@ -185,12 +185,17 @@ func (e *Engine) RunFor(d time.Duration) Outcome {
 }
 
 // Rand returns a random stream for one purpose of one named object, derived
-// from the engine's seed alone: the same (seed, name, purpose) always gives
-// the same stream, whatever else the topology holds.
-func (e *Engine) Rand(name, purpose string) *rand.Rand {
+// from the engine's seed alone (see Stream).
+func (e *Engine) Rand(name, purpose string) *rand.Rand { return Stream(e.seed, name, purpose) }
+
+// Stream returns the random stream of (seed, name, purpose): the same triple
+// always gives the same stream, whatever else the topology holds, so adding
+// a node does not change another link's losses. It is a PCG seeded with an
+// FNV-1a hash of the triple.
+func Stream(seed uint64, name, purpose string) *rand.Rand {
 	h := fnv.New64a()
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], e.seed)
+	binary.BigEndian.PutUint64(b[:], seed)
 	h.Write(b[:])
 	h.Write([]byte(name))
 	h.Write([]byte{0})

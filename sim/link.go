@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
 )
@@ -37,6 +38,11 @@ func (c LinkConfig) Validate() error {
 	return nil
 }
 
+// Perfect reports whether the configuration impairs nothing.
+func (c LinkConfig) Perfect() bool {
+	return c.Latency == 0 && c.Jitter == 0 && c.Loss == 0 && c.Rate == 0
+}
+
 // LinkStats counts one direction of a link.
 type LinkStats struct {
 	Sent      uint64 // frames put on the link
@@ -46,58 +52,95 @@ type LinkStats struct {
 	DownDrop  uint64 // dropped because the link was down
 }
 
-// Link is a simulated cable between two ends.
-type Link struct {
-	e    *Engine
-	name string
-	cfg  LinkConfig
-	up   bool
-	ends [2]*End
-	// Capture, if set, sees every frame as it enters the link (so frames
-	// that are then lost appear too), with the sending end and the time.
-	Capture func(l *Link, from *End, at time.Time, frame []byte)
+// LinkOptions are the parts of a link that are not its impairments.
+type LinkOptions struct {
+	// Clock times the link: the engine in a simulation, the wall clock for
+	// real devices. Default clock.Real.
+	Clock clock.Clock
+	// Seed, with the link's and the ends' names, derives the loss and
+	// jitter streams (see Stream).
+	Seed uint64
+	// Direct delivers frames of a perfect link synchronously, inside Send,
+	// without a copy or a timer. Real-time backends want it; a simulation
+	// must not use it, or zero-latency frames would recurse instead of
+	// queueing as events.
+	Direct bool
 	// Tracer, if set, hears about losses and drops.
 	Tracer trace.Tracer
+}
+
+// Link is a cable between two ends, simulated in time on its clock.
+//
+// # Concurrency
+//
+// A link is safe for concurrent use: each direction's state is guarded by
+// its end's mu, never held while a receive or carrier function runs. Frames
+// of one direction are delivered one at a time and in order.
+type Link struct {
+	clk    clock.Clock
+	name   string
+	cfg    LinkConfig
+	direct bool
+	tracer trace.Tracer
+	ends   [2]*End
+
+	mu sync.Mutex
+	up bool // guarded by mu
+
+	// Capture, if set before the first frame, sees every frame as it
+	// enters the link (so frames that are then lost appear too), with the
+	// sending end and the time. It may be called concurrently for the two
+	// directions.
+	Capture func(l *Link, from *End, at time.Time, frame []byte)
 }
 
 // End is one side of a link. It implements link.Sender for the node on its
 // side; the node receives through the function given to Attach.
 type End struct {
-	l       *Link
-	side    int
-	name    string
-	recv    func(frame []byte)
-	carrier func(up bool)
-	rng     *rand.Rand
-	fifo    []flight // in flight towards the other end, by delivery time, from head
-	head    int
-	txFree  time.Duration
-	timer   *Timer
-	stats   LinkStats
+	l    *Link
+	side int
+	name string
+
+	mu         sync.Mutex
+	recv       func(frame []byte) // guarded by mu
+	carrier    func(up bool)      // guarded by mu
+	rng        *rand.Rand         // guarded by mu
+	fifo       []flight           // guarded by mu; in flight, by delivery time, from head
+	head       int                // guarded by mu
+	txFree     int64              // guarded by mu; when the transmitter is next free
+	timer      clock.Timer        // guarded by mu
+	armed      bool               // guarded by mu; timer pending
+	delivering bool               // guarded by mu; a frame is being handed over
+	stats      LinkStats          // guarded by mu
 }
 
 var _ link.Sender = (*End)(nil)
 
 type flight struct {
 	buf     *[]byte
-	txStart time.Duration
-	deliver time.Duration
+	txStart int64
+	deliver int64
 }
 
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
+// NewLink returns an up link in the engine's simulation.
+func (e *Engine) NewLink(name, a, b string, cfg LinkConfig) (*Link, error) {
+	return NewLink(name, a, b, cfg, LinkOptions{Clock: e, Seed: e.seed})
+}
+
 // NewLink returns an up link named name whose ends are named a and b (for
 // traces and captures, e.g. "h1:eth0" and "s1:p1").
-func (e *Engine) NewLink(name, a, b string, cfg LinkConfig) (*Link, error) {
+func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("link %s: %w", name, err)
 	}
 	if cfg.Queue == 0 {
 		cfg.Queue = DefaultQueue
 	}
-	l := &Link{e: e, name: name, cfg: cfg, up: true}
+	l := &Link{clk: clock.Or(o.Clock), name: name, cfg: cfg, up: true, direct: o.Direct && cfg.Perfect(), tracer: o.Tracer}
 	for i, n := range []string{a, b} {
-		l.ends[i] = &End{l: l, side: i, name: n, rng: e.Rand("link "+name, "from "+n)}
+		l.ends[i] = &End{l: l, side: i, name: n, rng: Stream(o.Seed, "link "+name, "from "+n)}
 	}
 	return l, nil
 }
@@ -112,18 +155,28 @@ func (l *Link) Config() LinkConfig { return l.cfg }
 func (l *Link) End(i int) *End { return l.ends[i] }
 
 // Up reports whether the link carries frames.
-func (l *Link) Up() bool { return l.up }
+func (l *Link) Up() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.up
+}
 
 // SetUp brings the link up or down and tells both ends' carrier functions.
 // Frames in flight when it goes down are dropped on arrival.
 func (l *Link) SetUp(up bool) {
-	if l.up == up {
+	l.mu.Lock()
+	changed := l.up != up
+	l.up = up
+	l.mu.Unlock()
+	if !changed {
 		return
 	}
-	l.up = up
 	for _, end := range l.ends {
-		if end.carrier != nil {
-			end.carrier(up)
+		end.mu.Lock()
+		c := end.carrier
+		end.mu.Unlock()
+		if c != nil {
+			c(up)
 		}
 	}
 }
@@ -138,28 +191,59 @@ func (end *End) Link() *Link { return end.l }
 func (end *End) Peer() *End { return end.l.ends[1-end.side] }
 
 // Stats returns the counters of frames sent from this end.
-func (end *End) Stats() LinkStats { return end.stats }
+func (end *End) Stats() LinkStats {
+	end.mu.Lock()
+	defer end.mu.Unlock()
+	return end.stats
+}
 
 // Attach sets what the node on this end does with arriving frames, and,
 // if carrier is not nil, how it learns of the link going up or down.
 func (end *End) Attach(recv func(frame []byte), carrier func(up bool)) {
+	end.mu.Lock()
 	end.recv = recv
 	end.carrier = carrier
+	end.mu.Unlock()
 }
 
-// Send puts a copy of frame on the link towards the other end.
+func (l *Link) now() int64 {
+	if n, ok := l.clk.(clock.Nanos); ok {
+		return n.UnixNano()
+	}
+	return l.clk.Now().UnixNano()
+}
+
+// Send puts frame on the link towards the other end. Unless the link is
+// direct, it is copied first.
 func (end *End) Send(frame []byte) error {
 	l := end.l
-	if !l.up {
+	if !l.Up() {
+		end.mu.Lock()
 		end.stats.DownDrop++
+		end.mu.Unlock()
 		l.lost(end, "link down")
 		return link.ErrDown
 	}
-	now := l.e.now
-	end.stats.Sent++
 	if l.Capture != nil {
-		l.Capture(l, end, l.e.Now(), frame)
+		l.Capture(l, end, l.clk.Now(), frame)
 	}
+	if l.direct {
+		peer := end.Peer()
+		peer.mu.Lock()
+		recv := peer.recv
+		peer.mu.Unlock()
+		end.mu.Lock()
+		end.stats.Sent++
+		end.stats.Delivered++
+		end.mu.Unlock()
+		if recv != nil {
+			recv(frame)
+		}
+		return nil
+	}
+	now := l.now()
+	end.mu.Lock()
+	end.stats.Sent++
 	start := max(now, end.txFree)
 	if l.cfg.Rate > 0 && start > now {
 		waiting := 0
@@ -168,23 +252,25 @@ func (end *End) Send(frame []byte) error {
 		}
 		if waiting >= l.cfg.Queue {
 			end.stats.QueueDrop++
+			end.mu.Unlock()
 			l.lost(end, "queue full")
 			return nil
 		}
 	}
 	txEnd := start
 	if l.cfg.Rate > 0 {
-		txEnd += time.Duration(uint64(len(frame)) * 8 * uint64(time.Second) / l.cfg.Rate)
+		txEnd += int64(uint64(len(frame)) * 8 * uint64(time.Second) / l.cfg.Rate)
 	}
 	end.txFree = txEnd
 	if l.cfg.Loss > 0 && end.rng.Float64() < l.cfg.Loss {
 		end.stats.Lost++
+		end.mu.Unlock()
 		l.lost(end, "loss")
 		return nil
 	}
-	deliver := txEnd + l.cfg.Latency
+	deliver := txEnd + int64(l.cfg.Latency)
 	if l.cfg.Jitter > 0 {
-		deliver += time.Duration(end.rng.Int64N(int64(l.cfg.Jitter)))
+		deliver += end.rng.Int64N(int64(l.cfg.Jitter))
 	}
 	if n := len(end.fifo); n > end.head {
 		deliver = max(deliver, end.fifo[n-1].deliver)
@@ -192,24 +278,33 @@ func (end *End) Send(frame []byte) error {
 	buf := framePool.Get().(*[]byte)
 	*buf = append((*buf)[:0], frame...)
 	end.fifo = append(end.fifo, flight{buf: buf, txStart: start, deliver: deliver})
-	if len(end.fifo)-end.head == 1 {
-		end.arm()
+	if !end.armed && !end.delivering {
+		end.armLocked(now)
 	}
+	end.mu.Unlock()
 	return nil
 }
 
-// arm schedules delivery of the frame at the head of the FIFO.
-func (end *End) arm() {
-	d := end.fifo[end.head].deliver - end.l.e.now
+// armLocked schedules delivery of the frame at the head of the FIFO.
+func (end *End) armLocked(now int64) {
+	d := time.Duration(end.fifo[end.head].deliver - now)
 	if end.timer == nil {
-		end.timer = end.l.e.Schedule(d, end.deliverHead)
+		end.timer = end.l.clk.AfterFunc(d, end.deliverHead)
 	} else {
 		end.timer.Reset(d)
 	}
+	end.armed = true
 }
 
-// deliverHead hands the oldest frame in flight to the other end.
+// deliverHead hands the oldest frame in flight to the other end, then arms
+// the timer for the next one: one delivery at a time, in order.
 func (end *End) deliverHead() {
+	end.mu.Lock()
+	end.armed = false
+	if len(end.fifo) == end.head { // raced a Stop
+		end.mu.Unlock()
+		return
+	}
 	f := end.fifo[end.head]
 	end.fifo[end.head] = flight{}
 	end.head++
@@ -221,24 +316,40 @@ func (end *End) deliverHead() {
 		clear(end.fifo[n:])
 		end.fifo, end.head = end.fifo[:n], 0
 	}
-	if len(end.fifo) > end.head {
-		end.arm()
+	up := end.l.Up()
+	if up {
+		end.stats.Delivered++
+	} else {
+		end.stats.DownDrop++
 	}
+	end.delivering = true
+	end.mu.Unlock()
+
 	peer := end.Peer()
 	switch {
-	case !end.l.up:
-		end.stats.DownDrop++
+	case !up:
 		end.l.lost(end, "link down")
-	case peer.recv != nil:
-		end.stats.Delivered++
-		peer.recv(*f.buf)
+	default:
+		peer.mu.Lock()
+		recv := peer.recv
+		peer.mu.Unlock()
+		if recv != nil {
+			recv(*f.buf)
+		}
 	}
 	framePool.Put(f.buf)
+
+	end.mu.Lock()
+	end.delivering = false
+	if len(end.fifo) > end.head {
+		end.armLocked(end.l.now())
+	}
+	end.mu.Unlock()
 }
 
 func (l *Link) lost(from *End, why string) {
-	if l.Tracer == nil {
+	if l.tracer == nil {
 		return
 	}
-	l.Tracer.Trace(trace.Event{Time: l.e.Now(), Node: "link " + l.name, Kind: trace.Lost, Port: from.Peer().name, Reason: why})
+	l.tracer.Trace(trace.Event{Time: l.clk.Now(), Node: "link " + l.name, Kind: trace.Lost, Port: from.Peer().name, Reason: why})
 }

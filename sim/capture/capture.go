@@ -10,6 +10,7 @@ package capture
 import (
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -17,11 +18,12 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// Writer writes a pcapng stream.
+// Writer writes a pcapng stream. It is safe for concurrent use.
 type Writer struct {
-	w      *pcapgo.NgWriter
-	ifaces map[string]int
-	err    error
+	mu     sync.Mutex
+	w      *pcapgo.NgWriter // guarded by mu
+	ifaces map[string]int   // immutable after New
+	err    error            // guarded by mu
 }
 
 // section is the fixed section header: nothing from the machine.
@@ -56,6 +58,8 @@ func New(w io.Writer, names []string) (*Writer, error) {
 // Write records frame as seen on the interface named iface at t. Errors are
 // kept and returned by Flush, so a capture problem never disturbs a run.
 func (c *Writer) Write(iface string, t time.Time, frame []byte, comment string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.err != nil {
 		return
 	}
@@ -76,6 +80,8 @@ func (c *Writer) Write(iface string, t time.Time, frame []byte, comment string) 
 
 // Flush writes out what is buffered and returns the first error met.
 func (c *Writer) Flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if err := c.w.Flush(); err != nil && c.err == nil {
 		c.err = fmt.Errorf("capture: %w", err)
 	}

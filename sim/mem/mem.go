@@ -143,11 +143,10 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 		}
 	}
 	for _, l := range g.Links {
-		sl, err := e.NewLink(l.Name(), l.A.String(), l.B.String(), l.Config)
+		sl, err := sim.NewLink(l.Name(), l.A.String(), l.B.String(), l.Config, sim.LinkOptions{Clock: e, Seed: o.Seed, Tracer: tracer})
 		if err != nil {
 			return nil, err
 		}
-		sl.Tracer = tracer
 		if o.Capture != nil {
 			w := o.Capture
 			sl.Capture = func(l *sim.Link, _ *sim.End, at time.Time, frame []byte) { w.Write(l.Name(), at, frame, "") }
