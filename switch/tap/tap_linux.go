@@ -1,0 +1,225 @@
+package tap
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/songgao/water"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/netyard/netyard/internal/link"
+)
+
+// DefaultMTU is the MTU a device gets when Options.MTU is 0.
+const DefaultMTU = 1500
+
+// Options describe a TAP device.
+type Options struct {
+	// Name is the device's name while it is created in the caller's
+	// namespace; at most 15 bytes and unique there. Required.
+	Name string
+	// Netns is the namespace to move the device into; nil leaves it in the
+	// caller's namespace.
+	Netns *netns.NsHandle
+	// IfName renames the device once it is in Netns (e.g. eth0); default
+	// Name.
+	IfName string
+	// MAC sets the device's address; default the kernel's random one.
+	MAC net.HardwareAddr
+	// MTU sets the device's MTU; default DefaultMTU.
+	MTU int
+	// Logf reports read errors; nil means silent.
+	Logf func(format string, args ...any)
+}
+
+// Stats counts a device's traffic.
+type Stats struct {
+	RxFrames, TxFrames       uint64 // read from / written to the device
+	ReadErrors, WriteErrors uint64
+}
+
+// Device is an open TAP device.
+type Device struct {
+	f      *os.File
+	name   string
+	logf   func(format string, args ...any)
+	closed atomic.Bool
+	done   chan struct{} // closed when the reader exits; nil if Run was not called
+	once   sync.Once
+
+	rx, tx, rerr, werr atomic.Uint64
+}
+
+var _ link.Sender = (*Device)(nil)
+
+// OpError is a failed setup step.
+type OpError struct {
+	Op  string // what was being done, e.g. "move tap ny1t0 to namespace"
+	Err error
+}
+
+func (e *OpError) Error() string { return "tap: " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *OpError) Unwrap() error { return e.Err }
+
+func opError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &OpError{Op: op, Err: err}
+}
+
+// ErrClosed is returned by Send on a closed device.
+var ErrClosed = errors.New("tap: device closed")
+
+// Open creates and configures a TAP device. On error nothing is left behind.
+func Open(o Options) (*Device, error) {
+	if o.Name == "" || len(o.Name) > unix.IFNAMSIZ-1 {
+		return nil, opError("open", fmt.Errorf("device name %q must be 1-15 bytes", o.Name))
+	}
+	ifce, err := water.New(water.Config{DeviceType: water.TAP, PlatformSpecificParams: water.PlatformSpecificParams{Name: o.Name}})
+	if err != nil {
+		return nil, opError("create "+o.Name, err)
+	}
+	f, ok := ifce.ReadWriteCloser.(*os.File)
+	if !ok {
+		ifce.Close()
+		return nil, opError("create "+o.Name, errors.New("water did not return a file"))
+	}
+	d := &Device{f: f, name: o.Name, logf: o.Logf}
+	if err := d.configure(o); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// configure moves, renames, addresses and brings up the new device.
+func (d *Device) configure(o Options) error {
+	h := netlink.Handle{}
+	l, err := h.LinkByName(o.Name)
+	if err != nil {
+		return opError("find "+o.Name, err)
+	}
+	target := &h
+	if o.Netns != nil {
+		if err := h.LinkSetNsFd(l, int(*o.Netns)); err != nil {
+			return opError("move "+o.Name+" to its namespace", err)
+		}
+		nh, err := netlink.NewHandleAt(*o.Netns)
+		if err != nil {
+			return opError("open netlink in the namespace", err)
+		}
+		defer nh.Close()
+		target = nh
+		if l, err = nh.LinkByName(o.Name); err != nil {
+			return opError("find "+o.Name+" in its namespace", err)
+		}
+	}
+	if o.IfName != "" && o.IfName != o.Name {
+		if err := target.LinkSetName(l, o.IfName); err != nil {
+			return opError("rename "+o.Name+" to "+o.IfName, err)
+		}
+		d.name = o.IfName
+	}
+	if len(o.MAC) > 0 {
+		if err := target.LinkSetHardwareAddr(l, o.MAC); err != nil {
+			return opError("set MAC of "+d.name, err)
+		}
+	}
+	if err := target.LinkSetMTU(l, cmp.Or(o.MTU, DefaultMTU)); err != nil {
+		return opError("set MTU of "+d.name, err)
+	}
+	if err := target.LinkSetUp(l); err != nil {
+		return opError("bring up "+d.name, err)
+	}
+	return nil
+}
+
+// Name returns the device's name (its IfName once configured).
+func (d *Device) Name() string { return d.name }
+
+// Send writes frame to the device: the kernel receives it.
+func (d *Device) Send(frame []byte) error {
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	if _, err := d.f.Write(frame); err != nil {
+		d.werr.Add(1)
+		return err
+	}
+	d.tx.Add(1)
+	return nil
+}
+
+// Run starts the reader goroutine, which calls recv with every frame the
+// kernel sends through the device until Close or a read error.
+func (d *Device) Run(recv func(frame []byte)) {
+	d.done = make(chan struct{})
+	go d.runPort(recv)
+}
+
+// runPort is the reader goroutine.
+func (d *Device) runPort(recv func(frame []byte)) {
+	defer close(d.done)
+	buf := make([]byte, 65536+14)
+	for {
+		n, err := d.f.Read(buf)
+		if err != nil {
+			if d.closed.Load() {
+				return
+			}
+			d.rerr.Add(1)
+			if d.logf != nil {
+				d.logf("tap %s: read: %v; port stopped", d.name, err)
+			}
+			return
+		}
+		d.rx.Add(1)
+		recv(buf[:n])
+	}
+}
+
+// SetCarrier turns the device's carrier on or off (TUNSETCARRIER): without
+// carrier the kernel sees the cable pulled and transmits nothing.
+func (d *Device) SetCarrier(up bool) error {
+	rc, err := d.f.SyscallConn()
+	if err != nil {
+		return opError("carrier", err)
+	}
+	v := 0
+	if up {
+		v = 1
+	}
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { ierr = unix.IoctlSetPointerInt(int(fd), unix.TUNSETCARRIER, v) }); err != nil {
+		return opError("carrier", err)
+	}
+	return opError("carrier", ierr)
+}
+
+// Stats returns the device's counters.
+func (d *Device) Stats() Stats {
+	return Stats{RxFrames: d.rx.Load(), TxFrames: d.tx.Load(), ReadErrors: d.rerr.Load(), WriteErrors: d.werr.Load()}
+}
+
+// Close stops the reader and closes the device, which removes it.
+func (d *Device) Close() error {
+	var err error
+	d.once.Do(func() {
+		d.closed.Store(true)
+		err = d.f.Close()
+		if d.done != nil {
+			<-d.done
+		}
+	})
+	return err
+}

@@ -1,0 +1,132 @@
+package tap_test
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+
+	"github.com/netyard/netyard/internal/nsutil"
+	"github.com/netyard/netyard/switch/tap"
+)
+
+var seq atomic.Uint32
+
+// uniq returns a name unique to this test process, at most 15 bytes.
+func uniq(prefix string) string {
+	return fmt.Sprintf("%s%x%x", prefix, os.Getpid()&0xffff, seq.Add(1))
+}
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: creates network namespaces and TAP devices")
+	}
+}
+
+// newNS makes an anonymous namespace that disappears with its last handle.
+func newNS(t *testing.T) netns.NsHandle {
+	t.Helper()
+	ns, err := nsutil.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	return ns
+}
+
+func arpRequest(src net.HardwareAddr, from, to netip.Addr) []byte {
+	buf := gopacket.NewSerializeBuffer()
+	_ = gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true},
+		&layers.Ethernet{SrcMAC: src, DstMAC: net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, EthernetType: layers.EthernetTypeARP},
+		&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
+			Operation: layers.ARPRequest, SourceHwAddress: src, SourceProtAddress: from.AsSlice(),
+			DstHwAddress: make([]byte, 6), DstProtAddress: to.AsSlice()})
+	return buf.Bytes()
+}
+
+// TestKernelAnswersThroughTAP puts a TAP into a fresh namespace as eth0 with
+// an address, asks the kernel for that address by ARP through the device,
+// and reads the kernel's reply back from it.
+func TestKernelAnswersThroughTAP(t *testing.T) {
+	needRoot(t)
+	ns := newNS(t)
+	mac := net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 1}
+	d, err := tap.Open(tap.Options{Name: uniq("nyt"), Netns: &ns, IfName: "eth0", MAC: mac, MTU: 1400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	l, err := h.LinkByName("eth0")
+	if err != nil {
+		t.Fatalf("eth0 not in the namespace: %v", err)
+	}
+	if l.Attrs().MTU != 1400 || l.Attrs().HardwareAddr.String() != mac.String() {
+		t.Errorf("eth0 has MTU %d MAC %s", l.Attrs().MTU, l.Attrs().HardwareAddr)
+	}
+	addr, _ := netlink.ParseAddr("192.0.2.1/24")
+	if err := h.AddrAdd(l, addr); err != nil {
+		t.Fatal(err)
+	}
+
+	replies := make(chan []byte, 16)
+	d.Run(func(f []byte) { replies <- append([]byte(nil), f...) })
+	peer := net.HardwareAddr{0x02, 0, 0, 0, 0xbb, 1}
+	if err := d.Send(arpRequest(peer, netip.MustParseAddr("192.0.2.2"), netip.MustParseAddr("192.0.2.1"))); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case f := <-replies:
+			p := gopacket.NewPacket(f, layers.LayerTypeEthernet, gopacket.Default)
+			if a, ok := p.Layer(layers.LayerTypeARP).(*layers.ARP); ok && a.Operation == layers.ARPReply {
+				if net.HardwareAddr(a.SourceHwAddress).String() != mac.String() {
+					t.Errorf("ARP reply from %v, want %v", net.HardwareAddr(a.SourceHwAddress), mac)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no ARP reply from the kernel through the TAP")
+		}
+	}
+}
+
+// TestCloseRemovesDevice: closing the device removes it and stops the reader.
+func TestCloseRemovesDevice(t *testing.T) {
+	needRoot(t)
+	name := uniq("nyt")
+	d, err := tap.Open(tap.Options{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Run(func([]byte) {})
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := netlink.LinkByName(name); err == nil {
+		t.Errorf("%s still exists after Close", name)
+	}
+	if err := d.Send([]byte{1}); err != tap.ErrClosed {
+		t.Errorf("Send after Close: %v", err)
+	}
+}
+
+func TestBadName(t *testing.T) {
+	if _, err := tap.Open(tap.Options{Name: "a-name-that-is-far-too-long"}); err == nil {
+		t.Error("a 27-byte name was accepted")
+	}
+}

@@ -1,0 +1,37 @@
+//go:build !linux
+
+package tap
+
+import (
+	"fmt"
+	"net"
+	"runtime"
+)
+
+var errUnimplemented = fmt.Errorf("tap: TAP devices need Linux, not %s/%s", runtime.GOOS, runtime.GOARCH)
+
+// Options describe a TAP device.
+type Options struct {
+	Name, IfName string
+	MAC          net.HardwareAddr
+	MTU          int
+	Logf         func(format string, args ...any)
+}
+
+// Device is unavailable off Linux.
+type Device struct{}
+
+// Open is unavailable off Linux.
+func Open(o Options) (*Device, error) { return nil, errUnimplemented }
+
+// Send is unavailable off Linux.
+func (d *Device) Send(frame []byte) error { return errUnimplemented }
+
+// Run is unavailable off Linux.
+func (d *Device) Run(recv func(frame []byte)) {}
+
+// SetCarrier is unavailable off Linux.
+func (d *Device) SetCarrier(up bool) error { return errUnimplemented }
+
+// Close is unavailable off Linux.
+func (d *Device) Close() error { return errUnimplemented }
