@@ -23,14 +23,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/capture"
+	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/topo"
-	vswitch "github.com/netyard/netyard/switch"
 )
 
 // Options configure a Network.
@@ -43,39 +42,16 @@ type Options struct {
 
 // Network is a topology running in memory.
 type Network struct {
+	*fabric.Fabric
 	Engine *sim.Engine
-	graph  *topo.Graph
-
-	switches map[string]*vswitch.Switch
-	hosts    map[string]*stack.Host
-	links    []*sim.Link
-	plugs    map[topo.Endpoint]*plug // every switch port and host interface
-	pingID   uint16
+	hosts  map[string]*stack.Host
+	pingID uint16
 }
 
-// plug is what a node transmits into: the near end of a link, or nothing.
-type plug struct {
-	end   *sim.End
-	input func(frame []byte) // the node's receive function for this plug
-	carry func(up bool)      // the node's carrier function for this plug
-}
-
-func (p *plug) Send(frame []byte) error {
-	if p.end == nil {
-		return link.ErrDown
-	}
-	return p.end.Send(frame)
-}
-
-// connect puts end into p.
-func (p *plug) connect(end *sim.End) {
-	p.end = end
-	end.Attach(p.input, p.carry)
-	p.carry(end.Link().Up())
-}
+var _ backend.Backend = (*Network)(nil)
 
 // ErrUnknown is returned for a name the topology does not have.
-var ErrUnknown = errors.New("mem: unknown")
+var ErrUnknown = fabric.ErrUnknown
 
 // New builds g, which must be valid, into a running network at virtual time
 // zero. It assigns MACs to interfaces that have none.
@@ -94,66 +70,30 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 	if o.Tracer != nil {
 		tracer = gate
 	}
-	n := &Network{
-		Engine: e, graph: g,
-		switches: map[string]*vswitch.Switch{},
-		hosts:    map[string]*stack.Host{},
-		plugs:    map[topo.Endpoint]*plug{},
+	f, err := fabric.New(g, fabric.Options{Clock: e, Seed: o.Seed, Tracer: tracer, Capture: o.Capture})
+	if err != nil {
+		return nil, err
 	}
-	for _, s := range g.Switches {
-		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: e, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: tracer})
-		n.switches[s.Name] = sw
-		for _, name := range g.PortNames(s.Name) {
-			p := &plug{}
-			idx, err := sw.AddPort(s.PortConfig(name), p)
-			if err != nil {
-				return nil, fmt.Errorf("switch %s: %w", s.Name, err)
-			}
-			p.input = func(f []byte) { sw.Input(idx, f) }
-			p.carry = func(up bool) { _ = sw.SetCarrier(idx, up) }
-			_ = sw.SetCarrier(idx, false)
-			n.plugs[topo.Endpoint{Node: s.Name, Port: name}] = p
-		}
-		if m := s.Mirror; m != nil {
-			var src []int
-			for _, name := range m.Sources {
-				src = append(src, sw.PortIndex(name))
-			}
-			if err := sw.SetMirror(sw.PortIndex(m.To), src...); err != nil {
-				return nil, fmt.Errorf("switch %s: mirror: %w", s.Name, err)
-			}
-		}
-	}
+	n := &Network{Fabric: f, Engine: e, hosts: map[string]*stack.Host{}}
 	for _, h := range g.Hosts {
 		host := stack.New(stack.Options{Name: h.Name, Clock: e, Tracer: tracer})
 		n.hosts[h.Name] = host
-		for idx, f := range h.Ifaces {
-			p := &plug{}
-			ifc, err := host.AddIface(f.Name, net.HardwareAddr(f.MAC[:]), f.Addr, p)
-			if err != nil {
+		for idx, fi := range h.Ifaces {
+			var ifc *stack.Iface
+			p := f.AddPlug(topo.Endpoint{Node: h.Name, Port: fi.Name},
+				func(fr []byte) { host.Input(idx, fr) },
+				func(up bool) { ifc.SetUp(up) })
+			if ifc, err = host.AddIface(fi.Name, net.HardwareAddr(fi.MAC[:]), fi.Addr, p); err != nil {
 				return nil, err
 			}
-			p.input = func(fr []byte) { host.Input(idx, fr) }
-			p.carry = ifc.SetUp
 			ifc.SetUp(false)
-			n.plugs[topo.Endpoint{Node: h.Name, Port: f.Name}] = p
 		}
 		if h.Gateway.IsValid() {
 			host.SetGateway(h.Gateway)
 		}
 	}
-	for _, l := range g.Links {
-		sl, err := sim.NewLink(l.Name(), l.A.String(), l.B.String(), l.Config, sim.LinkOptions{Clock: e, Seed: o.Seed, Tracer: tracer})
-		if err != nil {
-			return nil, err
-		}
-		if o.Capture != nil {
-			w := o.Capture
-			sl.Capture = func(l *sim.Link, _ *sim.End, at time.Time, frame []byte) { w.Write(l.Name(), at, frame, "") }
-		}
-		n.links = append(n.links, sl)
-		n.plugs[l.A].connect(sl.End(0))
-		n.plugs[l.B].connect(sl.End(1))
+	if err := f.Connect(); err != nil {
+		return nil, err
 	}
 	return n, nil
 }
@@ -169,40 +109,14 @@ func (g *gatedTracer) Trace(e trace.Event) {
 	}
 }
 
-// LinkNames returns the names of the graph's links, in order: the
-// interfaces of a capture.
-func LinkNames(g *topo.Graph) []string {
-	names := make([]string, len(g.Links))
-	for i, l := range g.Links {
-		names[i] = l.Name()
-	}
-	return names
-}
-
-var _ backend.Backend = (*Network)(nil)
-
 // Name returns "mem".
 func (n *Network) Name() string { return "mem" }
 
 // Close does nothing: a Network holds no outside resources.
 func (n *Network) Close() error { return nil }
 
-// Graph returns the topology.
-func (n *Network) Graph() *topo.Graph { return n.graph }
-
-// Switch returns the switch named name, or nil.
-func (n *Network) Switch(name string) *vswitch.Switch { return n.switches[name] }
-
 // Host returns the host named name, or nil.
 func (n *Network) Host(name string) *stack.Host { return n.hosts[name] }
-
-// Link returns the link with endpoint e, or nil.
-func (n *Network) Link(e topo.Endpoint) *sim.Link {
-	if i := n.graph.LinkOf(e); i >= 0 {
-		return n.links[i]
-	}
-	return nil
-}
 
 // Elapsed returns the virtual time since the run started.
 func (n *Network) Elapsed() time.Duration { return n.Engine.Elapsed() }
@@ -325,81 +239,4 @@ func owns(h *stack.Host, a netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-// SetLink brings the link at endpoint e up or down.
-func (n *Network) SetLink(e topo.Endpoint, up bool) error {
-	l := n.Link(e)
-	if l == nil {
-		return fmt.Errorf("%w link at %s", ErrUnknown, e)
-	}
-	l.SetUp(up)
-	return nil
-}
-
-// SetPort brings a switch port administratively up or down.
-func (n *Network) SetPort(e topo.Endpoint, up bool) error {
-	sw := n.switches[e.Node]
-	if sw == nil || sw.PortIndex(e.Port) < 0 {
-		return fmt.Errorf("%w switch port %s", ErrUnknown, e)
-	}
-	return sw.SetPortUp(sw.PortIndex(e.Port), up)
-}
-
-// Move unplugs the link of host interface iface from wherever its other end
-// is and plugs it into the free endpoint to: a laptop carried to another
-// port, a VM migrated.
-func (n *Network) Move(iface, to topo.Endpoint) error {
-	l := n.Link(iface)
-	if l == nil {
-		return fmt.Errorf("%w link at %s", ErrUnknown, iface)
-	}
-	dst := n.plugs[to]
-	if dst == nil {
-		return fmt.Errorf("%w endpoint %s", ErrUnknown, to)
-	}
-	if dst.end != nil {
-		return fmt.Errorf("mem: %s is already linked", to)
-	}
-	far := l.End(1)
-	if l.End(1).Name() == iface.String() {
-		far = l.End(0)
-	}
-	for ep, p := range n.plugs {
-		if p.end == far {
-			p.end = nil
-			p.carry(false)
-			n.graph.Links[n.graph.LinkOf(iface)] = relink(n.graph.Links[n.graph.LinkOf(iface)], ep, to)
-			break
-		}
-	}
-	dst.connect(far)
-	return nil
-}
-
-func relink(l topo.Link, from, to topo.Endpoint) topo.Link {
-	if l.A == from {
-		l.A = to
-	} else {
-		l.B = to
-	}
-	return l
-}
-
-// FDB returns switch sw's forwarding database.
-func (n *Network) FDB(sw string) ([]vswitch.FDBEntry, error) {
-	s := n.switches[sw]
-	if s == nil {
-		return nil, fmt.Errorf("%w switch %q", ErrUnknown, sw)
-	}
-	return s.FDB(), nil
-}
-
-// Stats returns the counters of a switch port.
-func (n *Network) Stats(e topo.Endpoint) (vswitch.PortStats, error) {
-	s := n.switches[e.Node]
-	if s == nil || s.PortIndex(e.Port) < 0 {
-		return vswitch.PortStats{}, fmt.Errorf("%w switch port %s", ErrUnknown, e)
-	}
-	return s.Stats(s.PortIndex(e.Port))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/capture"
+	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/mem"
 	"github.com/netyard/netyard/sim/topo"
 )
@@ -90,7 +91,7 @@ func Run(f *File, o Options) (*Report, error) {
 	}
 	var pcap *capture.Writer
 	if o.Pcap != nil {
-		if pcap, err = capture.New(o.Pcap, mem.LinkNames(g)); err != nil {
+		if pcap, err = capture.New(o.Pcap, fabric.LinkNames(g)); err != nil {
 			return nil, err
 		}
 	}

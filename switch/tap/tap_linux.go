@@ -41,7 +41,7 @@ type Options struct {
 
 // Stats counts a device's traffic.
 type Stats struct {
-	RxFrames, TxFrames       uint64 // read from / written to the device
+	RxFrames, TxFrames      uint64 // read from / written to the device
 	ReadErrors, WriteErrors uint64
 }
 

@@ -1,0 +1,240 @@
+// Package fabric is what every backend shares: a topology's switches and
+// links, wired to plugs, with the operations the scenario runner performs on
+// them (link and port state, replugging, FDB and counter reads).
+//
+// A backend builds a Fabric from a topo.Graph, adds a plug for each host
+// interface (a simulated host in sim/mem, a TAP device in a namespace in
+// sim/netns), then calls Connect, which lays the links. Switches are the
+// same vswitch code in every world; only the clock, the hosts and whether
+// links deliver synchronously differ.
+//
+// # Concurrency
+//
+// A Fabric is safe for concurrent use once connected: plugs swap their link
+// end atomically, links and switches are safe for concurrent use. Moves and
+// state changes are serialised by mu.
+package fabric
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/sim"
+	"github.com/netyard/netyard/sim/capture"
+	"github.com/netyard/netyard/sim/topo"
+	vswitch "github.com/netyard/netyard/switch"
+)
+
+// Options configure a Fabric.
+type Options struct {
+	Clock   clock.Clock     // the world's clock
+	Seed    uint64          // for the links' loss and jitter streams
+	Tracer  trace.Tracer    // hears switches and links; nil: none
+	Capture *capture.Writer // records every frame on every link; nil: none
+	// Direct makes perfect links deliver synchronously (real devices).
+	Direct bool
+}
+
+// Fabric is a topology's switches and links.
+type Fabric struct {
+	graph    *topo.Graph
+	opts     Options
+	switches map[string]*vswitch.Switch
+	links    []*sim.Link
+	plugs    map[topo.Endpoint]*Plug
+	mu       sync.Mutex // serialises Move, SetLink, SetPort
+}
+
+// Plug is what a node transmits into: the near end of a link, or nothing.
+type Plug struct {
+	end   atomic.Pointer[sim.End]
+	input func(frame []byte) // the node receives through this
+	carry func(up bool)      // the node learns of carrier changes through this
+}
+
+var _ link.Sender = (*Plug)(nil)
+
+// Send transmits frame into the link plugged here.
+func (p *Plug) Send(frame []byte) error {
+	end := p.end.Load()
+	if end == nil {
+		return link.ErrDown
+	}
+	return end.Send(frame)
+}
+
+// connect puts end into p.
+func (p *Plug) connect(end *sim.End) {
+	p.end.Store(end)
+	end.Attach(p.input, p.carry)
+	p.carry(end.Link().Up())
+}
+
+// ErrUnknown is returned for a name the topology does not have.
+var ErrUnknown = errors.New("unknown")
+
+// New builds g's switches, each port on a plug. g must be valid.
+func New(g *topo.Graph, o Options) (*Fabric, error) {
+	f := &Fabric{graph: g, opts: o, switches: map[string]*vswitch.Switch{}, plugs: map[topo.Endpoint]*Plug{}}
+	for _, s := range g.Switches {
+		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: o.Clock, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: o.Tracer})
+		f.switches[s.Name] = sw
+		for _, name := range g.PortNames(s.Name) {
+			p := &Plug{}
+			idx, err := sw.AddPort(s.PortConfig(name), p)
+			if err != nil {
+				return nil, fmt.Errorf("switch %s: %w", s.Name, err)
+			}
+			p.input = func(fr []byte) { sw.Input(idx, fr) }
+			p.carry = func(up bool) { _ = sw.SetCarrier(idx, up) }
+			_ = sw.SetCarrier(idx, false) // no cable until Connect
+			f.plugs[topo.Endpoint{Node: s.Name, Port: name}] = p
+		}
+		if m := s.Mirror; m != nil {
+			var src []int
+			for _, name := range m.Sources {
+				src = append(src, sw.PortIndex(name))
+			}
+			if err := sw.SetMirror(sw.PortIndex(m.To), src...); err != nil {
+				return nil, fmt.Errorf("switch %s: mirror: %w", s.Name, err)
+			}
+		}
+	}
+	return f, nil
+}
+
+// AddPlug adds the plug of a host interface: input receives the frames the
+// link delivers, carry hears carrier changes. The node transmits into the
+// returned plug.
+func (f *Fabric) AddPlug(at topo.Endpoint, input func(frame []byte), carry func(up bool)) *Plug {
+	p := &Plug{input: input, carry: carry}
+	f.plugs[at] = p
+	return p
+}
+
+// Connect lays every link of the graph between the plugs.
+func (f *Fabric) Connect() error {
+	for _, l := range f.graph.Links {
+		sl, err := sim.NewLink(l.Name(), l.A.String(), l.B.String(), l.Config,
+			sim.LinkOptions{Clock: f.opts.Clock, Seed: f.opts.Seed, Tracer: f.opts.Tracer, Direct: f.opts.Direct})
+		if err != nil {
+			return err
+		}
+		if w := f.opts.Capture; w != nil {
+			sl.Capture = func(l *sim.Link, _ *sim.End, at time.Time, frame []byte) { w.Write(l.Name(), at, frame, "") }
+		}
+		f.links = append(f.links, sl)
+		for i, ep := range []topo.Endpoint{l.A, l.B} {
+			p := f.plugs[ep]
+			if p == nil {
+				return fmt.Errorf("fabric: nothing plugged at %s", ep)
+			}
+			p.connect(sl.End(i))
+		}
+	}
+	return nil
+}
+
+// LinkNames returns the names of g's links in order: the interfaces of a
+// capture.
+func LinkNames(g *topo.Graph) []string {
+	names := make([]string, len(g.Links))
+	for i, l := range g.Links {
+		names[i] = l.Name()
+	}
+	return names
+}
+
+// Graph returns the topology.
+func (f *Fabric) Graph() *topo.Graph { return f.graph }
+
+// Switch returns the switch named name, or nil.
+func (f *Fabric) Switch(name string) *vswitch.Switch { return f.switches[name] }
+
+// Link returns the link with endpoint e, or nil.
+func (f *Fabric) Link(e topo.Endpoint) *sim.Link {
+	if i := f.graph.LinkOf(e); i >= 0 && i < len(f.links) {
+		return f.links[i]
+	}
+	return nil
+}
+
+// SetLink brings the link at endpoint e up or down.
+func (f *Fabric) SetLink(e topo.Endpoint, up bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l := f.Link(e)
+	if l == nil {
+		return fmt.Errorf("%w link at %s", ErrUnknown, e)
+	}
+	l.SetUp(up)
+	return nil
+}
+
+// SetPort brings a switch port administratively up or down.
+func (f *Fabric) SetPort(e topo.Endpoint, up bool) error {
+	sw := f.switches[e.Node]
+	if sw == nil || sw.PortIndex(e.Port) < 0 {
+		return fmt.Errorf("%w switch port %s", ErrUnknown, e)
+	}
+	return sw.SetPortUp(sw.PortIndex(e.Port), up)
+}
+
+// Move unplugs the link of host interface iface from wherever its other end
+// is and plugs it into the free endpoint to: a laptop carried to another
+// port, a VM migrated.
+func (f *Fabric) Move(iface, to topo.Endpoint) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	li := f.graph.LinkOf(iface)
+	if li < 0 {
+		return fmt.Errorf("%w link at %s", ErrUnknown, iface)
+	}
+	dst := f.plugs[to]
+	if dst == nil {
+		return fmt.Errorf("%w endpoint %s", ErrUnknown, to)
+	}
+	if dst.end.Load() != nil {
+		return fmt.Errorf("%s is already linked", to)
+	}
+	gl := f.graph.Links[li]
+	from, side := gl.B, 1
+	if gl.B == iface {
+		from, side = gl.A, 0
+	}
+	old := f.plugs[from]
+	old.end.Store(nil)
+	old.carry(false)
+	if side == 0 {
+		gl.A = to
+	} else {
+		gl.B = to
+	}
+	f.graph.Links[li] = gl
+	dst.connect(f.links[li].End(side))
+	return nil
+}
+
+// FDB returns switch sw's forwarding database.
+func (f *Fabric) FDB(sw string) ([]vswitch.FDBEntry, error) {
+	s := f.switches[sw]
+	if s == nil {
+		return nil, fmt.Errorf("%w switch %q", ErrUnknown, sw)
+	}
+	return s.FDB(), nil
+}
+
+// Stats returns the counters of a switch port.
+func (f *Fabric) Stats(e topo.Endpoint) (vswitch.PortStats, error) {
+	s := f.switches[e.Node]
+	if s == nil || s.PortIndex(e.Port) < 0 {
+		return vswitch.PortStats{}, fmt.Errorf("%w switch port %s", ErrUnknown, e)
+	}
+	return s.Stats(s.PortIndex(e.Port))
+}
