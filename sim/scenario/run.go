@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netyard/netyard/internal/trace"
@@ -15,6 +16,7 @@ import (
 	"github.com/netyard/netyard/sim/capture"
 	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/mem"
+	"github.com/netyard/netyard/sim/netns"
 	"github.com/netyard/netyard/sim/topo"
 )
 
@@ -32,7 +34,7 @@ const (
 // Options control a run.
 type Options struct {
 	Seed    *uint64   // overrides the file's seed
-	Backend string    // "mem" (default)
+	Backend string    // "mem" (default), "netns" (needs root) or "both"
 	Out     io.Writer // each step and its verdict as it runs; nil: silent
 	Explain io.Writer // every decision of every node, narrated; nil: none
 	Pcap    io.Writer // pcapng of every link; nil: none
@@ -49,10 +51,17 @@ type Report struct {
 	Failed   int          `json:"failed"`
 	Elapsed  string       `json:"elapsed"`          // time the run took (virtual in mem)
 	Events   uint64       `json:"events,omitempty"` // simulated events (mem)
+	// With backend "both": the netns run, and every step whose verdict
+	// differs between the worlds.
+	Netns       *Report  `json:"netns,omitempty"`
+	Differences []string `json:"differences,omitempty"`
 }
 
-// OK reports whether every step passed.
-func (r *Report) OK() bool { return r.Failed == 0 }
+// OK reports whether every step passed, in every world run, with the same
+// verdicts.
+func (r *Report) OK() bool {
+	return r.Failed == 0 && (r.Netns == nil || r.Netns.OK()) && len(r.Differences) == 0
+}
 
 // StepResult is the verdict of one step.
 type StepResult struct {
@@ -67,8 +76,53 @@ type StepResult struct {
 
 // Run runs the scenario and returns its report. The error is for a run that
 // could not start or finish (a backend failure, a write error); failed
-// steps are in the report.
+// steps are in the report. Backend "both" runs mem, then netns, and compares
+// their verdicts step by step.
 func Run(f *File, o Options) (*Report, error) {
+	if o.Backend != "both" {
+		return runOne(f, o)
+	}
+	o.Backend = "mem"
+	rep, err := runOne(f, o)
+	if err != nil {
+		return nil, err
+	}
+	o.Backend = "netns"
+	o.Pcap = nil // one capture per file: the deterministic one
+	other, err := runOne(f, o)
+	if err != nil {
+		return nil, err
+	}
+	rep.Backend, rep.Netns = "both", other
+	for i := range rep.Steps {
+		a, b := rep.Steps[i], other.Steps[i]
+		if a.Pass != b.Pass {
+			rep.Differences = append(rep.Differences, fmt.Sprintf("step %d (line %d) %s: mem %s (%s), netns %s (%s)",
+				a.Step, a.Line, a.Desc, verdict(a.Pass), a.Detail, verdict(b.Pass), b.Detail))
+		}
+	}
+	if out := o.Out; out != nil {
+		if len(rep.Differences) == 0 {
+			fmt.Fprintf(out, "mem and netns agree on all %d steps\n", len(rep.Steps))
+		} else {
+			fmt.Fprintf(out, "mem and netns disagree on %d of %d steps:\n", len(rep.Differences), len(rep.Steps))
+			for _, d := range rep.Differences {
+				fmt.Fprintf(out, "  %s\n", d)
+			}
+		}
+	}
+	return rep, nil
+}
+
+func verdict(pass bool) string {
+	if pass {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+// runOne runs the scenario in one backend.
+func runOne(f *File, o Options) (*Report, error) {
 	g, err := f.Graph()
 	if err != nil {
 		return nil, err
@@ -85,8 +139,15 @@ func Run(f *File, o Options) (*Report, error) {
 	var tracer trace.Tracer
 	if o.Explain != nil {
 		w := o.Explain
+		origin := sim.Epoch
+		if rep.Backend != "mem" {
+			origin = time.Now()
+		}
+		var mu sync.Mutex // the netns backend traces from several goroutines
 		tracer = trace.Func(func(e trace.Event) {
-			fmt.Fprintf(w, "    %s  %s\n", stamp(e.Time.Sub(sim.Epoch)), trace.Narrate(e))
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(w, "    %s  %s\n", stamp(e.Time.Sub(origin)), trace.Narrate(e))
 		})
 	}
 	var pcap *capture.Writer
@@ -104,8 +165,14 @@ func Run(f *File, o Options) (*Report, error) {
 		}
 		defer func() { rep.Events = n.Engine.Events() }()
 		b = n
+	case "netns":
+		n, err := netns.New(g, netns.Options{Seed: seed, Tracer: tracer, Capture: pcap})
+		if err != nil {
+			return nil, err
+		}
+		b = n
 	default:
-		return nil, fmt.Errorf("scenario: backend %q is not available (have: mem)", rep.Backend)
+		return nil, fmt.Errorf("scenario: unknown backend %q (want mem, netns or both)", rep.Backend)
 	}
 	defer b.Close()
 
@@ -134,17 +201,15 @@ func Run(f *File, o Options) (*Report, error) {
 				stopped = "the run stopped when its event budget ran out"
 			}
 		}
-		verdict := "PASS"
 		if res.Pass {
 			rep.Passed++
 		} else {
 			rep.Failed++
-			verdict = "FAIL"
 		}
 		if o.Explain != nil {
-			fmt.Fprintf(out, "  %s  %s\n", verdict, res.Detail)
+			fmt.Fprintf(out, "  %s  %s\n", verdict(res.Pass), res.Detail)
 		} else {
-			fmt.Fprintf(out, "  [%s] %-4s step %d (line %d) %s: %s\n", res.At, verdict, res.Step, res.Line, res.Desc, res.Detail)
+			fmt.Fprintf(out, "  [%s] %-4s step %d (line %d) %s: %s\n", res.At, verdict(res.Pass), res.Step, res.Line, res.Desc, res.Detail)
 		}
 		rep.Steps = append(rep.Steps, res)
 	}

@@ -1,0 +1,35 @@
+// Package netns is the real-world backend: it builds a topo.Graph out of
+// Linux network namespaces, one per host, each joined to netyard's switches
+// by TAP devices (package tap), and runs a scenario's steps with real kernel
+// sockets inside them.
+//
+// # Model
+//
+// The switches and links are the same code as in sim/mem (package fabric),
+// on the wall clock. A host is a namespace with loopback up, IPv6 off (so the
+// kernel sends nothing a scenario did not ask for), and one TAP device per
+// interface, renamed (eth0), with the graph's MAC, address and default
+// route. Frames the kernel transmits are read from the TAP and sent into the
+// link; frames the link delivers are written to the TAP. Link impairments are
+// netyard's own (sim.Link on the wall clock), not netem. Perfect links
+// deliver synchronously, without a copy.
+//
+// Steps run from Go inside the namespaces (internal/nsutil): ping through a
+// raw ICMP socket, UDP through kernel sockets. FDB and counter checks read
+// the same switches as in mem, so a scenario's verdicts can be compared
+// world to world.
+//
+// # Names and cleanup
+//
+// Every run has its own prefix, ny<pid in base 36>; TAP devices are named
+// <prefix>t<n> while they are set up. By default the namespaces are
+// anonymous: they vanish with the process, whatever kills it, and so do the
+// TAP devices. With Options.Named they are bind-mounted as <prefix>-<host>
+// under /var/run/netns, visible to ip netns and to netyard exec, and Close
+// (or netyard cleanup, after a crash) removes them.
+//
+// # Privileges
+//
+// Everything here needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN). New reports
+// ErrNeedRoot when run without.
+package netns

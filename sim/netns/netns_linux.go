@@ -1,0 +1,253 @@
+package netns
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	vnetns "github.com/vishvananda/netns"
+
+	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/nsutil"
+	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/sim/backend"
+	"github.com/netyard/netyard/sim/capture"
+	"github.com/netyard/netyard/sim/fabric"
+	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/switch/tap"
+)
+
+// ErrNeedRoot is returned when the backend runs without root.
+var ErrNeedRoot = errors.New("the netns backend needs root (it creates network namespaces and TAP devices); --backend mem needs none")
+
+// Options configure a Network.
+type Options struct {
+	Seed    uint64          // for the links' loss and jitter streams
+	Tracer  trace.Tracer    // must be safe for concurrent use; nil: none
+	Capture *capture.Writer // records every frame on every link; nil: none
+	// Named bind-mounts the namespaces as <Prefix>-<host> under
+	// /var/run/netns; otherwise they are anonymous and die with the process.
+	Named bool
+	// Logf reports problems on the data path (a TAP read error); nil: silent.
+	Logf func(format string, args ...any)
+}
+
+// Prefix is this process's name prefix for namespaces and devices.
+var Prefix = "ny" + strconv.FormatInt(int64(os.Getpid()), 36)
+
+var tapSeq atomic.Uint32
+
+// Network is a topology running in network namespaces.
+type Network struct {
+	*fabric.Fabric
+	opts   Options
+	start  time.Time
+	hosts  map[string]*host
+	devs   []*tap.Device
+	pingID atomic.Uint32
+	udpSeq atomic.Uint32
+	once   sync.Once
+}
+
+// host is one namespace.
+type host struct {
+	name   string
+	nsName string // "" when anonymous
+	ns     vnetns.NsHandle
+	addrs  []net.IP
+}
+
+var _ backend.Backend = (*Network)(nil)
+
+// New builds g in namespaces. On error, whatever was made is removed.
+func New(g *topo.Graph, o Options) (n *Network, err error) {
+	if os.Geteuid() != 0 {
+		return nil, ErrNeedRoot
+	}
+	g.Assign()
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	f, err := fabric.New(g, fabric.Options{Clock: clock.Real, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true})
+	if err != nil {
+		return nil, err
+	}
+	n = &Network{Fabric: f, opts: o, hosts: map[string]*host{}}
+	defer func() {
+		if err != nil {
+			n.Close()
+			n = nil
+		}
+	}()
+	type reader struct {
+		d *tap.Device
+		p *fabric.Plug
+	}
+	var readers []reader
+	for _, th := range g.Hosts {
+		h, err := n.newHost(th.Name)
+		if err != nil {
+			return nil, err
+		}
+		nh, err := netlink.NewHandleAt(h.ns)
+		if err != nil {
+			return nil, fmt.Errorf("netns: host %s: netlink: %w", th.Name, err)
+		}
+		for _, fi := range th.Ifaces {
+			d, err := tap.Open(tap.Options{
+				Name: fmt.Sprintf("%st%d", Prefix, tapSeq.Add(1)), Netns: &h.ns, IfName: fi.Name,
+				MAC: net.HardwareAddr(fi.MAC[:]), Logf: o.Logf,
+			})
+			if err != nil {
+				nh.Close()
+				return nil, fmt.Errorf("netns: host %s: %w", th.Name, err)
+			}
+			n.devs = append(n.devs, d)
+			if err := nsutil.Do(h.ns, func() error { return writeSettings(ifaceSettings, fi.Name) }); err != nil {
+				nh.Close()
+				return nil, fmt.Errorf("netns: host %s: %w", th.Name, err)
+			}
+			l, err := nh.LinkByName(fi.Name)
+			if err == nil {
+				err = nh.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: fi.Addr.Addr().AsSlice(), Mask: net.CIDRMask(fi.Addr.Bits(), 32)}})
+			}
+			if err != nil {
+				nh.Close()
+				return nil, fmt.Errorf("netns: host %s: address %s on %s: %w", th.Name, fi.Addr, fi.Name, err)
+			}
+			h.addrs = append(h.addrs, fi.Addr.Addr().AsSlice())
+			p := f.AddPlug(topo.Endpoint{Node: th.Name, Port: fi.Name},
+				func(fr []byte) { _ = d.Send(fr) },
+				func(up bool) { _ = d.SetCarrier(up) })
+			readers = append(readers, reader{d, p})
+		}
+		if th.Gateway.IsValid() {
+			if err := nh.RouteAdd(&netlink.Route{Gw: th.Gateway.AsSlice()}); err != nil {
+				nh.Close()
+				return nil, fmt.Errorf("netns: host %s: default route via %s: %w", th.Name, th.Gateway, err)
+			}
+		}
+		nh.Close()
+	}
+	if err := f.Connect(); err != nil {
+		return nil, err
+	}
+	for _, r := range readers {
+		p := r.p
+		r.d.Run(func(fr []byte) { _ = p.Send(fr) })
+	}
+	n.start = time.Now()
+	return n, nil
+}
+
+// kernelSettings make a namespace's kernel behave like the mem backend's
+// hosts where a scenario could tell the difference: no IPv6 (no router or
+// neighbour solicitations, no MLD), and neighbour entries that stay usable
+// for about a minute before the kernel probes them again, as the mem stack's
+// ARP entries stay valid 60 s. Linux's other ARP defaults (3 requests 1 s
+// apart) are already the mem stack's.
+// Neighbour settings are per device (a namespace other than the first has
+// no neigh/default), so they are applied to each interface (%s) once it
+// exists.
+var kernelSettings = []struct{ path, value string }{
+	{"/proc/sys/net/ipv6/conf/all/disable_ipv6", "1"},
+	{"/proc/sys/net/ipv6/conf/default/disable_ipv6", "1"},
+}
+
+var ifaceSettings = []struct{ path, value string }{
+	{"/proc/sys/net/ipv4/neigh/%s/delay_first_probe_time", "60"},
+	{"/proc/sys/net/ipv4/neigh/%s/base_reachable_time_ms", "60000"},
+}
+
+// writeSettings writes sysctls; run it inside the namespace. Settings the
+// kernel does not have (no IPv6) are skipped.
+func writeSettings(settings []struct{ path, value string }, args ...any) error {
+	for _, k := range settings {
+		p := k.path
+		if len(args) > 0 {
+			p = fmt.Sprintf(p, args...)
+		}
+		if _, err := os.Stat(p); err != nil {
+			continue
+		}
+		if err := os.WriteFile(p, []byte(k.value), 0o644); err != nil {
+			return fmt.Errorf("set %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// newHost makes a host's namespace: loopback up, kernelSettings applied.
+func (n *Network) newHost(name string) (*host, error) {
+	h := &host{name: name}
+	if n.opts.Named {
+		h.nsName = Prefix + "-" + name
+	}
+	ns, err := nsutil.New(h.nsName)
+	if err != nil {
+		return nil, fmt.Errorf("netns: host %s: %w", name, err)
+	}
+	h.ns = ns
+	n.hosts[name] = h
+	err = nsutil.Do(ns, func() error {
+		if err := writeSettings(kernelSettings); err != nil {
+			return err
+		}
+		lo, err := netlink.LinkByName("lo")
+		if err != nil {
+			return err
+		}
+		return netlink.LinkSetUp(lo)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("netns: host %s: %w", name, err)
+	}
+	return h, nil
+}
+
+// Name returns "netns".
+func (n *Network) Name() string { return "netns" }
+
+// Elapsed returns the wall time since the network came up.
+func (n *Network) Elapsed() time.Duration { return time.Since(n.start) }
+
+// Wait sleeps for d.
+func (n *Network) Wait(d time.Duration) error {
+	time.Sleep(d)
+	return nil
+}
+
+// Namespace returns the namespace name of a host ("" if anonymous or unknown).
+func (n *Network) Namespace(host string) string {
+	if h := n.hosts[host]; h != nil {
+		return h.nsName
+	}
+	return ""
+}
+
+// Close stops every TAP reader, removes the devices and the namespaces.
+func (n *Network) Close() error {
+	var errs []error
+	n.once.Do(func() {
+		for _, d := range n.devs {
+			if err := d.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		for _, h := range n.hosts {
+			h.ns.Close()
+			if h.nsName != "" {
+				if err := vnetns.DeleteNamed(h.nsName); err != nil {
+					errs = append(errs, fmt.Errorf("netns: delete %s: %w", h.nsName, err))
+				}
+			}
+		}
+	})
+	return errors.Join(errs...)
+}

@@ -1,0 +1,37 @@
+//go:build !linux
+
+package netns
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/sim/backend"
+	"github.com/netyard/netyard/sim/capture"
+	"github.com/netyard/netyard/sim/topo"
+)
+
+// ErrNeedRoot is returned when the backend runs without root.
+var ErrNeedRoot = errors.New("the netns backend needs root (it creates network namespaces and TAP devices); --backend mem needs none")
+
+var errUnimplemented = fmt.Errorf("netns: network namespaces need Linux, not %s/%s", runtime.GOOS, runtime.GOARCH)
+
+// Options configure a Network.
+type Options struct {
+	Seed    uint64
+	Tracer  trace.Tracer
+	Capture *capture.Writer
+	Named   bool
+	Logf    func(format string, args ...any)
+}
+
+// Network is unavailable off Linux.
+type Network struct{ backend.Backend }
+
+// New is unavailable off Linux.
+func New(g *topo.Graph, o Options) (*Network, error) { return nil, errUnimplemented }
+
+// Namespace is unavailable off Linux.
+func (n *Network) Namespace(host string) string { return "" }

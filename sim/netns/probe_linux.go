@@ -1,0 +1,235 @@
+package netns
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv4"
+
+	"github.com/netyard/netyard/internal/nsutil"
+	"github.com/netyard/netyard/sim/backend"
+	"github.com/netyard/netyard/sim/fabric"
+)
+
+func (n *Network) host(name string) (*host, error) {
+	h := n.hosts[name]
+	if h == nil {
+		return nil, fmt.Errorf("%w host %q", fabric.ErrUnknown, name)
+	}
+	return h, nil
+}
+
+// owner returns the host that has address a, or nil.
+func (n *Network) owner(a netip.Addr) *host {
+	for _, h := range n.hosts {
+		for _, ip := range h.addrs {
+			if ip.Equal(a.AsSlice()) {
+				return h
+			}
+		}
+	}
+	return nil
+}
+
+// Ping sends count ICMP echo requests from host from's namespace through a
+// raw socket, interval apart, and waits up to timeout for each reply.
+func (n *Network) Ping(from string, to netip.Addr, count int, interval, timeout time.Duration) (backend.PingStats, error) {
+	h, err := n.host(from)
+	if err != nil {
+		return backend.PingStats{}, err
+	}
+	var c *icmp.PacketConn
+	if err := nsutil.Do(h.ns, func() (err error) {
+		c, err = icmp.ListenPacket("ip4:icmp", "0.0.0.0")
+		return err
+	}); err != nil {
+		return backend.PingStats{}, fmt.Errorf("netns: ping from %s: %w", from, err)
+	}
+	defer c.Close()
+	id := int(n.pingID.Add(1)&0x7fff) | 0x4000
+
+	type result struct {
+		reply bool
+		rtt   time.Duration
+		err   string
+	}
+	var mu sync.Mutex
+	sent := make([]time.Time, count)
+	results := make([]*result, count)
+	left := count
+	done := make(chan struct{})
+	settle := func(seq int, r result) {
+		mu.Lock()
+		defer mu.Unlock()
+		i := seq - 1
+		if i < 0 || i >= count || results[i] != nil || sent[i].IsZero() {
+			return
+		}
+		if r.reply && r.rtt > timeout {
+			return // too late: that probe has timed out
+		}
+		results[i] = &r
+		if left--; left == 0 {
+			close(done)
+		}
+	}
+	go func() { // reader: until the socket is closed
+		buf := make([]byte, 1500)
+		for {
+			nr, _, err := c.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			at := time.Now()
+			m, err := icmp.ParseMessage(1, buf[:nr])
+			if err != nil {
+				continue
+			}
+			switch body := m.Body.(type) {
+			case *icmp.Echo:
+				if m.Type == ipv4.ICMPTypeEchoReply && body.ID == id {
+					mu.Lock()
+					var rtt time.Duration
+					if i := body.Seq - 1; i >= 0 && i < count {
+						rtt = at.Sub(sent[i])
+					}
+					mu.Unlock()
+					settle(body.Seq, result{reply: true, rtt: rtt})
+				}
+			case *icmp.DstUnreach:
+				if qid, qseq, ok := quotedEcho(body.Data); ok && qid == id {
+					settle(qseq, result{err: "destination unreachable"})
+				}
+			}
+		}
+	}()
+
+	start := time.Now()
+	payload := make([]byte, 56)
+	for i := range payload {
+		payload[i] = byte(i)
+	}
+	for i := range count {
+		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+			time.Sleep(wait)
+		}
+		msg := icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: id, Seq: i + 1, Data: payload}}
+		b, _ := msg.Marshal(nil)
+		mu.Lock()
+		sent[i] = time.Now()
+		mu.Unlock()
+		if _, err := c.WriteTo(b, &net.IPAddr{IP: to.AsSlice()}); err != nil {
+			settle(i+1, result{err: sendError(err)})
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(time.Until(start.Add(time.Duration(count-1)*interval + timeout))):
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	st := backend.PingStats{Sent: count}
+	for _, r := range results {
+		switch {
+		case r == nil:
+			st.Errors = append(st.Errors, "no reply within the timeout")
+		case r.reply:
+			st.Received++
+			st.RTTs = append(st.RTTs, r.rtt)
+		default:
+			st.Errors = append(st.Errors, r.err)
+		}
+	}
+	return st, nil
+}
+
+// quotedEcho reads the echo identifier and sequence quoted in an ICMP error
+// (RFC 792: the original IP header and 8 bytes of its data).
+func quotedEcho(q []byte) (id, seq int, ok bool) {
+	if len(q) < 20 || q[0]>>4 != 4 {
+		return 0, 0, false
+	}
+	hl := int(q[0]&0xf) * 4
+	if len(q) < hl+8 || q[9] != 1 || q[hl] != 8 {
+		return 0, 0, false
+	}
+	return int(binary.BigEndian.Uint16(q[hl+4:])), int(binary.BigEndian.Uint16(q[hl+6:])), true
+}
+
+func sendError(err error) string {
+	switch {
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return "host unreachable"
+	case errors.Is(err, syscall.ENETUNREACH):
+		return "network unreachable"
+	}
+	return err.Error()
+}
+
+// UDP sends one datagram from host from's namespace to to:port; the host
+// owning to listens on the port meanwhile.
+func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Duration) (backend.UDPResult, error) {
+	src, err := n.host(from)
+	if err != nil {
+		return backend.UDPResult{}, err
+	}
+	dst := netip.AddrPortFrom(to, port)
+	payload := fmt.Appendf(nil, "netyard udp probe %d", n.udpSeq.Add(1))
+	res := make(chan backend.UDPResult, 2)
+	deadline := time.Now().Add(timeout)
+	if owner := n.owner(to); owner != nil {
+		var l net.PacketConn
+		if err := nsutil.Do(owner.ns, func() (err error) {
+			l, err = net.ListenPacket("udp4", dst.String())
+			return err
+		}); err != nil {
+			return backend.UDPResult{}, fmt.Errorf("netns: listen on %s in %s: %w", dst, owner.name, err)
+		}
+		defer l.Close()
+		_ = l.SetReadDeadline(deadline)
+		go func() {
+			buf := make([]byte, 2048)
+			for {
+				nr, _, err := l.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				if string(buf[:nr]) == string(payload) {
+					res <- backend.UDPResult{Delivered: true}
+					return
+				}
+			}
+		}()
+	}
+	var c net.Conn
+	if err := nsutil.Do(src.ns, func() (err error) {
+		c, err = net.Dial("udp4", dst.String())
+		return err
+	}); err != nil {
+		return backend.UDPResult{Err: sendError(err)}, nil
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(deadline)
+	go func() { // a connected socket reports ICMP port unreachable as ECONNREFUSED
+		buf := make([]byte, 64)
+		if _, err := c.Read(buf); errors.Is(err, syscall.ECONNREFUSED) {
+			res <- backend.UDPResult{Err: "port unreachable"}
+		}
+	}()
+	if _, err := c.Write(payload); err != nil {
+		return backend.UDPResult{Err: sendError(err)}, nil
+	}
+	select {
+	case r := <-res:
+		return r, nil
+	case <-time.After(time.Until(deadline)):
+		return backend.UDPResult{Err: "timeout"}, nil
+	}
+}
