@@ -1,7 +1,11 @@
 // Command netyard runs and checks netyard scenarios.
 //
-//	netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--json] [--backend mem]
+//	netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--json] [--backend mem|netns|both]
 //	netyard validate FILE...
+//	netyard up FILE [--explain]        (root) build the topology in namespaces until Ctrl-C
+//	netyard exec NODE -- CMD [ARG...]  (root) run a command in a node's namespace
+//	netyard ls                         list running ups
+//	netyard cleanup                    (root) remove what crashed runs left behind
 //
 // run exits 0 when every step passed, 1 when a step failed, 2 when the file
 // or the command line is wrong.
@@ -21,15 +25,23 @@ import (
 const usage = `netyard: container networking, rebuilt in userspace, that you can watch.
 
 usage:
-  netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--json] [--backend mem]
+  netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--json] [--backend mem|netns|both]
   netyard validate FILE...
+  netyard up FILE [--explain]          build FILE's topology in network namespaces; Ctrl-C tears it down
+  netyard exec [--run PREFIX] NODE -- CMD [ARG...]
+                                       run a command inside a node's namespace (of a running up)
+  netyard ls                           list running ups and their nodes
+  netyard cleanup                      remove namespaces and devices left by crashed runs
 
 run flags:
   --seed N        use seed N instead of the file's
   --pcap FILE     write every frame on every link to a pcapng file (one interface per link)
   --explain       narrate every decision of every node
   --json          print the report as JSON instead of text
-  --backend NAME  where to run: mem (in memory, virtual time; the default)
+  --backend NAME  where to run: mem (in memory, virtual time; the default),
+                  netns (real network namespaces; needs root), or both (compare verdicts)
+
+up, exec and cleanup need root; run --backend mem needs nothing.
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -44,6 +56,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr)
 	case "validate":
 		return cmdValidate(args[1:], stdout, stderr)
+	case "up":
+		return cmdUp(args[1:], stdout, stderr)
+	case "exec":
+		return cmdExec(args[1:], stderr)
+	case "ls":
+		return cmdLs(stdout, stderr)
+	case "cleanup":
+		return cmdCleanup(stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -76,7 +96,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	pcap := fs.String("pcap", "", "write a pcapng capture to this file")
 	explain := fs.Bool("explain", false, "narrate every decision")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	backend := fs.String("backend", "mem", "mem")
+	backend := fs.String("backend", "mem", "mem, netns or both")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return 2

@@ -35,3 +35,29 @@ func New(g *topo.Graph, o Options) (*Network, error) { return nil, errUnimplemen
 
 // Namespace is unavailable off Linux.
 func (n *Network) Namespace(host string) string { return "" }
+
+// Prefix is this process's name prefix.
+var Prefix = "ny"
+
+// RunInfo describes a running `netyard up`.
+type RunInfo struct {
+	Prefix, File string
+	PID          int
+	Hosts, Addrs map[string]string
+	Alive        bool
+}
+
+// SaveState is unavailable off Linux.
+func (n *Network) SaveState(file string) (string, error) { return "", errUnimplemented }
+
+// Runs is unavailable off Linux.
+func Runs() ([]RunInfo, error) { return nil, errUnimplemented }
+
+// Cleanup is unavailable off Linux.
+func Cleanup() ([]string, error) { return nil, errUnimplemented }
+
+// FindHost is unavailable off Linux.
+func FindHost(prefix, host string) (string, error) { return "", errUnimplemented }
+
+// Exec is unavailable off Linux.
+func Exec(ns string, argv []string) (int, error) { return 0, errUnimplemented }

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/sim/netns"
+	"github.com/netyard/netyard/sim/scenario"
+)
+
+// cmdUp builds a scenario's topology in named namespaces and keeps it up
+// until SIGINT or SIGTERM. Its steps are not run.
+func cmdUp(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	explain := fs.Bool("explain", false, "narrate every decision of the switches as frames pass")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "netyard up: want exactly one scenario file")
+		return 2
+	}
+	f, err := scenario.Load(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	g, err := f.Graph()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	o := netns.Options{Seed: f.Seed, Named: true, Logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }}
+	if *explain {
+		var mu sync.Mutex
+		start := time.Now()
+		o.Tracer = trace.Func(func(e trace.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(stdout, "%10.6fs  %s\n", e.Time.Sub(start).Seconds(), trace.Narrate(e))
+		})
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	n, err := netns.New(g, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "netyard:", err)
+		return 1
+	}
+	state, err := n.SaveState(pos[0])
+	if err != nil {
+		n.Close()
+		fmt.Fprintln(stderr, "netyard: record state:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "netyard: %s is up (run %s); Ctrl-C tears it down\n", f.Name, netns.Prefix)
+	for _, h := range g.Hosts {
+		for _, i := range h.Ifaces {
+			fmt.Fprintf(stdout, "  %-10s namespace %-16s %s %s %s\n", h.Name, n.Namespace(h.Name), i.Name, i.Addr, i.MAC)
+		}
+	}
+	fmt.Fprintf(stdout, "try: netyard exec %s -- ping -c 3 %s\n", g.Hosts[0].Name, lastAddr(f))
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "netyard: tearing down")
+	err = n.Close()
+	os.Remove(state)
+	if err != nil {
+		fmt.Fprintln(stderr, "netyard:", err)
+		return 1
+	}
+	return 0
+}
+
+// lastAddr returns the address of the scenario's last host, for the hint.
+func lastAddr(f *scenario.File) string {
+	g, _ := f.Graph()
+	h := g.Hosts[len(g.Hosts)-1]
+	return h.Ifaces[0].Addr.Addr().String()
+}
+
+// cmdExec runs a command in a node's namespace.
+func cmdExec(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	run := fs.String("run", "", "the run (prefix shown by netyard ls) when several are up")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	rest := fs.Args()
+	if len(rest) < 3 || rest[1] != "--" {
+		fmt.Fprintln(stderr, "usage: netyard exec [--run PREFIX] NODE -- CMD [ARG...]")
+		return 2
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(stderr, "netyard exec needs root: it enters a network namespace")
+		return 2
+	}
+	ns, err := netns.FindHost(*run, rest[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "netyard:", err)
+		return 2
+	}
+	code, err := netns.Exec(ns, rest[2:])
+	if err != nil {
+		fmt.Fprintln(stderr, "netyard:", err)
+		return 127
+	}
+	return code
+}
+
+// cmdLs lists running ups.
+func cmdLs(stdout, stderr io.Writer) int {
+	runs, err := netns.Runs()
+	if err != nil {
+		fmt.Fprintln(stderr, "netyard:", err)
+		return 1
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(stdout, "no netyard up is running")
+		return 0
+	}
+	for _, r := range runs {
+		state := "running"
+		if !r.Alive {
+			state = "dead (netyard cleanup removes its leftovers)"
+		}
+		fmt.Fprintf(stdout, "%s  pid %d  %s  %s\n", r.Prefix, r.PID, r.File, state)
+		hosts := make([]string, 0, len(r.Hosts))
+		for h := range r.Hosts {
+			hosts = append(hosts, h)
+		}
+		sort.Strings(hosts)
+		for _, h := range hosts {
+			fmt.Fprintf(stdout, "  %-10s %-16s %s\n", h, r.Hosts[h], r.Addrs[h])
+		}
+	}
+	return 0
+}
+
+// cmdCleanup removes what crashed runs left behind.
+func cmdCleanup(stdout, stderr io.Writer) int {
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(stderr, "netyard cleanup needs root: it deletes network namespaces and devices")
+		return 2
+	}
+	removed, err := netns.Cleanup()
+	for _, r := range removed {
+		fmt.Fprintln(stdout, "removed", r)
+	}
+	if len(removed) == 0 {
+		fmt.Fprintln(stdout, "nothing to clean up")
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "netyard:", err)
+		return 1
+	}
+	return 0
+}

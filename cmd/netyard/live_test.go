@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary act as netyard when NETYARD_AS_MAIN is set,
+// so tests can run `netyard up` as a process and kill it.
+func TestMain(m *testing.M) {
+	if os.Getenv("NETYARD_AS_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		t.Skip("needs root on Linux: netyard up creates network namespaces")
+	}
+}
+
+// startUp runs `netyard up FILE` and waits until it reports the topology up;
+// it returns the process and the run's prefix.
+func startUp(t *testing.T, file string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "up", file)
+	cmd.Env = append(os.Environ(), "NETYARD_AS_MAIN=1")
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := bufio.NewScanner(out)
+	deadline := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
+	defer deadline.Stop()
+	for lines.Scan() {
+		if _, rest, ok := strings.Cut(lines.Text(), "is up (run "); ok {
+			prefix, _, _ := strings.Cut(rest, ")")
+			go func() {
+				for lines.Scan() {
+				}
+			}()
+			return cmd, prefix
+		}
+	}
+	t.Fatal("netyard up never came up")
+	return nil, ""
+}
+
+// leftovers lists the namespaces and devices named with prefix.
+func leftovers(t *testing.T, prefix string) []string {
+	t.Helper()
+	var found []string
+	entries, _ := os.ReadDir("/var/run/netns")
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), prefix+"-") {
+			found = append(found, "namespace "+e.Name())
+		}
+	}
+	links, _ := os.ReadDir("/sys/class/net")
+	for _, l := range links {
+		if strings.HasPrefix(l.Name(), prefix+"t") {
+			found = append(found, "device "+l.Name())
+		}
+	}
+	return found
+}
+
+// TestUpExecInterrupt: up, exec a command in a node, Ctrl-C: nothing left.
+func TestUpExecInterrupt(t *testing.T) {
+	needRoot(t)
+	cmd, prefix := startUp(t, "../../scenarios/l2-learning.yaml")
+	if len(leftovers(t, prefix)) != 3 {
+		t.Fatalf("expected 3 namespaces, have %v", leftovers(t, prefix))
+	}
+	probe := []string{"exec", "--run", prefix, "h1", "--", "ip", "-4", "addr", "show", "eth0"}
+	if _, err := exec.LookPath("ping"); err == nil {
+		probe = []string{"exec", "--run", prefix, "h1", "--", "ping", "-c", "2", "-W", "2", "10.0.0.2"}
+	}
+	ex := exec.Command(os.Args[0], probe...)
+	ex.Env = append(os.Environ(), "NETYARD_AS_MAIN=1")
+	if out, err := ex.CombinedOutput(); err != nil {
+		t.Errorf("netyard %s: %v\n%s", strings.Join(probe, " "), err, out)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("up after Ctrl-C: %v", err)
+	}
+	if l := leftovers(t, prefix); len(l) > 0 {
+		t.Errorf("left behind after Ctrl-C: %v", l)
+	}
+}
+
+// TestKillThenCleanup: SIGKILL leaves named namespaces; cleanup removes them.
+func TestKillThenCleanup(t *testing.T) {
+	needRoot(t)
+	cmd, prefix := startUp(t, "../../scenarios/port-mirror.yaml")
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	code, out, errOut := netyard("cleanup")
+	if code != 0 {
+		t.Fatalf("cleanup: exit %d\n%s%s", code, out, errOut)
+	}
+	if l := leftovers(t, prefix); len(l) > 0 {
+		t.Errorf("left behind after SIGKILL and cleanup: %v\n%s", l, out)
+	}
+}
