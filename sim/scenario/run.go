@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/backend"
@@ -140,8 +141,8 @@ func runOne(f *File, o Options) (*Report, error) {
 	if o.Explain != nil {
 		w := o.Explain
 		origin := sim.Epoch
-		if rep.Backend != "mem" {
-			origin = time.Now()
+		if rep.Backend != "mem" { // the netns backend runs on the wall clock
+			origin = clock.Real.Now()
 		}
 		var mu sync.Mutex // the netns backend traces from several goroutines
 		tracer = trace.Func(func(e trace.Event) {
