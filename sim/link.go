@@ -102,19 +102,20 @@ type End struct {
 	name string
 
 	mu         sync.Mutex
-	recv       func(frame []byte) // guarded by mu
-	carrier    func(up bool)      // guarded by mu
-	rng        *rand.Rand         // guarded by mu
-	fifo       []flight           // guarded by mu; in flight, by delivery time, from head
-	head       int                // guarded by mu
-	txFree     int64              // guarded by mu; when the transmitter is next free
-	timer      clock.Timer        // guarded by mu
-	armed      bool               // guarded by mu; timer pending
-	delivering bool               // guarded by mu; a frame is being handed over
-	stats      LinkStats          // guarded by mu
+	recv       func(frame []byte)                 // guarded by mu
+	recvOff    func(frame []byte, o link.Offload) // guarded by mu; nil: the node takes plain frames only
+	carrier    func(up bool)                      // guarded by mu
+	rng        *rand.Rand                         // guarded by mu
+	fifo       []flight                           // guarded by mu; in flight, by delivery time, from head
+	head       int                                // guarded by mu
+	txFree     int64                              // guarded by mu; when the transmitter is next free
+	timer      clock.Timer                        // guarded by mu
+	armed      bool                               // guarded by mu; timer pending
+	delivering bool                               // guarded by mu; a frame is being handed over
+	stats      LinkStats                          // guarded by mu
 }
 
-var _ link.Sender = (*End)(nil)
+var _ link.OffloadSender = (*End)(nil)
 
 type flight struct {
 	buf     *[]byte
@@ -183,6 +184,45 @@ func (l *Link) SetUp(up bool) {
 
 // Name returns the end's name.
 func (end *End) Name() string { return end.name }
+
+// AttachOffload sets how the node on this end receives frames with offload
+// metadata (TCP super-frames, pending checksums). Without it, such frames
+// are resolved in software before delivery.
+func (end *End) AttachOffload(recv func(frame []byte, o link.Offload)) {
+	end.mu.Lock()
+	end.recvOff = recv
+	end.mu.Unlock()
+}
+
+// SendOffload puts a frame with offload metadata on the link. A direct link
+// hands it over as it is when the far node takes offloads; anything else
+// (a link that impairs, a node that does not) gets the segments and
+// checksums computed in software, as a NIC without offloads would need.
+func (end *End) SendOffload(frame []byte, o link.Offload) error {
+	if !o.Pending() {
+		return end.Send(frame)
+	}
+	l := end.l
+	if l.direct && l.Up() {
+		peer := end.Peer()
+		peer.mu.Lock()
+		recv := peer.recvOff
+		peer.mu.Unlock()
+		if recv != nil {
+			if l.Capture != nil {
+				l.Capture(l, end, l.clk.Now(), frame)
+			}
+			end.mu.Lock()
+			end.stats.Sent++
+			end.stats.Delivered++
+			end.mu.Unlock()
+			recv(frame, o)
+			return nil
+		}
+	}
+	_, _, err := link.ResolveTo(end, frame, o)
+	return err
+}
 
 // Link returns the link the end belongs to.
 func (end *End) Link() *Link { return end.l }

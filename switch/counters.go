@@ -96,10 +96,14 @@ const (
 )
 
 // add counts one frame of n bytes.
-func (c *pair) add(n int) {
-	d := 1<<loBytesBits | uint64(n)
+func (c *pair) add(n int) { c.addN(1, n) }
+
+// addN counts frames frames of bytes bytes in all (bytes below 2^24, frames
+// below 2^16).
+func (c *pair) addN(frames, bytes int) {
+	d := uint64(frames)<<loBytesBits | uint64(bytes)
 	v := c.lo.Add(d)
-	if v>>loBytesBits == frameFold { // only the add that reached it exactly
+	if old := v - d; old>>loBytesBits < frameFold && v>>loBytesBits >= frameFold { // only the add that crossed it
 		c.fold(frameFold<<loBytesBits, &c.frames, frameFold)
 	}
 	if old := v - d; old&loBytesMask < byteFold && v&loBytesMask >= byteFold {

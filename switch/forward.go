@@ -3,6 +3,7 @@ package vswitch
 import (
 	"encoding/binary"
 
+	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
 )
 
@@ -22,7 +23,15 @@ func macOf(a uint64) MAC {
 
 // Input hands the switch a frame received on port in. The switch does not
 // keep frame after Input returns. Input is safe for concurrent use.
-func (s *Switch) Input(in int, frame []byte) {
+func (s *Switch) Input(in int, frame []byte) { s.input(in, frame, link.Offload{}) }
+
+// InputOffload is Input for a frame with offload metadata (a TCP
+// super-frame or a checksum still to compute, from a TAP device with
+// IFF_VNET_HDR). The switch passes the metadata along to ports that take it
+// and resolves it in software (segments, checksums) for ports that do not.
+func (s *Switch) InputOffload(in int, frame []byte, o link.Offload) { s.input(in, frame, o) }
+
+func (s *Switch) input(in int, frame []byte, o link.Offload) {
 	ports := *s.ports.Load()
 	if in < 0 || in >= len(ports) {
 		return
@@ -54,7 +63,7 @@ func (s *Switch) Input(in int, frame []byte) {
 		return
 	}
 	if m := p.mirror.Load(); m != 0 {
-		s.mirrorTo(ports, p, int(m-1), frame)
+		s.mirrorTo(ports, p, int(m-1), frame, o)
 	}
 	if dst>>4 == addrLinkLocal {
 		s.drop(p, DropLinkLocal, frame)
@@ -88,7 +97,7 @@ func (s *Switch) Input(in int, frame []byte) {
 			return
 		case out >= 0 && out < len(ports) && ports[out].state.Load() == 0:
 			q := ports[out]
-			s.transmit(ports, q, frame, tag, vlan, &v)
+			s.transmit(ports, q, frame, tag, vlan, &v, o)
 			v.release(s)
 			if s.tracer != nil {
 				s.emit(trace.Event{Kind: trace.Forwarded, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Dst: macOf(dst).String(), Ports: []string{q.name}})
@@ -104,7 +113,7 @@ func (s *Switch) Input(in int, frame []byte) {
 		if q == p || q.state.Load() != 0 || !q.member.has(vlan) {
 			continue
 		}
-		s.transmit(ports, q, frame, tag, vlan, &v)
+		s.transmit(ports, q, frame, tag, vlan, &v, o)
 		if s.tracer != nil {
 			sent = append(sent, q.name)
 		}
@@ -132,7 +141,7 @@ func (v *variants) release(s *Switch) {
 
 // transmit sends frame (which arrived with tag, classified into vlan) out of
 // q, tagged or untagged as q wants it.
-func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan uint16, v *variants) {
+func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan uint16, v *variants, o link.Offload) {
 	out := frame
 	want := q.egressTagged(vlan)
 	switch {
@@ -142,37 +151,59 @@ func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan ui
 			*v.tagged = AppendTagged((*v.tagged)[:0], frame, tag, vlan)
 		}
 		out = *v.tagged
+		if !tag.Tagged {
+			o = o.Shift(VLANTagLen)
+		}
 	case !want && tag.Tagged:
 		if v.untagged == nil {
 			v.untagged = s.bufs.Get().(*[]byte)
 			*v.untagged = AppendUntagged((*v.untagged)[:0], frame, tag)
 		}
 		out = *v.untagged
+		o = o.Shift(-VLANTagLen)
 	}
-	if err := q.out.Send(out); err != nil {
-		s.drop(q, DropTxError, out)
+	if !s.send(q, out, o) {
 		return
 	}
-	q.ctr.tx.add(len(out))
 	if m := q.mirror.Load(); m != 0 {
-		s.mirrorTo(ports, q, int(m-1), out)
+		s.mirrorTo(ports, q, int(m-1), out, o)
 	}
 }
 
+// send puts a frame out of q, with its offload metadata if q takes it,
+// resolved in software if not, and counts it. It reports success.
+func (s *Switch) send(q *port, out []byte, o link.Offload) bool {
+	var err error
+	switch {
+	case !o.Pending():
+		err = q.out.Send(out)
+	case q.oout != nil:
+		err = q.oout.SendOffload(out, o)
+	default: // resolved in software: count what went on the wire
+		var frames, bytes int
+		frames, bytes, err = link.ResolveTo(q.out, out, o)
+		if err == nil {
+			q.ctr.tx.addN(frames, bytes)
+			return true
+		}
+	}
+	if err != nil {
+		s.drop(q, DropTxError, out)
+		return false
+	}
+	q.ctr.tx.add(len(out))
+	return true
+}
+
 // mirrorTo sends a copy of frame, seen on src, to the monitor port.
-func (s *Switch) mirrorTo(ports []*port, src *port, monitor int, frame []byte) {
+func (s *Switch) mirrorTo(ports []*port, src *port, monitor int, frame []byte, o link.Offload) {
 	if monitor >= len(ports) {
 		return
 	}
 	m := ports[monitor]
-	if m.state.Load()&(stDown|stNoCarrier) != 0 {
+	if m.state.Load()&(stDown|stNoCarrier) != 0 || !s.send(m, frame, o) {
 		return
 	}
-	if err := m.out.Send(frame); err != nil {
-		s.drop(m, DropTxError, frame)
-		return
-	}
-	m.ctr.tx.add(len(frame))
 	if s.tracer != nil {
 		s.emit(trace.Event{Kind: trace.Mirrored, Port: src.name, Ports: []string{m.name}})
 	}

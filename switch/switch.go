@@ -74,8 +74,9 @@ type port struct {
 	pvid   uint16 // access VLAN or trunk native VLAN (0: none)
 	member vlanSet
 	out    link.Sender
-	state  atomic.Uint32 // stDown | stNoCarrier | stMonitor; 0: forwarding
-	mirror atomic.Int32  // index+1 of the monitor port copying this port; 0: none
+	oout   link.OffloadSender // out, when it takes offload metadata; else nil
+	state  atomic.Uint32      // stDown | stNoCarrier | stMonitor; 0: forwarding
+	mirror atomic.Int32       // index+1 of the monitor port copying this port; 0: none
 	ctr    counters
 }
 
@@ -183,6 +184,7 @@ func (s *Switch) AddPort(c PortConfig, out link.Sender) (int, error) {
 	defer s.addMu.Unlock()
 	old := *s.ports.Load()
 	p := &port{idx: len(old), name: c.Name, mode: c.Mode, out: out}
+	p.oout, _ = out.(link.OffloadSender)
 	if p.name == "" {
 		p.name = fmt.Sprintf("p%d", p.idx)
 	}

@@ -87,7 +87,9 @@ func runAll(cmds ...[]string) error {
 	return nil
 }
 
-func ns(name string, args ...string) []string { return append([]string{"ip", "netns", "exec", name}, args...) }
+func ns(name string, args ...string) []string {
+	return append([]string{"ip", "netns", "exec", name}, args...)
+}
 
 var pfx = "nyb" + strconv.FormatInt(int64(os.Getpid()), 36)
 

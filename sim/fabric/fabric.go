@@ -53,12 +53,27 @@ type Fabric struct {
 
 // Plug is what a node transmits into: the near end of a link, or nothing.
 type Plug struct {
-	end   atomic.Pointer[sim.End]
-	input func(frame []byte) // the node receives through this
-	carry func(up bool)      // the node learns of carrier changes through this
+	end      atomic.Pointer[sim.End]
+	input    func(frame []byte)                 // the node receives through this
+	inputOff func(frame []byte, o link.Offload) // and offload frames through this, if it takes them
+	carry    func(up bool)                      // the node learns of carrier changes through this
 }
 
-var _ link.Sender = (*Plug)(nil)
+var _ link.OffloadSender = (*Plug)(nil)
+
+// SendOffload transmits a frame with offload metadata into the link plugged
+// here (see sim.End.SendOffload).
+func (p *Plug) SendOffload(frame []byte, o link.Offload) error {
+	end := p.end.Load()
+	if end == nil {
+		return link.ErrDown
+	}
+	return end.SendOffload(frame, o)
+}
+
+// TakeOffloads makes the node behind p receive frames with offload metadata
+// through f, instead of resolved ones. Call it before Connect.
+func (p *Plug) TakeOffloads(f func(frame []byte, o link.Offload)) { p.inputOff = f }
 
 // Send transmits frame into the link plugged here.
 func (p *Plug) Send(frame []byte) error {
@@ -73,6 +88,7 @@ func (p *Plug) Send(frame []byte) error {
 func (p *Plug) connect(end *sim.End) {
 	p.end.Store(end)
 	end.Attach(p.input, p.carry)
+	end.AttachOffload(p.inputOff)
 	p.carry(end.Link().Up())
 }
 
@@ -92,6 +108,7 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 				return nil, fmt.Errorf("switch %s: %w", s.Name, err)
 			}
 			p.input = func(fr []byte) { sw.Input(idx, fr) }
+			p.inputOff = func(fr []byte, o link.Offload) { sw.InputOffload(idx, fr, o) }
 			p.carry = func(up bool) { _ = sw.SetCarrier(idx, up) }
 			_ = sw.SetCarrier(idx, false) // no cable until Connect
 			f.plugs[topo.Endpoint{Node: s.Name, Port: name}] = p
@@ -211,6 +228,9 @@ func (f *Fabric) Move(iface, to topo.Endpoint) error {
 	old := f.plugs[from]
 	old.end.Store(nil)
 	old.carry(false)
+	// The moving end now serves another node: make it forget the old one.
+	f.links[li].End(side).Attach(nil, nil)
+	f.links[li].End(side).AttachOffload(nil)
 	if side == 0 {
 		gl.A = to
 	} else {

@@ -14,6 +14,7 @@ import (
 	vnetns "github.com/vishvananda/netns"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/nsutil"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim/backend"
@@ -34,6 +35,9 @@ type Options struct {
 	// Named bind-mounts the namespaces as <Prefix>-<host> under
 	// /var/run/netns; otherwise they are anonymous and die with the process.
 	Named bool
+	// NoOffloads turns TAP offloads off: one frame per syscall instead of
+	// TCP super-frames, for comparison.
+	NoOffloads bool
 	// Logf reports problems on the data path (a TAP read error); nil: silent.
 	Logf func(format string, args ...any)
 }
@@ -102,7 +106,7 @@ func New(g *topo.Graph, o Options) (n *Network, err error) {
 		for _, fi := range th.Ifaces {
 			d, err := tap.Open(tap.Options{
 				Name: fmt.Sprintf("%st%d", Prefix, tapSeq.Add(1)), Netns: &h.ns, IfName: fi.Name,
-				MAC: net.HardwareAddr(fi.MAC[:]), Logf: o.Logf,
+				MAC: net.HardwareAddr(fi.MAC[:]), Offloads: !o.NoOffloads, Logf: o.Logf,
 			})
 			if err != nil {
 				nh.Close()
@@ -125,6 +129,7 @@ func New(g *topo.Graph, o Options) (n *Network, err error) {
 			p := f.AddPlug(topo.Endpoint{Node: th.Name, Port: fi.Name},
 				func(fr []byte) { _ = d.Send(fr) },
 				func(up bool) { _ = d.SetCarrier(up) })
+			p.TakeOffloads(func(fr []byte, o link.Offload) { _ = d.SendOffload(fr, o) })
 			readers = append(readers, reader{d, p})
 		}
 		if th.Gateway.IsValid() {
@@ -140,7 +145,7 @@ func New(g *topo.Graph, o Options) (n *Network, err error) {
 	}
 	for _, r := range readers {
 		p := r.p
-		r.d.Run(func(fr []byte) { _ = p.Send(fr) })
+		r.d.Run(func(fr []byte, o link.Offload) { _ = p.SendOffload(fr, o) })
 	}
 	n.start = time.Now()
 	return n, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
+	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/nsutil"
 	"github.com/netyard/netyard/switch/tap"
 )
@@ -83,7 +84,7 @@ func TestKernelAnswersThroughTAP(t *testing.T) {
 	}
 
 	replies := make(chan []byte, 16)
-	d.Run(func(f []byte) { replies <- append([]byte(nil), f...) })
+	d.Run(func(f []byte, _ link.Offload) { replies <- append([]byte(nil), f...) })
 	peer := net.HardwareAddr{0x02, 0, 0, 0, 0xbb, 1}
 	if err := d.Send(arpRequest(peer, netip.MustParseAddr("192.0.2.2"), netip.MustParseAddr("192.0.2.1"))); err != nil {
 		t.Fatal(err)
@@ -113,7 +114,7 @@ func TestCloseRemovesDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Run(func([]byte) {})
+	d.Run(func([]byte, link.Offload) {})
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}

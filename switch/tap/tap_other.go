@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"runtime"
+
+	"github.com/netyard/netyard/internal/link"
 )
 
 var errUnimplemented = fmt.Errorf("tap: TAP devices need Linux, not %s/%s", runtime.GOOS, runtime.GOARCH)
@@ -15,6 +17,7 @@ type Options struct {
 	Name, IfName string
 	MAC          net.HardwareAddr
 	MTU          int
+	Offloads     bool
 	Logf         func(format string, args ...any)
 }
 
@@ -27,8 +30,11 @@ func Open(o Options) (*Device, error) { return nil, errUnimplemented }
 // Send is unavailable off Linux.
 func (d *Device) Send(frame []byte) error { return errUnimplemented }
 
+// SendOffload is unavailable off Linux.
+func (d *Device) SendOffload(frame []byte, o link.Offload) error { return errUnimplemented }
+
 // Run is unavailable off Linux.
-func (d *Device) Run(recv func(frame []byte)) {}
+func (d *Device) Run(recv func(frame []byte, o link.Offload)) {}
 
 // SetCarrier is unavailable off Linux.
 func (d *Device) SetCarrier(up bool) error { return errUnimplemented }

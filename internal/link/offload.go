@@ -1,0 +1,240 @@
+package link
+
+import (
+	"encoding/binary"
+	"errors"
+	"sync"
+)
+
+// Offload is the offload metadata a frame may carry: the virtio-net header
+// a TAP device opened with IFF_VNET_HDR exchanges with the kernel (struct
+// virtio_net_hdr, 10 bytes). The zero value is a plain frame, nothing to do.
+//
+// A frame with GSOType set is a super-frame: one TCP segment of up to 64 KiB
+// that stands for GSOSize-sized segments. A frame with FlagNeedsCsum has its
+// L4 checksum still to compute: the field at CsumStart+CsumOffset holds the
+// pseudo-header sum, and the checksum covers everything from CsumStart.
+type Offload struct {
+	Flags      uint8
+	GSOType    uint8
+	HdrLen     uint16
+	GSOSize    uint16
+	CsumStart  uint16
+	CsumOffset uint16
+}
+
+// Offload flags and GSO types (linux/virtio_net.h).
+const (
+	FlagNeedsCsum = 1
+	FlagDataValid = 2
+	GSONone       = 0
+	GSOTCPv4      = 1
+	GSOUDP        = 3
+	GSOTCPv6      = 4
+	GSOECN        = 0x80
+	OffloadLen    = 10 // bytes of a virtio_net_hdr
+)
+
+// Pending reports whether the frame still needs segmentation or a checksum
+// before it can go where offloads are not understood.
+func (o Offload) Pending() bool {
+	return o.GSOType&^GSOECN != GSONone || o.Flags&FlagNeedsCsum != 0
+}
+
+// ParseOffload reads a virtio_net_hdr (little-endian, as on the machines we
+// run on).
+func ParseOffload(b []byte) (Offload, error) {
+	if len(b) < OffloadLen {
+		return Offload{}, errShortOffload
+	}
+	return Offload{
+		Flags: b[0], GSOType: b[1],
+		HdrLen:     binary.LittleEndian.Uint16(b[2:]),
+		GSOSize:    binary.LittleEndian.Uint16(b[4:]),
+		CsumStart:  binary.LittleEndian.Uint16(b[6:]),
+		CsumOffset: binary.LittleEndian.Uint16(b[8:]),
+	}, nil
+}
+
+// Put writes o as a virtio_net_hdr into b[:OffloadLen].
+func (o Offload) Put(b []byte) {
+	b[0], b[1] = o.Flags, o.GSOType
+	binary.LittleEndian.PutUint16(b[2:], o.HdrLen)
+	binary.LittleEndian.PutUint16(b[4:], o.GSOSize)
+	binary.LittleEndian.PutUint16(b[6:], o.CsumStart)
+	binary.LittleEndian.PutUint16(b[8:], o.CsumOffset)
+}
+
+// Shift returns o for the same frame with n bytes inserted (n > 0) or
+// removed (n < 0) before the L3 header, as a VLAN tag is.
+func (o Offload) Shift(n int) Offload {
+	if o.Flags&FlagNeedsCsum != 0 {
+		o.CsumStart = uint16(int(o.CsumStart) + n)
+	}
+	if o.HdrLen != 0 {
+		o.HdrLen = uint16(int(o.HdrLen) + n)
+	}
+	return o
+}
+
+// OffloadSender is a Sender that accepts frames with offload metadata (a TAP
+// device with IFF_VNET_HDR). Frames for other Senders are resolved first.
+type OffloadSender interface {
+	Sender
+	SendOffload(frame []byte, o Offload) error
+}
+
+var (
+	errShortOffload = errors.New("link: short virtio-net header")
+	// ErrBadOffload is returned for metadata that does not fit its frame.
+	ErrBadOffload = errors.New("link: offload metadata does not fit the frame")
+)
+
+// Resolve does in software what the offload metadata asks of the hardware,
+// and calls emit with each resulting plain frame: the segments of a
+// super-frame, or the frame with its checksum filled in. buf is scratch
+// space of at least the largest segment (MTU plus headers); emit must not
+// keep its argument. A frame with nothing pending is emitted as it is.
+func Resolve(frame []byte, o Offload, buf []byte, emit func([]byte) error) error {
+	switch o.GSOType &^ GSOECN {
+	case GSONone:
+		if o.Flags&FlagNeedsCsum == 0 {
+			return emit(frame)
+		}
+		n := copy(buf, frame)
+		if n < len(frame) {
+			return ErrBadOffload
+		}
+		if err := fillChecksum(buf[:n], int(o.CsumStart), int(o.CsumOffset)); err != nil {
+			return err
+		}
+		return emit(buf[:n])
+	case GSOTCPv4, GSOTCPv6:
+		return segmentTCP(frame, o, buf, emit)
+	}
+	return ErrBadOffload
+}
+
+// fillChecksum completes a partial checksum: the one's complement of the sum
+// of everything from start, the field (start+off) holding the pseudo-header
+// sum to begin with.
+func fillChecksum(f []byte, start, off int) error {
+	if start < 0 || start+off+2 > len(f) {
+		return ErrBadOffload
+	}
+	s := fold(sum(f[start:], 0))
+	binary.BigEndian.PutUint16(f[start+off:], ^s)
+	return nil
+}
+
+// sum adds b to acc as big-endian 16-bit words (RFC 1071).
+func sum(b []byte, acc uint64) uint64 {
+	for len(b) >= 8 {
+		acc += uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:]))
+		b = b[8:]
+	}
+	for len(b) >= 2 {
+		acc += uint64(binary.BigEndian.Uint16(b))
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		acc += uint64(b[0]) << 8
+	}
+	return acc
+}
+
+func fold(acc uint64) uint16 {
+	for acc > 0xffff {
+		acc = acc>>16 + acc&0xffff
+	}
+	return uint16(acc)
+}
+
+// segmentTCP cuts a TCP super-frame into GSOSize segments (RFC 793 sequence
+// numbers, IPv4 identification incremented per segment as Linux does, FIN
+// and PSH on the last segment only, CWR on the first), with fresh IP and TCP
+// checksums.
+func segmentTCP(frame []byte, o Offload, buf []byte, emit func([]byte) error) error {
+	l3 := 14
+	if len(frame) >= 18 && binary.BigEndian.Uint16(frame[12:]) == 0x8100 {
+		l3 = 18
+	}
+	l4 := int(o.CsumStart)
+	if o.GSOSize == 0 || l4 <= l3 || l4+20 > len(frame) {
+		return ErrBadOffload
+	}
+	v4 := o.GSOType&^GSOECN == GSOTCPv4
+	if v4 && (frame[l3]>>4 != 4 || frame[l3+9] != 6) || !v4 && (frame[l3]>>4 != 6 || frame[l3+6] != 6) {
+		return ErrBadOffload
+	}
+	hdr := l4 + int(frame[l4+12]>>4)*4
+	if hdr > len(frame) || hdr < l4+20 || len(buf) < hdr+int(o.GSOSize) {
+		return ErrBadOffload
+	}
+	payload := frame[hdr:]
+	seq := binary.BigEndian.Uint32(frame[l4+4:])
+	flags := frame[l4+13]
+	var id uint16
+	if v4 {
+		id = binary.BigEndian.Uint16(frame[l3+4:])
+	}
+	for i, off := 0, 0; off < len(payload) || i == 0; i++ {
+		n := min(int(o.GSOSize), len(payload)-off)
+		last := off+n >= len(payload)
+		seg := buf[:hdr+n]
+		copy(seg, frame[:hdr])
+		copy(seg[hdr:], payload[off:off+n])
+		f := flags
+		if !last {
+			f &^= 0x01 | 0x08 // FIN, PSH
+		}
+		if i > 0 {
+			f &^= 0x80 // CWR
+		}
+		seg[l4+13] = f
+		binary.BigEndian.PutUint32(seg[l4+4:], seq+uint32(off))
+		tcpLen := hdr - l4 + n
+		var ph uint64
+		if v4 {
+			binary.BigEndian.PutUint16(seg[l3+2:], uint16(l4-l3+tcpLen))
+			binary.BigEndian.PutUint16(seg[l3+4:], id+uint16(i))
+			seg[l3+10], seg[l3+11] = 0, 0
+			ihl := int(seg[l3]&0xf) * 4
+			binary.BigEndian.PutUint16(seg[l3+10:], ^fold(sum(seg[l3:l3+ihl], 0)))
+			ph = sum(seg[l3+12:l3+20], 6+uint64(tcpLen))
+		} else {
+			binary.BigEndian.PutUint16(seg[l3+4:], uint16(l4-l3-40+tcpLen))
+			ph = sum(seg[l3+8:l3+40], 6+uint64(tcpLen))
+		}
+		seg[l4+16], seg[l4+17] = 0, 0
+		binary.BigEndian.PutUint16(seg[l4+16:], ^fold(sum(seg[l4:], ph)))
+		if err := emit(seg); err != nil {
+			return err
+		}
+		off += n
+		if n == 0 {
+			break
+		}
+	}
+	return nil
+}
+
+// MaxSuperFrame is the largest frame with offload metadata: 64 KiB of IP
+// packet plus an Ethernet header and a VLAN tag.
+const MaxSuperFrame = 65536 + 18
+
+var scratch = sync.Pool{New: func() any { b := make([]byte, MaxSuperFrame); return &b }}
+
+// ResolveTo resolves frame as Resolve does, with scratch space from a pool,
+// sending each plain frame to s. It returns how many frames and bytes it
+// sent.
+func ResolveTo(s Sender, frame []byte, o Offload) (frames, bytes int, err error) {
+	buf := scratch.Get().(*[]byte)
+	defer scratch.Put(buf)
+	err = Resolve(frame, o, *buf, func(f []byte) error {
+		frames++
+		bytes += len(f)
+		return s.Send(f)
+	})
+	return frames, bytes, err
+}
