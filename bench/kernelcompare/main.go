@@ -1,6 +1,7 @@
 // Command kernelcompare measures traffic between two network namespaces
 // joined three ways, in one run: a direct veth pair, a Linux kernel bridge,
-// and netyard's switch over TAP devices (netyard up bench/pair.yaml). For
+// and netyard's switch over TAP devices (netyard up bench/pair.yaml), with
+// TAP offloads and without. For
 // each it runs iperf3 TCP (median of runs), iperf3 UDP with 64-byte
 // datagrams (packets per second received, loss) and ping (RTT), and prints
 // netyard's figures as ratios of the kernel bridge's.
@@ -51,7 +52,8 @@ func main() {
 	}{
 		{"veth pair", vethPair},
 		{"kernel bridge", kernelBridge},
-		{"netyard switch (TAP)", netyardSwitch},
+		{"netyard, offloads", func() (string, string, func(), error) { return netyardSwitch(true) }},
+		{"netyard, no offloads", func() (string, string, func(), error) { return netyardSwitch(false) }},
 	} {
 		fmt.Fprintf(os.Stderr, "== %s\n", s.name)
 		a, b, teardown, err := s.setup()
@@ -137,8 +139,8 @@ func kernelBridge() (string, string, func(), error) {
 var upRE = regexp.MustCompile(`is up \(run (\w+)\)`)
 
 // netyardSwitch brings bench/pair.yaml up with netyard.
-func netyardSwitch() (string, string, func(), error) {
-	cmd := exec.Command(*netyard, "up", *scenario)
+func netyardSwitch(offloads bool) (string, string, func(), error) {
+	cmd := exec.Command(*netyard, "up", *scenario, "--offloads="+strconv.FormatBool(offloads))
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", "", nil, err
@@ -233,6 +235,8 @@ func report(rs []result) {
 	for _, r := range rs {
 		fmt.Printf("%-22s %12.2f %14.0f %9.1f%% %10.1f\n", r.name, r.tcpGbps, r.udpPPS, r.udpPct, r.rttUs)
 	}
-	ny := rs[2]
-	fmt.Printf("\nnetyard / kernel bridge: TCP %.2fx, UDP64 %.2fx, RTT %.2fx\n", ny.tcpGbps/bridge.tcpGbps, ny.udpPPS/bridge.udpPPS, ny.rttUs/bridge.rttUs)
+	fmt.Println()
+	for _, ny := range rs[2:] {
+		fmt.Printf("%s / kernel bridge: TCP %.2fx, UDP64 %.2fx, RTT %.2fx\n", ny.name, ny.tcpGbps/bridge.tcpGbps, ny.udpPPS/bridge.udpPPS, ny.rttUs/bridge.rttUs)
+	}
 }

@@ -23,6 +23,7 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	explain := fs.Bool("explain", false, "narrate every decision of the switches as frames pass")
+	offloads := fs.Bool("offloads", true, "TAP offloads (TCP super-frames); --offloads=false for one frame per syscall")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return 2
@@ -41,7 +42,7 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	o := netns.Options{Seed: f.Seed, Named: true, Logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }}
+	o := netns.Options{Seed: f.Seed, Named: true, NoOffloads: !*offloads, Logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }}
 	if *explain {
 		var mu sync.Mutex
 		start := time.Now()

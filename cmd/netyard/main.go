@@ -28,7 +28,8 @@ const usage = `netyard: container networking, rebuilt in userspace, that you can
 usage:
   netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--json] [--backend mem|netns|both]
   netyard validate FILE...
-  netyard up FILE [--explain]          build FILE's topology in network namespaces; Ctrl-C tears it down
+  netyard up FILE [--explain] [--offloads=false]
+                                       build FILE's topology in network namespaces; Ctrl-C tears it down
   netyard exec [--run PREFIX] NODE -- CMD [ARG...]
                                        run a command inside a node's namespace (of a running up)
   netyard ls                           list running ups and their nodes
@@ -41,6 +42,7 @@ run flags:
   --json          print the report as JSON instead of text
   --backend NAME  where to run: mem (in memory, virtual time; the default),
                   netns (real network namespaces; needs root), or both (compare verdicts)
+  --offloads=false  netns: open TAPs without offloads (one frame per syscall)
 
 up, exec and cleanup need root; run --backend mem needs nothing.
 `
@@ -111,6 +113,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	explain := fs.Bool("explain", false, "narrate every decision")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	backend := fs.String("backend", "mem", "mem, netns or both")
+	offloads := fs.Bool("offloads", true, "netns: TAP offloads (TCP super-frames); --offloads=false for one frame per syscall")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return 2
@@ -124,7 +127,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	o := scenario.Options{Backend: *backend}
+	o := scenario.Options{Backend: *backend, NoOffloads: !*offloads}
 	fs.Visit(func(fl *flag.Flag) {
 		if fl.Name == "seed" {
 			o.Seed = seed

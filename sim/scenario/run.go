@@ -39,6 +39,9 @@ type Options struct {
 	Out     io.Writer // each step and its verdict as it runs; nil: silent
 	Explain io.Writer // every decision of every node, narrated; nil: none
 	Pcap    io.Writer // pcapng of every link; nil: none
+	// NoOffloads turns the netns backend's TAP offloads off (one frame per
+	// syscall), for comparison.
+	NoOffloads bool
 }
 
 // Report is the outcome of a run.
@@ -167,7 +170,7 @@ func runOne(f *File, o Options) (*Report, error) {
 		defer func() { rep.Events = n.Engine.Events() }()
 		b = n
 	case "netns":
-		n, err := netns.New(g, netns.Options{Seed: seed, Tracer: tracer, Capture: pcap})
+		n, err := netns.New(g, netns.Options{Seed: seed, Tracer: tracer, Capture: pcap, NoOffloads: o.NoOffloads})
 		if err != nil {
 			return nil, err
 		}
