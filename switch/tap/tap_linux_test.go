@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -129,5 +130,47 @@ func TestCloseRemovesDevice(t *testing.T) {
 func TestBadName(t *testing.T) {
 	if _, err := tap.Open(tap.Options{Name: "a-name-that-is-far-too-long"}); err == nil {
 		t.Error("a 27-byte name was accepted")
+	}
+}
+
+// TestDeviceGoneIsReportedNotPanicked deletes the device under a running
+// reader: the read error is counted and reported, the reader stops, and
+// sending fails with an error instead of a panic.
+func TestDeviceGoneIsReportedNotPanicked(t *testing.T) {
+	needRoot(t)
+	ns := newNS(t)
+	logged := make(chan string, 1)
+	d, err := tap.Open(tap.Options{Name: uniq("nyt"), Netns: &ns, IfName: "eth0",
+		Logf: func(format string, args ...any) { logged <- fmt.Sprintf(format, args...) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	d.Run(func([]byte, link.Offload) {})
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	l, err := h.LinkByName("eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.LinkDel(l); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-logged:
+		if !strings.Contains(msg, "read") {
+			t.Errorf("reported %q", msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reader did not notice its device was deleted")
+	}
+	if st := d.Stats(); st.ReadErrors != 1 {
+		t.Errorf("stats %+v, want one read error", st)
+	}
+	if err := d.Send(make([]byte, 60)); err == nil {
+		t.Error("Send to a deleted device succeeded")
 	}
 }
