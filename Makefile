@@ -9,6 +9,8 @@ STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZ_TARGETS = \
 	./switch:FuzzParseTag \
 	./switch:FuzzInput \
+	./switch:FuzzParseBPDU \
+	./internal/link:FuzzResolve \
 	./internal/stack:FuzzInput \
 	./sim/scenario:FuzzParse
 
