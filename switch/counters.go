@@ -17,6 +17,8 @@ const (
 	DropFDBFull                     // source address not learned: the FDB is full (the frame itself is forwarded)
 	DropTxError                     // the egress link refused the frame
 	DropMonitor                     // frame arrived on a monitor port
+	DropBlocked                     // STP: data frame on a port that is not forwarding
+	DropBPDU                        // STP: malformed BPDU, or a BPDU on a guarded edge port
 	numDropReasons
 )
 
@@ -30,6 +32,8 @@ var dropNames = [numDropReasons]string{
 	DropFDBFull:   "fdb-full",
 	DropTxError:   "tx-error",
 	DropMonitor:   "monitor",
+	DropBlocked:   "stp-blocked",
+	DropBPDU:      "bpdu",
 }
 
 // String returns the reason's name, such as "vlan" or "fdb-full".

@@ -13,6 +13,7 @@ const (
 	addrMask      = 1<<48 - 1
 	addrBroadcast = addrMask
 	addrLinkLocal = 0x0180C200000 // 01:80:C2:00:00:0X without its last nibble
+	bpduAddr48    = 0x0180C2000000
 )
 
 func addrMulticast(a uint64) bool { return a>>40&1 == 1 }
@@ -38,13 +39,17 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 	}
 	p := ports[in]
 	p.ctr.rx.add(len(frame))
-	if st := p.state.Load(); st != 0 {
-		if st&stMonitor != 0 {
+	st := p.state.Load()
+	if st != 0 {
+		switch {
+		case st&stMonitor != 0:
 			s.drop(p, DropMonitor, frame)
-		} else {
+			return
+		case st&(stDown|stNoCarrier) != 0:
 			s.drop(p, DropPortDown, frame)
+			return
 		}
-		return
+		// Only STP bits: BPDUs are still heard, data is held below.
 	}
 	tag, ok := ParseTag(frame)
 	if !ok {
@@ -66,7 +71,15 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 		s.mirrorTo(ports, p, int(m-1), frame, o)
 	}
 	if dst>>4 == addrLinkLocal {
+		if dst == bpduAddr48 && s.stp != nil {
+			s.stpInput(p, frame)
+			return
+		}
 		s.drop(p, DropLinkLocal, frame)
+		return
+	}
+	if st&stNoLearn != 0 {
+		s.drop(p, DropBlocked, frame)
 		return
 	}
 
@@ -85,6 +98,11 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 		if s.tracer != nil {
 			s.emit(trace.Event{Kind: trace.Dropped, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Reason: "fdb-full: " + macOf(src).String() + " not learned"})
 		}
+	}
+
+	if st&stNoForward != 0 { // learning: learned, not forwarded
+		s.drop(p, DropBlocked, frame)
+		return
 	}
 
 	var v variants

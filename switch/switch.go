@@ -28,6 +28,12 @@ type Options struct {
 	AgeingTime time.Duration // default DefaultAgeingTime
 	MaxEntries int           // FDB bound; default DefaultMaxEntries
 	Tracer     trace.Tracer  // default none
+	// MAC is the bridge's address: the source of its BPDUs and, with the
+	// priority, its bridge ID. Required with STP.
+	MAC MAC
+	// STP turns spanning tree on; nil means off (no BPDUs, link-local
+	// frames dropped like any other).
+	STP *STPConfig
 }
 
 // PortMode is a port's 802.1Q role.
@@ -58,6 +64,9 @@ type PortConfig struct {
 	// Native is the VLAN a trunk carries untagged; 0 means none, so
 	// untagged frames arriving on the trunk are dropped.
 	Native uint16
+	// STP is the port's spanning tree settings, used when the switch runs
+	// STP.
+	STP PortSTP
 }
 
 type vlanSet [4096 / 64]uint64
@@ -105,6 +114,8 @@ const (
 	stDown      = 1 << iota // administratively down
 	stNoCarrier             // the link beneath has no carrier
 	stMonitor               // a monitor port: sends mirrored copies only
+	stNoLearn               // STP: blocking or listening, learns nothing
+	stNoForward             // STP: not forwarding (blocking, listening or learning)
 )
 
 // setState sets or clears bit and reports whether that changed anything.
@@ -140,6 +151,7 @@ type Switch struct {
 	ports atomic.Pointer[[]*port] // copy-on-write
 
 	fdb fdb
+	stp *stp // nil without STP
 
 	bufs sync.Pool // *[]byte of capacity MaxFrame, for retagging
 }
@@ -152,6 +164,9 @@ func New(o Options) *Switch {
 		tracer: o.Tracer,
 	}
 	s.nanos, _ = s.clk.(clock.Nanos)
+	if o.STP != nil {
+		s.stp = newSTP(s, *o.STP, o.MAC)
+	}
 	s.fdb.init(cmp.Or(o.MaxEntries, DefaultMaxEntries), cmp.Or(o.AgeingTime, DefaultAgeingTime))
 	s.ports.Store(&[]*port{})
 	s.bufs.New = func() any { b := make([]byte, 0, MaxFrame); return &b }
@@ -225,6 +240,9 @@ func (s *Switch) AddPort(c PortConfig, out link.Sender) (int, error) {
 	}
 	next := append(slices.Clip(old), p)
 	s.ports.Store(&next)
+	if s.stp != nil {
+		s.stp.addPort(p, c.STP)
+	}
 	return p.idx, nil
 }
 
@@ -302,15 +320,22 @@ func (s *Switch) portChanged(p *port, up bool, what string) {
 		state = "down"
 	}
 	s.emit(trace.Event{Kind: trace.State, Port: p.name, Detail: what + " " + state})
-	if up {
-		return
+	if s.stp != nil {
+		s.stp.portEnabled(p, p.state.Load()&(stDown|stNoCarrier) == 0)
 	}
+	if !up {
+		s.flushPort(p, what+" down")
+	}
+}
+
+// flushPort forgets every address learned on p.
+func (s *Switch) flushPort(p *port, why string) {
 	s.fdb.mu.Lock()
 	gone := s.fdb.flushPortLocked(p.idx)
 	s.fdb.mu.Unlock()
 	for _, g := range gone {
 		vlan, mac := splitKey(g.key)
-		s.emit(trace.Event{Kind: trace.Flushed, Port: p.name, VLAN: vlan, Src: mac.String(), Reason: what + " down"})
+		s.emit(trace.Event{Kind: trace.Flushed, Port: p.name, VLAN: vlan, Src: mac.String(), Reason: why})
 	}
 }
 

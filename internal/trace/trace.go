@@ -30,6 +30,7 @@ const (
 	State     Kind = "state"     // a port or link changed state
 	Host      Kind = "host"      // a host stack event (ARP, ICMP, UDP), Detail says which
 	Lost      Kind = "lost"      // a link lost a frame (impairment or full queue)
+	STP       Kind = "stp"       // spanning tree: root, role and state changes, BPDUs that mattered
 )
 
 // Event is one decision of one node.

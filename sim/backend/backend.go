@@ -37,6 +37,10 @@ type Backend interface {
 	FDB(sw string) ([]vswitch.FDBEntry, error)
 	// Stats returns a switch port's counters.
 	Stats(at topo.Endpoint) (vswitch.PortStats, error)
+	// STP returns a switch's spanning tree status.
+	STP(sw string) (vswitch.STPStatus, error)
+	// SetBPDUTransmit stops or resumes a switch's BPDUs (its links stay up).
+	SetBPDUTransmit(sw string, on bool) error
 	// Close releases everything the backend made.
 	Close() error
 }

@@ -99,11 +99,11 @@ var ErrUnknown = errors.New("unknown")
 func New(g *topo.Graph, o Options) (*Fabric, error) {
 	f := &Fabric{graph: g, opts: o, switches: map[string]*vswitch.Switch{}, plugs: map[topo.Endpoint]*Plug{}}
 	for _, s := range g.Switches {
-		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: o.Clock, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: o.Tracer})
+		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: o.Clock, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: o.Tracer, MAC: s.MAC, STP: s.STP})
 		f.switches[s.Name] = sw
 		for _, name := range g.PortNames(s.Name) {
 			p := &Plug{}
-			idx, err := sw.AddPort(s.PortConfig(name), p)
+			idx, err := sw.AddPort(g.PortConfig(s.Name, name), p)
 			if err != nil {
 				return nil, fmt.Errorf("switch %s: %w", s.Name, err)
 			}
@@ -248,6 +248,25 @@ func (f *Fabric) FDB(sw string) ([]vswitch.FDBEntry, error) {
 		return nil, fmt.Errorf("%w switch %q", ErrUnknown, sw)
 	}
 	return s.FDB(), nil
+}
+
+// STP returns switch sw's spanning tree status.
+func (f *Fabric) STP(sw string) (vswitch.STPStatus, error) {
+	s := f.switches[sw]
+	if s == nil {
+		return vswitch.STPStatus{}, fmt.Errorf("%w switch %q", ErrUnknown, sw)
+	}
+	return s.STP(), nil
+}
+
+// SetBPDUTransmit stops or resumes switch sw's BPDUs.
+func (f *Fabric) SetBPDUTransmit(sw string, on bool) error {
+	s := f.switches[sw]
+	if s == nil {
+		return fmt.Errorf("%w switch %q", ErrUnknown, sw)
+	}
+	s.SetBPDUTransmit(on)
+	return nil
 }
 
 // Stats returns the counters of a switch port.

@@ -33,7 +33,11 @@ func (f *File) compile() (*topo.Graph, Errors) {
 		ts := topo.Switch{Name: s.Name, AgeingTime: s.Ageing, MaxEntries: s.MaxEntries}
 		for j, pc := range s.Ports {
 			pp := fmt.Sprintf("%s.ports[%d]", p, j)
-			tp := topo.Port{Name: pc.Name, VLAN: pc.VLAN, Allowed: pc.Allowed, Native: pc.Native}
+			tp := topo.Port{Name: pc.Name, VLAN: pc.VLAN, Allowed: pc.Allowed, Native: pc.Native,
+				STP: vswitch.PortSTP{Cost: pc.Cost, Priority: pc.Priority, BPDUGuard: pc.BPDUGuard, RootGuard: pc.RootGuard}}
+			if pc.Edge != nil {
+				tp.STP.Edge, tp.NotEdge = *pc.Edge, !*pc.Edge
+			}
 			switch pc.Mode {
 			case "", "access":
 				if len(pc.Allowed) > 0 || pc.Native != 0 {
@@ -51,6 +55,15 @@ func (f *File) compile() (*topo.Graph, Errors) {
 		}
 		if m := s.Mirror; m != nil {
 			ts.Mirror = &topo.Mirror{To: m.To, Sources: m.From}
+		}
+		if c := s.STP; c != nil {
+			ts.STP = &vswitch.STPConfig{Priority: c.Priority, HelloTime: c.Hello, MaxAge: c.MaxAge, ForwardDelay: c.ForwardDelay}
+			if c.Priority != nil && *c.Priority%4096 != 0 {
+				bad(p+".stp.priority", "bridge priority %d is not a multiple of 4096 (802.1D-2004 §9.2.5)", *c.Priority)
+			}
+			if c.Hello < 0 || c.MaxAge < 0 || c.ForwardDelay < 0 {
+				bad(p+".stp", "STP timers must not be negative")
+			}
 		}
 		g.Switches = append(g.Switches, ts)
 	}
@@ -212,13 +225,13 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 	for i, s := range f.Steps {
 		p := fmt.Sprintf("steps[%d]", i)
 		kinds := 0
-		for _, set := range []bool{s.Ping != nil, s.UDP != nil, s.Wait != nil, s.Link != nil, s.Port != nil, s.Move != nil, s.Expect != nil} {
+		for _, set := range []bool{s.Ping != nil, s.UDP != nil, s.Wait != nil, s.Link != nil, s.Port != nil, s.Move != nil, s.BPDUs != nil, s.Expect != nil} {
 			if set {
 				kinds++
 			}
 		}
 		if kinds != 1 {
-			bad(p, "a step has exactly one of ping, udp, wait, link, port, move, expect (found %d)", kinds)
+			bad(p, "a step has exactly one of ping, udp, wait, link, port, move, bpdus, expect (found %d)", kinds)
 			continue
 		}
 		switch {
@@ -264,6 +277,13 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 				bad(q+".iface", "%q is not a linked host interface", s.Move.Iface)
 			}
 			switchPort(q+".to", s.Move.To)
+		case s.BPDUs != nil:
+			if sw := g.Switch(s.BPDUs.Switch); sw == nil || sw.STP == nil {
+				bad(p+".bpdus.switch", "%q is not a switch running STP", s.BPDUs.Switch)
+			}
+			if s.BPDUs.State != "on" && s.BPDUs.State != "off" {
+				bad(p+".bpdus.state", "state must be on or off, not %q", s.BPDUs.State)
+			}
 		case s.Expect != nil:
 			errs = append(errs, f.checkExpect(g, p+".expect", s.Expect, host, switchPort)...)
 		}
@@ -274,8 +294,28 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 func (f *File) checkExpect(g *topo.Graph, p string, x *ExpectStep, host func(string, string), switchPort func(string, string)) Errors {
 	var errs Errors
 	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
-	if x.FDB == nil && x.Counters == nil && x.Reach == nil {
-		bad(p, "expect needs fdb, counters or reach")
+	if x.FDB == nil && x.Counters == nil && x.Reach == nil && x.STP == nil {
+		bad(p, "expect needs fdb, counters, reach or stp")
+	}
+	if c := x.STP; c != nil {
+		sw := g.Switch(c.Switch)
+		if sw == nil || sw.STP == nil {
+			bad(p+".stp.switch", "%q is not a switch running STP", c.Switch)
+		}
+		if c.Root != "" && g.Switch(c.Root) == nil {
+			bad(p+".stp.root", "unknown switch %q", c.Root)
+		}
+		for _, ps := range c.Ports {
+			if sw != nil && !slices.Contains(g.PortNames(c.Switch), ps.Port) {
+				bad(p+".stp.ports", "no port %q on %s", ps.Port, c.Switch)
+			}
+			if ps.Role != "" && !slices.Contains([]string{"root", "designated", "alternate", "backup", "disabled"}, ps.Role) {
+				bad(p+".stp.ports", "unknown role %q", ps.Role)
+			}
+			if ps.State != "" && !slices.Contains([]string{"forwarding", "learning", "listening", "blocking", "disabled"}, ps.State) {
+				bad(p+".stp.ports", "unknown state %q", ps.State)
+			}
+		}
 	}
 	if d := x.FDB; d != nil {
 		if g.Switch(d.Switch) == nil {

@@ -203,6 +203,7 @@ func runOne(f *File, o Options) (*Report, error) {
 			res.Pass, res.Detail = r.step(s)
 			if strings.Contains(res.Detail, sim.ErrBudget.Error()) {
 				stopped = "the run stopped when its event budget ran out"
+				res.Detail += "; " + r.stormDiagnostic()
 			}
 		}
 		if res.Pass {
@@ -266,6 +267,8 @@ func describe(s Step) (kind, desc string) {
 		return "port", fmt.Sprintf("port %s %s", s.Port.At, s.Port.State)
 	case s.Move != nil:
 		return "move", fmt.Sprintf("move %s to %s", s.Move.Iface, s.Move.To)
+	case s.BPDUs != nil:
+		return "bpdus", fmt.Sprintf("BPDUs of %s %s", s.BPDUs.Switch, s.BPDUs.State)
 	default:
 		var parts []string
 		if s.Expect.FDB != nil {
@@ -273,6 +276,9 @@ func describe(s Step) (kind, desc string) {
 		}
 		if s.Expect.Counters != nil {
 			parts = append(parts, "counters of "+s.Expect.Counters.At)
+		}
+		if s.Expect.STP != nil {
+			parts = append(parts, "spanning tree of "+s.Expect.STP.Switch)
 		}
 		if s.Expect.Reach != nil {
 			parts = append(parts, "reachability among "+strings.Join(slices.Sorted(maps.Keys(s.Expect.Reach)), " "))
@@ -286,6 +292,29 @@ type runner struct {
 	f *File
 	g *topo.Graph
 	b backend.Backend
+}
+
+// stormDiagnostic names the busiest switch port: where a storm shows.
+func (r *runner) stormDiagnostic() string {
+	var busiest string
+	var most uint64
+	var total uint64
+	for _, sw := range r.g.Switches {
+		for _, port := range r.g.PortNames(sw.Name) {
+			st, err := r.b.Stats(topo.Endpoint{Node: sw.Name, Port: port})
+			if err != nil {
+				continue
+			}
+			total += st.RxFrames
+			if st.RxFrames > most {
+				most, busiest = st.RxFrames, sw.Name+":"+port
+			}
+		}
+	}
+	if busiest == "" {
+		return "no switch port received anything"
+	}
+	return fmt.Sprintf("storm: switch ports received %d frames, most of them %s (%d): a loop without spanning tree?", total, busiest, most)
 }
 
 func endpoint(s string) topo.Endpoint {
@@ -331,6 +360,11 @@ func (r *runner) step(s Step) (bool, string) {
 			return fail(err)
 		}
 		return true, "replugged"
+	case s.BPDUs != nil:
+		if err := r.b.SetBPDUTransmit(s.BPDUs.Switch, s.BPDUs.State == "on"); err != nil {
+			return fail(err)
+		}
+		return true, "BPDUs " + s.BPDUs.State
 	default:
 		return r.expect(s.Expect)
 	}
@@ -457,6 +491,35 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 			drops = strings.Join(d, " ")
 		}
 		seen = append(seen, fmt.Sprintf("%s rx %d tx %d, drops %s", c.At, st.RxFrames, st.TxFrames, drops))
+	}
+	if c := x.STP; c != nil {
+		st, err := r.b.STP(c.Switch)
+		if err != nil {
+			return false, err.Error()
+		}
+		root := st.Root.String()
+		for _, sw := range r.g.Switches { // name the root, if it is one of ours
+			if o, err := r.b.STP(sw.Name); err == nil && o.Bridge == st.Root {
+				root = sw.Name
+			}
+		}
+		rp := cmp.Or(st.RootPort, "none")
+		if c.Root != "" && c.Root != root {
+			problems = append(problems, fmt.Sprintf("%s sees %s as root, expected %s", c.Switch, root, c.Root))
+		}
+		if c.RootPort != "" && c.RootPort != rp {
+			problems = append(problems, fmt.Sprintf("%s root port is %s, expected %s", c.Switch, rp, c.RootPort))
+		}
+		var ports []string
+		for _, ps := range st.Ports {
+			ports = append(ports, fmt.Sprintf("%s %s/%s", ps.Port, ps.Role, ps.State))
+			for _, want := range c.Ports {
+				if want.Port == ps.Port && (want.Role != "" && want.Role != ps.Role.String() || want.State != "" && want.State != ps.State.String()) {
+					problems = append(problems, fmt.Sprintf("%s %s is %s/%s, expected %s/%s", c.Switch, ps.Port, ps.Role, ps.State, cmp.Or(want.Role, "*"), cmp.Or(want.State, "*")))
+				}
+			}
+		}
+		seen = append(seen, fmt.Sprintf("%s: root %s via %s; %s", c.Switch, root, rp, strings.Join(ports, ", ")))
 	}
 	if x.Reach != nil {
 		hosts := slices.Sorted(maps.Keys(x.Reach))

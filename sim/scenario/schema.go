@@ -32,6 +32,16 @@ type SwitchConfig struct {
 	MaxEntries int           `yaml:"max_entries"`
 	Ports      []PortConfig  `yaml:"ports"`
 	Mirror     *MirrorConfig `yaml:"mirror"`
+	STP        *STPConfig    `yaml:"stp"`
+}
+
+// STPConfig turns spanning tree on for a switch; unset timers take the
+// 802.1D defaults (hello 2s, max age 20s, forward delay 15s).
+type STPConfig struct {
+	Priority     *uint16       `yaml:"priority"` // default 32768
+	Hello        time.Duration `yaml:"hello"`
+	MaxAge       time.Duration `yaml:"max_age"`
+	ForwardDelay time.Duration `yaml:"forward_delay"`
 }
 
 // PortConfig is a switch port as written.
@@ -41,6 +51,12 @@ type PortConfig struct {
 	VLAN    uint16   `yaml:"vlan"`
 	Allowed []uint16 `yaml:"allowed"`
 	Native  uint16   `yaml:"native"`
+	// Spanning tree settings, used when the switch runs STP.
+	Cost      uint32 `yaml:"cost"`       // path cost; default 100
+	Priority  uint8  `yaml:"priority"`   // port priority; default 128
+	Edge      *bool  `yaml:"edge"`       // default: true for ports facing hosts
+	BPDUGuard bool   `yaml:"bpdu_guard"` // an edge port that hears a BPDU is disabled
+	RootGuard bool   `yaml:"root_guard"` // a superior BPDU blocks the port
 }
 
 // MirrorConfig is port mirroring as written.
@@ -133,7 +149,14 @@ type Step struct {
 	Link   *StateStep     `yaml:"link"`
 	Port   *StateStep     `yaml:"port"`
 	Move   *MoveStep      `yaml:"move"`
+	BPDUs  *BPDUStep      `yaml:"bpdus"`
 	Expect *ExpectStep    `yaml:"expect"`
+}
+
+// BPDUStep stops or resumes a switch's BPDUs while its links stay up.
+type BPDUStep struct {
+	Switch string `yaml:"switch"`
+	State  string `yaml:"state"` // on or off
 }
 
 // PingStep pings from a host to a host or address.
@@ -174,6 +197,22 @@ type ExpectStep struct {
 	FDB      *FDBExpect          `yaml:"fdb"`
 	Counters *CounterExpect      `yaml:"counters"`
 	Reach    map[string][]string `yaml:"reach"`
+	STP      *STPExpect          `yaml:"stp"`
+}
+
+// STPExpect checks a switch's spanning tree.
+type STPExpect struct {
+	Switch   string      `yaml:"switch"`
+	Root     string      `yaml:"root"`      // the switch that is root
+	RootPort string      `yaml:"root_port"` // "none" on the root
+	Ports    []PortState `yaml:"ports"`
+}
+
+// PortState is an expected port role and state; empty fields match anything.
+type PortState struct {
+	Port  string `yaml:"port"`
+	Role  string `yaml:"role"`  // root, designated, alternate, backup, disabled
+	State string `yaml:"state"` // forwarding, learning, listening, blocking, disabled
 }
 
 // FDBExpect checks a switch's forwarding database.

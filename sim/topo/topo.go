@@ -35,6 +35,10 @@ type Switch struct {
 	// links are access ports in VLAN 1, numbered after these in link order.
 	Ports  []Port
 	Mirror *Mirror
+	// STP turns spanning tree on; nil: off.
+	STP *vswitch.STPConfig
+	// MAC is the bridge address (BPDU source, bridge ID); zero: assigned.
+	MAC vswitch.MAC
 }
 
 // Port is a switch port's settings.
@@ -44,6 +48,9 @@ type Port struct {
 	VLAN    uint16   // access: the PVID (0 means 1)
 	Allowed []uint16 // trunk: tagged VLANs (empty means all)
 	Native  uint16   // trunk: untagged VLAN (0 means none)
+	STP     vswitch.PortSTP
+	// NotEdge keeps a port facing a host from being an STP edge port.
+	NotEdge bool
 }
 
 // Mirror copies the traffic of Sources to the monitor port To.
@@ -166,14 +173,32 @@ func (g *Graph) PortNames(sw string) []string {
 	return names
 }
 
-// PortConfig returns the settings of a switch port (defaults if undeclared).
-func (s *Switch) PortConfig(name string) vswitch.PortConfig {
+// PortConfig returns the settings of a switch port (defaults if
+// undeclared). With STP on, a port whose link leads to a host is an edge
+// port unless declared NotEdge.
+func (g *Graph) PortConfig(sw, name string) vswitch.PortConfig {
+	s := g.Switch(sw)
+	c := vswitch.PortConfig{Name: name}
+	notEdge := false
 	for _, p := range s.Ports {
 		if p.Name == name {
-			return vswitch.PortConfig{Name: p.Name, Mode: p.Mode, PVID: p.VLAN, Allowed: p.Allowed, Native: p.Native}
+			c = vswitch.PortConfig{Name: p.Name, Mode: p.Mode, PVID: p.VLAN, Allowed: p.Allowed, Native: p.Native, STP: p.STP}
+			notEdge = p.NotEdge
 		}
 	}
-	return vswitch.PortConfig{Name: name}
+	if s.STP != nil && !notEdge {
+		if i := g.LinkOf(Endpoint{Node: sw, Port: name}); i >= 0 {
+			l := g.Links[i]
+			peer := l.A
+			if peer.Node == sw && peer.Port == name {
+				peer = l.B
+			}
+			if g.Kind(peer.Node) == HostNode {
+				c.STP.Edge = true
+			}
+		}
+	}
+	return c
 }
 
 // LinkOf returns the index of the link with endpoint e, or -1.
@@ -188,8 +213,14 @@ func (g *Graph) LinkOf(e Endpoint) int {
 
 // Assign gives every interface without a MAC a locally administered one,
 // 02:00:00:00:00:01 upwards in host and interface order, skipping MACs
-// already set.
+// already set, and every switch without one a bridge address,
+// 02:00:00:01:00:01 upwards in switch order.
 func (g *Graph) Assign() {
+	for i := range g.Switches {
+		if s := &g.Switches[i]; s.MAC.IsZero() {
+			s.MAC = vswitch.MAC{0x02, 0, 0, 0x01, byte((i + 1) >> 8), byte(i + 1)}
+		}
+	}
 	used := map[vswitch.MAC]bool{}
 	for _, h := range g.Hosts {
 		for _, i := range h.Ifaces {

@@ -1,0 +1,84 @@
+package mem_test
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/sim/mem"
+	"github.com/netyard/netyard/sim/topo"
+	vswitch "github.com/netyard/netyard/switch"
+)
+
+func ep(node, port string) topo.Endpoint { return topo.Endpoint{Node: node, Port: port} }
+
+// triangle: s1 (priority 4096), s2 and s3 in a loop, a host on s2 and s3.
+func triangle() *topo.Graph {
+	prio := uint16(4096)
+	fast := &vswitch.STPConfig{HelloTime: 2 * time.Second, MaxAge: 20 * time.Second, ForwardDelay: 15 * time.Second}
+	root := *fast
+	root.Priority = &prio
+	return &topo.Graph{
+		Switches: []topo.Switch{{Name: "s1", STP: &root}, {Name: "s2", STP: fast}, {Name: "s3", STP: fast}},
+		Hosts: []topo.Host{
+			{Name: "h2", Ifaces: []topo.Iface{{Name: "eth0", Addr: netip.MustParsePrefix("10.0.0.2/24")}}},
+			{Name: "h3", Ifaces: []topo.Iface{{Name: "eth0", Addr: netip.MustParsePrefix("10.0.0.3/24")}}},
+		},
+		Links: []topo.Link{
+			{A: ep("s1", "p1"), B: ep("s2", "p1")},
+			{A: ep("s1", "p2"), B: ep("s3", "p1")},
+			{A: ep("s2", "p2"), B: ep("s3", "p2")},
+			{A: ep("h2", "eth0"), B: ep("s2", "p9")},
+			{A: ep("h3", "eth0"), B: ep("s3", "p9")},
+		},
+	}
+}
+
+func role(t *testing.T, n *mem.Network, sw, port string) (vswitch.Role, vswitch.State) {
+	t.Helper()
+	st, _ := n.STP(sw)
+	for _, p := range st.Ports {
+		if p.Port == port {
+			return p.Role, p.State
+		}
+	}
+	t.Fatalf("%s has no port %s", sw, port)
+	return 0, 0
+}
+
+func TestSTPTriangle(t *testing.T) {
+	var log strings.Builder
+	n, err := mem.New(triangle(), mem.Options{Seed: 1, Tracer: trace.Func(func(e trace.Event) {
+		if e.Kind == trace.STP {
+			log.WriteString(e.Time.Format("05.000") + " " + trace.Narrate(e) + "\n")
+		}
+	})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Wait(40 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, sw := range []string{"s1", "s2", "s3"} {
+		st, _ := n.STP(sw)
+		if st.Root != vswitch.NewBridgeID(4096, vswitch.MAC{2, 0, 0, 1, 0, 1}) {
+			t.Errorf("%s thinks the root is %s", sw, st.Root)
+		}
+	}
+	if r, s := role(t, n, "s3", "p2"); r != vswitch.RoleAlternate || s != vswitch.StateBlocking {
+		t.Errorf("s3:p2 is %v/%v, want alternate/blocking\n%s", r, s, log.String())
+	}
+	if r, s := role(t, n, "s2", "p2"); r != vswitch.RoleDesignated || s != vswitch.StateForwarding {
+		t.Errorf("s2:p2 is %v/%v, want designated/forwarding", r, s)
+	}
+	if r, s := role(t, n, "s2", "p9"); r != vswitch.RoleDesignated || s != vswitch.StateForwarding {
+		t.Errorf("s2:p9 (edge) is %v/%v", r, s)
+	}
+	st, err := n.Ping("h2", netip.MustParseAddr("10.0.0.3"), 3, time.Second, time.Second)
+	if err != nil || st.Received != 3 {
+		t.Errorf("ping across the tree: %+v %v\n%s", st, err, log.String())
+	}
+	t.Log("\n" + log.String())
+}
