@@ -141,6 +141,7 @@ func runOne(f *File, o Options) (*Report, error) {
 		out = io.Discard
 	}
 	var tracer trace.Tracer
+	var names *strings.Replacer // bridge IDs to switch names, in narration
 	if o.Explain != nil {
 		w := o.Explain
 		origin := sim.Epoch
@@ -151,7 +152,11 @@ func runOne(f *File, o Options) (*Report, error) {
 		tracer = trace.Func(func(e trace.Event) {
 			mu.Lock()
 			defer mu.Unlock()
-			fmt.Fprintf(w, "    %s  %s\n", stamp(e.Time.Sub(origin)), trace.Narrate(e))
+			line := trace.Narrate(e)
+			if names != nil {
+				line = names.Replace(line)
+			}
+			fmt.Fprintf(w, "    %s  %s\n", stamp(e.Time.Sub(origin)), line)
 		})
 	}
 	var pcap *capture.Writer
@@ -179,6 +184,15 @@ func runOne(f *File, o Options) (*Report, error) {
 		return nil, fmt.Errorf("scenario: unknown backend %q (want mem, netns or both)", rep.Backend)
 	}
 	defer b.Close()
+	var pairs []string
+	for _, sw := range g.Switches {
+		if st, err := b.STP(sw.Name); err == nil && st.Enabled {
+			pairs = append(pairs, st.Bridge.String(), sw.Name)
+		}
+	}
+	if len(pairs) > 0 {
+		names = strings.NewReplacer(pairs...)
+	}
 
 	fmt.Fprintf(out, "netyard: %s (%s), seed %d, backend %s\n", rep.Scenario, f.path, seed, rep.Backend)
 	if f.Description != "" {
