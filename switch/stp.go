@@ -162,7 +162,6 @@ func newSTP(s *Switch, c STPConfig, mac MAC) *stp {
 }
 
 func (t *stp) maxAge() time.Duration   { return t.use[0] }
-func (t *stp) helloT() time.Duration   { return t.use[1] }
 func (t *stp) fwdDelay() time.Duration { return t.use[2] }
 func (t *stp) isRoot() bool            { return t.root == t.id }
 

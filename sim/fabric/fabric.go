@@ -37,12 +37,19 @@ type Options struct {
 	Seed    uint64          // for the links' loss and jitter streams
 	Tracer  trace.Tracer    // hears switches and links; nil: none
 	Capture *capture.Writer // records every frame on every link; nil: none
-	// Direct makes perfect links deliver synchronously (real devices).
+	// Direct makes perfect links that touch a host deliver synchronously
+	// (real devices). Links between two switches always queue, so that a
+	// loop cannot recurse without bound.
 	Direct bool
+	// FrameBudget bounds the frames put on links; past it every link drops
+	// and Exhausted reports true. The netns backend's storm stop (mem uses
+	// the engine's event budget). 0: no bound.
+	FrameBudget uint64
 }
 
 // Fabric is a topology's switches and links.
 type Fabric struct {
+	frames   atomic.Uint64 // put on links, counted only with a FrameBudget
 	graph    *topo.Graph
 	opts     Options
 	switches map[string]*vswitch.Switch
@@ -53,6 +60,7 @@ type Fabric struct {
 
 // Plug is what a node transmits into: the near end of a link, or nothing.
 type Plug struct {
+	f        *Fabric
 	end      atomic.Pointer[sim.End]
 	input    func(frame []byte)                 // the node receives through this
 	inputOff func(frame []byte, o link.Offload) // and offload frames through this, if it takes them
@@ -68,6 +76,9 @@ func (p *Plug) SendOffload(frame []byte, o link.Offload) error {
 	if end == nil {
 		return link.ErrDown
 	}
+	if err := p.f.spend(); err != nil {
+		return err
+	}
 	return end.SendOffload(frame, o)
 }
 
@@ -81,7 +92,28 @@ func (p *Plug) Send(frame []byte) error {
 	if end == nil {
 		return link.ErrDown
 	}
+	if err := p.f.spend(); err != nil {
+		return err
+	}
 	return end.Send(frame)
+}
+
+// spend counts one frame against the budget.
+func (f *Fabric) spend() error {
+	if b := f.opts.FrameBudget; b > 0 && f.frames.Add(1) > b {
+		return ErrBudget
+	}
+	return nil
+}
+
+// ErrBudget is returned by plugs once the frame budget is spent.
+var ErrBudget = fmt.Errorf("%w (frames)", sim.ErrBudget)
+
+// Exhausted reports whether the frame budget is spent, and how many frames
+// were counted.
+func (f *Fabric) Exhausted() (bool, uint64) {
+	n := f.frames.Load()
+	return f.opts.FrameBudget > 0 && n > f.opts.FrameBudget, n
 }
 
 // connect puts end into p.
@@ -102,7 +134,7 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: o.Clock, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: o.Tracer, MAC: s.MAC, STP: s.STP})
 		f.switches[s.Name] = sw
 		for _, name := range g.PortNames(s.Name) {
-			p := &Plug{}
+			p := &Plug{f: f}
 			idx, err := sw.AddPort(g.PortConfig(s.Name, name), p)
 			if err != nil {
 				return nil, fmt.Errorf("switch %s: %w", s.Name, err)
@@ -130,7 +162,7 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 // link delivers, carry hears carrier changes. The node transmits into the
 // returned plug.
 func (f *Fabric) AddPlug(at topo.Endpoint, input func(frame []byte), carry func(up bool)) *Plug {
-	p := &Plug{input: input, carry: carry}
+	p := &Plug{f: f, input: input, carry: carry}
 	f.plugs[at] = p
 	return p
 }
@@ -138,8 +170,9 @@ func (f *Fabric) AddPlug(at topo.Endpoint, input func(frame []byte), carry func(
 // Connect lays every link of the graph between the plugs.
 func (f *Fabric) Connect() error {
 	for _, l := range f.graph.Links {
+		direct := f.opts.Direct && (f.graph.Kind(l.A.Node) == topo.HostNode || f.graph.Kind(l.B.Node) == topo.HostNode)
 		sl, err := sim.NewLink(l.Name(), l.A.String(), l.B.String(), l.Config,
-			sim.LinkOptions{Clock: f.opts.Clock, Seed: f.opts.Seed, Tracer: f.opts.Tracer, Direct: f.opts.Direct})
+			sim.LinkOptions{Clock: f.opts.Clock, Seed: f.opts.Seed, Tracer: f.opts.Tracer, Direct: direct})
 		if err != nil {
 			return err
 		}

@@ -38,6 +38,9 @@ type Options struct {
 	// NoOffloads turns TAP offloads off: one frame per syscall instead of
 	// TCP super-frames, for comparison.
 	NoOffloads bool
+	// FrameBudget stops a storm: past this many frames on links, every
+	// link drops and steps report sim.ErrBudget. 0: no bound.
+	FrameBudget uint64
 	// Logf reports problems on the data path (a TAP read error); nil: silent.
 	Logf func(format string, args ...any)
 }
@@ -78,7 +81,7 @@ func New(g *topo.Graph, o Options) (n *Network, err error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	f, err := fabric.New(g, fabric.Options{Clock: clock.Real, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true})
+	f, err := fabric.New(g, fabric.Options{Clock: clock.Real, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true, FrameBudget: o.FrameBudget})
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +228,14 @@ func (n *Network) Elapsed() time.Duration { return time.Since(n.start) }
 // Wait sleeps for d.
 func (n *Network) Wait(d time.Duration) error {
 	time.Sleep(d)
+	return n.budgetErr()
+}
+
+// budgetErr reports a spent frame budget (a storm), like mem's event budget.
+func (n *Network) budgetErr() error {
+	if spent, frames := n.Exhausted(); spent {
+		return fmt.Errorf("%w: %d frames on links by %v", fabric.ErrBudget, frames, n.Elapsed().Round(time.Millisecond))
+	}
 	return nil
 }
 

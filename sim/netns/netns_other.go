@@ -20,12 +20,13 @@ var errUnimplemented = fmt.Errorf("netns: network namespaces need Linux, not %s/
 
 // Options configure a Network.
 type Options struct {
-	Seed       uint64
-	Tracer     trace.Tracer
-	Capture    *capture.Writer
-	Named      bool
-	NoOffloads bool
-	Logf       func(format string, args ...any)
+	Seed        uint64
+	Tracer      trace.Tracer
+	Capture     *capture.Writer
+	Named       bool
+	NoOffloads  bool
+	FrameBudget uint64
+	Logf        func(format string, args ...any)
 }
 
 // Network is unavailable off Linux.

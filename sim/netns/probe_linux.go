@@ -133,6 +133,9 @@ func (n *Network) Ping(from string, to netip.Addr, count int, interval, timeout 
 	case <-done:
 	case <-time.After(time.Until(start.Add(time.Duration(count-1)*interval + timeout))):
 	}
+	if err := n.budgetErr(); err != nil {
+		return backend.PingStats{Sent: count}, err
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	st := backend.PingStats{Sent: count}
@@ -226,10 +229,11 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	if _, err := c.Write(payload); err != nil {
 		return backend.UDPResult{Err: sendError(err)}, nil
 	}
+	var r backend.UDPResult
 	select {
-	case r := <-res:
-		return r, nil
+	case r = <-res:
 	case <-time.After(time.Until(deadline)):
-		return backend.UDPResult{Err: "timeout"}, nil
+		r = backend.UDPResult{Err: "timeout"}
 	}
+	return r, n.budgetErr()
 }

@@ -245,8 +245,8 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 			if s.Ping.Interval < 0 || s.Ping.Timeout < 0 {
 				bad(q, "interval and timeout must not be negative")
 			}
-			if s.Ping.Expect != "" && s.Ping.Expect != "reply" && s.Ping.Expect != "no-reply" {
-				bad(q+".expect", "expect must be reply or no-reply, not %q", s.Ping.Expect)
+			if s.Ping.Expect != "" && s.Ping.Expect != "reply" && s.Ping.Expect != "no-reply" && s.Ping.Expect != "storm" {
+				bad(q+".expect", "expect must be reply, no-reply or storm, not %q", s.Ping.Expect)
 			}
 		case s.UDP != nil:
 			q := p + ".udp"

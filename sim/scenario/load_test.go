@@ -40,7 +40,7 @@ func TestBadFiles(t *testing.T) {
 		{"unknown host in step", strings.Replace(good, "from: h1", "from: h7", 1), `bad.yaml:10: unknown host "h7"`},
 		{"bad target", strings.Replace(good, "to: h2", "to: h8", 1), `bad.yaml:10: "h8" is neither a host nor an IPv4 address`},
 		{"two kinds in a step", good + "  - {wait: 1s, ping: {from: h1, to: h2}}\n", "bad.yaml:11: a step has exactly one of"},
-		{"bad expect", strings.Replace(good, "to: h2}", "to: h2, expect: yes}", 1), `bad.yaml:10: expect must be reply or no-reply`},
+		{"bad expect", strings.Replace(good, "to: h2}", "to: h2, expect: yes}", 1), `bad.yaml:10: expect must be reply, no-reply or storm`},
 		{"bad count", good + "  - ping: {from: h1, to: h2, received: lots}\n", `bad.yaml:11: bad count "lots"`},
 		{"bad loss", strings.Replace(good, "  - [h2, s1]", "  - {ends: [h2, s1], loss: 150%}", 1), `bad.yaml:8: bad loss "150%"`},
 		{"bad duration", good + "  - wait: soon\n", "bad.yaml:11: cannot unmarshal"},

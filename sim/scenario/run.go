@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -175,7 +176,7 @@ func runOne(f *File, o Options) (*Report, error) {
 		defer func() { rep.Events = n.Engine.Events() }()
 		b = n
 	case "netns":
-		n, err := netns.New(g, netns.Options{Seed: seed, Tracer: tracer, Capture: pcap, NoOffloads: o.NoOffloads})
+		n, err := netns.New(g, netns.Options{Seed: seed, Tracer: tracer, Capture: pcap, NoOffloads: o.NoOffloads, FrameBudget: cmp.Or(f.Budget, DefaultBudget)})
 		if err != nil {
 			return nil, err
 		}
@@ -388,6 +389,12 @@ func (r *runner) ping(p *PingStep) (bool, string) {
 	to, _ := r.g.ResolveAddr(p.To)
 	count := cmp.Or(p.Count, 1)
 	st, err := r.b.Ping(p.From, to, count, cmp.Or(p.Interval, DefaultInterval), cmp.Or(p.Timeout, DefaultTimeout))
+	if p.Expect == "storm" {
+		if errors.Is(err, sim.ErrBudget) {
+			return true, "a storm, as expected: " + err.Error()
+		}
+		return false, fmt.Sprintf("no storm: the run stayed within its budget (%d/%d replies, %v)", st.Received, st.Sent, err)
+	}
 	if err != nil {
 		return false, err.Error()
 	}

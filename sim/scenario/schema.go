@@ -15,7 +15,7 @@ type File struct {
 	Name        string         `yaml:"name"`
 	Description string         `yaml:"description"`
 	Seed        uint64         `yaml:"seed"`
-	Budget      uint64         `yaml:"budget"` // bound on simulated events; 0: DefaultBudget
+	Budget      uint64         `yaml:"budget"` // bound on simulated events (mem) or frames on links (netns); 0: DefaultBudget
 	Switches    []SwitchConfig `yaml:"switches"`
 	Hosts       []HostConfig   `yaml:"hosts"`
 	Links       []LinkConfig   `yaml:"links"`
@@ -166,7 +166,7 @@ type PingStep struct {
 	Count    int           `yaml:"count"`    // default 1
 	Interval time.Duration `yaml:"interval"` // default 1s
 	Timeout  time.Duration `yaml:"timeout"`  // per probe, default 4s
-	Expect   string        `yaml:"expect"`   // reply (every probe) or no-reply (none); default reply unless received is set
+	Expect   string        `yaml:"expect"`   // reply (every probe), no-reply (none), or storm (the run hits its budget); default reply unless received is set
 	Received *Count        `yaml:"received"` // replies expected
 	RTT      *DurRange     `yaml:"rtt"`      // every RTT within
 }
