@@ -33,6 +33,7 @@ test:
 ## bench: hot-path and engine benchmarks (one core, then two)
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -cpu 1,2 ./switch ./sim
+	$(GO) test -run '^$$' -bench STPMesh -benchtime 1x ./sim/mem
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:

@@ -47,6 +47,18 @@
 // wire. A monitor port takes no part in forwarding; frames arriving on it are
 // dropped with DropMonitor.
 //
+// # Spanning tree
+//
+// With Options.STP set, the switch runs STP-lite: IEEE 802.1D-1998 §8
+// spanning tree (root election by bridge ID, root path cost, root,
+// designated, alternate and backup roles, blocking, listening, learning and
+// forwarding, message age and max age, topology change notification with
+// fast ageing), plus RSTP's edge ports and the BPDU and root guards. BPDUs
+// (bpdu.go) are 802.1D's on the wire, so a Linux bridge with stp_state 1 is
+// a peer; RST BPDUs are understood and answered in 802.1D. A port that is
+// not forwarding drops data with DropBlocked; a learning port learns first.
+// Every root, role and state change is traced with its reason.
+//
 // # Concurrency
 //
 // Input may be called from several goroutines at once, one per port as in

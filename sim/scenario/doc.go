@@ -18,6 +18,8 @@
 //	      - {name: p1, vlan: 10}           # access port in VLAN 10
 //	      - {name: p9, mode: trunk, allowed: [10, 20], native: 1}
 //	    mirror: {to: p8, from: [p1]}       # optional port mirroring
+//	    stp: {priority: 4096, hello: 1s, max_age: 6s, forward_delay: 4s}  # spanning tree on
+//	    # ports may add cost, priority, edge, bpdu_guard, root_guard
 //	hosts:
 //	  - {name: h1, address: 10.0.0.1/24}  # one interface, eth0
 //	  - name: r1
@@ -35,10 +37,13 @@
 //	  - link: {at: h1:eth0, state: down}
 //	  - port: {at: s1:p2, state: up}
 //	  - move: {iface: h3:eth0, to: s1:p4}
+//	  - bpdus: {switch: s1, state: off}              # a root that goes silent
+//	  - ping: {from: h1, to: h2, expect: storm}      # the run must hit its budget
 //	  - expect:
 //	      fdb: {switch: s1, has: [{mac: h1, port: p1, vlan: 1}], lacks: [{mac: h3}], size: 2}
 //	      counters: {at: s1:p2, rx_frames: ">=1", drops: {vlan: 0}}
 //	      reach: {h1: [h2], h2: [h1], h3: []}       # who reaches whom among these hosts
+//	      stp: {switch: s3, root: s1, root_port: p1, ports: [{port: p2, role: alternate, state: blocking}]}
 //
 // Counts accept 3, ">=3", "<=3", ">3", "<3" and "3..5". Any step may carry a
 // name: label for the report.
