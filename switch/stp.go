@@ -144,6 +144,7 @@ type stp struct {
 	tc       bool // topology change in effect (fast ageing, TC flag)
 	sendTCN  bool
 	quiet    bool // transmits no BPDU (a scenario's failed root)
+	hellos   int  // hello timers run so far
 	ageing   time.Duration
 	outq     []stpOut
 	evq      []trace.Event
@@ -434,6 +435,9 @@ func (t *stp) setTCLocked(on bool) {
 func (t *stp) helloLocked() {
 	if !t.isRoot() {
 		return
+	}
+	if t.hellos++; t.hellos == 2 { // the first runs as the switch is built
+		t.event(nil, "sends BPDUs claiming root: it has heard of no better bridge (ID %s)", t.id)
 	}
 	t.configAllLocked()
 	if t.hello == nil {

@@ -82,3 +82,62 @@ func TestSTPTriangle(t *testing.T) {
 	}
 	t.Log("\n" + log.String())
 }
+
+// twoSwitches joins s1 and s2 with one link; s1's port p1 has the given
+// settings. s1 has priority 4096 unless s2Prio makes s2 better.
+func twoSwitches(p1 vswitch.PortSTP, s2Prio uint16) *topo.Graph {
+	p4096 := uint16(4096)
+	timers := vswitch.STPConfig{HelloTime: time.Second, MaxAge: 6 * time.Second, ForwardDelay: 4 * time.Second}
+	c1, c2 := timers, timers
+	c1.Priority, c2.Priority = &p4096, &s2Prio
+	return &topo.Graph{
+		Switches: []topo.Switch{{Name: "s1", STP: &c1, Ports: []topo.Port{{Name: "p1", STP: p1}}}, {Name: "s2", STP: &c2}},
+		Links:    []topo.Link{{A: ep("s1", "p1"), B: ep("s2", "p1")}},
+	}
+}
+
+func TestBPDUGuard(t *testing.T) {
+	n, err := mem.New(twoSwitches(vswitch.PortSTP{Edge: true, BPDUGuard: true}, 32768), mem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = n.Wait(3 * time.Second)
+	if r, s := role(t, n, "s1", "p1"); r != vswitch.RoleDisabled || s != vswitch.StateDisabled {
+		t.Errorf("guarded edge port that heard a BPDU is %v/%v, want disabled", r, s)
+	}
+	if st, _ := n.Stats(ep("s1", "p1")); st.Drops["bpdu"] == 0 {
+		t.Errorf("no bpdu drop counted: %v", st.Drops)
+	}
+}
+
+func TestEdgePortTurnsNormal(t *testing.T) {
+	n, err := mem.New(twoSwitches(vswitch.PortSTP{Edge: true}, 32768), mem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = n.Wait(12 * time.Second)
+	st, _ := n.STP("s1")
+	for _, p := range st.Ports {
+		if p.Port == "p1" && (p.Edge || p.Role != vswitch.RoleDesignated || p.State != vswitch.StateForwarding) {
+			t.Errorf("s1:p1 after hearing BPDUs: %+v, want a normal designated forwarding port", p)
+		}
+	}
+}
+
+func TestRootGuard(t *testing.T) {
+	n, err := mem.New(twoSwitches(vswitch.PortSTP{RootGuard: true}, 0), mem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = n.Wait(12 * time.Second)
+	st, _ := n.STP("s1")
+	if st.Root != st.Bridge {
+		t.Errorf("s1 accepted a root behind its root-guarded port: root %s", st.Root)
+	}
+	if r, s := role(t, n, "s1", "p1"); s != vswitch.StateBlocking {
+		t.Errorf("root-guarded port hearing a superior BPDU is %v/%v, want blocking", r, s)
+	}
+	if st2, _ := n.STP("s2"); st2.Root != st2.Bridge {
+		t.Errorf("s2 (priority 0) should be its own root, has %s", st2.Root)
+	}
+}
