@@ -201,7 +201,7 @@ func (t *stp) addPort(p *port, c PortSTP) {
 		t.ports = append(t.ports, nil)
 	}
 	t.ports[p.idx] = sp
-	t.setStateLocked(sp, StateBlocking)
+	t.setStateLocked(sp, StateBlocking, "new port")
 	sp.enabled = p.state.Load()&(stDown|stNoCarrier) == 0
 	sp.edge = sp.edgeCfg
 	t.recomputeLocked("port " + p.name + " added")
@@ -316,17 +316,17 @@ func (t *stp) setRoleLocked(sp *stpPort, role Role, why string) {
 	case RoleRoot, RoleDesignated:
 		switch {
 		case sp.edge:
-			t.setStateLocked(sp, StateForwarding)
+			t.setStateLocked(sp, StateForwarding, "edge port")
 		case sp.state == StateBlocking || sp.state == StateDisabled:
-			t.setStateLocked(sp, StateListening)
+			t.setStateLocked(sp, StateListening, "now "+role.String())
 			t.armFwdLocked(sp)
 		}
 	case RoleDisabled:
 		stop(sp.fwdTimer)
-		t.setStateLocked(sp, StateDisabled)
+		t.setStateLocked(sp, StateDisabled, "port disabled")
 	default:
 		stop(sp.fwdTimer)
-		t.setStateLocked(sp, StateBlocking)
+		t.setStateLocked(sp, StateBlocking, "now "+role.String())
 	}
 }
 
@@ -343,17 +343,17 @@ func (t *stp) forwardDelayExpired(sp *stpPort) {
 	t.mu.Lock()
 	switch sp.state {
 	case StateListening:
-		t.setStateLocked(sp, StateLearning)
+		t.setStateLocked(sp, StateLearning, "forward delay "+t.fwdDelay().String()+" passed")
 		t.armFwdLocked(sp)
 	case StateLearning:
-		t.setStateLocked(sp, StateForwarding)
+		t.setStateLocked(sp, StateForwarding, "forward delay "+t.fwdDelay().String()+" passed")
 	}
 	t.unlock()
 }
 
 // setStateLocked sets a port's state, its forwarding bits, and notices
 // topology changes (802.1D-1998 §8.6.14).
-func (t *stp) setStateLocked(sp *stpPort, st State) {
+func (t *stp) setStateLocked(sp *stpPort, st State, why string) {
 	old := sp.state
 	if old == st {
 		return
@@ -363,7 +363,7 @@ func (t *stp) setStateLocked(sp *stpPort, st State) {
 	p.setState(stNoLearn, st != StateLearning && st != StateForwarding)
 	p.setState(stNoForward, st != StateForwarding)
 	if t.s.tracer != nil && !(old == StateDisabled && st == StateBlocking && sp.role == RoleDisabled) {
-		t.event(sp, "state %s -> %s", old, st)
+		t.event(sp, "state %s -> %s (%s)", old, st, why)
 	}
 	if st == StateBlocking || st == StateDisabled {
 		t.s.flushPort(p, "stp "+st.String())
@@ -437,7 +437,7 @@ func (t *stp) helloLocked() {
 		return
 	}
 	if t.hellos++; t.hellos == 2 { // the first runs as the switch is built
-		t.event(nil, "sends BPDUs claiming root: it has heard of no better bridge (ID %s)", t.id)
+		t.event(nil, "sends BPDUs claiming root: it has heard of no better bridge")
 	}
 	t.configAllLocked()
 	if t.hello == nil {
@@ -508,7 +508,7 @@ func (s *Switch) stpInput(p *port, frame []byte) {
 		sp.edge = false
 		t.event(sp, "edge port heard a BPDU: now a normal port")
 		if sp.state == StateForwarding && sp.role == RoleDesignated {
-			t.setStateLocked(sp, StateListening)
+			t.setStateLocked(sp, StateListening, "no longer an edge port")
 			t.armFwdLocked(sp)
 		}
 	}
