@@ -12,6 +12,7 @@ FUZZ_TARGETS = \
 	./switch:FuzzParseBPDU \
 	./internal/link:FuzzResolve \
 	./internal/stack:FuzzInput \
+	./ipam:FuzzParseRequest \
 	./sim/scenario:FuzzParse
 
 .PHONY: all build test demo bench fuzz lint clean
