@@ -13,6 +13,7 @@ FUZZ_TARGETS = \
 	./internal/link:FuzzResolve \
 	./internal/stack:FuzzInput \
 	./ipam:FuzzParseRequest \
+	./dnsd:FuzzAnswerBytes \
 	./sim/scenario:FuzzParse
 
 .PHONY: all build test demo bench fuzz lint clean

@@ -12,3 +12,5 @@ require (
 )
 
 require golang.org/x/net v0.62.0
+
+require github.com/miekg/dns v1.1.73
