@@ -14,6 +14,7 @@ FUZZ_TARGETS = \
 	./internal/stack:FuzzInput \
 	./ipam:FuzzParseRequest \
 	./dnsd:FuzzAnswerBytes \
+	./nat:FuzzTranslate \
 	./sim/scenario:FuzzParse
 
 .PHONY: all build test demo bench fuzz lint clean
@@ -36,6 +37,7 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -cpu 1,2 ./switch ./sim
 	$(GO) test -run '^$$' -bench STPMesh -benchtime 1x ./sim/mem
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./nat
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:

@@ -1,0 +1,412 @@
+package nat
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Protocols the table translates.
+const (
+	ICMP = 1
+	TCP  = 6
+	UDP  = 17
+)
+
+// Timeouts, Linux's nf_conntrack defaults.
+const (
+	UDPTimeout        = 30 * time.Second
+	UDPStreamTimeout  = 180 * time.Second
+	ICMPTimeout       = 30 * time.Second
+	TCPOpeningTimeout = 120 * time.Second
+	TCPEstablished    = 5 * 24 * time.Hour
+	TCPClosingTimeout = 120 * time.Second
+	TCPResetTimeout   = 10 * time.Second
+	DefaultMax        = 65536
+	firstPort         = 1024
+)
+
+// Tuple is one direction of a flow. For ICMP echo, both ports are the
+// identifier.
+type Tuple struct {
+	Proto    uint8
+	Src, Dst netip.AddrPort
+}
+
+func (t Tuple) String() string {
+	p := map[uint8]string{ICMP: "icmp", TCP: "tcp", UDP: "udp"}[t.Proto]
+	return fmt.Sprintf("%s %s -> %s", p, t.Src, t.Dst)
+}
+
+// Flow is a tracked connection, as reported by Dump.
+type Flow struct {
+	Orig, Reply Tuple // the packet as it arrived; the reply as it will arrive
+	Kind        string
+	State       string
+	Expires     time.Time
+}
+
+type flow struct {
+	orig, reply Tuple // reply is the reply as it arrives (translated addresses)
+	kind        string
+	replied     bool
+	tcp         string // tcp state
+	expires     time.Time
+}
+
+// Publish is a published port: packets to Ext go to To.
+type Publish struct {
+	Proto uint8
+	Ext   netip.AddrPort
+	To    netip.AddrPort
+}
+
+// Stats counts what the table did.
+type Stats struct {
+	Created, Expired, Full, Refused, Malformed uint64
+}
+
+// Table is a connection tracking table.
+type Table struct {
+	mu        sync.Mutex
+	max       int
+	flows     map[Tuple]*flow // guarded by mu; by either direction's tuple as it arrives
+	published map[Tuple]Publish
+	stats     Stats
+}
+
+// New returns a table holding at most max flows (0: DefaultMax).
+func New(max int) *Table {
+	return &Table{max: cmp.Or(max, DefaultMax), flows: map[Tuple]*flow{}, published: map[Tuple]Publish{}}
+}
+
+// Errors.
+var (
+	ErrFull      = errors.New("nat: connection table full")
+	ErrRefused   = errors.New("nat: no flow and no published port")
+	ErrMalformed = errors.New("nat: not a translatable IPv4 packet")
+	ErrPublished = errors.New("nat: port already published")
+)
+
+// AddPublish publishes a port.
+func (t *Table) AddPublish(p Publish) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := Tuple{Proto: p.Proto, Dst: p.Ext}
+	if _, dup := t.published[k]; dup {
+		return fmt.Errorf("%w: %s", ErrPublished, p.Ext)
+	}
+	t.published[k] = p
+	return nil
+}
+
+// packet is a parsed IPv4 packet's translatable fields.
+type packet struct {
+	b        []byte
+	ihl      int
+	proto    uint8
+	src, dst netip.Addr
+	sport    uint16 // or ICMP id
+	dport    uint16
+	icmpEcho bool
+	icmpType uint8
+	tcpFlags uint8
+}
+
+func parse(b []byte) (packet, error) {
+	var p packet
+	if len(b) < 20 || b[0]>>4 != 4 {
+		return p, ErrMalformed
+	}
+	p.b, p.ihl = b, int(b[0]&0xf)*4
+	if p.ihl < 20 || len(b) < p.ihl+8 || binary.BigEndian.Uint16(b[6:])&0x1fff != 0 {
+		return p, ErrMalformed // too short, or a non-first fragment
+	}
+	p.proto = b[9]
+	p.src = netip.AddrFrom4([4]byte(b[12:16]))
+	p.dst = netip.AddrFrom4([4]byte(b[16:20]))
+	l4 := b[p.ihl:]
+	switch p.proto {
+	case TCP:
+		if len(l4) < 20 {
+			return p, ErrMalformed
+		}
+		p.tcpFlags = l4[13]
+		fallthrough
+	case UDP:
+		p.sport, p.dport = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+	case ICMP:
+		p.icmpType = l4[0]
+		if l4[0] != 8 && l4[0] != 0 { // echo request, echo reply
+			return p, ErrMalformed
+		}
+		p.icmpEcho = true
+		id := binary.BigEndian.Uint16(l4[4:])
+		p.sport, p.dport = id, id
+	default:
+		return p, ErrMalformed
+	}
+	return p, nil
+}
+
+func (p packet) tuple() Tuple {
+	return Tuple{p.proto, netip.AddrPortFrom(p.src, p.sport), netip.AddrPortFrom(p.dst, p.dport)}
+}
+
+// Outbound translates a packet (an IPv4 packet, starting at its header)
+// leaving through the external address ext, in place. It returns the flow's
+// tuple as it arrived.
+func (t *Table) Outbound(b []byte, ext netip.Addr, now time.Time) (Tuple, error) {
+	p, err := parse(b)
+	if err != nil {
+		t.count(&t.stats.Malformed)
+		return Tuple{}, err
+	}
+	k := p.tuple()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.liveLocked(k, now)
+	if f == nil {
+		// A new flow: masquerade behind ext, keeping the port if free.
+		if len(t.flows)/2 >= t.max {
+			t.expireLocked(now)
+			if len(t.flows)/2 >= t.max {
+				t.stats.Full++
+				return k, ErrFull
+			}
+		}
+		port, ok := t.freePortLocked(p.proto, ext, k.Dst, p.sport, now)
+		if !ok {
+			t.stats.Full++
+			return k, ErrFull
+		}
+		dst := k.Dst
+		if p.proto == ICMP {
+			dst = netip.AddrPortFrom(k.Dst.Addr(), port)
+		}
+		f = &flow{orig: k, reply: Tuple{p.proto, dst, netip.AddrPortFrom(ext, port)}, kind: "masquerade"}
+		t.flows[f.orig], t.flows[f.reply] = f, f
+		t.stats.Created++
+	}
+	if f.orig == k { // original direction: source becomes the reply's destination
+		t.track(f, p, false, now)
+		rewrite(p, f.reply.Dst, true)
+	} else { // a reply to a published port's flow: back to the published address
+		t.track(f, p, true, now)
+		rewrite(p, f.orig.Dst, true)
+	}
+	return k, nil
+}
+
+// Inbound translates a packet arriving on the external side, in place: a
+// reply of a tracked flow, or a new flow to a published port.
+func (t *Table) Inbound(b []byte, now time.Time) (Tuple, error) {
+	p, err := parse(b)
+	if err != nil {
+		t.count(&t.stats.Malformed)
+		return Tuple{}, err
+	}
+	k := p.tuple()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.liveLocked(k, now)
+	if f == nil {
+		pub, ok := t.published[Tuple{Proto: p.proto, Dst: k.Dst}]
+		if !ok || p.proto == ICMP {
+			t.stats.Refused++
+			return k, ErrRefused
+		}
+		if len(t.flows)/2 >= t.max {
+			t.expireLocked(now)
+			if len(t.flows)/2 >= t.max {
+				t.stats.Full++
+				return k, ErrFull
+			}
+		}
+		// The container sees the client's real address.
+		f = &flow{orig: k, reply: Tuple{p.proto, pub.To, k.Src}, kind: "published"}
+		t.flows[f.orig], t.flows[f.reply] = f, f
+		t.stats.Created++
+	}
+	if f.orig == k {
+		t.track(f, p, false, now)
+		rewrite(p, f.reply.Src, false) // destination becomes the container
+	} else {
+		t.track(f, p, true, now)
+		rewrite(p, f.orig.Src, false) // a masqueraded flow's reply: back to the container
+	}
+	return k, nil
+}
+
+func (t *Table) count(c *uint64) {
+	t.mu.Lock()
+	*c++
+	t.mu.Unlock()
+}
+
+// liveLocked returns the flow of k unless it has expired (then removed).
+func (t *Table) liveLocked(k Tuple, now time.Time) *flow {
+	f := t.flows[k]
+	if f != nil && !now.Before(f.expires) {
+		t.removeLocked(f)
+		t.stats.Expired++
+		return nil
+	}
+	return f
+}
+
+func (t *Table) removeLocked(f *flow) {
+	delete(t.flows, f.orig)
+	delete(t.flows, f.reply)
+}
+
+// expireLocked removes every expired flow.
+func (t *Table) expireLocked(now time.Time) {
+	for _, f := range t.flows {
+		if !now.Before(f.expires) {
+			t.removeLocked(f)
+			t.stats.Expired++
+		}
+	}
+}
+
+// freePortLocked picks the external port (or ICMP id) for a new flow to dst:
+// want if no flow uses (proto, ext:port) towards dst, else the next free.
+func (t *Table) freePortLocked(proto uint8, ext netip.Addr, dst netip.AddrPort, want uint16, now time.Time) (uint16, bool) {
+	used := func(port uint16) bool {
+		rdst := dst
+		if proto == ICMP {
+			rdst = netip.AddrPortFrom(dst.Addr(), port)
+		}
+		return t.liveLocked(Tuple{proto, rdst, netip.AddrPortFrom(ext, port)}, now) != nil
+	}
+	if want >= firstPort || proto == ICMP {
+		if !used(want) {
+			return want, true
+		}
+	}
+	for p := uint32(firstPort); p <= 65535; p++ {
+		if !used(uint16(p)) {
+			return uint16(p), true
+		}
+	}
+	return 0, false
+}
+
+// track advances a flow's state and expiry.
+func (t *Table) track(f *flow, p packet, reply bool, now time.Time) {
+	if reply {
+		f.replied = true
+	}
+	switch p.proto {
+	case UDP:
+		d := UDPTimeout
+		if f.replied {
+			d = UDPStreamTimeout
+		}
+		f.expires = now.Add(d)
+	case ICMP:
+		f.expires = now.Add(ICMPTimeout)
+	case TCP:
+		const fin, syn, rst, ack = 0x01, 0x02, 0x04, 0x10
+		switch {
+		case p.tcpFlags&rst != 0:
+			f.tcp = "close"
+		case p.tcpFlags&fin != 0:
+			f.tcp = "fin-wait"
+		case f.tcp == "":
+			f.tcp = "syn-sent"
+		case f.tcp == "syn-sent" && reply && p.tcpFlags&(syn|ack) == syn|ack:
+			f.tcp = "syn-recv"
+		case f.tcp == "syn-recv" && !reply && p.tcpFlags&ack != 0:
+			f.tcp = "established"
+		}
+		d := TCPOpeningTimeout
+		switch f.tcp {
+		case "established":
+			d = TCPEstablished
+		case "fin-wait":
+			d = TCPClosingTimeout
+		case "close":
+			d = TCPResetTimeout
+		}
+		f.expires = now.Add(d)
+	}
+}
+
+// rewrite sets the packet's source (src true) or destination address and
+// port (ICMP: identifier) to to, updating checksums incrementally.
+func rewrite(p packet, to netip.AddrPort, src bool) {
+	b := p.b
+	addrOff, portOff := 16, 2
+	if src {
+		addrOff, portOff = 12, 0
+	}
+	l4 := b[p.ihl:]
+	var csumOff int
+	switch p.proto {
+	case TCP:
+		csumOff = 16
+	case UDP:
+		csumOff = 6
+	case ICMP:
+		csumOff, portOff = 2, 4
+	}
+	old := [4]byte(b[addrOff : addrOff+4])
+	nu := to.Addr().As4()
+	// IP header checksum (RFC 1624 eqn 3), then the L4 checksum, which
+	// covers the addresses through the pseudo-header (not ICMP's).
+	fix16(b[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+	fix16(b[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	copy(b[addrOff:], nu[:])
+	l4csum := l4[csumOff : csumOff+2]
+	skip := p.proto == UDP && binary.BigEndian.Uint16(l4csum) == 0 // no checksum
+	if p.proto != ICMP && !skip {
+		fix16(l4csum, binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+		fix16(l4csum, binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	}
+	oldPort := binary.BigEndian.Uint16(l4[portOff:])
+	binary.BigEndian.PutUint16(l4[portOff:], to.Port())
+	if !skip {
+		fix16(l4csum, oldPort, to.Port())
+	}
+}
+
+// fix16 updates a one's complement checksum field for a 16-bit word that
+// changed from old to nu: HC' = ~(~HC + ~m + m') (RFC 1624, eqn 3).
+func fix16(field []byte, old, nu uint16) {
+	hc := binary.BigEndian.Uint16(field)
+	s := uint32(^hc) + uint32(^old) + uint32(nu)
+	s = s>>16 + s&0xffff
+	s += s >> 16
+	binary.BigEndian.PutUint16(field, ^uint16(s))
+}
+
+// Dump returns the live flows, sorted by original tuple.
+func (t *Table) Dump(now time.Time) []Flow {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []Flow
+	seen := map[*flow]bool{}
+	for _, f := range t.flows {
+		if seen[f] || !now.Before(f.expires) {
+			continue
+		}
+		seen[f] = true
+		out = append(out, Flow{Orig: f.orig, Reply: f.reply, Kind: f.kind, State: f.tcp, Expires: f.expires})
+	}
+	slices.SortFunc(out, func(a, b Flow) int { return cmp.Compare(a.Orig.String(), b.Orig.String()) })
+	return out
+}
+
+// Stats returns the table's counters.
+func (t *Table) Stats() Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stats
+}

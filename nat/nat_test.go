@@ -1,0 +1,211 @@
+package nat_test
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/netyard/netyard/nat"
+)
+
+var (
+	t0        = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	host      = netip.MustParseAddr("192.168.56.11")
+	container = netip.MustParseAddr("172.18.0.10")
+	outside   = netip.MustParseAddr("192.168.56.50")
+)
+
+// pkt builds an IPv4 packet with valid checksums.
+func pkt(t testing.TB, proto uint8, src, dst netip.AddrPort, flags string) []byte {
+	t.Helper()
+	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Id: 7, SrcIP: net.IP(src.Addr().AsSlice()), DstIP: net.IP(dst.Addr().AsSlice())}
+	var l4 gopacket.SerializableLayer
+	switch proto {
+	case nat.TCP:
+		ip.Protocol = layers.IPProtocolTCP
+		tcp := &layers.TCP{SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()), Seq: 1, Window: 100,
+			SYN: flags == "syn" || flags == "synack", ACK: flags == "synack" || flags == "ack", RST: flags == "rst"}
+		_ = tcp.SetNetworkLayerForChecksum(ip)
+		l4 = tcp
+	case nat.UDP:
+		ip.Protocol = layers.IPProtocolUDP
+		udp := &layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}
+		_ = udp.SetNetworkLayerForChecksum(ip)
+		l4 = udp
+	case nat.ICMP:
+		ip.Protocol = layers.IPProtocolICMPv4
+		typ := uint8(layers.ICMPv4TypeEchoRequest)
+		if flags == "reply" {
+			typ = layers.ICMPv4TypeEchoReply
+		}
+		l4 = &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, 0), Id: src.Port(), Seq: 1}
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ip, l4, gopacket.Payload("hello")); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// check decodes a translated packet and compares it with one built afresh
+// with the expected addresses: equal bytes mean the incremental checksums
+// are right.
+func check(t *testing.T, got []byte, proto uint8, src, dst netip.AddrPort, flags string) {
+	t.Helper()
+	want := pkt(t, proto, src, dst, flags)
+	if !bytes.Equal(got, want) {
+		t.Errorf("translated packet differs from %v -> %v:\n got %x\nwant %x", src, dst, got, want)
+	}
+}
+
+func ap(a netip.Addr, p uint16) netip.AddrPort { return netip.AddrPortFrom(a, p) }
+
+func TestMasquerade(t *testing.T) {
+	for _, proto := range []uint8{nat.UDP, nat.TCP, nat.ICMP} {
+		tb := nat.New(0)
+		first := "syn"
+		reply := "synack"
+		if proto == nat.ICMP {
+			first, reply = "", "reply"
+		}
+		out := pkt(t, proto, ap(container, 40000), ap(outside, 53), first)
+		if proto == nat.ICMP {
+			out = pkt(t, proto, ap(container, 40000), ap(outside, 40000), first)
+		}
+		if _, err := tb.Outbound(out, host, t0); err != nil {
+			t.Fatal(err)
+		}
+		dport := uint16(53)
+		if proto == nat.ICMP {
+			dport = 40000
+		}
+		check(t, out, proto, ap(host, 40000), ap(outside, dport), first)
+		back := pkt(t, proto, ap(outside, dport), ap(host, 40000), reply)
+		if _, err := tb.Inbound(back, t0.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		check(t, back, proto, ap(outside, dport), ap(container, 40000), reply)
+	}
+}
+
+func TestPortClashGetsAnotherPort(t *testing.T) {
+	tb := nat.New(0)
+	other := netip.MustParseAddr("172.18.0.11")
+	a := pkt(t, nat.UDP, ap(container, 5000), ap(outside, 53), "")
+	b := pkt(t, nat.UDP, ap(other, 5000), ap(outside, 53), "")
+	_, _ = tb.Outbound(a, host, t0)
+	_, _ = tb.Outbound(b, host, t0)
+	check(t, a, nat.UDP, ap(host, 5000), ap(outside, 53), "")
+	check(t, b, nat.UDP, ap(host, 1024), ap(outside, 53), "")
+}
+
+func TestPublishedPort(t *testing.T) {
+	tb := nat.New(0)
+	if err := tb.AddPublish(nat.Publish{Proto: nat.TCP, Ext: ap(host, 8080), To: ap(container, 80)}); err != nil {
+		t.Fatal(err)
+	}
+	in := pkt(t, nat.TCP, ap(outside, 33000), ap(host, 8080), "syn")
+	if _, err := tb.Inbound(in, t0); err != nil {
+		t.Fatal(err)
+	}
+	check(t, in, nat.TCP, ap(outside, 33000), ap(container, 80), "syn") // the container sees the client
+	resp := pkt(t, nat.TCP, ap(container, 80), ap(outside, 33000), "synack")
+	if _, err := tb.Outbound(resp, host, t0); err != nil {
+		t.Fatal(err)
+	}
+	check(t, resp, nat.TCP, ap(host, 8080), ap(outside, 33000), "synack")
+	if _, err := tb.Inbound(pkt(t, nat.TCP, ap(outside, 33000), ap(host, 9090), "syn"), t0); !errors.Is(err, nat.ErrRefused) {
+		t.Errorf("an unpublished port: %v", err)
+	}
+	if f := tb.Dump(t0); len(f) != 1 || f[0].Kind != "published" || f[0].State != "syn-recv" {
+		t.Errorf("dump %+v", f)
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	tb := nat.New(0)
+	_, _ = tb.Outbound(pkt(t, nat.UDP, ap(container, 5000), ap(outside, 53), ""), host, t0)
+	if _, err := tb.Inbound(pkt(t, nat.UDP, ap(outside, 53), ap(host, 5000), ""), t0.Add(nat.UDPTimeout-time.Nanosecond)); err != nil {
+		t.Errorf("a reply just in time: %v", err)
+	}
+	// Answered: now the stream timeout applies.
+	late := t0.Add(nat.UDPTimeout + nat.UDPStreamTimeout)
+	if _, err := tb.Inbound(pkt(t, nat.UDP, ap(outside, 53), ap(host, 5000), ""), late); !errors.Is(err, nat.ErrRefused) {
+		t.Errorf("a reply after expiry: %v", err)
+	}
+	if tb.Stats().Expired != 1 {
+		t.Errorf("stats %+v", tb.Stats())
+	}
+}
+
+// TestFullTableKeepsExistingFlows fills the table with new flows: the
+// overflow is refused and counted, and existing flows keep working.
+func TestFullTableKeepsExistingFlows(t *testing.T) {
+	tb := nat.New(100)
+	first := pkt(t, nat.UDP, ap(container, 2000), ap(outside, 53), "")
+	_, _ = tb.Outbound(first, host, t0)
+	full := 0
+	for i := range 300 {
+		_, err := tb.Outbound(pkt(t, nat.UDP, ap(container, uint16(3000+i)), ap(outside, 53), ""), host, t0)
+		if errors.Is(err, nat.ErrFull) {
+			full++
+		}
+	}
+	if full != 201 || tb.Stats().Full != 201 {
+		t.Errorf("%d refused (stats %+v), want 201", full, tb.Stats())
+	}
+	again := pkt(t, nat.UDP, ap(container, 2000), ap(outside, 53), "")
+	if _, err := tb.Outbound(again, host, t0.Add(time.Second)); err != nil {
+		t.Errorf("an existing flow failed on a full table: %v", err)
+	}
+	reply := pkt(t, nat.UDP, ap(outside, 53), ap(host, 2000), "")
+	if _, err := tb.Inbound(reply, t0.Add(time.Second)); err != nil {
+		t.Errorf("a reply on a full table: %v", err)
+	}
+}
+
+func TestNoAllocsEstablished(t *testing.T) {
+	tb := nat.New(0)
+	out := pkt(t, nat.TCP, ap(container, 40000), ap(outside, 443), "syn")
+	_, _ = tb.Outbound(out, host, t0)
+	p := pkt(t, nat.TCP, ap(container, 40000), ap(outside, 443), "ack")
+	buf := make([]byte, len(p))
+	if n := testing.AllocsPerRun(1000, func() {
+		copy(buf, p)
+		_, _ = tb.Outbound(buf, host, t0)
+	}); n != 0 {
+		t.Errorf("%v allocs per established packet, want 0", n)
+	}
+}
+
+func BenchmarkOutboundEstablished(b *testing.B) {
+	tb := nat.New(0)
+	_, _ = tb.Outbound(pkt(b, nat.TCP, ap(container, 40000), ap(outside, 443), "syn"), host, t0)
+	p := pkt(b, nat.TCP, ap(container, 40000), ap(outside, 443), "ack")
+	buf := make([]byte, len(p))
+	b.ReportAllocs()
+	for b.Loop() {
+		copy(buf, p)
+		_, _ = tb.Outbound(buf, host, t0)
+	}
+}
+
+func FuzzTranslate(f *testing.F) {
+	f.Add(pkt(f, nat.TCP, ap(container, 40000), ap(outside, 443), "syn"))
+	f.Add(pkt(f, nat.UDP, ap(container, 5000), ap(outside, 53), ""))
+	f.Add(pkt(f, nat.ICMP, ap(container, 7), ap(outside, 7), ""))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tb := nat.New(4)
+		_ = tb.AddPublish(nat.Publish{Proto: nat.TCP, Ext: ap(host, 8080), To: ap(container, 80)})
+		c := append([]byte(nil), b...)
+		_, _ = tb.Outbound(c, host, t0)
+		c = append([]byte(nil), b...)
+		_, _ = tb.Inbound(c, t0)
+	})
+}
