@@ -93,6 +93,9 @@ type Host struct {
 	arp     map[netip.Addr]*neighbour
 	udp     map[uint16]*UDPConn
 	echo    map[uint32]*echoWait // by id<<16 | seq
+	tcpL    map[uint16]*TCPListener
+	tcpC    map[tcpKey]*tcpConn
+	isn     uint32 // next initial sequence number (deterministic)
 	ipID    uint16
 	stats   Stats
 	dec     *decoder                 // reused for every frame received
@@ -109,6 +112,8 @@ func New(o Options) *Host {
 		arp:    map[netip.Addr]*neighbour{},
 		udp:    map[uint16]*UDPConn{},
 		echo:   map[uint32]*echoWait{},
+		tcpL:   map[uint16]*TCPListener{},
+		tcpC:   map[tcpKey]*tcpConn{},
 	}
 }
 
@@ -220,6 +225,7 @@ type decoder struct {
 	ip4     layers.IPv4
 	icmp    layers.ICMPv4
 	udp     layers.UDP
+	tcp     layers.TCP
 	payload gopacket.Payload
 	parser  *gopacket.DecodingLayerParser
 	found   []gopacket.LayerType
@@ -228,7 +234,7 @@ type decoder struct {
 
 func newDecoder() *decoder {
 	d := &decoder{}
-	d.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &d.eth, &d.arp, &d.ip4, &d.icmp, &d.udp, &d.payload)
+	d.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &d.eth, &d.arp, &d.ip4, &d.icmp, &d.udp, &d.tcp, &d.payload)
 	d.parser.IgnoreUnsupported = true
 	d.found = make([]gopacket.LayerType, 0, 8)
 	return d
@@ -298,6 +304,8 @@ func (h *Host) inputIPv4(i *Iface, d *decoder) {
 		h.inputICMP(i, src, dst, ip, &d.icmp, bcast)
 	case ip.Protocol == layers.IPProtocolUDP && d.has(layers.LayerTypeUDP):
 		h.inputUDP(i, src, dst, ip, &d.udp, bcast)
+	case ip.Protocol == layers.IPProtocolTCP && d.has(layers.LayerTypeTCP) && !bcast:
+		h.inputTCP(i, src, dst, &d.tcp)
 	default:
 		h.droppedf(i.name, "unsupported protocol %s", ip.Protocol)
 	}

@@ -160,3 +160,41 @@ func FuzzInput(f *testing.F) {
 		e.RunFor(10 * time.Second)
 	})
 }
+
+func connect(t *testing.T, e *sim.Engine, h *stack.Host, to string) string {
+	t.Helper()
+	result := ""
+	cancel, err := h.ConnectTCP(netip.MustParseAddrPort(to), func(r string) { result = r })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.RunUntil(func() bool { return result != "" }, e.Elapsed()+10*time.Second)
+	if result == "" {
+		cancel()
+	}
+	return result
+}
+
+func TestTCPHandshake(t *testing.T) {
+	e, a, b := twoHosts(t)
+	l, err := b.ListenTCP(80)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := connect(t, e, a, "10.0.0.2:80"); r != stack.TCPOpen {
+		t.Errorf("connect to a listener: %q", r)
+	}
+	e.RunFor(time.Second)
+	if len(l.Accepted) != 1 || l.Accepted[0].Addr().String() != "10.0.0.1" {
+		t.Errorf("accepted %v", l.Accepted)
+	}
+	if r := connect(t, e, a, "10.0.0.2:81"); r != stack.TCPRefused {
+		t.Errorf("connect to a closed port: %q", r)
+	}
+	if r := connect(t, e, a, "10.0.0.9:80"); r != stack.TCPUnreach {
+		t.Errorf("connect to nobody: %q", r)
+	}
+	if _, err := b.ListenTCP(80); err == nil {
+		t.Error("a second listener on tcp/80 was accepted")
+	}
+}

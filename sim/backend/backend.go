@@ -27,6 +27,9 @@ type Backend interface {
 	// UDP sends one datagram from host from to to:port and reports whether
 	// it arrived within timeout (the host owning to listens meanwhile).
 	UDP(from string, to netip.Addr, port uint16, timeout time.Duration) (UDPResult, error)
+	// Connect tries a TCP handshake from host from to to within timeout:
+	// "open", "refused" or "timeout" (no answer, or the host unreachable).
+	Connect(from string, to netip.AddrPort, timeout time.Duration) (string, error)
 	// SetLink brings the link at an endpoint up or down (carrier on both ends).
 	SetLink(at topo.Endpoint, up bool) error
 	// SetPort brings a switch port administratively up or down.

@@ -91,6 +91,11 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 		if h.Gateway.IsValid() {
 			host.SetGateway(h.Gateway)
 		}
+		for _, port := range h.ListenTCP {
+			if _, err := host.ListenTCP(port); err != nil {
+				return nil, fmt.Errorf("host %s: %w", h.Name, err)
+			}
+		}
 	}
 	if err := f.Connect(); err != nil {
 		return nil, err
@@ -230,6 +235,29 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 		res.Err = "timeout"
 	}
 	return res, nil
+}
+
+// Connect tries a TCP handshake from host from to to.
+func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration) (string, error) {
+	h := n.hosts[from]
+	if h == nil {
+		return "", fmt.Errorf("%w host %q", ErrUnknown, from)
+	}
+	result := ""
+	cancel, err := h.ConnectTCP(to, func(r string) { result = r })
+	if err != nil {
+		return "", err
+	}
+	if n.Engine.RunUntil(func() bool { return result != "" }, n.Engine.Elapsed()+timeout) == sim.Budget {
+		return "", n.budgetErr()
+	}
+	switch result {
+	case stack.TCPOpen, stack.TCPRefused:
+		return result, nil
+	case "":
+		cancel()
+	}
+	return "timeout", nil
 }
 
 func owns(h *stack.Host, a netip.Addr) bool {

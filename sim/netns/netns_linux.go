@@ -53,13 +53,14 @@ var tapSeq atomic.Uint32
 // Network is a topology running in network namespaces.
 type Network struct {
 	*fabric.Fabric
-	opts   Options
-	start  time.Time
-	hosts  map[string]*host
-	devs   []*tap.Device
-	pingID atomic.Uint32
-	udpSeq atomic.Uint32
-	once   sync.Once
+	opts      Options
+	listeners []net.Listener
+	start     time.Time
+	hosts     map[string]*host
+	devs      []*tap.Device
+	pingID    atomic.Uint32
+	udpSeq    atomic.Uint32
+	once      sync.Once
 }
 
 // host is one namespace.
@@ -139,6 +140,12 @@ func New(g *topo.Graph, o Options) (n *Network, err error) {
 			if err := nh.RouteAdd(&netlink.Route{Gw: th.Gateway.AsSlice()}); err != nil {
 				nh.Close()
 				return nil, fmt.Errorf("netns: host %s: default route via %s: %w", th.Name, th.Gateway, err)
+			}
+		}
+		for _, port := range th.ListenTCP {
+			if err := n.listenTCP(h, port); err != nil {
+				nh.Close()
+				return nil, err
 			}
 		}
 		nh.Close()
@@ -247,10 +254,36 @@ func (n *Network) Namespace(host string) string {
 	return ""
 }
 
+// listenTCP accepts (and at once closes) connections on port in h's
+// namespace, as a server would.
+func (n *Network) listenTCP(h *host, port uint16) error {
+	var l net.Listener
+	if err := nsutil.Do(h.ns, func() (err error) {
+		l, err = net.Listen("tcp4", fmt.Sprintf(":%d", port))
+		return err
+	}); err != nil {
+		return fmt.Errorf("netns: host %s: listen tcp/%d: %w", h.name, port, err)
+	}
+	n.listeners = append(n.listeners, l)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return nil
+}
+
 // Close stops every TAP reader, removes the devices and the namespaces.
 func (n *Network) Close() error {
 	var errs []error
 	n.once.Do(func() {
+		for _, l := range n.listeners {
+			l.Close()
+		}
 		for _, d := range n.devs {
 			if err := d.Close(); err != nil {
 				errs = append(errs, err)

@@ -237,3 +237,27 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	}
 	return r, n.budgetErr()
 }
+
+// Connect tries a TCP handshake from host from's namespace.
+func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration) (string, error) {
+	h, err := n.host(from)
+	if err != nil {
+		return "", err
+	}
+	var c net.Conn
+	err = nsutil.Do(h.ns, func() (err error) {
+		c, err = net.DialTimeout("tcp4", to.String(), timeout)
+		return err
+	})
+	if berr := n.budgetErr(); berr != nil {
+		return "", berr
+	}
+	switch {
+	case err == nil:
+		c.Close()
+		return "open", nil
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused", nil
+	}
+	return "timeout", nil
+}

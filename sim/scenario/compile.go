@@ -102,6 +102,15 @@ func (f *File) compile() (*topo.Graph, Errors) {
 			}
 			th.Ifaces = append(th.Ifaces, ti)
 		}
+		for j, l := range h.Listen {
+			proto, port, _ := strings.Cut(l, "/")
+			n, err := strconv.ParseUint(port, 10, 16)
+			if proto != "tcp" || err != nil || n == 0 {
+				bad(fmt.Sprintf("%s.listen[%d]", p, j), "listen %q: want tcp/PORT", l)
+				continue
+			}
+			th.ListenTCP = append(th.ListenTCP, uint16(n))
+		}
 		if h.Gateway != "" {
 			gw, err := netip.ParseAddr(h.Gateway)
 			if err != nil {
@@ -225,13 +234,13 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 	for i, s := range f.Steps {
 		p := fmt.Sprintf("steps[%d]", i)
 		kinds := 0
-		for _, set := range []bool{s.Ping != nil, s.UDP != nil, s.Wait != nil, s.Link != nil, s.Port != nil, s.Move != nil, s.BPDUs != nil, s.Expect != nil} {
+		for _, set := range []bool{s.Ping != nil, s.UDP != nil, s.Wait != nil, s.Link != nil, s.Port != nil, s.Move != nil, s.BPDUs != nil, s.Connect != nil, s.Expect != nil} {
 			if set {
 				kinds++
 			}
 		}
 		if kinds != 1 {
-			bad(p, "a step has exactly one of ping, udp, wait, link, port, move, bpdus, expect (found %d)", kinds)
+			bad(p, "a step has exactly one of ping, udp, connect, wait, link, port, move, bpdus, expect (found %d)", kinds)
 			continue
 		}
 		switch {
@@ -257,6 +266,16 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 			}
 			if s.UDP.Expect != "" && s.UDP.Expect != "delivered" && s.UDP.Expect != "not-delivered" {
 				bad(q+".expect", "expect must be delivered or not-delivered, not %q", s.UDP.Expect)
+			}
+		case s.Connect != nil:
+			q := p + ".connect"
+			host(q+".from", s.Connect.From)
+			addr(q+".to", s.Connect.To)
+			if s.Connect.Port == 0 {
+				bad(q+".port", "connect needs a port (1-65535)")
+			}
+			if e := s.Connect.Expect; e != "" && e != "open" && e != "refused" && e != "timeout" {
+				bad(q+".expect", "expect must be open, refused or timeout, not %q", e)
 			}
 		case s.Wait != nil:
 			if *s.Wait < 0 {

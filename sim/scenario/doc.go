@@ -21,7 +21,7 @@
 //	    stp: {priority: 4096, hello: 1s, max_age: 6s, forward_delay: 4s}  # spanning tree on
 //	    # ports may add cost, priority, edge, bpdu_guard, root_guard
 //	hosts:
-//	  - {name: h1, address: 10.0.0.1/24}  # one interface, eth0
+//	  - {name: h1, address: 10.0.0.1/24, listen: [tcp/80]}  # one interface, eth0; accepts TCP on 80
 //	  - name: r1
 //	    gateway: 10.0.1.254
 //	    interfaces: [{name: eth0, address: 10.0.1.1/24, mac: "02:aa:00:00:00:01"}]
@@ -33,6 +33,7 @@
 //	  - ping: {from: h1, to: h2, count: 3}            # expect: reply (default) or no-reply
 //	  - ping: {from: h1, to: h3, count: 100, received: ">=90", rtt: 20ms..25ms}
 //	  - udp: {from: h1, to: h2, port: 5000}           # expect: delivered (default) or not-delivered
+//	  - connect: {from: h2, to: h1, port: 80}         # TCP handshake; expect: open (default), refused or timeout
 //	  - wait: 10s
 //	  - link: {at: h1:eth0, state: down}
 //	  - port: {at: s1:p2, state: up}

@@ -138,7 +138,7 @@ var typeNames = map[string]string{
 	"linkMapping": "a link", "Step": "a step", "PingStep": "ping", "UDPStep": "udp",
 	"StateStep": "link/port", "MoveStep": "move", "ExpectStep": "expect",
 	"FDBExpect": "fdb", "FDBMatch": "an fdb entry", "CounterExpect": "counters",
-	"STPConfig": "stp", "BPDUStep": "bpdus", "STPExpect": "an stp check", "PortState": "a port state",
+	"STPConfig": "stp", "BPDUStep": "bpdus", "STPExpect": "an stp check", "PortState": "a port state", "ConnectStep": "connect",
 }
 
 // yamlErrors turns the YAML library's errors into file:line errors.

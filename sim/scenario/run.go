@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -284,6 +285,8 @@ func describe(s Step) (kind, desc string) {
 		return "move", fmt.Sprintf("move %s to %s", s.Move.Iface, s.Move.To)
 	case s.BPDUs != nil:
 		return "bpdus", fmt.Sprintf("BPDUs of %s %s", s.BPDUs.Switch, s.BPDUs.State)
+	case s.Connect != nil:
+		return "connect", fmt.Sprintf("connect %s -> %s:%d", s.Connect.From, s.Connect.To, s.Connect.Port)
 	default:
 		var parts []string
 		if s.Expect.FDB != nil {
@@ -375,6 +378,15 @@ func (r *runner) step(s Step) (bool, string) {
 			return fail(err)
 		}
 		return true, "replugged"
+	case s.Connect != nil:
+		c := s.Connect
+		to, _ := r.g.ResolveAddr(c.To)
+		got, err := r.b.Connect(c.From, netip.AddrPortFrom(to, c.Port), cmp.Or(c.Timeout, 4*time.Second))
+		if err != nil {
+			return fail(err)
+		}
+		want := cmp.Or(c.Expect, "open")
+		return got == want, fmt.Sprintf("%s:%d is %s", to, c.Port, got)
 	case s.BPDUs != nil:
 		if err := r.b.SetBPDUTransmit(s.BPDUs.Switch, s.BPDUs.State == "on"); err != nil {
 			return fail(err)

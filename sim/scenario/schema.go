@@ -73,6 +73,7 @@ type HostConfig struct {
 	MAC        string        `yaml:"mac"`
 	Gateway    string        `yaml:"gateway"`
 	Interfaces []IfaceConfig `yaml:"interfaces"`
+	Listen     []string      `yaml:"listen"` // e.g. tcp/80: ports that accept connections
 }
 
 // IfaceConfig is a host interface as written.
@@ -142,15 +143,25 @@ func (l *LinkConfig) UnmarshalYAML(n *yaml.Node) error {
 
 // Step is one step as written: exactly one of the kinds.
 type Step struct {
-	Name   string         `yaml:"name"`
-	Ping   *PingStep      `yaml:"ping"`
-	UDP    *UDPStep       `yaml:"udp"`
-	Wait   *time.Duration `yaml:"wait"`
-	Link   *StateStep     `yaml:"link"`
-	Port   *StateStep     `yaml:"port"`
-	Move   *MoveStep      `yaml:"move"`
-	BPDUs  *BPDUStep      `yaml:"bpdus"`
-	Expect *ExpectStep    `yaml:"expect"`
+	Name    string         `yaml:"name"`
+	Ping    *PingStep      `yaml:"ping"`
+	UDP     *UDPStep       `yaml:"udp"`
+	Wait    *time.Duration `yaml:"wait"`
+	Link    *StateStep     `yaml:"link"`
+	Port    *StateStep     `yaml:"port"`
+	Move    *MoveStep      `yaml:"move"`
+	BPDUs   *BPDUStep      `yaml:"bpdus"`
+	Connect *ConnectStep   `yaml:"connect"`
+	Expect  *ExpectStep    `yaml:"expect"`
+}
+
+// ConnectStep tries a TCP handshake.
+type ConnectStep struct {
+	From    string        `yaml:"from"`
+	To      string        `yaml:"to"`
+	Port    uint16        `yaml:"port"`
+	Timeout time.Duration `yaml:"timeout"` // default 4s
+	Expect  string        `yaml:"expect"`  // open (default), refused or timeout
 }
 
 // BPDUStep stops or resumes a switch's BPDUs while its links stay up.

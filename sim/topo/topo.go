@@ -64,6 +64,8 @@ type Host struct {
 	Name    string
 	Ifaces  []Iface
 	Gateway netip.Addr // zero: none
+	// ListenTCP lists the TCP ports the host accepts connections on.
+	ListenTCP []uint16
 }
 
 // Iface is a host interface.
