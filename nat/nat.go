@@ -173,12 +173,8 @@ func (t *Table) Outbound(b []byte, ext netip.Addr, now time.Time) (Tuple, error)
 	f := t.liveLocked(k, now)
 	if f == nil {
 		// A new flow: masquerade behind ext, keeping the port if free.
-		if len(t.flows)/2 >= t.max {
-			t.expireLocked(now)
-			if len(t.flows)/2 >= t.max {
-				t.stats.Full++
-				return k, ErrFull
-			}
+		if !t.roomLocked(now) {
+			return k, ErrFull
 		}
 		port, ok := t.freePortLocked(p.proto, ext, k.Dst, p.sport, now)
 		if !ok {
@@ -189,9 +185,7 @@ func (t *Table) Outbound(b []byte, ext netip.Addr, now time.Time) (Tuple, error)
 		if p.proto == ICMP {
 			dst = netip.AddrPortFrom(k.Dst.Addr(), port)
 		}
-		f = &flow{orig: k, reply: Tuple{p.proto, dst, netip.AddrPortFrom(ext, port)}, kind: "masquerade"}
-		t.flows[f.orig], t.flows[f.reply] = f, f
-		t.stats.Created++
+		f = t.addLocked(&flow{orig: k, reply: Tuple{p.proto, dst, netip.AddrPortFrom(ext, port)}, kind: "masquerade"})
 	}
 	if f.orig == k { // original direction: source becomes the reply's destination
 		t.track(f, p, false, now)
@@ -221,17 +215,11 @@ func (t *Table) Inbound(b []byte, now time.Time) (Tuple, error) {
 			t.stats.Refused++
 			return k, ErrRefused
 		}
-		if len(t.flows)/2 >= t.max {
-			t.expireLocked(now)
-			if len(t.flows)/2 >= t.max {
-				t.stats.Full++
-				return k, ErrFull
-			}
+		if !t.roomLocked(now) {
+			return k, ErrFull
 		}
 		// The container sees the client's real address.
-		f = &flow{orig: k, reply: Tuple{p.proto, pub.To, k.Src}, kind: "published"}
-		t.flows[f.orig], t.flows[f.reply] = f, f
-		t.stats.Created++
+		f = t.addLocked(&flow{orig: k, reply: Tuple{p.proto, pub.To, k.Src}, kind: "published"})
 	}
 	if f.orig == k {
 		t.track(f, p, false, now)
@@ -241,6 +229,26 @@ func (t *Table) Inbound(b []byte, now time.Time) (Tuple, error) {
 		rewrite(p, f.orig.Src, false) // a masqueraded flow's reply: back to the container
 	}
 	return k, nil
+}
+
+// roomLocked reports whether a new flow fits, expiring old ones if needed,
+// and counts a refusal.
+func (t *Table) roomLocked(now time.Time) bool {
+	if len(t.flows)/2 >= t.max {
+		t.expireLocked(now)
+		if len(t.flows)/2 >= t.max {
+			t.stats.Full++
+			return false
+		}
+	}
+	return true
+}
+
+// addLocked enters a new flow under both its tuples.
+func (t *Table) addLocked(f *flow) *flow {
+	t.flows[f.orig], t.flows[f.reply] = f, f
+	t.stats.Created++
+	return f
 }
 
 func (t *Table) count(c *uint64) {
