@@ -1,6 +1,6 @@
 // Command netyard runs and checks netyard scenarios.
 //
-//	netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--json] [--backend mem|netns|both]
+//	netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--trace-json OUT] [--json] [--backend mem|netns|both]
 //	netyard validate FILE...
 //	netyard up FILE [--explain]        (root) build the topology in namespaces until Ctrl-C
 //	netyard exec NODE -- CMD [ARG...]  (root) run a command in a node's namespace
@@ -39,6 +39,7 @@ run flags:
   --seed N        use seed N instead of the file's
   --pcap FILE     write every frame on every link to a pcapng file (one interface per link)
   --explain       narrate every decision of every node
+  --trace-json FILE  write every decision as JSON lines (with "t", seconds since the start)
   --json          print the report as JSON instead of text
   --backend NAME  where to run: mem (in memory, virtual time; the default),
                   netns (real network namespaces; needs root), or both (compare verdicts)
@@ -111,6 +112,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 0, "seed (overrides the file's)")
 	pcap := fs.String("pcap", "", "write a pcapng capture to this file")
 	explain := fs.Bool("explain", false, "narrate every decision")
+	traceJSON := fs.String("trace-json", "", "write every decision as JSON lines to this file")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	backend := fs.String("backend", "mem", "mem, netns or both")
 	offloads := fs.Bool("offloads", true, "netns: TAP offloads (TCP super-frames); --offloads=false for one frame per syscall")
@@ -138,6 +140,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		if *explain {
 			o.Explain = stdout
 		}
+	}
+	if *traceJSON != "" {
+		tf, err := os.Create(*traceJSON)
+		if err != nil {
+			fmt.Fprintln(stderr, "netyard:", err)
+			return 2
+		}
+		defer tf.Close()
+		o.TraceJSON = tf
 	}
 	var pf *os.File
 	if *pcap != "" {

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,9 @@ type Options struct {
 	Out     io.Writer // each step and its verdict as it runs; nil: silent
 	Explain io.Writer // every decision of every node, narrated; nil: none
 	Pcap    io.Writer // pcapng of every link; nil: none
+	// TraceJSON receives every node's decisions as JSON lines, each with
+	// "t", the seconds since the start; nil: none.
+	TraceJSON io.Writer
 	// NoOffloads turns the netns backend's TAP offloads off (one frame per
 	// syscall), for comparison.
 	NoOffloads bool
@@ -144,21 +148,38 @@ func runOne(f *File, o Options) (*Report, error) {
 	}
 	var tracer trace.Tracer
 	var names *strings.Replacer // bridge IDs to switch names, in narration
+	origin := sim.Epoch
+	if rep.Backend != "mem" { // the netns backend runs on the wall clock
+		origin = clock.Real.Now()
+	}
+	var tmu sync.Mutex // the netns backend traces from several goroutines
+	var sinks []func(e trace.Event)
+	if w := o.TraceJSON; w != nil {
+		enc := json.NewEncoder(w)
+		sinks = append(sinks, func(e trace.Event) {
+			_ = enc.Encode(struct {
+				T float64 `json:"t"`
+				trace.Event
+			}{e.Time.Sub(origin).Seconds(), e})
+		})
+	}
 	if o.Explain != nil {
 		w := o.Explain
-		origin := sim.Epoch
-		if rep.Backend != "mem" { // the netns backend runs on the wall clock
-			origin = clock.Real.Now()
-		}
-		var mu sync.Mutex // the netns backend traces from several goroutines
-		tracer = trace.Func(func(e trace.Event) {
-			mu.Lock()
-			defer mu.Unlock()
+		sinks = append(sinks, func(e trace.Event) {
 			line := trace.Narrate(e)
 			if names != nil {
 				line = names.Replace(line)
 			}
 			fmt.Fprintf(w, "    %s  %s\n", stamp(e.Time.Sub(origin)), line)
+		})
+	}
+	if len(sinks) > 0 {
+		tracer = trace.Func(func(e trace.Event) {
+			tmu.Lock()
+			defer tmu.Unlock()
+			for _, sink := range sinks {
+				sink(e)
+			}
 		})
 	}
 	var pcap *capture.Writer

@@ -28,7 +28,7 @@ func files(t testing.TB) []string {
 
 // output is everything a run produces.
 type output struct {
-	report, explain, pcap []byte
+	report, explain, pcap, traceJSON []byte
 }
 
 func run(t *testing.T, path string) output {
@@ -37,8 +37,8 @@ func run(t *testing.T, path string) output {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var explain, pcap bytes.Buffer
-	rep, err := scenario.Run(f, scenario.Options{Out: &explain, Explain: &explain, Pcap: &pcap})
+	var explain, pcap, tj bytes.Buffer
+	rep, err := scenario.Run(f, scenario.Options{Out: &explain, Explain: &explain, Pcap: &pcap, TraceJSON: &tj})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,12 +49,12 @@ func run(t *testing.T, path string) output {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return output{js, explain.Bytes(), pcap.Bytes()}
+	return output{js, explain.Bytes(), pcap.Bytes(), tj.Bytes()}
 }
 
 // TestScenariosPassAndAreDeterministic runs every scenario twice under each
 // of GOMAXPROCS 1 and 8: every step passes, and the report, the narrated
-// trace and the pcapng are the same bytes every time. The trace is also
+// trace, the JSON trace and the pcapng are the same bytes every time. The trace is also
 // compared with testdata/<name>.golden (go test -update rewrites it).
 func TestScenariosPassAndAreDeterministic(t *testing.T) {
 	for _, path := range files(t) {
@@ -77,6 +77,9 @@ func TestScenariosPassAndAreDeterministic(t *testing.T) {
 				}
 				if !bytes.Equal(got.pcap, first.pcap) {
 					t.Errorf("run %d (GOMAXPROCS=%d): pcapng differs", i, procs)
+				}
+				if !bytes.Equal(got.traceJSON, first.traceJSON) {
+					t.Errorf("run %d (GOMAXPROCS=%d): JSON trace differs", i, procs)
 				}
 			}
 			golden := filepath.Join("testdata", name+".golden")
