@@ -16,7 +16,9 @@
 // is translated to its container, keeping the client's address (the
 // container sees the real client), and anything else is refused.
 // Checksums are updated incrementally (RFC 1624); a UDP checksum of zero
-// stays zero.
+// stays zero. ICMP errors about a tracked flow (destination unreachable,
+// time exceeded, parameter problem) are translated with the packet they
+// quote, so the sender can match them (RFC 5508 §4.1).
 //
 // # Time and bounds
 //

@@ -87,6 +87,7 @@ func New(max int) *Table {
 
 // Errors.
 var (
+	errICMPError = errors.New("nat: an ICMP error")
 	ErrFull      = errors.New("nat: connection table full")
 	ErrRefused   = errors.New("nat: no flow and no published port")
 	ErrMalformed = errors.New("nat: not a translatable IPv4 packet")
@@ -142,6 +143,9 @@ func parse(b []byte) (packet, error) {
 		p.sport, p.dport = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
 	case ICMP:
 		p.icmpType = l4[0]
+		if isICMPError(l4[0]) {
+			return p, errICMPError
+		}
 		if l4[0] != 8 && l4[0] != 0 { // echo request, echo reply
 			return p, ErrMalformed
 		}
@@ -163,6 +167,9 @@ func (p packet) tuple() Tuple {
 // tuple as it arrived.
 func (t *Table) Outbound(b []byte, ext netip.Addr, now time.Time) (Tuple, error) {
 	p, err := parse(b)
+	if err == errICMPError {
+		return t.icmpError(p, false, now)
+	}
 	if err != nil {
 		t.count(&t.stats.Malformed)
 		return Tuple{}, err
@@ -201,6 +208,9 @@ func (t *Table) Outbound(b []byte, ext netip.Addr, now time.Time) (Tuple, error)
 // reply of a tracked flow, or a new flow to a published port.
 func (t *Table) Inbound(b []byte, now time.Time) (Tuple, error) {
 	p, err := parse(b)
+	if err == errICMPError {
+		return t.icmpError(p, true, now)
+	}
 	if err != nil {
 		t.count(&t.stats.Malformed)
 		return Tuple{}, err

@@ -200,6 +200,7 @@ func FuzzTranslate(f *testing.F) {
 	f.Add(pkt(f, nat.TCP, ap(container, 40000), ap(outside, 443), "syn"))
 	f.Add(pkt(f, nat.UDP, ap(container, 5000), ap(outside, 53), ""))
 	f.Add(pkt(f, nat.ICMP, ap(container, 7), ap(outside, 7), ""))
+	f.Add(icmpErr(f, outside, host, 3, 3, pkt(f, nat.UDP, ap(host, 5000), ap(outside, 53), "")))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tb := nat.New(4)
 		_ = tb.AddPublish(nat.Publish{Proto: nat.TCP, Ext: ap(host, 8080), To: ap(container, 80)})
@@ -208,4 +209,60 @@ func FuzzTranslate(f *testing.F) {
 		c = append([]byte(nil), b...)
 		_, _ = tb.Inbound(c, t0)
 	})
+}
+
+// icmpErr builds an ICMP error from src to dst quoting the first 28 bytes
+// of quote.
+func icmpErr(t testing.TB, src, dst netip.Addr, typ, code uint8, quote []byte) []byte {
+	t.Helper()
+	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolICMPv4, SrcIP: net.IP(src.AsSlice()), DstIP: net.IP(dst.AsSlice())}
+	buf := gopacket.NewSerializeBuffer()
+	err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ip,
+		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, code)}, gopacket.Payload(quote[:28]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestICMPErrorTranslated: a port unreachable from outside, quoting the
+// masqueraded datagram, reaches the container quoting what it sent.
+func TestICMPErrorTranslated(t *testing.T) {
+	tb := nat.New(0)
+	orig := pkt(t, nat.UDP, ap(container, 5000), ap(outside, 53), "")
+	sent := append([]byte(nil), orig...)
+	if _, err := tb.Outbound(sent, host, t0); err != nil {
+		t.Fatal(err)
+	}
+	in := icmpErr(t, outside, host, 3, 3, sent)
+	if _, err := tb.Inbound(in, t0); err != nil {
+		t.Fatal(err)
+	}
+	if want := icmpErr(t, outside, container, 3, 3, orig); !bytes.Equal(in, want) {
+		t.Errorf("translated error:\n got %x\nwant %x", in, want)
+	}
+	// Errors about no flow are refused.
+	stray := icmpErr(t, outside, host, 3, 1, pkt(t, nat.UDP, ap(host, 9999), ap(outside, 53), ""))
+	if _, err := tb.Inbound(stray, t0); !errors.Is(err, nat.ErrRefused) {
+		t.Errorf("an error about no flow: %v", err)
+	}
+}
+
+// TestICMPErrorFromContainer: a container's port unreachable to a client of
+// a published port leaves quoting the client's packet as the client sent it.
+func TestICMPErrorFromContainer(t *testing.T) {
+	tb := nat.New(0)
+	_ = tb.AddPublish(nat.Publish{Proto: nat.UDP, Ext: ap(host, 5353), To: ap(container, 53)})
+	fromClient := pkt(t, nat.UDP, ap(outside, 40000), ap(host, 5353), "")
+	delivered := append([]byte(nil), fromClient...)
+	if _, err := tb.Inbound(delivered, t0); err != nil {
+		t.Fatal(err)
+	}
+	out := icmpErr(t, container, outside, 3, 3, delivered)
+	if _, err := tb.Outbound(out, host, t0); err != nil {
+		t.Fatal(err)
+	}
+	if want := icmpErr(t, host, outside, 3, 3, fromClient); !bytes.Equal(out, want) {
+		t.Errorf("translated error:\n got %x\nwant %x", out, want)
+	}
 }

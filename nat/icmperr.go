@@ -1,0 +1,160 @@
+package nat
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"time"
+)
+
+// ICMP errors (destination unreachable, time exceeded, parameter problem)
+// quote the IP header and first 8 bytes of the packet that caused them (RFC
+// 792). Through NAT the quoted packet must be translated too, or the sender
+// could not match the error to its socket (RFC 5508 §4.1; Linux's
+// nf_nat_icmp_reply_translation).
+
+func isICMPError(typ uint8) bool { return typ == 3 || typ == 11 || typ == 12 }
+
+// quoted is the packet inside an ICMP error.
+type quoted struct {
+	off   int // offset of the inner IP header in the outer packet
+	ihl   int
+	proto uint8
+	tuple Tuple // as it was sent
+}
+
+func parseQuoted(p packet) (quoted, bool) {
+	off := p.ihl + 8
+	b := p.b
+	if len(b) < off+20 || b[off]>>4 != 4 {
+		return quoted{}, false
+	}
+	q := quoted{off: off, ihl: int(b[off]&0xf) * 4, proto: b[off+9]}
+	if q.ihl < 20 || len(b) < off+q.ihl+8 {
+		return quoted{}, false
+	}
+	l4 := b[off+q.ihl:]
+	var sport, dport uint16
+	switch q.proto {
+	case TCP, UDP:
+		sport, dport = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+	case ICMP:
+		if l4[0] != 8 && l4[0] != 0 {
+			return quoted{}, false
+		}
+		sport = binary.BigEndian.Uint16(l4[4:])
+		dport = sport
+	default:
+		return quoted{}, false
+	}
+	src := netip.AddrFrom4([4]byte(b[off+12 : off+16]))
+	dst := netip.AddrFrom4([4]byte(b[off+16 : off+20]))
+	q.tuple = Tuple{q.proto, netip.AddrPortFrom(src, sport), netip.AddrPortFrom(dst, dport)}
+	return q, true
+}
+
+// icmpError translates an ICMP error about a tracked flow: the quoted
+// packet back to what its sender sent, the outer destination (inbound) or
+// source (outbound) with it. Errors about no flow are refused.
+func (t *Table) icmpError(p packet, inbound bool, now time.Time) (Tuple, error) {
+	q, ok := parseQuoted(p)
+	if !ok {
+		t.count(&t.stats.Malformed)
+		return Tuple{}, ErrMalformed
+	}
+	// The error travels against the quoted packet: its flow tuple is the
+	// quoted one reversed.
+	k := Tuple{q.proto, q.tuple.Dst, q.tuple.Src}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.liveLocked(k, now)
+	if f == nil {
+		t.stats.Refused++
+		return k, ErrRefused
+	}
+	// The quoted packet went the other way than k: find what it looked
+	// like on the other side of the NAT.
+	var innerSrc, innerDst netip.AddrPort
+	if k == f.reply { // the quoted packet was f.orig's direction, translated
+		innerSrc, innerDst = f.orig.Src, f.orig.Dst
+	} else { // k == f.orig: the quoted packet was the reply's direction
+		innerSrc, innerDst = f.reply.Src, f.reply.Dst
+	}
+	b := p.b
+	if inbound { // error from outside about a packet we sent: the quoted source changes
+		setAddr(b, 16, innerSrc.Addr()) // outer destination
+		q.setEnd(b, true, innerSrc)     // quoted source
+	} else { // error from inside about a packet we delivered: the quoted destination changes
+		setAddr(b, 12, innerDst.Addr())
+		q.setEnd(b, false, innerDst)
+	}
+	// The ICMP checksum covers the whole quoted packet: compute it afresh.
+	icmp := b[p.ihl:]
+	icmp[2], icmp[3] = 0, 0
+	binary.BigEndian.PutUint16(icmp[2:], ^fold(sum(icmp)))
+	return k, nil
+}
+
+// setAddr writes an address into the IP header at b[off:] and fixes the
+// header checksum.
+func setAddr(b []byte, off int, a netip.Addr) {
+	old := [4]byte(b[off : off+4])
+	nu := a.As4()
+	fix16(b[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+	fix16(b[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	copy(b[off:], nu[:])
+}
+
+// setEnd rewrites the quoted packet's source (src) or destination address
+// and port, with its IP checksum and, where the 8 quoted bytes hold it, its
+// L4 checksum (UDP, ICMP echo; TCP's lies beyond them).
+func (q quoted) setEnd(b []byte, src bool, to netip.AddrPort) {
+	ip := b[q.off:]
+	l4 := ip[q.ihl:]
+	addrOff, portOff := 16, 2
+	if src {
+		addrOff, portOff = 12, 0
+	}
+	old := [4]byte(ip[addrOff : addrOff+4])
+	nu := to.Addr().As4()
+	var csum []byte
+	switch q.proto {
+	case UDP:
+		if binary.BigEndian.Uint16(l4[6:]) != 0 {
+			csum = l4[6:8]
+		}
+	case ICMP:
+		csum, portOff = l4[2:4], 4
+	}
+	fix16(ip[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+	fix16(ip[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	if csum != nil && q.proto == UDP {
+		fix16(csum, binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+		fix16(csum, binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	}
+	copy(ip[addrOff:], nu[:])
+	oldPort := binary.BigEndian.Uint16(l4[portOff:])
+	binary.BigEndian.PutUint16(l4[portOff:], to.Port())
+	if csum != nil {
+		fix16(csum, oldPort, to.Port())
+	}
+}
+
+// sum adds b as big-endian 16-bit words (RFC 1071).
+func sum(b []byte) uint32 {
+	var s uint32
+	for len(b) >= 2 {
+		s += uint32(binary.BigEndian.Uint16(b))
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		s += uint32(b[0]) << 8
+	}
+	return s
+}
+
+func fold(s uint32) uint16 {
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return uint16(s)
+}
