@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"time"
+
+	"github.com/netyard/netyard/internal/csum"
 )
 
 // ICMP errors (destination unreachable, time exceeded, parameter problem)
@@ -90,7 +92,7 @@ func (t *Table) icmpError(p packet, inbound bool, now time.Time) (Tuple, error) 
 	// The ICMP checksum covers the whole quoted packet: compute it afresh.
 	icmp := b[p.ihl:]
 	icmp[2], icmp[3] = 0, 0
-	binary.BigEndian.PutUint16(icmp[2:], ^fold(sum(icmp)))
+	binary.BigEndian.PutUint16(icmp[2:], ^csum.Fold(csum.Sum(icmp, 0)))
 	return k, nil
 }
 
@@ -99,8 +101,8 @@ func (t *Table) icmpError(p packet, inbound bool, now time.Time) (Tuple, error) 
 func setAddr(b []byte, off int, a netip.Addr) {
 	old := [4]byte(b[off : off+4])
 	nu := a.As4()
-	fix16(b[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-	fix16(b[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	csum.Update(b[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+	csum.Update(b[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
 	copy(b[off:], nu[:])
 }
 
@@ -116,45 +118,25 @@ func (q quoted) setEnd(b []byte, src bool, to netip.AddrPort) {
 	}
 	old := [4]byte(ip[addrOff : addrOff+4])
 	nu := to.Addr().As4()
-	var csum []byte
+	var ck []byte
 	switch q.proto {
 	case UDP:
 		if binary.BigEndian.Uint16(l4[6:]) != 0 {
-			csum = l4[6:8]
+			ck = l4[6:8]
 		}
 	case ICMP:
-		csum, portOff = l4[2:4], 4
+		ck, portOff = l4[2:4], 4
 	}
-	fix16(ip[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-	fix16(ip[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
-	if csum != nil && q.proto == UDP {
-		fix16(csum, binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-		fix16(csum, binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	csum.Update(ip[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+	csum.Update(ip[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	if ck != nil && q.proto == UDP {
+		csum.Update(ck, binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+		csum.Update(ck, binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
 	}
 	copy(ip[addrOff:], nu[:])
 	oldPort := binary.BigEndian.Uint16(l4[portOff:])
 	binary.BigEndian.PutUint16(l4[portOff:], to.Port())
-	if csum != nil {
-		fix16(csum, oldPort, to.Port())
+	if ck != nil {
+		csum.Update(ck, oldPort, to.Port())
 	}
-}
-
-// sum adds b as big-endian 16-bit words (RFC 1071).
-func sum(b []byte) uint32 {
-	var s uint32
-	for len(b) >= 2 {
-		s += uint32(binary.BigEndian.Uint16(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		s += uint32(b[0]) << 8
-	}
-	return s
-}
-
-func fold(s uint32) uint16 {
-	for s > 0xffff {
-		s = s>>16 + s&0xffff
-	}
-	return uint16(s)
 }

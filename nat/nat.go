@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/netyard/netyard/internal/csum"
 )
 
 // Protocols the table translates.
@@ -379,30 +381,20 @@ func rewrite(p packet, to netip.AddrPort, src bool) {
 	nu := to.Addr().As4()
 	// IP header checksum (RFC 1624 eqn 3), then the L4 checksum, which
 	// covers the addresses through the pseudo-header (not ICMP's).
-	fix16(b[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-	fix16(b[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	csum.Update(b[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+	csum.Update(b[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
 	copy(b[addrOff:], nu[:])
-	l4csum := l4[csumOff : csumOff+2]
-	skip := p.proto == UDP && binary.BigEndian.Uint16(l4csum) == 0 // no checksum
+	ck := l4[csumOff : csumOff+2]
+	skip := p.proto == UDP && binary.BigEndian.Uint16(ck) == 0 // no checksum
 	if p.proto != ICMP && !skip {
-		fix16(l4csum, binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-		fix16(l4csum, binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+		csum.Update(ck, binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+		csum.Update(ck, binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
 	}
 	oldPort := binary.BigEndian.Uint16(l4[portOff:])
 	binary.BigEndian.PutUint16(l4[portOff:], to.Port())
 	if !skip {
-		fix16(l4csum, oldPort, to.Port())
+		csum.Update(ck, oldPort, to.Port())
 	}
-}
-
-// fix16 updates a one's complement checksum field for a 16-bit word that
-// changed from old to nu: HC' = ~(~HC + ~m + m') (RFC 1624, eqn 3).
-func fix16(field []byte, old, nu uint16) {
-	hc := binary.BigEndian.Uint16(field)
-	s := uint32(^hc) + uint32(^old) + uint32(nu)
-	s = s>>16 + s&0xffff
-	s += s >> 16
-	binary.BigEndian.PutUint16(field, ^uint16(s))
 }
 
 // Dump returns the live flows, sorted by original tuple.

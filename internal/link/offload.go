@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"sync"
+
+	"github.com/netyard/netyard/internal/csum"
 )
 
 // Offload is the offload metadata a frame may carry: the virtio-net header
@@ -122,32 +124,9 @@ func fillChecksum(f []byte, start, off int) error {
 	if start < 0 || start+off+2 > len(f) {
 		return ErrBadOffload
 	}
-	s := fold(sum(f[start:], 0))
+	s := csum.Fold(csum.Sum(f[start:], 0))
 	binary.BigEndian.PutUint16(f[start+off:], ^s)
 	return nil
-}
-
-// sum adds b to acc as big-endian 16-bit words (RFC 1071).
-func sum(b []byte, acc uint64) uint64 {
-	for len(b) >= 8 {
-		acc += uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:]))
-		b = b[8:]
-	}
-	for len(b) >= 2 {
-		acc += uint64(binary.BigEndian.Uint16(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		acc += uint64(b[0]) << 8
-	}
-	return acc
-}
-
-func fold(acc uint64) uint16 {
-	for acc > 0xffff {
-		acc = acc>>16 + acc&0xffff
-	}
-	return uint16(acc)
 }
 
 // segmentTCP cuts a TCP super-frame into GSOSize segments (RFC 793 sequence
@@ -200,14 +179,14 @@ func segmentTCP(frame []byte, o Offload, buf []byte, emit func([]byte) error) er
 			binary.BigEndian.PutUint16(seg[l3+4:], id+uint16(i))
 			seg[l3+10], seg[l3+11] = 0, 0
 			ihl := int(seg[l3]&0xf) * 4
-			binary.BigEndian.PutUint16(seg[l3+10:], ^fold(sum(seg[l3:l3+ihl], 0)))
-			ph = sum(seg[l3+12:l3+20], 6+uint64(tcpLen))
+			binary.BigEndian.PutUint16(seg[l3+10:], ^csum.Fold(csum.Sum(seg[l3:l3+ihl], 0)))
+			ph = csum.Sum(seg[l3+12:l3+20], 6+uint64(tcpLen))
 		} else {
 			binary.BigEndian.PutUint16(seg[l3+4:], uint16(l4-l3-40+tcpLen))
-			ph = sum(seg[l3+8:l3+40], 6+uint64(tcpLen))
+			ph = csum.Sum(seg[l3+8:l3+40], 6+uint64(tcpLen))
 		}
 		seg[l4+16], seg[l4+17] = 0, 0
-		binary.BigEndian.PutUint16(seg[l4+16:], ^fold(sum(seg[l4:], ph)))
+		binary.BigEndian.PutUint16(seg[l4+16:], ^csum.Fold(csum.Sum(seg[l4:], ph)))
 		if err := emit(seg); err != nil {
 			return err
 		}
