@@ -238,7 +238,7 @@ func runOne(f *File, o Options) (*Report, error) {
 			res.Detail = "not run: " + stopped
 		} else {
 			res.Pass, res.Detail = r.step(s)
-			if strings.Contains(res.Detail, sim.ErrBudget.Error()) {
+			if r.spent {
 				stopped = "the run stopped when its event budget ran out"
 				res.Detail += "; " + r.stormDiagnostic()
 			}
@@ -328,9 +328,10 @@ func describe(s Step) (kind, desc string) {
 
 // runner runs steps against a backend.
 type runner struct {
-	f *File
-	g *topo.Graph
-	b backend.Backend
+	f     *File
+	g     *topo.Graph
+	b     backend.Backend
+	spent bool // the backend's budget ran out: the run ends
 }
 
 // stormDiagnostic names the busiest switch port: where a storm shows.
@@ -362,8 +363,17 @@ func endpoint(s string) topo.Endpoint {
 }
 
 // step runs one step and returns its verdict and what was seen.
+// fail reports a backend error as the step's failure, and notes a spent
+// budget, which ends the run.
+func (r *runner) fail(err error) (bool, string) {
+	if errors.Is(err, sim.ErrBudget) {
+		r.spent = true
+	}
+	return false, err.Error()
+}
+
 func (r *runner) step(s Step) (bool, string) {
-	fail := func(err error) (bool, string) { return false, err.Error() }
+	fail := r.fail
 	switch {
 	case s.Ping != nil:
 		return r.ping(s.Ping)
@@ -424,12 +434,13 @@ func (r *runner) ping(p *PingStep) (bool, string) {
 	st, err := r.b.Ping(p.From, to, count, cmp.Or(p.Interval, DefaultInterval), cmp.Or(p.Timeout, DefaultTimeout))
 	if p.Expect == "storm" {
 		if errors.Is(err, sim.ErrBudget) {
+			r.spent = true
 			return true, "a storm, as expected: " + err.Error()
 		}
 		return false, fmt.Sprintf("no storm: the run stayed within its budget (%d/%d replies, %v)", st.Received, st.Sent, err)
 	}
 	if err != nil {
-		return false, err.Error()
+		return r.fail(err)
 	}
 	detail := fmt.Sprintf("%d/%d replies from %s", st.Received, st.Sent, to)
 	if len(st.RTTs) > 0 {
@@ -488,7 +499,7 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 	if d := x.FDB; d != nil {
 		entries, err := r.b.FDB(d.Switch)
 		if err != nil {
-			return false, err.Error()
+			return r.fail(err)
 		}
 		match := func(m FDBMatch) bool {
 			mac, _ := r.g.ResolveMAC(m.MAC)
@@ -521,7 +532,7 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 	if c := x.Counters; c != nil {
 		st, err := r.b.Stats(endpoint(c.At))
 		if err != nil {
-			return false, err.Error()
+			return r.fail(err)
 		}
 		check := func(name string, want *Count, got uint64) {
 			if want != nil && !want.Match(got) {
@@ -549,7 +560,7 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 	if c := x.STP; c != nil {
 		st, err := r.b.STP(c.Switch)
 		if err != nil {
-			return false, err.Error()
+			return r.fail(err)
 		}
 		root := st.Root.String()
 		for _, sw := range r.g.Switches { // name the root, if it is one of ours
@@ -586,7 +597,7 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 				to, _ := r.g.ResolveAddr(b)
 				st, err := r.b.Ping(a, to, 1, DefaultInterval, DefaultTimeout)
 				if err != nil {
-					return false, err.Error()
+					return r.fail(err)
 				}
 				got, want := st.Received > 0, slices.Contains(x.Reach[a], b)
 				if got {
