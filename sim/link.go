@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netyard/netyard/internal/clock"
@@ -73,9 +74,12 @@ type LinkOptions struct {
 //
 // # Concurrency
 //
-// A link is safe for concurrent use: each direction's state is guarded by
-// its end's mu, never held while a receive or carrier function runs. Frames
-// of one direction are delivered one at a time and in order.
+// A link is safe for concurrent use. Its up state, each end's node
+// functions (replaced whole by Attach) and the counters are atomics, so a
+// direct link hands a frame over without a lock; a delayed direction's
+// queue and timer are guarded by its end's mu, never held while a receive
+// or carrier function runs. Frames of one direction are delivered one at a
+// time and in order.
 type Link struct {
 	clk    clock.Clock
 	name   string
@@ -84,8 +88,7 @@ type Link struct {
 	tracer trace.Tracer
 	ends   [2]*End
 
-	mu sync.Mutex
-	up bool // guarded by mu
+	up atomic.Bool
 
 	// Capture, if set before the first frame, sees every frame as it
 	// enters the link (so frames that are then lost appear too), with the
@@ -101,18 +104,30 @@ type End struct {
 	side int
 	name string
 
-	mu         sync.Mutex
-	recv       func(frame []byte)                 // guarded by mu
-	recvOff    func(frame []byte, o link.Offload) // guarded by mu; nil: the node takes plain frames only
-	carrier    func(up bool)                      // guarded by mu
-	rng        *rand.Rand                         // guarded by mu
-	fifo       []flight                           // guarded by mu; in flight, by delivery time, from head
-	head       int                                // guarded by mu
-	txFree     int64                              // guarded by mu; when the transmitter is next free
-	timer      clock.Timer                        // guarded by mu
-	armed      bool                               // guarded by mu; timer pending
-	delivering bool                               // guarded by mu; a frame is being handed over
-	stats      LinkStats                          // guarded by mu
+	node  atomic.Pointer[node] // how the node here receives; replaced whole
+	stats linkCounters
+
+	mu         sync.Mutex  // guards the delivery state below
+	rng        *rand.Rand  // guarded by mu
+	fifo       []flight    // guarded by mu; in flight, by delivery time, from head
+	head       int         // guarded by mu
+	txFree     int64       // guarded by mu; when the transmitter is next free
+	timer      clock.Timer // guarded by mu
+	armed      bool        // guarded by mu; timer pending
+	delivering bool        // guarded by mu; a frame is being handed over
+}
+
+// node is what the node on an end gave Attach and AttachOffload.
+type node struct {
+	recv    func(frame []byte)
+	recvOff func(frame []byte, o link.Offload) // nil: the node takes plain frames only
+	carrier func(up bool)
+}
+
+// linkCounters are one direction's counters, atomics so that a direct
+// link counts without a lock.
+type linkCounters struct {
+	sent, delivered, lost, queueDrop, downDrop atomic.Uint64
 }
 
 var _ link.OffloadSender = (*End)(nil)
@@ -139,9 +154,11 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 	if cfg.Queue == 0 {
 		cfg.Queue = DefaultQueue
 	}
-	l := &Link{clk: clock.Or(o.Clock), name: name, cfg: cfg, up: true, direct: o.Direct && cfg.Perfect(), tracer: o.Tracer}
+	l := &Link{clk: clock.Or(o.Clock), name: name, cfg: cfg, direct: o.Direct && cfg.Perfect(), tracer: o.Tracer}
+	l.up.Store(true)
 	for i, n := range []string{a, b} {
 		l.ends[i] = &End{l: l, side: i, name: n, rng: Stream(o.Seed, "link "+name, "from "+n)}
+		l.ends[i].node.Store(&node{})
 	}
 	return l, nil
 }
@@ -156,27 +173,16 @@ func (l *Link) Config() LinkConfig { return l.cfg }
 func (l *Link) End(i int) *End { return l.ends[i] }
 
 // Up reports whether the link carries frames.
-func (l *Link) Up() bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.up
-}
+func (l *Link) Up() bool { return l.up.Load() }
 
 // SetUp brings the link up or down and tells both ends' carrier functions.
 // Frames in flight when it goes down are dropped on arrival.
 func (l *Link) SetUp(up bool) {
-	l.mu.Lock()
-	changed := l.up != up
-	l.up = up
-	l.mu.Unlock()
-	if !changed {
+	if l.up.Swap(up) == up {
 		return
 	}
 	for _, end := range l.ends {
-		end.mu.Lock()
-		c := end.carrier
-		end.mu.Unlock()
-		if c != nil {
+		if c := end.node.Load().carrier; c != nil {
 			c(up)
 		}
 	}
@@ -190,7 +196,9 @@ func (end *End) Name() string { return end.name }
 // are resolved in software before delivery.
 func (end *End) AttachOffload(recv func(frame []byte, o link.Offload)) {
 	end.mu.Lock()
-	end.recvOff = recv
+	n := *end.node.Load()
+	n.recvOff = recv
+	end.node.Store(&n)
 	end.mu.Unlock()
 }
 
@@ -204,18 +212,12 @@ func (end *End) SendOffload(frame []byte, o link.Offload) error {
 	}
 	l := end.l
 	if l.direct && l.Up() {
-		peer := end.Peer()
-		peer.mu.Lock()
-		recv := peer.recvOff
-		peer.mu.Unlock()
-		if recv != nil {
+		if recv := end.Peer().node.Load().recvOff; recv != nil {
 			if l.Capture != nil {
 				l.Capture(l, end, l.clk.Now(), frame)
 			}
-			end.mu.Lock()
-			end.stats.Sent++
-			end.stats.Delivered++
-			end.mu.Unlock()
+			end.stats.sent.Add(1)
+			end.stats.delivered.Add(1)
 			recv(frame, o)
 			return nil
 		}
@@ -232,17 +234,17 @@ func (end *End) Peer() *End { return end.l.ends[1-end.side] }
 
 // Stats returns the counters of frames sent from this end.
 func (end *End) Stats() LinkStats {
-	end.mu.Lock()
-	defer end.mu.Unlock()
-	return end.stats
+	c := &end.stats
+	return LinkStats{Sent: c.sent.Load(), Delivered: c.delivered.Load(), Lost: c.lost.Load(), QueueDrop: c.queueDrop.Load(), DownDrop: c.downDrop.Load()}
 }
 
 // Attach sets what the node on this end does with arriving frames, and,
 // if carrier is not nil, how it learns of the link going up or down.
 func (end *End) Attach(recv func(frame []byte), carrier func(up bool)) {
 	end.mu.Lock()
-	end.recv = recv
-	end.carrier = carrier
+	n := *end.node.Load()
+	n.recv, n.carrier = recv, carrier
+	end.node.Store(&n)
 	end.mu.Unlock()
 }
 
@@ -258,32 +260,23 @@ func (l *Link) now() int64 {
 func (end *End) Send(frame []byte) error {
 	l := end.l
 	if !l.Up() {
-		end.mu.Lock()
-		end.stats.DownDrop++
-		end.mu.Unlock()
+		end.stats.downDrop.Add(1)
 		l.lost(end, "link down")
 		return link.ErrDown
 	}
 	if l.Capture != nil {
 		l.Capture(l, end, l.clk.Now(), frame)
 	}
-	if l.direct {
-		peer := end.Peer()
-		peer.mu.Lock()
-		recv := peer.recv
-		peer.mu.Unlock()
-		end.mu.Lock()
-		end.stats.Sent++
-		end.stats.Delivered++
-		end.mu.Unlock()
-		if recv != nil {
+	end.stats.sent.Add(1)
+	if l.direct { // no lock: the node functions and counters are atomics
+		end.stats.delivered.Add(1)
+		if recv := end.Peer().node.Load().recv; recv != nil {
 			recv(frame)
 		}
 		return nil
 	}
 	now := l.now()
 	end.mu.Lock()
-	end.stats.Sent++
 	start := max(now, end.txFree)
 	if l.cfg.Rate > 0 && start > now {
 		waiting := 0
@@ -291,7 +284,7 @@ func (end *End) Send(frame []byte) error {
 			waiting++
 		}
 		if waiting >= l.cfg.Queue {
-			end.stats.QueueDrop++
+			end.stats.queueDrop.Add(1)
 			end.mu.Unlock()
 			l.lost(end, "queue full")
 			return nil
@@ -303,7 +296,7 @@ func (end *End) Send(frame []byte) error {
 	}
 	end.txFree = txEnd
 	if l.cfg.Loss > 0 && end.rng.Float64() < l.cfg.Loss {
-		end.stats.Lost++
+		end.stats.lost.Add(1)
 		end.mu.Unlock()
 		l.lost(end, "loss")
 		return nil
@@ -356,26 +349,17 @@ func (end *End) deliverHead() {
 		clear(end.fifo[n:])
 		end.fifo, end.head = end.fifo[:n], 0
 	}
-	up := end.l.Up()
-	if up {
-		end.stats.Delivered++
-	} else {
-		end.stats.DownDrop++
-	}
 	end.delivering = true
 	end.mu.Unlock()
 
-	peer := end.Peer()
-	switch {
-	case !up:
-		end.l.lost(end, "link down")
-	default:
-		peer.mu.Lock()
-		recv := peer.recv
-		peer.mu.Unlock()
-		if recv != nil {
+	if end.l.Up() {
+		end.stats.delivered.Add(1)
+		if recv := end.Peer().node.Load().recv; recv != nil {
 			recv(*f.buf)
 		}
+	} else {
+		end.stats.downDrop.Add(1)
+		end.l.lost(end, "link down")
 	}
 	framePool.Put(f.buf)
 
