@@ -72,15 +72,13 @@ func (l *TCPListener) Close() {
 // TCPRefused or TCPUnreach. Without an answer SYNs are retransmitted, 1 s
 // then doubling, until cancel is called (which reports TCPCanceled).
 func (h *Host) ConnectTCP(dst netip.AddrPort, done func(result string)) (cancel func(), err error) {
-	var port uint16
-	for p := EphemeralFirst; p <= EphemeralLast; p++ {
-		if h.udp[uint16(p)] == nil && !h.tcpPortBusy(uint16(p)) {
-			port = uint16(p)
-			break
-		}
+	used := map[uint16]bool{}
+	for k := range h.tcpC {
+		used[k.local] = true
 	}
-	if port == 0 {
-		return nil, fmt.Errorf("%w: no ephemeral port left", ErrPortInUse)
+	port, err := ephemeral(func(p uint16) bool { return !used[p] && h.tcpL[p] == nil })
+	if err != nil {
+		return nil, err
 	}
 	c := &tcpConn{key: tcpKey{port, dst}, iss: h.nextISS(), client: true, done: done}
 	h.tcpC[c.key] = c
@@ -89,15 +87,6 @@ func (h *Host) ConnectTCP(dst netip.AddrPort, done func(result string)) (cancel 
 		return nil, err
 	}
 	return func() { h.finish(c, TCPCanceled) }, nil
-}
-
-func (h *Host) tcpPortBusy(p uint16) bool {
-	for k := range h.tcpC {
-		if k.local == p {
-			return true
-		}
-	}
-	return false
 }
 
 // nextISS returns a deterministic initial sequence number.

@@ -24,20 +24,25 @@ type UDPConn struct {
 	OnError func(err error)
 }
 
+// ephemeral returns the first port of the ephemeral range that free accepts.
+func ephemeral(free func(port uint16) bool) (uint16, error) {
+	for p := EphemeralFirst; p <= EphemeralLast; p++ {
+		if free(uint16(p)) {
+			return uint16(p), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: no ephemeral port left", ErrPortInUse)
+}
+
 // Port returns the local port.
 func (c *UDPConn) Port() uint16 { return c.port }
 
 // ListenUDP binds port (0 picks the next free ephemeral port).
 func (h *Host) ListenUDP(port uint16) (*UDPConn, error) {
 	if port == 0 {
-		for p := EphemeralFirst; p <= EphemeralLast; p++ {
-			if h.udp[uint16(p)] == nil {
-				port = uint16(p)
-				break
-			}
-		}
-		if port == 0 {
-			return nil, fmt.Errorf("%w: no ephemeral port left", ErrPortInUse)
+		var err error
+		if port, err = ephemeral(func(p uint16) bool { return h.udp[p] == nil }); err != nil {
+			return nil, err
 		}
 	}
 	if h.udp[port] != nil {
