@@ -165,53 +165,22 @@ func (p packet) tuple() Tuple {
 }
 
 // Outbound translates a packet (an IPv4 packet, starting at its header)
-// leaving through the external address ext, in place. It returns the flow's
-// tuple as it arrived.
+// leaving through the external address ext, in place: a new flow is
+// masqueraded behind ext. It returns the flow's tuple as it arrived.
 func (t *Table) Outbound(b []byte, ext netip.Addr, now time.Time) (Tuple, error) {
-	p, err := parse(b)
-	if err == errICMPError {
-		return t.icmpError(p, false, now)
-	}
-	if err != nil {
-		t.count(&t.stats.Malformed)
-		return Tuple{}, err
-	}
-	k := p.tuple()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	f := t.liveLocked(k, now)
-	if f == nil {
-		// A new flow: masquerade behind ext, keeping the port if free.
-		if !t.roomLocked(now) {
-			return k, ErrFull
-		}
-		port, ok := t.freePortLocked(p.proto, ext, k.Dst, p.sport, now)
-		if !ok {
-			t.stats.Full++
-			return k, ErrFull
-		}
-		dst := k.Dst
-		if p.proto == ICMP {
-			dst = netip.AddrPortFrom(k.Dst.Addr(), port)
-		}
-		f = t.addLocked(&flow{orig: k, reply: Tuple{p.proto, dst, netip.AddrPortFrom(ext, port)}, kind: "masquerade"})
-	}
-	if f.orig == k { // original direction: source becomes the reply's destination
-		t.track(f, p, false, now)
-		rewrite(p, f.reply.Dst, true)
-	} else { // a reply to a published port's flow: back to the published address
-		t.track(f, p, true, now)
-		rewrite(p, f.orig.Dst, true)
-	}
-	return k, nil
+	return t.translate(b, false, ext, now)
 }
 
 // Inbound translates a packet arriving on the external side, in place: a
 // reply of a tracked flow, or a new flow to a published port.
 func (t *Table) Inbound(b []byte, now time.Time) (Tuple, error) {
+	return t.translate(b, true, netip.Addr{}, now)
+}
+
+func (t *Table) translate(b []byte, inbound bool, ext netip.Addr, now time.Time) (Tuple, error) {
 	p, err := parse(b)
 	if err == errICMPError {
-		return t.icmpError(p, true, now)
+		return t.icmpError(p, inbound, now)
 	}
 	if err != nil {
 		t.count(&t.stats.Malformed)
@@ -222,25 +191,54 @@ func (t *Table) Inbound(b []byte, now time.Time) (Tuple, error) {
 	defer t.mu.Unlock()
 	f := t.liveLocked(k, now)
 	if f == nil {
+		if f, err = t.newFlowLocked(p, k, inbound, ext, now); err != nil {
+			return k, err
+		}
+	}
+	reply := k != f.orig
+	t.track(f, p, reply, now)
+	// Rewrite the packet to what the other direction's tuple expects:
+	// leaving, its source; arriving, its destination.
+	other := f.reply
+	if reply {
+		other = f.orig
+	}
+	if inbound {
+		rewrite(p, other.Src, false)
+	} else {
+		rewrite(p, other.Dst, true)
+	}
+	return k, nil
+}
+
+// newFlowLocked starts tracking k: leaving, masqueraded behind ext keeping
+// the port if free; arriving, only to a published port, and the container
+// then sees the client's real address.
+func (t *Table) newFlowLocked(p packet, k Tuple, inbound bool, ext netip.Addr, now time.Time) (*flow, error) {
+	if inbound {
 		pub, ok := t.published[Tuple{Proto: p.proto, Dst: k.Dst}]
 		if !ok || p.proto == ICMP {
 			t.stats.Refused++
-			return k, ErrRefused
+			return nil, ErrRefused
 		}
 		if !t.roomLocked(now) {
-			return k, ErrFull
+			return nil, ErrFull
 		}
-		// The container sees the client's real address.
-		f = t.addLocked(&flow{orig: k, reply: Tuple{p.proto, pub.To, k.Src}, kind: "published"})
+		return t.addLocked(&flow{orig: k, reply: Tuple{p.proto, pub.To, k.Src}, kind: "published"}), nil
 	}
-	if f.orig == k {
-		t.track(f, p, false, now)
-		rewrite(p, f.reply.Src, false) // destination becomes the container
-	} else {
-		t.track(f, p, true, now)
-		rewrite(p, f.orig.Src, false) // a masqueraded flow's reply: back to the container
+	if !t.roomLocked(now) {
+		return nil, ErrFull
 	}
-	return k, nil
+	port, ok := t.freePortLocked(p.proto, ext, k.Dst, p.sport, now)
+	if !ok {
+		t.stats.Full++
+		return nil, ErrFull
+	}
+	dst := k.Dst
+	if p.proto == ICMP {
+		dst = netip.AddrPortFrom(k.Dst.Addr(), port)
+	}
+	return t.addLocked(&flow{orig: k, reply: Tuple{p.proto, dst, netip.AddrPortFrom(ext, port)}, kind: "masquerade"}), nil
 }
 
 // roomLocked reports whether a new flow fits, expiring old ones if needed,
