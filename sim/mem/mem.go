@@ -185,7 +185,7 @@ func (n *Network) Ping(from string, to netip.Addr, count int, interval, timeout 
 			st.Received++
 			st.RTTs = append(st.RTTs, p.res.RTT)
 		case p.res.Err != nil:
-			st.Errors = append(st.Errors, strings.TrimPrefix(p.res.Err.Error(), "stack: "))
+			st.Errors = append(st.Errors, reason(p.res.Err))
 		}
 	}
 	return st, nil
@@ -224,9 +224,9 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 		return res, err
 	}
 	defer c.Close()
-	c.OnError = func(err error) { res.Err, done = strings.TrimPrefix(err.Error(), "stack: "), true }
+	c.OnError = func(err error) { res.Err, done = reason(err), true }
 	if err := c.SendTo(netip.AddrPortFrom(to, port), payload); err != nil {
-		return backend.UDPResult{Err: strings.TrimPrefix(err.Error(), "stack: ")}, nil
+		return backend.UDPResult{Err: reason(err)}, nil
 	}
 	if n.Engine.RunUntil(func() bool { return done }, n.Engine.Elapsed()+timeout) == sim.Budget {
 		return res, n.budgetErr()
@@ -259,6 +259,10 @@ func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration)
 	}
 	return "timeout", nil
 }
+
+// reason is an error of the host stack as a scenario report shows it: what
+// went wrong, without the package's prefix.
+func reason(err error) string { return strings.TrimPrefix(err.Error(), "stack: ") }
 
 func owns(h *stack.Host, a netip.Addr) bool {
 	for _, i := range h.Ifaces() {

@@ -113,3 +113,11 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestBadInterfaceName(t *testing.T) {
+	src := strings.Replace(good, "{name: h1, address: 10.0.0.1/24}", "{name: h1, interfaces: [{name: eth%d, address: 10.0.0.1/24}]}", 1)
+	src = strings.Replace(src, "h1 -- s1:p1", "h1:eth%d -- s1:p1", 1)
+	if _, err := scenario.Parse("bad.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), "bad.yaml:4: interface name \"eth%d\"") {
+		t.Errorf("got %v", err)
+	}
+}

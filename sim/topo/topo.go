@@ -323,8 +323,11 @@ func (g *Graph) Validate() error {
 		ifn := map[string]bool{}
 		for j, f := range h.Ifaces {
 			fp := fmt.Sprintf("%s.interfaces[%d]", p, j)
-			if f.Name == "" || ifn[f.Name] {
+			switch {
+			case f.Name == "" || ifn[f.Name]:
 				bad(fp+".name", "interface name %q is empty or used twice", f.Name)
+			case len(f.Name) > 15 || strings.ContainsAny(f.Name, "/:% \t") || f.Name == "lo":
+				bad(fp+".name", "interface name %q: want at most 15 bytes, no '/', ':', '%%' or spaces, not lo (Linux's rules)", f.Name)
 			}
 			ifn[f.Name] = true
 			ap := fp + ".address"
