@@ -83,10 +83,10 @@ func (t *Table) icmpError(p packet, inbound bool, now time.Time) (Tuple, error) 
 	}
 	b := p.b
 	if inbound { // error from outside about a packet we sent: the quoted source changes
-		setAddr(b, 16, innerSrc.Addr()) // outer destination
-		q.setEnd(b, true, innerSrc)     // quoted source
+		setAddrL4(b, 16, innerSrc.Addr(), nil) // outer destination
+		q.setEnd(b, true, innerSrc)            // quoted source
 	} else { // error from inside about a packet we delivered: the quoted destination changes
-		setAddr(b, 12, innerDst.Addr())
+		setAddrL4(b, 12, innerDst.Addr(), nil)
 		q.setEnd(b, false, innerDst)
 	}
 	// The ICMP checksum covers the whole quoted packet: compute it afresh.
@@ -94,16 +94,6 @@ func (t *Table) icmpError(p packet, inbound bool, now time.Time) (Tuple, error) 
 	icmp[2], icmp[3] = 0, 0
 	binary.BigEndian.PutUint16(icmp[2:], ^csum.Fold(csum.Sum(icmp, 0)))
 	return k, nil
-}
-
-// setAddr writes an address into the IP header at b[off:] and fixes the
-// header checksum.
-func setAddr(b []byte, off int, a netip.Addr) {
-	old := [4]byte(b[off : off+4])
-	nu := a.As4()
-	csum.Update(b[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-	csum.Update(b[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
-	copy(b[off:], nu[:])
 }
 
 // setEnd rewrites the quoted packet's source (src) or destination address

@@ -164,23 +164,63 @@ func (p packet) tuple() Tuple {
 	return Tuple{p.proto, netip.AddrPortFrom(p.src, p.sport), netip.AddrPortFrom(p.dst, p.dport)}
 }
 
+// How a packet without a flow may start one.
+type origin int
+
+const (
+	outbound origin = iota // leaving: masqueraded behind the external address
+	inbound                // arriving from outside: only to a published port
+	hairpin                // from inside to a published port: DNAT and SNAT
+)
+
 // Outbound translates a packet (an IPv4 packet, starting at its header)
 // leaving through the external address ext, in place: a new flow is
 // masqueraded behind ext. It returns the flow's tuple as it arrived.
 func (t *Table) Outbound(b []byte, ext netip.Addr, now time.Time) (Tuple, error) {
-	return t.translate(b, false, ext, now)
+	return t.translate(b, outbound, ext, now)
 }
 
 // Inbound translates a packet arriving on the external side, in place: a
 // reply of a tracked flow, or a new flow to a published port.
 func (t *Table) Inbound(b []byte, now time.Time) (Tuple, error) {
-	return t.translate(b, true, netip.Addr{}, now)
+	return t.translate(b, inbound, netip.Addr{}, now)
 }
 
-func (t *Table) translate(b []byte, inbound bool, ext netip.Addr, now time.Time) (Tuple, error) {
+// Hairpin translates a packet from inside (a container) to a published
+// port, in place: its destination becomes the container behind the port,
+// and its source the address via (the gateway's address on that
+// container's network), so that the reply comes back through the gateway
+// rather than straight to the sender, which would not recognise it. This
+// is what Docker's userland proxy does for connections from the host's own
+// containers. A packet of a tracked flow is translated as its flow says.
+func (t *Table) Hairpin(b []byte, via netip.Addr, now time.Time) (Tuple, error) {
+	return t.translate(b, hairpin, via, now)
+}
+
+// Published returns the published port for packets of proto to dst.
+func (t *Table) Published(proto uint8, dst netip.AddrPort) (Publish, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p, ok := t.published[Tuple{Proto: proto, Dst: dst}]
+	return p, ok
+}
+
+// Tracked reports whether the packet b (an IPv4 packet) belongs to a live
+// flow, in either direction.
+func (t *Table) Tracked(b []byte, now time.Time) bool {
+	p, err := parse(b)
+	if err != nil {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.liveLocked(p.tuple(), now) != nil
+}
+
+func (t *Table) translate(b []byte, o origin, ext netip.Addr, now time.Time) (Tuple, error) {
 	p, err := parse(b)
 	if err == errICMPError {
-		return t.icmpError(p, inbound, now)
+		return t.icmpError(p, o != outbound, now)
 	}
 	if err != nil {
 		t.count(&t.stats.Malformed)
@@ -191,31 +231,28 @@ func (t *Table) translate(b []byte, inbound bool, ext netip.Addr, now time.Time)
 	defer t.mu.Unlock()
 	f := t.liveLocked(k, now)
 	if f == nil {
-		if f, err = t.newFlowLocked(p, k, inbound, ext, now); err != nil {
+		if f, err = t.newFlowLocked(p, k, o, ext, now); err != nil {
 			return k, err
 		}
 	}
 	reply := k != f.orig
 	t.track(f, p, reply, now)
-	// Rewrite the packet to what the other direction's tuple expects:
-	// leaving, its source; arriving, its destination.
+	// A packet of one direction leaves looking like the reverse of the
+	// other direction's tuple, as conntrack's NAT does.
 	other := f.reply
 	if reply {
 		other = f.orig
 	}
-	if inbound {
-		rewrite(p, other.Src, false)
-	} else {
-		rewrite(p, other.Dst, true)
-	}
+	rewriteTo(p, other.Dst, other.Src)
 	return k, nil
 }
 
-// newFlowLocked starts tracking k: leaving, masqueraded behind ext keeping
-// the port if free; arriving, only to a published port, and the container
-// then sees the client's real address.
-func (t *Table) newFlowLocked(p packet, k Tuple, inbound bool, ext netip.Addr, now time.Time) (*flow, error) {
-	if inbound {
+// newFlowLocked starts tracking k. Leaving, it is masqueraded behind ext
+// keeping the port if free. Arriving, only to a published port, and the
+// container then sees the client's real address. From inside to a
+// published port (hairpin), the source is masqueraded behind ext too.
+func (t *Table) newFlowLocked(p packet, k Tuple, o origin, ext netip.Addr, now time.Time) (*flow, error) {
+	if o != outbound {
 		pub, ok := t.published[Tuple{Proto: p.proto, Dst: k.Dst}]
 		if !ok || p.proto == ICMP {
 			t.stats.Refused++
@@ -224,7 +261,15 @@ func (t *Table) newFlowLocked(p packet, k Tuple, inbound bool, ext netip.Addr, n
 		if !t.roomLocked(now) {
 			return nil, ErrFull
 		}
-		return t.addLocked(&flow{orig: k, reply: Tuple{p.proto, pub.To, k.Src}, kind: "published"}), nil
+		if o == inbound {
+			return t.addLocked(&flow{orig: k, reply: Tuple{p.proto, pub.To, k.Src}, kind: "published"}), nil
+		}
+		port, ok := t.freePortLocked(p.proto, ext, pub.To, p.sport, now)
+		if !ok {
+			t.stats.Full++
+			return nil, ErrFull
+		}
+		return t.addLocked(&flow{orig: k, reply: Tuple{p.proto, pub.To, netip.AddrPortFrom(ext, port)}, kind: "hairpin"}), nil
 	}
 	if !t.roomLocked(now) {
 		return nil, ErrFull
@@ -357,41 +402,62 @@ func (t *Table) track(f *flow, p packet, reply bool, now time.Time) {
 	}
 }
 
-// rewrite sets the packet's source (src true) or destination address and
-// port (ICMP: identifier) to to, updating checksums incrementally.
-func rewrite(p packet, to netip.AddrPort, src bool) {
+// rewriteTo sets the packet's source to src and destination to dst (for
+// ICMP echo, the identifier to src's port), touching only what changes
+// and updating checksums incrementally (RFC 1624).
+func rewriteTo(p packet, src, dst netip.AddrPort) {
 	b := p.b
-	addrOff, portOff := 16, 2
-	if src {
-		addrOff, portOff = 12, 0
-	}
 	l4 := b[p.ihl:]
-	var csumOff int
+	var ck []byte // the L4 checksum, if it covers addresses and ports
 	switch p.proto {
 	case TCP:
-		csumOff = 16
+		ck = l4[16:18]
 	case UDP:
-		csumOff = 6
-	case ICMP:
-		csumOff, portOff = 2, 4
+		if binary.BigEndian.Uint16(l4[6:]) != 0 { // zero: no checksum
+			ck = l4[6:8]
+		}
 	}
-	old := [4]byte(b[addrOff : addrOff+4])
-	nu := to.Addr().As4()
-	// IP header checksum (RFC 1624 eqn 3), then the L4 checksum, which
-	// covers the addresses through the pseudo-header (not ICMP's).
-	csum.Update(b[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-	csum.Update(b[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
-	copy(b[addrOff:], nu[:])
-	ck := l4[csumOff : csumOff+2]
-	skip := p.proto == UDP && binary.BigEndian.Uint16(ck) == 0 // no checksum
-	if p.proto != ICMP && !skip {
-		csum.Update(ck, binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-		csum.Update(ck, binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	if p.src != src.Addr() {
+		setAddrL4(b, 12, src.Addr(), ck)
 	}
-	oldPort := binary.BigEndian.Uint16(l4[portOff:])
-	binary.BigEndian.PutUint16(l4[portOff:], to.Port())
-	if !skip {
-		csum.Update(ck, oldPort, to.Port())
+	if p.dst != dst.Addr() {
+		setAddrL4(b, 16, dst.Addr(), ck)
+	}
+	if p.proto == ICMP {
+		if p.sport != src.Port() { // the identifier, covered by the ICMP checksum
+			setPort(l4[4:6], src.Port(), l4[2:4])
+		}
+		return
+	}
+	if p.sport != src.Port() {
+		setPort(l4[0:2], src.Port(), ck)
+	}
+	if p.dport != dst.Port() {
+		setPort(l4[2:4], dst.Port(), ck)
+	}
+}
+
+// setAddrL4 writes an address into the IP header at b[off:], fixing the
+// header checksum and ck, an L4 checksum covering it through the
+// pseudo-header (nil: none).
+func setAddrL4(b []byte, off int, a netip.Addr, ck []byte) {
+	old := [4]byte(b[off : off+4])
+	nu := a.As4()
+	for _, c := range [][]byte{b[10:12], ck} {
+		if c != nil {
+			csum.Update(c, binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+			csum.Update(c, binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+		}
+	}
+	copy(b[off:], nu[:])
+}
+
+// setPort writes a port (or identifier) into field and fixes ck (nil: none).
+func setPort(field []byte, port uint16, ck []byte) {
+	old := binary.BigEndian.Uint16(field)
+	binary.BigEndian.PutUint16(field, port)
+	if ck != nil {
+		csum.Update(ck, old, port)
 	}
 }
 

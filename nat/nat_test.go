@@ -266,3 +266,28 @@ func TestICMPErrorFromContainer(t *testing.T) {
 		t.Errorf("translated error:\n got %x\nwant %x", out, want)
 	}
 }
+
+// TestHairpin: a container reaching its own host's published port is
+// sent to the container behind it from the gateway's address, and the
+// reply comes back looking like it came from the published port.
+func TestHairpin(t *testing.T) {
+	tb := nat.New(0)
+	gw := netip.MustParseAddr("172.18.0.1")
+	other := netip.MustParseAddr("172.18.0.2")
+	if err := tb.AddPublish(nat.Publish{Proto: nat.TCP, Ext: ap(host, 8080), To: ap(container, 80)}); err != nil {
+		t.Fatal(err)
+	}
+	in := pkt(t, nat.TCP, ap(other, 40000), ap(host, 8080), "syn")
+	if _, err := tb.Hairpin(in, gw, t0); err != nil {
+		t.Fatal(err)
+	}
+	check(t, in, nat.TCP, ap(gw, 40000), ap(container, 80), "syn")
+	resp := pkt(t, nat.TCP, ap(container, 80), ap(gw, 40000), "synack")
+	if _, err := tb.Outbound(resp, host, t0); err != nil {
+		t.Fatal(err)
+	}
+	check(t, resp, nat.TCP, ap(host, 8080), ap(other, 40000), "synack")
+	if f := tb.Dump(t0); len(f) != 1 || f[0].Kind != "hairpin" {
+		t.Errorf("dump %+v", f)
+	}
+}

@@ -39,6 +39,12 @@ type Options struct {
 	Name   string       // for traces; default "host"
 	Clock  clock.Clock  // default clock.Real
 	Tracer trace.Tracer // default none
+	// Forward, if set, sees every IPv4 packet the host receives before the
+	// host does (a router's hook): pkt is the packet from its IP header to
+	// its end, valid only during the call and not to be modified. It
+	// returns true when it took the packet (forwarded or dropped it); false
+	// lets the host deliver it as usual.
+	Forward func(in *Iface, pkt []byte) bool
 }
 
 // Iface is one interface of a host.
@@ -97,23 +103,26 @@ type Host struct {
 	tcpC    map[tcpKey]*tcpConn
 	isn     uint32 // next initial sequence number (deterministic)
 	ipID    uint16
+	dnsID   uint16
 	stats   Stats
 	dec     *decoder                 // reused for every frame received
 	sbuf    gopacket.SerializeBuffer // reused for every frame sent
 	sending bool                     // sbuf is in use
+	forward func(in *Iface, pkt []byte) bool
 }
 
 // New returns a host with no interfaces.
 func New(o Options) *Host {
 	return &Host{
-		name:   cmp.Or(o.Name, "host"),
-		clk:    clock.Or(o.Clock),
-		tracer: o.Tracer,
-		arp:    map[netip.Addr]*neighbour{},
-		udp:    map[uint16]*UDPConn{},
-		echo:   map[uint32]*echoWait{},
-		tcpL:   map[uint16]*TCPListener{},
-		tcpC:   map[tcpKey]*tcpConn{},
+		name:    cmp.Or(o.Name, "host"),
+		clk:     clock.Or(o.Clock),
+		tracer:  o.Tracer,
+		arp:     map[netip.Addr]*neighbour{},
+		udp:     map[uint16]*UDPConn{},
+		echo:    map[uint32]*echoWait{},
+		tcpL:    map[uint16]*TCPListener{},
+		tcpC:    map[tcpKey]*tcpConn{},
+		forward: o.Forward,
 	}
 }
 
@@ -292,6 +301,15 @@ func (h *Host) Input(idx int, frame []byte) {
 
 func (h *Host) inputIPv4(i *Iface, d *decoder) {
 	ip := &d.ip4
+	if h.forward != nil {
+		pkt := d.eth.Payload
+		if n := int(ip.Length); n >= 20 && n <= len(pkt) {
+			pkt = pkt[:n] // without Ethernet padding
+		}
+		if h.forward(i, pkt) {
+			return
+		}
+	}
 	dst, _ := netip.AddrFromSlice(ip.DstIP.To4())
 	src, _ := netip.AddrFromSlice(ip.SrcIP.To4())
 	bcast := dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || dst == lastAddr(i.prefix)

@@ -1,0 +1,67 @@
+package stack
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// A DNS stub resolver over the host's UDP, as a container's libc resolver
+// would ask: one query to one server, the answer matched by ID and
+// question, nothing cached.
+
+// DNSPort is the port DNS servers listen on.
+const DNSPort = 53
+
+// Query asks server for name's records of type qtype (dns.TypeA, ...) from
+// an ephemeral UDP port. done is called once with the answer, or with an
+// error (an ICMP error, an unresolvable next hop), unless cancel is called
+// first; like Ping, a query nobody answers never calls done.
+func (h *Host) Query(server netip.Addr, name string, qtype uint16, done func(*dns.Msg, error)) (cancel func(), err error) {
+	c, err := h.ListenUDP(0)
+	if err != nil {
+		return nil, err
+	}
+	h.dnsID++
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(name), qtype)
+	q.Id = h.dnsID
+	wire, err := q.Pack()
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("stack: query %q: %w", name, err)
+	}
+	finished := false
+	finish := func(m *dns.Msg, err error) {
+		if finished {
+			return
+		}
+		finished = true
+		c.Close()
+		done(m, err)
+	}
+	c.OnRecv = func(src, _ netip.AddrPort, payload []byte) {
+		r := new(dns.Msg)
+		if src != netip.AddrPortFrom(server, DNSPort) || r.Unpack(payload) != nil || r.Id != q.Id ||
+			!r.Response || len(r.Question) != 1 || !dns.IsFqdn(r.Question[0].Name) ||
+			!strings.EqualFold(r.Question[0].Name, q.Question[0].Name) || r.Question[0].Qtype != qtype {
+			h.droppedf("", "DNS answer from %s does not match query %d for %s", src, q.Id, q.Question[0].Name)
+			return
+		}
+		finish(r, nil)
+	}
+	c.OnError = func(err error) { finish(nil, err) }
+	h.eventf("", "DNS query %d to %s: %s %s?", q.Id, server, dns.TypeToString[qtype], q.Question[0].Name)
+	if err := c.SendTo(netip.AddrPortFrom(server, DNSPort), wire); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return func() {
+		if !finished {
+			finished = true
+			c.Close()
+		}
+	}, nil
+}

@@ -1,0 +1,69 @@
+package stack
+
+import (
+	"errors"
+	"net/netip"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+)
+
+// What a router built on a Host (see Options.Forward) needs: its routing
+// decision, sending a packet it did not make, and ICMP errors about packets
+// it could not deliver.
+
+// Route returns the interface a packet to dst leaves by and its next hop:
+// dst itself when on-link, else the default gateway.
+func (h *Host) Route(dst netip.Addr) (*Iface, netip.Addr, error) { return h.route(dst) }
+
+// Owns reports whether a is one of the host's addresses.
+func (h *Host) Owns(a netip.Addr) bool { return h.owns(a) }
+
+// ErrMalformed is returned for a packet that is not IPv4.
+var ErrMalformed = errors.New("stack: not an IPv4 packet")
+
+// SendPacket sends an IPv4 packet as it is (the caller has set its TTL and
+// checksums) to the next hop for its destination, resolving the hop's MAC
+// first if needed. The host copies pkt. fail, if not nil, is called later
+// if the next hop cannot be resolved.
+func (h *Host) SendPacket(pkt []byte, fail func(error)) error {
+	if len(pkt) < 20 || pkt[0]>>4 != 4 {
+		return ErrMalformed
+	}
+	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
+	i, hop, err := h.route(dst)
+	if err != nil {
+		return err
+	}
+	return h.resolveAndSend(i, hop, []gopacket.SerializableLayer{gopacket.Payload(append([]byte(nil), pkt...))}, fail)
+}
+
+// SendICMPError answers the IPv4 packet pkt with an ICMP error of the given
+// type and code (destination unreachable, time exceeded), quoting its IP
+// header and first 8 bytes of payload (RFC 792), from the address of the
+// interface the error leaves by. As RFC 1812 §4.3.2.7 requires, no error
+// is sent about an ICMP error, a broadcast or a non-first fragment.
+func (h *Host) SendICMPError(pkt []byte, typ, code uint8) {
+	if len(pkt) < 20 || pkt[0]>>4 != 4 {
+		return
+	}
+	hl := int(pkt[0]&0xf) * 4
+	if hl < 20 || len(pkt) < hl {
+		return
+	}
+	src := netip.AddrFrom4([4]byte(pkt[12:16]))
+	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
+	if pkt[6]&0x1f != 0 || pkt[7] != 0 || !src.IsValid() || src.IsUnspecified() || dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		return
+	}
+	if layers.IPProtocol(pkt[9]) == layers.IPProtocolICMPv4 && len(pkt) > hl {
+		switch layers.ICMPv4TypeCode(uint16(pkt[hl]) << 8).Type() {
+		case layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4TypeTimeExceeded, layers.ICMPv4TypeParameterProblem:
+			return
+		}
+	}
+	quote := append([]byte(nil), pkt[:min(len(pkt), hl+8)]...)
+	_ = h.sendIPFrom(netip.Addr{}, src, layers.IPProtocolICMPv4, nil,
+		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, code)},
+		gopacket.Payload(quote))
+}
