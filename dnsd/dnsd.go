@@ -93,15 +93,22 @@ func (s *Server) Remove(network, container string) {
 	s.networks[network] = slices.DeleteFunc(s.networks[network], func(e endpoint) bool { return e.container == container })
 }
 
-// scope returns the networks a querier at src belongs to.
+// scopeLocked returns the networks of the container at src: every network
+// it has an endpoint on, whichever address it asked from, as Docker scopes
+// names by sandbox.
 func (s *Server) scopeLocked(src netip.Addr) []string {
-	var nets []string
-	for net, eps := range s.networks {
+	mine := map[string]bool{}
+	for _, eps := range s.networks {
 		for _, e := range eps {
 			if e.addr == src {
-				nets = append(nets, net)
-				break
+				mine[e.container] = true
 			}
+		}
+	}
+	var nets []string
+	for net, eps := range s.networks {
+		if slices.ContainsFunc(eps, func(e endpoint) bool { return mine[e.container] }) {
+			nets = append(nets, net)
 		}
 	}
 	slices.Sort(nets)

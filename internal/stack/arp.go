@@ -52,6 +52,9 @@ func (h *Host) ARPCache() []ARPEntry {
 // resolveAndSend sends the layers (starting with IPv4) to hop out of i,
 // resolving hop's MAC first if needed.
 func (h *Host) resolveAndSend(i *Iface, hop netip.Addr, ls []gopacket.SerializableLayer, fail func(error)) error {
+	if i == h.lo {
+		return h.transmit(i, h.eth(i, i.mac, layers.EthernetTypeIPv4, ls)...)
+	}
 	if hop == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || hop == lastAddr(i.prefix) {
 		return h.transmit(i, h.eth(i, broadcastMAC, layers.EthernetTypeIPv4, ls)...)
 	}

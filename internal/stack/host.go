@@ -109,11 +109,12 @@ type Host struct {
 	sbuf    gopacket.SerializeBuffer // reused for every frame sent
 	sending bool                     // sbuf is in use
 	forward func(in *Iface, pkt []byte) bool
+	lo      *Iface // loopback: 127.0.0.0/8 and the host's own addresses
 }
 
 // New returns a host with no interfaces.
 func New(o Options) *Host {
-	return &Host{
+	h := &Host{
 		name:    cmp.Or(o.Name, "host"),
 		clk:     clock.Or(o.Clock),
 		tracer:  o.Tracer,
@@ -124,6 +125,15 @@ func New(o Options) *Host {
 		tcpC:    map[tcpKey]*tcpConn{},
 		forward: o.Forward,
 	}
+	h.lo = &Iface{h: h, idx: -1, name: "lo", mac: make(net.HardwareAddr, 6), prefix: netip.MustParsePrefix("127.0.0.1/8"), up: true}
+	// What goes out of lo comes back in as a new event, as a softirq
+	// would take it, so that a reply is never built inside its request.
+	h.lo.out = link.Func(func(frame []byte) error {
+		cp := append([]byte(nil), frame...)
+		h.clk.AfterFunc(0, func() { h.input(h.lo, cp) })
+		return nil
+	})
+	return h
 }
 
 // Name returns the host's name.
@@ -161,8 +171,12 @@ func (h *Host) Addr() netip.Addr {
 	return h.ifaces[0].prefix.Addr()
 }
 
-// owns reports whether a is one of the host's addresses.
+// owns reports whether a is one of the host's addresses (loopback's
+// included).
 func (h *Host) owns(a netip.Addr) bool {
+	if isLoopback(a) {
+		return true
+	}
 	for _, i := range h.ifaces {
 		if i.prefix.Addr() == a {
 			return true
@@ -173,6 +187,9 @@ func (h *Host) owns(a netip.Addr) bool {
 
 // route returns the interface and next hop for dst.
 func (h *Host) route(dst netip.Addr) (*Iface, netip.Addr, error) {
+	if h.owns(dst) { // Linux's local table
+		return h.lo, dst, nil
+	}
 	for _, i := range h.ifaces {
 		if i.prefix.Masked().Contains(dst) {
 			return i, dst, nil
@@ -187,6 +204,9 @@ func (h *Host) route(dst netip.Addr) (*Iface, netip.Addr, error) {
 	}
 	return nil, netip.Addr{}, ErrNoRoute
 }
+
+// isLoopback reports whether a is in 127.0.0.0/8.
+func isLoopback(a netip.Addr) bool { return a.Is4() && a.As4()[0] == 127 }
 
 // eventf traces a host event; nothing is formatted when nobody listens.
 func (h *Host) eventf(port, format string, args ...any) {
@@ -264,7 +284,11 @@ func (h *Host) Input(idx int, frame []byte) {
 	if idx < 0 || idx >= len(h.ifaces) {
 		return
 	}
-	i := h.ifaces[idx]
+	h.input(h.ifaces[idx], frame)
+}
+
+// input takes a frame received on i.
+func (h *Host) input(i *Iface, frame []byte) {
 	if !i.up {
 		h.droppedf(i.name, "interface down")
 		return

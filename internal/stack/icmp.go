@@ -136,6 +136,9 @@ func (h *Host) sendIPFrom(src, dst netip.Addr, proto layers.IPProtocol, fail fun
 	}
 	if !src.IsValid() {
 		src = i.prefix.Addr()
+		if i == h.lo {
+			src = dst // a local route's source is the address itself
+		}
 	}
 	h.ipID++
 	ip := &layers.IPv4{

@@ -31,6 +31,7 @@ const (
 	Host      Kind = "host"      // a host stack event (ARP, ICMP, UDP), Detail says which
 	Lost      Kind = "lost"      // a link lost a frame (impairment or full queue)
 	STP       Kind = "stp"       // spanning tree: root, role and state changes, BPDUs that mattered
+	Routed    Kind = "routed"    // router: a packet forwarded (and translated) to another network
 )
 
 // Event is one decision of one node.

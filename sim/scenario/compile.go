@@ -28,6 +28,9 @@ func (f *File) compile() (*topo.Graph, Errors) {
 	var errs Errors
 	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
 	g := &topo.Graph{}
+	if f.Docker() {
+		errs = f.compileDocker(g)
+	}
 	for i, s := range f.Switches {
 		p := fmt.Sprintf("switches[%d]", i)
 		ts := topo.Switch{Name: s.Name, AgeingTime: s.Ageing, MaxEntries: s.MaxEntries}
@@ -68,6 +71,9 @@ func (f *File) compile() (*topo.Graph, Errors) {
 		g.Switches = append(g.Switches, ts)
 	}
 	for i, h := range f.Hosts {
+		if f.Docker() {
+			break
+		}
 		p := fmt.Sprintf("hosts[%d]", i)
 		th := topo.Host{Name: h.Name}
 		ifs := h.Interfaces
@@ -102,15 +108,7 @@ func (f *File) compile() (*topo.Graph, Errors) {
 			}
 			th.Ifaces = append(th.Ifaces, ti)
 		}
-		for j, l := range h.Listen {
-			proto, port, _ := strings.Cut(l, "/")
-			n, err := strconv.ParseUint(port, 10, 16)
-			if proto != "tcp" || err != nil || n == 0 {
-				bad(fmt.Sprintf("%s.listen[%d]", p, j), "listen %q: want tcp/PORT", l)
-				continue
-			}
-			th.ListenTCP = append(th.ListenTCP, uint16(n))
-		}
+		th.ListenTCP, th.ListenUDP = f.listen(p, h.Listen, &errs)
 		if h.Gateway != "" {
 			gw, err := netip.ParseAddr(h.Gateway)
 			if err != nil {
@@ -184,6 +182,110 @@ func (f *File) compile() (*topo.Graph, Errors) {
 		return nil, errs
 	}
 	return g, nil
+}
+
+// listen reads listen: [tcp/80, udp/53].
+func (f *File) listen(p string, ls []string, errs *Errors) (tcp, udp []uint16) {
+	for j, l := range ls {
+		proto, port, _ := strings.Cut(l, "/")
+		n, err := strconv.ParseUint(port, 10, 16)
+		switch {
+		case err != nil || n == 0:
+			*errs = append(*errs, f.errAt(fmt.Sprintf("%s.listen[%d]", p, j), "listen %q: want tcp/PORT or udp/PORT", l))
+		case proto == "tcp":
+			tcp = append(tcp, uint16(n))
+		case proto == "udp":
+			udp = append(udp, uint16(n))
+		default:
+			*errs = append(*errs, f.errAt(fmt.Sprintf("%s.listen[%d]", p, j), "listen %q: want tcp/PORT or udp/PORT", l))
+		}
+	}
+	return tcp, udp
+}
+
+// Docker reports whether the file describes the Docker model (networks
+// and containers) rather than switches and links.
+func (f *File) Docker() bool { return len(f.Networks) > 0 || len(f.Containers) > 0 }
+
+// compileDocker compiles networks, containers and Docker hosts into g.
+func (f *File) compileDocker(g *topo.Graph) Errors {
+	var errs Errors
+	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
+	if len(f.Switches) > 0 || len(f.Links) > 0 {
+		bad("switches", "a Docker scenario (networks, containers) builds its own switches and links: leave switches and links out")
+	}
+	prefix := func(path, s string) netip.Prefix {
+		if s == "" {
+			return netip.Prefix{}
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil || !p.Addr().Is4() {
+			bad(path, "bad IPv4 CIDR %q", s)
+		}
+		return p
+	}
+	addr := func(path, s string) netip.Addr {
+		if s == "" {
+			return netip.Addr{}
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is4() {
+			bad(path, "bad IPv4 address %q", s)
+		}
+		return a
+	}
+	d := &topo.Docker{}
+	for i, h := range f.Hosts {
+		p := fmt.Sprintf("hosts[%d]", i)
+		if h.MAC != "" || h.Gateway != "" || len(h.Interfaces) > 0 || len(h.Listen) > 0 {
+			bad(p, "in a Docker scenario a host is a Docker host: name and address only")
+		}
+		d.Hosts = append(d.Hosts, topo.DockerHost{Name: h.Name, Address: prefix(p+".address", h.Address)})
+	}
+	for i, n := range f.Networks {
+		p := fmt.Sprintf("networks[%d]", i)
+		d.Networks = append(d.Networks, topo.Network{Name: n.Name, Driver: n.Driver, Internal: n.Internal,
+			Subnet: prefix(p+".subnet", n.Subnet), Gateway: addr(p+".gateway", n.Gateway), IPRange: prefix(p+".ip_range", n.IPRange)})
+	}
+	for i, c := range f.Containers {
+		p := fmt.Sprintf("containers[%d]", i)
+		tc := topo.Container{Name: c.Name, Attach: c.Attach, Address: prefix(p+".address", c.Address)}
+		if c.Attach == "" && c.Address != "" {
+			bad(p+".address", "a container's address comes from its networks (give ip there); address is for attach: lan")
+		}
+		for j, e := range c.Networks {
+			tc.Endpoints = append(tc.Endpoints, topo.EndpointConfig{Network: e.Name, IP: addr(fmt.Sprintf("%s.networks[%d].ip", p, j), e.IP), Aliases: e.Aliases})
+		}
+		if len(c.Networks) == 0 && c.Attach == "" {
+			tc.Endpoints = []topo.EndpointConfig{{Network: topo.DefaultNetwork}}
+		}
+		for j, s := range c.Publish {
+			m, err := topo.ParsePortMapping(s)
+			if err != nil {
+				bad(fmt.Sprintf("%s.publish[%d]", p, j), "%v", err)
+			}
+			tc.Publish = append(tc.Publish, m)
+		}
+		tc.ListenTCP, tc.ListenUDP = f.listen(p, c.Listen, &errs)
+		d.Containers = append(d.Containers, tc)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if _, err := d.Compile(g); err != nil {
+		all := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			all = j.Unwrap()
+		}
+		for _, e := range all {
+			if te := (*topo.Error)(nil); errors.As(e, &te) {
+				bad(te.Path, "%s", te.Msg)
+			} else {
+				bad("", "%v", e)
+			}
+		}
+	}
+	return errs
 }
 
 // validate checks the whole file: topology and steps.

@@ -139,6 +139,7 @@ var typeNames = map[string]string{
 	"StateStep": "link/port", "MoveStep": "move", "ExpectStep": "expect",
 	"FDBExpect": "fdb", "FDBMatch": "an fdb entry", "CounterExpect": "counters",
 	"STPConfig": "stp", "BPDUStep": "bpdus", "STPExpect": "an stp check", "PortState": "a port state", "ConnectStep": "connect",
+	"NetworkConfig": "a network", "ContainerConfig": "a container", "endpointMapping": "a container's network",
 }
 
 // yamlErrors turns the YAML library's errors into file:line errors.

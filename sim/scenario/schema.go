@@ -19,7 +19,11 @@ type File struct {
 	Switches    []SwitchConfig `yaml:"switches"`
 	Hosts       []HostConfig   `yaml:"hosts"`
 	Links       []LinkConfig   `yaml:"links"`
-	Steps       []Step         `yaml:"steps"`
+	// The Docker model: with networks or containers, hosts are Docker
+	// hosts (name and LAN address) and the topology is compiled from them.
+	Networks   []NetworkConfig   `yaml:"networks"`
+	Containers []ContainerConfig `yaml:"containers"`
+	Steps      []Step            `yaml:"steps"`
 
 	path  string         // the file it came from
 	lines map[string]int // field path -> line
@@ -81,6 +85,57 @@ type IfaceConfig struct {
 	Name    string `yaml:"name"`
 	Address string `yaml:"address"`
 	MAC     string `yaml:"mac"`
+}
+
+// NetworkConfig is a Docker network as written, in docker network
+// create's words.
+type NetworkConfig struct {
+	Name     string `yaml:"name"`
+	Driver   string `yaml:"driver"` // bridge (default)
+	Subnet   string `yaml:"subnet"`
+	Gateway  string `yaml:"gateway"`
+	IPRange  string `yaml:"ip_range"`
+	Internal bool   `yaml:"internal"`
+}
+
+// ContainerConfig is a container as written, in docker compose's words.
+type ContainerConfig struct {
+	Name     string           `yaml:"name"`
+	Networks []EndpointConfig `yaml:"networks"` // default: the default network, bridge
+	Attach   string           `yaml:"attach"`   // lan: a client on the hosts' LAN
+	Address  string           `yaml:"address"`  // with attach: its LAN address
+	Publish  []string         `yaml:"publish"`  // "8080:80/tcp", "80"
+	Listen   []string         `yaml:"listen"`   // "tcp/80", "udp/53"
+}
+
+// EndpointConfig is a container's network: a name, or a mapping with ip
+// and aliases.
+type EndpointConfig struct {
+	Name    string   `yaml:"name"`
+	IP      string   `yaml:"ip"`
+	Aliases []string `yaml:"aliases"`
+}
+
+type endpointMapping EndpointConfig
+
+// UnmarshalYAML accepts a network's name or a mapping.
+func (e *EndpointConfig) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		e.Name = n.Value
+		return nil
+	case yaml.MappingNode:
+		if err := strictKeys(n, endpointMapping{}); err != nil {
+			return err
+		}
+		var m endpointMapping
+		if err := n.Decode(&m); err != nil {
+			return err
+		}
+		*e = EndpointConfig(m)
+		return nil
+	}
+	return fmt.Errorf("line %d: a container's network is a name or {name, ip, aliases}", n.Line)
 }
 
 // LinkConfig is a link as written: "a -- b", [a, b], or a mapping with ends

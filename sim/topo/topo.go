@@ -24,6 +24,9 @@ type Graph struct {
 	Switches []Switch
 	Hosts    []Host
 	Links    []Link
+	// Docker is the Docker model the graph was compiled from, with its
+	// allocations (see Docker.Compile); nil for a plain topology.
+	Docker *Docker
 }
 
 // Switch is a switch node.
@@ -66,6 +69,48 @@ type Host struct {
 	Gateway netip.Addr // zero: none
 	// ListenTCP lists the TCP ports the host accepts connections on.
 	ListenTCP []uint16
+	// ListenUDP lists the UDP ports the host has sockets bound on.
+	ListenUDP []uint16
+	// Nameserver is the DNS server the host asks (its resolv.conf); zero:
+	// none.
+	Nameserver netip.Addr
+	// Loopback marks a host meant to have no interface but loopback (a
+	// container on Docker's none network).
+	Loopback bool
+	// Router makes this node a Docker host's gateway (package
+	// nat/gateway) rather than a sandbox: its interfaces are the legs.
+	Router *Router
+}
+
+// Router is what a gateway node routes, translates and answers.
+type Router struct {
+	LAN      string // the interface on the hosts' LAN, owning the host's address
+	Bridges  []RouterBridge
+	Publish  []Publish
+	DNS      []DNSName
+	MaxFlows int // conntrack bound; 0: the default
+}
+
+// RouterBridge is a gateway leg on a bridge network.
+type RouterBridge struct {
+	Iface    string // the leg's interface, named after the bridge (docker0, br-NAME)
+	Network  string
+	Internal bool
+}
+
+// Publish is a published port: Proto "tcp" or "udp", Ext on the host's
+// address, To a container's address and port.
+type Publish struct {
+	Proto string
+	Ext   netip.AddrPort
+	To    netip.AddrPort
+}
+
+// DNSName is a name the embedded DNS server answers on a network.
+type DNSName struct {
+	Network, Container string
+	Addr               netip.Addr
+	Aliases            []string
 }
 
 // Iface is a host interface.
@@ -317,7 +362,7 @@ func (g *Graph) Validate() error {
 	for i, h := range g.Hosts {
 		p := fmt.Sprintf("hosts[%d]", i)
 		claim(p+".name", h.Name, "host")
-		if len(h.Ifaces) == 0 {
+		if len(h.Ifaces) == 0 && !h.Loopback {
 			bad(p, "host %s has no interface", h.Name)
 		}
 		ifn := map[string]bool{}

@@ -1,0 +1,360 @@
+// Package gateway is the router node of a Docker host: one leg on the
+// host's LAN, owning the host's address, and one leg on each bridge
+// network, owning that network's gateway address. It is what Linux,
+// Docker's iptables rules and Docker's embedded DNS server do together,
+// built from netyard's parts: a host stack (internal/stack) for ARP, ICMP
+// and its own sockets, a connection tracking table (package nat) for
+// masquerade and published ports, and the DNS server (package dnsd)
+// answering on UDP port 53 of every bridge leg.
+//
+// # What it does with a packet
+//
+// From a bridge network:
+//   - to one of the gateway's own addresses: a published port is reached
+//     through the hairpin (the container behind it sees the gateway's
+//     address, as with Docker's userland proxy); anything else is for the
+//     gateway itself (ping, DNS);
+//   - to another bridge network: dropped, networks are isolated (Docker's
+//     DOCKER-ISOLATION chains);
+//   - elsewhere: dropped when the network is internal, else masqueraded
+//     behind the host's address and sent out of the LAN leg.
+//
+// From the LAN:
+//   - to the host's address: a reply of a tracked flow or a new flow to a
+//     published port is translated and forwarded to its container (which
+//     sees the client's real address); anything else is for the gateway;
+//   - to a container's address directly: dropped, containers are reached
+//     through published ports (Docker 28's rule against direct routing).
+//
+// Every forwarded packet has its TTL decremented; one arriving with TTL 1
+// is answered with ICMP time exceeded. Every drop is traced with its
+// reason and counted.
+//
+// # Time and concurrency
+//
+// A Gateway reads time only from its clock.Clock and is not safe for
+// concurrent use: the mem backend's engine calls it from one goroutine, the
+// netns backend serialises every input and timer onto one.
+package gateway
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/miekg/dns"
+
+	"github.com/netyard/netyard/dnsd"
+	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/csum"
+	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/internal/stack"
+	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/nat"
+)
+
+// Leg is one interface of the gateway.
+type Leg struct {
+	Name string           // e.g. eth0, docker0, br-mynet
+	MAC  net.HardwareAddr // 48 bits
+	Addr netip.Prefix     // the gateway's address and the leg's subnet
+	Out  link.Sender      // where the leg transmits
+}
+
+// Bridge is a leg on a bridge network.
+type Bridge struct {
+	Leg
+	Network  string // the network's name, for DNS scoping and traces
+	Internal bool   // no way out
+}
+
+// Config describes a gateway.
+type Config struct {
+	Name     string // the Docker host's name
+	LAN      Leg
+	Bridges  []Bridge
+	Publish  []nat.Publish // Ext is the host's LAN address
+	MaxFlows int           // conntrack bound; 0: nat.DefaultMax
+	DNS      *dnsd.Server  // answers on every bridge leg; nil: no DNS server
+}
+
+// Options are the gateway's surroundings.
+type Options struct {
+	Clock  clock.Clock
+	Tracer trace.Tracer
+}
+
+// Stats counts what the gateway did with packets it did not keep.
+type Stats struct {
+	Forwarded   uint64 // packets routed between legs
+	Isolated    uint64 // dropped between isolated networks
+	Internal    uint64 // dropped leaving an internal network
+	Direct      uint64 // dropped: from outside straight to a container
+	TTLExceeded uint64 // dropped with time exceeded
+	NATDropped  uint64 // dropped by the NAT table (full, refused, malformed)
+	DNSAnswered uint64 // DNS queries answered
+}
+
+// Gateway is a Docker host's router node.
+type Gateway struct {
+	name    string
+	clk     clock.Clock
+	tracer  trace.Tracer
+	host    *stack.Host
+	nat     *nat.Table
+	dns     *dnsd.Server
+	lan     *stack.Iface
+	bridges map[*stack.Iface]*Bridge
+	buf     []byte // a copy of the packet being translated
+	stats   Stats
+}
+
+// New builds a gateway.
+func New(c Config, o Options) (*Gateway, error) {
+	g := &Gateway{
+		name:    cmp.Or(c.Name, "gateway"),
+		clk:     clock.Or(o.Clock),
+		tracer:  o.Tracer,
+		nat:     nat.New(c.MaxFlows),
+		dns:     c.DNS,
+		bridges: map[*stack.Iface]*Bridge{},
+		buf:     make([]byte, 0, 65536),
+	}
+	g.host = stack.New(stack.Options{Name: g.name, Clock: g.clk, Tracer: o.Tracer, Forward: g.forward})
+	var err error
+	if g.lan, err = g.host.AddIface(c.LAN.Name, c.LAN.MAC, c.LAN.Addr, c.LAN.Out); err != nil {
+		return nil, fmt.Errorf("gateway %s: %w", g.name, err)
+	}
+	for i := range c.Bridges {
+		b := c.Bridges[i]
+		ifc, err := g.host.AddIface(b.Name, b.MAC, b.Addr, b.Out)
+		if err != nil {
+			return nil, fmt.Errorf("gateway %s: %w", g.name, err)
+		}
+		g.bridges[ifc] = &b
+	}
+	for _, p := range c.Publish {
+		if err := g.nat.AddPublish(p); err != nil {
+			return nil, fmt.Errorf("gateway %s: %w", g.name, err)
+		}
+	}
+	if g.dns != nil {
+		conn, err := g.host.ListenUDP(stack.DNSPort)
+		if err != nil {
+			return nil, fmt.Errorf("gateway %s: %w", g.name, err)
+		}
+		conn.OnRecv = func(src, dst netip.AddrPort, q []byte) { g.answer(conn, src, dst, q) }
+	}
+	return g, nil
+}
+
+// Host returns the gateway's stack (its interfaces, in the order LAN,
+// then the bridges as configured).
+func (g *Gateway) Host() *stack.Host { return g.host }
+
+// NAT returns the gateway's connection tracking table.
+func (g *Gateway) NAT() *nat.Table { return g.nat }
+
+// Stats returns the gateway's counters.
+func (g *Gateway) Stats() Stats { return g.stats }
+
+// Input hands the gateway a frame received on interface idx.
+func (g *Gateway) Input(idx int, frame []byte) { g.host.Input(idx, frame) }
+
+// answer serves one DNS query that reached the gateway's UDP port 53.
+func (g *Gateway) answer(conn *stack.UDPConn, src, dst netip.AddrPort, q []byte) {
+	if _, ok := g.bridgeOf(dst.Addr()); !ok {
+		g.dropf(src.Addr(), dst.Addr(), "DNS query to %s: the DNS server answers on bridge networks only", dst.Addr())
+		return
+	}
+	r, err := g.dns.AnswerBytes(src.Addr(), q)
+	if r == nil {
+		g.dropf(src.Addr(), dst.Addr(), "DNS query from %s: %v", src, err)
+		return
+	}
+	g.stats.DNSAnswered++
+	if g.tracer != nil {
+		m := new(dns.Msg)
+		if m.Unpack(r) == nil {
+			g.eventf(trace.Host, "DNS answer to %s: %s", src, summary(m))
+		}
+	}
+	_ = conn.SendTo(src, r)
+}
+
+// summary describes a DNS answer in one line.
+func summary(m *dns.Msg) string {
+	s := dns.RcodeToString[m.Rcode]
+	if len(m.Question) == 1 {
+		s = dns.TypeToString[m.Question[0].Qtype] + " " + m.Question[0].Name + " " + s
+	}
+	for _, rr := range m.Answer {
+		switch v := rr.(type) {
+		case *dns.A:
+			s += " " + v.A.String()
+		case *dns.PTR:
+			s += " " + v.Ptr
+		}
+	}
+	return s
+}
+
+// bridgeOf returns the bridge leg that owns address a.
+func (g *Gateway) bridgeOf(a netip.Addr) (*Bridge, bool) {
+	for ifc, b := range g.bridges {
+		if ifc.Prefix().Addr() == a {
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+// bridgeFor returns the bridge leg whose subnet holds a.
+func (g *Gateway) bridgeFor(a netip.Addr) (*stack.Iface, *Bridge) {
+	for ifc, b := range g.bridges {
+		if ifc.Prefix().Masked().Contains(a) {
+			return ifc, b
+		}
+	}
+	return nil, nil
+}
+
+// forward is the stack's Forward hook: it decides every IPv4 packet the
+// gateway receives.
+func (g *Gateway) forward(in *stack.Iface, pkt []byte) bool {
+	if len(pkt) < 20 {
+		return false // the stack counts it
+	}
+	src := netip.AddrFrom4([4]byte(pkt[12:16]))
+	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
+	now := g.clk.Now()
+	if in == g.lan {
+		switch {
+		case dst == g.lan.Prefix().Addr():
+			if !g.nat.Tracked(pkt, now) && !g.published(pkt) {
+				return false // for the gateway itself
+			}
+			return g.translate(pkt, src, dst, func(b []byte) (nat.Tuple, error) { return g.nat.Inbound(b, now) })
+		case g.host.Owns(dst):
+			return false
+		}
+		if _, b := g.bridgeFor(dst); b != nil {
+			g.stats.Direct++
+			g.dropf(src, dst, "from outside straight to a container on %s: containers are reached through published ports", b.Network)
+			return true
+		}
+		return false // not for this host: the stack drops it
+	}
+	from := g.bridges[in]
+	if from == nil {
+		return false
+	}
+	switch {
+	case g.host.Owns(dst):
+		if !g.nat.Tracked(pkt, now) && !g.published(pkt) {
+			return false // ping the gateway, ask its DNS server
+		}
+		// The hairpin: to a published port from inside.
+		return g.translate(pkt, src, dst, func(b []byte) (nat.Tuple, error) {
+			via := in.Prefix().Addr()
+			if p, ok := g.nat.Published(b[9], dstPort(b)); ok {
+				if ifc, _ := g.bridgeFor(p.To.Addr()); ifc != nil {
+					via = ifc.Prefix().Addr()
+				}
+			}
+			return g.nat.Hairpin(b, via, now)
+		})
+	case in.Prefix().Masked().Contains(dst):
+		return false // on-link: not for the gateway to route
+	}
+	if _, to := g.bridgeFor(dst); to != nil {
+		g.stats.Isolated++
+		g.dropf(src, dst, "networks %s and %s are isolated from each other", from.Network, to.Network)
+		return true
+	}
+	if from.Internal {
+		g.stats.Internal++
+		g.dropf(src, dst, "network %s is internal: no way out", from.Network)
+		return true
+	}
+	return g.translate(pkt, src, dst, func(b []byte) (nat.Tuple, error) { return g.nat.Outbound(b, g.lan.Prefix().Addr(), now) })
+}
+
+// published reports whether pkt goes to a published port.
+func (g *Gateway) published(pkt []byte) bool {
+	_, ok := g.nat.Published(pkt[9], dstPort(pkt))
+	return ok
+}
+
+// dstPort returns a TCP or UDP packet's destination address and port.
+func dstPort(pkt []byte) netip.AddrPort {
+	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
+	hl := int(pkt[0]&0xf) * 4
+	if (pkt[9] != nat.TCP && pkt[9] != nat.UDP) || len(pkt) < hl+4 {
+		return netip.AddrPortFrom(dst, 0)
+	}
+	return netip.AddrPortFrom(dst, uint16(pkt[hl+2])<<8|uint16(pkt[hl+3]))
+}
+
+// translate checks the TTL, translates a copy of pkt with tr, decrements
+// its TTL and sends it on.
+func (g *Gateway) translate(pkt []byte, src, dst netip.Addr, tr func([]byte) (nat.Tuple, error)) bool {
+	if pkt[8] <= 1 {
+		g.stats.TTLExceeded++
+		g.dropf(src, dst, "TTL exceeded in transit: answered with ICMP time exceeded")
+		g.host.SendICMPError(pkt, 11, 0)
+		return true
+	}
+	b := append(g.buf[:0], pkt...)
+	k, err := tr(b)
+	if err != nil {
+		g.stats.NATDropped++
+		if errors.Is(err, nat.ErrFull) {
+			g.dropf(src, dst, "connection table full (%s)", k)
+		} else {
+			g.dropf(src, dst, "%v", err)
+		}
+		return true
+	}
+	// TTL minus one, and the header checksum with it (RFC 1624).
+	old := uint16(b[8])<<8 | uint16(b[9])
+	b[8]--
+	csum.Update(b[10:12], old, uint16(b[8])<<8|uint16(b[9]))
+	nsrc := netip.AddrFrom4([4]byte(b[12:16]))
+	ndst := netip.AddrFrom4([4]byte(b[16:20]))
+	out, _, rerr := g.host.Route(ndst)
+	if rerr != nil {
+		g.dropf(src, dst, "no route to %s", ndst)
+		return true
+	}
+	g.stats.Forwarded++
+	if nsrc != src || ndst != dst {
+		g.eventf(trace.Routed, "%s -> %s: %s, translated to %s -> %s, out of %s", src, dst, k, nsrc, ndst, out.Name())
+	} else {
+		g.eventf(trace.Routed, "%s -> %s: %s, out of %s", src, dst, k, out.Name())
+	}
+	err = g.host.SendPacket(b, func(error) {
+		g.host.SendICMPError(b, 3, 1) // host unreachable, as a Linux router says
+	})
+	if err != nil {
+		g.dropf(src, dst, "%v", err)
+	}
+	return true
+}
+
+func (g *Gateway) eventf(k trace.Kind, format string, args ...any) {
+	if g.tracer == nil {
+		return
+	}
+	g.tracer.Trace(trace.Event{Time: g.clk.Now(), Node: g.name, Kind: k, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (g *Gateway) dropf(src, dst netip.Addr, format string, args ...any) {
+	if g.tracer == nil {
+		return
+	}
+	g.tracer.Trace(trace.Event{Time: g.clk.Now(), Node: g.name, Kind: trace.Dropped,
+		Src: src.String(), Dst: dst.String(), Reason: fmt.Sprintf(format, args...)})
+}
