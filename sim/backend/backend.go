@@ -1,6 +1,6 @@
 // Package backend is the contract between the scenario runner and the worlds
-// a topology can run in: the in-memory simulator (sim/mem) today, real
-// network namespaces (sim/netns) next. A scenario's verdicts depend only on
+// a topology can run in: the in-memory simulator (sim/mem) and real
+// network namespaces (sim/netns). A scenario's verdicts depend only on
 // what these methods report, so the same file gives the same verdicts in
 // every backend.
 package backend
@@ -9,6 +9,9 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/miekg/dns"
+
+	"github.com/netyard/netyard/nat"
 	"github.com/netyard/netyard/sim/topo"
 	vswitch "github.com/netyard/netyard/switch"
 )
@@ -28,8 +31,13 @@ type Backend interface {
 	// it arrived within timeout (the host owning to listens meanwhile).
 	UDP(from string, to netip.Addr, port uint16, timeout time.Duration) (UDPResult, error)
 	// Connect tries a TCP handshake from host from to to within timeout:
-	// "open", "refused" or "timeout" (no answer, or the host unreachable).
-	Connect(from string, to netip.AddrPort, timeout time.Duration) (string, error)
+	// "open", "refused" or "timeout" (no answer, or the host unreachable),
+	// and with "open" the client's address as the listening host saw it.
+	Connect(from string, to netip.AddrPort, timeout time.Duration) (ConnectResult, error)
+	// Resolve asks host from's nameserver for name's IPv4 addresses.
+	Resolve(from, name string, timeout time.Duration) (Resolved, error)
+	// NAT returns a gateway's connection tracking table, sorted.
+	NAT(gateway string) ([]nat.Flow, error)
 	// SetLink brings the link at an endpoint up or down (carrier on both ends).
 	SetLink(at topo.Endpoint, up bool) error
 	// SetPort brings a switch port administratively up or down.
@@ -55,8 +63,34 @@ type PingStats struct {
 	Errors         []string        // what went wrong with probes that failed, if known
 }
 
+// ConnectResult is the outcome of a TCP handshake.
+type ConnectResult struct {
+	Result string         // open, refused or timeout
+	Peer   netip.AddrPort // with open: the client as the server saw it; zero if unknown
+}
+
+// Resolved is the outcome of a DNS query.
+type Resolved struct {
+	Addrs []netip.Addr // the A records, in the order answered
+	Rcode string       // NOERROR, NXDOMAIN, SERVFAIL, ...; "" without an answer
+	Err   string       // why there was no answer: "timeout", "no nameserver", ...
+}
+
 // UDPResult is the outcome of one datagram.
 type UDPResult struct {
 	Delivered bool
 	Err       string // why not, if known: "port unreachable", "host unreachable", "timeout"
+}
+
+// Answer reads the addresses and rcode of a DNS answer.
+func Answer(m *dns.Msg) Resolved {
+	r := Resolved{Rcode: dns.RcodeToString[m.Rcode]}
+	for _, rr := range m.Answer {
+		if a, ok := rr.(*dns.A); ok {
+			if ip, ok := netip.AddrFromSlice(a.A.To4()); ok {
+				r.Addrs = append(r.Addrs, ip)
+			}
+		}
+	}
+	return r
 }

@@ -45,6 +45,9 @@ type Options struct {
 	// and Exhausted reports true. The netns backend's storm stop (mem uses
 	// the engine's event budget). 0: no bound.
 	FrameBudget uint64
+	// Serial runs each gateway node on a goroutine of its own (the netns
+	// world, where frames and timers arrive concurrently).
+	Serial bool
 }
 
 // Fabric is a topology's switches and links.
@@ -55,7 +58,16 @@ type Fabric struct {
 	switches map[string]*vswitch.Switch
 	links    []*sim.Link
 	plugs    map[topo.Endpoint]*Plug
+	gateways map[string]*Gateway
+	closers  []func()
 	mu       sync.Mutex // serialises Move, SetLink, SetPort
+}
+
+// Close stops the gateways' goroutines.
+func (f *Fabric) Close() {
+	for _, c := range f.closers {
+		c()
+	}
 }
 
 // Plug is what a node transmits into: the near end of a link, or nothing.

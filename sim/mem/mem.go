@@ -18,10 +18,14 @@ package mem
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/miekg/dns"
 
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
@@ -43,9 +47,11 @@ type Options struct {
 // Network is a topology running in memory.
 type Network struct {
 	*fabric.Fabric
-	Engine *sim.Engine
-	hosts  map[string]*stack.Host
-	pingID uint16
+	Engine   *sim.Engine
+	hosts    map[string]*stack.Host
+	pingID   uint16
+	udpGot   map[string]bool  // payloads UDP sockets received
+	accepted []netip.AddrPort // peers of handshakes listeners completed
 }
 
 var _ backend.Backend = (*Network)(nil)
@@ -74,8 +80,14 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{Fabric: f, Engine: e, hosts: map[string]*stack.Host{}}
+	n := &Network{Fabric: f, Engine: e, hosts: map[string]*stack.Host{}, udpGot: map[string]bool{}}
 	for _, h := range g.Hosts {
+		if h.Router != nil {
+			if _, err := f.AddGateway(h); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		host := stack.New(stack.Options{Name: h.Name, Clock: e, Tracer: tracer})
 		n.hosts[h.Name] = host
 		for idx, fi := range h.Ifaces {
@@ -92,9 +104,18 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 			host.SetGateway(h.Gateway)
 		}
 		for _, port := range h.ListenTCP {
-			if _, err := host.ListenTCP(port); err != nil {
+			l, err := host.ListenTCP(port)
+			if err != nil {
 				return nil, fmt.Errorf("host %s: %w", h.Name, err)
 			}
+			l.OnAccept = func(peer netip.AddrPort) { n.accepted = append(n.accepted, peer) }
+		}
+		for _, port := range h.ListenUDP {
+			c, err := host.ListenUDP(port)
+			if err != nil {
+				return nil, fmt.Errorf("host %s: %w", h.Name, err)
+			}
+			c.OnRecv = n.gotUDP
 		}
 	}
 	if err := f.Connect(); err != nil {
@@ -194,8 +215,8 @@ func (n *Network) Ping(from string, to netip.Addr, count int, interval, timeout 
 var errTimeout = errors.New("no reply within the timeout")
 
 // UDP sends one datagram from host from to to:port and runs the network
-// until it arrives or timeout passes. If to belongs to a host of the graph,
-// that host listens on port for the duration.
+// until it arrives or timeout passes. If to belongs to a host of the graph
+// without a socket on port, that host listens on port for the duration.
 func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Duration) (backend.UDPResult, error) {
 	h := n.hosts[from]
 	if h == nil {
@@ -204,19 +225,14 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	var res backend.UDPResult
 	done := false
 	payload := fmt.Appendf(nil, "netyard udp probe %d", n.Engine.Events())
-	for _, dst := range n.hosts {
+	for _, name := range slices.Sorted(maps.Keys(n.hosts)) {
+		dst := n.hosts[name]
 		if !owns(dst, to) {
 			continue
 		}
-		l, err := dst.ListenUDP(port)
-		if err != nil {
-			return res, err
-		}
-		defer l.Close()
-		l.OnRecv = func(_, _ netip.AddrPort, p []byte) {
-			if string(p) == string(payload) {
-				res.Delivered, done = true, true
-			}
+		if l, err := dst.ListenUDP(port); err == nil {
+			defer l.Close()
+			l.OnRecv = n.gotUDP
 		}
 	}
 	c, err := h.ListenUDP(0)
@@ -228,36 +244,92 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	if err := c.SendTo(netip.AddrPortFrom(to, port), payload); err != nil {
 		return backend.UDPResult{Err: reason(err)}, nil
 	}
-	if n.Engine.RunUntil(func() bool { return done }, n.Engine.Elapsed()+timeout) == sim.Budget {
+	arrived := func() bool { return n.udpGot[string(payload)] }
+	if n.Engine.RunUntil(func() bool { return done || arrived() }, n.Engine.Elapsed()+timeout) == sim.Budget {
 		return res, n.budgetErr()
 	}
-	if !done {
+	switch {
+	case arrived():
+		res = backend.UDPResult{Delivered: true}
+	case !done:
 		res.Err = "timeout"
 	}
 	return res, nil
 }
 
-// Connect tries a TCP handshake from host from to to.
-func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration) (string, error) {
+// gotUDP records a datagram a socket received.
+func (n *Network) gotUDP(_, _ netip.AddrPort, p []byte) { n.udpGot[string(p)] = true }
+
+// Connect tries a TCP handshake from host from to to. With open, it runs
+// on until the listener has the handshake's last ACK, to report the client
+// as the listener saw it.
+func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration) (backend.ConnectResult, error) {
 	h := n.hosts[from]
 	if h == nil {
-		return "", fmt.Errorf("%w host %q", ErrUnknown, from)
+		return backend.ConnectResult{}, fmt.Errorf("%w host %q", ErrUnknown, from)
 	}
 	result := ""
+	n.accepted = n.accepted[:0]
 	cancel, err := h.ConnectTCP(to, func(r string) { result = r })
-	if err != nil {
-		return "", err
+	if errors.Is(err, stack.ErrNoRoute) {
+		return backend.ConnectResult{Result: "timeout"}, nil // as a kernel's connect fails: no answer
 	}
-	if n.Engine.RunUntil(func() bool { return result != "" }, n.Engine.Elapsed()+timeout) == sim.Budget {
-		return "", n.budgetErr()
+	if err != nil {
+		return backend.ConnectResult{}, err
+	}
+	deadline := n.Engine.Elapsed() + timeout
+	if n.Engine.RunUntil(func() bool { return result != "" }, deadline) == sim.Budget {
+		return backend.ConnectResult{}, n.budgetErr()
 	}
 	switch result {
-	case stack.TCPOpen, stack.TCPRefused:
-		return result, nil
+	case stack.TCPOpen:
+		if n.Engine.RunUntil(func() bool { return len(n.accepted) > 0 }, deadline) == sim.Budget {
+			return backend.ConnectResult{}, n.budgetErr()
+		}
+		r := backend.ConnectResult{Result: result}
+		if len(n.accepted) > 0 {
+			r.Peer = n.accepted[0]
+		}
+		return r, nil
+	case stack.TCPRefused:
+		return backend.ConnectResult{Result: result}, nil
 	case "":
 		cancel()
 	}
-	return "timeout", nil
+	return backend.ConnectResult{Result: "timeout"}, nil
+}
+
+// Resolve asks host from's nameserver for name's A records.
+func (n *Network) Resolve(from, name string, timeout time.Duration) (backend.Resolved, error) {
+	h := n.hosts[from]
+	if h == nil {
+		return backend.Resolved{}, fmt.Errorf("%w host %q", ErrUnknown, from)
+	}
+	ns := n.Graph().Host(from).Nameserver
+	if !ns.IsValid() {
+		return backend.Resolved{Err: "no nameserver"}, nil
+	}
+	var res backend.Resolved
+	done := false
+	cancel, err := h.Query(ns, name, dns.TypeA, func(m *dns.Msg, err error) {
+		done = true
+		if err != nil {
+			res.Err = reason(err)
+			return
+		}
+		res = backend.Answer(m)
+	})
+	if err != nil {
+		return backend.Resolved{Err: reason(err)}, nil
+	}
+	if n.Engine.RunUntil(func() bool { return done }, n.Engine.Elapsed()+timeout) == sim.Budget {
+		return res, n.budgetErr()
+	}
+	if !done {
+		cancel()
+		res.Err = "timeout"
+	}
+	return res, nil
 }
 
 // reason is an error of the host stack as a scenario report shows it: what

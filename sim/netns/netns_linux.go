@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync"
@@ -61,14 +62,20 @@ type Network struct {
 	pingID    atomic.Uint32
 	udpSeq    atomic.Uint32
 	once      sync.Once
+	accepted  chan netip.AddrPort // peers of connections listeners accepted
+	udpMu     sync.Mutex
+	udpGot    map[string]bool // payloads the hosts' UDP sockets received
+	udpWake   chan struct{}   // signalled when udpGot grows
+	conns     []net.PacketConn
 }
 
 // host is one namespace.
 type host struct {
-	name   string
-	nsName string // "" when anonymous
-	ns     vnetns.NsHandle
-	addrs  []net.IP
+	name       string
+	nsName     string // "" when anonymous
+	ns         vnetns.NsHandle
+	addrs      []net.IP
+	nameserver netip.Addr
 }
 
 var _ backend.Backend = (*Network)(nil)
@@ -82,11 +89,12 @@ func New(g *topo.Graph, o Options) (n *Network, err error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	f, err := fabric.New(g, fabric.Options{Clock: clock.Real, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true, FrameBudget: o.FrameBudget})
+	f, err := fabric.New(g, fabric.Options{Clock: clock.Real, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true, FrameBudget: o.FrameBudget, Serial: true})
 	if err != nil {
 		return nil, err
 	}
-	n = &Network{Fabric: f, opts: o, hosts: map[string]*host{}}
+	n = &Network{Fabric: f, opts: o, hosts: map[string]*host{}, accepted: make(chan netip.AddrPort, 64),
+		udpGot: map[string]bool{}, udpWake: make(chan struct{}, 1)}
 	defer func() {
 		if err != nil {
 			n.Close()
@@ -99,6 +107,12 @@ func New(g *topo.Graph, o Options) (n *Network, err error) {
 	}
 	var readers []reader
 	for _, th := range g.Hosts {
+		if th.Router != nil { // a gateway is netyard's own node, as a switch is
+			if _, err := f.AddGateway(th); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		h, err := n.newHost(th.Name)
 		if err != nil {
 			return nil, err
@@ -146,6 +160,19 @@ func New(g *topo.Graph, o Options) (n *Network, err error) {
 			if err := n.listenTCP(h, port); err != nil {
 				nh.Close()
 				return nil, err
+			}
+		}
+		for _, port := range th.ListenUDP {
+			if err := n.listenUDP(h, port); err != nil {
+				nh.Close()
+				return nil, err
+			}
+		}
+		if th.Nameserver.IsValid() {
+			h.nameserver = th.Nameserver
+			if err := writeResolvConf(h.nsName, th.Nameserver); err != nil {
+				nh.Close()
+				return nil, fmt.Errorf("netns: host %s: %w", th.Name, err)
 			}
 		}
 		nh.Close()
@@ -271,10 +298,70 @@ func (n *Network) listenTCP(h *host, port uint16) error {
 			if err != nil {
 				return
 			}
+			if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+				select {
+				case n.accepted <- a.AddrPort():
+				default:
+				}
+			}
 			c.Close()
 		}
 	}()
 	return nil
+}
+
+// listenUDP binds port in h's namespace for the whole run, recording what
+// arrives, as a server would.
+func (n *Network) listenUDP(h *host, port uint16) error {
+	var c net.PacketConn
+	if err := nsutil.Do(h.ns, func() (err error) {
+		c, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port))
+		return err
+	}); err != nil {
+		return fmt.Errorf("netns: host %s: listen udp/%d: %w", h.name, port, err)
+	}
+	n.conns = append(n.conns, c)
+	go n.readUDP(c, nil)
+	return nil
+}
+
+// readUDP records the datagrams c receives until it is closed; with
+// want, it returns once want has arrived.
+func (n *Network) readUDP(c net.PacketConn, want []byte) {
+	buf := make([]byte, 2048)
+	for {
+		nr, _, err := c.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		n.udpMu.Lock()
+		n.udpGot[string(buf[:nr])] = true
+		n.udpMu.Unlock()
+		select {
+		case n.udpWake <- struct{}{}:
+		default:
+		}
+		if want != nil && string(buf[:nr]) == string(want) {
+			return
+		}
+	}
+}
+
+// resolvConfDir holds per-namespace files that ip netns exec (and
+// netyard exec) mount over /etc.
+const resolvConfDir = "/etc/netns"
+
+// writeResolvConf points a named namespace's resolv.conf at its
+// nameserver, as Docker writes a container's.
+func writeResolvConf(nsName string, ns netip.Addr) error {
+	if nsName == "" {
+		return nil
+	}
+	dir := resolvConfDir + "/" + nsName
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dir+"/resolv.conf", fmt.Appendf(nil, "# written by netyard: the embedded DNS server of this container's network\nnameserver %s\noptions ndots:0\n", ns), 0o644)
 }
 
 // Close stops every TAP reader, removes the devices and the namespaces.
@@ -284,6 +371,10 @@ func (n *Network) Close() error {
 		for _, l := range n.listeners {
 			l.Close()
 		}
+		for _, c := range n.conns {
+			c.Close()
+		}
+		n.Fabric.Close()
 		for _, d := range n.devs {
 			if err := d.Close(); err != nil {
 				errs = append(errs, err)
@@ -292,6 +383,7 @@ func (n *Network) Close() error {
 		for _, h := range n.hosts {
 			h.ns.Close()
 			if h.nsName != "" {
+				os.RemoveAll(resolvConfDir + "/" + h.nsName)
 				if err := vnetns.DeleteNamed(h.nsName); err != nil {
 					errs = append(errs, fmt.Errorf("netns: delete %s: %w", h.nsName, err))
 				}

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/miekg/dns"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 
@@ -177,7 +178,7 @@ func sendError(err error) string {
 }
 
 // UDP sends one datagram from host from's namespace to to:port; the host
-// owning to listens on the port meanwhile.
+// owning to listens on the port meanwhile, unless it has a socket there.
 func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Duration) (backend.UDPResult, error) {
 	src, err := n.host(from)
 	if err != nil {
@@ -189,27 +190,14 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	deadline := time.Now().Add(timeout)
 	if owner := n.owner(to); owner != nil {
 		var l net.PacketConn
-		if err := nsutil.Do(owner.ns, func() (err error) {
+		err := nsutil.Do(owner.ns, func() (err error) {
 			l, err = net.ListenPacket("udp4", dst.String())
 			return err
-		}); err != nil {
-			return backend.UDPResult{}, fmt.Errorf("netns: listen on %s in %s: %w", dst, owner.name, err)
+		})
+		if err == nil { // else a socket of the run is bound there, and records
+			defer l.Close()
+			go n.readUDP(l, payload)
 		}
-		defer l.Close()
-		_ = l.SetReadDeadline(deadline)
-		go func() {
-			buf := make([]byte, 2048)
-			for {
-				nr, _, err := l.ReadFrom(buf)
-				if err != nil {
-					return
-				}
-				if string(buf[:nr]) == string(payload) {
-					res <- backend.UDPResult{Delivered: true}
-					return
-				}
-			}
-		}()
 	}
 	var c net.Conn
 	if err := nsutil.Do(src.ns, func() (err error) {
@@ -229,20 +217,40 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	if _, err := c.Write(payload); err != nil {
 		return backend.UDPResult{Err: sendError(err)}, nil
 	}
-	var r backend.UDPResult
-	select {
-	case r = <-res:
-	case <-time.After(time.Until(deadline)):
-		r = backend.UDPResult{Err: "timeout"}
+	arrived := func() bool {
+		n.udpMu.Lock()
+		defer n.udpMu.Unlock()
+		return n.udpGot[string(payload)]
+	}
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	r := backend.UDPResult{Err: "timeout"}
+wait:
+	for !arrived() {
+		select {
+		case r = <-res:
+			break wait
+		case <-n.udpWake:
+		case <-timer.C:
+			break wait
+		}
+	}
+	if arrived() {
+		r = backend.UDPResult{Delivered: true}
 	}
 	return r, n.budgetErr()
 }
 
-// Connect tries a TCP handshake from host from's namespace.
-func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration) (string, error) {
+// Connect tries a TCP handshake from host from's namespace. With open, it
+// waits (up to a second) for the listener's accept, to report the client
+// as the listener saw it.
+func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration) (backend.ConnectResult, error) {
 	h, err := n.host(from)
 	if err != nil {
-		return "", err
+		return backend.ConnectResult{}, err
+	}
+	for len(n.accepted) > 0 {
+		<-n.accepted
 	}
 	var c net.Conn
 	err = nsutil.Do(h.ns, func() (err error) {
@@ -250,14 +258,51 @@ func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration)
 		return err
 	})
 	if berr := n.budgetErr(); berr != nil {
-		return "", berr
+		return backend.ConnectResult{}, berr
 	}
 	switch {
 	case err == nil:
 		c.Close()
-		return "open", nil
+		r := backend.ConnectResult{Result: "open"}
+		select {
+		case r.Peer = <-n.accepted:
+		case <-time.After(time.Second):
+		}
+		return r, nil
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "refused", nil
+		return backend.ConnectResult{Result: "refused"}, nil
 	}
-	return "timeout", nil
+	return backend.ConnectResult{Result: "timeout"}, nil
+}
+
+// Resolve asks host from's nameserver for name's A records, with a query
+// sent from inside its namespace (as its resolver would).
+func (n *Network) Resolve(from, name string, timeout time.Duration) (backend.Resolved, error) {
+	h, err := n.host(from)
+	if err != nil {
+		return backend.Resolved{}, err
+	}
+	if !h.nameserver.IsValid() {
+		return backend.Resolved{Err: "no nameserver"}, nil
+	}
+	var c net.Conn
+	if err := nsutil.Do(h.ns, func() (err error) {
+		c, err = net.Dial("udp4", netip.AddrPortFrom(h.nameserver, 53).String())
+		return err
+	}); err != nil {
+		return backend.Resolved{Err: sendError(err)}, nil
+	}
+	defer c.Close()
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(name), dns.TypeA)
+	cl := &dns.Client{Net: "udp", Timeout: timeout}
+	m, _, err := cl.ExchangeWithConn(q, &dns.Conn{Conn: c})
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return backend.Resolved{Err: "timeout"}, n.budgetErr()
+		}
+		return backend.Resolved{Err: sendError(err)}, n.budgetErr()
+	}
+	return backend.Answer(m), n.budgetErr()
 }

@@ -311,8 +311,13 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 		}
 	}
 	addr := func(path, s string) {
-		if _, err := g.ResolveAddr(s); err != nil {
+		if _, err := g.ResolveAddr(s); err != nil && (g.Docker == nil || s == "" || strings.Contains(s, ":")) {
 			bad(path, "%q is neither a host nor an IPv4 address", s)
+		}
+	}
+	host = func(path, name string) {
+		if h := g.Host(name); h == nil || h.Router != nil {
+			bad(path, "unknown host %q (steps run from containers and hosts, not from a Docker host's gateway)", name)
 		}
 	}
 	endpoint := func(path, s string) (topo.Endpoint, bool) {
@@ -336,13 +341,13 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 	for i, s := range f.Steps {
 		p := fmt.Sprintf("steps[%d]", i)
 		kinds := 0
-		for _, set := range []bool{s.Ping != nil, s.UDP != nil, s.Wait != nil, s.Link != nil, s.Port != nil, s.Move != nil, s.BPDUs != nil, s.Connect != nil, s.Expect != nil} {
+		for _, set := range []bool{s.Ping != nil, s.UDP != nil, s.Wait != nil, s.Link != nil, s.Port != nil, s.Move != nil, s.BPDUs != nil, s.Connect != nil, s.Resolve != nil, s.Expect != nil} {
 			if set {
 				kinds++
 			}
 		}
 		if kinds != 1 {
-			bad(p, "a step has exactly one of ping, udp, connect, wait, link, port, move, bpdus, expect (found %d)", kinds)
+			bad(p, "a step has exactly one of ping, udp, connect, resolve, wait, link, port, move, bpdus, expect (found %d)", kinds)
 			continue
 		}
 		switch {
@@ -378,6 +383,25 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 			}
 			if e := s.Connect.Expect; e != "" && e != "open" && e != "refused" && e != "timeout" {
 				bad(q+".expect", "expect must be open, refused or timeout, not %q", e)
+			}
+			if w := s.Connect.SeenFrom; w != "" {
+				if _, err := g.ResolveAddr(w); err != nil {
+					bad(q+".seen_from", "%q is neither a host nor an IPv4 address", w)
+				}
+			}
+		case s.Resolve != nil:
+			q := p + ".resolve"
+			host(q+".from", s.Resolve.From)
+			if s.Resolve.Name == "" {
+				bad(q+".name", "resolve needs a name")
+			}
+			if s.Resolve.Expect.Rcode == "" && len(s.Resolve.Expect.Addrs) == 0 {
+				bad(q+".expect", "resolve needs expect: a list of addresses, or nxdomain, servfail, no-answer, timeout")
+			}
+			for _, a := range s.Resolve.Expect.Addrs {
+				if _, err := g.ResolveAddr(a); err != nil {
+					bad(q+".expect", "%q is neither a host nor an IPv4 address", a)
+				}
 			}
 		case s.Wait != nil:
 			if *s.Wait < 0 {
@@ -415,8 +439,33 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 func (f *File) checkExpect(g *topo.Graph, p string, x *ExpectStep, host func(string, string), switchPort func(string, string)) Errors {
 	var errs Errors
 	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
-	if x.FDB == nil && x.Counters == nil && x.Reach == nil && x.STP == nil {
-		bad(p, "expect needs fdb, counters, reach or stp")
+	if x.FDB == nil && x.Counters == nil && x.Reach == nil && x.STP == nil && x.NAT == nil && x.IPAM == nil {
+		bad(p, "expect needs fdb, counters, reach, stp, nat or ipam")
+	}
+	if c := x.NAT; c != nil {
+		if h := g.Host(c.Host); h == nil || h.Router == nil {
+			bad(p+".nat.host", "%q is not a Docker host", c.Host)
+		}
+		for _, m := range c.Has {
+			if m.Kind != "" && !slices.Contains([]string{"masquerade", "published", "hairpin"}, m.Kind) {
+				bad(p+".nat.has", "unknown kind %q (masquerade, published, hairpin)", m.Kind)
+			}
+			if m.Proto != "" && !slices.Contains([]string{"tcp", "udp", "icmp"}, m.Proto) {
+				bad(p+".nat.has", "unknown proto %q (tcp, udp, icmp)", m.Proto)
+			}
+			for _, a := range []string{m.From, m.To} {
+				if _, err := g.ResolveAddr(a); a != "" && err != nil {
+					bad(p+".nat.has", "%q is neither a host nor an IPv4 address", a)
+				}
+			}
+		}
+	}
+	if c := x.IPAM; c != nil {
+		if g.Docker == nil {
+			bad(p+".ipam", "ipam is for Docker scenarios (networks, containers)")
+		} else if c.Network != topo.DefaultNetwork && !slices.ContainsFunc(g.Docker.Networks, func(n topo.Network) bool { return n.Name == c.Network }) {
+			bad(p+".ipam.network", "unknown network %q", c.Network)
+		}
 	}
 	if c := x.STP; c != nil {
 		sw := g.Switch(c.Switch)

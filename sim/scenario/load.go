@@ -140,6 +140,7 @@ var typeNames = map[string]string{
 	"FDBExpect": "fdb", "FDBMatch": "an fdb entry", "CounterExpect": "counters",
 	"STPConfig": "stp", "BPDUStep": "bpdus", "STPExpect": "an stp check", "PortState": "a port state", "ConnectStep": "connect",
 	"NetworkConfig": "a network", "ContainerConfig": "a container", "endpointMapping": "a container's network",
+	"ResolveStep": "resolve", "NATExpect": "nat", "FlowMatch": "a flow", "IPAMExpect": "ipam",
 }
 
 // yamlErrors turns the YAML library's errors into file:line errors.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/nat"
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/capture"
@@ -308,6 +309,8 @@ func describe(s Step) (kind, desc string) {
 		return "bpdus", fmt.Sprintf("BPDUs of %s %s", s.BPDUs.Switch, s.BPDUs.State)
 	case s.Connect != nil:
 		return "connect", fmt.Sprintf("connect %s -> %s:%d", s.Connect.From, s.Connect.To, s.Connect.Port)
+	case s.Resolve != nil:
+		return "resolve", fmt.Sprintf("resolve %s from %s", s.Resolve.Name, s.Resolve.From)
 	default:
 		var parts []string
 		if s.Expect.FDB != nil {
@@ -318,6 +321,12 @@ func describe(s Step) (kind, desc string) {
 		}
 		if s.Expect.STP != nil {
 			parts = append(parts, "spanning tree of "+s.Expect.STP.Switch)
+		}
+		if s.Expect.NAT != nil {
+			parts = append(parts, "conntrack of "+s.Expect.NAT.Host)
+		}
+		if s.Expect.IPAM != nil {
+			parts = append(parts, "addresses of "+s.Expect.IPAM.Network)
 		}
 		if s.Expect.Reach != nil {
 			parts = append(parts, "reachability among "+strings.Join(slices.Sorted(maps.Keys(s.Expect.Reach)), " "))
@@ -379,7 +388,10 @@ func (r *runner) step(s Step) (bool, string) {
 		return r.ping(s.Ping)
 	case s.UDP != nil:
 		u := s.UDP
-		to, _ := r.g.ResolveAddr(u.To)
+		to, ok, why := r.addr(u.From, u.To)
+		if !ok {
+			return u.Expect == "not-delivered", "not sent: " + why
+		}
 		res, err := r.b.UDP(u.From, to, u.Port, cmp.Or(u.Timeout, DefaultTimeout))
 		if err != nil {
 			return fail(err)
@@ -410,14 +422,9 @@ func (r *runner) step(s Step) (bool, string) {
 		}
 		return true, "replugged"
 	case s.Connect != nil:
-		c := s.Connect
-		to, _ := r.g.ResolveAddr(c.To)
-		got, err := r.b.Connect(c.From, netip.AddrPortFrom(to, c.Port), cmp.Or(c.Timeout, 4*time.Second))
-		if err != nil {
-			return fail(err)
-		}
-		want := cmp.Or(c.Expect, "open")
-		return got == want, fmt.Sprintf("%s:%d is %s", to, c.Port, got)
+		return r.connect(s.Connect)
+	case s.Resolve != nil:
+		return r.resolve(s.Resolve)
 	case s.BPDUs != nil:
 		if err := r.b.SetBPDUTransmit(s.BPDUs.Switch, s.BPDUs.State == "on"); err != nil {
 			return fail(err)
@@ -428,8 +435,95 @@ func (r *runner) step(s Step) (bool, string) {
 	}
 }
 
+// addr turns a step's destination into an address: an address as it is;
+// a container of a Docker scenario, or any name the graph does not know,
+// through the sender's nameserver (as ping containerB in a container
+// does); other nodes (host, host:iface) by their address in the graph.
+func (r *runner) addr(from, to string) (netip.Addr, bool, string) {
+	if a, err := netip.ParseAddr(to); err == nil {
+		return a, true, ""
+	}
+	a, err := r.g.ResolveAddr(to)
+	if d := r.g.Docker; d != nil && (err != nil || !strings.Contains(to, ":") && slices.ContainsFunc(d.Containers, func(c topo.Container) bool { return c.Name == to && c.Attach == "" })) {
+		res, err := r.b.Resolve(from, to, DefaultTimeout)
+		switch {
+		case err != nil:
+			return netip.Addr{}, false, err.Error()
+		case len(res.Addrs) > 0:
+			return res.Addrs[0], true, ""
+		case res.Err != "":
+			return netip.Addr{}, false, fmt.Sprintf("%s does not resolve from %s: %s", to, from, res.Err)
+		}
+		return netip.Addr{}, false, fmt.Sprintf("%s does not resolve from %s: %s", to, from, cmp.Or(res.Rcode, "no answer"))
+	}
+	return a, err == nil, fmt.Sprint(err)
+}
+
+func (r *runner) connect(c *ConnectStep) (bool, string) {
+	to, ok, why := r.addr(c.From, c.To)
+	if !ok {
+		return false, "not tried: " + why
+	}
+	got, err := r.b.Connect(c.From, netip.AddrPortFrom(to, c.Port), cmp.Or(c.Timeout, 4*time.Second))
+	if err != nil {
+		return r.fail(err)
+	}
+	pass := got.Result == cmp.Or(c.Expect, "open")
+	detail := fmt.Sprintf("%s:%d is %s", to, c.Port, got.Result)
+	if got.Peer.IsValid() {
+		detail += fmt.Sprintf(", the listener saw the client as %s", got.Peer.Addr())
+	}
+	if c.SeenFrom != "" {
+		want, _ := r.g.ResolveAddr(c.SeenFrom)
+		if got.Peer.Addr() != want {
+			pass = false
+			detail += fmt.Sprintf("; expected it to see %s", want)
+		}
+	}
+	return pass, detail
+}
+
+func (r *runner) resolve(q *ResolveStep) (bool, string) {
+	res, err := r.b.Resolve(q.From, q.Name, cmp.Or(q.Timeout, DefaultTimeout))
+	if err != nil {
+		return r.fail(err)
+	}
+	var got []string
+	for _, a := range res.Addrs {
+		got = append(got, a.String())
+	}
+	detail := fmt.Sprintf("%s: %s", q.Name, cmp.Or(res.Rcode, res.Err))
+	if len(got) > 0 {
+		detail += " " + strings.Join(got, " ")
+	}
+	switch q.Expect.Rcode {
+	case "nxdomain":
+		return res.Rcode == "NXDOMAIN", detail
+	case "servfail":
+		return res.Rcode == "SERVFAIL", detail
+	case "no-answer":
+		return res.Rcode == "NOERROR" && len(got) == 0, detail
+	case "timeout":
+		return res.Err == "timeout", detail
+	}
+	var want []string
+	for _, w := range q.Expect.Addrs {
+		a, _ := r.g.ResolveAddr(w)
+		want = append(want, a.String())
+	}
+	slices.Sort(want)
+	sorted := slices.Sorted(slices.Values(got))
+	if res.Rcode == "NOERROR" && slices.Equal(sorted, want) {
+		return true, detail
+	}
+	return false, detail + "; expected " + strings.Join(want, " ")
+}
+
 func (r *runner) ping(p *PingStep) (bool, string) {
-	to, _ := r.g.ResolveAddr(p.To)
+	to, ok, why := r.addr(p.From, p.To)
+	if !ok {
+		return p.Expect == "no-reply", "not sent: " + why
+	}
 	count := cmp.Or(p.Count, 1)
 	st, err := r.b.Ping(p.From, to, count, cmp.Or(p.Interval, DefaultInterval), cmp.Or(p.Timeout, DefaultTimeout))
 	if p.Expect == "storm" {
@@ -454,7 +548,7 @@ func (r *runner) ping(p *PingStep) (bool, string) {
 	if len(st.Errors) > 0 {
 		detail += " (" + summarise(st.Errors) + ")"
 	}
-	var ok bool
+	ok = false
 	switch {
 	case p.Received != nil:
 		ok = p.Received.Match(uint64(st.Received))
@@ -611,10 +705,104 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 		}
 		seen = append(seen, fmt.Sprintf("%d of %d pairs reach each other", reached, len(hosts)*(len(hosts)-1)))
 	}
+	if c := x.NAT; c != nil {
+		flows, err := r.b.NAT(c.Host)
+		if err != nil {
+			return r.fail(err)
+		}
+		if c.Flows != nil && !c.Flows.Match(uint64(len(flows))) {
+			problems = append(problems, fmt.Sprintf("%s tracks %d flows, expected %s", c.Host, len(flows), c.Flows))
+		}
+		for _, m := range c.Has {
+			if !slices.ContainsFunc(flows, func(f nat.Flow) bool { return r.flowMatch(m, f) }) {
+				problems = append(problems, fmt.Sprintf("%s tracks no %s", c.Host, describeFlow(m)))
+			}
+		}
+		var list []string
+		for _, f := range flows {
+			list = append(list, fmt.Sprintf("%s %s (reply %s -> %s)%s", f.Kind, f.Orig, f.Reply.Src, f.Reply.Dst, cmp.Or(" "+f.State, "")))
+		}
+		seen = append(seen, fmt.Sprintf("conntrack %s: [%s]", c.Host, strings.Join(list, "; ")))
+	}
+	if c := x.IPAM; c != nil {
+		p, s := r.ipam(c)
+		problems = append(problems, p...)
+		seen = append(seen, s)
+	}
 	if len(problems) > 0 {
 		return false, strings.Join(problems, "; ") + " (" + strings.Join(seen, "; ") + ")"
 	}
 	return true, strings.Join(seen, "; ")
+}
+
+// flowMatch reports whether a tracked flow matches m.
+func (r *runner) flowMatch(m FlowMatch, f nat.Flow) bool {
+	proto := map[uint8]string{nat.TCP: "tcp", nat.UDP: "udp", nat.ICMP: "icmp"}[f.Orig.Proto]
+	addrIs := func(want string, got ...netip.Addr) bool {
+		if want == "" {
+			return true
+		}
+		a, err := r.g.ResolveAddr(want)
+		return err == nil && slices.Contains(got, a)
+	}
+	return (m.Kind == "" || m.Kind == f.Kind) && (m.Proto == "" || m.Proto == proto) &&
+		(m.State == "" || m.State == f.State) &&
+		addrIs(m.From, f.Orig.Src.Addr()) && addrIs(m.To, f.Orig.Dst.Addr(), f.Reply.Src.Addr())
+}
+
+func describeFlow(m FlowMatch) string {
+	s := cmp.Or(m.Kind, "any") + " " + cmp.Or(m.Proto, "") + " flow"
+	if m.From != "" {
+		s += " from " + m.From
+	}
+	if m.To != "" {
+		s += " to " + m.To
+	}
+	if m.State != "" {
+		s += " in state " + m.State
+	}
+	return s
+}
+
+// ipam checks a network's allocation against the compiled Docker model.
+func (r *runner) ipam(c *IPAMExpect) (problems []string, seen string) {
+	d := r.g.Docker
+	var n *topo.Network
+	for i := range d.Networks {
+		if d.Networks[i].Name == c.Network {
+			n = &d.Networks[i]
+		}
+	}
+	if n == nil && c.Network == topo.DefaultNetwork {
+		n = &topo.Network{Name: c.Network, Subnet: netip.MustParsePrefix("172.17.0.0/16"), Gateway: netip.MustParseAddr("172.17.0.1")}
+	}
+	if n == nil {
+		return []string{fmt.Sprintf("no network %q", c.Network)}, ""
+	}
+	if c.Subnet != "" && c.Subnet != n.Subnet.String() {
+		problems = append(problems, fmt.Sprintf("%s has subnet %s, expected %s", n.Name, n.Subnet, c.Subnet))
+	}
+	if c.Gateway != "" && c.Gateway != n.Gateway.String() {
+		problems = append(problems, fmt.Sprintf("%s has gateway %s, expected %s", n.Name, n.Gateway, c.Gateway))
+	}
+	got := map[string]string{}
+	for _, ct := range d.Containers {
+		for _, e := range ct.Endpoints {
+			if e.Network == n.Name && e.Addr.IsValid() {
+				got[ct.Name] = e.Addr.Addr().String()
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Containers)) {
+		if got[name] != c.Containers[name] {
+			problems = append(problems, fmt.Sprintf("%s has %s on %s, expected %s", name, cmp.Or(got[name], "no address"), n.Name, c.Containers[name]))
+		}
+	}
+	var list []string
+	for _, name := range slices.Sorted(maps.Keys(got)) {
+		list = append(list, name+"="+got[name])
+	}
+	return problems, fmt.Sprintf("%s: subnet %s gateway %s; %s", n.Name, n.Subnet, n.Gateway, strings.Join(list, " "))
 }
 
 func describeMatch(m FDBMatch) string {

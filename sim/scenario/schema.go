@@ -207,7 +207,39 @@ type Step struct {
 	Move    *MoveStep      `yaml:"move"`
 	BPDUs   *BPDUStep      `yaml:"bpdus"`
 	Connect *ConnectStep   `yaml:"connect"`
+	Resolve *ResolveStep   `yaml:"resolve"`
 	Expect  *ExpectStep    `yaml:"expect"`
+}
+
+// ResolveStep asks a container's nameserver for a name's addresses.
+type ResolveStep struct {
+	From    string        `yaml:"from"`
+	Name    string        `yaml:"name"`
+	Timeout time.Duration `yaml:"timeout"` // default 2s
+	Expect  ResolveExpect `yaml:"expect"`
+}
+
+// ResolveExpect is what a name should resolve to: a list of addresses
+// (or host names and host:iface, for their addresses) in any order, or
+// an rcode: nxdomain, servfail, or no-answer (NOERROR without addresses).
+type ResolveExpect struct {
+	Addrs []string
+	Rcode string
+}
+
+// UnmarshalYAML accepts a list or an rcode.
+func (r *ResolveExpect) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return n.Decode(&r.Addrs)
+	case yaml.ScalarNode:
+		switch n.Value {
+		case "nxdomain", "servfail", "no-answer", "timeout":
+			r.Rcode = n.Value
+			return nil
+		}
+	}
+	return fmt.Errorf("line %d: resolve expects a list of addresses, nxdomain, servfail, no-answer or timeout", n.Line)
 }
 
 // ConnectStep tries a TCP handshake.
@@ -217,6 +249,9 @@ type ConnectStep struct {
 	Port    uint16        `yaml:"port"`
 	Timeout time.Duration `yaml:"timeout"` // default 4s
 	Expect  string        `yaml:"expect"`  // open (default), refused or timeout
+	// SeenFrom is the client's address as the listener should see it (a
+	// host or an address): the client's own, or the one NAT gave it.
+	SeenFrom string `yaml:"seen_from"`
 }
 
 // BPDUStep stops or resumes a switch's BPDUs while its links stay up.
@@ -264,6 +299,32 @@ type ExpectStep struct {
 	Counters *CounterExpect      `yaml:"counters"`
 	Reach    map[string][]string `yaml:"reach"`
 	STP      *STPExpect          `yaml:"stp"`
+	NAT      *NATExpect          `yaml:"nat"`
+	IPAM     *IPAMExpect         `yaml:"ipam"`
+}
+
+// NATExpect checks a Docker host's connection tracking table.
+type NATExpect struct {
+	Host  string      `yaml:"host"`  // the Docker host
+	Flows *Count      `yaml:"flows"` // how many live flows
+	Has   []FlowMatch `yaml:"has"`
+}
+
+// FlowMatch matches a tracked flow; empty fields match anything.
+type FlowMatch struct {
+	Kind  string `yaml:"kind"`  // masquerade, published or hairpin
+	Proto string `yaml:"proto"` // tcp, udp or icmp
+	From  string `yaml:"from"`  // who started it: a host or an address
+	To    string `yaml:"to"`    // where it really goes: a host or an address
+	State string `yaml:"state"` // TCP state: syn-sent, established, close, ...
+}
+
+// IPAMExpect checks what IPAM gave a network.
+type IPAMExpect struct {
+	Network    string            `yaml:"network"`
+	Subnet     string            `yaml:"subnet"`
+	Gateway    string            `yaml:"gateway"`
+	Containers map[string]string `yaml:"containers"` // container -> address on this network
 }
 
 // STPExpect checks a switch's spanning tree.
