@@ -720,7 +720,11 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 		}
 		var list []string
 		for _, f := range flows {
-			list = append(list, fmt.Sprintf("%s %s (reply %s -> %s)%s", f.Kind, f.Orig, f.Reply.Src, f.Reply.Dst, cmp.Or(" "+f.State, "")))
+			state := ""
+			if f.State != "" {
+				state = " " + f.State
+			}
+			list = append(list, fmt.Sprintf("%s %s (reply %s -> %s)%s", f.Kind, f.Orig, f.Reply.Src, f.Reply.Dst, state))
 		}
 		seen = append(seen, fmt.Sprintf("conntrack %s: [%s]", c.Host, strings.Join(list, "; ")))
 	}
