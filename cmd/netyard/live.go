@@ -15,6 +15,7 @@ import (
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim/netns"
 	"github.com/netyard/netyard/sim/scenario"
+	"github.com/netyard/netyard/sim/topo"
 )
 
 // cmdUp builds a scenario's topology in named namespaces and keeps it up
@@ -67,11 +68,20 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "netyard: %s is up (run %s); Ctrl-C tears it down\n", f.Name, netns.Prefix)
 	for _, h := range g.Hosts {
+		where := "namespace " + n.Namespace(h.Name)
+		if h.Router != nil {
+			where = "gateway (in this process)"
+		}
+		if len(h.Ifaces) == 0 {
+			fmt.Fprintf(stdout, "  %-10s %-26s lo only\n", h.Name, where)
+		}
 		for _, i := range h.Ifaces {
-			fmt.Fprintf(stdout, "  %-10s namespace %-16s %s %s %s\n", h.Name, n.Namespace(h.Name), i.Name, i.Addr, i.MAC)
+			fmt.Fprintf(stdout, "  %-10s %-26s %s %s %s\n", h.Name, where, i.Name, i.Addr, i.MAC)
 		}
 	}
-	fmt.Fprintf(stdout, "try: netyard exec %s -- ping -c 3 %s\n", g.Hosts[0].Name, lastAddr(f))
+	for _, hint := range hints(g) {
+		fmt.Fprintf(stdout, "try: %s\n", hint)
+	}
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "netyard: tearing down")
 	err = n.Close()
@@ -83,11 +93,45 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// lastAddr returns the address of the scenario's last host, for the hint.
-func lastAddr(f *scenario.File) string {
-	g, _ := f.Graph()
-	h := g.Hosts[len(g.Hosts)-1]
-	return h.Ifaces[0].Addr.Addr().String()
+// hints suggests commands to try in a topology that is up.
+func hints(g *topo.Graph) []string {
+	var sandboxes []topo.Host
+	for _, h := range g.Hosts {
+		if h.Router == nil && len(h.Ifaces) > 0 {
+			sandboxes = append(sandboxes, h)
+		}
+	}
+	if len(sandboxes) < 2 {
+		return nil
+	}
+	first, last := sandboxes[0], sandboxes[len(sandboxes)-1]
+	d := g.Docker
+	if d == nil {
+		return []string{fmt.Sprintf("netyard exec %s -- ping -c 3 %s", first.Name, last.Ifaces[0].Addr.Addr())}
+	}
+	var out []string
+	for _, c := range d.Containers {
+		if c.Attach == "" && c.Name != first.Name && first.Nameserver.IsValid() {
+			out = append(out, fmt.Sprintf("netyard exec %s -- ping -c 3 %s", first.Name, c.Name),
+				fmt.Sprintf("netyard exec %s -- dig +short @%s %s", first.Name, first.Nameserver, c.Name))
+			break
+		}
+	}
+	for _, c := range d.Containers {
+		if c.Attach == "" {
+			continue
+		}
+		for _, r := range g.Hosts {
+			if r.Router != nil && len(r.Router.Publish) > 0 {
+				p := r.Router.Publish[0]
+				if p.Proto == "tcp" {
+					out = append(out, fmt.Sprintf("netyard exec %s -- curl -s http://%s/", c.Name, p.Ext))
+				}
+			}
+		}
+		break
+	}
+	return out
 }
 
 // cmdExec runs a command in a node's namespace.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -114,5 +115,53 @@ func TestKillThenCleanup(t *testing.T) {
 	}
 	if l := leftovers(t, prefix); len(l) > 0 {
 		t.Errorf("left behind after SIGKILL and cleanup: %v\n%s", l, out)
+	}
+}
+
+// TestUpDockerPublish: the Docker model in real namespaces, with real
+// tools. From the client on the LAN, curl reaches the published port and
+// the container answers with the client's address; from a container, dig
+// asks the embedded DNS server on the gateway, and getent (libc, through
+// the resolv.conf netyard wrote) resolves a container's name.
+func TestUpDockerPublish(t *testing.T) {
+	needRoot(t)
+	cmd, prefix := startUp(t, "../../scenarios/docker-publish.yaml")
+	run := func(tool string, argv ...string) string {
+		t.Helper()
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Logf("%s is not installed: that check is skipped (.ci/run installs it)", tool)
+			return ""
+		}
+		ex := exec.Command(os.Args[0], append([]string{"exec", "--run", prefix}, argv...)...)
+		ex.Env = append(os.Environ(), "NETYARD_AS_MAIN=1")
+		out, err := ex.CombinedOutput()
+		if err != nil {
+			t.Errorf("netyard exec %s: %v\n%s", strings.Join(argv, " "), err, out)
+		}
+		return string(out)
+	}
+	if out := run("curl", "client", "--", "curl", "-s", "-m", "5", "http://192.168.56.11:8080/"); out != "" && !strings.Contains(out, "hello from containerB port 80: you are 192.168.56.12:") {
+		t.Errorf("curl to the published port: %q", out)
+	}
+	if out := run("nc", "client", "--", "nc", "-z", "-w", "3", "192.168.56.11", "49153"); strings.Contains(out, "refused") {
+		t.Errorf("nc to the ephemeral published port: %q", out)
+	}
+	if out := run("dig", "containerA", "--", "dig", "+short", "+time=3", "@172.18.0.1", "containerB"); out != "" && strings.TrimSpace(out) != "172.18.0.10" {
+		t.Errorf("dig @172.18.0.1 containerB: %q", out)
+	}
+	if out := run("getent", "containerA", "--", "getent", "hosts", "web"); out != "" && !strings.HasPrefix(out, "172.18.0.10") {
+		t.Errorf("getent hosts web (an alias): %q", out)
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("up after Ctrl-C: %v", err)
+	}
+	if l := leftovers(t, prefix); len(l) > 0 {
+		t.Errorf("left behind after Ctrl-C: %v", l)
+	}
+	if m, _ := filepath.Glob("/etc/netns/" + prefix + "-*"); len(m) > 0 {
+		t.Errorf("resolv.conf directories left behind: %v", m)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -304,10 +305,31 @@ func (n *Network) listenTCP(h *host, port uint16) error {
 				default:
 				}
 			}
-			c.Close()
+			go greet(c, h.name, port)
 		}
 	}()
 	return nil
+}
+
+// greet answers a connection as a tiny server would, so that curl and nc
+// show something: it reads what the client sends first (up to a blank
+// line, 4 KiB or 200 ms), answers one line in an HTTP/1.0 envelope naming
+// the host and the client as it saw it, and closes.
+func greet(c net.Conn, host string, port uint16) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(200 * time.Millisecond))
+	buf := make([]byte, 4096)
+	got := 0
+	for got < len(buf) && !strings.Contains(string(buf[:got]), "\r\n\r\n") {
+		nr, err := c.Read(buf[got:])
+		got += nr
+		if err != nil {
+			break
+		}
+	}
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	body := fmt.Sprintf("hello from %s port %d: you are %s\n", host, port, c.RemoteAddr())
+	fmt.Fprintf(c, "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 }
 
 // listenUDP binds port in h's namespace for the whole run, recording what

@@ -40,7 +40,9 @@ type RunInfo struct {
 func (n *Network) SaveState(file string) (string, error) {
 	info := RunInfo{Prefix: Prefix, PID: os.Getpid(), File: file, Hosts: map[string]string{}, Addrs: map[string]string{}}
 	for _, h := range n.Graph().Hosts {
-		info.Hosts[h.Name] = n.Namespace(h.Name)
+		if h.Router == nil { // a gateway is netyard's own node, in this process
+			info.Hosts[h.Name] = n.Namespace(h.Name)
+		}
 		var a []string
 		for _, f := range h.Ifaces {
 			a = append(a, f.Name+" "+f.Addr.String())
@@ -131,6 +133,14 @@ func Cleanup() ([]string, error) {
 			removed = append(removed, "namespace "+e.Name())
 		}
 	}
+	dirs, _ := os.ReadDir(resolvConfDir)
+	for _, e := range dirs {
+		if pid, ok := owner(e.Name()); ok && !alive(pid) {
+			if err := os.RemoveAll(filepath.Join(resolvConfDir, e.Name())); err == nil {
+				removed = append(removed, "resolv.conf of "+e.Name())
+			}
+		}
+	}
 	links, err := netlink.LinkList()
 	if err != nil {
 		errs = append(errs, err)
@@ -189,6 +199,18 @@ func Exec(ns string, argv []string) (int, error) {
 		return 0, fmt.Errorf("namespace %s: %w", ns, err)
 	}
 	defer h.Close()
+	if ip, err := exec.LookPath("ip"); err == nil {
+		// ip netns exec also mounts /etc/netns/NS/resolv.conf over
+		// /etc/resolv.conf: a container's names resolve as in Docker.
+		cmd := exec.Command(ip, append([]string{"netns", "exec", ns}, argv...)...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), nil
+		}
+		return 0, err
+	}
 	code := 0
 	err = nsutil.Do(h, func() error {
 		// The child is forked from this thread, so it starts in ns.
