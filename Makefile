@@ -15,6 +15,7 @@ FUZZ_TARGETS = \
 	./ipam:FuzzParseRequest \
 	./dnsd:FuzzAnswerBytes \
 	./nat:FuzzTranslate \
+	./nat/gateway:FuzzInput \
 	./sim/scenario:FuzzParse
 
 .PHONY: all build test demo bench fuzz lint clean

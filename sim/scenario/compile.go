@@ -306,18 +306,16 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 	var errs Errors
 	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
 	host := func(path, name string) {
-		if g.Host(name) == nil {
+		switch h := g.Host(name); {
+		case h == nil:
 			bad(path, "unknown host %q", name)
+		case h.Router != nil:
+			bad(path, "%q is a Docker host: steps run from containers and clients", name)
 		}
 	}
 	addr := func(path, s string) {
 		if _, err := g.ResolveAddr(s); err != nil && (g.Docker == nil || s == "" || strings.Contains(s, ":")) {
 			bad(path, "%q is neither a host nor an IPv4 address", s)
-		}
-	}
-	host = func(path, name string) {
-		if h := g.Host(name); h == nil || h.Router != nil {
-			bad(path, "unknown host %q (steps run from containers and hosts, not from a Docker host's gateway)", name)
 		}
 	}
 	endpoint := func(path, s string) (topo.Endpoint, bool) {

@@ -51,6 +51,15 @@ func TestBadFiles(t *testing.T) {
 		{"bad vlan", strings.Replace(good, "[{name: s1}]", "[{name: s1, ports: [{name: p1, vlan: 5000}]}]", 1), "bad.yaml:2: VLAN 5000 out of range"},
 		{"trunk settings on access", strings.Replace(good, "[{name: s1}]", "[{name: s1, ports: [{name: p1, native: 5}]}]", 1), "bad.yaml:2: allowed and native are for trunk ports"},
 		{"not a mapping", "- 1\n- 2\n", "bad.yaml:1: a scenario is a mapping"},
+		{"static address outside the subnet", docker + "  - {name: x, networks: [{name: a, ip: 10.0.1.5}]}\n", "bad.yaml:4: ipam: address outside the subnet or range: 10.0.1.5"},
+		{"overlapping subnets", strings.Replace(docker, "containers:", "  - {name: b, subnet: 10.0.0.128/25}\ncontainers:", 1) + "  - {name: x}\n", "bad.yaml:3: ipam: subnet overlaps an allocated one: 10.0.0.128/25 overlaps network a"},
+		{"unknown network", docker + "  - {name: x, networks: [nosuch]}\n", `bad.yaml:4: unknown network "nosuch"`},
+		{"none and another", docker + "  - {name: x, networks: [a, none]}\n", "bad.yaml:4: a container on the none network has no other network"},
+		{"host port twice", docker + "  - {name: x, networks: [a], publish: [\"8080:80\", \"8080:81\"]}\n", "bad.yaml:4: host port 8080/tcp is already published"},
+		{"bad publish", docker + "  - {name: x, publish: [abc]}\n", `bad.yaml:4: publish "abc": want HOSTPORT:PORT`},
+		{"name taken", docker + "  - {name: host1}\n", `bad.yaml:4: name "host1" is taken (the Docker host)`},
+		{"switches in a Docker file", docker + "  - {name: x}\nswitches: [{name: s1}]\n", "a Docker scenario (networks, containers) builds its own switches"},
+		{"unknown driver", strings.Replace(docker, "subnet: 10.0.0.0/24", "driver: overlay", 1) + "  - {name: x}\n", `bad.yaml:2: driver "overlay" is not supported here`},
 		{"empty", "", "bad.yaml:1: empty scenario"},
 	}
 	for _, tc := range tests {
@@ -69,6 +78,12 @@ func TestBadFiles(t *testing.T) {
 		})
 	}
 }
+
+// docker is the start of a Docker scenario; cases add containers.
+const docker = `networks:
+  - {name: a, subnet: 10.0.0.0/24}
+containers:
+`
 
 func TestGoodFileAndShorthand(t *testing.T) {
 	f, err := scenario.Parse("good.yaml", []byte(good))

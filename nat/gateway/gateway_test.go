@@ -1,0 +1,156 @@
+package gateway_test
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/netyard/netyard/dnsd"
+	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/nat"
+	"github.com/netyard/netyard/nat/gateway"
+	"github.com/netyard/netyard/sim"
+)
+
+var (
+	ctrMAC = net.HardwareAddr{0x02, 0x42, 0xac, 0x12, 0x00, 0x02}
+	gwMAC  = net.HardwareAddr{0x02, 0x42, 0xac, 0x12, 0x00, 0x01}
+	lanMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x0b}
+	ctr    = netip.MustParseAddr("172.18.0.2")
+	gwAddr = netip.MustParseAddr("172.18.0.1")
+	outer  = netip.MustParseAddr("192.168.56.12")
+)
+
+// rig is a gateway with one bridge network, its legs' output captured.
+type rig struct {
+	gw      *gateway.Gateway
+	lan, br *link.Channel
+}
+
+func newRig(t testing.TB) *rig {
+	r := &rig{lan: &link.Channel{}, br: &link.Channel{}}
+	dns := dnsd.New(dnsd.Options{})
+	dns.Add("net1", "a", ctr)
+	g, err := gateway.New(gateway.Config{
+		Name: "host1",
+		LAN:  gateway.Leg{Name: "eth0", MAC: lanMAC, Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: r.lan},
+		Bridges: []gateway.Bridge{{Leg: gateway.Leg{Name: "br-net1", MAC: gwMAC, Addr: netip.MustParsePrefix("172.18.0.1/16"), Out: r.br},
+			Network: "net1"}},
+		Publish: []nat.Publish{{Proto: nat.TCP, Ext: netip.MustParseAddrPort("192.168.56.11:8080"), To: netip.AddrPortFrom(ctr, 80)}},
+		DNS:     dns,
+	}, gateway.Options{Clock: sim.New(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.gw = g
+	return r
+}
+
+func frame(t testing.TB, src, dst net.HardwareAddr, ls ...gopacket.SerializableLayer) []byte {
+	t.Helper()
+	buf := gopacket.NewSerializeBuffer()
+	all := append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: src, DstMAC: dst, EthernetType: layers.EthernetTypeIPv4}}, ls...)
+	if _, ok := ls[0].(*layers.ARP); ok {
+		all[0].(*layers.Ethernet).EthernetType = layers.EthernetTypeARP
+	}
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, all...); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// introduce has the container ask for its gateway's MAC, so the gateway
+// learns the container's.
+func (r *rig) introduce(t testing.TB) {
+	r.gw.Input(1, frame(t, ctrMAC, net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, &layers.ARP{
+		AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
+		Operation: layers.ARPRequest, SourceHwAddress: ctrMAC, SourceProtAddress: ctr.AsSlice(),
+		DstHwAddress: make([]byte, 6), DstProtAddress: gwAddr.AsSlice(),
+	}))
+	r.br.Drain()
+}
+
+func udp(t testing.TB, ttl uint8, src, dst netip.AddrPort) []byte {
+	ip := &layers.IPv4{Version: 4, IHL: 5, TTL: ttl, Protocol: layers.IPProtocolUDP, SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
+	u := &layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}
+	_ = u.SetNetworkLayerForChecksum(ip)
+	return frame(t, ctrMAC, gwMAC, ip, u, gopacket.Payload("hello"))
+}
+
+// TestTTLExceeded: a packet that would leave with TTL 0 is answered with
+// ICMP time exceeded, quoting it, from the gateway's address.
+func TestTTLExceeded(t *testing.T) {
+	r := newRig(t)
+	r.introduce(t)
+	r.gw.Input(1, udp(t, 1, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(outer, 53)))
+	if n := r.lan.Len(); n != 0 {
+		t.Errorf("%d frames left on the LAN", n)
+	}
+	out := r.br.Drain()
+	if len(out) != 1 {
+		t.Fatalf("%d frames back to the container, want 1", len(out))
+	}
+	p := gopacket.NewPacket(out[0], layers.LayerTypeEthernet, gopacket.Default)
+	ic, _ := p.Layer(layers.LayerTypeICMPv4).(*layers.ICMPv4)
+	ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+	if ic == nil || ic.TypeCode.Type() != layers.ICMPv4TypeTimeExceeded || !ip.SrcIP.Equal(gwAddr.AsSlice()) || !ip.DstIP.Equal(ctr.AsSlice()) {
+		t.Errorf("got %v", p)
+	}
+	if st := r.gw.Stats(); st.TTLExceeded != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestForwardDecrementsTTL: a forwarded packet leaves masqueraded with its
+// TTL one less and valid checksums (waiting for ARP on the LAN).
+func TestForwardDecrementsTTL(t *testing.T) {
+	r := newRig(t)
+	r.introduce(t)
+	r.gw.Input(1, udp(t, 64, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(outer, 53)))
+	arp := r.lan.Drain()
+	if len(arp) != 1 {
+		t.Fatalf("%d frames on the LAN, want the ARP request", len(arp))
+	}
+	r.gw.Input(0, frame(t, net.HardwareAddr{2, 0, 0, 0, 0, 1}, lanMAC, &layers.ARP{
+		AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
+		Operation: layers.ARPReply, SourceHwAddress: []byte{2, 0, 0, 0, 0, 1}, SourceProtAddress: outer.AsSlice(),
+		DstHwAddress: lanMAC, DstProtAddress: []byte{192, 168, 56, 11},
+	}))
+	out := r.lan.Drain()
+	if len(out) != 1 {
+		t.Fatalf("%d frames on the LAN after ARP, want 1", len(out))
+	}
+	p := gopacket.NewPacket(out[0], layers.LayerTypeEthernet, gopacket.Default)
+	ip, _ := p.Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+	if ip == nil || ip.TTL != 63 || !ip.SrcIP.Equal(net.IP{192, 168, 56, 11}) {
+		t.Fatalf("got %v", p)
+	}
+	// Re-serialise with checksums computed and compare: the incremental
+	// updates must agree.
+	want := make([]byte, len(ip.Contents))
+	copy(want, ip.Contents)
+	ip.Checksum = 0
+	buf := gopacket.NewSerializeBuffer()
+	_ = ip.SerializeTo(buf, gopacket.SerializeOptions{ComputeChecksums: true})
+	if got := buf.Bytes()[10:12]; string(got) != string(want[10:12]) {
+		t.Errorf("IP checksum %x, want %x", want[10:12], got)
+	}
+}
+
+// FuzzInput: any frame on any leg, after the gateway knows a container.
+// It must not panic, whatever it does with it.
+func FuzzInput(f *testing.F) {
+	f.Add(0, udp(f, 1, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(outer, 53)))
+	f.Add(1, udp(f, 64, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(outer, 53)))
+	f.Add(1, udp(f, 64, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(gwAddr, 53)))
+	f.Add(0, udp(f, 64, netip.AddrPortFrom(outer, 4000), netip.MustParseAddrPort("192.168.56.11:8080")))
+	f.Add(1, []byte{})
+	f.Fuzz(func(t *testing.T, leg int, fr []byte) {
+		r := newRig(t)
+		r.introduce(t)
+		r.gw.Input(leg&1, fr)
+	})
+}
