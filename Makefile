@@ -27,7 +27,7 @@ build:
 
 ## demo: the in-memory backend narrates a scenario (no root needed)
 demo:
-	$(GO) run ./cmd/netyard run scenarios/l2-learning.yaml --explain
+	$(GO) run ./cmd/netyard run scenarios/docker-bridge-tutorial.yaml --explain
 
 ## test: every test, with the race detector; scenarios run in memory
 test:

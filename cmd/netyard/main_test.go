@@ -102,27 +102,44 @@ func TestREADMEStaysTrue(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(readme)
-	_, after, ok := strings.Cut(text, "```yaml\n")
-	if !ok {
+	examples := 0
+	for rest := text; ; examples++ {
+		_, after, ok := strings.Cut(rest, "```yaml\n")
+		if !ok {
+			break
+		}
+		example, tail, _ := strings.Cut(after, "```")
+		rest = tail
+		path := filepath.Join(t.TempDir(), "readme.yaml")
+		if err := os.WriteFile(path, []byte(example), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code, out, errOut := netyard("run", path); code != 0 {
+			t.Errorf("README example %d: exit %d\n%s%s", examples+1, code, out, errOut)
+		}
+	}
+	if examples == 0 {
 		t.Fatal("README has no yaml example")
 	}
-	example, _, _ := strings.Cut(after, "```")
-	path := filepath.Join(t.TempDir(), "readme.yaml")
-	if err := os.WriteFile(path, []byte(example), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if code, out, errOut := netyard("run", path); code != 0 {
-		t.Errorf("README example: exit %d\n%s%s", code, out, errOut)
-	}
 
-	_, after, ok = strings.Cut(text, "`make demo` shows")
+	_, after, ok := strings.Cut(text, "<!-- make demo's output")
 	if !ok {
 		t.Fatal("README does not show make demo's output")
 	}
 	_, after, _ = strings.Cut(after, "```\n")
 	shown, _, _ := strings.Cut(after, "```")
 	t.Chdir("../..") // make demo runs from the top of the repository
-	_, demo, _ := netyard("run", "scenarios/l2-learning.yaml", "--explain")
+	mk, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, recipe, _ := strings.Cut(string(mk), "\ndemo:\n")
+	recipe, _, _ = strings.Cut(recipe, "\n")
+	_, args, ok := strings.Cut(recipe, "./cmd/netyard ")
+	if !ok {
+		t.Fatalf("make demo's recipe %q does not run ./cmd/netyard", recipe)
+	}
+	_, demo, _ := netyard(strings.Fields(args)...)
 	for _, line := range strings.Split(shown, "\n") {
 		if strings.TrimSpace(line) == "..." || line == "" {
 			continue

@@ -53,7 +53,7 @@ func (h *Host) Query(server netip.Addr, name string, qtype uint16, done func(*dn
 		finish(r, nil)
 	}
 	c.OnError = func(err error) { finish(nil, err) }
-	h.eventf("", "DNS query %d to %s: %s %s?", q.Id, server, dns.TypeToString[qtype], q.Question[0].Name)
+	h.eventf("", "DNS query %d to %s: %s? %s", q.Id, server, dns.TypeToString[qtype], q.Question[0].Name)
 	if err := c.SendTo(netip.AddrPortFrom(server, DNSPort), wire); err != nil {
 		c.Close()
 		return nil, err

@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/miekg/dns"
 
@@ -184,21 +185,23 @@ func (g *Gateway) answer(conn *stack.UDPConn, src, dst netip.AddrPort, q []byte)
 	_ = conn.SendTo(src, r)
 }
 
-// summary describes a DNS answer in one line.
+// summary describes a DNS answer in one line: the name, the records, the
+// rcode.
 func summary(m *dns.Msg) string {
-	s := dns.RcodeToString[m.Rcode]
+	var b strings.Builder
 	if len(m.Question) == 1 {
-		s = dns.TypeToString[m.Question[0].Qtype] + " " + m.Question[0].Name + " " + s
+		b.WriteString(m.Question[0].Name)
 	}
 	for _, rr := range m.Answer {
 		switch v := rr.(type) {
 		case *dns.A:
-			s += " " + v.A.String()
+			fmt.Fprintf(&b, " A %s", v.A)
 		case *dns.PTR:
-			s += " " + v.Ptr
+			fmt.Fprintf(&b, " PTR %s", v.Ptr)
 		}
 	}
-	return s
+	fmt.Fprintf(&b, " (%s)", dns.RcodeToString[m.Rcode])
+	return b.String()
 }
 
 // bridgeOf returns the bridge leg that owns address a.
@@ -288,14 +291,19 @@ func (g *Gateway) published(pkt []byte) bool {
 	return ok
 }
 
-// dstPort returns a TCP or UDP packet's destination address and port.
-func dstPort(pkt []byte) netip.AddrPort {
-	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
+// ports returns a TCP or UDP packet's source and destination ports.
+func ports(pkt []byte) (sp, dp uint16, ok bool) {
 	hl := int(pkt[0]&0xf) * 4
 	if (pkt[9] != nat.TCP && pkt[9] != nat.UDP) || len(pkt) < hl+4 {
-		return netip.AddrPortFrom(dst, 0)
+		return 0, 0, false
 	}
-	return netip.AddrPortFrom(dst, uint16(pkt[hl+2])<<8|uint16(pkt[hl+3]))
+	return uint16(pkt[hl])<<8 | uint16(pkt[hl+1]), uint16(pkt[hl+2])<<8 | uint16(pkt[hl+3]), true
+}
+
+// dstPort returns a packet's destination address and port (0 without).
+func dstPort(pkt []byte) netip.AddrPort {
+	_, dp, _ := ports(pkt)
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(pkt[16:20])), dp)
 }
 
 // translate checks the TTL, translates a copy of pkt with tr, decrements
@@ -322,7 +330,6 @@ func (g *Gateway) translate(pkt []byte, src, dst netip.Addr, tr func([]byte) (na
 	old := uint16(b[8])<<8 | uint16(b[9])
 	b[8]--
 	csum.Update(b[10:12], old, uint16(b[8])<<8|uint16(b[9]))
-	nsrc := netip.AddrFrom4([4]byte(b[12:16]))
 	ndst := netip.AddrFrom4([4]byte(b[16:20]))
 	out, _, rerr := g.host.Route(ndst)
 	if rerr != nil {
@@ -330,10 +337,13 @@ func (g *Gateway) translate(pkt []byte, src, dst netip.Addr, tr func([]byte) (na
 		return true
 	}
 	g.stats.Forwarded++
-	if nsrc != src || ndst != dst {
-		g.eventf(trace.Routed, "%s -> %s: %s, translated to %s -> %s, out of %s", src, dst, k, nsrc, ndst, out.Name())
-	} else {
-		g.eventf(trace.Routed, "%s -> %s: %s, out of %s", src, dst, k, out.Name())
+	if g.tracer != nil {
+		was, now := ends(pkt), ends(b)
+		if was != now {
+			g.eventf(trace.Routed, "routed %s out of %s as %s", k, out.Name(), now)
+		} else {
+			g.eventf(trace.Routed, "routed %s out of %s", k, out.Name())
+		}
 	}
 	err = g.host.SendPacket(b, func(error) {
 		g.host.SendICMPError(b, 3, 1) // host unreachable, as a Linux router says
@@ -342,6 +352,17 @@ func (g *Gateway) translate(pkt []byte, src, dst netip.Addr, tr func([]byte) (na
 		g.dropf(src, dst, "%v", err)
 	}
 	return true
+}
+
+// ends formats a packet's source and destination, with ports for TCP and
+// UDP: "10.0.0.1:5000 -> 10.0.0.2:53".
+func ends(pkt []byte) string {
+	src := netip.AddrFrom4([4]byte(pkt[12:16]))
+	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
+	if sp, dp, ok := ports(pkt); ok {
+		return fmt.Sprintf("%s -> %s", netip.AddrPortFrom(src, sp), netip.AddrPortFrom(dst, dp))
+	}
+	return fmt.Sprintf("%s -> %s", src, dst)
 }
 
 func (g *Gateway) eventf(k trace.Kind, format string, args ...any) {
