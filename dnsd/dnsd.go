@@ -2,6 +2,7 @@ package dnsd
 
 import (
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -56,7 +57,12 @@ type endpoint struct {
 type Server struct {
 	mu       sync.RWMutex
 	networks map[string][]endpoint // guarded by mu; by network, sorted by container
-	opts     Options
+	// Indexes, rebuilt by Add and Remove, so that an answer costs a few
+	// map lookups whatever the number of containers.
+	index  map[string]*netIndex    // guarded by mu; by network
+	byAddr map[netip.Addr][]string // guarded by mu; containers at an address
+	nets   map[string][]string     // guarded by mu; a container's networks, sorted
+	opts   Options
 
 	rmu sync.Mutex // guards opts.Rand
 }
@@ -72,7 +78,49 @@ func New(o Options) *Server {
 	if len(o.Upstreams) > MaxUpstreams {
 		o.Upstreams = o.Upstreams[:MaxUpstreams]
 	}
-	return &Server{networks: map[string][]endpoint{}, opts: o}
+	return &Server{networks: map[string][]endpoint{}, index: map[string]*netIndex{}, opts: o}
+}
+
+// netIndex answers a network's names: lower-case FQDNs ("web." and
+// "web.mynet.") to addresses in container order, and reverse names
+// ("2.0.18.172.in-addr.arpa.") to PTR targets.
+type netIndex struct {
+	names map[string][]netip.Addr
+	ptrs  map[string]string
+}
+
+// reindexLocked rebuilds the index of network and the global ones.
+func (s *Server) reindexLocked(network string) {
+	x := &netIndex{names: map[string][]netip.Addr{}, ptrs: map[string]string{}}
+	suffix := "." + strings.ToLower(network) + "."
+	for _, e := range s.networks[network] {
+		for _, n := range append([]string{e.container}, e.aliases...) {
+			n = strings.ToLower(n)
+			for _, fq := range []string{n + ".", n + suffix} {
+				if !slices.Contains(x.names[fq], e.addr) {
+					x.names[fq] = append(x.names[fq], e.addr)
+				}
+			}
+		}
+		if rev, err := dns.ReverseAddr(e.addr.String()); err == nil {
+			if _, dup := x.ptrs[rev]; !dup {
+				x.ptrs[rev] = e.container + "." + network + "."
+			}
+		}
+	}
+	s.index[network] = x
+	s.byAddr = map[netip.Addr][]string{}
+	s.nets = map[string][]string{}
+	for _, net := range slices.Sorted(maps.Keys(s.networks)) {
+		for _, e := range s.networks[net] {
+			if !slices.Contains(s.byAddr[e.addr], e.container) {
+				s.byAddr[e.addr] = append(s.byAddr[e.addr], e.container)
+			}
+			if !slices.Contains(s.nets[e.container], net) {
+				s.nets[e.container] = append(s.nets[e.container], net)
+			}
+		}
+	}
 }
 
 // Add registers a container's endpoint on a network.
@@ -84,6 +132,7 @@ func (s *Server) Add(network, container string, addr netip.Addr, aliases ...stri
 	eps = append(eps, endpoint{container: container, aliases: slices.Clone(aliases), addr: addr})
 	slices.SortFunc(eps, func(a, b endpoint) int { return strings.Compare(a.container, b.container) })
 	s.networks[network] = eps
+	s.reindexLocked(network)
 }
 
 // Remove unregisters a container's endpoint on a network.
@@ -91,24 +140,23 @@ func (s *Server) Remove(network, container string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.networks[network] = slices.DeleteFunc(s.networks[network], func(e endpoint) bool { return e.container == container })
+	s.reindexLocked(network)
 }
 
 // scopeLocked returns the networks of the container at src: every network
 // it has an endpoint on, whichever address it asked from, as Docker scopes
-// names by sandbox.
+// names by sandbox. Sorted.
 func (s *Server) scopeLocked(src netip.Addr) []string {
-	mine := map[string]bool{}
-	for _, eps := range s.networks {
-		for _, e := range eps {
-			if e.addr == src {
-				mine[e.container] = true
-			}
-		}
+	cs := s.byAddr[src]
+	if len(cs) == 1 {
+		return s.nets[cs[0]]
 	}
 	var nets []string
-	for net, eps := range s.networks {
-		if slices.ContainsFunc(eps, func(e endpoint) bool { return mine[e.container] }) {
-			nets = append(nets, net)
+	for _, c := range cs {
+		for _, n := range s.nets[c] {
+			if !slices.Contains(nets, n) {
+				nets = append(nets, n)
+			}
 		}
 	}
 	slices.Sort(nets)
@@ -129,24 +177,20 @@ func (s *Server) Answer(src netip.Addr, q *dns.Msg) *dns.Msg {
 	name := strings.ToLower(dns.Fqdn(qs.Name))
 
 	s.mu.RLock()
-	scope := s.scopeLocked(src)
 	var addrs []netip.Addr
 	var ptr string
 	known := false
-	for _, network := range scope {
+	for _, network := range s.scopeLocked(src) {
 		if network == DefaultBridge {
 			continue
 		}
-		for _, e := range s.networks[network] {
-			if matches(name, network, e) {
-				known = true
-				addrs = append(addrs, e.addr)
-			}
-			if qs.Qtype == dns.TypePTR {
-				if rev, err := dns.ReverseAddr(e.addr.String()); err == nil && rev == name {
-					ptr = e.container + "." + network + "."
-				}
-			}
+		x := s.index[network]
+		if a, ok := x.names[name]; ok {
+			known = true
+			addrs = append(addrs, a...)
+		}
+		if p, ok := x.ptrs[name]; ok && qs.Qtype == dns.TypePTR && ptr == "" {
+			ptr = p
 		}
 	}
 	s.mu.RUnlock()
@@ -169,18 +213,6 @@ func (s *Server) Answer(src netip.Addr, q *dns.Msg) *dns.Msg {
 
 func hdr(name string, t uint16) dns.RR_Header {
 	return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: TTL}
-}
-
-// matches reports whether name (fully qualified, lower case) is e's name
-// or an alias, bare or followed by the network's name.
-func matches(name, network string, e endpoint) bool {
-	for _, n := range append([]string{e.container}, e.aliases...) {
-		n = strings.ToLower(n)
-		if name == n+"." || name == n+"."+strings.ToLower(network)+"." {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) shuffle(a []netip.Addr) {

@@ -6,6 +6,7 @@
 //	netyard exec NODE -- CMD [ARG...]  (root) run a command in a node's namespace
 //	netyard ls                         list running ups
 //	netyard cleanup                    (root) remove what crashed runs left behind
+//	netyard dnsd --names FILE          the embedded DNS server on a kernel socket
 //
 // run exits 0 when every step passed, 1 when a step failed, 2 when the file
 // or the command line is wrong.
@@ -34,6 +35,8 @@ usage:
                                        run a command inside a node's namespace (of a running up)
   netyard ls                           list running ups and their nodes
   netyard cleanup                      remove namespaces and devices left by crashed runs
+  netyard dnsd --names FILE [--listen 127.0.0.1:5300]
+                                       the embedded DNS server on a kernel socket (lines: NETWORK CONTAINER ADDRESS [ALIAS...])
 
 run flags:
   --seed N        use seed N instead of the file's
@@ -81,6 +84,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdLs(stdout, stderr)
 	case "cleanup":
 		return cmdCleanup(stdout, stderr)
+	case "dnsd":
+		return cmdDNSd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

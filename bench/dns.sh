@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# DNS answers per second on a loopback socket: netyard's embedded DNS
+# server (netyard dnsd) against dnsmasq serving the same names, measured
+# with dnsperf in the same run. Installs dnsperf and dnsmasq with apt-get
+# when missing (as root). Usage: bench/dns.sh [SECONDS] [NAMES]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+names=${2:-1000}
+need=""
+command -v dnsperf >/dev/null 2>&1 || need="$need dnsperf"
+command -v dnsmasq >/dev/null 2>&1 || need="$need dnsmasq-base"
+if [ -n "$need" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "bench/dns.sh: install$need (or run as root to have it installed)" >&2
+		exit 2
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+go build -o bin/netyard ./cmd/netyard
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# The same names for both: container N at 172.18.X.Y; queries for every
+# name, a tenth of them unknown (NXDOMAIN from both).
+for i in $(seq 1 "$names"); do
+	a="172.18.$((i / 250)).$((i % 250 + 2))"
+	echo "net1 c$i $a" >>"$work/names"
+	echo "$a c$i" >>"$work/hosts"
+	echo "c$i A" >>"$work/queries"
+	if [ $((i % 10)) = 0 ]; then echo "nosuch$i A" >>"$work/queries"; fi
+done
+
+bin/netyard dnsd --names "$work/names" --listen 127.0.0.1:5310 >"$work/netyard.log" 2>&1 &
+pids+=($!)
+# dnsmasq answers from the hosts file, local for every domain (--local=/#/):
+# no upstreams, so unknown names get NXDOMAIN, as netyard's do.
+dnsmasq --keep-in-foreground --port=5311 --listen-address=127.0.0.1 --bind-interfaces \
+	--no-resolv --no-hosts --addn-hosts="$work/hosts" --local=/#/ --local-ttl=600 --cache-size=10000 \
+	--user=root --pid-file="$work/dnsmasq.pid" 2>"$work/dnsmasq.log" &
+pids+=($!)
+sleep 1
+
+measure() {
+	dnsperf -s 127.0.0.1 -p "$1" -d "$work/queries" -l "$secs" -c 8 -T 2 -q 200 2>&1 |
+		awk '/Queries per second/ {qps=$4} /Average Latency/ {lat=$4} /Queries lost/ {lost=$3} END {printf "%12.0f q/s   avg latency %s s   lost %s\n", qps, lat, lost}'
+}
+echo "dnsperf, $secs s each, $names names, 2 threads x 8 clients, on 127.0.0.1 ($(nproc) cores)"
+printf "%-10s " "netyard"; measure 5310
+printf "%-10s " "dnsmasq"; measure 5311
