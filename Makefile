@@ -38,7 +38,7 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -cpu 1,2 ./switch ./sim
 	$(GO) test -run '^$$' -bench STPMesh -benchtime 1x ./sim/mem
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./nat ./dnsd
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./nat/... ./dnsd
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:

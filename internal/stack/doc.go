@@ -1,16 +1,19 @@
 // Package stack is a small, deterministic IPv4 host stack for simulated
 // sandboxes: ARP with a bounded cache, retries and timeouts; IPv4 with
-// on-link routes and a default gateway; ICMP echo and destination
-// unreachable; UDP sockets.
+// on-link routes, a default gateway and loopback (127.0.0.0/8 and the
+// host's own addresses, as Linux's local table); ICMP echo and errors; UDP
+// sockets; TCP at handshake level; a DNS stub resolver.
 //
 // # Model
 //
 // A Host has interfaces, each with a MAC, an address with its prefix, and a
 // link.Sender to transmit. Frames arrive through Input. The host answers ARP
 // for its addresses and learns from ARP it receives, answers pings, delivers
-// UDP to bound sockets and answers other UDP with ICMP port unreachable. It
-// does not forward: a packet for an address it does not own is dropped and
-// traced.
+// UDP to bound sockets and answers other UDP with ICMP port unreachable. A
+// host does not forward: a packet for an address it does not own is
+// dropped and traced. A router is built on a host by giving it a Forward
+// hook, which sees every IPv4 packet first, and sending with SendPacket
+// and SendICMPError (package nat/gateway does).
 //
 // Resolution follows Linux's defaults where they matter for what a user
 // sees: up to 3 ARP requests 1 s apart, at most 3 packets queued per

@@ -154,3 +154,28 @@ func FuzzInput(f *testing.F) {
 		r.gw.Input(leg&1, fr)
 	})
 }
+
+// BenchmarkForward: a UDP packet of an established flow from a container,
+// through the gateway's stack and NAT, out of the LAN leg.
+func BenchmarkForward(b *testing.B) {
+	r := newRig(b)
+	r.introduce(b)
+	fr := udp(b, 64, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(outer, 53))
+	r.gw.Input(1, fr)
+	r.gw.Input(0, frame(b, net.HardwareAddr{2, 0, 0, 0, 0, 1}, lanMAC, &layers.ARP{
+		AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
+		Operation: layers.ARPReply, SourceHwAddress: []byte{2, 0, 0, 0, 0, 1}, SourceProtAddress: outer.AsSlice(),
+		DstHwAddress: lanMAC, DstProtAddress: []byte{192, 168, 56, 11},
+	}))
+	if r.lan.Len() != 2 {
+		b.Fatalf("%d frames on the LAN, want the ARP request and the packet", r.lan.Len())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r.gw.Input(1, fr)
+		r.lan.Drain()
+	}
+	if st := r.gw.Stats(); st.Forwarded < uint64(b.N) {
+		b.Fatalf("forwarded %d of %d", st.Forwarded, b.N)
+	}
+}

@@ -1,6 +1,7 @@
-// Package fabric is what every backend shares: a topology's switches and
-// links, wired to plugs, with the operations the scenario runner performs on
-// them (link and port state, replugging, FDB and counter reads).
+// Package fabric is what every backend shares: a topology's switches,
+// gateway nodes (a Docker host's router, see gateway.go) and links, wired
+// to plugs, with the operations the scenario runner performs on them (link
+// and port state, replugging, FDB, counter and conntrack reads).
 //
 // A backend builds a Fabric from a topo.Graph, adds a plug for each host
 // interface (a simulated host in sim/mem, a TAP device in a namespace in

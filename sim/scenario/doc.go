@@ -49,6 +49,37 @@
 // Counts accept 3, ">=3", "<=3", ">3", "<3" and "3..5". Any step may carry a
 // name: label for the report.
 //
+// # Docker scenarios
+//
+// A file with networks or containers describes Docker's model instead of
+// switches and links (which it may not have); its hosts are Docker hosts,
+// a name and a LAN address (one host, host1 at 192.168.56.11/24, when
+// omitted). topo.Docker.Compile turns it into switches, a gateway node and
+// sandboxes; see sim/topo.
+//
+//	hosts: [{name: host1, address: 192.168.56.11/24}]
+//	networks:
+//	  - {name: mybridge}                          # driver: bridge; subnet, gateway, ip_range from IPAM unless given
+//	  - {name: backend, subnet: 172.30.0.0/24, internal: true}
+//	containers:
+//	  - {name: a, networks: [mybridge]}           # no networks: the default network, bridge; [none]: loopback only
+//	  - name: b
+//	    networks: [{name: mybridge, ip: 172.18.0.10, aliases: [db]}]
+//	    publish: ["8080:80/tcp", "443", "53/udp"] # no host port: one from 49153 up
+//	    listen: [tcp/80, udp/53]
+//	  - {name: client, attach: lan}               # on the hosts' LAN; address: optional
+//	steps:
+//	  - resolve: {from: a, name: db, expect: [b]} # or nxdomain, servfail, no-answer, timeout
+//	  - ping: {from: a, to: b}                    # a container's name is looked up by the sender's DNS
+//	  - ping: {from: a, to: b:eth0}               # host:iface is the graph's address: no DNS
+//	  - connect: {from: client, to: host1, port: 8080, seen_from: client}
+//	  - expect:
+//	      nat: {host: host1, flows: ">=1", has: [{kind: published, proto: tcp, from: client, to: b, state: established}]}
+//	      ipam: {network: mybridge, subnet: 172.18.0.0/16, gateway: 172.18.0.1, containers: {a: 172.18.0.2}}
+//
+// A destination that does not resolve is not tried: ping passes only with
+// expect: no-reply, udp only with not-delivered, connect never.
+//
 // The YAML is only a front end: the same topology can be built as a
 // topo.Graph and driven from Go through sim/mem.
 package scenario

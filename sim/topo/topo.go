@@ -1,5 +1,7 @@
 // Package topo is the topology graph every backend instantiates: switches,
-// hosts and the links between them.
+// hosts and the links between them; and the Docker model (hosts, networks,
+// containers, endpoints), which Docker.Compile turns into such a graph,
+// with IPAM's addresses and a gateway node per Docker host.
 //
 // A Graph is plain data. The scenario loader (package scenario) builds one
 // from YAML; Go code can build one directly. Validate checks it and reports
