@@ -55,9 +55,9 @@ func parseQuoted(p packet) (quoted, bool) {
 }
 
 // icmpError translates an ICMP error about a tracked flow: the quoted
-// packet back to what its sender sent, the outer destination (inbound) or
-// source (outbound) with it. Errors about no flow are refused.
-func (t *Table) icmpError(p packet, inbound bool, now time.Time) (Tuple, error) {
+// packet back to what its sender sent, the outer header with it. Errors
+// about no flow are refused.
+func (t *Table) icmpError(p packet, now time.Time) (Tuple, error) {
 	q, ok := parseQuoted(p)
 	if !ok {
 		t.count(&t.stats.Malformed)
@@ -81,13 +81,23 @@ func (t *Table) icmpError(p packet, inbound bool, now time.Time) (Tuple, error) 
 	} else { // k == f.orig: the quoted packet was the reply's direction
 		innerSrc, innerDst = f.reply.Src, f.reply.Dst
 	}
+	// The quoted packet becomes what its sender sent; the error goes to
+	// that sender, and comes from the address the sender sent to when the
+	// destination itself reported it (a router on the way keeps its own).
 	b := p.b
-	if inbound { // error from outside about a packet we sent: the quoted source changes
-		setAddrL4(b, 16, innerSrc.Addr(), nil) // outer destination
-		q.setEnd(b, true, innerSrc)            // quoted source
-	} else { // error from inside about a packet we delivered: the quoted destination changes
+	if p.dst != innerSrc.Addr() {
+		setAddrL4(b, 16, innerSrc.Addr(), nil)
+	}
+	if p.src == q.tuple.Dst.Addr() && p.src != innerDst.Addr() {
 		setAddrL4(b, 12, innerDst.Addr(), nil)
+	}
+	if q.tuple.Src != innerSrc {
+		q.setEnd(b, true, innerSrc)
+	}
+	if q.tuple.Dst != innerDst && q.proto != ICMP { // ICMP echo: the identifier is the source's
 		q.setEnd(b, false, innerDst)
+	} else if q.tuple.Dst.Addr() != innerDst.Addr() {
+		q.setEnd(b, false, netip.AddrPortFrom(innerDst.Addr(), innerSrc.Port()))
 	}
 	// The ICMP checksum covers the whole quoted packet: compute it afresh.
 	icmp := b[p.ihl:]

@@ -220,7 +220,7 @@ func (t *Table) Tracked(b []byte, now time.Time) bool {
 func (t *Table) translate(b []byte, o origin, ext netip.Addr, now time.Time) (Tuple, error) {
 	p, err := parse(b)
 	if err == errICMPError {
-		return t.icmpError(p, o != outbound, now)
+		return t.icmpError(p, now)
 	}
 	if err != nil {
 		t.count(&t.stats.Malformed)

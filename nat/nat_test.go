@@ -291,3 +291,26 @@ func TestHairpin(t *testing.T) {
 		t.Errorf("dump %+v", f)
 	}
 }
+
+// TestICMPErrorHairpin: through the hairpin both ends of the quoted packet
+// were translated; the container behind the port reports an error, and
+// the sender gets it from the published address, quoting what it sent.
+func TestICMPErrorHairpin(t *testing.T) {
+	tb := nat.New(0)
+	gw := netip.MustParseAddr("172.18.0.1")
+	other := netip.MustParseAddr("172.18.0.2")
+	_ = tb.AddPublish(nat.Publish{Proto: nat.UDP, Ext: ap(host, 5353), To: ap(container, 53)})
+	sent := pkt(t, nat.UDP, ap(other, 40000), ap(host, 5353), "")
+	delivered := append([]byte(nil), sent...)
+	if _, err := tb.Hairpin(delivered, gw, t0); err != nil {
+		t.Fatal(err)
+	}
+	check(t, delivered, nat.UDP, ap(gw, 40000), ap(container, 53), "")
+	back := icmpErr(t, container, gw, 3, 3, delivered)
+	if _, err := tb.Hairpin(back, gw, t0); err != nil {
+		t.Fatal(err)
+	}
+	if want := icmpErr(t, host, other, 3, 3, sent); !bytes.Equal(back, want) {
+		t.Errorf("translated error:\n got %x\nwant %x", back, want)
+	}
+}

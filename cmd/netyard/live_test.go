@@ -121,8 +121,8 @@ func TestKillThenCleanup(t *testing.T) {
 // TestUpDockerPublish: the Docker model in real namespaces, with real
 // tools. From the client on the LAN, curl reaches the published port and
 // the container answers with the client's address; from a container, dig
-// asks the embedded DNS server on the gateway, and getent (libc, through
-// the resolv.conf netyard wrote) resolves a container's name.
+// asks the embedded DNS server on the gateway, and getent and ping (libc,
+// through the resolv.conf netyard wrote) resolve containers' names.
 func TestUpDockerPublish(t *testing.T) {
 	needRoot(t)
 	cmd, prefix := startUp(t, "../../scenarios/docker-publish.yaml")
@@ -151,6 +151,9 @@ func TestUpDockerPublish(t *testing.T) {
 	}
 	if out := run("getent", "containerA", "--", "getent", "hosts", "web"); out != "" && !strings.HasPrefix(out, "172.18.0.10") {
 		t.Errorf("getent hosts web (an alias): %q", out)
+	}
+	if out := run("ping", "containerA", "--", "ping", "-c", "1", "-W", "3", "containerB"); out != "" && !strings.Contains(out, "1 received") {
+		t.Errorf("ping containerB by name: %q", out)
 	}
 	if err := cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
