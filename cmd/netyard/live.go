@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -86,6 +87,7 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, "netyard: tearing down")
 	err = n.Close()
 	os.Remove(state)
+	os.Remove(strings.TrimSuffix(state, ".json") + ".ipam.json")
 	if err != nil {
 		fmt.Fprintln(stderr, "netyard:", err)
 		return 1

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netyard/netyard/sim/netns"
 )
 
 // TestMain lets the test binary act as netyard when NETYARD_AS_MAIN is set,
@@ -152,6 +154,9 @@ func TestUpDockerPublish(t *testing.T) {
 	if out := run("getent", "containerA", "--", "getent", "hosts", "web"); out != "" && !strings.HasPrefix(out, "172.18.0.10") {
 		t.Errorf("getent hosts web (an alias): %q", out)
 	}
+	if b, err := os.ReadFile(filepath.Join(netns.StateDir, prefix+".ipam.json")); err != nil || !strings.Contains(string(b), `"172.18.0.10"`) {
+		t.Errorf("IPAM state of the run: %v\n%s", err, b)
+	}
 	if out := run("ping", "containerA", "--", "ping", "-c", "1", "-W", "3", "containerB"); out != "" && !strings.Contains(out, "1 received") {
 		t.Errorf("ping containerB by name: %q", out)
 	}
@@ -163,6 +168,9 @@ func TestUpDockerPublish(t *testing.T) {
 	}
 	if l := leftovers(t, prefix); len(l) > 0 {
 		t.Errorf("left behind after Ctrl-C: %v", l)
+	}
+	if _, err := os.Stat(filepath.Join(netns.StateDir, prefix+".ipam.json")); err == nil {
+		t.Errorf("IPAM state left behind")
 	}
 	if m, _ := filepath.Glob("/etc/netns/" + prefix + "-*"); len(m) > 0 {
 		t.Errorf("resolv.conf directories left behind: %v", m)

@@ -63,3 +63,6 @@ func FindHost(prefix, host string) (string, error) { return "", errUnimplemented
 
 // Exec is unavailable off Linux.
 func Exec(ns string, argv []string) (int, error) { return 0, errUnimplemented }
+
+// StateDir holds one file per running `netyard up` (Linux only).
+var StateDir = "/run/netyard"

@@ -52,6 +52,12 @@ func (n *Network) SaveState(file string) (string, error) {
 	if err := os.MkdirAll(StateDir, 0o755); err != nil {
 		return "", err
 	}
+	if d := n.Graph().Docker; d != nil && d.IPAM != nil {
+		// The addresses handed out, as Docker keeps its IPAM state.
+		if err := d.IPAM.Save(filepath.Join(StateDir, Prefix+".ipam.json")); err != nil {
+			return "", err
+		}
+	}
 	path := filepath.Join(StateDir, Prefix+".json")
 	b, _ := json.MarshalIndent(info, "", "  ")
 	tmp := path + ".tmp"
@@ -69,6 +75,9 @@ func Runs() ([]RunInfo, error) {
 	}
 	var out []RunInfo
 	for _, f := range files {
+		if strings.HasSuffix(f, ".ipam.json") {
+			continue
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue
@@ -158,6 +167,7 @@ func Cleanup() ([]string, error) {
 	runs, _ := Runs()
 	for _, r := range runs {
 		if !r.Alive {
+			os.Remove(filepath.Join(StateDir, r.Prefix+".ipam.json"))
 			if err := os.Remove(filepath.Join(StateDir, r.Prefix+".json")); err == nil {
 				removed = append(removed, "state "+r.Prefix)
 			}

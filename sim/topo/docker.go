@@ -42,6 +42,10 @@ type Docker struct {
 	Hosts      []DockerHost
 	Networks   []Network
 	Containers []Container
+
+	// IPAM is the allocation Compile made (the LAN, the networks, their
+	// endpoints), for `netyard up` to persist.
+	IPAM *ipam.Allocator
 }
 
 // DockerHost is a Docker host: a name and an address on the LAN.
@@ -372,6 +376,7 @@ func (d *Docker) Compile(g *Graph) (*ipam.Allocator, error) {
 	g.Hosts = append(g.Hosts, gw)
 	d.Hosts = []DockerHost{dh}
 	d.Containers = ctrs
+	d.IPAM = a
 	g.Docker = d
 	return a, errors.Join(errs...)
 }
