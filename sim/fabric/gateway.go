@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/netyard/netyard/dnsd"
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/stack"
@@ -91,7 +89,9 @@ func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
 		proto := map[string]uint8{"tcp": nat.TCP, "udp": nat.UDP}[p.Proto]
 		c.Publish = append(c.Publish, nat.Publish{Proto: proto, Ext: p.Ext, To: p.To})
 	}
-	c.DNS = dnsd.New(dnsd.Options{Rand: sim.Stream(f.opts.Seed, h.Name, "dns shuffle"), Exchanger: noUpstream{}})
+	// No upstreams: there is no outside network to ask, so unknown names
+	// answer NXDOMAIN.
+	c.DNS = dnsd.New(dnsd.Options{Rand: sim.Stream(f.opts.Seed, h.Name, "dns shuffle")})
 	for _, n := range r.DNS {
 		c.DNS.Add(n.Network, n.Container, n.Addr, n.Aliases...)
 	}
@@ -109,14 +109,6 @@ func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
 	}
 	f.gateways[h.Name] = node
 	return node, nil
-}
-
-// noUpstream is the DNS servers' upstream in both worlds: there is no
-// outside network to ask, so unknown names answer NXDOMAIN.
-type noUpstream struct{}
-
-func (noUpstream) Exchange(*dns.Msg, string) (*dns.Msg, error) {
-	return nil, fmt.Errorf("no upstream resolver")
 }
 
 // input takes a frame for leg idx: at once, or queued for the loop.

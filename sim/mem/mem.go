@@ -1,7 +1,7 @@
 // Package mem is the in-memory backend: it builds a topo.Graph out of
-// netyard's switch (package vswitch), simulated hosts (internal/stack) and
-// simulated links (package sim), all driven by one discrete-event engine on
-// a virtual clock.
+// netyard's switch (package vswitch), gateways (package nat/gateway),
+// simulated hosts (internal/stack) and simulated links (package sim), all
+// driven by one discrete-event engine on a virtual clock.
 //
 // # Determinism
 //

@@ -14,8 +14,17 @@
 // netyard's own (sim.Link on the wall clock), not netem. Perfect links
 // deliver synchronously, without a copy.
 //
+// A Docker host's gateway (package nat/gateway) is not a namespace: like
+// the switches it is netyard's own node, the same code as in mem, running
+// on a goroutine of its own (see sim/fabric). Containers are namespaces
+// whose resolv.conf (/etc/netns/<namespace>/resolv.conf, which ip netns
+// exec mounts) names their network's DNS server on the gateway; TCP
+// listeners answer every connection with one line naming the host and the
+// client it saw, so curl and nc show something.
+//
 // Steps run from Go inside the namespaces (internal/nsutil): ping through a
-// raw ICMP socket, UDP through kernel sockets. FDB and counter checks read
+// raw ICMP socket, UDP through kernel sockets, TCP connects, DNS queries
+// with miekg/dns to the host's nameserver. FDB and counter checks read
 // the same switches as in mem, so a scenario's verdicts can be compared
 // world to world.
 //
