@@ -119,6 +119,7 @@ type packet struct {
 	icmpEcho bool
 	icmpType uint8
 	tcpFlags uint8
+	partial  bool // the L4 checksum field holds the pseudo-header sum only
 }
 
 func parse(b []byte) (packet, error) {
@@ -164,26 +165,28 @@ func (p packet) tuple() Tuple {
 	return Tuple{p.proto, netip.AddrPortFrom(p.src, p.sport), netip.AddrPortFrom(p.dst, p.dport)}
 }
 
-// How a packet without a flow may start one.
-type origin int
+// Origin says where a packet comes from, and so how a packet without a
+// flow may start one.
+type Origin int
 
+// Origins.
 const (
-	outbound origin = iota // leaving: masqueraded behind the external address
-	inbound                // arriving from outside: only to a published port
-	hairpin                // from inside to a published port: DNAT and SNAT
+	FromInside  Origin = iota // leaving: masqueraded behind the external address
+	FromOutside               // arriving from outside: only to a published port
+	Hairpinned                // from inside to a published port: DNAT and SNAT
 )
 
 // Outbound translates a packet (an IPv4 packet, starting at its header)
 // leaving through the external address ext, in place: a new flow is
 // masqueraded behind ext. It returns the flow's tuple as it arrived.
 func (t *Table) Outbound(b []byte, ext netip.Addr, now time.Time) (Tuple, error) {
-	return t.translate(b, outbound, ext, now)
+	return t.Translate(b, FromInside, ext, now, false)
 }
 
 // Inbound translates a packet arriving on the external side, in place: a
 // reply of a tracked flow, or a new flow to a published port.
 func (t *Table) Inbound(b []byte, now time.Time) (Tuple, error) {
-	return t.translate(b, inbound, netip.Addr{}, now)
+	return t.Translate(b, FromOutside, netip.Addr{}, now, false)
 }
 
 // Hairpin translates a packet from inside (a container) to a published
@@ -194,7 +197,31 @@ func (t *Table) Inbound(b []byte, now time.Time) (Tuple, error) {
 // is what Docker's userland proxy does for connections from the host's own
 // containers. A packet of a tracked flow is translated as its flow says.
 func (t *Table) Hairpin(b []byte, via netip.Addr, now time.Time) (Tuple, error) {
-	return t.translate(b, hairpin, via, now)
+	return t.Translate(b, Hairpinned, via, now, false)
+}
+
+// Untranslate rewrites a packet this table translated back to how it
+// arrived, in place (for an ICMP error about it, sent to its sender). It
+// reports false for a packet of no live flow.
+func (t *Table) Untranslate(b []byte, now time.Time) bool {
+	p, err := parse(b)
+	if err != nil {
+		return false
+	}
+	k := p.tuple()
+	back := Tuple{k.Proto, k.Dst, k.Src} // translated, a packet looks like the other direction reversed
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.liveLocked(back, now)
+	if f == nil {
+		return false
+	}
+	was := f.orig
+	if back == f.orig {
+		was = f.reply
+	}
+	rewriteTo(p, was.Src, was.Dst)
+	return true
 }
 
 // Published returns the published port for packets of proto to dst.
@@ -217,11 +244,18 @@ func (t *Table) Tracked(b []byte, now time.Time) bool {
 	return t.liveLocked(p.tuple(), now) != nil
 }
 
-func (t *Table) translate(b []byte, o origin, ext netip.Addr, now time.Time) (Tuple, error) {
+// Translate is Outbound (FromInside, ext the external address), Inbound
+// (FromOutside) or Hairpin (Hairpinned, ext the address to masquerade
+// behind). With partial, the packet's L4 checksum is still to be computed
+// (a TCP super-frame from a TAP with offloads): its field holds only the
+// pseudo-header sum, which changes with the addresses and not with the
+// ports.
+func (t *Table) Translate(b []byte, o Origin, ext netip.Addr, now time.Time, partial bool) (Tuple, error) {
 	p, err := parse(b)
 	if err == errICMPError {
 		return t.icmpError(p, now)
 	}
+	p.partial = partial
 	if err != nil {
 		t.count(&t.stats.Malformed)
 		return Tuple{}, err
@@ -251,8 +285,8 @@ func (t *Table) translate(b []byte, o origin, ext netip.Addr, now time.Time) (Tu
 // keeping the port if free. Arriving, only to a published port, and the
 // container then sees the client's real address. From inside to a
 // published port (hairpin), the source is masqueraded behind ext too.
-func (t *Table) newFlowLocked(p packet, k Tuple, o origin, ext netip.Addr, now time.Time) (*flow, error) {
-	if o != outbound {
+func (t *Table) newFlowLocked(p packet, k Tuple, o Origin, ext netip.Addr, now time.Time) (*flow, error) {
+	if o != FromInside {
 		pub, ok := t.published[Tuple{Proto: p.proto, Dst: k.Dst}]
 		if !ok || p.proto == ICMP {
 			t.stats.Refused++
@@ -261,7 +295,7 @@ func (t *Table) newFlowLocked(p packet, k Tuple, o origin, ext netip.Addr, now t
 		if !t.roomLocked(now) {
 			return nil, ErrFull
 		}
-		if o == inbound {
+		if o == FromOutside {
 			return t.addLocked(&flow{orig: k, reply: Tuple{p.proto, pub.To, k.Src}, kind: "published"}), nil
 		}
 		port, ok := t.freePortLocked(p.proto, ext, pub.To, p.sport, now)
@@ -417,11 +451,20 @@ func rewriteTo(p packet, src, dst netip.AddrPort) {
 			ck = l4[6:8]
 		}
 	}
+	addrCk, portCk := ck, ck
+	if p.partial && ck != nil {
+		// A pending checksum: the field is the pseudo-header sum, not
+		// its complement. Update its complement as a checksum (RFC
+		// 1624), and leave the ports to the final sum.
+		flip(ck)
+		defer flip(ck)
+		portCk = nil
+	}
 	if p.src != src.Addr() {
-		setAddrL4(b, 12, src.Addr(), ck)
+		setAddrL4(b, 12, src.Addr(), addrCk)
 	}
 	if p.dst != dst.Addr() {
-		setAddrL4(b, 16, dst.Addr(), ck)
+		setAddrL4(b, 16, dst.Addr(), addrCk)
 	}
 	if p.proto == ICMP {
 		if p.sport != src.Port() { // the identifier, covered by the ICMP checksum
@@ -430,12 +473,15 @@ func rewriteTo(p packet, src, dst netip.AddrPort) {
 		return
 	}
 	if p.sport != src.Port() {
-		setPort(l4[0:2], src.Port(), ck)
+		setPort(l4[0:2], src.Port(), portCk)
 	}
 	if p.dport != dst.Port() {
-		setPort(l4[2:4], dst.Port(), ck)
+		setPort(l4[2:4], dst.Port(), portCk)
 	}
 }
+
+// flip complements a 16-bit field.
+func flip(f []byte) { f[0], f[1] = ^f[0], ^f[1] }
 
 // setAddrL4 writes an address into the IP header at b[off:], fixing the
 // header checksum and ck, an L4 checksum covering it through the

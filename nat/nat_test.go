@@ -2,6 +2,7 @@ package nat_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
@@ -11,6 +12,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/netyard/netyard/internal/csum"
 	"github.com/netyard/netyard/nat"
 )
 
@@ -312,5 +314,56 @@ func TestICMPErrorHairpin(t *testing.T) {
 	}
 	if want := icmpErr(t, host, other, 3, 3, sent); !bytes.Equal(back, want) {
 		t.Errorf("translated error:\n got %x\nwant %x", back, want)
+	}
+}
+
+// TestPartialChecksum: a TCP segment whose checksum is still to compute
+// (its field holds the pseudo-header sum) leaves with the sum of its new
+// pseudo-header, ports untouched in it, as the final computation expects.
+func TestPartialChecksum(t *testing.T) {
+	pseudo := func(src, dst netip.Addr, n int) uint16 {
+		var ph []byte
+		ph = append(ph, src.AsSlice()...)
+		ph = append(ph, dst.AsSlice()...)
+		ph = append(ph, 0, nat.TCP, byte(n>>8), byte(n))
+		return csum.Fold(csum.Sum(ph, 0))
+	}
+	tb := nat.New(0)
+	b := pkt(t, nat.TCP, ap(container, 40000), ap(outside, 80), "syn")
+	l4 := len(b) - 20
+	binary.BigEndian.PutUint16(b[36:], pseudo(container, outside, l4))
+	if _, err := tb.Translate(b, nat.FromInside, host, t0, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := binary.BigEndian.Uint16(b[36:]), pseudo(host, outside, l4); got != want {
+		t.Errorf("partial sum %#04x, want %#04x", got, want)
+	}
+	// Finished in software, it is the checksum gopacket computes.
+	binary.BigEndian.PutUint16(b[36:], ^csum.Fold(csum.Sum(b[20:], 0)))
+	check(t, b, nat.TCP, ap(host, 40000), ap(outside, 80), "syn")
+}
+
+// TestUntranslate: a translated packet, in either direction, goes back to
+// how it arrived.
+func TestUntranslate(t *testing.T) {
+	tb := nat.New(0)
+	out := pkt(t, nat.UDP, ap(container, 5000), ap(outside, 53), "")
+	if _, err := tb.Outbound(out, host, t0); err != nil {
+		t.Fatal(err)
+	}
+	if !tb.Untranslate(out, t0) {
+		t.Fatal("no flow found")
+	}
+	check(t, out, nat.UDP, ap(container, 5000), ap(outside, 53), "")
+	in := pkt(t, nat.UDP, ap(outside, 53), ap(host, 5000), "")
+	if _, err := tb.Inbound(in, t0); err != nil {
+		t.Fatal(err)
+	}
+	if !tb.Untranslate(in, t0) {
+		t.Fatal("no flow found for the reply")
+	}
+	check(t, in, nat.UDP, ap(outside, 53), ap(host, 5000), "")
+	if tb.Untranslate(pkt(t, nat.UDP, ap(outside, 1), ap(host, 2), ""), t0) {
+		t.Error("a packet of no flow was untranslated")
 	}
 }

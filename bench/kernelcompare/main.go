@@ -6,6 +6,12 @@
 // datagrams (packets per second received, loss) and ping (RTT), and prints
 // netyard's figures as ratios of the kernel bridge's.
 //
+// With -nat it compares the Docker host instead: a client on the LAN
+// reaching a container's published port (5201, TCP and UDP) through a
+// Linux router namespace with iptables DNAT and MASQUERADE, then through
+// netyard's gateway (netyard up bench/nat.yaml). The ping goes to the
+// host's address.
+//
 // It needs root, iperf3 and ping; bench/compare.sh installs them and runs it.
 package main
 
@@ -30,7 +36,13 @@ var (
 	pings    = flag.Int("pings", 200, "pings for the RTT")
 	netyard  = flag.String("netyard", "bin/netyard", "the netyard binary")
 	scenario = flag.String("pair", "bench/pair.yaml", "the two-host scenario netyard brings up")
+	natMode  = flag.Bool("nat", false, "compare a published port through iptables with one through netyard's gateway")
+	natFile  = flag.String("nat-scenario", "bench/nat.yaml", "the Docker scenario netyard brings up with -nat")
 )
+
+// target is the address measure speaks to: the far host, or with -nat the
+// Docker host's published port.
+var target = "10.98.0.2"
 
 type result struct {
 	name           string
@@ -46,15 +58,21 @@ func main() {
 		os.Exit(2)
 	}
 	var results []result
-	for _, s := range []struct {
+	type setup struct {
 		name  string
 		setup func() (a, b string, teardown func(), err error)
-	}{
+	}
+	setups := []setup{
 		{"veth pair", vethPair},
 		{"kernel bridge", kernelBridge},
 		{"netyard, offloads", func() (string, string, func(), error) { return netyardSwitch(true) }},
 		{"netyard, no offloads", func() (string, string, func(), error) { return netyardSwitch(false) }},
-	} {
+	}
+	if *natMode {
+		target = "192.168.56.11"
+		setups = []setup{{"kernel NAT", kernelNAT}, {"netyard gateway", netyardNAT}}
+	}
+	for _, s := range setups {
 		fmt.Fprintf(os.Stderr, "== %s\n", s.name)
 		a, b, teardown, err := s.setup()
 		if err != nil {
@@ -68,6 +86,10 @@ func main() {
 			os.Exit(1)
 		}
 		results = append(results, r)
+	}
+	if *natMode {
+		reportNAT(results)
+		return
 	}
 	report(results)
 }
@@ -167,7 +189,77 @@ func netyardSwitch(offloads bool) (string, string, func(), error) {
 	return "", "", nil, fmt.Errorf("netyard up did not come up")
 }
 
-// measure runs the three measurements from a to b (10.98.0.2).
+// kernelNAT is a Docker host done by the kernel: a router namespace with a
+// bridge for the container side, iptables DNAT for the published port and
+// MASQUERADE for what leaves, as Docker sets it up.
+func kernelNAT() (string, string, func(), error) {
+	r, cli, srv := pfx+"-kr", pfx+"-kc", pfx+"-ks"
+	teardown := func() {
+		for _, n := range []string{cli, srv, r} {
+			_ = run("ip", "netns", "del", n)
+		}
+	}
+	cmds := [][]string{
+		{"ip", "netns", "add", r}, {"ip", "netns", "add", cli}, {"ip", "netns", "add", srv},
+		ns(r, "sysctl", "-qw", "net.ipv4.ip_forward=1"),
+		ns(r, "ip", "link", "add", "br0", "type", "bridge"), ns(r, "ip", "addr", "add", "172.18.0.1/16", "dev", "br0"), ns(r, "ip", "link", "set", "br0", "up"),
+		ns(r, "ip", "link", "add", "vs", "type", "veth", "peer", "name", "eth0", "netns", srv),
+		ns(r, "ip", "link", "set", "vs", "master", "br0", "up"),
+		ns(r, "ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", cli),
+		ns(r, "ip", "addr", "add", "192.168.56.11/24", "dev", "eth0"), ns(r, "ip", "link", "set", "eth0", "up"),
+		ns(srv, "ip", "addr", "add", "172.18.0.2/16", "dev", "eth0"), ns(srv, "ip", "link", "set", "eth0", "up"),
+		ns(srv, "ip", "route", "add", "default", "via", "172.18.0.1"),
+		ns(cli, "ip", "addr", "add", "192.168.56.12/24", "dev", "eth0"), ns(cli, "ip", "link", "set", "eth0", "up"),
+		ns(r, "ip", "link", "set", "lo", "up"), ns(cli, "ip", "link", "set", "lo", "up"), ns(srv, "ip", "link", "set", "lo", "up"),
+		ns(r, "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "172.18.0.0/16", "!", "-o", "br0", "-j", "MASQUERADE"),
+	}
+	for _, proto := range []string{"tcp", "udp"} {
+		cmds = append(cmds, ns(r, "iptables", "-t", "nat", "-A", "PREROUTING", "-d", "192.168.56.11", "-p", proto, "--dport", "5201", "-j", "DNAT", "--to-destination", "172.18.0.2:5201"))
+	}
+	err := runAll(cmds...)
+	if err != nil {
+		teardown()
+	}
+	return cli, srv, teardown, err
+}
+
+// netyardNAT brings bench/nat.yaml up: the same addresses, netyard's
+// switch and gateway.
+func netyardNAT() (string, string, func(), error) {
+	cmd := exec.Command(*netyard, "up", *natFile)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", "", nil, err
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", "", nil, err
+	}
+	teardown := func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if m := upRE.FindStringSubmatch(sc.Text()); m != nil {
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			return m[1] + "-cli", m[1] + "-srv", teardown, nil
+		}
+	}
+	teardown()
+	return "", "", nil, fmt.Errorf("netyard up did not come up")
+}
+
+func reportNAT(rs []result) {
+	fmt.Printf("%-18s %12s %14s %10s %18s\n", "published port", "TCP Gbit/s", "UDP64 pkt/s", "UDP loss", "RTT to host us")
+	for _, r := range rs {
+		fmt.Printf("%-18s %12.2f %14.0f %9.1f%% %18.1f\n", r.name, r.tcpGbps, r.udpPPS, r.udpPct, r.rttUs)
+	}
+	k, ny := rs[0], rs[1]
+	fmt.Printf("\nnetyard gateway / kernel NAT: TCP %.2fx, UDP64 %.2fx, RTT %.2fx\n", ny.tcpGbps/k.tcpGbps, ny.udpPPS/k.udpPPS, ny.rttUs/k.rttUs)
+}
+
+// measure runs the three measurements from a to b (target).
 func measure(name, a, b string) (result, error) {
 	r := result{name: name}
 	srv := exec.Command("ip", "netns", "exec", b, "iperf3", "-s")
@@ -193,7 +285,7 @@ func measure(name, a, b string) (result, error) {
 	lost, total := j.End.Sum.LostPackets, j.End.Sum.Packets
 	r.udpPPS = float64(total-lost) / j.End.Sum.Seconds
 	r.udpPct = j.End.Sum.LostPercent
-	out, err := exec.Command("ip", "netns", "exec", a, "ping", "-q", "-c", strconv.Itoa(*pings), "-i", "0.01", "10.98.0.2").CombinedOutput()
+	out, err := exec.Command("ip", "netns", "exec", a, "ping", "-q", "-c", strconv.Itoa(*pings), "-i", "0.01", target).CombinedOutput()
 	if err != nil {
 		return r, fmt.Errorf("ping: %v: %s", err, out)
 	}
@@ -221,7 +313,7 @@ type iperfJSON struct {
 }
 
 func iperf(from string, j *iperfJSON, args ...string) error {
-	cmd := append([]string{"ip", "netns", "exec", from, "iperf3", "-J", "-c", "10.98.0.2"}, args...)
+	cmd := append([]string{"ip", "netns", "exec", from, "iperf3", "-J", "-c", target}, args...)
 	out, err := exec.Command(cmd[0], cmd[1:]...).Output()
 	if err != nil {
 		return fmt.Errorf("%s: %v: %s", strings.Join(cmd, " "), err, out)

@@ -41,10 +41,11 @@ type Options struct {
 	Tracer trace.Tracer // default none
 	// Forward, if set, sees every IPv4 packet the host receives before the
 	// host does (a router's hook): pkt is the packet from its IP header to
-	// its end, valid only during the call and not to be modified. It
-	// returns true when it took the packet (forwarded or dropped it); false
-	// lets the host deliver it as usual.
-	Forward func(in *Iface, pkt []byte) bool
+	// its end, valid only during the call and not to be modified, and o
+	// the offload metadata of its frame (see InputOffload). It returns true
+	// when it took the packet (forwarded or dropped it); false lets the
+	// host deliver it as usual.
+	Forward func(in *Iface, pkt []byte, o link.Offload) bool
 }
 
 // Iface is one interface of a host.
@@ -108,7 +109,7 @@ type Host struct {
 	dec     *decoder                 // reused for every frame received
 	sbuf    gopacket.SerializeBuffer // reused for every frame sent
 	sending bool                     // sbuf is in use
-	forward func(in *Iface, pkt []byte) bool
+	forward func(in *Iface, pkt []byte, o link.Offload) bool
 	lo      *Iface // loopback: 127.0.0.0/8 and the host's own addresses
 }
 
@@ -130,7 +131,7 @@ func New(o Options) *Host {
 	// would take it, so that a reply is never built inside its request.
 	h.lo.out = link.Func(func(frame []byte) error {
 		cp := append([]byte(nil), frame...)
-		h.clk.AfterFunc(0, func() { h.input(h.lo, cp) })
+		h.clk.AfterFunc(0, func() { h.input(h.lo, cp, link.Offload{}) })
 		return nil
 	})
 	return h
@@ -259,6 +260,7 @@ type decoder struct {
 	parser  *gopacket.DecodingLayerParser
 	found   []gopacket.LayerType
 	busy    bool
+	off     link.Offload // of the frame being decoded
 }
 
 func newDecoder() *decoder {
@@ -284,11 +286,23 @@ func (h *Host) Input(idx int, frame []byte) {
 	if idx < 0 || idx >= len(h.ifaces) {
 		return
 	}
-	h.input(h.ifaces[idx], frame)
+	h.input(h.ifaces[idx], frame, link.Offload{})
+}
+
+// InputOffload hands the host a frame with offload metadata (a TCP
+// super-frame, a pending checksum) received on interface idx. Only a
+// router's Forward hook makes use of the metadata (to send the frame on as
+// it is); the host's own sockets do not check checksums, and take such a
+// frame as one packet.
+func (h *Host) InputOffload(idx int, frame []byte, o link.Offload) {
+	if idx < 0 || idx >= len(h.ifaces) {
+		return
+	}
+	h.input(h.ifaces[idx], frame, o)
 }
 
 // input takes a frame received on i.
-func (h *Host) input(i *Iface, frame []byte) {
+func (h *Host) input(i *Iface, frame []byte, o link.Offload) {
 	if !i.up {
 		h.droppedf(i.name, "interface down")
 		return
@@ -301,6 +315,7 @@ func (h *Host) input(i *Iface, frame []byte) {
 		}
 	}
 	d.busy = true
+	d.off = o
 	defer func() { d.busy = false }()
 	err := d.parser.DecodeLayers(frame, &d.found)
 	if err != nil || !d.has(layers.LayerTypeEthernet) {
@@ -330,7 +345,7 @@ func (h *Host) inputIPv4(i *Iface, d *decoder) {
 		if n := int(ip.Length); n >= 20 && n <= len(pkt) {
 			pkt = pkt[:n] // without Ethernet padding
 		}
-		if h.forward(i, pkt) {
+		if h.forward(i, pkt, d.off) {
 			return
 		}
 	}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/netyard/netyard/internal/link"
 )
 
 // What a router built on a Host (see Options.Forward) needs: its routing
@@ -25,8 +27,8 @@ var ErrMalformed = errors.New("stack: not an IPv4 packet")
 // SendPacket sends an IPv4 packet as it is (the caller has set its TTL and
 // checksums) to the next hop for its destination, resolving the hop's MAC
 // first if needed. The host copies pkt. fail, if not nil, is called later
-// if the next hop cannot be resolved.
-func (h *Host) SendPacket(pkt []byte, fail func(error)) error {
+// with the host's copy if the next hop cannot be resolved.
+func (h *Host) SendPacket(pkt []byte, fail func(pkt []byte, err error)) error {
 	if len(pkt) < 20 || pkt[0]>>4 != 4 {
 		return ErrMalformed
 	}
@@ -35,7 +37,57 @@ func (h *Host) SendPacket(pkt []byte, fail func(error)) error {
 	if err != nil {
 		return err
 	}
-	return h.resolveAndSend(i, hop, []gopacket.SerializableLayer{gopacket.Payload(append([]byte(nil), pkt...))}, fail)
+	cp := append([]byte(nil), pkt...)
+	var f func(error)
+	if fail != nil {
+		f = func(err error) { fail(cp, err) }
+	}
+	return h.resolveAndSend(i, hop, []gopacket.SerializableLayer{gopacket.Payload(cp)}, f)
+}
+
+// Headroom is the room SendFrame wants before a packet: an Ethernet header.
+const Headroom = 14
+
+// SendFrame sends the IPv4 packet frame[Headroom:] (TTL and checksums set
+// by the caller) to the next hop for its destination, with o its offload
+// metadata (offsets counted from the frame's start, as a frame with a
+// 14-byte Ethernet header arrived). When the next hop is resolved, the
+// Ethernet header is written into frame[:Headroom] and the frame leaves at
+// once, without a copy: with its metadata if the interface takes
+// offloads, else segmented and checksummed in software. Otherwise the
+// packet is copied and queued for ARP as SendPacket does.
+func (h *Host) SendFrame(frame []byte, o link.Offload, fail func(pkt []byte, err error)) error {
+	if len(frame) < Headroom+20 || frame[Headroom]>>4 != 4 {
+		return ErrMalformed
+	}
+	pkt := frame[Headroom:]
+	i, hop, err := h.route(netip.AddrFrom4([4]byte(pkt[16:20])))
+	if err != nil {
+		return err
+	}
+	n := h.arp[hop]
+	if i == h.lo || n == nil || n.mac == nil || h.clk.Now().Sub(n.confirmed) >= ARPLifetime {
+		if !o.Pending() {
+			return h.SendPacket(pkt, fail)
+		}
+		frame[12], frame[13] = 0x08, 0x00
+		buf := make([]byte, len(frame)) // enough for the frame, or any of its segments
+		return link.Resolve(frame, o, buf, func(seg []byte) error { return h.SendPacket(seg[Headroom:], fail) })
+	}
+	if !i.up {
+		return ErrDown
+	}
+	copy(frame, n.mac)
+	copy(frame[6:], i.mac)
+	frame[12], frame[13] = 0x08, 0x00
+	if !o.Pending() {
+		return i.out.Send(frame)
+	}
+	if out, ok := i.out.(link.OffloadSender); ok {
+		return out.SendOffload(frame, o)
+	}
+	_, _, err = link.ResolveTo(i.out, frame, o)
+	return err
 }
 
 // SendICMPError answers the IPv4 packet pkt with an ICMP error of the given

@@ -108,8 +108,12 @@ type Gateway struct {
 	dns     *dnsd.Server
 	lan     *stack.Iface
 	bridges map[*stack.Iface]*Bridge
-	buf     []byte // a copy of the packet being translated
+	buf     []byte // the packet being translated, after room for its Ethernet header
+	seg     []byte // scratch for resolving offloads in software
 	stats   Stats
+	// onUnresolved is unreachable as a func value made once, so that
+	// forwarding a packet allocates nothing for it.
+	onUnresolved func(sent []byte, err error)
 }
 
 // New builds a gateway.
@@ -121,8 +125,9 @@ func New(c Config, o Options) (*Gateway, error) {
 		nat:     nat.New(c.MaxFlows),
 		dns:     c.DNS,
 		bridges: map[*stack.Iface]*Bridge{},
-		buf:     make([]byte, 0, 65536),
+		buf:     make([]byte, stack.Headroom+65536),
 	}
+	g.onUnresolved = g.unreachable
 	g.host = stack.New(stack.Options{Name: g.name, Clock: g.clk, Tracer: o.Tracer, Forward: g.forward})
 	var err error
 	if g.lan, err = g.host.AddIface(c.LAN.Name, c.LAN.MAC, c.LAN.Addr, c.LAN.Out); err != nil {
@@ -163,6 +168,30 @@ func (g *Gateway) Stats() Stats { return g.stats }
 
 // Input hands the gateway a frame received on interface idx.
 func (g *Gateway) Input(idx int, frame []byte) { g.host.Input(idx, frame) }
+
+// InputOffload hands the gateway a frame with offload metadata (from a TAP
+// with offloads, in netns). An IPv4 TCP frame, super-frame or with its
+// checksum pending, is routed and translated as it is and leaves with its
+// metadata, so that a TCP stream crosses the gateway in 64 KiB pieces as
+// it crosses a switch; anything else is resolved in software first.
+func (g *Gateway) InputOffload(idx int, frame []byte, o link.Offload) {
+	if !o.Pending() {
+		g.host.Input(idx, frame)
+		return
+	}
+	if len(frame) >= 14+20 && frame[12] == 0x08 && frame[13] == 0x00 && frame[14+9] == nat.TCP &&
+		o.GSOType&^link.GSOECN != link.GSOTCPv6 {
+		g.host.InputOffload(idx, frame, o)
+		return
+	}
+	if cap(g.seg) < len(frame) {
+		g.seg = make([]byte, len(frame))
+	}
+	_ = link.Resolve(frame, o, g.seg[:len(frame)], func(f []byte) error {
+		g.host.Input(idx, f)
+		return nil
+	})
+}
 
 // answer serves one DNS query that reached the gateway's UDP port 53.
 func (g *Gateway) answer(conn *stack.UDPConn, src, dst netip.AddrPort, q []byte) {
@@ -226,7 +255,7 @@ func (g *Gateway) bridgeFor(a netip.Addr) (*stack.Iface, *Bridge) {
 
 // forward is the stack's Forward hook: it decides every IPv4 packet the
 // gateway receives.
-func (g *Gateway) forward(in *stack.Iface, pkt []byte) bool {
+func (g *Gateway) forward(in *stack.Iface, pkt []byte, o link.Offload) bool {
 	if len(pkt) < 20 {
 		return false // the stack counts it
 	}
@@ -239,7 +268,7 @@ func (g *Gateway) forward(in *stack.Iface, pkt []byte) bool {
 			if !g.nat.Tracked(pkt, now) && !g.published(pkt) {
 				return false // for the gateway itself
 			}
-			return g.translate(pkt, src, dst, func(b []byte) (nat.Tuple, error) { return g.nat.Inbound(b, now) })
+			return g.translate(pkt, o, nat.FromOutside, netip.Addr{})
 		case g.host.Owns(dst):
 			return false
 		}
@@ -259,16 +288,15 @@ func (g *Gateway) forward(in *stack.Iface, pkt []byte) bool {
 		if !g.nat.Tracked(pkt, now) && !g.published(pkt) {
 			return false // ping the gateway, ask its DNS server
 		}
-		// The hairpin: to a published port from inside.
-		return g.translate(pkt, src, dst, func(b []byte) (nat.Tuple, error) {
-			via := in.Prefix().Addr()
-			if p, ok := g.nat.Published(b[9], dstPort(b)); ok {
-				if ifc, _ := g.bridgeFor(p.To.Addr()); ifc != nil {
-					via = ifc.Prefix().Addr()
-				}
+		// The hairpin: to a published port from inside, masqueraded behind
+		// the gateway's address on the network of the container behind it.
+		via := in.Prefix().Addr()
+		if p, ok := g.nat.Published(pkt[9], dstPort(pkt)); ok {
+			if ifc, _ := g.bridgeFor(p.To.Addr()); ifc != nil {
+				via = ifc.Prefix().Addr()
 			}
-			return g.nat.Hairpin(b, via, now)
-		})
+		}
+		return g.translate(pkt, o, nat.Hairpinned, via)
 	case in.Prefix().Masked().Contains(dst):
 		return false // on-link: not for the gateway to route
 	}
@@ -282,7 +310,7 @@ func (g *Gateway) forward(in *stack.Iface, pkt []byte) bool {
 		g.dropf(src, dst, "network %s is internal: no way out", from.Network)
 		return true
 	}
-	return g.translate(pkt, src, dst, func(b []byte) (nat.Tuple, error) { return g.nat.Outbound(b, g.lan.Prefix().Addr(), now) })
+	return g.translate(pkt, o, nat.FromInside, g.lan.Prefix().Addr())
 }
 
 // published reports whether pkt goes to a published port.
@@ -306,17 +334,22 @@ func dstPort(pkt []byte) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(pkt[16:20])), dp)
 }
 
-// translate checks the TTL, translates a copy of pkt with tr, decrements
-// its TTL and sends it on.
-func (g *Gateway) translate(pkt []byte, src, dst netip.Addr, tr func([]byte) (nat.Tuple, error)) bool {
+// translate checks the TTL, translates a copy of pkt as coming from
+// origin (ext: the address to masquerade behind), decrements its TTL and
+// sends it on, with its offload metadata.
+func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext netip.Addr) bool {
+	src := netip.AddrFrom4([4]byte(pkt[12:16]))
+	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
 	if pkt[8] <= 1 {
 		g.stats.TTLExceeded++
 		g.dropf(src, dst, "TTL exceeded in transit: answered with ICMP time exceeded")
 		g.host.SendICMPError(pkt, 11, 0)
 		return true
 	}
-	b := append(g.buf[:0], pkt...)
-	k, err := tr(b)
+	frame := g.buf[:stack.Headroom+len(pkt)]
+	b := frame[stack.Headroom:]
+	copy(b, pkt)
+	k, err := g.nat.Translate(b, origin, ext, g.clk.Now(), o.Flags&link.FlagNeedsCsum != 0)
 	if err != nil {
 		g.stats.NATDropped++
 		if errors.Is(err, nat.ErrFull) {
@@ -345,13 +378,19 @@ func (g *Gateway) translate(pkt []byte, src, dst netip.Addr, tr func([]byte) (na
 			g.eventf(trace.Routed, "routed %s out of %s", k, out.Name())
 		}
 	}
-	err = g.host.SendPacket(b, func(error) {
-		g.host.SendICMPError(b, 3, 1) // host unreachable, as a Linux router says
-	})
+	err = g.host.SendFrame(frame, o, g.onUnresolved)
 	if err != nil {
 		g.dropf(src, dst, "%v", err)
 	}
 	return true
+}
+
+// unreachable answers a packet whose next hop did not resolve with host
+// unreachable, as a Linux router does, about the packet as its sender sent
+// it.
+func (g *Gateway) unreachable(sent []byte, _ error) {
+	g.nat.Untranslate(sent, g.clk.Now())
+	g.host.SendICMPError(sent, 3, 1)
 }
 
 // ends formats a packet's source and destination, with ports for TCP and

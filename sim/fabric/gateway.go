@@ -9,6 +9,7 @@ import (
 
 	"github.com/netyard/netyard/dnsd"
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/nat"
 	"github.com/netyard/netyard/nat/gateway"
@@ -77,6 +78,7 @@ func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
 					}
 				})
 			})
+		p.TakeOffloads(func(fr []byte, o link.Offload) { node.inputOffload(idx, fr, o) })
 		l := &gateway.Leg{Name: name, MAC: net.HardwareAddr(fi.MAC[:]), Addr: fi.Addr, Out: p}
 		legs = append(legs, l)
 		return *l
@@ -112,13 +114,15 @@ func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
 }
 
 // input takes a frame for leg idx: at once, or queued for the loop.
-func (g *Gateway) input(idx int, fr []byte) {
+func (g *Gateway) input(idx int, fr []byte) { g.inputOffload(idx, fr, link.Offload{}) }
+
+// inputOffload takes a frame with offload metadata for leg idx.
+func (g *Gateway) inputOffload(idx int, fr []byte, o link.Offload) {
 	if g.loop == nil {
-		g.Gateway.Input(idx, fr)
+		g.Gateway.InputOffload(idx, fr, o)
 		return
 	}
-	cp := append([]byte(nil), fr...)
-	if !g.loop.post(func() { g.Gateway.Input(idx, cp) }, false) {
+	if !g.loop.postFrame(g, idx, fr, o) {
 		g.Dropped.Add(1)
 	}
 }
@@ -137,20 +141,39 @@ func (f *Fabric) NAT(name string) ([]nat.Flow, error) {
 	return out, nil
 }
 
-// serial runs functions one at a time on one goroutine.
+// serial runs jobs one at a time on one goroutine: frames for a gateway,
+// and functions (timers, reads of its state).
 type serial struct {
-	ch   chan func()
+	ch   chan job
 	done chan struct{}
 	once sync.Once
 }
 
+// job is a frame for leg idx (a buffer from frames), or a function.
+type job struct {
+	f     func()
+	g     *Gateway
+	idx   int
+	frame *[]byte
+	o     link.Offload
+}
+
+// frames recycles the copies of frames waiting for a gateway, so that a
+// frame costs no allocation on the way in.
+var frames = sync.Pool{New: func() any { b := make([]byte, 0, link.MaxSuperFrame); return &b }}
+
 func newSerial() *serial {
-	s := &serial{ch: make(chan func(), GatewayQueue), done: make(chan struct{})}
+	s := &serial{ch: make(chan job, GatewayQueue), done: make(chan struct{})}
 	go func() {
 		for {
 			select {
-			case f := <-s.ch:
-				f()
+			case j := <-s.ch:
+				if j.f != nil {
+					j.f()
+					continue
+				}
+				j.g.Gateway.InputOffload(j.idx, *j.frame, j.o)
+				frames.Put(j.frame)
 			case <-s.done:
 				return
 			}
@@ -163,16 +186,30 @@ func newSerial() *serial {
 func (s *serial) post(f func(), wait bool) bool {
 	if wait {
 		select {
-		case s.ch <- f:
+		case s.ch <- job{f: f}:
 			return true
 		case <-s.done:
 			return false
 		}
 	}
 	select {
-	case s.ch <- f:
+	case s.ch <- job{f: f}:
 		return true
 	default:
+		return false
+	}
+}
+
+// postFrame queues a copy of a frame for g's leg idx, or drops it when
+// the queue is full.
+func (s *serial) postFrame(g *Gateway, idx int, fr []byte, o link.Offload) bool {
+	b := frames.Get().(*[]byte)
+	*b = append((*b)[:0], fr...)
+	select {
+	case s.ch <- job{g: g, idx: idx, frame: b, o: o}:
+		return true
+	default:
+		frames.Put(b)
 		return false
 	}
 }
