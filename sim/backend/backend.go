@@ -34,8 +34,9 @@ type Backend interface {
 	// "open", "refused" or "timeout" (no answer, or the host unreachable),
 	// and with "open" the client's address as the listening host saw it.
 	Connect(from string, to netip.AddrPort, timeout time.Duration) (ConnectResult, error)
-	// Resolve asks host from's nameserver for name's IPv4 addresses.
-	Resolve(from, name string, timeout time.Duration) (Resolved, error)
+	// Resolve asks host from's nameserver for name's records of type
+	// qtype (dns.TypeA, dns.TypeAAAA, dns.TypePTR).
+	Resolve(from, name string, qtype uint16, timeout time.Duration) (Resolved, error)
 	// NAT returns a gateway's connection tracking table, sorted.
 	NAT(gateway string) ([]nat.Flow, error)
 	// SetLink brings the link at an endpoint up or down (carrier on both ends).
@@ -71,7 +72,8 @@ type ConnectResult struct {
 
 // Resolved is the outcome of a DNS query.
 type Resolved struct {
-	Addrs []netip.Addr // the A records, in the order answered
+	Addrs []netip.Addr // the A (and AAAA) records, in the order answered
+	Names []string     // the PTR records
 	Rcode string       // NOERROR, NXDOMAIN, SERVFAIL, ...; "" without an answer
 	Err   string       // why there was no answer: "timeout", "no nameserver", ...
 }
@@ -86,10 +88,17 @@ type UDPResult struct {
 func Answer(m *dns.Msg) Resolved {
 	r := Resolved{Rcode: dns.RcodeToString[m.Rcode]}
 	for _, rr := range m.Answer {
-		if a, ok := rr.(*dns.A); ok {
-			if ip, ok := netip.AddrFromSlice(a.A.To4()); ok {
+		switch v := rr.(type) {
+		case *dns.A:
+			if ip, ok := netip.AddrFromSlice(v.A.To4()); ok {
 				r.Addrs = append(r.Addrs, ip)
 			}
+		case *dns.AAAA:
+			if ip, ok := netip.AddrFromSlice(v.AAAA); ok {
+				r.Addrs = append(r.Addrs, ip)
+			}
+		case *dns.PTR:
+			r.Names = append(r.Names, v.Ptr)
 		}
 	}
 	return r

@@ -299,8 +299,8 @@ func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration)
 	return backend.ConnectResult{Result: "timeout"}, nil
 }
 
-// Resolve asks host from's nameserver for name's A records.
-func (n *Network) Resolve(from, name string, timeout time.Duration) (backend.Resolved, error) {
+// Resolve asks host from's nameserver for name's records of type qtype.
+func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration) (backend.Resolved, error) {
 	h := n.hosts[from]
 	if h == nil {
 		return backend.Resolved{}, fmt.Errorf("%w host %q", ErrUnknown, from)
@@ -311,7 +311,7 @@ func (n *Network) Resolve(from, name string, timeout time.Duration) (backend.Res
 	}
 	var res backend.Resolved
 	done := false
-	cancel, err := h.Query(ns, name, dns.TypeA, func(m *dns.Msg, err error) {
+	cancel, err := h.Query(ns, name, qtype, func(m *dns.Msg, err error) {
 		done = true
 		if err != nil {
 			res.Err = reason(err)

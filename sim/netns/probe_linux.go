@@ -275,9 +275,9 @@ func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration)
 	return backend.ConnectResult{Result: "timeout"}, nil
 }
 
-// Resolve asks host from's nameserver for name's A records, with a query
-// sent from inside its namespace (as its resolver would).
-func (n *Network) Resolve(from, name string, timeout time.Duration) (backend.Resolved, error) {
+// Resolve asks host from's nameserver for name's records of type qtype,
+// with a query sent from inside its namespace (as its resolver would).
+func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration) (backend.Resolved, error) {
 	h, err := n.host(from)
 	if err != nil {
 		return backend.Resolved{}, err
@@ -294,7 +294,7 @@ func (n *Network) Resolve(from, name string, timeout time.Duration) (backend.Res
 	}
 	defer c.Close()
 	q := new(dns.Msg)
-	q.SetQuestion(dns.Fqdn(name), dns.TypeA)
+	q.SetQuestion(dns.Fqdn(name), qtype)
 	cl := &dns.Client{Net: "udp", Timeout: timeout}
 	m, _, err := cl.ExchangeWithConn(q, &dns.Conn{Conn: c})
 	if err != nil {

@@ -184,13 +184,19 @@ func FindHost(prefix, host string) (string, error) {
 		return "", err
 	}
 	var found []string
+	gateway := false
 	for _, r := range runs {
 		if !r.Alive || (prefix != "" && r.Prefix != prefix) {
 			continue
 		}
 		if ns, ok := r.Hosts[host]; ok {
 			found = append(found, ns)
+		} else if _, ok := r.Addrs[host]; ok {
+			gateway = true
 		}
+	}
+	if len(found) == 0 && gateway {
+		return "", fmt.Errorf("%s is a Docker host: its gateway is netyard's own node, in the netyard up process, not a namespace; exec into a container or a client", host)
 	}
 	switch len(found) {
 	case 0:

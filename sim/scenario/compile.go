@@ -396,7 +396,14 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 			if s.Resolve.Expect.Rcode == "" && len(s.Resolve.Expect.Addrs) == 0 {
 				bad(q+".expect", "resolve needs expect: a list of addresses, or nxdomain, servfail, no-answer, timeout")
 			}
+			t := strings.ToUpper(s.Resolve.Type)
+			if t != "" && t != "A" && t != "AAAA" && t != "PTR" {
+				bad(q+".type", "type must be A, AAAA or PTR, not %q", s.Resolve.Type)
+			}
 			for _, a := range s.Resolve.Expect.Addrs {
+				if t == "PTR" {
+					continue // names, as the answer gives them
+				}
 				if _, err := g.ResolveAddr(a); err != nil {
 					bad(q+".expect", "%q is neither a host nor an IPv4 address", a)
 				}

@@ -70,6 +70,8 @@
 //	  - {name: client, attach: lan}               # on the hosts' LAN; address: optional
 //	steps:
 //	  - resolve: {from: a, name: db, expect: [b]} # or nxdomain, servfail, no-answer, timeout
+//	  - resolve: {from: a, name: b, type: AAAA, expect: no-answer}
+//	  - resolve: {from: a, name: 172.18.0.10, type: PTR, expect: [b.mybridge]}  # as dig -x
 //	  - ping: {from: a, to: b}                    # a container's name is looked up by the sender's DNS
 //	  - ping: {from: a, to: b:eth0}               # host:iface is the graph's address: no DNS
 //	  - connect: {from: client, to: host1, port: 8080, seen_from: client}

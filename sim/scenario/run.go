@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/nat"
@@ -310,7 +312,7 @@ func describe(s Step) (kind, desc string) {
 	case s.Connect != nil:
 		return "connect", fmt.Sprintf("connect %s -> %s:%d", s.Connect.From, s.Connect.To, s.Connect.Port)
 	case s.Resolve != nil:
-		return "resolve", fmt.Sprintf("resolve %s from %s", s.Resolve.Name, s.Resolve.From)
+		return "resolve", fmt.Sprintf("resolve %s %s from %s", strings.ToUpper(cmp.Or(s.Resolve.Type, "A")), s.Resolve.Name, s.Resolve.From)
 	default:
 		var parts []string
 		if s.Expect.FDB != nil {
@@ -445,7 +447,7 @@ func (r *runner) addr(from, to string) (netip.Addr, bool, string) {
 	}
 	a, err := r.g.ResolveAddr(to)
 	if d := r.g.Docker; d != nil && (err != nil || !strings.Contains(to, ":") && slices.ContainsFunc(d.Containers, func(c topo.Container) bool { return c.Name == to && c.Attach == "" })) {
-		res, err := r.b.Resolve(from, to, DefaultTimeout)
+		res, err := r.b.Resolve(from, to, dns.TypeA, DefaultTimeout)
 		switch {
 		case err != nil:
 			return netip.Addr{}, false, err.Error()
@@ -484,11 +486,17 @@ func (r *runner) connect(c *ConnectStep) (bool, string) {
 }
 
 func (r *runner) resolve(q *ResolveStep) (bool, string) {
-	res, err := r.b.Resolve(q.From, q.Name, cmp.Or(q.Timeout, DefaultTimeout))
+	qtype, name := dns.StringToType[strings.ToUpper(cmp.Or(q.Type, "A"))], q.Name
+	if qtype == dns.TypePTR {
+		if a, err := netip.ParseAddr(name); err == nil {
+			name, _ = dns.ReverseAddr(a.String()) // as dig -x asks
+		}
+	}
+	res, err := r.b.Resolve(q.From, name, qtype, cmp.Or(q.Timeout, DefaultTimeout))
 	if err != nil {
 		return r.fail(err)
 	}
-	var got []string
+	got := res.Names
 	for _, a := range res.Addrs {
 		got = append(got, a.String())
 	}
@@ -508,6 +516,10 @@ func (r *runner) resolve(q *ResolveStep) (bool, string) {
 	}
 	var want []string
 	for _, w := range q.Expect.Addrs {
+		if qtype == dns.TypePTR {
+			want = append(want, dns.Fqdn(w))
+			continue
+		}
 		a, _ := r.g.ResolveAddr(w)
 		want = append(want, a.String())
 	}

@@ -215,6 +215,7 @@ type Step struct {
 type ResolveStep struct {
 	From    string        `yaml:"from"`
 	Name    string        `yaml:"name"`
+	Type    string        `yaml:"type"`    // A (default), AAAA or PTR (name: an address, answered with names)
 	Timeout time.Duration `yaml:"timeout"` // default 2s
 	Expect  ResolveExpect `yaml:"expect"`
 }
