@@ -16,6 +16,7 @@ FUZZ_TARGETS = \
 	./dnsd:FuzzAnswerBytes \
 	./nat:FuzzTranslate \
 	./nat/gateway:FuzzInput \
+	./nat/gateway:FuzzInputOffload \
 	./sim/scenario:FuzzParse
 
 .PHONY: all build test demo bench fuzz lint clean

@@ -285,3 +285,20 @@ func TestOffloadThroughNAT(t *testing.T) {
 		})
 	}
 }
+
+// FuzzInputOffload: any frame with any offload metadata on any leg, with
+// the LAN's next hop resolved so that frames leave through the fast path.
+func FuzzInputOffload(f *testing.F) {
+	fr, o := tcpOffload(f, 3000, 1000)
+	f.Add(1, fr, o.Flags, o.GSOType, o.HdrLen, o.GSOSize, o.CsumStart, o.CsumOffset)
+	fr, o = tcpOffload(f, 100, 0)
+	f.Add(1, fr, o.Flags, o.GSOType, o.HdrLen, o.GSOSize, o.CsumStart, o.CsumOffset)
+	f.Add(0, udp(f, 64, netip.AddrPortFrom(outer, 4000), netip.MustParseAddrPort("192.168.56.11:8080")), uint8(1), uint8(0), uint16(0), uint16(0), uint16(34), uint16(6))
+	f.Fuzz(func(t *testing.T, leg int, fr []byte, flags, gso uint8, hdrLen, gsoSize, start, off uint16) {
+		r := newRig(t)
+		r.introduce(t)
+		r.resolveLAN(t)
+		r.lan.discard, r.br.discard = true, true
+		r.gw.InputOffload(leg&1, fr, link.Offload{Flags: flags, GSOType: gso, HdrLen: hdrLen, GSOSize: gsoSize, CsumStart: start, CsumOffset: off})
+	})
+}
