@@ -12,6 +12,7 @@ FUZZ_TARGETS = \
 	./switch:FuzzParseBPDU \
 	./internal/link:FuzzResolve \
 	./internal/stack:FuzzInput \
+	./internal/stack:FuzzDNSAnswer \
 	./ipam:FuzzParseRequest \
 	./dnsd:FuzzAnswerBytes \
 	./nat:FuzzTranslate \

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/sim"
@@ -197,4 +199,40 @@ func TestTCPHandshake(t *testing.T) {
 	if _, err := b.ListenTCP(80); err == nil {
 		t.Error("a second listener on tcp/80 was accepted")
 	}
+}
+
+// FuzzDNSAnswer: whatever comes back from the nameserver's port to a
+// pending query, the stub must match it or drop it, never panic.
+func FuzzDNSAnswer(f *testing.F) {
+	q := new(dns.Msg)
+	q.SetQuestion("web.", dns.TypeA)
+	q.Id = 1
+	r := new(dns.Msg)
+	r.SetReply(q)
+	r.Answer = append(r.Answer, &dns.A{Hdr: dns.RR_Header{Name: "web.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 600}, A: net.IP{10, 0, 0, 9}})
+	good, _ := r.Pack()
+	f.Add(good)
+	f.Add(good[:12])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, answer []byte) {
+		e, a, b := twoHosts(t)
+		srv, err := b.ListenUDP(53)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.OnRecv = func(src, _ netip.AddrPort, _ []byte) { _ = srv.SendTo(src, answer) }
+		calls := 0
+		if _, err := a.Query(netip.MustParseAddr("10.0.0.2"), "web", dns.TypeA, func(m *dns.Msg, err error) {
+			calls++
+			if err == nil && (m == nil || m.Id != 1 || len(m.Question) != 1) {
+				t.Errorf("matched an answer that does not match: %v", m)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		e.RunFor(5 * time.Second)
+		if calls > 1 {
+			t.Errorf("done called %d times", calls)
+		}
+	})
 }
