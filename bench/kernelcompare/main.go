@@ -160,16 +160,17 @@ func kernelBridge() (string, string, func(), error) {
 
 var upRE = regexp.MustCompile(`is up \(run (\w+)\)`)
 
-// netyardSwitch brings bench/pair.yaml up with netyard.
-func netyardSwitch(offloads bool) (string, string, func(), error) {
-	cmd := exec.Command(*netyard, "up", *scenario, "--offloads="+strconv.FormatBool(offloads))
+// up runs netyard up with args until it reports the topology up, and
+// returns the run's prefix and how to tear it down.
+func up(args ...string) (string, func(), error) {
+	cmd := exec.Command(*netyard, append([]string{"up"}, args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", "", nil, err
+		return "", nil, err
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return "", "", nil, err
+		return "", nil, err
 	}
 	teardown := func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }
 	sc := bufio.NewScanner(out)
@@ -179,14 +180,23 @@ func netyardSwitch(offloads bool) (string, string, func(), error) {
 				for sc.Scan() {
 				}
 			}()
-			// bench/pair.yaml's addresses are 10.99.0.x; measure speaks 10.98.0.x.
-			a, b := m[1]+"-h1", m[1]+"-h2"
-			err := runAll(ns(a, "ip", "addr", "add", "10.98.0.1/24", "dev", "eth0"), ns(b, "ip", "addr", "add", "10.98.0.2/24", "dev", "eth0"))
-			return a, b, teardown, err
+			return m[1], teardown, nil
 		}
 	}
 	teardown()
-	return "", "", nil, fmt.Errorf("netyard up did not come up")
+	return "", nil, fmt.Errorf("netyard up did not come up")
+}
+
+// netyardSwitch brings bench/pair.yaml up with netyard.
+func netyardSwitch(offloads bool) (string, string, func(), error) {
+	prefix, teardown, err := up(*scenario, "--offloads="+strconv.FormatBool(offloads))
+	if err != nil {
+		return "", "", nil, err
+	}
+	// bench/pair.yaml's addresses are 10.99.0.x; measure speaks 10.98.0.x.
+	a, b := prefix+"-h1", prefix+"-h2"
+	err = runAll(ns(a, "ip", "addr", "add", "10.98.0.1/24", "dev", "eth0"), ns(b, "ip", "addr", "add", "10.98.0.2/24", "dev", "eth0"))
+	return a, b, teardown, err
 }
 
 // kernelNAT is a Docker host done by the kernel: a router namespace with a
@@ -226,28 +236,11 @@ func kernelNAT() (string, string, func(), error) {
 // netyardNAT brings bench/nat.yaml up: the same addresses, netyard's
 // switch and gateway.
 func netyardNAT() (string, string, func(), error) {
-	cmd := exec.Command(*netyard, "up", *natFile)
-	out, err := cmd.StdoutPipe()
+	prefix, teardown, err := up(*natFile)
 	if err != nil {
 		return "", "", nil, err
 	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return "", "", nil, err
-	}
-	teardown := func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if m := upRE.FindStringSubmatch(sc.Text()); m != nil {
-			go func() {
-				for sc.Scan() {
-				}
-			}()
-			return m[1] + "-cli", m[1] + "-srv", teardown, nil
-		}
-	}
-	teardown()
-	return "", "", nil, fmt.Errorf("netyard up did not come up")
+	return prefix + "-cli", prefix + "-srv", teardown, nil
 }
 
 func reportNAT(rs []result) {

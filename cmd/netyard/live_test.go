@@ -78,6 +78,21 @@ func leftovers(t *testing.T, prefix string) []string {
 	return found
 }
 
+// interrupt stops a netyard up as Ctrl-C does, and checks it removed
+// everything it made.
+func interrupt(t *testing.T, cmd *exec.Cmd, prefix string) {
+	t.Helper()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("up after Ctrl-C: %v", err)
+	}
+	if l := leftovers(t, prefix); len(l) > 0 {
+		t.Errorf("left behind after Ctrl-C: %v", l)
+	}
+}
+
 // TestUpExecInterrupt: up, exec a command in a node, Ctrl-C: nothing left.
 func TestUpExecInterrupt(t *testing.T) {
 	needRoot(t)
@@ -94,15 +109,7 @@ func TestUpExecInterrupt(t *testing.T) {
 	if out, err := ex.CombinedOutput(); err != nil {
 		t.Errorf("netyard %s: %v\n%s", strings.Join(probe, " "), err, out)
 	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("up after Ctrl-C: %v", err)
-	}
-	if l := leftovers(t, prefix); len(l) > 0 {
-		t.Errorf("left behind after Ctrl-C: %v", l)
-	}
+	interrupt(t, cmd, prefix)
 }
 
 // TestKillThenCleanup: SIGKILL leaves named namespaces; cleanup removes them.
@@ -160,15 +167,7 @@ func TestUpDockerPublish(t *testing.T) {
 	if out := run("ping", "containerA", "--", "ping", "-c", "1", "-W", "3", "containerB"); out != "" && !strings.Contains(out, "1 received") {
 		t.Errorf("ping containerB by name: %q", out)
 	}
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("up after Ctrl-C: %v", err)
-	}
-	if l := leftovers(t, prefix); len(l) > 0 {
-		t.Errorf("left behind after Ctrl-C: %v", l)
-	}
+	interrupt(t, cmd, prefix)
 	if _, err := os.Stat(filepath.Join(netns.StateDir, prefix+".ipam.json")); err == nil {
 		t.Errorf("IPAM state left behind")
 	}

@@ -131,11 +131,7 @@ func TestForwardDecrementsTTL(t *testing.T) {
 	if len(arp) != 1 {
 		t.Fatalf("%d frames on the LAN, want the ARP request", len(arp))
 	}
-	r.gw.Input(0, frame(t, net.HardwareAddr{2, 0, 0, 0, 0, 1}, lanMAC, &layers.ARP{
-		AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
-		Operation: layers.ARPReply, SourceHwAddress: []byte{2, 0, 0, 0, 0, 1}, SourceProtAddress: outer.AsSlice(),
-		DstHwAddress: lanMAC, DstProtAddress: []byte{192, 168, 56, 11},
-	}))
+	r.resolveLAN(t)
 	out := r.lan.Drain()
 	if len(out) != 1 {
 		t.Fatalf("%d frames on the LAN after ARP, want 1", len(out))
@@ -180,11 +176,7 @@ func BenchmarkForward(b *testing.B) {
 	r.introduce(b)
 	fr := udp(b, 64, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(outer, 53))
 	r.gw.Input(1, fr)
-	r.gw.Input(0, frame(b, net.HardwareAddr{2, 0, 0, 0, 0, 1}, lanMAC, &layers.ARP{
-		AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
-		Operation: layers.ARPReply, SourceHwAddress: []byte{2, 0, 0, 0, 0, 1}, SourceProtAddress: outer.AsSlice(),
-		DstHwAddress: lanMAC, DstProtAddress: []byte{192, 168, 56, 11},
-	}))
+	r.resolveLAN(b)
 	if r.lan.Len() != 2 {
 		b.Fatalf("%d frames on the LAN, want the ARP request and the packet", r.lan.Len())
 	}
@@ -207,11 +199,7 @@ func TestForwardAllocatesNothing(t *testing.T) {
 	r.introduce(t)
 	fr := udp(t, 64, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(outer, 53))
 	r.gw.Input(1, fr)
-	r.gw.Input(0, frame(t, net.HardwareAddr{2, 0, 0, 0, 0, 1}, lanMAC, &layers.ARP{
-		AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
-		Operation: layers.ARPReply, SourceHwAddress: []byte{2, 0, 0, 0, 0, 1}, SourceProtAddress: outer.AsSlice(),
-		DstHwAddress: lanMAC, DstProtAddress: []byte{192, 168, 56, 11},
-	}))
+	r.resolveLAN(t)
 	r.lan.discard = true
 	if n := testing.AllocsPerRun(100, func() { r.gw.Input(1, fr) }); n != 0 {
 		t.Errorf("%v allocations per forwarded packet", n)

@@ -168,20 +168,27 @@ func (f *File) compile() (*topo.Graph, Errors) {
 	}
 	g.Assign()
 	if err := g.Validate(); err != nil {
-		all := []error{err}
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			all = j.Unwrap()
-		}
-		for _, e := range all {
-			if te := (*topo.Error)(nil); errors.As(e, &te) {
-				bad(te.Path, "%s", te.Msg)
-			} else {
-				bad("", "%v", e)
-			}
-		}
-		return nil, errs
+		return nil, append(errs, f.located(err)...)
 	}
 	return g, nil
+}
+
+// located turns topo's errors (each a *topo.Error with a field path, or
+// several joined) into file:line errors.
+func (f *File) located(err error) Errors {
+	all := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		all = j.Unwrap()
+	}
+	var errs Errors
+	for _, e := range all {
+		if te := (*topo.Error)(nil); errors.As(e, &te) {
+			errs = append(errs, f.errAt(te.Path, "%s", te.Msg))
+		} else {
+			errs = append(errs, f.errAt("", "%v", e))
+		}
+	}
+	return errs
 }
 
 // listen reads listen: [tcp/80, udp/53].
@@ -273,17 +280,7 @@ func (f *File) compileDocker(g *topo.Graph) Errors {
 		return errs
 	}
 	if _, err := d.Compile(g); err != nil {
-		all := []error{err}
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			all = j.Unwrap()
-		}
-		for _, e := range all {
-			if te := (*topo.Error)(nil); errors.As(e, &te) {
-				bad(te.Path, "%s", te.Msg)
-			} else {
-				bad("", "%v", e)
-			}
-		}
+		errs = append(errs, f.located(err)...)
 	}
 	return errs
 }
