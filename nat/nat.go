@@ -232,18 +232,6 @@ func (t *Table) Published(proto uint8, dst netip.AddrPort) (Publish, bool) {
 	return p, ok
 }
 
-// Tracked reports whether the packet b (an IPv4 packet) belongs to a live
-// flow, in either direction.
-func (t *Table) Tracked(b []byte, now time.Time) bool {
-	p, err := parse(b)
-	if err != nil {
-		return false
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.liveLocked(p.tuple(), now) != nil
-}
-
 // Translate is Outbound (FromInside, ext the external address), Inbound
 // (FromOutside) or Hairpin (Hairpinned, ext the address to masquerade
 // behind). With partial, the packet's L4 checksum is still to be computed

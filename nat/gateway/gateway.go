@@ -261,14 +261,11 @@ func (g *Gateway) forward(in *stack.Iface, pkt []byte, o link.Offload) bool {
 	}
 	src := netip.AddrFrom4([4]byte(pkt[12:16]))
 	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
-	now := g.clk.Now()
 	if in == g.lan {
 		switch {
 		case dst == g.lan.Prefix().Addr():
-			if !g.nat.Tracked(pkt, now) && !g.published(pkt) {
-				return false // for the gateway itself
-			}
-			return g.translate(pkt, o, nat.FromOutside, netip.Addr{})
+			// A reply, or to a published port; else for the gateway itself.
+			return g.translate(pkt, o, nat.FromOutside, netip.Addr{}, true)
 		case g.host.Owns(dst):
 			return false
 		}
@@ -285,18 +282,16 @@ func (g *Gateway) forward(in *stack.Iface, pkt []byte, o link.Offload) bool {
 	}
 	switch {
 	case g.host.Owns(dst):
-		if !g.nat.Tracked(pkt, now) && !g.published(pkt) {
-			return false // ping the gateway, ask its DNS server
-		}
 		// The hairpin: to a published port from inside, masqueraded behind
-		// the gateway's address on the network of the container behind it.
+		// the gateway's address on the network of the container behind it;
+		// else for the gateway itself (ping it, ask its DNS server).
 		via := in.Prefix().Addr()
 		if p, ok := g.nat.Published(pkt[9], dstPort(pkt)); ok {
 			if ifc, _ := g.bridgeFor(p.To.Addr()); ifc != nil {
 				via = ifc.Prefix().Addr()
 			}
 		}
-		return g.translate(pkt, o, nat.Hairpinned, via)
+		return g.translate(pkt, o, nat.Hairpinned, via, true)
 	case in.Prefix().Masked().Contains(dst):
 		return false // on-link: not for the gateway to route
 	}
@@ -310,13 +305,7 @@ func (g *Gateway) forward(in *stack.Iface, pkt []byte, o link.Offload) bool {
 		g.dropf(src, dst, "network %s is internal: no way out", from.Network)
 		return true
 	}
-	return g.translate(pkt, o, nat.FromInside, g.lan.Prefix().Addr())
-}
-
-// published reports whether pkt goes to a published port.
-func (g *Gateway) published(pkt []byte) bool {
-	_, ok := g.nat.Published(pkt[9], dstPort(pkt))
-	return ok
+	return g.translate(pkt, o, nat.FromInside, g.lan.Prefix().Addr(), false)
 }
 
 // ports returns a TCP or UDP packet's source and destination ports.
@@ -334,22 +323,27 @@ func dstPort(pkt []byte) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(pkt[16:20])), dp)
 }
 
-// translate checks the TTL, translates a copy of pkt as coming from
-// origin (ext: the address to masquerade behind), decrements its TTL and
-// sends it on, with its offload metadata.
-func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext netip.Addr) bool {
+// translate translates a copy of pkt as coming from origin (ext: the
+// address to masquerade behind), checks and decrements its TTL, and sends
+// it on with its offload metadata. With local, a packet that belongs to no
+// flow and no published port is the gateway's own: it returns false, and
+// the stack takes the packet.
+func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext netip.Addr, local bool) bool {
 	src := netip.AddrFrom4([4]byte(pkt[12:16]))
 	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
-	if pkt[8] <= 1 {
+	frame := g.buf[:stack.Headroom+len(pkt)]
+	b := frame[stack.Headroom:]
+	copy(b, pkt)
+	k, err := g.nat.Translate(b, origin, ext, g.clk.Now(), o.Flags&link.FlagNeedsCsum != 0)
+	if local && (errors.Is(err, nat.ErrRefused) || errors.Is(err, nat.ErrMalformed)) {
+		return false // no flow, no published port, or nothing NAT handles
+	}
+	if err == nil && pkt[8] <= 1 {
 		g.stats.TTLExceeded++
 		g.dropf(src, dst, "TTL exceeded in transit: answered with ICMP time exceeded")
 		g.host.SendICMPError(pkt, 11, 0)
 		return true
 	}
-	frame := g.buf[:stack.Headroom+len(pkt)]
-	b := frame[stack.Headroom:]
-	copy(b, pkt)
-	k, err := g.nat.Translate(b, origin, ext, g.clk.Now(), o.Flags&link.FlagNeedsCsum != 0)
 	if err != nil {
 		g.stats.NATDropped++
 		if errors.Is(err, nat.ErrFull) {
