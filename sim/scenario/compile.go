@@ -263,9 +263,6 @@ func (f *File) compileDocker(g *topo.Graph) Errors {
 		for j, e := range c.Networks {
 			tc.Endpoints = append(tc.Endpoints, topo.EndpointConfig{Network: e.Name, IP: addr(fmt.Sprintf("%s.networks[%d].ip", p, j), e.IP), Aliases: e.Aliases})
 		}
-		if len(c.Networks) == 0 && c.Attach == "" {
-			tc.Endpoints = []topo.EndpointConfig{{Network: topo.DefaultNetwork}}
-		}
 		for j, s := range c.Publish {
 			m, err := topo.ParsePortMapping(s)
 			if err != nil {

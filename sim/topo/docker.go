@@ -70,9 +70,9 @@ type Network struct {
 // Container is a sandbox on networks, or a client on the LAN.
 type Container struct {
 	Name      string
-	Endpoints []EndpointConfig
-	Attach    string       // "lan": a client on the hosts' LAN instead of on networks
-	Address   netip.Prefix // with Attach: its LAN address; zero: the next free
+	Endpoints []EndpointConfig // none: the default network, as docker run; [{Network: none}]: loopback only
+	Attach    string           // "lan": a client on the hosts' LAN instead of on networks
+	Address   netip.Prefix     // with Attach: its LAN address; zero: the next free
 	Publish   []PortMapping
 	ListenTCP []uint16
 	ListenUDP []uint16
@@ -236,6 +236,9 @@ func (d *Docker) Compile(g *Graph) (*ipam.Allocator, error) {
 	for i := range ctrs {
 		ctrs[i].Endpoints = slices.Clone(ctrs[i].Endpoints)
 		ctrs[i].Publish = slices.Clone(ctrs[i].Publish)
+		if len(ctrs[i].Endpoints) == 0 && ctrs[i].Attach == "" { // docker run without --network
+			ctrs[i].Endpoints = []EndpointConfig{{Network: DefaultNetwork}}
+		}
 	}
 	for pass := range 2 {
 		for i := range ctrs {
@@ -333,7 +336,7 @@ func (d *Docker) Compile(g *Graph) (*ipam.Allocator, error) {
 			c.Address = addr
 			h.Ifaces = []Iface{{Name: "eth0", Addr: addr}}
 			g.Links = append(g.Links, Link{A: Endpoint{LANSwitch, c.Name}, B: Endpoint{c.Name, "eth0"}})
-		case len(c.Endpoints) == 0 || c.Endpoints[0].Network == "none":
+		case c.Endpoints[0].Network == "none":
 			h.Loopback = true
 		default:
 			for j, e := range c.Endpoints {
