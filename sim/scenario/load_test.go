@@ -59,7 +59,7 @@ func TestBadFiles(t *testing.T) {
 		{"bad publish", docker + "  - {name: x, publish: [abc]}\n", `bad.yaml:4: publish "abc": want HOSTPORT:PORT`},
 		{"name taken", docker + "  - {name: host1}\n", `bad.yaml:4: name "host1" is taken (the Docker host)`},
 		{"switches in a Docker file", docker + "  - {name: x}\nswitches: [{name: s1}]\n", "a Docker scenario (networks, containers) builds its own switches"},
-		{"unknown driver", strings.Replace(docker, "subnet: 10.0.0.0/24", "driver: overlay", 1) + "  - {name: x}\n", `bad.yaml:2: driver "overlay" is not supported here`},
+		{"unknown driver", strings.Replace(docker, "subnet: 10.0.0.0/24", "driver: overlay", 1) + "  - {name: x}\n", `bad.yaml:2: driver "overlay" is not supported yet`},
 		{"empty", "", "bad.yaml:1: empty scenario"},
 	}
 	for _, tc := range tests {

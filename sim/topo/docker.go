@@ -177,13 +177,13 @@ func (d *Docker) Compile(g *Graph) (*ipam.Allocator, error) {
 		n.Driver = cmp.Or(n.Driver, "bridge")
 		switch n.Driver {
 		case "bridge":
-		case "none", "host":
-			if n.Name != n.Driver {
-				bad(p+".driver", "the %s driver has one network, named %q, which exists already", n.Driver, n.Driver)
+		case "none":
+			if n.Name != "none" {
+				bad(p+".driver", "the none driver has one network, named none, which exists already")
 			}
 			continue
-		default:
-			bad(p+".driver", "driver %q is not supported here (bridge, none)", n.Driver)
+		default: // host, overlay, macvlan, ipvlan: not yet
+			bad(p+".driver", "driver %q is not supported yet (bridge, none)", n.Driver)
 			continue
 		}
 		n.Bridge = "docker0"
