@@ -31,7 +31,6 @@ const GatewayQueue = 4096
 // Gateway is a gateway node in the fabric.
 type Gateway struct {
 	*gateway.Gateway
-	name    string
 	loop    *serial // nil: called directly
 	Dropped atomic.Uint64
 }
@@ -54,7 +53,7 @@ func (g *Gateway) Do(f func()) {
 func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
 	r := h.Router
 	clk := f.opts.Clock
-	node := &Gateway{name: h.Name}
+	node := &Gateway{}
 	if f.opts.Serial {
 		node.loop = newSerial()
 		clk = serialClock{clk, node.loop}
@@ -64,11 +63,12 @@ func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
 	for _, i := range h.Ifaces {
 		names[i.Name] = i
 	}
-	var legs []*gateway.Leg
 	var ifcs []*stack.Iface
+	legs := 0
 	leg := func(name string) gateway.Leg {
 		fi := names[name]
-		idx := len(legs)
+		idx := legs
+		legs++
 		p := f.AddPlug(topo.Endpoint{Node: h.Name, Port: name},
 			func(fr []byte) { node.input(idx, fr) },
 			func(up bool) {
@@ -79,9 +79,7 @@ func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
 				})
 			})
 		p.TakeOffloads(func(fr []byte, o link.Offload) { node.inputOffload(idx, fr, o) })
-		l := &gateway.Leg{Name: name, MAC: net.HardwareAddr(fi.MAC[:]), Addr: fi.Addr, Out: p}
-		legs = append(legs, l)
-		return *l
+		return gateway.Leg{Name: name, MAC: net.HardwareAddr(fi.MAC[:]), Addr: fi.Addr, Out: p}
 	}
 	c := gateway.Config{Name: h.Name, LAN: leg(r.LAN), MaxFlows: r.MaxFlows}
 	for _, b := range r.Bridges {
