@@ -2,6 +2,7 @@
 //
 //	netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--trace-json OUT] [--json] [--backend mem|netns|both]
 //	netyard validate FILE...
+//	netyard draw FILE                  the topology in Graphviz's language
 //	netyard up FILE [--explain]        (root) build the topology in namespaces until Ctrl-C
 //	netyard exec NODE -- CMD [ARG...]  (root) run a command in a node's namespace
 //	netyard ls                         list running ups
@@ -29,6 +30,7 @@ const usage = `netyard: container networking, rebuilt in userspace, that you can
 usage:
   netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--json] [--backend mem|netns|both]
   netyard validate FILE...
+  netyard draw FILE                    the topology as Graphviz (netyard draw lab.yaml | dot -Tsvg > lab.svg)
   netyard up FILE [--explain] [--offloads=false]
                                        build FILE's topology in network namespaces; Ctrl-C tears it down
   netyard exec [--run PREFIX] NODE -- CMD [ARG...]
@@ -86,6 +88,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdCleanup(stdout, stderr)
 	case "dnsd":
 		return cmdDNSd(args[1:], stdout, stderr)
+	case "draw":
+		return cmdDraw(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -109,6 +113,26 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// cmdDraw prints a scenario's topology in Graphviz's language.
+func cmdDraw(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "usage: netyard draw FILE (then: dot -Tsvg)")
+		return 2
+	}
+	f, err := scenario.Load(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	g, err := f.Graph()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	fmt.Fprint(stdout, g.DOT())
+	return 0
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {

@@ -153,6 +153,49 @@ func TestPcapReadableByTshark(t *testing.T) {
 	}
 }
 
+// TestDrawingsRender: Graphviz draws every scenario's topology (netyard
+// draw) without a warning, and the drawing names every node.
+func TestDrawingsRender(t *testing.T) {
+	dot, err := exec.LookPath("dot")
+	if err != nil {
+		t.Skip("Graphviz not installed (Debian package graphviz); .ci/run installs it")
+	}
+	for _, path := range files(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			f, err := scenario.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := f.Graph()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(dot, "-Tsvg")
+			cmd.Stdin = strings.NewReader(g.DOT())
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			svg, err := cmd.Output()
+			if err != nil || stderr.Len() > 0 {
+				t.Fatalf("dot: %v\n%s", err, stderr.Bytes())
+			}
+			// Graphviz titles each node's group with its name, '-' escaped.
+			has := func(name string) bool {
+				return bytes.Contains(svg, []byte("<title>"+strings.ReplaceAll(name, "-", "&#45;")+"</title>"))
+			}
+			for _, n := range g.Switches {
+				if !has(n.Name) {
+					t.Errorf("switch %s is not in the drawing", n.Name)
+				}
+			}
+			for _, h := range g.Hosts {
+				if !has(h.Name) {
+					t.Errorf("host %s is not in the drawing", h.Name)
+				}
+			}
+		})
+	}
+}
+
 // TestStormStopsAtBudget: a loop without spanning tree turns one broadcast
 // into a storm; the run stops at its event budget, says so, skips the rest,
 // and does it at the same event count every time.
