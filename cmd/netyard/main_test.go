@@ -149,3 +149,16 @@ func TestREADMEStaysTrue(t *testing.T) {
 		}
 	}
 }
+
+func TestDraw(t *testing.T) {
+	code, out, errOut := netyard("draw", "../../scenarios/docker-bridge-tutorial.yaml")
+	if code != 0 || !strings.HasPrefix(out, "graph netyard {") || !strings.Contains(out, `"br-mybridge" -- "containerA"`) {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if code, _, _ := netyard("draw"); code != 2 {
+		t.Errorf("draw without a file: exit %d, want 2", code)
+	}
+	if code, _, _ := netyard("draw", "../../scenarios/nosuch.yaml"); code != 2 {
+		t.Errorf("draw of a missing file: exit %d, want 2", code)
+	}
+}
