@@ -15,7 +15,6 @@ import (
 
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim/netns"
-	"github.com/netyard/netyard/sim/scenario"
 	"github.com/netyard/netyard/sim/topo"
 )
 
@@ -34,14 +33,8 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "netyard up: want exactly one scenario file")
 		return 2
 	}
-	f, err := scenario.Load(pos[0])
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	g, err := f.Graph()
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	f, g, ok := loadGraph(pos[0], stderr)
+	if !ok {
 		return 2
 	}
 	o := netns.Options{Seed: f.Seed, Named: true, NoOffloads: !*offloads, Logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }}

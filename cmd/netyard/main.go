@@ -23,6 +23,7 @@ import (
 	"runtime/pprof"
 
 	"github.com/netyard/netyard/sim/scenario"
+	"github.com/netyard/netyard/sim/topo"
 )
 
 const usage = `netyard: container networking, rebuilt in userspace, that you can watch.
@@ -121,18 +122,26 @@ func cmdDraw(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: netyard draw FILE (then: dot -Tsvg)")
 		return 2
 	}
-	f, err := scenario.Load(args[0])
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
-	}
-	g, err := f.Graph()
-	if err != nil {
-		fmt.Fprintln(stderr, err)
+	_, g, ok := loadGraph(args[0], stderr)
+	if !ok {
 		return 2
 	}
 	fmt.Fprint(stdout, g.DOT())
 	return 0
+}
+
+// loadGraph loads a scenario file and compiles its topology, reporting
+// problems on stderr.
+func loadGraph(path string, stderr io.Writer) (*scenario.File, *topo.Graph, bool) {
+	f, err := scenario.Load(path)
+	if err == nil {
+		var g *topo.Graph
+		if g, err = f.Graph(); err == nil {
+			return f, g, true
+		}
+	}
+	fmt.Fprintln(stderr, err)
+	return nil, nil, false
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
