@@ -168,19 +168,27 @@ func FuzzInput(f *testing.F) {
 	})
 }
 
+// forwarding returns a rig whose flow from the container to the outside
+// is established, its next hop resolved and its LAN output only counted,
+// and a frame of that flow.
+func forwarding(t testing.TB) (*rig, []byte) {
+	r := newRig(t)
+	r.introduce(t)
+	fr := udp(t, 64, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(outer, 53))
+	r.gw.Input(1, fr)
+	r.resolveLAN(t)
+	if r.lan.Len() != 2 {
+		t.Fatalf("%d frames on the LAN, want the ARP request and the packet", r.lan.Len())
+	}
+	r.lan.discard = true
+	return r, fr
+}
+
 // BenchmarkForward: a UDP packet of an established flow from a container,
 // through the gateway's stack and NAT, out of the LAN leg: decoded,
 // routed, translated, re-framed in place; no allocation.
 func BenchmarkForward(b *testing.B) {
-	r := newRig(b)
-	r.introduce(b)
-	fr := udp(b, 64, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(outer, 53))
-	r.gw.Input(1, fr)
-	r.resolveLAN(b)
-	if r.lan.Len() != 2 {
-		b.Fatalf("%d frames on the LAN, want the ARP request and the packet", r.lan.Len())
-	}
-	r.lan.discard = true
+	r, fr := forwarding(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		r.gw.Input(1, fr)
@@ -195,12 +203,7 @@ func BenchmarkForward(b *testing.B) {
 
 // TestForwardAllocatesNothing keeps BenchmarkForward's 0 allocs/op true.
 func TestForwardAllocatesNothing(t *testing.T) {
-	r := newRig(t)
-	r.introduce(t)
-	fr := udp(t, 64, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(outer, 53))
-	r.gw.Input(1, fr)
-	r.resolveLAN(t)
-	r.lan.discard = true
+	r, fr := forwarding(t)
 	if n := testing.AllocsPerRun(100, func() { r.gw.Input(1, fr) }); n != 0 {
 		t.Errorf("%v allocations per forwarded packet", n)
 	}

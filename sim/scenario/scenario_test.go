@@ -124,13 +124,21 @@ func TestSeedChangesLosses(t *testing.T) {
 	}
 }
 
+// tool returns the path of a program a test needs, or skips the test
+// saying which Debian package has it.
+func tool(t *testing.T, name, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s not installed (Debian package %s); .ci/run installs it", name, pkg)
+	}
+	return path
+}
+
 // TestPcapReadableByTshark checks that Wireshark's dissectors find no
 // malformed frame in any scenario's capture.
 func TestPcapReadableByTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Skip("tshark not installed (Debian package tshark); .ci/run installs it")
-	}
+	tshark := tool(t, "tshark", "tshark")
 	for _, path := range files(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			out := run(t, path)
@@ -156,10 +164,7 @@ func TestPcapReadableByTshark(t *testing.T) {
 // TestDrawingsRender: Graphviz draws every scenario's topology (netyard
 // draw) without a warning, and the drawing names every node.
 func TestDrawingsRender(t *testing.T) {
-	dot, err := exec.LookPath("dot")
-	if err != nil {
-		t.Skip("Graphviz not installed (Debian package graphviz); .ci/run installs it")
-	}
+	dot := tool(t, "dot", "graphviz")
 	for _, path := range files(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			f, err := scenario.Load(path)
