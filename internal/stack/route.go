@@ -49,22 +49,18 @@ func (h *Host) SendPacket(pkt []byte, fail func(pkt []byte, err error)) error {
 const Headroom = 14
 
 // SendFrame sends the IPv4 packet frame[Headroom:] (TTL and checksums set
-// by the caller) to the next hop for its destination, with o its offload
-// metadata (offsets counted from the frame's start, as a frame with a
-// 14-byte Ethernet header arrived). When the next hop is resolved, the
-// Ethernet header is written into frame[:Headroom] and the frame leaves at
-// once, without a copy: with its metadata if the interface takes
-// offloads, else segmented and checksummed in software. Otherwise the
-// packet is copied and queued for ARP as SendPacket does.
-func (h *Host) SendFrame(frame []byte, o link.Offload, fail func(pkt []byte, err error)) error {
+// by the caller) out of i to the next hop hop, as Route gave them, with o
+// its offload metadata (offsets counted from the frame's start, as a frame
+// with a 14-byte Ethernet header arrived). When the next hop is resolved,
+// the Ethernet header is written into frame[:Headroom] and the frame
+// leaves at once, without a copy: with its metadata if the interface
+// takes offloads, else segmented and checksummed in software. Otherwise
+// the packet is copied and queued for ARP as SendPacket does.
+func (h *Host) SendFrame(i *Iface, hop netip.Addr, frame []byte, o link.Offload, fail func(pkt []byte, err error)) error {
 	if len(frame) < Headroom+20 || frame[Headroom]>>4 != 4 {
 		return ErrMalformed
 	}
 	pkt := frame[Headroom:]
-	i, hop, err := h.route(netip.AddrFrom4([4]byte(pkt[16:20])))
-	if err != nil {
-		return err
-	}
 	n := h.arp[hop]
 	if i == h.lo || n == nil || n.mac == nil || h.clk.Now().Sub(n.confirmed) >= ARPLifetime {
 		if !o.Pending() {
@@ -86,7 +82,7 @@ func (h *Host) SendFrame(frame []byte, o link.Offload, fail func(pkt []byte, err
 	if out, ok := i.out.(link.OffloadSender); ok {
 		return out.SendOffload(frame, o)
 	}
-	_, _, err = link.ResolveTo(i.out, frame, o)
+	_, _, err := link.ResolveTo(i.out, frame, o)
 	return err
 }
 

@@ -195,7 +195,7 @@ func (g *Gateway) InputOffload(idx int, frame []byte, o link.Offload) {
 
 // answer serves one DNS query that reached the gateway's UDP port 53.
 func (g *Gateway) answer(conn *stack.UDPConn, src, dst netip.AddrPort, q []byte) {
-	if _, ok := g.bridgeOf(dst.Addr()); !ok {
+	if !g.onBridge(dst.Addr()) {
 		g.dropf(src.Addr(), dst.Addr(), "DNS query to %s: the DNS server answers on bridge networks only", dst.Addr())
 		return
 	}
@@ -233,14 +233,14 @@ func summary(m *dns.Msg) string {
 	return b.String()
 }
 
-// bridgeOf returns the bridge leg that owns address a.
-func (g *Gateway) bridgeOf(a netip.Addr) (*Bridge, bool) {
-	for ifc, b := range g.bridges {
+// onBridge reports whether a is the address of one of the bridge legs.
+func (g *Gateway) onBridge(a netip.Addr) bool {
+	for ifc := range g.bridges {
 		if ifc.Prefix().Addr() == a {
-			return b, true
+			return true
 		}
 	}
-	return nil, false
+	return false
 }
 
 // bridgeFor returns the bridge leg whose subnet holds a.
@@ -358,7 +358,7 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 	b[8]--
 	csum.Update(b[10:12], old, uint16(b[8])<<8|uint16(b[9]))
 	ndst := netip.AddrFrom4([4]byte(b[16:20]))
-	out, _, rerr := g.host.Route(ndst)
+	out, hop, rerr := g.host.Route(ndst)
 	if rerr != nil {
 		g.dropf(src, dst, "no route to %s", ndst)
 		return true
@@ -372,7 +372,7 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 			g.eventf(trace.Routed, "routed %s out of %s", k, out.Name())
 		}
 	}
-	err = g.host.SendFrame(frame, o, g.onUnresolved)
+	err = g.host.SendFrame(out, hop, frame, o, g.onUnresolved)
 	if err != nil {
 		g.dropf(src, dst, "%v", err)
 	}
