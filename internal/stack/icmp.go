@@ -26,7 +26,13 @@ type ICMPError struct {
 	From       netip.Addr
 }
 
+// Error says the error as a kernel's socket error would ("port
+// unreachable"), with who sent it.
 func (e *ICMPError) Error() string {
+	words := map[[2]uint8]string{{3, 0}: "network unreachable", {3, 1}: "host unreachable", {3, 3}: "port unreachable", {11, 0}: "TTL exceeded"}
+	if w, ok := words[[2]uint8{e.Type, e.Code}]; ok {
+		return fmt.Sprintf("%s from %s", w, e.From)
+	}
 	return fmt.Sprintf("%s from %s", layers.CreateICMPv4TypeCode(e.Type, e.Code), e.From)
 }
 

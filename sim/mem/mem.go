@@ -334,17 +334,7 @@ func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration
 
 // reason is an error of the host stack as a scenario report shows it: what
 // went wrong, without the package's prefix.
-// An ICMP error is said in the words a kernel's socket error gives.
-func reason(err error) string {
-	var ie *stack.ICMPError
-	if errors.As(err, &ie) {
-		words := map[[2]uint8]string{{3, 0}: "network unreachable", {3, 1}: "host unreachable", {3, 3}: "port unreachable", {11, 0}: "TTL exceeded"}
-		if w, ok := words[[2]uint8{ie.Type, ie.Code}]; ok {
-			return fmt.Sprintf("%s (ICMP from %s)", w, ie.From)
-		}
-	}
-	return strings.TrimPrefix(err.Error(), "stack: ")
-}
+func reason(err error) string { return strings.TrimPrefix(err.Error(), "stack: ") }
 
 func owns(h *stack.Host, a netip.Addr) bool {
 	for _, i := range h.Ifaces() {
