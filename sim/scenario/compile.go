@@ -282,6 +282,17 @@ func (f *File) compileDocker(g *topo.Graph) Errors {
 	return errs
 }
 
+// oneOf checks that v is one of allowed ("" among them: it may be left
+// out), and reports "field must be a, b or c, not "v"" at path otherwise.
+func (f *File) oneOf(errs *Errors, path, field, v string, allowed ...string) {
+	if slices.Contains(allowed, v) {
+		return
+	}
+	named := slices.DeleteFunc(slices.Clone(allowed), func(a string) bool { return a == "" })
+	list := strings.Join(named[:len(named)-1], ", ") + " or " + named[len(named)-1]
+	*errs = append(*errs, f.errAt(path, "%s must be %s, not %q", field, list, v))
+}
+
 // validate checks the whole file: topology and steps.
 func (f *File) validate() error {
 	g, errs := f.compile()
@@ -325,11 +336,7 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 			bad(path, "no switch port %q", s)
 		}
 	}
-	state := func(path, s string) {
-		if s != "up" && s != "down" {
-			bad(path, "state must be up or down, not %q", s)
-		}
-	}
+	state := func(path, s string) { f.oneOf(&errs, path, "state", s, "up", "down") }
 	for i, s := range f.Steps {
 		p := fmt.Sprintf("steps[%d]", i)
 		kinds := 0
@@ -353,9 +360,7 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 			if s.Ping.Interval < 0 || s.Ping.Timeout < 0 {
 				bad(q, "interval and timeout must not be negative")
 			}
-			if s.Ping.Expect != "" && s.Ping.Expect != "reply" && s.Ping.Expect != "no-reply" && s.Ping.Expect != "storm" {
-				bad(q+".expect", "expect must be reply, no-reply or storm, not %q", s.Ping.Expect)
-			}
+			f.oneOf(&errs, q+".expect", "expect", s.Ping.Expect, "", "reply", "no-reply", "storm")
 		case s.UDP != nil:
 			q := p + ".udp"
 			host(q+".from", s.UDP.From)
@@ -363,9 +368,7 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 			if s.UDP.Port == 0 {
 				bad(q+".port", "udp needs a port (1-65535)")
 			}
-			if s.UDP.Expect != "" && s.UDP.Expect != "delivered" && s.UDP.Expect != "not-delivered" {
-				bad(q+".expect", "expect must be delivered or not-delivered, not %q", s.UDP.Expect)
-			}
+			f.oneOf(&errs, q+".expect", "expect", s.UDP.Expect, "", "delivered", "not-delivered")
 		case s.Connect != nil:
 			q := p + ".connect"
 			host(q+".from", s.Connect.From)
@@ -373,9 +376,7 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 			if s.Connect.Port == 0 {
 				bad(q+".port", "connect needs a port (1-65535)")
 			}
-			if e := s.Connect.Expect; e != "" && e != "open" && e != "refused" && e != "timeout" {
-				bad(q+".expect", "expect must be open, refused or timeout, not %q", e)
-			}
+			f.oneOf(&errs, q+".expect", "expect", s.Connect.Expect, "", "open", "refused", "timeout")
 			if w := s.Connect.SeenFrom; w != "" {
 				if _, err := g.ResolveAddr(w); err != nil {
 					bad(q+".seen_from", "%q is neither a host nor an IPv4 address", w)
@@ -391,9 +392,7 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 				bad(q+".expect", "resolve needs expect: a list of addresses, or nxdomain, servfail, no-answer, timeout")
 			}
 			t := strings.ToUpper(s.Resolve.Type)
-			if t != "" && t != "A" && t != "AAAA" && t != "PTR" {
-				bad(q+".type", "type must be A, AAAA or PTR, not %q", s.Resolve.Type)
-			}
+			f.oneOf(&errs, q+".type", "type", t, "", "A", "AAAA", "PTR")
 			for _, a := range s.Resolve.Expect.Addrs {
 				if t == "PTR" {
 					continue // names, as the answer gives them
@@ -425,9 +424,7 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 			if sw := g.Switch(s.BPDUs.Switch); sw == nil || sw.STP == nil {
 				bad(p+".bpdus.switch", "%q is not a switch running STP", s.BPDUs.Switch)
 			}
-			if s.BPDUs.State != "on" && s.BPDUs.State != "off" {
-				bad(p+".bpdus.state", "state must be on or off, not %q", s.BPDUs.State)
-			}
+			f.oneOf(&errs, p+".bpdus.state", "state", s.BPDUs.State, "on", "off")
 		case s.Expect != nil:
 			errs = append(errs, f.checkExpect(g, p+".expect", s.Expect, host, switchPort)...)
 		}
@@ -446,12 +443,8 @@ func (f *File) checkExpect(g *topo.Graph, p string, x *ExpectStep, host func(str
 			bad(p+".nat.host", "%q is not a Docker host", c.Host)
 		}
 		for _, m := range c.Has {
-			if m.Kind != "" && !slices.Contains([]string{"masquerade", "published", "hairpin"}, m.Kind) {
-				bad(p+".nat.has", "unknown kind %q (masquerade, published, hairpin)", m.Kind)
-			}
-			if m.Proto != "" && !slices.Contains([]string{"tcp", "udp", "icmp"}, m.Proto) {
-				bad(p+".nat.has", "unknown proto %q (tcp, udp, icmp)", m.Proto)
-			}
+			f.oneOf(&errs, p+".nat.has", "kind", m.Kind, "", "masquerade", "published", "hairpin")
+			f.oneOf(&errs, p+".nat.has", "proto", m.Proto, "", "tcp", "udp", "icmp")
 			for _, a := range []string{m.From, m.To} {
 				if _, err := g.ResolveAddr(a); a != "" && err != nil {
 					bad(p+".nat.has", "%q is neither a host nor an IPv4 address", a)
@@ -478,12 +471,8 @@ func (f *File) checkExpect(g *topo.Graph, p string, x *ExpectStep, host func(str
 			if sw != nil && !slices.Contains(g.PortNames(c.Switch), ps.Port) {
 				bad(p+".stp.ports", "no port %q on %s", ps.Port, c.Switch)
 			}
-			if ps.Role != "" && !slices.Contains([]string{"root", "designated", "alternate", "backup", "disabled"}, ps.Role) {
-				bad(p+".stp.ports", "unknown role %q", ps.Role)
-			}
-			if ps.State != "" && !slices.Contains([]string{"forwarding", "learning", "listening", "blocking", "disabled"}, ps.State) {
-				bad(p+".stp.ports", "unknown state %q", ps.State)
-			}
+			f.oneOf(&errs, p+".stp.ports", "role", ps.Role, "", "root", "designated", "alternate", "backup", "disabled")
+			f.oneOf(&errs, p+".stp.ports", "state", ps.State, "", "forwarding", "learning", "listening", "blocking", "disabled")
 		}
 	}
 	if d := x.FDB; d != nil {
