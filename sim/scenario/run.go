@@ -390,8 +390,11 @@ func (r *runner) step(s Step) (bool, string) {
 		return r.ping(s.Ping)
 	case s.UDP != nil:
 		u := s.UDP
-		to, ok, why := r.addr(u.From, u.To)
-		if !ok {
+		to, why, err := r.addr(u.From, u.To)
+		if err != nil {
+			return fail(err)
+		}
+		if why != "" {
 			return u.Expect == "not-delivered", "not sent: " + why
 		}
 		res, err := r.b.UDP(u.From, to, u.Port, cmp.Or(u.Timeout, DefaultTimeout))
@@ -441,29 +444,43 @@ func (r *runner) step(s Step) (bool, string) {
 // a container of a Docker scenario, or any name the graph does not know,
 // through the sender's nameserver (as ping containerB in a container
 // does); other nodes (host, host:iface) by their address in the graph.
-func (r *runner) addr(from, to string) (netip.Addr, bool, string) {
+// A name that does not resolve gives why; err is the backend's failure.
+func (r *runner) addr(from, to string) (a netip.Addr, why string, err error) {
 	if a, err := netip.ParseAddr(to); err == nil {
-		return a, true, ""
+		return a, "", nil
 	}
-	a, err := r.g.ResolveAddr(to)
-	if d := r.g.Docker; d != nil && (err != nil || !strings.Contains(to, ":") && slices.ContainsFunc(d.Containers, func(c topo.Container) bool { return c.Name == to && c.Attach == "" })) {
-		res, err := r.b.Resolve(from, to, dns.TypeA, DefaultTimeout)
-		switch {
-		case err != nil:
-			return netip.Addr{}, false, err.Error()
-		case len(res.Addrs) > 0:
-			return res.Addrs[0], true, ""
-		case res.Err != "":
-			return netip.Addr{}, false, fmt.Sprintf("%s does not resolve from %s: %s", to, from, res.Err)
-		}
-		return netip.Addr{}, false, fmt.Sprintf("%s does not resolve from %s: %s", to, from, cmp.Or(res.Rcode, "no answer"))
+	a, gerr := r.g.ResolveAddr(to)
+	if !r.byDNS(to, gerr) {
+		return a, "", nil // the graph knows it: the step validated it
 	}
-	return a, err == nil, fmt.Sprint(err)
+	res, err := r.b.Resolve(from, to, dns.TypeA, DefaultTimeout)
+	switch {
+	case err != nil:
+		return netip.Addr{}, "", err
+	case len(res.Addrs) > 0:
+		return res.Addrs[0], "", nil
+	}
+	return netip.Addr{}, fmt.Sprintf("%s does not resolve from %s: %s", to, from, cmp.Or(res.Err, res.Rcode, "no answer")), nil
+}
+
+// byDNS reports whether a step's destination is a name for the sender's
+// DNS: in a Docker scenario, a container's bare name or a name the graph
+// does not know (an alias, name.network).
+func (r *runner) byDNS(to string, graphErr error) bool {
+	d := r.g.Docker
+	if d == nil {
+		return false
+	}
+	return graphErr != nil || !strings.Contains(to, ":") &&
+		slices.ContainsFunc(d.Containers, func(c topo.Container) bool { return c.Name == to && c.Attach == "" })
 }
 
 func (r *runner) connect(c *ConnectStep) (bool, string) {
-	to, ok, why := r.addr(c.From, c.To)
-	if !ok {
+	to, why, err := r.addr(c.From, c.To)
+	if err != nil {
+		return r.fail(err)
+	}
+	if why != "" {
 		return false, "not tried: " + why
 	}
 	got, err := r.b.Connect(c.From, netip.AddrPortFrom(to, c.Port), cmp.Or(c.Timeout, 4*time.Second))
@@ -532,8 +549,11 @@ func (r *runner) resolve(q *ResolveStep) (bool, string) {
 }
 
 func (r *runner) ping(p *PingStep) (bool, string) {
-	to, ok, why := r.addr(p.From, p.To)
-	if !ok {
+	to, why, err := r.addr(p.From, p.To)
+	if err != nil {
+		return r.fail(err)
+	}
+	if why != "" {
 		return p.Expect == "no-reply", "not sent: " + why
 	}
 	count := cmp.Or(p.Count, 1)
@@ -560,7 +580,7 @@ func (r *runner) ping(p *PingStep) (bool, string) {
 	if len(st.Errors) > 0 {
 		detail += " (" + summarise(st.Errors) + ")"
 	}
-	ok = false
+	var ok bool
 	switch {
 	case p.Received != nil:
 		ok = p.Received.Match(uint64(st.Received))
