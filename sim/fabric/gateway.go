@@ -11,6 +11,7 @@ import (
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
+	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/nat"
 	"github.com/netyard/netyard/nat/gateway"
 	"github.com/netyard/netyard/sim"
@@ -31,7 +32,11 @@ const GatewayQueue = 4096
 // Gateway is a gateway node in the fabric.
 type Gateway struct {
 	*gateway.Gateway
-	loop    *serial // nil: called directly
+	name   string
+	loop   *serial      // nil: called directly
+	tracer trace.Tracer // for drops at the queue, before the gateway sees them
+	clk    clock.Clock
+	// Dropped counts frames dropped because the queue was full.
 	Dropped atomic.Uint64
 }
 
@@ -53,7 +58,7 @@ func (g *Gateway) Do(f func()) {
 func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
 	r := h.Router
 	clk := f.opts.Clock
-	node := &Gateway{}
+	node := &Gateway{name: h.Name, tracer: f.opts.Tracer, clk: f.opts.Clock}
 	if f.opts.Serial {
 		node.loop = newSerial()
 		clk = serialClock{clk, node.loop}
@@ -122,6 +127,10 @@ func (g *Gateway) inputOffload(idx int, fr []byte, o link.Offload) {
 	}
 	if !g.loop.postFrame(g, idx, fr, o) {
 		g.Dropped.Add(1)
+		if g.tracer != nil {
+			g.tracer.Trace(trace.Event{Time: g.clk.Now(), Node: g.name, Kind: trace.Dropped,
+				Reason: fmt.Sprintf("queue full: %d frames wait for the gateway", GatewayQueue)})
+		}
 	}
 }
 
