@@ -24,11 +24,11 @@ func (h *Host) Owns(a netip.Addr) bool { return h.owns(a) }
 // ErrMalformed is returned for a packet that is not IPv4.
 var ErrMalformed = errors.New("stack: not an IPv4 packet")
 
-// SendPacket sends an IPv4 packet as it is (the caller has set its TTL and
+// sendPacket sends an IPv4 packet as it is (the caller has set its TTL and
 // checksums) to the next hop for its destination, resolving the hop's MAC
 // first if needed. The host copies pkt. fail, if not nil, is called later
 // with the host's copy if the next hop cannot be resolved.
-func (h *Host) SendPacket(pkt []byte, fail func(pkt []byte, err error)) error {
+func (h *Host) sendPacket(pkt []byte, fail func(pkt []byte, err error)) error {
 	if len(pkt) < 20 || pkt[0]>>4 != 4 {
 		return ErrMalformed
 	}
@@ -55,7 +55,7 @@ const Headroom = 14
 // the Ethernet header is written into frame[:Headroom] and the frame
 // leaves at once, without a copy: with its metadata if the interface
 // takes offloads, else segmented and checksummed in software. Otherwise
-// the packet is copied and queued for ARP as SendPacket does.
+// the packet is copied and queued for ARP as sendPacket does.
 func (h *Host) SendFrame(i *Iface, hop netip.Addr, frame []byte, o link.Offload, fail func(pkt []byte, err error)) error {
 	if len(frame) < Headroom+20 || frame[Headroom]>>4 != 4 {
 		return ErrMalformed
@@ -64,11 +64,11 @@ func (h *Host) SendFrame(i *Iface, hop netip.Addr, frame []byte, o link.Offload,
 	n := h.arp[hop]
 	if i == h.lo || n == nil || n.mac == nil || h.clk.Now().Sub(n.confirmed) >= ARPLifetime {
 		if !o.Pending() {
-			return h.SendPacket(pkt, fail)
+			return h.sendPacket(pkt, fail)
 		}
 		frame[12], frame[13] = 0x08, 0x00
 		buf := make([]byte, len(frame)) // enough for the frame, or any of its segments
-		return link.Resolve(frame, o, buf, func(seg []byte) error { return h.SendPacket(seg[Headroom:], fail) })
+		return link.Resolve(frame, o, buf, func(seg []byte) error { return h.sendPacket(seg[Headroom:], fail) })
 	}
 	if !i.up {
 		return ErrDown
