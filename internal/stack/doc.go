@@ -12,7 +12,7 @@
 // UDP to bound sockets and answers other UDP with ICMP port unreachable. A
 // host does not forward: a packet for an address it does not own is
 // dropped and traced. A router is built on a host by giving it a Forward
-// hook, which sees every IPv4 packet first, and sending with SendPacket
+// hook, which sees every IPv4 packet first, and sending with SendFrame
 // and SendICMPError (package nat/gateway does).
 //
 // Resolution follows Linux's defaults where they matter for what a user
