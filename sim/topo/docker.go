@@ -136,42 +136,77 @@ func ParsePortMapping(s string) (PortMapping, error) {
 // the networks' bridges set. Problems are *Error located by the model's
 // field paths (networks[1].subnet, containers[0].networks[0].ip).
 func (d *Docker) Compile(g *Graph) (*ipam.Allocator, error) {
-	var errs []error
-	bad := func(path, format string, a ...any) {
-		errs = append(errs, &Error{Path: path, Msg: fmt.Sprintf(format, a...)})
+	c := &compiler{d: d, g: g, ipam: ipam.New(nil)}
+	for _, stage := range []func(){c.host, c.networks, c.names, c.addresses, c.bridges, c.containers} {
+		if stage(); len(c.errs) > 0 {
+			return nil, errors.Join(c.errs...)
+		}
 	}
-	hosts := d.Hosts
+	d.Hosts = []DockerHost{c.dh}
+	d.Containers = c.ctrs
+	d.IPAM = c.ipam
+	g.Hosts = append(g.Hosts, c.gw)
+	g.Docker = d
+	return c.ipam, nil
+}
+
+// compiler carries a Docker model through the stages of Compile; each
+// stage reports problems with bad, and Compile stops after a stage that
+// found any.
+type compiler struct {
+	d      *Docker
+	g      *Graph
+	ipam   *ipam.Allocator
+	errs   []error
+	dh     DockerHost
+	lan    netip.Prefix
+	nets   []Network           // the default network, then the model's
+	byName map[string]*Network // the networks that exist, none included
+	ctrs   []Container         // the model's, with addresses
+	gw     Host                // the Docker host's gateway node
+}
+
+func (c *compiler) bad(path, format string, a ...any) {
+	c.errs = append(c.errs, &Error{Path: path, Msg: fmt.Sprintf(format, a...)})
+}
+
+// host settles the one Docker host and registers its LAN with IPAM, so
+// that no network overlaps it.
+func (c *compiler) host() {
+	hosts := c.d.Hosts
 	if len(hosts) == 0 {
 		hosts = []DockerHost{{Name: "host1", Address: DefaultHostAddress}}
 	}
 	if len(hosts) > 1 {
-		bad("hosts[1]", "one Docker host per scenario for now (networks spanning hosts need the overlay driver)")
-		return nil, errors.Join(errs...)
+		c.bad("hosts[1]", "one Docker host per scenario for now (networks spanning hosts need the overlay driver)")
+		return
 	}
-	dh := hosts[0]
-	if !dh.Address.IsValid() {
-		dh.Address = DefaultHostAddress
+	c.dh = hosts[0]
+	if !c.dh.Address.IsValid() {
+		c.dh.Address = DefaultHostAddress
 	}
-	a := ipam.New(nil)
-	lanNet := dh.Address.Masked()
-	if _, err := a.RequestNetwork(ipam.Request{Name: "lan", Subnet: lanNet, Gateway: dh.Address.Addr()}); err != nil {
-		bad("hosts[0].address", "%v", err)
-		return nil, errors.Join(errs...)
+	c.lan = c.dh.Address.Masked()
+	if _, err := c.ipam.RequestNetwork(ipam.Request{Name: "lan", Subnet: c.lan, Gateway: c.dh.Address.Addr()}); err != nil {
+		c.bad("hosts[0].address", "%v", err)
 	}
-	nets := append([]Network{{Name: DefaultNetwork, Driver: "bridge"}}, d.Networks...)
-	byName := map[string]*Network{}
-	for i := range nets {
-		n := &nets[i]
+}
+
+// networks allocates the default network, then the model's in order.
+func (c *compiler) networks() {
+	c.nets = append([]Network{{Name: DefaultNetwork, Driver: "bridge"}}, c.d.Networks...)
+	c.byName = map[string]*Network{}
+	for i := range c.nets {
+		n := &c.nets[i]
 		p := fmt.Sprintf("networks[%d]", i-1)
 		switch {
 		case i > 0 && n.Name == DefaultNetwork:
-			bad(p+".name", "%q is Docker's default network; it exists already", n.Name)
+			c.bad(p+".name", "%q is Docker's default network; it exists already", n.Name)
 			continue
 		case n.Name == "" || strings.ContainsAny(n.Name, ": \t/"):
-			bad(p+".name", "a network needs a name without ':', '/' or spaces")
+			c.bad(p+".name", "a network needs a name without ':', '/' or spaces")
 			continue
-		case byName[n.Name] != nil:
-			bad(p+".name", "duplicate network %q", n.Name)
+		case c.byName[n.Name] != nil:
+			c.bad(p+".name", "duplicate network %q", n.Name)
 			continue
 		}
 		n.Driver = cmp.Or(n.Driver, "bridge")
@@ -179,11 +214,11 @@ func (d *Docker) Compile(g *Graph) (*ipam.Allocator, error) {
 		case "bridge":
 		case "none":
 			if n.Name != "none" {
-				bad(p+".driver", "the none driver has one network, named none, which exists already")
+				c.bad(p+".driver", "the none driver has one network, named none, which exists already")
 			}
 			continue
 		default: // host, overlay, macvlan, ipvlan: not yet
-			bad(p+".driver", "driver %q is not supported yet (bridge, none)", n.Driver)
+			c.bad(p+".driver", "driver %q is not supported yet (bridge, none)", n.Driver)
 			continue
 		}
 		n.Bridge = "docker0"
@@ -191,161 +226,172 @@ func (d *Docker) Compile(g *Graph) (*ipam.Allocator, error) {
 			n.Bridge = "br-" + n.Name
 		}
 		if len(n.Bridge) > 15 {
-			bad(p+".name", "the bridge device would be %q, longer than Linux's 15 bytes: use at most 12 characters", n.Bridge)
+			c.bad(p+".name", "the bridge device would be %q, longer than Linux's 15 bytes: use at most 12 characters", n.Bridge)
 			continue
 		}
 		req := ipam.Request{Name: n.Name, Subnet: n.Subnet, Gateway: n.Gateway, IPRange: n.IPRange}
 		if i == 0 {
 			req.Subnet = netip.MustParsePrefix("172.17.0.0/16")
 		}
-		alloc, err := a.RequestNetwork(req)
+		alloc, err := c.ipam.RequestNetwork(req)
 		if err != nil {
-			bad(p, "%v", err)
+			c.bad(p, "%v", err)
 			continue
 		}
 		n.Subnet, n.Gateway, n.IPRange = alloc.Subnet, alloc.Gateway, alloc.IPRange
-		byName[n.Name] = n
+		c.byName[n.Name] = n
 	}
-	byName["none"] = &Network{Name: "none", Driver: "none"}
+	c.byName["none"] = &Network{Name: "none", Driver: "none"}
+}
 
-	// Names: containers and the host share the node namespace with the
-	// switches.
-	names := map[string]string{dh.Name: "the Docker host", LANSwitch: "the LAN switch"}
-	for _, n := range byName {
+// names checks the containers' names: they share the node namespace with
+// the host and the switches.
+func (c *compiler) names() {
+	names := map[string]string{c.dh.Name: "the Docker host", LANSwitch: "the LAN switch"}
+	for _, n := range c.byName {
 		if n.Bridge != "" {
 			names[n.Bridge] = "the bridge of network " + n.Name
 		}
 	}
-	for i, c := range d.Containers {
+	for i, ct := range c.d.Containers {
 		p := fmt.Sprintf("containers[%d]", i)
 		switch {
-		case c.Name == "" || strings.ContainsAny(c.Name, ": \t/"):
-			bad(p+".name", "a container needs a name without ':', '/' or spaces")
-		case names[c.Name] != "":
-			bad(p+".name", "name %q is taken (%s)", c.Name, names[c.Name])
+		case ct.Name == "" || strings.ContainsAny(ct.Name, ": \t/"):
+			c.bad(p+".name", "a container needs a name without ':', '/' or spaces")
+		case names[ct.Name] != "":
+			c.bad(p+".name", "name %q is taken (%s)", ct.Name, names[ct.Name])
 		default:
-			names[c.Name] = "a container"
+			names[ct.Name] = "a container"
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+}
 
-	// Addresses: static ones first, so that file order does not matter.
-	ctrs := slices.Clone(d.Containers)
-	for i := range ctrs {
-		ctrs[i].Endpoints = slices.Clone(ctrs[i].Endpoints)
-		ctrs[i].Publish = slices.Clone(ctrs[i].Publish)
-		if len(ctrs[i].Endpoints) == 0 && ctrs[i].Attach == "" { // docker run without --network
-			ctrs[i].Endpoints = []EndpointConfig{{Network: DefaultNetwork}}
+// addresses gives every endpoint its address: static ones first, so that
+// the order of the containers cannot make a static address collide.
+func (c *compiler) addresses() {
+	c.ctrs = slices.Clone(c.d.Containers)
+	for i := range c.ctrs {
+		ct := &c.ctrs[i]
+		ct.Endpoints = slices.Clone(ct.Endpoints)
+		ct.Publish = slices.Clone(ct.Publish)
+		if len(ct.Endpoints) == 0 && ct.Attach == "" { // docker run without --network
+			ct.Endpoints = []EndpointConfig{{Network: DefaultNetwork}}
+		}
+		for j, e := range ct.Endpoints {
+			p := fmt.Sprintf("containers[%d].networks[%d]", i, j)
+			switch n := c.byName[e.Network]; {
+			case n == nil:
+				c.bad(p, "unknown network %q", e.Network)
+			case n.Driver == "none" && len(ct.Endpoints) > 1:
+				c.bad(p, "a container on the none network has no other network")
+			}
 		}
 	}
-	for pass := range 2 {
-		for i := range ctrs {
-			c := &ctrs[i]
-			for j := range c.Endpoints {
-				e := &c.Endpoints[j]
-				p := fmt.Sprintf("containers[%d].networks[%d]", i, j)
-				n := byName[e.Network]
-				if pass == 0 {
-					if n == nil {
-						bad(p, "unknown network %q", e.Network)
-						continue
-					}
-					if n.Driver == "none" && len(c.Endpoints) > 1 {
-						bad(p, "a container on the none network has no other network")
-					}
-				}
-				if n == nil || n.Driver != "bridge" || (pass == 0) != e.IP.IsValid() {
+	for _, static := range []bool{true, false} {
+		for i := range c.ctrs {
+			for j := range c.ctrs[i].Endpoints {
+				e := &c.ctrs[i].Endpoints[j]
+				n := c.byName[e.Network]
+				if n == nil || n.Driver != "bridge" || e.IP.IsValid() != static {
 					continue
 				}
-				addr, err := a.RequestAddress(n.Name, e.IP)
+				addr, err := c.ipam.RequestAddress(n.Name, e.IP)
 				if err != nil {
-					bad(p+".ip", "%v", err)
+					c.bad(fmt.Sprintf("containers[%d].networks[%d].ip", i, j), "%v", err)
 					continue
 				}
 				e.Addr = netip.PrefixFrom(addr, n.Subnet.Bits())
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+}
 
-	// The LAN, the host's gateway node, the bridges.
+// bridges lays the LAN, a switch per bridge network and the gateway's legs.
+func (c *compiler) bridges() {
+	g, dh := c.g, c.dh
 	g.Switches = append(g.Switches, Switch{Name: LANSwitch})
-	router := &Router{LAN: "eth0"}
-	gw := Host{Name: dh.Name, Ifaces: []Iface{{Name: "eth0", Addr: dh.Address}}, Router: router}
+	c.gw = Host{Name: dh.Name, Ifaces: []Iface{{Name: "eth0", Addr: dh.Address}}, Router: &Router{LAN: "eth0"}}
 	g.Links = append(g.Links, Link{A: Endpoint{LANSwitch, dh.Name}, B: Endpoint{dh.Name, "eth0"}})
-	for i := range nets {
-		n := &nets[i]
-		if byName[n.Name] != n || n.Bridge == "" {
+	c.d.Networks = nil
+	for i := range c.nets {
+		n := &c.nets[i]
+		if c.byName[n.Name] != n || n.Bridge == "" {
 			continue
 		}
+		if i > 0 {
+			c.d.Networks = append(c.d.Networks, *n)
+		}
 		g.Switches = append(g.Switches, Switch{Name: n.Bridge})
-		ga := n.Gateway.As4()
-		gw.Ifaces = append(gw.Ifaces, Iface{Name: n.Bridge, Addr: netip.PrefixFrom(n.Gateway, n.Subnet.Bits()),
-			MAC: vswitch.MAC{0x02, 0x42, ga[0], ga[1], ga[2], ga[3]}})
-		router.Bridges = append(router.Bridges, RouterBridge{Iface: n.Bridge, Network: n.Name, Internal: n.Internal})
+		c.gw.Ifaces = append(c.gw.Ifaces, Iface{Name: n.Bridge, Addr: netip.PrefixFrom(n.Gateway, n.Subnet.Bits()), MAC: dockerMAC(n.Gateway)})
+		c.gw.Router.Bridges = append(c.gw.Router.Bridges, RouterBridge{Iface: n.Bridge, Network: n.Name, Internal: n.Internal})
 		g.Links = append(g.Links, Link{A: Endpoint{n.Bridge, dh.Name}, B: Endpoint{dh.Name, n.Bridge}})
 	}
-	d.Networks = nil
-	for _, n := range nets[1:] {
-		if m := byName[n.Name]; m != nil {
-			d.Networks = append(d.Networks, *m)
-		}
-	}
+}
 
-	// Containers, and LAN clients after the host's address.
-	nextLAN := dh.Address.Addr()
-	used := map[netip.Addr]bool{dh.Address.Addr(): true}
-	for i := range ctrs {
-		if c := ctrs[i]; c.Attach != "" && c.Address.IsValid() {
-			used[c.Address.Addr()] = true
+// dockerMAC is the MAC Docker used to derive from an IPv4 address.
+func dockerMAC(a netip.Addr) vswitch.MAC {
+	b := a.As4()
+	return vswitch.MAC{0x02, 0x42, b[0], b[1], b[2], b[3]}
+}
+
+// portKey is a published host port.
+type portKey struct {
+	proto string
+	port  uint16
+}
+
+// containers makes each container a sandbox on its networks' bridges (or
+// on the LAN, after the host's address), and publishes its ports.
+func (c *compiler) containers() {
+	g, router := c.g, c.gw.Router
+	next := c.dh.Address.Addr()
+	used := map[netip.Addr]bool{next: true}
+	for _, ct := range c.ctrs {
+		if ct.Attach != "" && ct.Address.IsValid() {
+			used[ct.Address.Addr()] = true
 		}
 	}
-	usedHostPorts := map[string]bool{}
-	for i := range ctrs {
-		c := &ctrs[i]
+	published := map[portKey]bool{}
+	for i := range c.ctrs {
+		ct := &c.ctrs[i]
 		p := fmt.Sprintf("containers[%d]", i)
-		h := Host{Name: c.Name, ListenTCP: c.ListenTCP, ListenUDP: c.ListenUDP}
+		h := Host{Name: ct.Name, ListenTCP: ct.ListenTCP, ListenUDP: ct.ListenUDP}
 		switch {
-		case c.Attach != "":
-			if c.Attach != LANSwitch {
-				bad(p+".attach", "attach %q: only lan (the hosts' LAN) can be attached to", c.Attach)
+		case ct.Attach != "":
+			if ct.Attach != LANSwitch {
+				c.bad(p+".attach", "attach %q: only lan (the hosts' LAN) can be attached to", ct.Attach)
 				continue
 			}
-			if len(c.Endpoints) > 0 || len(c.Publish) > 0 {
-				bad(p, "a client attached to the LAN has no networks and publishes nothing")
+			if len(ct.Endpoints) > 0 || len(ct.Publish) > 0 {
+				c.bad(p, "a client attached to the LAN has no networks and publishes nothing")
 				continue
 			}
-			addr := c.Address
+			addr := ct.Address
 			if !addr.IsValid() {
-				for nextLAN = nextLAN.Next(); used[nextLAN]; nextLAN = nextLAN.Next() {
+				for next = next.Next(); used[next]; next = next.Next() {
 				}
-				if !lanNet.Contains(nextLAN) {
-					bad(p, "no free address left on the LAN %s", lanNet)
+				if !c.lan.Contains(next) {
+					c.bad(p, "no free address left on the LAN %s", c.lan)
 					continue
 				}
-				used[nextLAN] = true
-				addr = netip.PrefixFrom(nextLAN, lanNet.Bits())
-			} else if addr.Masked() != lanNet {
-				bad(p+".address", "%s is not on the LAN %s", addr, lanNet)
+				used[next] = true
+				addr = netip.PrefixFrom(next, c.lan.Bits())
+			} else if addr.Masked() != c.lan {
+				c.bad(p+".address", "%s is not on the LAN %s", addr, c.lan)
 				continue
 			}
-			c.Address = addr
+			ct.Address = addr
 			h.Ifaces = []Iface{{Name: "eth0", Addr: addr}}
-			g.Links = append(g.Links, Link{A: Endpoint{LANSwitch, c.Name}, B: Endpoint{c.Name, "eth0"}})
-		case c.Endpoints[0].Network == "none":
+			g.Links = append(g.Links, Link{A: Endpoint{LANSwitch, ct.Name}, B: Endpoint{ct.Name, "eth0"}})
+		case ct.Endpoints[0].Network == "none":
 			h.Loopback = true
 		default:
-			for j, e := range c.Endpoints {
-				n := byName[e.Network]
+			for j, e := range ct.Endpoints {
+				n := c.byName[e.Network]
 				ifn := fmt.Sprintf("eth%d", j)
-				a4 := e.Addr.Addr().As4()
-				h.Ifaces = append(h.Ifaces, Iface{Name: ifn, Addr: e.Addr, MAC: vswitch.MAC{0x02, 0x42, a4[0], a4[1], a4[2], a4[3]}})
-				g.Links = append(g.Links, Link{A: Endpoint{n.Bridge, c.Name}, B: Endpoint{c.Name, ifn}})
-				router.DNS = append(router.DNS, DNSName{Network: n.Name, Container: c.Name, Addr: e.Addr.Addr(), Aliases: e.Aliases})
+				h.Ifaces = append(h.Ifaces, Iface{Name: ifn, Addr: e.Addr, MAC: dockerMAC(e.Addr.Addr())})
+				g.Links = append(g.Links, Link{A: Endpoint{n.Bridge, ct.Name}, B: Endpoint{ct.Name, ifn}})
+				router.DNS = append(router.DNS, DNSName{Network: n.Name, Container: ct.Name, Addr: e.Addr.Addr(), Aliases: e.Aliases})
 				if j == 0 {
 					h.Nameserver = n.Gateway
 					if !n.Internal {
@@ -354,32 +400,26 @@ func (d *Docker) Compile(g *Graph) (*ipam.Allocator, error) {
 				}
 			}
 		}
-		for k, pm := range c.Publish {
-			if len(h.Ifaces) == 0 || c.Attach != "" {
-				bad(fmt.Sprintf("%s.publish[%d]", p, k), "only a container on a bridge network can publish a port")
+		for k, pm := range ct.Publish {
+			pp := fmt.Sprintf("%s.publish[%d]", p, k)
+			if h.Loopback {
+				c.bad(pp, "only a container on a bridge network can publish a port")
 				break
 			}
-			hp := pm.HostPort
-			if hp == 0 {
-				for hp = EphemeralFirst; usedHostPorts[fmt.Sprint(pm.Proto, hp)] && hp < EphemeralLast; hp++ {
+			key := portKey{pm.Proto, pm.HostPort}
+			if key.port == 0 { // docker run -p 80: the first free port from 49153
+				for key.port = EphemeralFirst; published[key] && key.port < EphemeralLast; key.port++ {
 				}
 			}
-			key := fmt.Sprint(pm.Proto, hp)
-			if usedHostPorts[key] {
-				bad(fmt.Sprintf("%s.publish[%d]", p, k), "host port %d/%s is already published", hp, pm.Proto)
+			if published[key] {
+				c.bad(pp, "host port %d/%s is already published", key.port, pm.Proto)
 				continue
 			}
-			usedHostPorts[key] = true
-			c.Publish[k].HostPort = hp
+			published[key] = true
+			ct.Publish[k].HostPort = key.port
 			router.Publish = append(router.Publish, Publish{Proto: pm.Proto,
-				Ext: netip.AddrPortFrom(dh.Address.Addr(), hp), To: netip.AddrPortFrom(h.Ifaces[0].Addr.Addr(), pm.ContainerPort)})
+				Ext: netip.AddrPortFrom(c.dh.Address.Addr(), key.port), To: netip.AddrPortFrom(h.Ifaces[0].Addr.Addr(), pm.ContainerPort)})
 		}
 		g.Hosts = append(g.Hosts, h)
 	}
-	g.Hosts = append(g.Hosts, gw)
-	d.Hosts = []DockerHost{dh}
-	d.Containers = ctrs
-	d.IPAM = a
-	g.Docker = d
-	return a, errors.Join(errs...)
 }
