@@ -163,12 +163,36 @@ func (s *Server) scopeLocked(src netip.Addr) []string {
 	return nets
 }
 
-// Answer answers query q from a container at src.
+// Answer answers query q from a container at src, asking the upstreams
+// itself (synchronously, through the Exchanger) for names it does not know.
+// A node with its own clock and sockets uses Lookup instead, and forwards
+// asynchronously.
 func (s *Server) Answer(src netip.Addr, q *dns.Msg) *dns.Msg {
-	r := new(dns.Msg)
+	r, forward := s.Lookup(src, q)
+	if !forward {
+		return r
+	}
+	for _, u := range s.opts.Upstreams {
+		resp, err := s.opts.Exchanger.Exchange(q, u)
+		if err == nil && resp != nil && resp.Rcode != dns.RcodeServerFailure {
+			resp.Id = q.Id
+			return resp
+		}
+	}
+	return ServFail(q)
+}
+
+// Lookup answers q for the container at src from the server's own records.
+// It reports forward (and no answer) when the name is not the server's and
+// upstreams are configured: the caller then sends q to Upstreams itself, as
+// Docker's daemon does from the host's side, relays the first answer that
+// is not SERVFAIL, and answers ServFail(q) when none comes. Without
+// upstreams, an unknown name is NXDOMAIN.
+func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
+	r = new(dns.Msg)
 	if len(q.Question) != 1 || q.Opcode != dns.OpcodeQuery {
 		r.SetRcodeFormatError(q)
-		return r
+		return r, false
 	}
 	r.SetReply(q)
 	r.Authoritative = true
@@ -198,17 +222,68 @@ func (s *Server) Answer(src netip.Addr, q *dns.Msg) *dns.Msg {
 	switch {
 	case qs.Qtype == dns.TypePTR && ptr != "":
 		r.Answer = append(r.Answer, &dns.PTR{Hdr: hdr(qs.Name, dns.TypePTR), Ptr: ptr})
-		return r
+		return r, false
 	case known && qs.Qtype == dns.TypeA:
 		s.shuffle(addrs)
 		for _, a := range addrs {
 			r.Answer = append(r.Answer, &dns.A{Hdr: hdr(qs.Name, dns.TypeA), A: net.IP(a.AsSlice())})
 		}
-		return r
+		return r, false
 	case known: // AAAA and the rest: the name exists, no such record
-		return r
+		return r, false
+	case len(s.opts.Upstreams) > 0:
+		return nil, true
 	}
-	return s.forward(q, r)
+	r.Rcode = dns.RcodeNameError
+	return r, false
+}
+
+// Upstreams returns the upstream resolvers that parse as address:port, in
+// order (at most MaxUpstreams).
+func (s *Server) Upstreams() []netip.AddrPort {
+	var out []netip.AddrPort
+	for _, u := range s.opts.Upstreams {
+		if ap, err := netip.ParseAddrPort(u); err == nil {
+			out = append(out, ap)
+		}
+	}
+	return out
+}
+
+// ServFail returns the answer to q when no upstream answered.
+func ServFail(q *dns.Msg) *dns.Msg {
+	r := new(dns.Msg)
+	r.SetRcode(q, dns.RcodeServerFailure)
+	r.RecursionAvailable = true
+	return r
+}
+
+// PackUDP packs r, the answer to q, for UDP: it must fit 512 bytes (RFC
+// 1035 §4.2.1), or the UDP payload size q advertises in its EDNS0 OPT
+// record (RFC 6891 §6.2.5, never less than 512); records that do not fit
+// are left out and TC is set, so the client retries over TCP. The answer
+// carries an OPT record when q did.
+func PackUDP(q, r *dns.Msg) ([]byte, error) {
+	size := dns.MinMsgSize
+	if opt := q.IsEdns0(); opt != nil {
+		size = max(int(opt.UDPSize()), dns.MinMsgSize)
+		if r.IsEdns0() == nil {
+			r.SetEdns0(uint16(size), false)
+		}
+	}
+	r.Truncate(size)
+	return r.Pack()
+}
+
+// PackTCP packs r, the answer to q, for TCP: at most 65535 bytes (the
+// 2-byte length prefix, RFC 1035 §4.2.2); beyond, records are left out
+// and TC is set.
+func PackTCP(q, r *dns.Msg) ([]byte, error) {
+	if q.IsEdns0() != nil && r.IsEdns0() == nil {
+		r.SetEdns0(dns.MaxMsgSize, false)
+	}
+	r.Truncate(dns.MaxMsgSize)
+	return r.Pack()
 }
 
 func hdr(name string, t uint16) dns.RR_Header {
@@ -221,31 +296,12 @@ func (s *Server) shuffle(a []netip.Addr) {
 	s.opts.Rand.Shuffle(len(a), func(i, j int) { a[i], a[j] = a[j], a[i] })
 }
 
-// forward asks the upstreams, in order, about a name the server does not
-// know: NXDOMAIN without upstreams, SERVFAIL when all fail.
-func (s *Server) forward(q, r *dns.Msg) *dns.Msg {
-	if len(s.opts.Upstreams) == 0 {
-		r.Rcode = dns.RcodeNameError
-		return r
-	}
-	for _, u := range s.opts.Upstreams {
-		resp, err := s.opts.Exchanger.Exchange(q, u)
-		if err == nil && resp != nil && resp.Rcode != dns.RcodeServerFailure {
-			resp.Id = q.Id
-			return resp
-		}
-	}
-	r.Rcode = dns.RcodeServerFailure
-	r.Authoritative = false
-	return r
-}
-
 // ErrShort is returned by AnswerBytes for a query too short to answer.
 var ErrShort = errors.New("dnsd: query shorter than a DNS header")
 
-// AnswerBytes answers a packed query: FORMERR for one that does not unpack
-// (with the query's ID when it has one), nothing at all for one shorter
-// than an ID.
+// AnswerBytes answers a packed query arriving over UDP (packed by PackUDP):
+// FORMERR for one that does not unpack (with the query's ID when it has
+// one), nothing at all for one shorter than an ID.
 func (s *Server) AnswerBytes(src netip.Addr, query []byte) ([]byte, error) {
 	q := new(dns.Msg)
 	if err := q.Unpack(query); err != nil {
@@ -261,7 +317,7 @@ func (s *Server) AnswerBytes(src netip.Addr, query []byte) ([]byte, error) {
 	if q.Response {
 		return nil, errors.New("dnsd: a response, not a query")
 	}
-	return s.Answer(src, q).Pack()
+	return PackUDP(q, s.Answer(src, q))
 }
 
 // handler adapts a Server to miekg/dns.
