@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/gopacket/gopacket v1.7.7
-	github.com/songgao/water v0.0.0-20200317203138-2b4b6d7c09d8
 	github.com/vishvananda/netlink v1.3.1
 	github.com/vishvananda/netns v0.0.5
 	go.yaml.in/yaml/v3 v3.0.6

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -47,15 +46,16 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%10.6fs  %s\n", e.Time.Sub(start).Seconds(), trace.Narrate(e))
 		})
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Whatever ends this process short of SIGKILL tears the topology down:
+	// Ctrl-C, kill, its terminal closing (SIGHUP), Ctrl-\ (SIGQUIT).
+	ctx, stop := signal.NotifyContext(context.Background(), teardownSignals...)
 	defer stop()
 	n, err := netns.New(g, o)
 	if err != nil {
 		fmt.Fprintln(stderr, "netyard:", err)
 		return 1
 	}
-	state, err := n.SaveState(pos[0])
-	if err != nil {
+	if _, err := n.SaveState(pos[0]); err != nil {
 		n.Close()
 		fmt.Fprintln(stderr, "netyard: record state:", err)
 		return 1
@@ -78,15 +78,15 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	}
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "netyard: tearing down")
-	err = n.Close()
-	os.Remove(state)
-	os.Remove(strings.TrimSuffix(state, ".json") + ".ipam.json")
-	if err != nil {
+	if err := n.Close(); err != nil { // removes the state file once all is gone
 		fmt.Fprintln(stderr, "netyard:", err)
 		return 1
 	}
 	return 0
 }
+
+// teardownSignals are the signals on which up tears its topology down.
+var teardownSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
 
 // hints suggests commands to try in a topology that is up.
 func hints(g *topo.Graph) []string {
@@ -161,10 +161,13 @@ func cmdExec(args []string, stderr io.Writer) int {
 
 // cmdLs lists running ups.
 func cmdLs(stdout, stderr io.Writer) int {
-	runs, err := netns.Runs()
+	runs, bad, err := netns.Runs()
 	if err != nil {
 		fmt.Fprintln(stderr, "netyard:", err)
 		return 1
+	}
+	for _, b := range bad {
+		fmt.Fprintln(stderr, "netyard: state file", b)
 	}
 	if len(runs) == 0 {
 		fmt.Fprintln(stdout, "no netyard up is running")
@@ -194,11 +197,14 @@ func cmdCleanup(stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "netyard cleanup needs root: it deletes network namespaces and devices")
 		return 2
 	}
-	removed, err := netns.Cleanup()
-	for _, r := range removed {
+	sw, err := netns.Cleanup()
+	for _, r := range sw.Removed {
 		fmt.Fprintln(stdout, "removed", r)
 	}
-	if len(removed) == 0 {
+	for _, l := range sw.Left {
+		fmt.Fprintln(stdout, "left", l)
+	}
+	if len(sw.Removed)+len(sw.Left) == 0 {
 		fmt.Fprintln(stdout, "nothing to clean up")
 	}
 	if err != nil {

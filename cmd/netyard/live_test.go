@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netyard/netyard/internal/nsutil/nstest"
 	"github.com/netyard/netyard/sim/netns"
 )
 
@@ -20,7 +21,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("NETYARD_AS_MAIN") == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	// As root, every test runs in a throwaway mount and network
+	// namespace: netyard up, exec and cleanup there never see the host's.
+	nstest.Main(m)
 }
 
 func needRoot(t *testing.T) {
@@ -80,16 +83,33 @@ func leftovers(t *testing.T, prefix string) []string {
 
 // interrupt stops a netyard up as Ctrl-C does, and checks it removed
 // everything it made.
-func interrupt(t *testing.T, cmd *exec.Cmd, prefix string) {
+func interrupt(t *testing.T, cmd *exec.Cmd, prefix string) { stopWith(t, cmd, prefix, os.Interrupt) }
+
+// stopWith sends sig to a netyard up and checks that it tore everything
+// down and exited 0.
+func stopWith(t *testing.T, cmd *exec.Cmd, prefix string, sig os.Signal) {
 	t.Helper()
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Errorf("up after Ctrl-C: %v", err)
+		t.Errorf("up after %v: %v", sig, err)
 	}
 	if l := leftovers(t, prefix); len(l) > 0 {
-		t.Errorf("left behind after Ctrl-C: %v", l)
+		t.Errorf("left behind after %v: %v", sig, l)
+	}
+	if _, err := os.Stat(filepath.Join(netns.StateDir, prefix+".json")); err == nil {
+		t.Errorf("state file left behind after %v", sig)
+	}
+}
+
+// TestHangupAndQuitTearDown: closing up's terminal (SIGHUP) or Ctrl-\
+// (SIGQUIT) tears the topology down as Ctrl-C does.
+func TestHangupAndQuitTearDown(t *testing.T) {
+	needRoot(t)
+	for _, sig := range []os.Signal{syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGTERM} {
+		cmd, prefix := startUp(t, "../../scenarios/l2-learning.yaml")
+		stopWith(t, cmd, prefix, sig)
 	}
 }
 

@@ -31,11 +31,21 @@
 // # Names and cleanup
 //
 // Every run has its own prefix, ny<pid in base 36>; TAP devices are named
-// <prefix>t<n> while they are set up. By default the namespaces are
-// anonymous: they vanish with the process, whatever kills it, and so do the
-// TAP devices. With Options.Named they are bind-mounted as <prefix>-<host>
-// under /var/run/netns, visible to ip netns and to netyard exec, and Close
-// (or netyard cleanup, after a crash) removes them.
+// <prefix>t<n> while they are set up, created exclusively (a name that
+// exists is never taken over) and marked with the alias "netyard run
+// <prefix>". By default the namespaces are anonymous: they vanish with the
+// process, whatever kills it, and so do the TAP devices. With
+// Options.Named they are bind-mounted as <prefix>-<host> under /run/netns
+// (made exclusively), visible to ip netns and to netyard exec, and each
+// container's resolv.conf is written in a directory of /etc/netns made
+// exclusively for it. A named run keeps a state file in StateDir that
+// records every object before it is made, with its mark: a namespace's
+// identity (inode), a device's alias, a resolv.conf's first line. Close
+// removes what the run made, then the state file. Cleanup, after a crash,
+// removes exactly what dead runs' state files record and only while it
+// still carries the run's mark; nothing else is touched, whatever its
+// name. Every name that becomes a path is checked to be one file name
+// inside its directory (internal/nsutil).
 //
 // # Privileges
 //

@@ -3,9 +3,12 @@ package netns
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,7 +38,11 @@ type Options struct {
 	Tracer  trace.Tracer    // must be safe for concurrent use; nil: none
 	Capture *capture.Writer // records every frame on every link; nil: none
 	// Named bind-mounts the namespaces as <Prefix>-<host> under
-	// /var/run/netns; otherwise they are anonymous and die with the process.
+	// /run/netns (for ip netns and netyard exec), writes each container's
+	// resolv.conf under /etc/netns, and records every object in a state
+	// file under StateDir before making it (see Cleanup); otherwise the
+	// namespaces are anonymous and die with the process, and nothing is
+	// written.
 	Named bool
 	// NoOffloads turns TAP offloads off: one frame per syscall instead of
 	// TCP super-frames, for comparison.
@@ -65,9 +72,11 @@ type Network struct {
 	once      sync.Once
 	accepted  chan netip.AddrPort // peers of connections listeners accepted
 	udpMu     sync.Mutex
-	udpGot    map[string]bool // payloads the hosts' UDP sockets received
-	udpWake   chan struct{}   // signalled when udpGot grows
+	udpWant   map[string]bool // guarded by udpMu; payloads UDP probes wait for: true once arrived
+	udpWake   chan struct{}   // signalled when a wanted payload arrives
 	conns     []net.PacketConn
+	journal   *journal // the state file of a Named network; nil otherwise
+	resolvs   []string // resolv.conf directories this network made
 }
 
 // host is one namespace.
@@ -81,8 +90,9 @@ type host struct {
 
 var _ backend.Backend = (*Network)(nil)
 
-// New builds g in namespaces. On error, whatever was made is removed.
-func New(g *topo.Graph, o Options) (n *Network, err error) {
+// New builds g in namespaces. On error, whatever was made is removed and
+// the error says what failed; nothing is left behind.
+func New(g *topo.Graph, o Options) (*Network, error) {
 	if os.Geteuid() != 0 {
 		return nil, ErrNeedRoot
 	}
@@ -90,103 +100,136 @@ func New(g *topo.Graph, o Options) (n *Network, err error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
+	for _, h := range g.Hosts {
+		if err := nsutil.CheckName(h.Name); err != nil {
+			return nil, fmt.Errorf("netns: host %q: %w", h.Name, err)
+		}
+	}
 	f, err := fabric.New(g, fabric.Options{Clock: clock.Real, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true, FrameBudget: o.FrameBudget, Serial: true})
 	if err != nil {
 		return nil, err
 	}
-	n = &Network{Fabric: f, opts: o, hosts: map[string]*host{}, accepted: make(chan netip.AddrPort, 64),
-		udpGot: map[string]bool{}, udpWake: make(chan struct{}, 1)}
-	defer func() {
-		if err != nil {
-			n.Close()
-			n = nil
-		}
-	}()
-	type reader struct {
-		d *tap.Device
-		p *fabric.Plug
-	}
-	var readers []reader
-	for _, th := range g.Hosts {
-		if th.Router != nil { // a gateway is netyard's own node, as a switch is
-			if _, err := f.AddGateway(th); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		h, err := n.newHost(th.Name)
-		if err != nil {
+	n := &Network{Fabric: f, opts: o, hosts: map[string]*host{}, accepted: make(chan netip.AddrPort, 64),
+		udpWant: map[string]bool{}, udpWake: make(chan struct{}, 1)}
+	if o.Named {
+		if n.journal, err = newJournal(); err != nil {
+			f.Close()
 			return nil, err
 		}
-		nh, err := netlink.NewHandleAt(h.ns)
-		if err != nil {
-			return nil, fmt.Errorf("netns: host %s: netlink: %w", th.Name, err)
-		}
-		for _, fi := range th.Ifaces {
-			d, err := tap.Open(tap.Options{
-				Name: fmt.Sprintf("%st%d", Prefix, tapSeq.Add(1)), Netns: &h.ns, IfName: fi.Name,
-				MAC: net.HardwareAddr(fi.MAC[:]), Offloads: !o.NoOffloads, Logf: o.Logf,
-			})
-			if err != nil {
-				nh.Close()
-				return nil, fmt.Errorf("netns: host %s: %w", th.Name, err)
-			}
-			n.devs = append(n.devs, d)
-			if err := nsutil.Do(h.ns, func() error { return writeSettings(ifaceSettings, fi.Name) }); err != nil {
-				nh.Close()
-				return nil, fmt.Errorf("netns: host %s: %w", th.Name, err)
-			}
-			l, err := nh.LinkByName(fi.Name)
-			if err == nil {
-				err = nh.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: fi.Addr.Addr().AsSlice(), Mask: net.CIDRMask(fi.Addr.Bits(), 32)}})
-			}
-			if err != nil {
-				nh.Close()
-				return nil, fmt.Errorf("netns: host %s: address %s on %s: %w", th.Name, fi.Addr, fi.Name, err)
-			}
-			h.addrs = append(h.addrs, fi.Addr.Addr().AsSlice())
-			p := f.AddPlug(topo.Endpoint{Node: th.Name, Port: fi.Name},
-				func(fr []byte) { _ = d.Send(fr) },
-				func(up bool) { _ = d.SetCarrier(up) })
-			p.TakeOffloads(func(fr []byte, o link.Offload) { _ = d.SendOffload(fr, o) })
-			readers = append(readers, reader{d, p})
-		}
-		if th.Gateway.IsValid() {
-			if err := nh.RouteAdd(&netlink.Route{Gw: th.Gateway.AsSlice()}); err != nil {
-				nh.Close()
-				return nil, fmt.Errorf("netns: host %s: default route via %s: %w", th.Name, th.Gateway, err)
-			}
-		}
-		for _, port := range th.ListenTCP {
-			if err := n.listenTCP(h, port); err != nil {
-				nh.Close()
-				return nil, err
-			}
-		}
-		for _, port := range th.ListenUDP {
-			if err := n.listenUDP(h, port); err != nil {
-				nh.Close()
-				return nil, err
-			}
-		}
-		if th.Nameserver.IsValid() {
-			h.nameserver = th.Nameserver
-			if err := writeResolvConf(h.nsName, th.Nameserver); err != nil {
-				nh.Close()
-				return nil, fmt.Errorf("netns: host %s: %w", th.Name, err)
-			}
-		}
-		nh.Close()
 	}
-	if err := f.Connect(); err != nil {
+	if err := n.build(g); err != nil {
+		if cerr := n.Close(); cerr != nil {
+			err = fmt.Errorf("%w (and while removing what was made: %v)", err, cerr)
+		}
 		return nil, err
-	}
-	for _, r := range readers {
-		p := r.p
-		r.d.Run(func(fr []byte, o link.Offload) { _ = p.SendOffload(fr, o) })
 	}
 	n.start = time.Now()
 	return n, nil
+}
+
+// build makes g's namespaces, devices and sockets, then lays the links
+// and starts the TAP readers.
+func (n *Network) build(g *topo.Graph) error {
+	var readers []func()
+	for _, th := range g.Hosts {
+		if th.Router != nil { // a gateway is netyard's own node, as a switch is
+			if _, err := n.Fabric.AddGateway(th); err != nil {
+				return err
+			}
+			continue
+		}
+		r, err := n.addHost(th)
+		if err != nil {
+			return fmt.Errorf("netns: host %s: %w", th.Name, err)
+		}
+		readers = append(readers, r...)
+	}
+	if err := n.Fabric.Connect(); err != nil {
+		return err
+	}
+	for _, start := range readers {
+		start()
+	}
+	return nil
+}
+
+// addHost makes one host's namespace, devices, routes and sockets, and
+// returns the functions that start its TAP readers.
+func (n *Network) addHost(th topo.Host) ([]func(), error) {
+	h, err := n.newHost(th.Name)
+	if err != nil {
+		return nil, err
+	}
+	nh, err := netlink.NewHandleAt(h.ns)
+	if err != nil {
+		return nil, fmt.Errorf("netlink: %w", err)
+	}
+	defer nh.Close()
+	var readers []func()
+	for _, fi := range th.Ifaces {
+		d, err := n.openTAP(h, fi)
+		if err != nil {
+			return nil, err
+		}
+		if err := nsutil.Do(h.ns, func() error { return writeSettings(ifaceSettings, fi.Name) }); err != nil {
+			return nil, err
+		}
+		l, err := nh.LinkByName(fi.Name)
+		if err == nil {
+			err = nh.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: fi.Addr.Addr().AsSlice(), Mask: net.CIDRMask(fi.Addr.Bits(), 32)}})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("address %s on %s: %w", fi.Addr, fi.Name, err)
+		}
+		h.addrs = append(h.addrs, fi.Addr.Addr().AsSlice())
+		p := n.AddPlug(topo.Endpoint{Node: th.Name, Port: fi.Name},
+			func(fr []byte) { _ = d.Send(fr) },
+			func(up bool) { _ = d.SetCarrier(up) })
+		p.TakeOffloads(func(fr []byte, o link.Offload) { _ = d.SendOffload(fr, o) })
+		readers = append(readers, func() { d.Run(func(fr []byte, o link.Offload) { _ = p.SendOffload(fr, o) }) })
+	}
+	if th.Gateway.IsValid() {
+		if err := nh.RouteAdd(&netlink.Route{Gw: th.Gateway.AsSlice()}); err != nil {
+			return nil, fmt.Errorf("default route via %s: %w", th.Gateway, err)
+		}
+	}
+	for _, port := range th.ListenTCP {
+		if err := n.listenTCP(h, port); err != nil {
+			return nil, err
+		}
+	}
+	for _, port := range th.ListenUDP {
+		if err := n.listenUDP(h, port); err != nil {
+			return nil, err
+		}
+	}
+	if th.Nameserver.IsValid() {
+		h.nameserver = th.Nameserver
+		if err := n.writeResolvConf(h.nsName, th.Nameserver); err != nil {
+			return nil, err
+		}
+	}
+	return readers, nil
+}
+
+// openTAP makes the TAP device of interface fi in h's namespace, marked
+// as this run's and, when Named, recorded before it is made.
+func (n *Network) openTAP(h *host, fi topo.Iface) (*tap.Device, error) {
+	name := fmt.Sprintf("%st%d", Prefix, tapSeq.Add(1))
+	if n.journal != nil {
+		if _, err := n.journal.add(KindDevice, name); err != nil {
+			return nil, err
+		}
+	}
+	d, err := tap.Open(tap.Options{
+		Name: name, Netns: &h.ns, IfName: fi.Name, Alias: mark(Prefix),
+		MAC: net.HardwareAddr(fi.MAC[:]), Offloads: !n.opts.NoOffloads, Logf: n.opts.Logf,
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.devs = append(n.devs, d)
+	return d, nil
 }
 
 // kernelSettings make a namespace's kernel behave like the mem backend's
@@ -227,17 +270,34 @@ func writeSettings(settings []struct{ path, value string }, args ...any) error {
 }
 
 // newHost makes a host's namespace: loopback up, kernelSettings applied.
+// A named one is recorded, then made exclusively (an existing namespace of
+// that name is never taken over), then its identity recorded.
 func (n *Network) newHost(name string) (*host, error) {
 	h := &host{name: name}
+	var ns vnetns.NsHandle
+	var err error
 	if n.opts.Named {
 		h.nsName = Prefix + "-" + name
+		i, err := n.journal.add(KindNamespace, h.nsName)
+		if err != nil {
+			return nil, err
+		}
+		var id uint64
+		if ns, id, err = nsutil.NewNamed(h.nsName); err != nil {
+			return nil, err
+		}
+		h.ns = ns
+		n.hosts[name] = h
+		if err := n.journal.made(i, id); err != nil {
+			return nil, err
+		}
+	} else {
+		if ns, err = nsutil.New(); err != nil {
+			return nil, err
+		}
+		h.ns = ns
+		n.hosts[name] = h
 	}
-	ns, err := nsutil.New(h.nsName)
-	if err != nil {
-		return nil, fmt.Errorf("netns: host %s: %w", name, err)
-	}
-	h.ns = ns
-	n.hosts[name] = h
 	err = nsutil.Do(ns, func() error {
 		if err := writeSettings(kernelSettings); err != nil {
 			return err
@@ -249,7 +309,7 @@ func (n *Network) newHost(name string) (*host, error) {
 		return netlink.LinkSetUp(lo)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("netns: host %s: %w", name, err)
+		return nil, err
 	}
 	return h, nil
 }
@@ -347,8 +407,10 @@ func (n *Network) listenUDP(h *host, port uint16) error {
 	return nil
 }
 
-// readUDP records the datagrams c receives until it is closed; with
-// want, it returns once want has arrived.
+// readUDP notes the datagrams c receives that a UDP probe waits for,
+// until c is closed; with want, it returns once want has arrived. Other
+// datagrams are read and forgotten, so what a listener hears cannot grow
+// without bound.
 func (n *Network) readUDP(c net.PacketConn, want []byte) {
 	buf := make([]byte, 2048)
 	for {
@@ -357,11 +419,16 @@ func (n *Network) readUDP(c net.PacketConn, want []byte) {
 			return
 		}
 		n.udpMu.Lock()
-		n.udpGot[string(buf[:nr])] = true
+		_, waited := n.udpWant[string(buf[:nr])]
+		if waited {
+			n.udpWant[string(buf[:nr])] = true
+		}
 		n.udpMu.Unlock()
-		select {
-		case n.udpWake <- struct{}{}:
-		default:
+		if waited {
+			select {
+			case n.udpWake <- struct{}{}:
+			default:
+			}
 		}
 		if want != nil && string(buf[:nr]) == string(want) {
 			return
@@ -374,19 +441,35 @@ func (n *Network) readUDP(c net.PacketConn, want []byte) {
 const resolvConfDir = "/etc/netns"
 
 // writeResolvConf points a named namespace's resolv.conf at its
-// nameserver, as Docker writes a container's.
-func writeResolvConf(nsName string, ns netip.Addr) error {
+// nameserver, as Docker writes a container's. The directory is recorded,
+// then made exclusively: netyard never writes into one it did not make.
+func (n *Network) writeResolvConf(nsName string, ns netip.Addr) error {
 	if nsName == "" {
 		return nil
 	}
-	dir := resolvConfDir + "/" + nsName
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := nsutil.Inside(resolvConfDir, nsName)
+	if err != nil {
 		return err
 	}
-	return os.WriteFile(dir+"/resolv.conf", fmt.Appendf(nil, "# written by netyard: the embedded DNS server of this container's network\nnameserver %s\noptions ndots:0\n", ns), 0o644)
+	if _, err := n.journal.add(KindResolvConf, nsName); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(resolvConfDir, 0o755); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%s exists already: netyard does not write into a directory it did not make", dir)
+		}
+		return err
+	}
+	n.resolvs = append(n.resolvs, dir)
+	return os.WriteFile(filepath.Join(dir, "resolv.conf"), fmt.Appendf(nil, "# %s\n# the embedded DNS server of this container's network\nnameserver %s\noptions ndots:0\n", mark(Prefix), ns), 0o644)
 }
 
-// Close stops every TAP reader, removes the devices and the namespaces.
+// Close stops every TAP reader, removes the devices and the namespaces
+// and, for a Named network, the resolv.conf directories it made and its
+// state file (kept when something could not be removed, for Cleanup).
 func (n *Network) Close() error {
 	var errs []error
 	n.once.Do(func() {
@@ -402,14 +485,22 @@ func (n *Network) Close() error {
 				errs = append(errs, err)
 			}
 		}
-		for _, h := range n.hosts {
+		for _, dir := range n.resolvs {
+			if err := os.RemoveAll(dir); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(n.hosts)) {
+			h := n.hosts[name]
 			h.ns.Close()
 			if h.nsName != "" {
-				os.RemoveAll(resolvConfDir + "/" + h.nsName)
-				if err := vnetns.DeleteNamed(h.nsName); err != nil {
+				if err := nsutil.DeleteNamed(h.nsName); err != nil {
 					errs = append(errs, fmt.Errorf("netns: delete %s: %w", h.nsName, err))
 				}
 			}
+		}
+		if n.journal != nil && len(errs) == 0 {
+			n.journal.remove()
 		}
 	})
 	return errors.Join(errs...)

@@ -1,21 +1,23 @@
 package netns
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	vnetns "github.com/vishvananda/netns"
-
 	"github.com/netyard/netyard/internal/nsutil"
+	"github.com/netyard/netyard/internal/nsutil/nstest"
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/vishvananda/netlink"
 )
 
 func needRoot(t *testing.T) {
@@ -97,10 +99,12 @@ func TestUDPAndPortUnreachable(t *testing.T) {
 	}
 }
 
+func TestMain(m *testing.M) { nstest.Main(m) }
+
 // deadPID returns a process ID nobody has.
 func deadPID(t *testing.T) int {
 	for pid := 4194000; pid > 100000; pid-- {
-		if !alive(pid) {
+		if !alive(pid, 0) {
 			return pid
 		}
 	}
@@ -108,14 +112,29 @@ func deadPID(t *testing.T) int {
 	return 0
 }
 
-// TestNamedExecAndCleanup builds named namespaces, runs a command in one,
-// then plays a crashed run and cleans up after it.
+// ip runs the ip command, failing the test on error.
+func ip(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func exists(path string) bool { _, err := os.Stat(path); return err == nil }
+
+// TestNamedExecAndCleanup builds named namespaces and runs a command in
+// one; then, beside objects made by hand with netyard-like names and a
+// crashed run's leftovers (some of them since replaced by someone else's),
+// it cleans up: exactly the crashed run's own objects go. It runs in the
+// package's sandbox (nstest), so nothing here is the host's.
 func TestNamedExecAndCleanup(t *testing.T) {
 	needRoot(t)
-	old := StateDir
-	StateDir = t.TempDir()
-	t.Cleanup(func() { StateDir = old })
-
+	if !nstest.Inside() {
+		t.Fatal("not in the test sandbox: this test would touch the host")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs iproute2's ip")
+	}
 	n := up(t, star(2), Options{Named: true})
 	if _, err := n.SaveState("test.yaml"); err != nil {
 		t.Fatal(err)
@@ -124,52 +143,160 @@ func TestNamedExecAndCleanup(t *testing.T) {
 	if err != nil || ns != Prefix+"-h2" {
 		t.Fatalf("FindHost = %q, %v", ns, err)
 	}
-	if _, err := exec.LookPath("ip"); err == nil {
-		out, _ := os.CreateTemp(t.TempDir(), "out")
-		stdout := os.Stdout
-		os.Stdout = out
-		code, err := Exec(ns, []string{"ip", "-4", "addr", "show", "eth0"})
-		os.Stdout = stdout
-		b, _ := os.ReadFile(out.Name())
-		if err != nil || code != 0 || !strings.Contains(string(b), "10.9.0.2/24") {
-			t.Errorf("exec ip addr in %s: code %d, %v:\n%s", ns, code, err, b)
-		}
+	out, _ := os.CreateTemp(t.TempDir(), "out")
+	stdout := os.Stdout
+	os.Stdout = out
+	code, err := Exec(ns, []string{"ip", "-4", "addr", "show", "eth0"})
+	os.Stdout = stdout
+	b, _ := os.ReadFile(out.Name())
+	if err != nil || code != 0 || !strings.Contains(string(b), "10.9.0.2/24") {
+		t.Errorf("exec ip addr in %s: code %d, %v:\n%s", ns, code, err, b)
 	}
 
-	// A crashed run: a namespace and a state file under a dead pid.
+	// Made by hand, with names of netyard's old pattern: all must stay.
+	ip(t, "netns", "add", "nyprod-db")
+	ip(t, "netns", "add", "nyse-web")
+	ip(t, "link", "add", "nyprod-a", "type", "veth", "peer", "name", "nyprod-b")
+	ip(t, "link", "add", "nyset1", "type", "veth", "peer", "name", "nyset2")
+	ip(t, "tuntap", "add", "dev", "nyprodt1", "mode", "tap")
+	if err := os.MkdirAll(resolvConfDir+"/nyprod-db", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(resolvConfDir+"/nyprod-db/resolv.conf", []byte("nameserver 10.1.1.1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// A crashed run: what it made and still carries its mark goes; what
+	// it recorded but someone else holds now stays.
 	pid := deadPID(t)
-	prefix := "ny" + strconv.FormatInt(int64(pid), 36)
-	h, err := nsutil.New(prefix + "-x")
+	dead := "ny" + strconv.FormatInt(int64(pid), 36)
+	_, idOwn, err := nsutil.NewNamed(dead + "-x")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Close()
-	if err := os.WriteFile(filepath.Join(StateDir, prefix+".json"), []byte(`{"prefix":"`+prefix+`","pid":`+strconv.Itoa(pid)+`}`), 0o644); err != nil {
+	ip(t, "netns", "add", dead+"-y") // its name, someone else's namespace
+	ip(t, "netns", "add", dead+"-z") // recorded, never confirmed
+	ip(t, "tuntap", "add", "dev", dead+"t1", "mode", "tap")
+	ip(t, "link", "set", dead+"t1", "alias", mark(dead))
+	ip(t, "tuntap", "add", "dev", dead+"t2", "mode", "tap") // not marked
+	for name, content := range map[string]string{dead + "-x": "# " + mark(dead) + "\nnameserver 172.18.0.1\n", dead + "-y": "nameserver 8.8.8.8\n"} {
+		os.MkdirAll(resolvConfDir+"/"+name, 0o755)
+		os.WriteFile(resolvConfDir+"/"+name+"/resolv.conf", []byte(content), 0o644)
+	}
+	rec := RunInfo{Prefix: dead, PID: pid, Owned: []Owned{
+		{Kind: KindNamespace, Name: dead + "-x", ID: idOwn},
+		{Kind: KindNamespace, Name: dead + "-y", ID: idOwn + 1},
+		{Kind: KindNamespace, Name: dead + "-z"},
+		{Kind: KindDevice, Name: dead + "t1"},
+		{Kind: KindDevice, Name: dead + "t2"},
+		{Kind: KindResolvConf, Name: dead + "-x"},
+		{Kind: KindResolvConf, Name: dead + "-y"},
+	}}
+	b, _ = json.Marshal(rec)
+	if err := os.WriteFile(filepath.Join(StateDir, dead+".json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	removed, err := Cleanup()
+	os.WriteFile(filepath.Join(StateDir, "nyzz.json"), []byte(`{"prefix":"nyzz","pid":1,"owned":[{"kind":"namespace","name":"../../etc"}]}`), 0o644)
+
+	sw, err := Cleanup()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(removed, ", ")
-	if !strings.Contains(got, "namespace "+prefix+"-x") || !strings.Contains(got, "state "+prefix) {
-		t.Errorf("Cleanup removed %q", got)
+	slices.Sort(sw.Removed)
+	want := []string{"device " + dead + "t1", "namespace " + dead + "-x", "resolv.conf " + dead + "-x", "state " + dead}
+	if !slices.Equal(sw.Removed, want) {
+		t.Errorf("Cleanup removed %q, want %q", sw.Removed, want)
 	}
-	if strings.Contains(got, Prefix) {
-		t.Errorf("Cleanup removed the live run's things: %q", got)
+	left := strings.Join(sw.Left, "\n")
+	for _, l := range []string{"namespace " + dead + "-y", "namespace " + dead + "-z", "device " + dead + "t2", "resolv.conf " + dead + "-y", "nyzz.json"} {
+		if !strings.Contains(left, l) {
+			t.Errorf("Cleanup does not say it left %s:\n%s", l, left)
+		}
 	}
-	if _, err := vnetns.GetFromName(prefix + "-x"); err == nil {
-		t.Error("the crashed run's namespace is still there")
+	for _, ns := range []string{"nyprod-db", "nyse-web", dead + "-y", dead + "-z", Prefix + "-h1", Prefix + "-h2"} {
+		if !exists(nsutil.NetnsDir + "/" + ns) {
+			t.Errorf("namespace %s is gone", ns)
+		}
 	}
-	if _, err := vnetns.GetFromName(Prefix + "-h1"); err != nil {
-		t.Error("the live run's namespace is gone")
+	for _, dev := range []string{"nyprod-a", "nyprod-b", "nyset1", "nyset2", "nyprodt1", dead + "t2"} {
+		if _, err := netlink.LinkByName(dev); err != nil {
+			t.Errorf("device %s is gone: %v", dev, err)
+		}
+	}
+	for _, f := range []string{resolvConfDir + "/nyprod-db/resolv.conf", resolvConfDir + "/" + dead + "-y/resolv.conf", filepath.Join(StateDir, Prefix+".json")} {
+		if !exists(f) {
+			t.Errorf("%s is gone", f)
+		}
+	}
+	if exists(nsutil.NetnsDir+"/"+dead+"-x") || exists(resolvConfDir+"/"+dead+"-x") {
+		t.Error("the crashed run's own namespace or resolv.conf is still there")
 	}
 }
 
-func TestOwner(t *testing.T) {
-	for name, want := range map[string]int{"ny1-h1": 1, "nyzzt12": 1295, "ny2xt3": 2*36 + 33, "eth0": 0, "nyt": 0} {
-		if got, _ := owner(name); got != want {
-			t.Errorf("owner(%q) = %d, want %d", name, got, want)
+// TestSetupFailureLeavesNothing: a topology the kernel refuses halfway
+// (an interface name Linux does not accept, after other hosts are made)
+// is one clear error, not a panic, and leaves no namespace, device, file
+// or state behind.
+func TestSetupFailureLeavesNothing(t *testing.T) {
+	needRoot(t)
+	before := snapshot(t)
+	for _, tc := range []struct {
+		name string
+		edit func(g *topo.Graph)
+		want string
+	}{
+		{"interface ..", func(g *topo.Graph) { g.Hosts[1].Ifaces[0].Name = ".."; g.Links[1].A.Port = ".." }, "device name"},
+		{"host name of 300 bytes", func(g *topo.Graph) { g.Hosts[1].Name = strings.Repeat("h", 300); g.Links[1].A.Node = g.Hosts[1].Name }, "1-255 bytes"},
+		{"host name escaping", func(g *topo.Graph) { g.Hosts[1].Name = "a/../../../../tmp/X"; g.Links[1].A.Node = g.Hosts[1].Name }, "only letters"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := star(2)
+			tc.edit(g)
+			n, err := New(g, Options{Named: true})
+			if err == nil {
+				n.Close()
+				t.Fatal("New succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New: %v, want an error saying %q", err, tc.want)
+			}
+			if after := snapshot(t); !slices.Equal(after, before) {
+				t.Errorf("left behind: %v (before: %v)", after, before)
+			}
+			if exists("/tmp/X") {
+				t.Error("/tmp/X was made")
+			}
+		})
+	}
+}
+
+// snapshot lists the namespaces, devices, resolv.conf directories and
+// state files there are.
+func snapshot(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, dir := range []string{nsutil.NetnsDir, resolvConfDir, StateDir} {
+		es, _ := os.ReadDir(dir)
+		for _, e := range es {
+			out = append(out, dir+"/"+e.Name())
 		}
+	}
+	ls, _ := netlink.LinkList()
+	for _, l := range ls {
+		out = append(out, "device "+l.Attrs().Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestReusedPIDIsNotAlive: a run whose pid now belongs to another process
+// (another start time) is dead.
+func TestReusedPIDIsNotAlive(t *testing.T) {
+	me := os.Getpid()
+	if !alive(me, started(me)) || !alive(me, 0) {
+		t.Fatal("this process is not alive")
+	}
+	if alive(me, started(me)+1) {
+		t.Error("a pid with another start time is alive")
 	}
 }

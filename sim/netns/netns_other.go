@@ -41,22 +41,17 @@ func (n *Network) Namespace(host string) string { return "" }
 // Prefix is this process's name prefix.
 var Prefix = "ny"
 
-// RunInfo describes a running `netyard up`.
-type RunInfo struct {
-	Prefix, File string
-	PID          int
-	Hosts, Addrs map[string]string
-	Alive        bool
-}
-
 // SaveState is unavailable off Linux.
 func (n *Network) SaveState(file string) (string, error) { return "", errUnimplemented }
 
 // Runs is unavailable off Linux.
-func Runs() ([]RunInfo, error) { return nil, errUnimplemented }
+func Runs() ([]RunInfo, []string, error) { return nil, nil, errUnimplemented }
+
+// Swept is what a cleanup did.
+type Swept struct{ Removed, Left []string }
 
 // Cleanup is unavailable off Linux.
-func Cleanup() ([]string, error) { return nil, errUnimplemented }
+func Cleanup() (Swept, error) { return Swept{}, errUnimplemented }
 
 // FindHost is unavailable off Linux.
 func FindHost(prefix, host string) (string, error) { return "", errUnimplemented }

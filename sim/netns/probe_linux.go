@@ -188,6 +188,14 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	payload := fmt.Appendf(nil, "netyard udp probe %d", n.udpSeq.Add(1))
 	res := make(chan backend.UDPResult, 2)
 	deadline := time.Now().Add(timeout)
+	n.udpMu.Lock()
+	n.udpWant[string(payload)] = false
+	n.udpMu.Unlock()
+	defer func() {
+		n.udpMu.Lock()
+		delete(n.udpWant, string(payload))
+		n.udpMu.Unlock()
+	}()
 	if owner := n.owner(to); owner != nil {
 		var l net.PacketConn
 		err := nsutil.Do(owner.ns, func() (err error) {
@@ -220,7 +228,7 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	arrived := func() bool {
 		n.udpMu.Lock()
 		defer n.udpMu.Unlock()
-		return n.udpGot[string(payload)]
+		return n.udpWant[string(payload)]
 	}
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()

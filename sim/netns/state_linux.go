@@ -7,10 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
@@ -23,78 +23,162 @@ import (
 // ls and cleanup can find what it built.
 var StateDir = "/run/netyard"
 
-// nsDir is where named namespaces are bind-mounted (as by ip netns add).
-const nsDir = "/var/run/netns"
+// mark is the alias netyard gives every device it makes, and the first
+// line of every resolv.conf it writes: what a cleanup checks before it
+// removes anything.
+func mark(prefix string) string { return "netyard run " + prefix }
 
-// RunInfo describes a running (or crashed) `netyard up`.
-type RunInfo struct {
-	Prefix string            `json:"prefix"`
-	PID    int               `json:"pid"`
-	File   string            `json:"file"`
-	Hosts  map[string]string `json:"hosts"` // host -> namespace
-	Addrs  map[string]string `json:"addrs"` // host -> addresses, for ls
-	Alive  bool              `json:"-"`
+// journal is the state file of a named run, written before each object
+// the run makes, so that a crash at any point leaves a record of
+// everything it made.
+type journal struct {
+	mu   sync.Mutex // guards info and the file
+	path string
+	info RunInfo
 }
 
-// SaveState records n as the network of a running `netyard up` of file.
-func (n *Network) SaveState(file string) (string, error) {
-	info := RunInfo{Prefix: Prefix, PID: os.Getpid(), File: file, Hosts: map[string]string{}, Addrs: map[string]string{}}
-	for _, h := range n.Graph().Hosts {
-		if h.Router == nil { // a gateway is netyard's own node, in this process
-			info.Hosts[h.Name] = n.Namespace(h.Name)
-		}
-		var a []string
-		for _, f := range h.Ifaces {
-			a = append(a, f.Name+" "+f.Addr.String())
-		}
-		info.Addrs[h.Name] = strings.Join(a, ", ")
-	}
+// newJournal starts this process's state file.
+func newJournal() (*journal, error) {
 	if err := os.MkdirAll(StateDir, 0o755); err != nil {
-		return "", err
+		return nil, err
+	}
+	j := &journal{path: filepath.Join(StateDir, Prefix+".json"),
+		info: RunInfo{Prefix: Prefix, PID: os.Getpid(), Started: started(os.Getpid()), Hosts: map[string]string{}, Addrs: map[string]string{}}}
+	if _, err := os.Stat(j.path); err == nil {
+		return nil, fmt.Errorf("netns: state file %s exists already", j.path)
+	}
+	return j, j.saveLocked()
+}
+
+// add records an object about to be made, and returns its index.
+func (j *journal) add(kind, name string) (int, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.info.Owned = append(j.info.Owned, Owned{Kind: kind, Name: name})
+	return len(j.info.Owned) - 1, j.saveLocked()
+}
+
+// made records the identity of object i, now made.
+func (j *journal) made(i int, id uint64) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.info.Owned[i].ID = id
+	return j.saveLocked()
+}
+
+// update changes the record with f and writes it.
+func (j *journal) update(f func(r *RunInfo)) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	f(&j.info)
+	return j.saveLocked()
+}
+
+// saveLocked writes the state file atomically.
+func (j *journal) saveLocked() error {
+	b, err := json.MarshalIndent(j.info, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := j.path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, j.path)
+}
+
+// remove deletes the state file and the run's IPAM file.
+func (j *journal) remove() {
+	os.Remove(ipamFile(j.info.Prefix))
+	os.Remove(j.path)
+}
+
+func ipamFile(prefix string) string { return filepath.Join(StateDir, prefix+".ipam.json") }
+
+// SaveState records what a running `netyard up` of file runs, beside
+// what it made, and returns the state file's path. The network must be
+// Named.
+func (n *Network) SaveState(file string) (string, error) {
+	if n.journal == nil {
+		return "", errors.New("netns: SaveState needs a Named network")
 	}
 	if d := n.Graph().Docker; d != nil && d.IPAM != nil {
 		// The addresses handed out, as Docker keeps its IPAM state.
-		if err := d.IPAM.Save(filepath.Join(StateDir, Prefix+".ipam.json")); err != nil {
+		if err := d.IPAM.Save(ipamFile(Prefix)); err != nil {
 			return "", err
 		}
 	}
-	path := filepath.Join(StateDir, Prefix+".json")
-	b, _ := json.MarshalIndent(info, "", "  ")
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return "", err
-	}
-	return path, os.Rename(tmp, path)
+	err := n.journal.update(func(r *RunInfo) {
+		r.File = file
+		for _, h := range n.Graph().Hosts {
+			if h.Router == nil { // a gateway is netyard's own node, in this process
+				r.Hosts[h.Name] = n.Namespace(h.Name)
+			}
+			var a []string
+			for _, f := range h.Ifaces {
+				a = append(a, f.Name+" "+f.Addr.String())
+			}
+			r.Addrs[h.Name] = strings.Join(a, ", ")
+		}
+	})
+	return n.journal.path, err
 }
 
-// Runs lists the recorded `netyard up` runs, alive or not, by prefix.
-func Runs() ([]RunInfo, error) {
+// Runs lists the recorded `netyard up` runs, alive or not, by prefix. A
+// state file that does not parse is reported in bad, and left alone.
+func Runs() (runs []RunInfo, bad []string, err error) {
 	files, err := filepath.Glob(filepath.Join(StateDir, "ny*.json"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []RunInfo
 	for _, f := range files {
 		if strings.HasSuffix(f, ".ipam.json") {
 			continue
 		}
 		b, err := os.ReadFile(f)
 		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s: %v", f, err))
 			continue
 		}
-		var r RunInfo
-		if json.Unmarshal(b, &r) != nil {
+		r, err := parseRun(b)
+		if err != nil || filepath.Base(f) != r.Prefix+".json" {
+			if err == nil {
+				err = fmt.Errorf("names run %s", r.Prefix)
+			}
+			bad = append(bad, fmt.Sprintf("%s: %v", f, err))
 			continue
 		}
-		r.Alive = alive(r.PID)
-		out = append(out, r)
+		r.Alive = alive(r.PID, r.Started)
+		runs = append(runs, r)
 	}
-	slices.SortFunc(out, func(a, b RunInfo) int { return strings.Compare(a.Prefix, b.Prefix) })
-	return out, nil
+	slices.SortFunc(runs, func(a, b RunInfo) int { return strings.Compare(a.Prefix, b.Prefix) })
+	return runs, bad, nil
 }
 
-// alive reports whether process pid exists and is not a zombie.
-func alive(pid int) bool {
+// started returns process pid's start time in clock ticks since boot
+// (field 22 of /proc/PID/stat), 0 if it cannot be read.
+func started(pid int) uint64 {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// pid (comm) state ...: the fields after the last ')' start at the
+	// third.
+	i := strings.LastIndexByte(string(stat), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 20 {
+		return 0
+	}
+	v, _ := strconv.ParseUint(f[19], 10, 64)
+	return v
+}
+
+// alive reports whether process pid exists, is not a zombie and, when
+// start is known, is the process that started then.
+func alive(pid int, start uint64) bool {
 	if pid <= 0 {
 		return false
 	}
@@ -105,81 +189,124 @@ func alive(pid int) bool {
 	if err != nil {
 		return true
 	}
-	// pid (comm) state ...: the state follows the last ')'.
-	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) {
-		return stat[i+2] != 'Z'
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+		return false
 	}
-	return true
+	return start == 0 || started(pid) == start
 }
 
-// ours matches netyard's names: the prefix ny<pid in base 36>, then a
-// namespace's "-host" or a TAP device's "t<n>".
-var ours = regexp.MustCompile(`^ny([0-9a-z]+)(-.+|t[0-9]+)$`)
-
-// owner returns the pid encoded in one of netyard's names.
-func owner(name string) (int, bool) {
-	m := ours.FindStringSubmatch(name)
-	if m == nil {
-		return 0, false
-	}
-	pid, err := strconv.ParseInt(m[1], 36, 64)
-	return int(pid), err == nil
+// Swept is what a cleanup did.
+type Swept struct {
+	Removed []string // what it removed, each as "namespace ny1a-h1"
+	Left    []string // what it found but did not remove, and why
 }
 
-// Cleanup removes what crashed netyard processes left behind: their named
-// namespaces, TAP devices and state files. It touches only names of
-// netyard's own pattern whose process is gone, and returns what it removed.
-func Cleanup() ([]string, error) {
-	var removed []string
+// Cleanup removes what crashed `netyard up` runs left behind: exactly the
+// objects their state files record, each only if it still carries the
+// run's mark (a namespace's identity, a device's alias, a resolv.conf's
+// first line). Anything else, whatever its name, is never touched: a
+// namespace, device or directory made by hand stays, and so does one
+// that took a dead run's name since. A state file is removed once every
+// object it names is gone or was left for a reason it reports.
+func Cleanup() (Swept, error) {
+	var sw Swept
 	var errs []error
-	entries, _ := os.ReadDir(nsDir)
-	for _, e := range entries {
-		if pid, ok := owner(e.Name()); ok && !alive(pid) {
-			if err := vnetns.DeleteNamed(e.Name()); err != nil {
-				errs = append(errs, fmt.Errorf("namespace %s: %w", e.Name(), err))
-				continue
-			}
-			removed = append(removed, "namespace "+e.Name())
-		}
-	}
-	dirs, _ := os.ReadDir(resolvConfDir)
-	for _, e := range dirs {
-		if pid, ok := owner(e.Name()); ok && !alive(pid) {
-			if err := os.RemoveAll(filepath.Join(resolvConfDir, e.Name())); err == nil {
-				removed = append(removed, "resolv.conf of "+e.Name())
-			}
-		}
-	}
-	links, err := netlink.LinkList()
+	runs, bad, err := Runs()
 	if err != nil {
-		errs = append(errs, err)
+		return sw, err
 	}
-	for _, l := range links {
-		name := l.Attrs().Name
-		if pid, ok := owner(name); ok && !alive(pid) {
-			if err := netlink.LinkDel(l); err != nil {
-				errs = append(errs, fmt.Errorf("device %s: %w", name, err))
-				continue
-			}
-			removed = append(removed, "device "+name)
-		}
+	for _, b := range bad {
+		sw.Left = append(sw.Left, "state file "+b+": not netyard's, left alone")
 	}
-	runs, _ := Runs()
 	for _, r := range runs {
-		if !r.Alive {
-			os.Remove(filepath.Join(StateDir, r.Prefix+".ipam.json"))
-			if err := os.Remove(filepath.Join(StateDir, r.Prefix+".json")); err == nil {
-				removed = append(removed, "state "+r.Prefix)
+		if r.Alive {
+			continue
+		}
+		failed := false
+		for i := len(r.Owned) - 1; i >= 0; i-- {
+			o := r.Owned[i]
+			removed, left, err := sweep(r.Prefix, o)
+			switch {
+			case err != nil:
+				failed = true
+				errs = append(errs, fmt.Errorf("%s %s: %w", o.Kind, o.Name, err))
+			case removed:
+				sw.Removed = append(sw.Removed, o.Kind+" "+o.Name)
+			case left != "":
+				sw.Left = append(sw.Left, o.Kind+" "+o.Name+": "+left)
 			}
 		}
+		if failed {
+			continue // try again next time
+		}
+		os.Remove(ipamFile(r.Prefix))
+		if err := os.Remove(filepath.Join(StateDir, r.Prefix+".json")); err == nil {
+			sw.Removed = append(sw.Removed, "state "+r.Prefix)
+		}
 	}
-	return removed, errors.Join(errs...)
+	return sw, errors.Join(errs...)
+}
+
+// sweep removes one recorded object if it is still the run's: removed
+// when it did; left says why it did not (nothing when the object is gone).
+func sweep(prefix string, o Owned) (removed bool, left string, err error) {
+	switch o.Kind {
+	case KindNamespace:
+		id, err := nsutil.Identity(o.Name)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return false, "", nil
+		case err != nil:
+			return false, err.Error(), nil
+		case o.ID == 0:
+			return false, "its run died while making it, so it cannot be told from another (ip netns del removes it)", nil
+		case id != o.ID:
+			return false, "not the namespace run " + prefix + " made (another has its name now)", nil
+		}
+		return true, "", nsutil.DeleteNamed(o.Name)
+	case KindResolvConf:
+		dir, err := nsutil.Inside(resolvConfDir, o.Name)
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "resolv.conf"))
+		if errors.Is(err, os.ErrNotExist) {
+			if os.Remove(dir) == nil { // made, never written
+				return true, "", nil
+			}
+			return false, "", nil
+		}
+		first, _, _ := strings.Cut(string(b), "\n")
+		if err != nil || first != "# "+mark(prefix) {
+			return false, "not written by run " + prefix, nil
+		}
+		if err := os.Remove(filepath.Join(dir, "resolv.conf")); err != nil {
+			return false, "", err
+		}
+		if err := os.Remove(dir); err != nil {
+			return true, "", nil // something else is in it: the directory stays
+		}
+		return true, "", nil
+	case KindDevice:
+		l, err := netlink.LinkByName(o.Name)
+		var nf netlink.LinkNotFoundError
+		switch {
+		case errors.As(err, &nf):
+			return false, "", nil
+		case err != nil:
+			return false, err.Error(), nil
+		case l.Attrs().Alias != mark(prefix):
+			return false, "not marked as run " + prefix + "'s", nil
+		}
+		return true, "", netlink.LinkDel(l)
+	}
+	return false, "unknown kind", nil
 }
 
 // FindHost returns the namespace of host in the running `netyard up`
 // (prefix "" means the only one running).
 func FindHost(prefix, host string) (string, error) {
-	runs, err := Runs()
+	runs, _, err := Runs()
 	if err != nil {
 		return "", err
 	}
@@ -210,6 +337,9 @@ func FindHost(prefix, host string) (string, error) {
 // Exec runs argv inside the namespace ns with the caller's standard
 // streams, and returns its exit code.
 func Exec(ns string, argv []string) (int, error) {
+	if err := nsutil.CheckName(ns); err != nil {
+		return 0, err
+	}
 	h, err := vnetns.GetFromName(ns)
 	if err != nil {
 		return 0, fmt.Errorf("namespace %s: %w", ns, err)

@@ -1,8 +1,10 @@
 // Package tap is a switch port backed by a Linux TAP device: real frames
 // from a real kernel, in and out of netyard's switch.
 //
-// Open creates the device with github.com/songgao/water (IFF_TAP|IFF_NO_PI)
-// under a name netyard chooses, moves it into a target network namespace
+// Open creates the device under a name netyard chooses, exclusively
+// (IFF_TAP|IFF_NO_PI|IFF_TUN_EXCL: a name that exists is refused with
+// ErrExists, never taken over), marks it with an alias (Options.Alias, the
+// mark a cleanup checks), moves it into a target network namespace
 // (the open file keeps working there), renames it, sets its MAC and MTU and
 // brings it up. Run starts one reader goroutine (runPort) that hands every
 // frame the kernel transmits to a receive function, typically a switch

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 
-	"github.com/songgao/water"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -38,9 +38,11 @@ type Options struct {
 	// Offloads opens the device with IFF_VNET_HDR and turns on checksum and
 	// TCP segmentation offloads (TUNSETOFFLOAD): the kernel then hands over
 	// whole TCP super-frames of up to 64 KiB with a virtio-net header, and
-	// accepts them back, instead of one syscall per 1500-byte frame. Water
-	// cannot ask for the header, so this mode opens /dev/net/tun itself.
+	// accepts them back, instead of one syscall per 1500-byte frame.
 	Offloads bool
+	// Alias sets the device's alias (ifalias) as it is created: netyard
+	// marks what it makes, so that a cleanup deletes only its own.
+	Alias string
 	// Logf reports read errors; nil means silent.
 	Logf func(format string, args ...any)
 }
@@ -96,27 +98,29 @@ func opError(op string, err error) error {
 // ErrClosed is returned by Send on a closed device.
 var ErrClosed = errors.New("tap: device closed")
 
-// Open creates and configures a TAP device. On error nothing is left behind.
+// ErrExists is returned by Open when a device of the chosen name exists:
+// a TAP is always created, never attached to someone else's.
+var ErrExists = errors.New("a network device of that name exists already")
+
+// Open creates and configures a TAP device. It creates it exclusively
+// (IFF_TUN_EXCL): a device of that name that exists already, TAP or not,
+// is never taken over, and Open fails with ErrExists. On error nothing is
+// left behind.
 func Open(o Options) (*Device, error) {
-	if o.Name == "" || len(o.Name) > unix.IFNAMSIZ-1 {
-		return nil, opError("open", fmt.Errorf("device name %q must be 1-15 bytes", o.Name))
+	if err := checkIfName(o.Name); err != nil {
+		return nil, opError("open", err)
 	}
-	var f *os.File
-	if o.Offloads {
-		var err error
-		if f, err = openVnet(o.Name); err != nil {
-			return nil, opError("create "+o.Name+" with offloads", err)
+	if o.IfName != "" {
+		if err := checkIfName(o.IfName); err != nil {
+			return nil, opError("open", err)
 		}
-	} else {
-		ifce, err := water.New(water.Config{DeviceType: water.TAP, PlatformSpecificParams: water.PlatformSpecificParams{Name: o.Name}})
-		if err != nil {
-			return nil, opError("create "+o.Name, err)
+	}
+	f, err := create(o.Name, o.Offloads)
+	if err != nil {
+		if errors.Is(err, unix.EBUSY) || errors.Is(err, unix.EEXIST) {
+			err = fmt.Errorf("%w (netyard creates its devices exclusively)", ErrExists)
 		}
-		var ok bool
-		if f, ok = ifce.ReadWriteCloser.(*os.File); !ok {
-			ifce.Close()
-			return nil, opError("create "+o.Name, errors.New("water did not return a file"))
-		}
+		return nil, opError("create "+o.Name, err)
 	}
 	d := &Device{f: f, vnet: o.Offloads, name: o.Name, logf: o.Logf}
 	// Not f.Fd(): that would make the descriptor blocking, and Close could
@@ -131,12 +135,30 @@ func Open(o Options) (*Device, error) {
 	return d, nil
 }
 
-// configure moves, renames, addresses and brings up the new device.
+// checkIfName applies Linux's rules for a device name (dev_valid_name):
+// 1 to 15 bytes, not "." or "..", no '/', ':' or white space.
+func checkIfName(name string) error {
+	if name == "" || len(name) > unix.IFNAMSIZ-1 {
+		return fmt.Errorf("device name %q must be 1-15 bytes", name)
+	}
+	if name == "." || name == ".." || strings.ContainsAny(name, "/: \t\n\r\v\f\x00") {
+		return fmt.Errorf("device name %q is not one Linux accepts (no '/', ':' or spaces; not . or ..)", name)
+	}
+	return nil
+}
+
+// configure marks, moves, renames, addresses and brings up the new device.
 func (d *Device) configure(o Options) error {
 	h := netlink.Handle{}
 	l, err := h.LinkByName(o.Name)
 	if err != nil {
 		return opError("find "+o.Name, err)
+	}
+	if o.Alias != "" {
+		// The mark of its maker, which a cleanup checks before deleting.
+		if err := h.LinkSetAlias(l, o.Alias); err != nil {
+			return opError("mark "+o.Name, err)
+		}
 	}
 	target := &h
 	if o.Netns != nil {
@@ -173,8 +195,9 @@ func (d *Device) configure(o Options) error {
 	return nil
 }
 
-// openVnet opens a TAP device with a virtio-net header and offloads on.
-func openVnet(name string) (*os.File, error) {
+// create opens a new TAP device, exclusively; with vnet, with a virtio-net
+// header and offloads on.
+func create(name string, vnet bool) (*os.File, error) {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
@@ -187,15 +210,21 @@ func openVnet(name string) (*os.File, error) {
 	if err != nil {
 		return fail("name", err)
 	}
-	ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI | unix.IFF_VNET_HDR)
+	flags := uint16(unix.IFF_TAP | unix.IFF_NO_PI | unix.IFF_TUN_EXCL)
+	if vnet {
+		flags |= unix.IFF_VNET_HDR
+	}
+	ifr.SetUint16(flags)
 	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 		return fail("TUNSETIFF", err)
 	}
-	if err := unix.IoctlSetPointerInt(fd, unix.TUNSETVNETHDRSZ, link.OffloadLen); err != nil {
-		return fail("TUNSETVNETHDRSZ", err)
-	}
-	if err := unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, tunFCsum|tunFTSO4|tunFTSO6|tunFTSOECN); err != nil {
-		return fail("TUNSETOFFLOAD", err)
+	if vnet {
+		if err := unix.IoctlSetPointerInt(fd, unix.TUNSETVNETHDRSZ, link.OffloadLen); err != nil {
+			return fail("TUNSETVNETHDRSZ", err)
+		}
+		if err := unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, tunFCsum|tunFTSO4|tunFTSO6|tunFTSOECN); err != nil {
+			return fail("TUNSETOFFLOAD", err)
+		}
 	}
 	return os.NewFile(uintptr(fd), name), nil
 }

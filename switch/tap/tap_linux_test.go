@@ -1,10 +1,12 @@
 package tap_test
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/nsutil"
+	"github.com/netyard/netyard/internal/nsutil/nstest"
 	"github.com/netyard/netyard/switch/tap"
 )
 
@@ -37,7 +40,7 @@ func needRoot(t *testing.T) {
 // newNS makes an anonymous namespace that disappears with its last handle.
 func newNS(t *testing.T) netns.NsHandle {
 	t.Helper()
-	ns, err := nsutil.New("")
+	ns, err := nsutil.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,5 +175,62 @@ func TestDeviceGoneIsReportedNotPanicked(t *testing.T) {
 	}
 	if err := d.Send(make([]byte, 60)); err == nil {
 		t.Error("Send to a deleted device succeeded")
+	}
+}
+
+func TestMain(m *testing.M) { nstest.Main(m) }
+
+// TestNeverTakesOverADevice: a name that is taken, by a persistent TAP
+// made by hand, by another netyard TAP or by any other device, is refused
+// with ErrExists, and the device that has it is left as it was (TUNSETIFF
+// without IFF_TUN_EXCL would attach to a persistent TAP, and netyard would
+// move it into a namespace and destroy it at teardown).
+func TestNeverTakesOverADevice(t *testing.T) {
+	needRoot(t)
+	if !nstest.Inside() {
+		t.Fatal("not in the test sandbox")
+	}
+	for _, offloads := range []bool{false, true} {
+		byHand := uniq("nyh")
+		if out, err := exec.Command("ip", "tuntap", "add", "dev", byHand, "mode", "tap").CombinedOutput(); err != nil {
+			t.Skipf("ip tuntap add: %v %s", err, out)
+		}
+		veth := uniq("nyv")
+		if err := netlink.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: veth}, PeerName: veth + "p"}); err != nil {
+			t.Fatal(err)
+		}
+		mine, err := tap.Open(tap.Options{Name: uniq("nyt"), Offloads: offloads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{byHand, veth, mine.Name()} {
+			d, err := tap.Open(tap.Options{Name: name, Offloads: offloads, MTU: 1280, Alias: "netyard run x"})
+			if err == nil {
+				d.Close()
+				t.Fatalf("offloads %v: Open(%s) took over an existing device", offloads, name)
+			}
+			if !errors.Is(err, tap.ErrExists) {
+				t.Errorf("offloads %v: Open(%s): %v, want ErrExists", offloads, name, err)
+			}
+			l, err := netlink.LinkByName(name)
+			if err != nil {
+				t.Fatalf("%s is gone: %v", name, err)
+			}
+			if l.Attrs().MTU == 1280 || l.Attrs().Alias != "" {
+				t.Errorf("%s was changed: %+v", name, l.Attrs())
+			}
+		}
+		if err := mine.Send(make([]byte, 60)); err != nil {
+			t.Errorf("the first device no longer works: %v", err)
+		}
+		mine.Close()
+	}
+}
+
+func TestBadIfNames(t *testing.T) {
+	for _, name := range []string{"..", ".", "a/b", "a:b", "a b", "a\nb"} {
+		if _, err := tap.Open(tap.Options{Name: "nyok", IfName: name}); err == nil || !strings.Contains(err.Error(), "device name") {
+			t.Errorf("IfName %q: %v", name, err)
+		}
 	}
 }

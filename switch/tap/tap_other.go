@@ -3,6 +3,7 @@
 package tap
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"runtime"
@@ -15,11 +16,15 @@ var errUnimplemented = fmt.Errorf("tap: TAP devices need Linux, not %s/%s", runt
 // Options describe a TAP device.
 type Options struct {
 	Name, IfName string
+	Alias        string
 	MAC          net.HardwareAddr
 	MTU          int
 	Offloads     bool
 	Logf         func(format string, args ...any)
 }
+
+// ErrExists is returned by Open when a device of the chosen name exists.
+var ErrExists = errors.New("a network device of that name exists already")
 
 // Device is unavailable off Linux.
 type Device struct{}

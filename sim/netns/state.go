@@ -1,0 +1,101 @@
+package netns
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+
+	"github.com/netyard/netyard/internal/nsutil"
+)
+
+// RunInfo describes a running (or crashed) `netyard up`: what it is, and
+// every object it made, as its state file records them.
+type RunInfo struct {
+	Prefix string `json:"prefix"`
+	PID    int    `json:"pid"`
+	// Started is the process's start time (clock ticks since boot, from
+	// /proc/PID/stat), so that another process that reuses the pid is not
+	// taken for this run. 0: unknown.
+	Started uint64            `json:"started,omitempty"`
+	File    string            `json:"file"`
+	Hosts   map[string]string `json:"hosts"` // host -> namespace
+	Addrs   map[string]string `json:"addrs"` // host -> addresses, for ls
+	// Owned lists what the run made, in the order it made it. Each entry
+	// is written before the object is made, so a crash leaves no object
+	// unrecorded; a cleanup checks each one's mark before removing it.
+	Owned []Owned `json:"owned"`
+	Alive bool    `json:"-"`
+}
+
+// Owned is one object a run made.
+type Owned struct {
+	Kind string `json:"kind"` // KindNamespace, KindResolvConf or KindDevice
+	Name string `json:"name"`
+	// ID is a namespace's identity (its inode); 0 while it is being made.
+	ID uint64 `json:"id,omitempty"`
+}
+
+// Kinds of owned objects.
+const (
+	KindNamespace  = "namespace"   // /run/netns/NAME; its mark is its identity
+	KindResolvConf = "resolv.conf" // /etc/netns/NAME/resolv.conf; its mark is its first line
+	KindDevice     = "device"      // a network device in the host's namespace; its mark is its alias
+)
+
+// prefixRE matches a run's prefix: ny and a pid in base 36.
+var prefixRE = regexp.MustCompile(`^ny[0-9a-z]{1,13}$`)
+
+// maxState bounds a state file.
+const maxState = 1 << 20
+
+// parseRun reads a state file strictly: unknown fields, a bad prefix or
+// pid, an unknown kind or a name that is not one netyard makes are
+// errors, so that nothing a cleanup does can be steered outside the
+// directories netyard manages.
+func parseRun(b []byte) (RunInfo, error) {
+	var r RunInfo
+	if len(b) > maxState {
+		return r, fmt.Errorf("larger than %d bytes", maxState)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return RunInfo{}, err
+	}
+	if dec.More() {
+		return RunInfo{}, fmt.Errorf("more than one JSON value")
+	}
+	if !prefixRE.MatchString(r.Prefix) {
+		return RunInfo{}, fmt.Errorf("prefix %q is not one netyard makes", r.Prefix)
+	}
+	if r.PID <= 0 {
+		return RunInfo{}, fmt.Errorf("pid %d", r.PID)
+	}
+	for _, o := range r.Owned {
+		var err error
+		switch o.Kind {
+		case KindNamespace, KindResolvConf:
+			err = nsutil.CheckName(o.Name)
+		case KindDevice:
+			err = nsutil.CheckName(o.Name)
+			if err == nil && len(o.Name) > 15 {
+				err = fmt.Errorf("device name %q is longer than 15 bytes", o.Name)
+			}
+		default:
+			err = fmt.Errorf("unknown kind %q", o.Kind)
+		}
+		if err != nil {
+			return RunInfo{}, fmt.Errorf("owned %s %q: %w", o.Kind, o.Name, err)
+		}
+	}
+	for h, ns := range r.Hosts {
+		if ns == "" { // an anonymous one: nothing to find
+			continue
+		}
+		if err := nsutil.CheckName(ns); err != nil {
+			return RunInfo{}, fmt.Errorf("host %q: %w", h, err)
+		}
+	}
+	return r, nil
+}
