@@ -173,4 +173,3 @@ func run(f func() error) error {
 	}()
 	return <-errc
 }
-
