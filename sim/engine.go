@@ -18,6 +18,14 @@ var Epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // allows, as a broadcast storm would.
 var ErrBudget = errors.New("sim: event budget exhausted")
 
+// ErrLoop is returned when a run was stopped because a frame was looping
+// (see LinkOptions.OnLoop): a broadcast storm.
+var ErrLoop = errors.New("sim: a frame is looping")
+
+// Stopped reports whether err says the run was stopped: its budget spent,
+// or a loop found. The rest of the run does not happen.
+func Stopped(err error) bool { return errors.Is(err, ErrBudget) || errors.Is(err, ErrLoop) }
+
 // Engine is a discrete-event simulator with a virtual clock. It is not safe
 // for concurrent use: one goroutine drives a run.
 type Engine struct {
@@ -26,7 +34,10 @@ type Engine struct {
 	queue  []entry // 4-ary min-heap by (at, seq)
 	seed   uint64
 	events uint64 // events run so far
-	// Budget bounds the events a run may execute; 0 means no bound.
+	halted bool   // Halt was called
+	// Budget bounds the events a run may execute plus those waiting in
+	// the queue, so that neither time nor memory grows without bound; 0
+	// means no bound.
 	Budget uint64
 }
 
@@ -142,16 +153,25 @@ const (
 	Deadline                // the deadline passed first
 	Idle                    // nothing was left to happen
 	Budget                  // the event budget ran out
+	Halted                  // Halt was called
 )
 
 // String returns the outcome's name.
 func (o Outcome) String() string {
-	return [...]string{"done", "deadline", "idle", "budget"}[o]
+	return [...]string{"done", "deadline", "idle", "budget", "halted"}[o]
 }
+
+// Halt stops the run: from the next event on, RunUntil and RunFor return
+// Halted and run nothing more.
+func (e *Engine) Halt() { e.halted = true }
+
+// IsHalted reports whether Halt was called.
+func (e *Engine) IsHalted() bool { return e.halted }
 
 // RunUntil runs events until cond reports true (checked before every event),
 // the virtual time would pass deadline (the clock then stops at deadline),
-// the queue is empty, or the budget is spent. A nil cond never becomes true.
+// the queue is empty, the budget is spent (events run and queued), or the
+// run is halted. A nil cond never becomes true.
 func (e *Engine) RunUntil(cond func() bool, deadline time.Duration) Outcome {
 	for {
 		if cond != nil && cond() {
@@ -165,7 +185,10 @@ func (e *Engine) RunUntil(cond func() bool, deadline time.Duration) Outcome {
 			e.now = max(e.now, deadline)
 			return Deadline
 		}
-		if e.Budget != 0 && e.events >= e.Budget {
+		if e.halted {
+			return Halted
+		}
+		if e.Budget != 0 && e.events+uint64(len(e.queue)) >= e.Budget {
 			return Budget
 		}
 		e.Step()
@@ -173,7 +196,8 @@ func (e *Engine) RunUntil(cond func() bool, deadline time.Duration) Outcome {
 }
 
 // RunFor runs every event due in the next d of virtual time and leaves the
-// clock d later. It stops early only when the budget is spent.
+// clock d later. It stops early only when the budget is spent or the run
+// is halted.
 func (e *Engine) RunFor(d time.Duration) Outcome {
 	end := e.now + d
 	o := e.RunUntil(nil, end)

@@ -107,3 +107,30 @@ func BenchmarkEngineTimerReset(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
 }
+
+// TestBudgetCountsQueuedEvents: events that each schedule two more grow
+// the queue exponentially; the budget counts them waiting as well as run,
+// so the queue never outgrows it.
+func TestBudgetCountsQueuedEvents(t *testing.T) {
+	e := sim.New(1)
+	e.Budget = 1000
+	var grow func()
+	grow = func() { e.Schedule(0, grow); e.Schedule(0, grow) }
+	e.Schedule(0, grow)
+	if o := e.RunUntil(nil, time.Hour); o != sim.Budget {
+		t.Fatalf("RunUntil = %v, want budget", o)
+	}
+	if n := e.Events() + uint64(e.Pending()); n > 1001 {
+		t.Errorf("%d events run and queued, budget 1000", n)
+	}
+}
+
+func TestHalt(t *testing.T) {
+	e := sim.New(1)
+	ran := 0
+	e.Schedule(0, func() { ran++; e.Halt() })
+	e.Schedule(0, func() { ran++ })
+	if o := e.RunFor(time.Second); o != sim.Halted || ran != 1 {
+		t.Errorf("RunFor = %v after %d events, want halted after 1", o, ran)
+	}
+}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -13,7 +14,7 @@ import (
 )
 
 // DefaultQueue is a link direction's queue bound when LinkConfig.Queue is 0:
-// Linux's default txqueuelen.
+// Linux's default txqueuelen, and netem's default limit.
 const DefaultQueue = 1000
 
 // LinkConfig describes a link's impairments. The zero value is a perfect
@@ -23,7 +24,11 @@ type LinkConfig struct {
 	Jitter  time.Duration // uniform extra delay in [0, Jitter); never reorders
 	Loss    float64       // probability in [0, 1] that a frame is lost
 	Rate    uint64        // bits per second; 0 means unlimited
-	Queue   int           // frames that may wait for the transmitter; default DefaultQueue
+	// Queue bounds the frames a direction holds beside the one being
+	// transmitted: waiting for a rate-limited transmitter, or in flight on
+	// any link that is not direct (netem's limit, which bounds memory in a
+	// storm too); default DefaultQueue.
+	Queue int
 }
 
 // Validate reports a configuration that cannot be simulated.
@@ -68,7 +73,21 @@ type LinkOptions struct {
 	Direct bool
 	// Tracer, if set, hears about losses and drops.
 	Tracer trace.Tracer
+	// OnLoop, if set, turns on loop detection: it is called once, from
+	// Send, when one frame has crossed the link in one direction
+	// LoopCopies times within LoopWindow of the link's clock, which on a
+	// cable between two switches only a loop does (Ethernet has no TTL).
+	// Link-local frames (BPDUs) are not counted.
+	OnLoop func(l *Link, from *End, frame []byte)
 }
+
+// Loop detection: LoopCopies crossings of one frame within LoopWindow. A
+// host resends a frame unchanged a few times at most (ARP asks three
+// times, a second apart); a loop does it as fast as the links go.
+const (
+	LoopCopies = 16
+	LoopWindow = time.Second
+)
 
 // Link is a cable between two ends, simulated in time on its clock.
 //
@@ -86,6 +105,8 @@ type Link struct {
 	cfg    LinkConfig
 	direct bool
 	tracer trace.Tracer
+	onLoop func(l *Link, from *End, frame []byte)
+	looped atomic.Bool // onLoop was called
 	ends   [2]*End
 
 	up atomic.Bool
@@ -115,6 +136,38 @@ type End struct {
 	timer      clock.Timer // guarded by mu
 	armed      bool        // guarded by mu; timer pending
 	delivering bool        // guarded by mu; a frame is being handed over
+	seen       loopTable   // guarded by mu; recent frames, for loop detection
+}
+
+// loopTable remembers the last frames a direction carried, by hash, with
+// how often each crossed since it was first seen.
+type loopTable struct {
+	hash  [64]uint64
+	count [64]uint16
+	first [64]int64
+	next  int
+}
+
+var loopSeed = maphash.MakeSeed()
+
+// seenLocked counts frame's crossing at now and reports whether it has now
+// crossed LoopCopies times within LoopWindow.
+func (t *loopTable) seenLocked(frame []byte, now int64) bool {
+	h := maphash.Bytes(loopSeed, frame)
+	for i := range t.hash {
+		if t.hash[i] == h && t.count[i] > 0 {
+			if now-t.first[i] > int64(LoopWindow) {
+				t.count[i], t.first[i] = 1, now
+				return false
+			}
+			t.count[i]++
+			return t.count[i] >= LoopCopies
+		}
+	}
+	i := t.next
+	t.next = (t.next + 1) % len(t.hash)
+	t.hash[i], t.count[i], t.first[i] = h, 1, now
+	return false
 }
 
 // node is what the node on an end gave Attach and AttachOffload.
@@ -154,7 +207,7 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 	if cfg.Queue == 0 {
 		cfg.Queue = DefaultQueue
 	}
-	l := &Link{clk: clock.Or(o.Clock), name: name, cfg: cfg, direct: o.Direct && cfg.Perfect(), tracer: o.Tracer}
+	l := &Link{clk: clock.Or(o.Clock), name: name, cfg: cfg, direct: o.Direct && cfg.Perfect(), tracer: o.Tracer, onLoop: o.OnLoop}
 	l.up.Store(true)
 	for i, n := range []string{a, b} {
 		l.ends[i] = &End{l: l, side: i, name: n, rng: Stream(o.Seed, "link "+name, "from "+n)}
@@ -277,18 +330,19 @@ func (end *End) Send(frame []byte) error {
 	}
 	now := l.now()
 	end.mu.Lock()
+	if l.onLoop != nil && !isLinkLocal(frame) && end.seen.seenLocked(frame, now) && !l.looped.Swap(true) {
+		end.mu.Unlock()
+		l.onLoop(l, end, frame)
+		end.mu.Lock()
+	}
 	start := max(now, end.txFree)
-	if l.cfg.Rate > 0 && start > now {
-		waiting := 0
-		for i := len(end.fifo) - 1; i >= end.head && end.fifo[i].txStart > now; i-- {
-			waiting++
-		}
-		if waiting >= l.cfg.Queue {
-			end.stats.queueDrop.Add(1)
-			end.mu.Unlock()
-			l.lost(end, "queue full")
-			return nil
-		}
+	if held := len(end.fifo) - end.head; held > l.cfg.Queue {
+		// Full: the frame on the wire and Queue more, waiting for a
+		// rate-limited transmitter or in flight (netem's limit).
+		end.stats.queueDrop.Add(1)
+		end.mu.Unlock()
+		l.lost(end, "queue full")
+		return nil
 	}
 	txEnd := start
 	if l.cfg.Rate > 0 {
@@ -369,6 +423,13 @@ func (end *End) deliverHead() {
 		end.armLocked(end.l.now())
 	}
 	end.mu.Unlock()
+}
+
+// isLinkLocal reports whether frame is for 01:80:C2:00:00:0X (BPDUs and
+// the like), which no bridge forwards.
+func isLinkLocal(frame []byte) bool {
+	return len(frame) >= 6 && frame[0] == 0x01 && frame[1] == 0x80 && frame[2] == 0xc2 &&
+		frame[3] == 0 && frame[4] == 0 && frame[5]&0xf0 == 0
 }
 
 func (l *Link) lost(from *End, why string) {

@@ -155,3 +155,46 @@ func TestDirectLink(t *testing.T) {
 		t.Error("a direct link copied the frame or did not deliver it at once")
 	}
 }
+
+// TestInFlightBound: a perfect link in a simulation still holds at most
+// Queue frames beside the one it hands over (netem's limit), however many
+// are sent at one instant, so a storm cannot take the machine's memory.
+func TestInFlightBound(t *testing.T) {
+	e, l, got := pair(t, sim.LinkConfig{}, 1)
+	for range 5000 {
+		_ = l.End(0).Send(make([]byte, 60))
+	}
+	e.RunUntil(nil, time.Hour)
+	if st := l.End(0).Stats(); len(*got) != sim.DefaultQueue+1 || st.QueueDrop != 5000-sim.DefaultQueue-1 {
+		t.Errorf("delivered %d, queue drops %d; want %d and %d", len(*got), st.QueueDrop, sim.DefaultQueue+1, 5000-sim.DefaultQueue-1)
+	}
+}
+
+// TestLoopDetection: a frame crossing LoopCopies times within LoopWindow
+// is reported once; one repeated more slowly, or link-local, is not.
+func TestLoopDetection(t *testing.T) {
+	e := sim.New(1)
+	var loops int
+	l, err := sim.NewLink("s1:p1 -- s2:p1", "s1:p1", "s2:p1", sim.LinkConfig{}, sim.LinkOptions{Clock: e, OnLoop: func(*sim.Link, *sim.End, []byte) { loops++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 8, 6}, make([]byte, 46)...)
+	bpdu := append([]byte{0x01, 0x80, 0xc2, 0, 0, 0, 2, 0, 0, 0, 0, 1, 0, 38}, make([]byte, 46)...)
+	for i := range sim.LoopCopies - 1 { // slower than the window: never a loop
+		e.Schedule(time.Duration(i)*sim.LoopWindow/4, func() { _ = l.End(0).Send(frame) })
+	}
+	for range 3 * sim.LoopCopies {
+		_ = l.End(1).Send(bpdu)
+	}
+	e.RunUntil(nil, time.Hour)
+	if loops != 0 {
+		t.Fatalf("%d loops reported for a frame resent slowly and for BPDUs", loops)
+	}
+	for range 3 * sim.LoopCopies {
+		_ = l.End(1).Send(frame)
+	}
+	if loops != 1 {
+		t.Errorf("%d loops reported, want 1", loops)
+	}
+}

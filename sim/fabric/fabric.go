@@ -49,16 +49,23 @@ type Options struct {
 	// Serial runs each gateway node on a goroutine of its own (the netns
 	// world, where frames and timers arrive concurrently).
 	Serial bool
+	// OnLoop is called once when a frame is found looping on a link
+	// between two switches (sim.LinkOptions.OnLoop). From then on every
+	// plug drops what it is given and Looping reports the loop: the storm
+	// is stopped. mem halts its engine here. nil: nothing more.
+	OnLoop func()
 }
 
 // Fabric is a topology's switches and links.
 type Fabric struct {
 	frames   atomic.Uint64 // put on links, counted only with a FrameBudget
+	loop     atomic.Pointer[string] // what was found looping; nil: nothing
 	graph    *topo.Graph
 	opts     Options
 	switches map[string]*vswitch.Switch
 	links    []*sim.Link
 	plugs    map[topo.Endpoint]*Plug
+	macs     map[vswitch.MAC]string // the host with each interface MAC
 	gateways map[string]*Gateway
 	closers  []func()
 	mu       sync.Mutex // serialises Move, SetLink, SetPort
@@ -111,12 +118,61 @@ func (p *Plug) Send(frame []byte) error {
 	return end.Send(frame)
 }
 
-// spend counts one frame against the budget.
+// spend counts one frame against the budget, and refuses every frame once
+// a loop was found.
 func (f *Fabric) spend() error {
+	if f.loop.Load() != nil {
+		return ErrLoop
+	}
 	if b := f.opts.FrameBudget; b > 0 && f.frames.Add(1) > b {
 		return ErrBudget
 	}
 	return nil
+}
+
+// ErrLoop is returned by plugs once a loop was found.
+var ErrLoop = fmt.Errorf("%w (stopped)", sim.ErrLoop)
+
+// Looping reports what was found looping, if anything: "a broadcast from
+// h2 (02:00:00:00:00:02, ARP) crossed s1:p1 -> s2:p1 16 times within 1s".
+func (f *Fabric) Looping() (string, bool) {
+	if d := f.loop.Load(); d != nil {
+		return *d, true
+	}
+	return "", false
+}
+
+// looped records a loop a link found, once.
+func (f *Fabric) looped(l *sim.Link, from *sim.End, frame []byte) {
+	d := fmt.Sprintf("%s crossed %s -> %s %d times within %v", f.describe(frame), from.Name(), from.Peer().Name(), sim.LoopCopies, sim.LoopWindow)
+	if f.loop.CompareAndSwap(nil, &d) && f.opts.OnLoop != nil {
+		f.opts.OnLoop()
+	}
+}
+
+// describe names a frame for a person: its kind, who sent it (the host
+// of its source MAC, where one has it) and its EtherType.
+func (f *Fabric) describe(frame []byte) string {
+	if len(frame) < 14 {
+		return "a runt frame"
+	}
+	kind := "a frame"
+	switch {
+	case string(frame[:6]) == "\xff\xff\xff\xff\xff\xff":
+		kind = "a broadcast"
+	case frame[0]&1 != 0:
+		kind = "a multicast frame"
+	}
+	src := vswitch.MAC(frame[6:12])
+	who := src.String()
+	if h := f.macs[src]; h != "" {
+		who = h + " (" + who + ")"
+	}
+	et := map[uint16]string{0x0800: "IPv4", 0x0806: "ARP", 0x8100: "802.1Q", 0x86dd: "IPv6"}[uint16(frame[12])<<8|uint16(frame[13])]
+	if et == "" {
+		et = fmt.Sprintf("EtherType %#04x", uint16(frame[12])<<8|uint16(frame[13]))
+	}
+	return fmt.Sprintf("%s from %s, %s,", kind, who, et)
 }
 
 // ErrBudget is returned by plugs once the frame budget is spent.
@@ -142,7 +198,12 @@ var ErrUnknown = errors.New("unknown")
 
 // New builds g's switches, each port on a plug. g must be valid.
 func New(g *topo.Graph, o Options) (*Fabric, error) {
-	f := &Fabric{graph: g, opts: o, switches: map[string]*vswitch.Switch{}, plugs: map[topo.Endpoint]*Plug{}}
+	f := &Fabric{graph: g, opts: o, switches: map[string]*vswitch.Switch{}, plugs: map[topo.Endpoint]*Plug{}, macs: map[vswitch.MAC]string{}}
+	for _, h := range g.Hosts {
+		for _, i := range h.Ifaces {
+			f.macs[i.MAC] = h.Name
+		}
+	}
 	for _, s := range g.Switches {
 		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: o.Clock, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: o.Tracer, MAC: s.MAC, STP: s.STP})
 		f.switches[s.Name] = sw
@@ -184,8 +245,11 @@ func (f *Fabric) AddPlug(at topo.Endpoint, input func(frame []byte), carry func(
 func (f *Fabric) Connect() error {
 	for _, l := range f.graph.Links {
 		direct := f.opts.Direct && (f.graph.Kind(l.A.Node) == topo.HostNode || f.graph.Kind(l.B.Node) == topo.HostNode)
-		sl, err := sim.NewLink(l.Name(), l.A.String(), l.B.String(), l.Config,
-			sim.LinkOptions{Clock: f.opts.Clock, Seed: f.opts.Seed, Tracer: f.opts.Tracer, Direct: direct})
+		lo := sim.LinkOptions{Clock: f.opts.Clock, Seed: f.opts.Seed, Tracer: f.opts.Tracer, Direct: direct}
+		if f.graph.Kind(l.A.Node) == topo.SwitchNode && f.graph.Kind(l.B.Node) == topo.SwitchNode {
+			lo.OnLoop = f.looped // only a loop brings a frame back between switches
+		}
+		sl, err := sim.NewLink(l.Name(), l.A.String(), l.B.String(), l.Config, lo)
 		if err != nil {
 			return err
 		}

@@ -50,7 +50,8 @@ type Network struct {
 	Engine   *sim.Engine
 	hosts    map[string]*stack.Host
 	pingID   uint16
-	udpGot   map[string]bool  // payloads UDP sockets received
+	udpWant  []byte           // the payload the UDP probe under way waits for
+	udpGot   bool             // it arrived
 	accepted []netip.AddrPort // peers of handshakes listeners completed
 }
 
@@ -76,11 +77,11 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 	if o.Tracer != nil {
 		tracer = gate
 	}
-	f, err := fabric.New(g, fabric.Options{Clock: e, Seed: o.Seed, Tracer: tracer, Capture: o.Capture})
+	f, err := fabric.New(g, fabric.Options{Clock: e, Seed: o.Seed, Tracer: tracer, Capture: o.Capture, OnLoop: e.Halt})
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{Fabric: f, Engine: e, hosts: map[string]*stack.Host{}, udpGot: map[string]bool{}}
+	n := &Network{Fabric: f, Engine: e, hosts: map[string]*stack.Host{}}
 	for _, h := range g.Hosts {
 		if h.Router != nil {
 			if _, err := f.AddGateway(h); err != nil {
@@ -149,14 +150,22 @@ func (n *Network) Elapsed() time.Duration { return n.Engine.Elapsed() }
 
 // Wait lets d of virtual time pass, running everything due meanwhile.
 func (n *Network) Wait(d time.Duration) error {
-	if n.Engine.RunFor(d) == sim.Budget {
+	if stopped(n.Engine.RunFor(d)) {
 		return n.budgetErr()
 	}
 	return nil
 }
 
+// stopped reports whether the engine stopped the run: its budget spent,
+// or halted on a loop.
+func stopped(o sim.Outcome) bool { return o == sim.Budget || o == sim.Halted }
+
+// budgetErr says why the run stopped.
 func (n *Network) budgetErr() error {
-	return fmt.Errorf("%w: %d events run by %v of virtual time", sim.ErrBudget, n.Engine.Events(), n.Engine.Elapsed())
+	if loop, ok := n.Looping(); ok {
+		return fmt.Errorf("%w: %s; stopped after %d events at %v of virtual time", sim.ErrLoop, loop, n.Engine.Events(), n.Engine.Elapsed())
+	}
+	return fmt.Errorf("%w: %d events run or queued by %v of virtual time", sim.ErrBudget, n.Engine.Events()+uint64(n.Engine.Pending()), n.Engine.Elapsed())
 }
 
 // Ping sends count echo requests from the host from to the address to,
@@ -197,7 +206,7 @@ func (n *Network) Ping(from string, to netip.Addr, count int, interval, timeout 
 			})
 		})
 	}
-	if n.Engine.RunUntil(func() bool { return left == 0 }, n.Engine.Elapsed()+time.Duration(count)*interval+timeout) == sim.Budget {
+	if stopped(n.Engine.RunUntil(func() bool { return left == 0 }, n.Engine.Elapsed()+time.Duration(count)*interval+timeout)) {
 		return st, n.budgetErr()
 	}
 	for _, p := range probes {
@@ -241,11 +250,13 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	}
 	defer c.Close()
 	c.OnError = func(err error) { res.Err, done = reason(err), true }
+	n.udpWant, n.udpGot = payload, false
+	defer func() { n.udpWant = nil }()
 	if err := c.SendTo(netip.AddrPortFrom(to, port), payload); err != nil {
 		return backend.UDPResult{Err: reason(err)}, nil
 	}
-	arrived := func() bool { return n.udpGot[string(payload)] }
-	if n.Engine.RunUntil(func() bool { return done || arrived() }, n.Engine.Elapsed()+timeout) == sim.Budget {
+	arrived := func() bool { return n.udpGot }
+	if stopped(n.Engine.RunUntil(func() bool { return done || arrived() }, n.Engine.Elapsed()+timeout)) {
 		return res, n.budgetErr()
 	}
 	switch {
@@ -257,8 +268,13 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	return res, nil
 }
 
-// gotUDP records a datagram a socket received.
-func (n *Network) gotUDP(_, _ netip.AddrPort, p []byte) { n.udpGot[string(p)] = true }
+// gotUDP notes whether a datagram a socket received is the one the UDP
+// probe waits for; nothing else is kept.
+func (n *Network) gotUDP(_, _ netip.AddrPort, p []byte) {
+	if n.udpWant != nil && string(p) == string(n.udpWant) {
+		n.udpGot = true
+	}
+}
 
 // Connect tries a TCP handshake from host from to to. With open, it runs
 // on until the listener has the handshake's last ACK, to report the client
@@ -278,12 +294,12 @@ func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration)
 		return backend.ConnectResult{}, err
 	}
 	deadline := n.Engine.Elapsed() + timeout
-	if n.Engine.RunUntil(func() bool { return result != "" }, deadline) == sim.Budget {
+	if stopped(n.Engine.RunUntil(func() bool { return result != "" }, deadline)) {
 		return backend.ConnectResult{}, n.budgetErr()
 	}
 	switch result {
 	case stack.TCPOpen:
-		if n.Engine.RunUntil(func() bool { return len(n.accepted) > 0 }, deadline) == sim.Budget {
+		if stopped(n.Engine.RunUntil(func() bool { return len(n.accepted) > 0 }, deadline)) {
 			return backend.ConnectResult{}, n.budgetErr()
 		}
 		r := backend.ConnectResult{Result: result}
@@ -322,7 +338,7 @@ func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration
 	if err != nil {
 		return backend.Resolved{Err: reason(err)}, nil
 	}
-	if n.Engine.RunUntil(func() bool { return done }, n.Engine.Elapsed()+timeout) == sim.Budget {
+	if stopped(n.Engine.RunUntil(func() bool { return done }, n.Engine.Elapsed()+timeout)) {
 		return res, n.budgetErr()
 	}
 	if !done {

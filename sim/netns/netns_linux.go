@@ -22,6 +22,7 @@ import (
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/nsutil"
 	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/capture"
 	"github.com/netyard/netyard/sim/fabric"
@@ -326,8 +327,12 @@ func (n *Network) Wait(d time.Duration) error {
 	return n.budgetErr()
 }
 
-// budgetErr reports a spent frame budget (a storm), like mem's event budget.
+// budgetErr reports a loop found or a spent frame budget (a storm), as
+// mem does.
 func (n *Network) budgetErr() error {
+	if loop, ok := n.Looping(); ok {
+		return fmt.Errorf("%w: %s; stopped at %v", sim.ErrLoop, loop, n.Elapsed().Round(time.Millisecond))
+	}
 	if spent, frames := n.Exhausted(); spent {
 		return fmt.Errorf("%w: %d frames on links by %v", fabric.ErrBudget, frames, n.Elapsed().Round(time.Millisecond))
 	}

@@ -241,8 +241,11 @@ func runOne(f *File, o Options) (*Report, error) {
 			res.Detail = "not run: " + stopped
 		} else {
 			res.Pass, res.Detail = r.step(s)
-			if r.spent {
+			if r.spent != nil {
 				stopped = "the run stopped when its event budget ran out"
+				if errors.Is(r.spent, sim.ErrLoop) {
+					stopped = "the run stopped when a frame looped"
+				}
 				res.Detail += "; " + r.stormDiagnostic()
 			}
 		}
@@ -342,7 +345,7 @@ type runner struct {
 	f     *File
 	g     *topo.Graph
 	b     backend.Backend
-	spent bool // the backend's budget ran out: the run ends
+	spent error // why the backend stopped the run (budget, loop): the run ends
 }
 
 // stormDiagnostic names the busiest switch port: where a storm shows.
@@ -377,8 +380,8 @@ func endpoint(s string) topo.Endpoint {
 // fail reports a backend error as the step's failure, and notes a spent
 // budget, which ends the run.
 func (r *runner) fail(err error) (bool, string) {
-	if errors.Is(err, sim.ErrBudget) {
-		r.spent = true
+	if sim.Stopped(err) {
+		r.spent = err
 	}
 	return false, err.Error()
 }
@@ -559,11 +562,11 @@ func (r *runner) ping(p *PingStep) (bool, string) {
 	count := cmp.Or(p.Count, 1)
 	st, err := r.b.Ping(p.From, to, count, cmp.Or(p.Interval, DefaultInterval), cmp.Or(p.Timeout, DefaultTimeout))
 	if p.Expect == "storm" {
-		if errors.Is(err, sim.ErrBudget) {
-			r.spent = true
+		if sim.Stopped(err) {
+			r.spent = err
 			return true, "a storm, as expected: " + err.Error()
 		}
-		return false, fmt.Sprintf("no storm: the run stayed within its budget (%d/%d replies, %v)", st.Received, st.Sent, err)
+		return false, fmt.Sprintf("no storm: no frame looped and the run stayed within its budget (%d/%d replies, %v)", st.Received, st.Sent, err)
 	}
 	if err != nil {
 		return r.fail(err)
