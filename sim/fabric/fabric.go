@@ -58,7 +58,7 @@ type Options struct {
 
 // Fabric is a topology's switches and links.
 type Fabric struct {
-	frames   atomic.Uint64 // put on links, counted only with a FrameBudget
+	frames   atomic.Uint64          // put on links, counted only with a FrameBudget
 	loop     atomic.Pointer[string] // what was found looping; nil: nothing
 	graph    *topo.Graph
 	opts     Options
