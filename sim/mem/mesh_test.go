@@ -59,11 +59,23 @@ func converge(tb testing.TB, g *topo.Graph) (last time.Duration, n *mem.Network)
 	return last, n
 }
 
-// checkTree verifies one root and exactly n-1 forwarding switch-to-switch
-// links: a spanning tree.
+// checkTree verifies one root and that the forwarding switch-to-switch
+// links form a spanning tree: no cycle among them (two links between the
+// same pair of switches count as one), every switch reached, and so
+// exactly n-1 of them.
 func checkTree(tb testing.TB, n *mem.Network, g *topo.Graph) {
 	st0, _ := n.STP(g.Switches[0].Name)
 	forwarding := 0
+	parent := map[string]string{}
+	var find func(s string) string
+	find = func(s string) string {
+		if p, ok := parent[s]; ok && p != s {
+			r := find(p)
+			parent[s] = r
+			return r
+		}
+		return s
+	}
 	for _, l := range g.Links {
 		both := true
 		for _, e := range []topo.Endpoint{l.A, l.B} {
@@ -79,6 +91,16 @@ func checkTree(tb testing.TB, n *mem.Network, g *topo.Graph) {
 		}
 		if both {
 			forwarding++
+			a, b := find(l.A.Node), find(l.B.Node)
+			if a == b {
+				tb.Fatalf("the forwarding links have a cycle through %s -- %s", l.A, l.B)
+			}
+			parent[a] = b
+		}
+	}
+	for _, sw := range g.Switches {
+		if find(sw.Name) != find(g.Switches[0].Name) {
+			tb.Fatalf("%s is cut off from %s: the forwarding links do not span the mesh", sw.Name, g.Switches[0].Name)
 		}
 	}
 	if forwarding != len(g.Switches)-1 {

@@ -2,8 +2,10 @@ package scenario_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,6 +97,19 @@ func TestScenariosPassAndAreDeterministic(t *testing.T) {
 			}
 			if !bytes.Equal(first.explain, want) {
 				t.Errorf("trace differs from %s; if the change is intended, run go test ./sim/scenario -update and review the diff", golden)
+			}
+			// The capture and the JSON trace are pinned by their hashes, so
+			// that the same bytes on every machine is tested, not only
+			// within one process.
+			sums := fmt.Sprintf("pcapng %x\ntrace-json %x\nreport %x\n", sha256.Sum256(first.pcap), sha256.Sum256(first.traceJSON), sha256.Sum256(first.report))
+			pinned := filepath.Join("testdata", name+".sha256")
+			if *update {
+				if err := os.WriteFile(pinned, []byte(sums), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want, err := os.ReadFile(pinned); err != nil || string(want) != sums {
+				t.Errorf("pcapng, JSON trace or report of %s differ from %s (%v):\n%swant\n%s(if the change is intended, run go test ./sim/scenario -update)", name, pinned, err, sums, want)
 			}
 		})
 	}
