@@ -2,17 +2,21 @@ package main
 
 import (
 	"context"
-	"flag"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/sim/mem"
 	"github.com/netyard/netyard/sim/netns"
 	"github.com/netyard/netyard/sim/topo"
 )
@@ -20,22 +24,26 @@ import (
 // cmdUp builds a scenario's topology in named namespaces and keeps it up
 // until SIGINT or SIGTERM. Its steps are not run.
 func cmdUp(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("up", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flags("up", stderr)
 	explain := fs.Bool("explain", false, "narrate every decision of the switches as frames pass")
 	offloads := fs.Bool("offloads", true, "TAP offloads (TCP super-frames); --offloads=false for one frame per syscall")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
+	pos, done, code := parse(fs, args, stdout, stderr, false)
+	if done {
+		return code
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "netyard up: want exactly one scenario file")
+		fmt.Fprintln(stderr, "netyard up: want exactly one scenario file (netyard up --help explains)")
+		return 2
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(stderr, "netyard up needs root: it creates network namespaces and TAP devices (netyard run FILE runs the scenario in memory, without root)")
 		return 2
 	}
 	f, g, ok := loadGraph(pos[0], stderr)
 	if !ok {
 		return 2
 	}
+	tips := hints(g)
 	o := netns.Options{Seed: f.Seed, Named: true, NoOffloads: !*offloads, Logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }}
 	if *explain {
 		var mu sync.Mutex
@@ -73,7 +81,7 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  %-10s %-26s %s %s %s\n", h.Name, where, i.Name, i.Addr, i.MAC)
 		}
 	}
-	for _, hint := range hints(g) {
+	for _, hint := range tips {
 		fmt.Fprintf(stdout, "try: %s\n", hint)
 	}
 	<-ctx.Done()
@@ -88,58 +96,100 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 // teardownSignals are the signals on which up tears its topology down.
 var teardownSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
 
-// hints suggests commands to try in a topology that is up.
+// hints suggests commands to try in a topology that is up. Each is first
+// tried in memory, where the verdicts are the namespaces' (the both test
+// checks that for every scenario), so that every suggestion works: a
+// ping between hosts that reach each other, a name that resolves, a
+// published port that answers.
 func hints(g *topo.Graph) []string {
+	n, err := mem.New(g, mem.Options{Seed: 1})
+	if err != nil {
+		return nil
+	}
+	const wait = 2 * time.Second
+	pings := func(from string, to netip.Addr) bool {
+		st, err := n.Ping(from, to, 1, time.Second, wait)
+		return err == nil && st.Received == 1
+	}
 	var sandboxes []topo.Host
 	for _, h := range g.Hosts {
 		if h.Router == nil && len(h.Ifaces) > 0 {
 			sandboxes = append(sandboxes, h)
 		}
 	}
-	if len(sandboxes) < 2 {
-		return nil
-	}
-	first, last := sandboxes[0], sandboxes[len(sandboxes)-1]
-	d := g.Docker
-	if d == nil {
-		return []string{fmt.Sprintf("netyard exec %s -- ping -c 3 %s", first.Name, last.Ifaces[0].Addr.Addr())}
-	}
 	var out []string
-	for _, c := range d.Containers {
-		if c.Attach == "" && c.Name != first.Name && first.Nameserver.IsValid() {
-			out = append(out, fmt.Sprintf("netyard exec %s -- ping -c 3 %s", first.Name, c.Name),
-				fmt.Sprintf("netyard exec %s -- dig +short @%s %s", first.Name, first.Nameserver, c.Name))
-			break
+	if d := g.Docker; d != nil {
+	names:
+		for _, a := range d.Containers {
+			ha := g.Host(a.Name)
+			if a.Attach != "" || ha == nil || !ha.Nameserver.IsValid() {
+				continue
+			}
+			for _, b := range d.Containers {
+				if b.Attach != "" || b.Name == a.Name {
+					continue
+				}
+				r, err := n.Resolve(a.Name, b.Name, dns.TypeA, wait)
+				if err != nil || r.Err != "" || len(r.Addrs) == 0 || !pings(a.Name, r.Addrs[0]) {
+					continue
+				}
+				out = append(out, fmt.Sprintf("netyard exec %s -- ping -c 3 %s", a.Name, b.Name),
+					fmt.Sprintf("netyard exec %s -- dig +short @%s %s", a.Name, ha.Nameserver, b.Name))
+				break names
+			}
 		}
-	}
-	for _, c := range d.Containers {
-		if c.Attach == "" {
-			continue
-		}
-		for _, r := range g.Hosts {
-			if r.Router != nil && len(r.Router.Publish) > 0 {
-				p := r.Router.Publish[0]
-				if p.Proto == "tcp" {
-					out = append(out, fmt.Sprintf("netyard exec %s -- curl -s http://%s/", c.Name, p.Ext))
+	published:
+		for _, c := range d.Containers {
+			if c.Attach == "" {
+				continue
+			}
+			for _, r := range g.Hosts {
+				if r.Router == nil {
+					continue
+				}
+				for _, p := range r.Router.Publish {
+					if res, err := n.Connect(c.Name, p.Ext, wait); p.Proto == "tcp" && err == nil && res.Result == "open" {
+						out = append(out, fmt.Sprintf("netyard exec %s -- curl -s http://%s/", c.Name, p.Ext))
+						break published
+					}
 				}
 			}
 		}
-		break
+		return out
 	}
-	return out
+	for _, a := range sandboxes {
+		for _, b := range sandboxes {
+			if a.Name == b.Name {
+				continue
+			}
+			if to := b.Ifaces[0].Addr.Addr(); pings(a.Name, to) {
+				return []string{fmt.Sprintf("netyard exec %s -- ping -c 3 %s", a.Name, to)}
+			}
+		}
+	}
+	return nil
 }
 
 // cmdExec runs a command in a node's namespace.
-func cmdExec(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func cmdExec(args []string, stdout, stderr io.Writer) int {
+	fs := flags("exec", stderr)
 	run := fs.String("run", "", "the run (prefix shown by netyard ls) when several are up")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	rest, done, code := parse(fs, args, stdout, stderr, true)
+	if done {
+		return code
 	}
-	rest := fs.Args()
-	if len(rest) < 3 || rest[1] != "--" {
-		fmt.Fprintln(stderr, "usage: netyard exec [--run PREFIX] NODE -- CMD [ARG...]")
+	switch {
+	case len(rest) == 0:
+		fmt.Fprintln(stderr, "netyard exec: which node? usage: netyard exec [--run PREFIX] NODE -- CMD [ARG...]")
+		return 2
+	case len(rest) == 1:
+		fmt.Fprintf(stderr, "netyard exec: and which command? netyard exec %s -- CMD [ARG...], e.g. netyard exec %s -- ip addr\n", rest[0], rest[0])
+		return 2
+	case rest[1] != "--":
+		fmt.Fprintf(stderr, "netyard exec: put -- between the node and the command: netyard exec %s -- %s\n", rest[0], strings.Join(rest[1:], " "))
+		return 2
+	case len(rest) == 2:
+		fmt.Fprintf(stderr, "netyard exec: no command after --: netyard exec %s -- CMD [ARG...]\n", rest[0])
 		return 2
 	}
 	if os.Geteuid() != 0 {
@@ -151,16 +201,26 @@ func cmdExec(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "netyard:", err)
 		return 2
 	}
-	code, err := netns.Exec(ns, rest[2:])
+	status, err := netns.Exec(ns, rest[2:])
 	if err != nil {
 		fmt.Fprintln(stderr, "netyard:", err)
 		return 127
 	}
-	return code
+	return status
 }
 
 // cmdLs lists running ups.
-func cmdLs(stdout, stderr io.Writer) int {
+func cmdLs(args []string, stdout, stderr io.Writer) int {
+	fs := flags("ls", stderr)
+	asJSON := fs.Bool("json", false, "print the runs as JSON")
+	pos, done, code := parse(fs, args, stdout, stderr, false)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintln(stderr, "netyard ls takes no arguments (netyard ls --help explains)")
+		return 2
+	}
 	runs, bad, err := netns.Runs()
 	if err != nil {
 		fmt.Fprintln(stderr, "netyard:", err)
@@ -168,6 +228,24 @@ func cmdLs(stdout, stderr io.Writer) int {
 	}
 	for _, b := range bad {
 		fmt.Fprintln(stderr, "netyard: state file", b)
+	}
+	if *asJSON {
+		type run struct {
+			netns.RunInfo
+			Alive bool `json:"alive"`
+		}
+		out := []run{}
+		for _, r := range runs {
+			out = append(out, run{r, r.Alive})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(out); err != nil {
+			fmt.Fprintln(stderr, "netyard:", err)
+			return 1
+		}
+		return 0
 	}
 	if len(runs) == 0 {
 		fmt.Fprintln(stdout, "no netyard up is running")
@@ -192,7 +270,15 @@ func cmdLs(stdout, stderr io.Writer) int {
 }
 
 // cmdCleanup removes what crashed runs left behind.
-func cmdCleanup(stdout, stderr io.Writer) int {
+func cmdCleanup(args []string, stdout, stderr io.Writer) int {
+	pos, done, code := parse(flags("cleanup", stderr), args, stdout, stderr, false)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintln(stderr, "netyard cleanup takes no arguments (netyard cleanup --help explains)")
+		return 2
+	}
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(stderr, "netyard cleanup needs root: it deletes network namespaces and devices")
 		return 2

@@ -195,3 +195,39 @@ func TestUpDockerPublish(t *testing.T) {
 		t.Errorf("resolv.conf directories left behind: %v", m)
 	}
 }
+
+// TestUpHintsWork: every command netyard up suggests works in the running
+// topology (docker-isolation once suggested a ping across isolated
+// networks).
+func TestUpHintsWork(t *testing.T) {
+	needRoot(t)
+	for _, file := range []string{"vlan-isolation", "docker-isolation", "docker-publish"} {
+		t.Run(file, func(t *testing.T) {
+			path := "../../scenarios/" + file + ".yaml"
+			_, g, ok := loadGraph(path, os.Stderr)
+			if !ok {
+				t.Fatal("load")
+			}
+			tips := hints(g)
+			if len(tips) == 0 {
+				t.Fatalf("no hints for %s", file)
+			}
+			cmd, prefix := startUp(t, path)
+			for _, tip := range tips {
+				argv := strings.Fields(strings.TrimPrefix(tip, "netyard "))
+				tool := argv[3]
+				if _, err := exec.LookPath(tool); err != nil {
+					t.Logf("%s is not installed: %q not tried", tool, tip)
+					continue
+				}
+				argv = append([]string{"exec", "--run", prefix}, argv[1:]...)
+				ex := exec.Command(os.Args[0], argv...)
+				ex.Env = append(os.Environ(), "NETYARD_AS_MAIN=1")
+				if out, err := ex.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) == "" {
+					t.Errorf("hint %q: %v\n%s", tip, err, out)
+				}
+			}
+			interrupt(t, cmd, prefix)
+		})
+	}
+}

@@ -5,9 +5,11 @@
 //	netyard draw FILE                  the topology in Graphviz's language
 //	netyard up FILE [--explain]        (root) build the topology in namespaces until Ctrl-C
 //	netyard exec NODE -- CMD [ARG...]  (root) run a command in a node's namespace
-//	netyard ls                         list running ups
+//	netyard ls [--json]                list running ups
 //	netyard cleanup                    (root) remove what crashed runs left behind
 //	netyard dnsd --names FILE          the embedded DNS server on a kernel socket
+//	netyard version
+//	netyard help [COMMAND]             (every command also takes --help)
 //
 // run exits 0 when every step passed, 1 when a step failed, 2 when the file
 // or the command line is wrong.
@@ -26,34 +28,6 @@ import (
 	"github.com/netyard/netyard/sim/topo"
 )
 
-const usage = `netyard: container networking, rebuilt in userspace, that you can watch.
-
-usage:
-  netyard run FILE [--seed N] [--pcap OUT.pcapng] [--explain] [--json] [--backend mem|netns|both]
-  netyard validate FILE...
-  netyard draw FILE                    the topology as Graphviz (netyard draw lab.yaml | dot -Tsvg > lab.svg)
-  netyard up FILE [--explain] [--offloads=false]
-                                       build FILE's topology in network namespaces; Ctrl-C tears it down
-  netyard exec [--run PREFIX] NODE -- CMD [ARG...]
-                                       run a command inside a node's namespace (of a running up)
-  netyard ls                           list running ups and their nodes
-  netyard cleanup                      remove namespaces and devices left by crashed runs
-  netyard dnsd --names FILE [--listen 127.0.0.1:5300]
-                                       the embedded DNS server on a kernel socket (lines: NETWORK CONTAINER ADDRESS [ALIAS...])
-
-run flags:
-  --seed N        use seed N instead of the file's
-  --pcap FILE     write every frame on every link to a pcapng file (one interface per link)
-  --explain       narrate every decision of every node
-  --trace-json FILE  write every decision as JSON lines (with "t", seconds since the start)
-  --json          print the report as JSON instead of text
-  --backend NAME  where to run: mem (in memory, virtual time; the default),
-                  netns (real network namespaces; needs root), or both (compare verdicts)
-  --offloads=false  netns: open TAPs without offloads (one frame per syscall)
-
-up, exec and cleanup need root; run --backend mem needs nothing.
-`
-
 func main() {
 	// NETYARD_CPUPROFILE=FILE profiles the whole command, for performance
 	// work on the live path (netyard up under iperf3).
@@ -71,58 +45,34 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return 2
 	}
 	switch args[0] {
-	case "run":
-		return cmdRun(args[1:], stdout, stderr)
-	case "validate":
-		return cmdValidate(args[1:], stdout, stderr)
-	case "up":
-		return cmdUp(args[1:], stdout, stderr)
-	case "exec":
-		return cmdExec(args[1:], stderr)
-	case "ls":
-		return cmdLs(stdout, stderr)
-	case "cleanup":
-		return cmdCleanup(stdout, stderr)
-	case "dnsd":
-		return cmdDNSd(args[1:], stdout, stderr)
-	case "draw":
-		return cmdDraw(args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	case "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage())
 		return 0
+	case "--version", "-version":
+		return cmdVersion(nil, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "netyard: unknown command %q\n\n%s", args[0], usage)
+	if c := lookup(args[0]); c != nil {
+		return c.run(args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "netyard: unknown command %q\n\n%s", args[0], usage())
 	return 2
-}
-
-// parseInterspersed parses flags that may come before or after the
-// positional arguments, and returns the positional ones.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 // cmdDraw prints a scenario's topology in Graphviz's language.
 func cmdDraw(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
+	pos, done, code := parse(flags("draw", stderr), args, stdout, stderr, false)
+	if done {
+		return code
+	}
+	if len(pos) != 1 {
 		fmt.Fprintln(stderr, "usage: netyard draw FILE (then: dot -Tsvg)")
 		return 2
 	}
-	_, g, ok := loadGraph(args[0], stderr)
+	_, g, ok := loadGraph(pos[0], stderr)
 	if !ok {
 		return 2
 	}
@@ -145,8 +95,7 @@ func loadGraph(path string, stderr io.Writer) (*scenario.File, *topo.Graph, bool
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flags("run", stderr)
 	seed := fs.Uint64("seed", 0, "seed (overrides the file's)")
 	pcap := fs.String("pcap", "", "write a pcapng capture to this file")
 	explain := fs.Bool("explain", false, "narrate every decision")
@@ -154,12 +103,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	backend := fs.String("backend", "mem", "mem, netns or both")
 	offloads := fs.Bool("offloads", true, "netns: TAP offloads (TCP super-frames); --offloads=false for one frame per syscall")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return 2
+	pos, done, code := parse(fs, args, stdout, stderr, false)
+	if done {
+		return code
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "netyard run: want exactly one scenario file")
+		fmt.Fprintln(stderr, "netyard run: want exactly one scenario file (netyard run --help explains)")
+		return 2
+	}
+	switch *backend {
+	case "mem":
+	case "netns", "both":
+		if os.Geteuid() != 0 {
+			fmt.Fprintf(stderr, "netyard run: --backend %s needs root (it creates network namespaces and TAP devices); --backend mem needs none\n", *backend)
+			return 2
+		}
+	default:
+		fmt.Fprintf(stderr, "netyard run: --backend %q: want mem, netns or both\n", *backend)
 		return 2
 	}
 	f, err := scenario.Load(pos[0])
@@ -225,12 +185,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
+	pos, done, code := parse(flags("validate", stderr), args, stdout, stderr, false)
+	if done {
+		return code
+	}
+	if len(pos) == 0 {
 		fmt.Fprintln(stderr, "netyard validate: want one or more scenario files")
 		return 2
 	}
-	code := 0
-	for _, path := range args {
+	for _, path := range pos {
 		f, err := scenario.Load(path)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
