@@ -125,9 +125,9 @@ var drawn = map[string][]string{
 		"<b>p9</b> · trunk · tagged 10, 20 · no native VLAN",
 		"<b>eth0</b> 10.0.0.1/24 · VLAN 10",
 		"<b>eth0</b> 10.0.0.4/24 · VLAN 20",
-		"in no VLAN: untagged frames dropped",   // h5
-		`[color="#0072b2:#d55e00", penwidth=2]`, // the trunk, one line per VLAN
-		"&nbsp;&nbsp;VLAN 10&nbsp;&nbsp;",       // the legend
+		"in no VLAN: untagged frames dropped",                                                  // h5
+		`"s1" -- "s2" [tailport="p3:e", headport="p2:w", color="#0072b2:#d55e00", penwidth=2]`, // the trunk, one line per VLAN
+		"&nbsp;&nbsp;VLAN 10&nbsp;&nbsp;",                                                      // the legend
 	},
 }
 

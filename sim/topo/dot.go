@@ -784,17 +784,27 @@ func (d *drawing) edge(b *strings.Builder, i int) {
 	if len(label) > 0 {
 		attrs = append(attrs, "label=<"+strings.Join(label, "<br/>")+">")
 	}
-	fmt.Fprintf(b, "  %s -- %s", d.end(tail, !sameRank, "e"), d.end(head, !sameRank, "w"))
+	// The ports as attributes rather than "node":port, so that the edge
+	// reads "a" -- "b" as it always did.
+	var ports []string
+	if p := d.port(tail, !sameRank, "e"); p != "" {
+		ports = append(ports, fmt.Sprintf("tailport=%q", p))
+	}
+	if p := d.port(head, !sameRank, "w"); p != "" {
+		ports = append(ports, fmt.Sprintf("headport=%q", p))
+	}
+	attrs = append(ports, attrs...)
+	fmt.Fprintf(b, "  %s -- %s", dotQuote(tail.Node), dotQuote(head.Node))
 	if len(attrs) > 0 {
 		fmt.Fprintf(b, " [%s]", strings.Join(attrs, ", "))
 	}
 	b.WriteString(";\n")
 }
 
-// end writes a link's end as a node and port, with a compass point when
-// the link runs between ranks.
-func (d *drawing) end(e Endpoint, compass bool, side string) string {
-	s := dotQuote(e.Node)
+// port names a link's end on its node's table ("p2", "i0"), with a
+// compass point when the link runs between ranks; "" if the end is not
+// one the graph declares.
+func (d *drawing) port(e Endpoint, compass bool, side string) string {
 	port := ""
 	if d.sw[e.Node] != nil {
 		if k, ok := d.portAt[e]; ok {
@@ -805,14 +815,10 @@ func (d *drawing) end(e Endpoint, compass bool, side string) string {
 			port = fmt.Sprintf("i%d", k)
 		}
 	}
-	if port == "" {
-		return s
+	if port != "" && compass {
+		port += ":" + side
 	}
-	s += ":" + port
-	if compass {
-		s += ":" + side
-	}
-	return s
+	return port
 }
 
 // vlanEnd is a VLAN setting as a link's end sees it: the VLAN untagged

@@ -111,8 +111,8 @@ func TestDOTShowsConfiguration(t *testing.T) {
 			"tagged 20 · <font color=\"#c00000\">no native VLAN</font>", // a trunk facing a host without native
 			"VLAN 10<br/>",                        // h1's interface is in VLAN 10
 			"in no VLAN: untagged frames dropped", // h4 behind a trunk without native
-			`"s1":p2:e -- "s2":p0:w [color="#0072b2:#d55e00:#009e73", penwidth=2]`, // the trunk carries 10, 20 and native 30
-			`"s1":p3:e -- "s2":p3:w [color="#0072b2:#d55e00:#009e73", penwidth=2, label=<<font color="#c00000">native VLAN 20 at s2:all only: s1:all drops its untagged frames</font>>]`,
+			`"s1" -- "s2" [tailport="p2:e", headport="p0:w", color="#0072b2:#d55e00:#009e73", penwidth=2]`, // the trunk carries 10, 20 and native 30
+			`"s1" -- "s2" [tailport="p3:e", headport="p3:w", color="#0072b2:#d55e00:#009e73", penwidth=2, label=<<font color="#c00000">native VLAN 20 at s2:all only: s1:all drops its untagged frames</font>>]`,
 			"<td bgcolor=\"#d3e6f3\" border=\"1\" color=\"#0072b2\">&nbsp;&nbsp;VLAN 10&nbsp;&nbsp;</td>", // the legend
 		}, []string{"VLAN 1 "}},
 		{"stp", func(*testing.T) *topo.Graph { return lab() }, []string{
