@@ -92,6 +92,13 @@ var drawn = map[string][]string{
 	"loop-without-stp.yaml": {
 		"<b>STP off, in a loop</b>: a broadcast storms",
 	},
+	"loop-mesh.yaml": {
+		"<b>STP off, in a loop</b>: a broadcast storms",
+	},
+	"mirror-loop.yaml": {
+		"<b>p1</b> · mirrored to p2",
+		"<b>p2</b> · <b>monitor</b>: copies of p1, forwards nothing",
+	},
 	"port-mirror.yaml": {
 		"<b>p1</b> · mirrored to p9",
 		"<b>p9</b> · <b>monitor</b>: copies of p1, forwards nothing",
