@@ -156,6 +156,16 @@ func (n *Network) Wait(d time.Duration) error {
 	return nil
 }
 
+// settle runs what is left to happen at this instant: the frames a
+// step's last exchange still sets off (an ACK, a RST, a DNS answer's
+// echo on another port), so that they are the step's, not the next one's.
+func (n *Network) settle() error {
+	if stopped(n.Engine.RunUntil(nil, n.Engine.Elapsed())) {
+		return n.budgetErr()
+	}
+	return nil
+}
+
 // stopped reports whether the engine stopped the run: its budget spent,
 // or halted on a loop.
 func stopped(o sim.Outcome) bool { return o == sim.Budget || o == sim.Halted }
@@ -209,6 +219,9 @@ func (n *Network) Ping(from string, to netip.Addr, count int, interval, timeout 
 	if stopped(n.Engine.RunUntil(func() bool { return left == 0 }, n.Engine.Elapsed()+time.Duration(count)*interval+timeout)) {
 		return st, n.budgetErr()
 	}
+	if err := n.settle(); err != nil {
+		return st, err
+	}
 	for _, p := range probes {
 		switch {
 		case p.res.Reply:
@@ -259,6 +272,9 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	if stopped(n.Engine.RunUntil(func() bool { return done || arrived() }, n.Engine.Elapsed()+timeout)) {
 		return res, n.budgetErr()
 	}
+	if err := n.settle(); err != nil {
+		return res, err
+	}
 	switch {
 	case arrived():
 		res = backend.UDPResult{Delivered: true}
@@ -279,7 +295,7 @@ func (n *Network) gotUDP(_, _ netip.AddrPort, p []byte) {
 // Connect tries a TCP handshake from host from to to. With open, it runs
 // on until the listener has the handshake's last ACK, to report the client
 // as the listener saw it.
-func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration) (backend.ConnectResult, error) {
+func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration) (res backend.ConnectResult, err error) {
 	h := n.hosts[from]
 	if h == nil {
 		return backend.ConnectResult{}, fmt.Errorf("%w host %q", ErrUnknown, from)
@@ -297,6 +313,11 @@ func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration)
 	if stopped(n.Engine.RunUntil(func() bool { return result != "" }, deadline)) {
 		return backend.ConnectResult{}, n.budgetErr()
 	}
+	defer func() {
+		if serr := n.settle(); serr != nil && err == nil {
+			res, err = backend.ConnectResult{}, serr
+		}
+	}()
 	switch result {
 	case stack.TCPOpen:
 		if stopped(n.Engine.RunUntil(func() bool { return len(n.accepted) > 0 }, deadline)) {
@@ -340,6 +361,9 @@ func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration
 	}
 	if stopped(n.Engine.RunUntil(func() bool { return done }, n.Engine.Elapsed()+timeout)) {
 		return res, n.budgetErr()
+	}
+	if err := n.settle(); err != nil {
+		return res, err
 	}
 	if !done {
 		cancel()

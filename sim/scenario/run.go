@@ -150,7 +150,7 @@ func runOne(f *File, o Options) (*Report, error) {
 		out = io.Discard
 	}
 	var tracer trace.Tracer
-	var names *strings.Replacer // bridge IDs to switch names, in narration
+	var names *strings.Replacer // bridge IDs to switch names, host MACs with names, in narration
 	origin := sim.Epoch
 	if rep.Backend != "mem" { // the netns backend runs on the wall clock
 		origin = clock.Real.Now()
@@ -210,10 +210,17 @@ func runOne(f *File, o Options) (*Report, error) {
 		return nil, fmt.Errorf("scenario: unknown backend %q (want mem, netns or both)", rep.Backend)
 	}
 	defer b.Close()
+	// In narration, bridge IDs become their switches' names, and hosts'
+	// MACs carry their host's name beside them.
 	var pairs []string
 	for _, sw := range g.Switches {
 		if st, err := b.STP(sw.Name); err == nil && st.Enabled {
 			pairs = append(pairs, st.Bridge.String(), sw.Name)
+		}
+	}
+	for _, h := range g.Hosts {
+		for _, i := range h.Ifaces {
+			pairs = append(pairs, i.MAC.String(), i.MAC.String()+" ("+h.Name+")")
 		}
 	}
 	if len(pairs) > 0 {
