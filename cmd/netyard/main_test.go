@@ -258,3 +258,54 @@ func TestLsJSON(t *testing.T) {
 		t.Errorf("ls --json: exit %d, %q %q", code, out, errOut)
 	}
 }
+
+// TestJSONIsData: --json gives times and counts as numbers, each step
+// kind's results in fields of their own, and no HTML escapes; trace lines
+// carry their step's number.
+func TestJSONIsData(t *testing.T) {
+	tj := filepath.Join(t.TempDir(), "trace.jsonl")
+	code, out, errOut := netyard("run", "../../scenarios/impaired-link.yaml", "--json", "--trace-json", tj)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(out, `\u003e`) {
+		t.Error(`--json escapes ">" as \u003e`)
+	}
+	var rep struct {
+		Elapsed float64
+		Steps   []struct {
+			Step int
+			At   float64
+			Seen struct {
+				Sent, Received int
+				RTT            struct{ Min, Avg, Max float64 }
+				Errors         map[string]int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	s := rep.Steps[1]
+	if rep.Elapsed <= 13 || s.At != 2.03 || s.Seen.Sent != 100 || s.Seen.Received != 84 || s.Seen.RTT.Min != 0.03 || s.Seen.Errors["no reply within the timeout"] != 16 {
+		t.Errorf("report: elapsed %v, step 2 %+v", rep.Elapsed, s)
+	}
+	b, err := os.ReadFile(tj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := map[int]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var e struct {
+			Step *int
+			T    float64
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil || e.Step == nil {
+			t.Fatalf("trace line without a step: %s (%v)", line, err)
+		}
+		steps[*e.Step] = true
+	}
+	if !steps[1] || !steps[4] || strings.Contains(string(b), `\u003e`) {
+		t.Errorf("trace lines name steps %v", steps)
+	}
+}

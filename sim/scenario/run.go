@@ -8,9 +8,11 @@ import (
 	"io"
 	"maps"
 	"net/netip"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -25,6 +27,7 @@ import (
 	"github.com/netyard/netyard/sim/mem"
 	"github.com/netyard/netyard/sim/netns"
 	"github.com/netyard/netyard/sim/topo"
+	vswitch "github.com/netyard/netyard/switch"
 )
 
 // DefaultBudget bounds the simulated events of a run whose file sets none:
@@ -62,7 +65,7 @@ type Report struct {
 	Steps    []StepResult `json:"steps"`
 	Passed   int          `json:"passed"`
 	Failed   int          `json:"failed"`
-	Elapsed  string       `json:"elapsed"`          // time the run took (virtual in mem)
+	Elapsed  float64      `json:"elapsed"`          // seconds the run took (virtual in mem)
 	Events   uint64       `json:"events,omitempty"` // simulated events (mem)
 	// With backend "both": the netns run, and every step whose verdict
 	// differs between the worlds.
@@ -78,13 +81,95 @@ func (r *Report) OK() bool {
 
 // StepResult is the verdict of one step.
 type StepResult struct {
-	Step   int    `json:"step"` // from 1
-	Line   int    `json:"line"`
-	Kind   string `json:"kind"`
-	Desc   string `json:"desc"`
-	At     string `json:"at"` // when it started (virtual in mem)
-	Pass   bool   `json:"pass"`
-	Detail string `json:"detail"`
+	Step   int     `json:"step"` // from 1
+	Line   int     `json:"line"`
+	Kind   string  `json:"kind"`
+	Desc   string  `json:"desc"`
+	At     float64 `json:"at"` // seconds since the start when it began (virtual in mem)
+	Pass   bool    `json:"pass"`
+	Detail string  `json:"detail"` // what was seen, for a person
+	Seen   *Seen   `json:"seen,omitempty"`
+}
+
+// Seen is what a step saw, for programs: the fields of its kind are set.
+// Times are in seconds.
+type Seen struct {
+	// ping (and reach)
+	Sent     *int           `json:"sent,omitempty"`
+	Received *int           `json:"received,omitempty"`
+	RTT      *RTT           `json:"rtt,omitempty"`
+	Errors   map[string]int `json:"errors,omitempty"` // why probes got no reply, counted
+	// udp
+	Delivered *bool `json:"delivered,omitempty"`
+	// udp, resolve: why nothing came ("timeout", "port unreachable", ...)
+	Error string `json:"error,omitempty"`
+	// connect
+	Result string `json:"result,omitempty"` // open, refused, timeout
+	Peer   string `json:"peer,omitempty"`   // the client as the listener saw it
+	// resolve
+	Rcode   string   `json:"rcode,omitempty"`
+	Answers []string `json:"answers,omitempty"`
+	// wait
+	Now *float64 `json:"now,omitempty"`
+	// expect
+	FDB      map[string][]FDBSeen   `json:"fdb,omitempty"`      // by switch
+	Counters map[string]CounterSeen `json:"counters,omitempty"` // by switch:port
+	STP      map[string]STPSeen     `json:"stp,omitempty"`      // by switch
+	Reached  *int                   `json:"reached,omitempty"`  // reach: pairs that reach each other
+	Pairs    *int                   `json:"pairs,omitempty"`
+	NAT      map[string][]FlowSeen  `json:"nat,omitempty"` // by Docker host
+	Problems []string               `json:"problems,omitempty"`
+	// the run stopped here: "budget" or "loop", and the backend's words
+	Stopped string `json:"stopped,omitempty"`
+	Why     string `json:"why,omitempty"`
+}
+
+// RTT is a ping's round trips, in seconds.
+type RTT struct {
+	Min float64 `json:"min"`
+	Avg float64 `json:"avg"`
+	Max float64 `json:"max"`
+}
+
+// FDBSeen is one forwarding database entry.
+type FDBSeen struct {
+	MAC  string `json:"mac"`
+	Host string `json:"host,omitempty"` // whose MAC it is, if a host's
+	Port string `json:"port"`
+	VLAN uint16 `json:"vlan"`
+}
+
+// CounterSeen is a port's counters.
+type CounterSeen struct {
+	RxFrames uint64            `json:"rx_frames"`
+	TxFrames uint64            `json:"tx_frames"`
+	RxBytes  uint64            `json:"rx_bytes"`
+	TxBytes  uint64            `json:"tx_bytes"`
+	Drops    map[string]uint64 `json:"drops,omitempty"`
+}
+
+// STPSeen is a switch's spanning tree.
+type STPSeen struct {
+	Root     string        `json:"root"`
+	RootPort string        `json:"root_port,omitempty"`
+	Ports    []STPPortSeen `json:"ports"`
+}
+
+// STPPortSeen is one port's role and state.
+type STPPortSeen struct {
+	Port  string `json:"port"`
+	Role  string `json:"role"`
+	State string `json:"state"`
+}
+
+// FlowSeen is one tracked connection.
+type FlowSeen struct {
+	Kind  string `json:"kind"`
+	Proto string `json:"proto"`
+	Src   string `json:"src"`
+	Dst   string `json:"dst"`
+	Reply string `json:"reply"` // the reply's source -> destination
+	State string `json:"state,omitempty"`
 }
 
 // Run runs the scenario and returns its report. The error is for a run that
@@ -157,13 +242,16 @@ func runOne(f *File, o Options) (*Report, error) {
 	}
 	var tmu sync.Mutex // the netns backend traces from several goroutines
 	var sinks []func(e trace.Event)
+	var step atomic.Int64 // the step running, for trace lines; 0 while the topology is built
 	if w := o.TraceJSON; w != nil {
 		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
 		sinks = append(sinks, func(e trace.Event) {
 			_ = enc.Encode(struct {
-				T float64 `json:"t"`
+				T    float64 `json:"t"`
+				Step int64   `json:"step"`
 				trace.Event
-			}{e.Time.Sub(origin).Seconds(), e})
+			}{e.Time.Sub(origin).Seconds(), step.Load(), e})
 		})
 	}
 	if o.Explain != nil {
@@ -236,7 +324,9 @@ func runOne(f *File, o Options) (*Report, error) {
 	r := &runner{f: f, g: g, b: b}
 	stopped := ""
 	for i, s := range f.Steps {
-		res := StepResult{Step: i + 1, Line: f.Line(fmt.Sprintf("steps[%d]", i)), At: stamp(b.Elapsed())}
+		at := b.Elapsed()
+		res := StepResult{Step: i + 1, Line: f.Line(fmt.Sprintf("steps[%d]", i)), At: at.Seconds()}
+		step.Store(int64(i + 1))
 		res.Kind, res.Desc = describe(s)
 		if s.Name != "" {
 			res.Desc = s.Name + ": " + res.Desc
@@ -247,12 +337,21 @@ func runOne(f *File, o Options) (*Report, error) {
 		if stopped != "" {
 			res.Detail = "not run: " + stopped
 		} else {
+			r.seen = &Seen{}
 			res.Pass, res.Detail = r.step(s)
+			if !reflect.ValueOf(*r.seen).IsZero() {
+				res.Seen = r.seen
+			}
 			if r.spent != nil {
 				stopped = "the run stopped when its event budget ran out"
+				kind := "budget"
 				if errors.Is(r.spent, sim.ErrLoop) {
-					stopped = "the run stopped when a frame looped"
+					stopped, kind = "the run stopped when a frame looped", "loop"
 				}
+				if res.Seen == nil {
+					res.Seen = r.seen
+				}
+				res.Seen.Stopped, res.Seen.Why = kind, r.spent.Error()
 				res.Detail += "; " + r.stormDiagnostic()
 			}
 		}
@@ -264,11 +363,11 @@ func runOne(f *File, o Options) (*Report, error) {
 		if o.Explain != nil {
 			fmt.Fprintf(out, "  %s  %s\n", verdict(res.Pass), res.Detail)
 		} else {
-			fmt.Fprintf(out, "  [%s] %-4s step %d (line %d) %s: %s\n", res.At, verdict(res.Pass), res.Step, res.Line, res.Desc, res.Detail)
+			fmt.Fprintf(out, "  [%s] %-4s step %d (line %d) %s: %s\n", stamp(at), verdict(res.Pass), res.Step, res.Line, res.Desc, res.Detail)
 		}
 		rep.Steps = append(rep.Steps, res)
 	}
-	rep.Elapsed = stamp(b.Elapsed())
+	rep.Elapsed = b.Elapsed().Seconds()
 	fmt.Fprintf(out, "%d passed, %d failed\n", rep.Passed, rep.Failed)
 	if pcap != nil {
 		if err := pcap.Flush(); err != nil {
@@ -353,6 +452,21 @@ type runner struct {
 	g     *topo.Graph
 	b     backend.Backend
 	spent error // why the backend stopped the run (budget, loop): the run ends
+	seen  *Seen // what the step running saw, as data
+	macs  map[vswitch.MAC]string
+}
+
+// hostOf returns the host whose interface has mac, or "".
+func (r *runner) hostOf(mac vswitch.MAC) string {
+	if r.macs == nil {
+		r.macs = map[vswitch.MAC]string{}
+		for _, h := range r.g.Hosts {
+			for _, i := range h.Ifaces {
+				r.macs[i.MAC] = h.Name
+			}
+		}
+	}
+	return r.macs[mac]
 }
 
 // stormDiagnostic names the busiest switch port: where a storm shows.
@@ -411,6 +525,7 @@ func (r *runner) step(s Step) (bool, string) {
 		if err != nil {
 			return fail(err)
 		}
+		r.seen.Delivered, r.seen.Error = &res.Delivered, res.Err
 		want := u.Expect != "not-delivered"
 		if res.Delivered {
 			return want, "delivered"
@@ -420,6 +535,8 @@ func (r *runner) step(s Step) (bool, string) {
 		if err := r.b.Wait(*s.Wait); err != nil {
 			return fail(err)
 		}
+		now := r.b.Elapsed().Seconds()
+		r.seen.Now = &now
 		return true, fmt.Sprintf("now at %s", stamp(r.b.Elapsed()))
 	case s.Link != nil:
 		if err := r.b.SetLink(endpoint(s.Link.At), s.Link.State == "up"); err != nil {
@@ -498,6 +615,10 @@ func (r *runner) connect(c *ConnectStep) (bool, string) {
 		return r.fail(err)
 	}
 	pass := got.Result == cmp.Or(c.Expect, "open")
+	r.seen.Result = got.Result
+	if got.Peer.IsValid() {
+		r.seen.Peer = got.Peer.String()
+	}
 	detail := fmt.Sprintf("%s:%d is %s", to, c.Port, got.Result)
 	if got.Peer.IsValid() {
 		detail += fmt.Sprintf(", the listener saw the client as %s", got.Peer.Addr())
@@ -527,6 +648,7 @@ func (r *runner) resolve(q *ResolveStep) (bool, string) {
 	for _, a := range res.Addrs {
 		got = append(got, a.String())
 	}
+	r.seen.Rcode, r.seen.Answers, r.seen.Error = res.Rcode, got, res.Err
 	detail := fmt.Sprintf("%s: %s", q.Name, cmp.Or(res.Rcode, res.Err))
 	if len(got) > 0 {
 		detail += " " + strings.Join(got, " ")
@@ -579,13 +701,22 @@ func (r *runner) ping(p *PingStep) (bool, string) {
 		return r.fail(err)
 	}
 	detail := fmt.Sprintf("%d/%d replies from %s", st.Received, st.Sent, to)
+	r.seen.Sent, r.seen.Received = &st.Sent, &st.Received
 	if len(st.RTTs) > 0 {
 		lo, hi := slices.Min(st.RTTs), slices.Max(st.RTTs)
 		var sum time.Duration
 		for _, d := range st.RTTs {
 			sum += d
 		}
-		detail += fmt.Sprintf(", rtt min/avg/max %v/%v/%v", lo, sum/time.Duration(len(st.RTTs)), hi)
+		avg := sum / time.Duration(len(st.RTTs))
+		r.seen.RTT = &RTT{Min: lo.Seconds(), Avg: avg.Seconds(), Max: hi.Seconds()}
+		detail += fmt.Sprintf(", rtt min/avg/max %v/%v/%v", lo, avg, hi)
+	}
+	if len(st.Errors) > 0 {
+		r.seen.Errors = map[string]int{}
+		for _, e := range st.Errors {
+			r.seen.Errors[e]++
+		}
 	}
 	if len(st.Errors) > 0 {
 		detail += " (" + summarise(st.Errors) + ")"
@@ -669,9 +800,12 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 			problems = append(problems, fmt.Sprintf("%s has %d entries, expected %s", d.Switch, len(entries), d.Size))
 		}
 		var list []string
+		data := []FDBSeen{}
 		for _, e := range entries {
 			list = append(list, fmt.Sprintf("%s@%s/vlan%d", e.MAC, e.Port, e.VLAN))
+			data = append(data, FDBSeen{MAC: e.MAC.String(), Host: r.hostOf(e.MAC), Port: e.Port, VLAN: e.VLAN})
 		}
+		r.seen.FDB = map[string][]FDBSeen{d.Switch: data}
 		seen = append(seen, fmt.Sprintf("fdb %s: [%s]", d.Switch, strings.Join(list, " ")))
 	}
 	if c := x.Counters; c != nil {
@@ -692,6 +826,7 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 			want := c.Drops[reason]
 			check("drops."+reason, &want, st.Drops[reason])
 		}
+		r.seen.Counters = map[string]CounterSeen{c.At: {RxFrames: st.RxFrames, TxFrames: st.TxFrames, RxBytes: st.RxBytes, TxBytes: st.TxBytes, Drops: st.Drops}}
 		drops := "none"
 		if len(st.Drops) > 0 {
 			var d []string
@@ -721,14 +856,17 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 			problems = append(problems, fmt.Sprintf("%s root port is %s, expected %s", c.Switch, rp, c.RootPort))
 		}
 		var ports []string
+		data := STPSeen{Root: root, RootPort: st.RootPort, Ports: []STPPortSeen{}}
 		for _, ps := range st.Ports {
 			ports = append(ports, fmt.Sprintf("%s %s/%s", ps.Port, ps.Role, ps.State))
+			data.Ports = append(data.Ports, STPPortSeen{Port: ps.Port, Role: ps.Role.String(), State: ps.State.String()})
 			for _, want := range c.Ports {
 				if want.Port == ps.Port && (want.Role != "" && want.Role != ps.Role.String() || want.State != "" && want.State != ps.State.String()) {
 					problems = append(problems, fmt.Sprintf("%s %s is %s/%s, expected %s/%s", c.Switch, ps.Port, ps.Role, ps.State, cmp.Or(want.Role, "*"), cmp.Or(want.State, "*")))
 				}
 			}
 		}
+		r.seen.STP = map[string]STPSeen{c.Switch: data}
 		seen = append(seen, fmt.Sprintf("%s: root %s via %s; %s", c.Switch, root, rp, strings.Join(ports, ", ")))
 	}
 	if x.Reach != nil {
@@ -754,7 +892,9 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 				}
 			}
 		}
-		seen = append(seen, fmt.Sprintf("%d of %d pairs reach each other", reached, len(hosts)*(len(hosts)-1)))
+		pairs := len(hosts) * (len(hosts) - 1)
+		r.seen.Reached, r.seen.Pairs = &reached, &pairs
+		seen = append(seen, fmt.Sprintf("%d of %d pairs reach each other", reached, pairs))
 	}
 	if c := x.NAT; c != nil {
 		flows, err := r.b.NAT(c.Host)
@@ -770,13 +910,18 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 			}
 		}
 		var list []string
+		data := []FlowSeen{}
 		for _, f := range flows {
+			proto, _, _ := strings.Cut(f.Orig.String(), " ")
+			data = append(data, FlowSeen{Kind: f.Kind, Proto: proto, Src: f.Orig.Src.String(), Dst: f.Orig.Dst.String(),
+				Reply: f.Reply.Src.String() + " -> " + f.Reply.Dst.String(), State: f.State})
 			state := ""
 			if f.State != "" {
 				state = " " + f.State
 			}
 			list = append(list, fmt.Sprintf("%s %s (reply %s -> %s)%s", f.Kind, f.Orig, f.Reply.Src, f.Reply.Dst, state))
 		}
+		r.seen.NAT = map[string][]FlowSeen{c.Host: data}
 		seen = append(seen, fmt.Sprintf("conntrack %s: [%s]", c.Host, strings.Join(list, "; ")))
 	}
 	if c := x.IPAM; c != nil {
@@ -785,6 +930,7 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 		seen = append(seen, s)
 	}
 	if len(problems) > 0 {
+		r.seen.Problems = problems
 		return false, strings.Join(problems, "; ") + " (" + strings.Join(seen, "; ") + ")"
 	}
 	return true, strings.Join(seen, "; ")
