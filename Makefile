@@ -18,7 +18,9 @@ FUZZ_TARGETS = \
 	./nat:FuzzTranslate \
 	./nat/gateway:FuzzInput \
 	./nat/gateway:FuzzInputOffload \
-	./sim/scenario:FuzzParse
+	./sim/scenario:FuzzParse \
+	./sim/scenario:FuzzRun \
+	./sim/netns:FuzzParseRun
 
 .PHONY: all build test demo bench fuzz lint clean
 
