@@ -2,7 +2,6 @@ package dnsd
 
 import (
 	"errors"
-	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -47,21 +46,48 @@ type Options struct {
 	Rand *rand.Rand
 }
 
+// endpoint is one container's endpoint on one network.
 type endpoint struct {
+	network   string
 	container string
 	aliases   []string
 	addr      netip.Addr
+	keys      []string // the distinct lower-case FQDNs it answers to, sorted
+	rev       string   // its reverse name (d.c.b.a.in-addr.arpa.), "" if none
+	target    string   // its PTR target, container.network.
+	slot      *slot    // the endpoints of its network at its address
+}
+
+// slot holds the endpoints of a network at one address, sorted by
+// container: the first is the PTR record's target.
+type slot struct{ eps []*endpoint }
+
+// netIndex answers a network's names: lower-case FQDNs ("web." and
+// "web.mynet.") to the endpoints that answer to them, sorted by container,
+// and reverse names ("2.0.18.172.in-addr.arpa.") to the endpoints at that
+// address.
+type netIndex struct {
+	eps   map[string]*endpoint   // by container
+	names map[string][]*endpoint // by lower-case FQDN, sorted by container
+	ptrs  map[string]*slot       // by reverse name
+	at    map[netip.Addr]*slot   // by address
+}
+
+// use is a container's count of endpoints at one address.
+type use struct {
+	container string
+	n         int
 }
 
 // Server is the embedded DNS server.
 type Server struct {
-	mu       sync.RWMutex
-	networks map[string][]endpoint // guarded by mu; by network, sorted by container
-	// Indexes, rebuilt by Add and Remove, so that an answer costs a few
-	// map lookups whatever the number of containers.
-	index  map[string]*netIndex    // guarded by mu; by network
-	byAddr map[netip.Addr][]string // guarded by mu; containers at an address
-	nets   map[string][]string     // guarded by mu; a container's networks, sorted
+	mu sync.RWMutex
+	// Indexes, updated in place by Add and Remove (each touches only its
+	// endpoint's entries), so that an answer costs a few map lookups
+	// whatever the number of containers, and so does a registration.
+	index  map[string]*netIndex // guarded by mu; by network
+	byAddr map[netip.Addr][]use // guarded by mu; containers at an address
+	nets   map[string][]string  // guarded by mu; a container's networks, sorted
 	opts   Options
 
 	rmu sync.Mutex // guards opts.Rand
@@ -78,82 +104,161 @@ func New(o Options) *Server {
 	if len(o.Upstreams) > MaxUpstreams {
 		o.Upstreams = o.Upstreams[:MaxUpstreams]
 	}
-	return &Server{networks: map[string][]endpoint{}, index: map[string]*netIndex{}, opts: o}
+	return &Server{index: map[string]*netIndex{}, byAddr: map[netip.Addr][]use{}, nets: map[string][]string{}, opts: o}
 }
 
-// netIndex answers a network's names: lower-case FQDNs ("web." and
-// "web.mynet.") to addresses in container order, and reverse names
-// ("2.0.18.172.in-addr.arpa.") to PTR targets.
-type netIndex struct {
-	names map[string][]netip.Addr
-	ptrs  map[string]string
-}
-
-// reindexLocked rebuilds the index of network and the global ones.
-func (s *Server) reindexLocked(network string) {
-	x := &netIndex{names: map[string][]netip.Addr{}, ptrs: map[string]string{}}
+// newEndpoint makes the endpoint with its index keys: its container name
+// and aliases, each as name. and name.network., lower-cased, once each.
+func newEndpoint(network, container string, addr netip.Addr, aliases []string) *endpoint {
+	e := &endpoint{network: network, container: container, aliases: slices.Clone(aliases), addr: addr}
 	suffix := "." + strings.ToLower(network) + "."
-	for _, e := range s.networks[network] {
-		for _, n := range append([]string{e.container}, e.aliases...) {
-			n = strings.ToLower(n)
-			for _, fq := range []string{n + ".", n + suffix} {
-				if !slices.Contains(x.names[fq], e.addr) {
-					x.names[fq] = append(x.names[fq], e.addr)
-				}
-			}
-		}
-		if rev, err := dns.ReverseAddr(e.addr.String()); err == nil {
-			if _, dup := x.ptrs[rev]; !dup {
-				x.ptrs[rev] = e.container + "." + network + "."
-			}
+	e.keys = make([]string, 0, 2+2*len(aliases))
+	for _, n := range append([]string{container}, aliases...) {
+		n = strings.ToLower(n)
+		e.keys = append(e.keys, n+".", n+suffix)
+	}
+	slices.Sort(e.keys)
+	e.keys = slices.Compact(e.keys)
+	if rev, err := dns.ReverseAddr(addr.String()); err == nil {
+		e.rev = rev
+	}
+	e.target = container + "." + network + "."
+	return e
+}
+
+// byContainer orders endpoints by container name.
+func byContainer(e *endpoint, container string) int { return strings.Compare(e.container, container) }
+
+// insertSorted inserts e into list, sorted by container.
+func insertSorted(list []*endpoint, e *endpoint) []*endpoint {
+	i, _ := slices.BinarySearchFunc(list, e.container, byContainer)
+	return slices.Insert(list, i, e)
+}
+
+// deleteSorted removes e from list, sorted by container.
+func deleteSorted(list []*endpoint, e *endpoint) []*endpoint {
+	if i, ok := slices.BinarySearchFunc(list, e.container, byContainer); ok && list[i] == e {
+		list = slices.Delete(list, i, i+1)
+	}
+	return list
+}
+
+// addLocked indexes e on x, its network's index: its names, its address
+// and PTR, its container's address and networks. O(keys + the endpoints
+// sharing one of them).
+func (s *Server) addLocked(x *netIndex, e *endpoint) {
+	x.eps[e.container] = e
+	for _, k := range e.keys {
+		x.names[k] = insertSorted(x.names[k], e)
+	}
+	sl := x.at[e.addr]
+	if sl == nil {
+		sl = &slot{}
+		x.at[e.addr] = sl
+		if e.rev != "" {
+			x.ptrs[e.rev] = sl
 		}
 	}
-	s.index[network] = x
-	s.byAddr = map[netip.Addr][]string{}
-	s.nets = map[string][]string{}
-	for _, net := range slices.Sorted(maps.Keys(s.networks)) {
-		for _, e := range s.networks[net] {
-			if !slices.Contains(s.byAddr[e.addr], e.container) {
-				s.byAddr[e.addr] = append(s.byAddr[e.addr], e.container)
-			}
-			if !slices.Contains(s.nets[e.container], net) {
-				s.nets[e.container] = append(s.nets[e.container], net)
-			}
+	sl.eps = insertSorted(sl.eps, e)
+	e.slot = sl
+
+	us := s.byAddr[e.addr]
+	if i := slices.IndexFunc(us, func(u use) bool { return u.container == e.container }); i >= 0 {
+		us[i].n++
+	} else {
+		s.byAddr[e.addr] = append(us, use{e.container, 1})
+	}
+	ns := s.nets[e.container]
+	i, _ := slices.BinarySearch(ns, e.network)
+	s.nets[e.container] = slices.Insert(ns, i, e.network)
+}
+
+// removeLocked undoes addLocked.
+func (s *Server) removeLocked(x *netIndex, e *endpoint) {
+	delete(x.eps, e.container)
+	for _, k := range e.keys {
+		if list := deleteSorted(x.names[k], e); len(list) > 0 {
+			x.names[k] = list
+		} else {
+			delete(x.names, k)
 		}
+	}
+	sl := e.slot
+	if sl.eps = deleteSorted(sl.eps, e); len(sl.eps) == 0 {
+		delete(x.at, e.addr)
+		if e.rev != "" {
+			delete(x.ptrs, e.rev)
+		}
+	}
+	e.slot = nil
+
+	us := s.byAddr[e.addr]
+	if i := slices.IndexFunc(us, func(u use) bool { return u.container == e.container }); i >= 0 {
+		if us[i].n--; us[i].n == 0 {
+			us = slices.Delete(us, i, i+1)
+		}
+	}
+	if len(us) > 0 {
+		s.byAddr[e.addr] = us
+	} else {
+		delete(s.byAddr, e.addr)
+	}
+	ns := s.nets[e.container]
+	if i, ok := slices.BinarySearch(ns, e.network); ok {
+		ns = slices.Delete(ns, i, i+1)
+	}
+	if len(ns) > 0 {
+		s.nets[e.container] = ns
+	} else {
+		delete(s.nets, e.container)
 	}
 }
 
-// Add registers a container's endpoint on a network.
+// Add registers a container's endpoint on a network, replacing the one it
+// had there. It updates only that endpoint's index entries: its cost does
+// not grow with the number of containers.
 func (s *Server) Add(network, container string, addr netip.Addr, aliases ...string) {
+	e := newEndpoint(network, container, addr, aliases)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	eps := s.networks[network]
-	eps = slices.DeleteFunc(eps, func(e endpoint) bool { return e.container == container })
-	eps = append(eps, endpoint{container: container, aliases: slices.Clone(aliases), addr: addr})
-	slices.SortFunc(eps, func(a, b endpoint) int { return strings.Compare(a.container, b.container) })
-	s.networks[network] = eps
-	s.reindexLocked(network)
+	x := s.index[network]
+	if x == nil {
+		x = &netIndex{eps: map[string]*endpoint{}, names: map[string][]*endpoint{}, ptrs: map[string]*slot{}, at: map[netip.Addr]*slot{}}
+		s.index[network] = x
+	}
+	if old := x.eps[container]; old != nil {
+		s.removeLocked(x, old)
+	}
+	s.addLocked(x, e)
 }
 
-// Remove unregisters a container's endpoint on a network.
+// Remove unregisters a container's endpoint on a network, if it has one.
 func (s *Server) Remove(network, container string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.networks[network] = slices.DeleteFunc(s.networks[network], func(e endpoint) bool { return e.container == container })
-	s.reindexLocked(network)
+	x := s.index[network]
+	if x == nil {
+		return
+	}
+	if e := x.eps[container]; e != nil {
+		s.removeLocked(x, e)
+	}
+	if len(x.eps) == 0 {
+		delete(s.index, network)
+	}
 }
 
 // scopeLocked returns the networks of the container at src: every network
 // it has an endpoint on, whichever address it asked from, as Docker scopes
 // names by sandbox. Sorted.
 func (s *Server) scopeLocked(src netip.Addr) []string {
-	cs := s.byAddr[src]
-	if len(cs) == 1 {
-		return s.nets[cs[0]]
+	us := s.byAddr[src]
+	if len(us) == 1 {
+		return s.nets[us[0].container]
 	}
 	var nets []string
-	for _, c := range cs {
-		for _, n := range s.nets[c] {
+	for _, u := range us {
+		for _, n := range s.nets[u.container] {
 			if !slices.Contains(nets, n) {
 				nets = append(nets, n)
 			}
@@ -209,12 +314,15 @@ func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
 			continue
 		}
 		x := s.index[network]
-		if a, ok := x.names[name]; ok {
-			known = true
-			addrs = append(addrs, a...)
+		if x == nil {
+			continue
 		}
-		if p, ok := x.ptrs[name]; ok && qs.Qtype == dns.TypePTR && ptr == "" {
-			ptr = p
+		if eps, ok := x.names[name]; ok {
+			known = true
+			addrs = appendAddrs(addrs, eps)
+		}
+		if sl, ok := x.ptrs[name]; ok && qs.Qtype == dns.TypePTR && ptr == "" {
+			ptr = sl.eps[0].target
 		}
 	}
 	s.mu.RUnlock()
@@ -236,6 +344,20 @@ func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
 	}
 	r.Rcode = dns.RcodeNameError
 	return r, false
+}
+
+// appendAddrs appends the addresses of eps (sorted by container) to dst,
+// each once: a second endpoint at an address already appended from eps
+// adds nothing.
+func appendAddrs(dst []netip.Addr, eps []*endpoint) []netip.Addr {
+	start := len(dst)
+	for _, e := range eps {
+		if len(e.slot.eps) > 1 && slices.Contains(dst[start:], e.addr) {
+			continue
+		}
+		dst = append(dst, e.addr)
+	}
+	return dst
 }
 
 // Upstreams returns the upstream resolvers that parse as address:port, in
