@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -44,6 +45,12 @@ type Options struct {
 	// Rand shuffles answers with several addresses; nil means a fixed
 	// stream (seed 0), so answers are still reproducible.
 	Rand *rand.Rand
+	// TCPIdleTimeout closes a TCP connection (ServeTCP, Listen) idle that
+	// long after an answer; 0 means DefaultTCPIdleTimeout.
+	TCPIdleTimeout time.Duration
+	// MaxTCPConns bounds the TCP connections served at once; 0 means
+	// DefaultMaxTCPConns.
+	MaxTCPConns int
 }
 
 // endpoint is one container's endpoint on one network.
@@ -90,7 +97,8 @@ type Server struct {
 	nets   map[string][]string  // guarded by mu; a container's networks, sorted
 	opts   Options
 
-	rmu sync.Mutex // guards opts.Rand
+	rmu   sync.Mutex // guards opts.Rand
+	stats counters
 }
 
 // New returns a server with no endpoints.
@@ -295,8 +303,19 @@ func (s *Server) Answer(src netip.Addr, q *dns.Msg) *dns.Msg {
 // upstreams, an unknown name is NXDOMAIN.
 func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
 	r = new(dns.Msg)
-	if len(q.Question) != 1 || q.Opcode != dns.OpcodeQuery {
+	switch {
+	case q.Opcode != dns.OpcodeQuery: // RFC 1035 §4.1.1: not implemented
+		r.SetRcode(q, dns.RcodeNotImplemented)
+		return r, false
+	case len(q.Question) != 1 || countOPT(q) > 1: // RFC 6891 §6.1.1: one OPT at most
 		r.SetRcodeFormatError(q)
+		return r, false
+	}
+	if opt := q.IsEdns0(); opt != nil && opt.Version() != 0 {
+		// RFC 6891 §6.1.3: a version the server does not implement is
+		// BADVERS, with an OPT record of the version it does (0).
+		r.SetRcode(q, dns.RcodeBadVers)
+		r.SetEdns0(uint16(udpSize(q, MaxUDPSize)), false)
 		return r, false
 	}
 	r.SetReply(q)
@@ -333,6 +352,10 @@ func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
 		return r, false
 	case known && qs.Qtype == dns.TypeA:
 		s.shuffle(addrs)
+		if len(addrs) > maxA {
+			// No transport carries more; the shuffle still picks fairly.
+			addrs, r.Truncated = addrs[:maxA], true
+		}
 		for _, a := range addrs {
 			r.Answer = append(r.Answer, &dns.A{Hdr: hdr(qs.Name, dns.TypeA), A: net.IP(a.AsSlice())})
 		}
@@ -344,6 +367,23 @@ func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
 	}
 	r.Rcode = dns.RcodeNameError
 	return r, false
+}
+
+// maxA is more A records than a 65535-byte message can hold (each takes 15
+// bytes at least, with its name compressed to the root or a pointer), so
+// cutting an answer there keeps every record any transport could send, and
+// truncation still sets TC.
+const maxA = dns.MaxMsgSize/15 + 1
+
+// countOPT returns the number of OPT records of q.
+func countOPT(q *dns.Msg) int {
+	n := 0
+	for _, rr := range q.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			n++
+		}
+	}
+	return n
 }
 
 // appendAddrs appends the addresses of eps (sorted by container) to dst,
@@ -380,34 +420,6 @@ func ServFail(q *dns.Msg) *dns.Msg {
 	return r
 }
 
-// PackUDP packs r, the answer to q, for UDP: it must fit 512 bytes (RFC
-// 1035 §4.2.1), or the UDP payload size q advertises in its EDNS0 OPT
-// record (RFC 6891 §6.2.5, never less than 512); records that do not fit
-// are left out and TC is set, so the client retries over TCP. The answer
-// carries an OPT record when q did.
-func PackUDP(q, r *dns.Msg) ([]byte, error) {
-	size := dns.MinMsgSize
-	if opt := q.IsEdns0(); opt != nil {
-		size = max(int(opt.UDPSize()), dns.MinMsgSize)
-		if r.IsEdns0() == nil {
-			r.SetEdns0(uint16(size), false)
-		}
-	}
-	r.Truncate(size)
-	return r.Pack()
-}
-
-// PackTCP packs r, the answer to q, for TCP: at most 65535 bytes (the
-// 2-byte length prefix, RFC 1035 §4.2.2); beyond, records are left out
-// and TC is set.
-func PackTCP(q, r *dns.Msg) ([]byte, error) {
-	if q.IsEdns0() != nil && r.IsEdns0() == nil {
-		r.SetEdns0(dns.MaxMsgSize, false)
-	}
-	r.Truncate(dns.MaxMsgSize)
-	return r.Pack()
-}
-
 func hdr(name string, t uint16) dns.RR_Header {
 	return dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassINET, Ttl: TTL}
 }
@@ -440,23 +452,4 @@ func (s *Server) AnswerBytes(src netip.Addr, query []byte) ([]byte, error) {
 		return nil, errors.New("dnsd: a response, not a query")
 	}
 	return PackUDP(q, s.Answer(src, q))
-}
-
-// handler adapts a Server to miekg/dns.
-type handler struct{ s *Server }
-
-func (h handler) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
-	var src netip.Addr
-	if ua, ok := w.RemoteAddr().(*net.UDPAddr); ok {
-		src, _ = netip.AddrFromSlice(ua.IP.To4())
-	}
-	_ = w.WriteMsg(h.s.Answer(src, q))
-}
-
-// Serve answers queries arriving on pc until Shutdown is called on the
-// returned server. started, if not nil, is called once it listens.
-func (s *Server) Serve(pc net.PacketConn, started func()) *dns.Server {
-	srv := &dns.Server{PacketConn: pc, Handler: handler{s}, NotifyStartedFunc: started}
-	go func() { _ = srv.ActivateAndServe() }()
-	return srv
 }
