@@ -51,7 +51,8 @@
 // (miekg/dns's WriteMsg would send them whole, whatever their size). A TCP
 // connection carries any number of queries, pipelined or not, answered in
 // order (RFC 7766 §6.2.1), until it has been idle for TCPIdleTimeout (8 s,
-// RFC 7766 §6.2.3) or has carried 128 (miekg/dns's bound); at most
+// RFC 7766 §6.2.3; miekg/dns's bound of 128 queries, which would drop
+// pipelined ones, is lifted); at most
 // MaxTCPConns are served at once, and one more is closed on arrival and
 // counted (Stats). A malformed query gets FORMERR and the server keeps
 // answering.

@@ -140,6 +140,10 @@ func (s *Server) tcpServer(l net.Listener, started func()) *dns.Server {
 		Handler:           handler{s: s, tcp: true},
 		NotifyStartedFunc: started,
 		IdleTimeout:       func() time.Duration { return idle },
+		// No bound on queries a connection: miekg/dns's default (128)
+		// closes it with pipelined queries unanswered. The idle timeout
+		// and MaxTCPConns bound what a client holds.
+		MaxTCPQueries: -1,
 	}
 }
 
