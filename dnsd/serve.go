@@ -236,21 +236,17 @@ func (s *Server) Listen(addr string) (*Service, error) {
 	return v, nil
 }
 
-// listenBoth binds a UDP socket and a TCP listener on the same address.
+// listenBoth binds a UDP socket and a TCP listener on the same address
+// (as net.ListenPacket takes it: "127.0.0.1:53", ":53", "localhost:53").
 // With port 0, the TCP port is the one the kernel gave the UDP socket,
 // and another is tried when TCP already has it.
 func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
-	ap, err := netip.ParseAddrPort(addr)
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		if host, port, err2 := net.SplitHostPort(addr); err2 == nil && host == "" {
-			ap, err = netip.ParseAddrPort("0.0.0.0:" + port)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("dnsd: listen %q: want ADDRESS:PORT", addr)
-		}
+		return nil, nil, fmt.Errorf("dnsd: listen %q: %w", addr, err)
 	}
 	for try := 0; ; try++ {
-		pc, err := net.ListenPacket("udp", ap.String())
+		pc, err := net.ListenPacket("udp", addr)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -259,7 +255,7 @@ func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
 			return pc, l, nil
 		}
 		_ = pc.Close()
-		if ap.Port() != 0 || try == 7 {
+		if port != "0" || try == 7 {
 			return nil, nil, err
 		}
 	}

@@ -312,12 +312,26 @@ func TestTCPConnLimit(t *testing.T) {
 	}
 }
 
-// TestListenAddresses: Listen refuses what is not ADDRESS:PORT, and a
+// TestListenAddresses: Listen takes what net.ListenPacket takes, and
+// refuses an address without a port, a port out of range and a
 // port in use.
 func TestListenAddresses(t *testing.T) {
 	s := dnsd.New(dnsd.Options{})
 	v := listen(t, s)
-	for _, addr := range []string{"localhost", "nosuch:53", v.Addr().String()} {
+	for _, addr := range []string{"localhost:0", ":0"} {
+		w, err := s.Listen(addr)
+		if err != nil {
+			t.Errorf("Listen(%q): %v", addr, err)
+			continue
+		}
+		if w.Addr().Port() == 0 {
+			t.Errorf("Listen(%q) answers on %v, port 0", addr, w.Addr())
+		}
+		if err := w.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	for _, addr := range []string{"localhost", "127.0.0.1:99999", v.Addr().String()} {
 		if w, err := s.Listen(addr); err == nil {
 			_ = w.Close()
 			t.Errorf("Listen(%q) = nil error, want one", addr)
