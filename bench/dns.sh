@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # DNS answers per second on a loopback socket: netyard's embedded DNS
 # server (netyard dnsd) against dnsmasq serving the same names, measured
-# with dnsperf in the same run. Installs dnsperf and dnsmasq with apt-get
-# when missing (as root). Usage: bench/dns.sh [SECONDS] [NAMES]
+# with dnsperf in the same run, over UDP and over TCP; and how long netyard
+# dnsd takes to load the names and answer. Installs dnsperf and dnsmasq
+# with apt-get when missing (as root). Usage: bench/dns.sh [SECONDS] [NAMES]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -33,8 +34,17 @@ for i in $(seq 1 "$names"); do
 	if [ $((i % 10)) = 0 ]; then echo "nosuch$i A" >>"$work/queries"; fi
 done
 
+t0=$(date +%s%N)
 bin/netyard dnsd --names "$work/names" --listen 127.0.0.1:5310 >"$work/netyard.log" 2>&1 &
 pids+=($!)
+# It prints its line once it answers over UDP and TCP.
+for _ in $(seq 1 6000); do
+	grep -q "names on" "$work/netyard.log" && break
+	kill -0 "${pids[0]}" 2>/dev/null || { cat "$work/netyard.log" >&2; exit 1; }
+	sleep 0.01
+done
+grep -q "names on" "$work/netyard.log" || { echo "bench/dns.sh: netyard dnsd did not start within 60 s" >&2; exit 1; }
+started_ms=$((($(date +%s%N) - t0) / 1000000))
 # dnsmasq answers from the hosts file, local for every domain (--local=/#/):
 # no upstreams, so unknown names get NXDOMAIN, as netyard's do.
 dnsmasq --keep-in-foreground --port=5311 --listen-address=127.0.0.1 --bind-interfaces \
@@ -44,9 +54,12 @@ pids+=($!)
 sleep 1
 
 measure() {
-	dnsperf -s 127.0.0.1 -p "$1" -d "$work/queries" -l "$secs" -c 8 -T 2 -q 200 2>&1 |
+	dnsperf -s 127.0.0.1 -p "$1" -m "$2" -d "$work/queries" -l "$secs" -c 8 -T 2 -q 200 2>&1 |
 		awk '/Queries per second/ {qps=$4} /Average Latency/ {lat=$4} /Queries lost/ {lost=$3} END {printf "%12.0f q/s   avg latency %s s   lost %s\n", qps, lat, lost}'
 }
+echo "netyard dnsd: $names names loaded and answering after ${started_ms} ms (from its start to its ready line)"
 echo "dnsperf, $secs s each, $names names, 2 threads x 8 clients, on 127.0.0.1 ($(nproc) cores)"
-printf "%-10s " "netyard"; measure 5310
-printf "%-10s " "dnsmasq"; measure 5311
+for mode in udp tcp; do
+	printf "%-10s %s " "netyard" "$mode"; measure 5310 "$mode"
+	printf "%-10s %s " "dnsmasq" "$mode"; measure 5311 "$mode"
+done

@@ -2,13 +2,13 @@ package dnsd
 
 import (
 	"errors"
-	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -45,26 +45,60 @@ type Options struct {
 	// Rand shuffles answers with several addresses; nil means a fixed
 	// stream (seed 0), so answers are still reproducible.
 	Rand *rand.Rand
+	// TCPIdleTimeout closes a TCP connection (ServeTCP, Listen) idle that
+	// long after an answer; 0 means DefaultTCPIdleTimeout.
+	TCPIdleTimeout time.Duration
+	// MaxTCPConns bounds the TCP connections served at once; 0 means
+	// DefaultMaxTCPConns.
+	MaxTCPConns int
 }
 
+// endpoint is one container's endpoint on one network.
 type endpoint struct {
+	network   string
 	container string
 	aliases   []string
 	addr      netip.Addr
+	keys      []string // the distinct lower-case FQDNs it answers to, sorted
+	rev       string   // its reverse name (d.c.b.a.in-addr.arpa.), "" if none
+	target    string   // its PTR target, container.network.
+	slot      *slot    // the endpoints of its network at its address
+}
+
+// slot holds the endpoints of a network at one address, sorted by
+// container: the first is the PTR record's target.
+type slot struct{ eps []*endpoint }
+
+// netIndex answers a network's names: lower-case FQDNs ("web." and
+// "web.mynet.") to the endpoints that answer to them, sorted by container,
+// and reverse names ("2.0.18.172.in-addr.arpa.") to the endpoints at that
+// address.
+type netIndex struct {
+	eps   map[string]*endpoint   // by container
+	names map[string][]*endpoint // by lower-case FQDN, sorted by container
+	ptrs  map[string]*slot       // by reverse name
+	at    map[netip.Addr]*slot   // by address
+}
+
+// use is a container's count of endpoints at one address.
+type use struct {
+	container string
+	n         int
 }
 
 // Server is the embedded DNS server.
 type Server struct {
-	mu       sync.RWMutex
-	networks map[string][]endpoint // guarded by mu; by network, sorted by container
-	// Indexes, rebuilt by Add and Remove, so that an answer costs a few
-	// map lookups whatever the number of containers.
-	index  map[string]*netIndex    // guarded by mu; by network
-	byAddr map[netip.Addr][]string // guarded by mu; containers at an address
-	nets   map[string][]string     // guarded by mu; a container's networks, sorted
+	mu sync.RWMutex
+	// Indexes, updated in place by Add and Remove (each touches only its
+	// endpoint's entries), so that an answer costs a few map lookups
+	// whatever the number of containers, and so does a registration.
+	index  map[string]*netIndex // guarded by mu; by network
+	byAddr map[netip.Addr][]use // guarded by mu; containers at an address
+	nets   map[string][]string  // guarded by mu; a container's networks, sorted
 	opts   Options
 
-	rmu sync.Mutex // guards opts.Rand
+	rmu   sync.Mutex // guards opts.Rand
+	stats counters
 }
 
 // New returns a server with no endpoints.
@@ -78,82 +112,161 @@ func New(o Options) *Server {
 	if len(o.Upstreams) > MaxUpstreams {
 		o.Upstreams = o.Upstreams[:MaxUpstreams]
 	}
-	return &Server{networks: map[string][]endpoint{}, index: map[string]*netIndex{}, opts: o}
+	return &Server{index: map[string]*netIndex{}, byAddr: map[netip.Addr][]use{}, nets: map[string][]string{}, opts: o}
 }
 
-// netIndex answers a network's names: lower-case FQDNs ("web." and
-// "web.mynet.") to addresses in container order, and reverse names
-// ("2.0.18.172.in-addr.arpa.") to PTR targets.
-type netIndex struct {
-	names map[string][]netip.Addr
-	ptrs  map[string]string
-}
-
-// reindexLocked rebuilds the index of network and the global ones.
-func (s *Server) reindexLocked(network string) {
-	x := &netIndex{names: map[string][]netip.Addr{}, ptrs: map[string]string{}}
+// newEndpoint makes the endpoint with its index keys: its container name
+// and aliases, each as name. and name.network., lower-cased, once each.
+func newEndpoint(network, container string, addr netip.Addr, aliases []string) *endpoint {
+	e := &endpoint{network: network, container: container, aliases: slices.Clone(aliases), addr: addr}
 	suffix := "." + strings.ToLower(network) + "."
-	for _, e := range s.networks[network] {
-		for _, n := range append([]string{e.container}, e.aliases...) {
-			n = strings.ToLower(n)
-			for _, fq := range []string{n + ".", n + suffix} {
-				if !slices.Contains(x.names[fq], e.addr) {
-					x.names[fq] = append(x.names[fq], e.addr)
-				}
-			}
-		}
-		if rev, err := dns.ReverseAddr(e.addr.String()); err == nil {
-			if _, dup := x.ptrs[rev]; !dup {
-				x.ptrs[rev] = e.container + "." + network + "."
-			}
+	e.keys = make([]string, 0, 2+2*len(aliases))
+	for _, n := range append([]string{container}, aliases...) {
+		n = strings.ToLower(n)
+		e.keys = append(e.keys, n+".", n+suffix)
+	}
+	slices.Sort(e.keys)
+	e.keys = slices.Compact(e.keys)
+	if rev, err := dns.ReverseAddr(addr.String()); err == nil {
+		e.rev = rev
+	}
+	e.target = container + "." + network + "."
+	return e
+}
+
+// byContainer orders endpoints by container name.
+func byContainer(e *endpoint, container string) int { return strings.Compare(e.container, container) }
+
+// insertSorted inserts e into list, sorted by container.
+func insertSorted(list []*endpoint, e *endpoint) []*endpoint {
+	i, _ := slices.BinarySearchFunc(list, e.container, byContainer)
+	return slices.Insert(list, i, e)
+}
+
+// deleteSorted removes e from list, sorted by container.
+func deleteSorted(list []*endpoint, e *endpoint) []*endpoint {
+	if i, ok := slices.BinarySearchFunc(list, e.container, byContainer); ok && list[i] == e {
+		list = slices.Delete(list, i, i+1)
+	}
+	return list
+}
+
+// addLocked indexes e on x, its network's index: its names, its address
+// and PTR, its container's address and networks. O(keys + the endpoints
+// sharing one of them).
+func (s *Server) addLocked(x *netIndex, e *endpoint) {
+	x.eps[e.container] = e
+	for _, k := range e.keys {
+		x.names[k] = insertSorted(x.names[k], e)
+	}
+	sl := x.at[e.addr]
+	if sl == nil {
+		sl = &slot{}
+		x.at[e.addr] = sl
+		if e.rev != "" {
+			x.ptrs[e.rev] = sl
 		}
 	}
-	s.index[network] = x
-	s.byAddr = map[netip.Addr][]string{}
-	s.nets = map[string][]string{}
-	for _, net := range slices.Sorted(maps.Keys(s.networks)) {
-		for _, e := range s.networks[net] {
-			if !slices.Contains(s.byAddr[e.addr], e.container) {
-				s.byAddr[e.addr] = append(s.byAddr[e.addr], e.container)
-			}
-			if !slices.Contains(s.nets[e.container], net) {
-				s.nets[e.container] = append(s.nets[e.container], net)
-			}
+	sl.eps = insertSorted(sl.eps, e)
+	e.slot = sl
+
+	us := s.byAddr[e.addr]
+	if i := slices.IndexFunc(us, func(u use) bool { return u.container == e.container }); i >= 0 {
+		us[i].n++
+	} else {
+		s.byAddr[e.addr] = append(us, use{e.container, 1})
+	}
+	ns := s.nets[e.container]
+	i, _ := slices.BinarySearch(ns, e.network)
+	s.nets[e.container] = slices.Insert(ns, i, e.network)
+}
+
+// removeLocked undoes addLocked.
+func (s *Server) removeLocked(x *netIndex, e *endpoint) {
+	delete(x.eps, e.container)
+	for _, k := range e.keys {
+		if list := deleteSorted(x.names[k], e); len(list) > 0 {
+			x.names[k] = list
+		} else {
+			delete(x.names, k)
 		}
+	}
+	sl := e.slot
+	if sl.eps = deleteSorted(sl.eps, e); len(sl.eps) == 0 {
+		delete(x.at, e.addr)
+		if e.rev != "" {
+			delete(x.ptrs, e.rev)
+		}
+	}
+	e.slot = nil
+
+	us := s.byAddr[e.addr]
+	if i := slices.IndexFunc(us, func(u use) bool { return u.container == e.container }); i >= 0 {
+		if us[i].n--; us[i].n == 0 {
+			us = slices.Delete(us, i, i+1)
+		}
+	}
+	if len(us) > 0 {
+		s.byAddr[e.addr] = us
+	} else {
+		delete(s.byAddr, e.addr)
+	}
+	ns := s.nets[e.container]
+	if i, ok := slices.BinarySearch(ns, e.network); ok {
+		ns = slices.Delete(ns, i, i+1)
+	}
+	if len(ns) > 0 {
+		s.nets[e.container] = ns
+	} else {
+		delete(s.nets, e.container)
 	}
 }
 
-// Add registers a container's endpoint on a network.
+// Add registers a container's endpoint on a network, replacing the one it
+// had there. It updates only that endpoint's index entries: its cost does
+// not grow with the number of containers.
 func (s *Server) Add(network, container string, addr netip.Addr, aliases ...string) {
+	e := newEndpoint(network, container, addr, aliases)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	eps := s.networks[network]
-	eps = slices.DeleteFunc(eps, func(e endpoint) bool { return e.container == container })
-	eps = append(eps, endpoint{container: container, aliases: slices.Clone(aliases), addr: addr})
-	slices.SortFunc(eps, func(a, b endpoint) int { return strings.Compare(a.container, b.container) })
-	s.networks[network] = eps
-	s.reindexLocked(network)
+	x := s.index[network]
+	if x == nil {
+		x = &netIndex{eps: map[string]*endpoint{}, names: map[string][]*endpoint{}, ptrs: map[string]*slot{}, at: map[netip.Addr]*slot{}}
+		s.index[network] = x
+	}
+	if old := x.eps[container]; old != nil {
+		s.removeLocked(x, old)
+	}
+	s.addLocked(x, e)
 }
 
-// Remove unregisters a container's endpoint on a network.
+// Remove unregisters a container's endpoint on a network, if it has one.
 func (s *Server) Remove(network, container string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.networks[network] = slices.DeleteFunc(s.networks[network], func(e endpoint) bool { return e.container == container })
-	s.reindexLocked(network)
+	x := s.index[network]
+	if x == nil {
+		return
+	}
+	if e := x.eps[container]; e != nil {
+		s.removeLocked(x, e)
+	}
+	if len(x.eps) == 0 {
+		delete(s.index, network)
+	}
 }
 
 // scopeLocked returns the networks of the container at src: every network
 // it has an endpoint on, whichever address it asked from, as Docker scopes
 // names by sandbox. Sorted.
 func (s *Server) scopeLocked(src netip.Addr) []string {
-	cs := s.byAddr[src]
-	if len(cs) == 1 {
-		return s.nets[cs[0]]
+	us := s.byAddr[src]
+	if len(us) == 1 {
+		return s.nets[us[0].container]
 	}
 	var nets []string
-	for _, c := range cs {
-		for _, n := range s.nets[c] {
+	for _, u := range us {
+		for _, n := range s.nets[u.container] {
 			if !slices.Contains(nets, n) {
 				nets = append(nets, n)
 			}
@@ -190,8 +303,19 @@ func (s *Server) Answer(src netip.Addr, q *dns.Msg) *dns.Msg {
 // upstreams, an unknown name is NXDOMAIN.
 func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
 	r = new(dns.Msg)
-	if len(q.Question) != 1 || q.Opcode != dns.OpcodeQuery {
+	switch {
+	case q.Opcode != dns.OpcodeQuery: // RFC 1035 §4.1.1: not implemented
+		r.SetRcode(q, dns.RcodeNotImplemented)
+		return r, false
+	case len(q.Question) != 1 || countOPT(q) > 1: // RFC 6891 §6.1.1: one OPT at most
 		r.SetRcodeFormatError(q)
+		return r, false
+	}
+	if opt := q.IsEdns0(); opt != nil && opt.Version() != 0 {
+		// RFC 6891 §6.1.3: a version the server does not implement is
+		// BADVERS, with an OPT record of the version it does (0).
+		r.SetRcode(q, dns.RcodeBadVers)
+		r.SetEdns0(uint16(udpSize(q, MaxUDPSize)), false)
 		return r, false
 	}
 	r.SetReply(q)
@@ -209,12 +333,15 @@ func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
 			continue
 		}
 		x := s.index[network]
-		if a, ok := x.names[name]; ok {
-			known = true
-			addrs = append(addrs, a...)
+		if x == nil {
+			continue
 		}
-		if p, ok := x.ptrs[name]; ok && qs.Qtype == dns.TypePTR && ptr == "" {
-			ptr = p
+		if eps, ok := x.names[name]; ok {
+			known = true
+			addrs = appendAddrs(addrs, eps)
+		}
+		if sl, ok := x.ptrs[name]; ok && qs.Qtype == dns.TypePTR && ptr == "" {
+			ptr = sl.eps[0].target
 		}
 	}
 	s.mu.RUnlock()
@@ -225,6 +352,10 @@ func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
 		return r, false
 	case known && qs.Qtype == dns.TypeA:
 		s.shuffle(addrs)
+		if len(addrs) > maxA {
+			// No transport carries more; the shuffle still picks fairly.
+			addrs, r.Truncated = addrs[:maxA], true
+		}
 		for _, a := range addrs {
 			r.Answer = append(r.Answer, &dns.A{Hdr: hdr(qs.Name, dns.TypeA), A: net.IP(a.AsSlice())})
 		}
@@ -236,6 +367,37 @@ func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
 	}
 	r.Rcode = dns.RcodeNameError
 	return r, false
+}
+
+// maxA is more A records than a 65535-byte message can hold (each takes 15
+// bytes at least, with its name compressed to the root or a pointer), so
+// cutting an answer there keeps every record any transport could send, and
+// truncation still sets TC.
+const maxA = dns.MaxMsgSize/15 + 1
+
+// countOPT returns the number of OPT records of q.
+func countOPT(q *dns.Msg) int {
+	n := 0
+	for _, rr := range q.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			n++
+		}
+	}
+	return n
+}
+
+// appendAddrs appends the addresses of eps (sorted by container) to dst,
+// each once: a second endpoint at an address already appended from eps
+// adds nothing.
+func appendAddrs(dst []netip.Addr, eps []*endpoint) []netip.Addr {
+	start := len(dst)
+	for _, e := range eps {
+		if len(e.slot.eps) > 1 && slices.Contains(dst[start:], e.addr) {
+			continue
+		}
+		dst = append(dst, e.addr)
+	}
+	return dst
 }
 
 // Upstreams returns the upstream resolvers that parse as address:port, in
@@ -256,34 +418,6 @@ func ServFail(q *dns.Msg) *dns.Msg {
 	r.SetRcode(q, dns.RcodeServerFailure)
 	r.RecursionAvailable = true
 	return r
-}
-
-// PackUDP packs r, the answer to q, for UDP: it must fit 512 bytes (RFC
-// 1035 §4.2.1), or the UDP payload size q advertises in its EDNS0 OPT
-// record (RFC 6891 §6.2.5, never less than 512); records that do not fit
-// are left out and TC is set, so the client retries over TCP. The answer
-// carries an OPT record when q did.
-func PackUDP(q, r *dns.Msg) ([]byte, error) {
-	size := dns.MinMsgSize
-	if opt := q.IsEdns0(); opt != nil {
-		size = max(int(opt.UDPSize()), dns.MinMsgSize)
-		if r.IsEdns0() == nil {
-			r.SetEdns0(uint16(size), false)
-		}
-	}
-	r.Truncate(size)
-	return r.Pack()
-}
-
-// PackTCP packs r, the answer to q, for TCP: at most 65535 bytes (the
-// 2-byte length prefix, RFC 1035 §4.2.2); beyond, records are left out
-// and TC is set.
-func PackTCP(q, r *dns.Msg) ([]byte, error) {
-	if q.IsEdns0() != nil && r.IsEdns0() == nil {
-		r.SetEdns0(dns.MaxMsgSize, false)
-	}
-	r.Truncate(dns.MaxMsgSize)
-	return r.Pack()
 }
 
 func hdr(name string, t uint16) dns.RR_Header {
@@ -318,23 +452,4 @@ func (s *Server) AnswerBytes(src netip.Addr, query []byte) ([]byte, error) {
 		return nil, errors.New("dnsd: a response, not a query")
 	}
 	return PackUDP(q, s.Answer(src, q))
-}
-
-// handler adapts a Server to miekg/dns.
-type handler struct{ s *Server }
-
-func (h handler) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
-	var src netip.Addr
-	if ua, ok := w.RemoteAddr().(*net.UDPAddr); ok {
-		src, _ = netip.AddrFromSlice(ua.IP.To4())
-	}
-	_ = w.WriteMsg(h.s.Answer(src, q))
-}
-
-// Serve answers queries arriving on pc until Shutdown is called on the
-// returned server. started, if not nil, is called once it listens.
-func (s *Server) Serve(pc net.PacketConn, started func()) *dns.Server {
-	srv := &dns.Server{PacketConn: pc, Handler: handler{s}, NotifyStartedFunc: started}
-	go func() { _ = srv.ActivateAndServe() }()
-	return srv
 }

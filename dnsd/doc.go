@@ -13,19 +13,56 @@
 // Container addresses have PTR records (name.network.). A known name asked
 // for AAAA gets an empty NOERROR answer. Anything else goes to up to three
 // upstream resolvers, in order, when some are configured (through an
-// Exchanger, so tests and simulations supply their own); with none, the
-// answer is NXDOMAIN, and SERVFAIL when every upstream failed. The default
-// network named bridge resolves no names, as in Docker.
+// Exchanger, so tests and simulations supply their own; or, with Lookup,
+// by the caller on its own clock); with none, the answer is NXDOMAIN, and
+// SERVFAIL when every upstream failed. The default network named bridge
+// resolves no names, as in Docker. An opcode other than QUERY is NOTIMP; a
+// query with two OPT records FORMERR, one of an EDNS version other than 0
+// BADVERS (RFC 6891 §6.1).
+//
+// # Indexes
+//
+// Each network indexes its endpoints by container, by lower-case FQDN
+// (lists sorted by container, so a shared alias answers in container
+// order before the shuffle) and by address (whose first endpoint is the PTR
+// target); the server indexes the containers at each address and the
+// networks of each container, which give a querier's scope. Add and Remove
+// update only the entries of the endpoint they change, so registering
+// 20 000 containers takes a fraction of a second, and an answer costs a few
+// map lookups whatever the number of containers. ParseNames reads a names
+// file (netyard dnsd --names), refusing with its line any name a query
+// could not reach.
 //
 // # Transport
 //
-// Serve runs on any net.PacketConn (a kernel socket, or an in-memory one),
-// as miekg/dns does; a malformed query gets FORMERR and the server keeps
-// answering. AnswerBytes is the same logic on raw bytes, for a simulated
-// host's own UDP stack.
+// An answer fits its transport. Over UDP, 512 bytes (RFC 1035 §4.2.1), or
+// the payload size of the query's EDNS0 OPT record (RFC 6891 §6.2.5: never
+// less than 512; at most MaxUDPSize, or a path's limit with PackUDPLimit);
+// over TCP, 65535 bytes (RFC 1035 §4.2.2). Records that do not fit are
+// left out and TC is set, so a client retries over TCP, and an answer too
+// big even for TCP still goes out, cut, rather than not at all; the answer
+// carries an OPT record when the query did. PackUDP and PackTCP do this on
+// a *dns.Msg; AnswerBytes is the whole server on raw bytes, for a
+// simulated host's own UDP stack.
+//
+// On kernel sockets, Serve runs on any net.PacketConn (a kernel socket, or
+// an in-memory one) and ServeTCP on any net.Listener, as miekg/dns does,
+// and Listen binds both on one address. Their handler packs answers itself
+// (miekg/dns's WriteMsg would send them whole, whatever their size). A TCP
+// connection carries any number of queries, pipelined or not, answered in
+// order (RFC 7766 §6.2.1), until it has been idle for TCPIdleTimeout (8 s,
+// RFC 7766 §6.2.3; miekg/dns's bound of 128 queries, which would drop
+// pipelined ones, is lifted); at most
+// MaxTCPConns are served at once, and one more is closed on arrival and
+// counted (Stats). A malformed query gets FORMERR and the server keeps
+// answering.
 //
 // # Concurrency
 //
 // A Server is safe for concurrent use: the registry is guarded by a
-// RWMutex, the random stream by its own mutex.
+// RWMutex (Add and Remove take it for writing, answers for reading), the
+// random stream by its own mutex, the counters are atomic. Serve, ServeTCP
+// and Listen run miekg/dns's goroutines (one per UDP query and per TCP
+// connection); a Service's Close returns once they have all ended. The
+// rest of the package starts none.
 package dnsd

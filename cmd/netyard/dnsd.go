@@ -1,36 +1,72 @@
 package main
 
 import (
-	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/netyard/netyard/dnsd"
 )
 
-// cmdDNSd serves the embedded DNS server on a kernel UDP socket, with the
-// names of a file, until SIGINT or SIGTERM: for benchmarks (bench/dns.sh)
-// and for trying the server with dig.
+const dnsdUsage = `usage: netyard dnsd --names FILE [--listen 127.0.0.1:5300] [--client 127.0.0.1]
+
+Serves the embedded DNS server over UDP and TCP on a kernel socket, with the
+endpoints of FILE, until Ctrl-C: for benchmarks (bench/dns.sh) and for
+trying the server with dig. FILE has one endpoint a line,
+
+    NETWORK CONTAINER ADDRESS [ALIAS...]
+
+with # comments. Queries are answered as for a container on every network.
+
+flags:
+`
+
+// cmdDNSd serves the embedded DNS server on kernel sockets until SIGINT or
+// SIGTERM.
 func cmdDNSd(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runDNSd(ctx, args, stdout, stderr, nil)
+}
+
+// runDNSd is cmdDNSd until ctx is done; ready, if not nil, is called with
+// the address once the server answers.
+func runDNSd(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(netip.AddrPort)) int {
 	fs := flag.NewFlagSet("dnsd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:5300", "UDP address to answer on")
-	names := fs.String("names", "", "file of endpoints, one per line: NETWORK CONTAINER ADDRESS [ALIAS...]")
-	client := fs.String("client", "127.0.0.1", "the address queries come from, made a member of every network (names are scoped by network)")
-	if _, err := parseInterspersed(fs, args); err != nil {
+	listen := fs.String("listen", "127.0.0.1:5300", "`ADDRESS:PORT` to answer on, over UDP and TCP (port 0: any free port)")
+	names := fs.String("names", "", "`FILE` of endpoints, one per line: NETWORK CONTAINER ADDRESS [ALIAS...]")
+	client := fs.String("client", "127.0.0.1", "the `ADDRESS` queries come from, made a member of every network (names are scoped by network)")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), dnsdUsage)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "netyard dnsd: unexpected argument %q (the names file is --names FILE)\n", pos[0])
 		return 2
 	}
 	from, err := netip.ParseAddr(*client)
 	if err != nil {
 		fmt.Fprintf(stderr, "netyard dnsd: --client %q is not an address\n", *client)
+		return 2
+	}
+	if *names == "" {
+		fmt.Fprintln(stderr, "netyard dnsd: --names FILE is required")
 		return 2
 	}
 	s := dnsd.New(dnsd.Options{})
@@ -39,53 +75,43 @@ func cmdDNSd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "netyard dnsd:", err)
 		return 2
 	}
-	pc, err := net.ListenPacket("udp", *listen)
+	v, err := s.Listen(*listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "netyard dnsd:", err)
 		return 1
 	}
-	ready := make(chan struct{})
-	srv := s.Serve(pc, func() { close(ready) })
-	<-ready
-	fmt.Fprintf(stdout, "netyard dnsd: %d names on %s; Ctrl-C stops\n", count, pc.LocalAddr())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	defer v.Close()
+	fmt.Fprintf(stdout, "netyard dnsd: %d names on %s (UDP and TCP); Ctrl-C stops\n", count, v.Addr())
+	if ready != nil {
+		ready(v.Addr())
+	}
 	<-ctx.Done()
-	_ = srv.Shutdown()
 	return 0
 }
 
-// loadNames adds the endpoints of file to s, and client to each network.
+// loadNames adds the endpoints of file to s, and client to each network
+// (as container _client, a name no file can give), and returns how many
+// the file has. Errors carry the file and line.
 func loadNames(s *dnsd.Server, file string, client netip.Addr) (int, error) {
-	if file == "" {
-		return 0, fmt.Errorf("--names FILE is required")
-	}
 	f, err := os.Open(file)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	nets := map[string]bool{}
-	n := 0
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
-			continue
-		}
-		if len(fields) < 3 {
-			return n, fmt.Errorf("%s:%d: want NETWORK CONTAINER ADDRESS [ALIAS...]", file, line)
-		}
-		a, err := netip.ParseAddr(fields[2])
-		if err != nil || !a.Is4() {
-			return n, fmt.Errorf("%s:%d: %q is not an IPv4 address", file, line, fields[2])
-		}
-		s.Add(fields[0], fields[1], a, fields[3:]...)
-		if !nets[fields[0]] {
-			nets[fields[0]] = true
-			s.Add(fields[0], "_client", client)
-		}
-		n++
+	eps, err := dnsd.ParseNames(f)
+	if pe := (*dnsd.ParseError)(nil); errors.As(err, &pe) {
+		return 0, fmt.Errorf("%s:%d: %s", file, pe.Line, pe.Msg)
 	}
-	return n, sc.Err()
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", file, err)
+	}
+	nets := map[string]bool{}
+	for _, e := range eps {
+		s.Add(e.Network, e.Container, e.Addr, e.Aliases...)
+		if !nets[e.Network] {
+			nets[e.Network] = true
+			s.Add(e.Network, "_client", client)
+		}
+	}
+	return len(eps), nil
 }
