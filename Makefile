@@ -15,6 +15,8 @@ FUZZ_TARGETS = \
 	./internal/stack:FuzzDNSAnswer \
 	./ipam:FuzzParseRequest \
 	./dnsd:FuzzAnswerBytes \
+	./dnsd:FuzzParseNames \
+	./dnsd:FuzzIndex \
 	./nat:FuzzTranslate \
 	./nat/gateway:FuzzInput \
 	./nat/gateway:FuzzInputOffload \

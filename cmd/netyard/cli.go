@@ -37,8 +37,8 @@ func init() {
 			"Lists the netyard ups that run, or that died and left something netyard cleanup removes.", cmdLs},
 		{"cleanup", "", "(root) remove what crashed ups left behind",
 			"Removes what crashed netyard ups left behind: exactly the namespaces, devices and resolv.conf directories their state files record, each only while it still carries the run's mark. Nothing else is touched, whatever its name. Needs root.", cmdCleanup},
-		{"dnsd", "--names FILE [--listen 127.0.0.1:5300]", "the embedded DNS server on a kernel socket",
-			"Serves the embedded DNS server on a kernel socket, with the names of FILE (lines: NETWORK CONTAINER ADDRESS [ALIAS...]), until Ctrl-C: for benchmarks and for trying the server with dig.", cmdDNSd},
+		{"dnsd", "--names FILE [--listen 127.0.0.1:5300] [--client 127.0.0.1]", "the embedded DNS server on kernel sockets (UDP and TCP)",
+			"Serves the embedded DNS server over UDP and TCP on kernel sockets, with the endpoints of FILE, until Ctrl-C: for benchmarks (bench/dns.sh) and for trying the server with dig. FILE has one endpoint a line, NETWORK CONTAINER ADDRESS [ALIAS...], with # comments. Queries are answered as for a container on every network.", cmdDNSd},
 		{"version", "", "print netyard's version", "Prints netyard's version and the Go it was built with.", cmdVersion},
 		{"help", "[COMMAND]", "explain a command", "Prints netyard's usage, or a command's help.", cmdHelp},
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -13,19 +12,6 @@ import (
 
 	"github.com/netyard/netyard/dnsd"
 )
-
-const dnsdUsage = `usage: netyard dnsd --names FILE [--listen 127.0.0.1:5300] [--client 127.0.0.1]
-
-Serves the embedded DNS server over UDP and TCP on a kernel socket, with the
-endpoints of FILE, until Ctrl-C: for benchmarks (bench/dns.sh) and for
-trying the server with dig. FILE has one endpoint a line,
-
-    NETWORK CONTAINER ADDRESS [ALIAS...]
-
-with # comments. Queries are answered as for a container on every network.
-
-flags:
-`
 
 // cmdDNSd serves the embedded DNS server on kernel sockets until SIGINT or
 // SIGTERM.
@@ -38,23 +24,13 @@ func cmdDNSd(args []string, stdout, stderr io.Writer) int {
 // runDNSd is cmdDNSd until ctx is done; ready, if not nil, is called with
 // the address once the server answers.
 func runDNSd(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(netip.AddrPort)) int {
-	fs := flag.NewFlagSet("dnsd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flags("dnsd", stderr)
 	listen := fs.String("listen", "127.0.0.1:5300", "`ADDRESS:PORT` to answer on, over UDP and TCP (port 0: any free port)")
 	names := fs.String("names", "", "`FILE` of endpoints, one per line: NETWORK CONTAINER ADDRESS [ALIAS...]")
 	client := fs.String("client", "127.0.0.1", "the `ADDRESS` queries come from, made a member of every network (names are scoped by network)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), dnsdUsage)
-		fs.PrintDefaults()
-	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fs.SetOutput(stdout)
-		fs.Usage()
-		return 0
-	}
-	if err != nil {
-		return 2
+	pos, done, code := parse(fs, args, stdout, stderr, false)
+	if done {
+		return code
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "netyard dnsd: unexpected argument %q (the names file is --names FILE)\n", pos[0])

@@ -185,9 +185,6 @@ func TestEveryHelp(t *testing.T) {
 			if (c.name == "help" || c.name == "exec") && len(args) > 2 && args[0] == c.name {
 				continue // help takes a command there; exec, the command to run
 			}
-			if c.name == "dnsd" {
-				continue // until cmd/netyard/dnsd.go parses with parse
-			}
 			code, out, errOut := netyard(args...)
 			if code != 0 || !strings.HasPrefix(out, "usage: netyard "+c.name) || errOut != "" {
 				t.Errorf("netyard %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
