@@ -48,12 +48,12 @@ func (g *Gateway) answer(src, dst netip.AddrPort, b []byte) {
 	case !g.onBridge(dst.Addr()):
 		g.stats.DNSDropped++
 		what := "the DNS server answers on bridge networks only"
-		if g.notRouted(dst.Addr()) {
+		if g.notRouted(v4(dst.Addr())) {
 			what = "a query to a broadcast address is not answered"
 		}
 		g.dropf(src.Addr(), dst.Addr(), "DNS query to %s: %s", dst.Addr(), what)
 		return
-	case g.notRouted(src.Addr()) || g.martianSource(src.Addr(), dst.Addr()) != "" || src.Port() == 0:
+	case g.notRouted(v4(src.Addr())) || g.martianSource(v4(src.Addr()), v4(dst.Addr())) != "" || src.Port() == 0:
 		// An answer would go to a broadcast, a group or nowhere: never
 		// answer those (amplification, RFC 1122 §4.1.3.6 spirit).
 		g.stats.DNSDropped++

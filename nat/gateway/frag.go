@@ -235,7 +235,7 @@ func (g *Gateway) expire(r *reasm) {
 	// Only the datagram's destination answers, and only when it has the
 	// first fragment to quote (RFC 792; Linux's ip_expire skips routers'
 	// conntrack defrag).
-	if r.hdr != nil && len(r.pieces) > 0 && r.pieces[0].off == 0 && g.host.Owns(netip.AddrFrom4(r.key.dst)) {
+	if r.hdr != nil && len(r.pieces) > 0 && r.pieces[0].off == 0 && g.owns(binary.BigEndian.Uint32(r.key.dst[:])) {
 		q := append(append([]byte(nil), r.hdr...), r.pieces[0].data[:min(8, len(r.pieces[0].data))]...)
 		binary.BigEndian.PutUint16(q[2:4], uint16(len(r.hdr)+len(r.pieces[0].data)))
 		g.host.SendICMPError(q, 11, 1)

@@ -113,11 +113,24 @@ type leg struct {
 	idx    int
 	addr   netip.Addr
 	subnet netip.Prefix // masked
-	bcast  netip.Addr   // the subnet's broadcast address; invalid for /31 and /32
 	mtu    int
 	bridge *Bridge // nil for the LAN
 	out    *legOut
+	// The same as numbers, for the packet path: the address, the
+	// subnet's network and mask, and its broadcast address (hasBcast
+	// false for /31 and /32, RFC 3021).
+	a32, net32, mask32, bcast32 uint32
+	hasBcast                    bool
 }
+
+// v4 returns an IPv4 address as a number.
+func v4(a netip.Addr) uint32 {
+	b := a.As4()
+	return binary.BigEndian.Uint32(b[:])
+}
+
+// contains reports whether the leg's subnet holds a.
+func (l *leg) contains(a uint32) bool { return a&l.mask32 == l.net32 }
 
 // Gateway is a Docker host's router node.
 type Gateway struct {
@@ -168,8 +181,10 @@ func New(c Config, o Options) (*Gateway, error) {
 			return fmt.Errorf("gateway %s: %w", g.name, err)
 		}
 		lg := leg{ifc: ifc, idx: ifc.Index(), addr: l.Addr.Addr(), subnet: l.Addr.Masked(), mtu: mtu, bridge: b, out: out}
+		lg.a32, lg.net32 = v4(lg.addr), v4(lg.subnet.Addr())
+		lg.mask32 = ^(^uint32(0) >> l.Addr.Bits())
 		if l.Addr.Bits() < 31 {
-			lg.bcast = broadcast(l.Addr)
+			lg.bcast32, lg.hasBcast = lg.net32|^lg.mask32, true
 		}
 		if lg.idx != len(g.legs) {
 			return fmt.Errorf("gateway %s: %s: interface index %d, want %d", g.name, l.Name, lg.idx, len(g.legs))
@@ -201,15 +216,6 @@ func New(c Config, o Options) (*Gateway, error) {
 		g.fwd.init(g.dns.Upstreams(), cmp.Or(c.MaxDNSForwards, MaxDNSForwards))
 	}
 	return g, nil
-}
-
-// broadcast returns the directed broadcast address of p.
-func broadcast(p netip.Prefix) netip.Addr {
-	a := binary.BigEndian.Uint32(p.Masked().Addr().AsSlice())
-	a |= ^uint32(0) >> p.Bits()
-	var b [4]byte
-	binary.BigEndian.PutUint32(b[:], a)
-	return netip.AddrFrom4(b)
 }
 
 // Host returns the gateway's stack (its interfaces, in the order LAN,
@@ -279,11 +285,22 @@ func (g *Gateway) onBridge(a netip.Addr) bool {
 	return false
 }
 
+// owns reports whether a is one of the gateway's addresses (a loopback
+// destination is a martian before this is asked).
+func (g *Gateway) owns(a uint32) bool {
+	for i := range g.legs {
+		if g.legs[i].a32 == a {
+			return true
+		}
+	}
+	return false
+}
+
 // bridgeFor returns the first bridge leg, in configuration order, whose
 // subnet holds a.
-func (g *Gateway) bridgeFor(a netip.Addr) *leg {
+func (g *Gateway) bridgeFor(a uint32) *leg {
 	for i := 1; i < len(g.legs); i++ {
-		if g.legs[i].subnet.Contains(a) {
+		if g.legs[i].contains(a) {
 			return &g.legs[i]
 		}
 	}
@@ -301,9 +318,7 @@ func (g *Gateway) forward(in *stack.Iface, pkt []byte, o link.Offload) bool {
 	if !ok {
 		return true
 	}
-	src := netip.AddrFrom4([4]byte(pkt[12:16]))
-	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
-	if !g.checkAddrs(l, src, dst) {
+	if !g.checkAddrs(l, binary.BigEndian.Uint32(pkt[12:16]), binary.BigEndian.Uint32(pkt[16:20])) {
 		return true
 	}
 	if pkt[6]&0x3f != 0 || pkt[7] != 0 { // more fragments, or an offset
@@ -316,49 +331,48 @@ func (g *Gateway) forward(in *stack.Iface, pkt []byte, o link.Offload) bool {
 // route decides a whole packet that passed the checks: it returns false
 // for one that is the gateway's own (the stack takes it).
 func (g *Gateway) route(l *leg, pkt []byte, o link.Offload) bool {
-	src := netip.AddrFrom4([4]byte(pkt[12:16]))
-	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
-	if g.notRouted(dst) {
+	d := binary.BigEndian.Uint32(pkt[16:20])
+	if g.notRouted(d) {
 		return false // broadcast or multicast: never routed, the stack's to take or leave
 	}
 	if l.bridge == nil {
 		switch {
-		case dst == l.addr:
+		case d == l.a32:
 			// A reply, or to a published port; else for the gateway itself.
 			return g.translate(pkt, o, nat.FromOutside, netip.Addr{}, true)
-		case g.host.Owns(dst):
+		case g.owns(d):
 			return false
 		}
-		if b := g.bridgeFor(dst); b != nil {
+		if b := g.bridgeFor(d); b != nil {
 			g.stats.Direct++
-			g.dropf(src, dst, "from outside straight to a container on %s: containers are reached through published ports", b.bridge.Network)
+			g.dropPktf(pkt, "from outside straight to a container on %s: containers are reached through published ports", b.bridge.Network)
 			return true
 		}
 		return false // not for this host: the stack drops it
 	}
 	switch {
-	case g.host.Owns(dst):
+	case g.owns(d):
 		// The hairpin: to a published port from inside, masqueraded behind
 		// the gateway's address on the network of the container behind it;
 		// else for the gateway itself (ping it, ask its DNS server).
 		via := l.addr
 		if p, ok := g.nat.Published(pkt[9], dstPort(pkt)); ok {
-			if b := g.bridgeFor(p.To.Addr()); b != nil {
+			if b := g.bridgeFor(v4(p.To.Addr())); b != nil {
 				via = b.addr
 			}
 		}
 		return g.translate(pkt, o, nat.Hairpinned, via, true)
-	case l.subnet.Contains(dst):
+	case l.contains(d):
 		return false // on-link: not for the gateway to route
 	}
-	if to := g.bridgeFor(dst); to != nil {
+	if to := g.bridgeFor(d); to != nil {
 		g.stats.Isolated++
-		g.dropf(src, dst, "networks %s and %s are isolated from each other", l.bridge.Network, to.bridge.Network)
+		g.dropPktf(pkt, "networks %s and %s are isolated from each other", l.bridge.Network, to.bridge.Network)
 		return true
 	}
 	if l.bridge.Internal {
 		g.stats.Internal++
-		g.dropf(src, dst, "network %s is internal: no way out", l.bridge.Network)
+		g.dropPktf(pkt, "network %s is internal: no way out", l.bridge.Network)
 		return true
 	}
 	return g.translate(pkt, o, nat.FromInside, g.legs[0].addr, false)
