@@ -267,6 +267,7 @@ func (g *Gateway) upstreamAnswer(f *forwarded, conn *stack.UDPConn, src netip.Ad
 	g.finish(f)
 	g.stats.DNSRelayed++
 	r.Id = f.q.Id
+	r.Compress = true // as Docker relays: more records fit before TC
 	g.reply(f.q, r, f.client, f.local, " from upstream "+up.String())
 }
 
