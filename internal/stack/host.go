@@ -62,6 +62,9 @@ type Iface struct {
 // Name returns the interface's name.
 func (i *Iface) Name() string { return i.name }
 
+// Index returns the interface's index, what Input takes (-1 for loopback).
+func (i *Iface) Index() int { return i.idx }
+
 // MAC returns the interface's hardware address.
 func (i *Iface) MAC() net.HardwareAddr { return i.mac }
 

@@ -91,7 +91,15 @@ func (h *Host) SendFrame(i *Iface, hop netip.Addr, frame []byte, o link.Offload,
 // header and first 8 bytes of payload (RFC 792), from the address of the
 // interface the error leaves by. As RFC 1812 §4.3.2.7 requires, no error
 // is sent about an ICMP error, a broadcast or a non-first fragment.
-func (h *Host) SendICMPError(pkt []byte, typ, code uint8) {
+func (h *Host) SendICMPError(pkt []byte, typ, code uint8) { h.sendICMPError(pkt, typ, code, 0) }
+
+// SendFragNeeded answers pkt, too big for the next hop and not to be
+// fragmented, with ICMP fragmentation needed (type 3 code 4) carrying the
+// next hop's MTU (RFC 1191 §4), as SendICMPError does.
+func (h *Host) SendFragNeeded(pkt []byte, mtu uint16) { h.sendICMPError(pkt, 3, 4, mtu) }
+
+// sendICMPError is SendICMPError with the error's next-hop MTU field.
+func (h *Host) sendICMPError(pkt []byte, typ, code uint8, mtu uint16) {
 	if len(pkt) < 20 || pkt[0]>>4 != 4 {
 		return
 	}
@@ -112,6 +120,6 @@ func (h *Host) SendICMPError(pkt []byte, typ, code uint8) {
 	}
 	quote := append([]byte(nil), pkt[:min(len(pkt), hl+8)]...)
 	_ = h.sendIPFrom(netip.Addr{}, src, layers.IPProtocolICMPv4, nil,
-		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, code)},
+		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, code), Seq: mtu},
 		gopacket.Payload(quote))
 }

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -60,16 +61,40 @@ func (c *UDPConn) Close() {
 	}
 }
 
-// SendTo sends one datagram to dst.
+// ErrNotLocal is returned by SendFromTo for a source that is not one of
+// the host's addresses.
+var ErrNotLocal = errors.New("stack: not a local address")
+
+// SendTo sends one datagram to dst, from the address of the interface it
+// leaves by.
 func (c *UDPConn) SendTo(dst netip.AddrPort, payload []byte) error {
+	return c.SendFromTo(netip.Addr{}, dst, payload)
+}
+
+// SendFromTo sends one datagram to dst from the local address src, as a
+// server answers from the address it was asked at (a socket bound to
+// 0.0.0.0 replying with IP_PKTINFO): the datagram is routed by dst, and
+// src only fills its source field. src must be one of the host's
+// addresses; the zero Addr means the outgoing interface's, as SendTo.
+func (c *UDPConn) SendFromTo(src netip.Addr, dst netip.AddrPort, payload []byte) error {
 	h := c.h
-	h.eventf("", "udp %d -> %s: %d bytes", c.port, dst, len(payload))
+	if src.IsValid() && !h.owns(src) {
+		return fmt.Errorf("%w: %s", ErrNotLocal, src)
+	}
+	if h.tracer != nil {
+		from := fmt.Sprint(c.port)
+		if i, _, err := h.route(dst.Addr()); err == nil && src.IsValid() && src != i.prefix.Addr() && i != h.lo {
+			// Not the address the route would pick: say which it is.
+			from = netip.AddrPortFrom(src, c.port).String()
+		}
+		h.eventf("", "udp %s -> %s: %d bytes", from, dst, len(payload))
+	}
 	fail := func(err error) {
 		if c.OnError != nil {
 			c.OnError(err)
 		}
 	}
-	return h.sendIP(dst.Addr(), layers.IPProtocolUDP, fail,
+	return h.sendIPFrom(src, dst.Addr(), layers.IPProtocolUDP, fail,
 		&layers.UDP{SrcPort: layers.UDPPort(c.port), DstPort: layers.UDPPort(dst.Port())},
 		gopacket.Payload(append([]byte(nil), payload...)))
 }

@@ -1,51 +1,14 @@
-// Package gateway is the router node of a Docker host: one leg on the
-// host's LAN, owning the host's address, and one leg on each bridge
-// network, owning that network's gateway address. It is what Linux,
-// Docker's iptables rules and Docker's embedded DNS server do together,
-// built from netyard's parts: a host stack (internal/stack) for ARP, ICMP
-// and its own sockets, a connection tracking table (package nat) for
-// masquerade and published ports, and the DNS server (package dnsd)
-// answering on UDP port 53 of every bridge leg.
-//
-// # What it does with a packet
-//
-// From a bridge network:
-//   - to one of the gateway's own addresses: a published port is reached
-//     through the hairpin (the container behind it sees the gateway's
-//     address, as with Docker's userland proxy); anything else is for the
-//     gateway itself (ping, DNS);
-//   - to another bridge network: dropped, networks are isolated (Docker's
-//     DOCKER-ISOLATION chains);
-//   - elsewhere: dropped when the network is internal, else masqueraded
-//     behind the host's address and sent out of the LAN leg.
-//
-// From the LAN:
-//   - to the host's address: a reply of a tracked flow or a new flow to a
-//     published port is translated and forwarded to its container (which
-//     sees the client's real address); anything else is for the gateway;
-//   - to a container's address directly: dropped, containers are reached
-//     through published ports (Docker 28's rule against direct routing).
-//
-// Every forwarded packet has its TTL decremented; one arriving with TTL 1
-// is answered with ICMP time exceeded. Every drop is traced with its
-// reason and counted.
-//
-// # Time and concurrency
-//
-// A Gateway reads time only from its clock.Clock and is not safe for
-// concurrent use: the mem backend's engine calls it from one goroutine, the
-// netns backend serialises every input and timer onto one.
 package gateway
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"strings"
-
-	"github.com/miekg/dns"
 
 	"github.com/netyard/netyard/dnsd"
 	"github.com/netyard/netyard/internal/clock"
@@ -56,11 +19,15 @@ import (
 	"github.com/netyard/netyard/nat"
 )
 
+// DefaultMTU is a leg's MTU when none is set: Ethernet's.
+const DefaultMTU = 1500
+
 // Leg is one interface of the gateway.
 type Leg struct {
 	Name string           // e.g. eth0, docker0, br-mynet
 	MAC  net.HardwareAddr // 48 bits
 	Addr netip.Prefix     // the gateway's address and the leg's subnet
+	MTU  int              // the largest IPv4 packet the leg carries; 0: DefaultMTU
 	Out  link.Sender      // where the leg transmits
 }
 
@@ -79,15 +46,23 @@ type Config struct {
 	Publish  []nat.Publish // Ext is the host's LAN address
 	MaxFlows int           // conntrack bound; 0: nat.DefaultMax
 	DNS      *dnsd.Server  // answers on every bridge leg; nil: no DNS server
+	// MaxDNSForwards bounds the queries waiting for an upstream; 0:
+	// MaxDNSForwards.
+	MaxDNSForwards int
 }
 
 // Options are the gateway's surroundings.
 type Options struct {
 	Clock  clock.Clock
 	Tracer trace.Tracer
+	// Rand draws the IDs of queries sent upstream; nil: a fixed stream,
+	// so that runs are reproducible.
+	Rand *rand.Rand
 }
 
-// Stats counts what the gateway did with packets it did not keep.
+// Stats counts what the gateway did with packets it did not keep. Every
+// drop the gateway traces is counted in exactly one field; the stack's own
+// drops (frames not for it, ARP) are in Host().Stats().
 type Stats struct {
 	Forwarded   uint64 // packets routed between legs
 	Isolated    uint64 // dropped between isolated networks
@@ -95,22 +70,84 @@ type Stats struct {
 	Direct      uint64 // dropped: from outside straight to a container
 	TTLExceeded uint64 // dropped with time exceeded
 	NATDropped  uint64 // dropped by the NAT table (full, refused, malformed)
-	DNSAnswered uint64 // DNS queries answered
+	NoRoute     uint64 // dropped: no route to the (translated) destination
+	SendErrors  uint64 // dropped: the leg refused the frame (down, budget spent)
+
+	// ip_rcv's checks (Linux's InHdrErrors, InTruncatedPkts, InCsumErrors).
+	HeaderErrors uint64 // dropped: not version 4, header length under 20 or beyond the packet, total length under the header
+	Truncated    uint64 // dropped: total length beyond the bytes received
+	BadChecksum  uint64 // dropped: header checksum wrong
+	// ip_route_input_slow's martians (RFC 1812 §5.3.7).
+	MartianSource uint64 // dropped: a source no packet may have
+	MartianDest   uint64 // dropped: a destination no packet may have
+
+	// Reassembly and fragmentation, in Linux's words (/proc/net/snmp).
+	ReasmReqds      uint64 // fragments received
+	ReasmOKs        uint64 // datagrams reassembled
+	ReasmFails      uint64 // datagrams given up: the sum of the four below
+	ReasmTimeout    uint64 // of ReasmFails: not whole within ReasmTime
+	ReasmOverlaps   uint64 // of ReasmFails: a fragment overlapped another
+	ReasmFull       uint64 // of ReasmFails: no room (bytes, datagrams or fragments)
+	ReasmMalformed  uint64 // of ReasmFails: fragments that contradict each other or exceed 65535 bytes
+	ReasmDuplicates uint64 // fragments ignored: their bytes were already there
+	FragOKs         uint64 // datagrams fragmented on the way out
+	FragCreates     uint64 // fragments made
+	FragFails       uint64 // dropped: too big with DF set, answered with fragmentation needed
+
+	// DNS.
+	DNSAnswered         uint64 // answers sent to clients, whatever their origin
+	DNSDropped          uint64 // queries not answered: not to a bridge address, from a broadcast or martian source, not a query
+	DNSForwarded        uint64 // queries sent upstream (each counts once, however many upstreams it tries)
+	DNSRelayed          uint64 // of DNSForwarded: answered with an upstream's answer
+	DNSServFail         uint64 // of DNSForwarded: answered SERVFAIL, no upstream answered
+	DNSRefused          uint64 // queries answered REFUSED: MaxDNSForwards were waiting
+	DNSUpstreamTimeouts uint64 // upstream attempts that timed out
+	DNSUpstreamFailures uint64 // upstream attempts that failed otherwise (SERVFAIL, REFUSED, ICMP error, send error)
+	DNSStray            uint64 // answers dropped: from another address, with another ID or question, or not answers
 }
+
+// leg is one interface of the gateway, indexed as the stack's interfaces
+// (the LAN first, then the bridges as configured).
+type leg struct {
+	ifc    *stack.Iface
+	idx    int
+	addr   netip.Addr
+	subnet netip.Prefix // masked
+	mtu    int
+	bridge *Bridge // nil for the LAN
+	out    *legOut
+	// The same as numbers, for the packet path: the address, the
+	// subnet's network and mask, and its broadcast address (hasBcast
+	// false for /31 and /32, RFC 3021).
+	a32, net32, mask32, bcast32 uint32
+	hasBcast                    bool
+}
+
+// v4 returns an IPv4 address as a number.
+func v4(a netip.Addr) uint32 {
+	b := a.As4()
+	return binary.BigEndian.Uint32(b[:])
+}
+
+// contains reports whether the leg's subnet holds a.
+func (l *leg) contains(a uint32) bool { return a&l.mask32 == l.net32 }
 
 // Gateway is a Docker host's router node.
 type Gateway struct {
-	name    string
-	clk     clock.Clock
-	tracer  trace.Tracer
-	host    *stack.Host
-	nat     *nat.Table
-	dns     *dnsd.Server
-	lan     *stack.Iface
-	bridges map[*stack.Iface]*Bridge
-	buf     []byte // the packet being translated, after room for its Ethernet header
-	seg     []byte // scratch for resolving offloads in software
-	stats   Stats
+	name   string
+	clk    clock.Clock
+	tracer trace.Tracer
+	host   *stack.Host
+	nat    *nat.Table
+	dns    *dnsd.Server
+	ids    *rand.Rand // draws upstream query IDs
+	legs   []leg      // by stack interface index; legs[0] is the LAN
+	buf    []byte     // the packet being translated, after room for its Ethernet header
+	seg    []byte     // scratch for resolving offloads in software
+	stats  Stats
+	frag   fragState
+	fwd    dnsForwarder
+	dnsUDP *stack.UDPConn // port 53
 	// onUnresolved is unreachable as a func value made once, so that
 	// forwarding a packet allocates nothing for it.
 	onUnresolved func(sent []byte, err error)
@@ -119,27 +156,50 @@ type Gateway struct {
 // New builds a gateway.
 func New(c Config, o Options) (*Gateway, error) {
 	g := &Gateway{
-		name:    cmp.Or(c.Name, "gateway"),
-		clk:     clock.Or(o.Clock),
-		tracer:  o.Tracer,
-		nat:     nat.New(c.MaxFlows),
-		dns:     c.DNS,
-		bridges: map[*stack.Iface]*Bridge{},
-		buf:     make([]byte, stack.Headroom+65536),
+		name:   cmp.Or(c.Name, "gateway"),
+		clk:    clock.Or(o.Clock),
+		tracer: o.Tracer,
+		nat:    nat.New(c.MaxFlows),
+		dns:    c.DNS,
+		ids:    o.Rand,
+		buf:    make([]byte, stack.Headroom+65536),
+	}
+	if g.ids == nil {
+		g.ids = rand.New(rand.NewPCG(0, 0))
 	}
 	g.onUnresolved = g.unreachable
+	g.frag.init()
 	g.host = stack.New(stack.Options{Name: g.name, Clock: g.clk, Tracer: o.Tracer, Forward: g.forward})
-	var err error
-	if g.lan, err = g.host.AddIface(c.LAN.Name, c.LAN.MAC, c.LAN.Addr, c.LAN.Out); err != nil {
-		return nil, fmt.Errorf("gateway %s: %w", g.name, err)
+	add := func(l Leg, b *Bridge) error {
+		mtu := cmp.Or(l.MTU, DefaultMTU)
+		if mtu < 68 || mtu > 65535 { // RFC 791: every host takes 68 bytes unfragmented
+			return fmt.Errorf("gateway %s: %s: MTU %d outside 68-65535", g.name, l.Name, mtu)
+		}
+		out := &legOut{g: g, out: l.Out, mtu: mtu}
+		ifc, err := g.host.AddIface(l.Name, l.MAC, l.Addr, out)
+		if err != nil {
+			return fmt.Errorf("gateway %s: %w", g.name, err)
+		}
+		lg := leg{ifc: ifc, idx: ifc.Index(), addr: l.Addr.Addr(), subnet: l.Addr.Masked(), mtu: mtu, bridge: b, out: out}
+		lg.a32, lg.net32 = v4(lg.addr), v4(lg.subnet.Addr())
+		lg.mask32 = ^(^uint32(0) >> l.Addr.Bits())
+		if l.Addr.Bits() < 31 {
+			lg.bcast32, lg.hasBcast = lg.net32|^lg.mask32, true
+		}
+		if lg.idx != len(g.legs) {
+			return fmt.Errorf("gateway %s: %s: interface index %d, want %d", g.name, l.Name, lg.idx, len(g.legs))
+		}
+		g.legs = append(g.legs, lg)
+		return nil
+	}
+	if err := add(c.LAN, nil); err != nil {
+		return nil, err
 	}
 	for i := range c.Bridges {
 		b := c.Bridges[i]
-		ifc, err := g.host.AddIface(b.Name, b.MAC, b.Addr, b.Out)
-		if err != nil {
-			return nil, fmt.Errorf("gateway %s: %w", g.name, err)
+		if err := add(b.Leg, &b); err != nil {
+			return nil, err
 		}
-		g.bridges[ifc] = &b
 	}
 	for _, p := range c.Publish {
 		if err := g.nat.AddPublish(p); err != nil {
@@ -151,7 +211,9 @@ func New(c Config, o Options) (*Gateway, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gateway %s: %w", g.name, err)
 		}
-		conn.OnRecv = func(src, dst netip.AddrPort, q []byte) { g.answer(conn, src, dst, q) }
+		conn.OnRecv = g.answer
+		g.dnsUDP = conn
+		g.fwd.init(g.dns.Upstreams(), cmp.Or(c.MaxDNSForwards, MaxDNSForwards))
 	}
 	return g, nil
 }
@@ -165,6 +227,18 @@ func (g *Gateway) NAT() *nat.Table { return g.nat }
 
 // Stats returns the gateway's counters.
 func (g *Gateway) Stats() Stats { return g.stats }
+
+// Pending is what the gateway holds at one instant, each within its bound.
+type Pending struct {
+	Reassemblies int // datagrams waiting for fragments (MaxReasmDatagrams)
+	ReasmBytes   int // bytes they hold, as accounted (MaxReasmBytes)
+	DNSQueries   int // queries waiting for an upstream (MaxDNSForwards)
+}
+
+// Pending returns what the gateway holds now.
+func (g *Gateway) Pending() Pending {
+	return Pending{Reassemblies: len(g.frag.byKey), ReasmBytes: g.frag.bytes, DNSQueries: g.fwd.waiting}
+}
 
 // Input hands the gateway a frame received on interface idx.
 func (g *Gateway) Input(idx int, frame []byte) { g.host.Input(idx, frame) }
@@ -193,119 +267,115 @@ func (g *Gateway) InputOffload(idx int, frame []byte, o link.Offload) {
 	})
 }
 
-// answer serves one DNS query that reached the gateway's UDP port 53.
-func (g *Gateway) answer(conn *stack.UDPConn, src, dst netip.AddrPort, q []byte) {
-	if !g.onBridge(dst.Addr()) {
-		g.dropf(src.Addr(), dst.Addr(), "DNS query to %s: the DNS server answers on bridge networks only", dst.Addr())
-		return
+// legOf returns the leg of interface in, or nil (loopback).
+func (g *Gateway) legOf(in *stack.Iface) *leg {
+	if i := in.Index(); i >= 0 && i < len(g.legs) {
+		return &g.legs[i]
 	}
-	r, err := g.dns.AnswerBytes(src.Addr(), q)
-	if r == nil {
-		g.dropf(src.Addr(), dst.Addr(), "DNS query from %s: %v", src, err)
-		return
-	}
-	g.stats.DNSAnswered++
-	if g.tracer != nil {
-		m := new(dns.Msg)
-		if m.Unpack(r) == nil {
-			g.eventf(trace.Host, "DNS answer to %s: %s", src, summary(m))
-		}
-	}
-	_ = conn.SendTo(src, r)
-}
-
-// summary describes a DNS answer in one line: the name, the records, the
-// rcode.
-func summary(m *dns.Msg) string {
-	var b strings.Builder
-	if len(m.Question) == 1 {
-		b.WriteString(m.Question[0].Name)
-	}
-	for _, rr := range m.Answer {
-		switch v := rr.(type) {
-		case *dns.A:
-			fmt.Fprintf(&b, " A %s", v.A)
-		case *dns.PTR:
-			fmt.Fprintf(&b, " PTR %s", v.Ptr)
-		}
-	}
-	fmt.Fprintf(&b, " (%s)", dns.RcodeToString[m.Rcode])
-	return b.String()
+	return nil
 }
 
 // onBridge reports whether a is the address of one of the bridge legs.
 func (g *Gateway) onBridge(a netip.Addr) bool {
-	for ifc := range g.bridges {
-		if ifc.Prefix().Addr() == a {
+	for i := 1; i < len(g.legs); i++ {
+		if g.legs[i].addr == a {
 			return true
 		}
 	}
 	return false
 }
 
-// bridgeFor returns the bridge leg whose subnet holds a.
-func (g *Gateway) bridgeFor(a netip.Addr) (*stack.Iface, *Bridge) {
-	for ifc, b := range g.bridges {
-		if ifc.Prefix().Masked().Contains(a) {
-			return ifc, b
+// owns reports whether a is one of the gateway's addresses (a loopback
+// destination is a martian before this is asked).
+func (g *Gateway) owns(a uint32) bool {
+	for i := range g.legs {
+		if g.legs[i].a32 == a {
+			return true
 		}
 	}
-	return nil, nil
+	return false
+}
+
+// bridgeFor returns the first bridge leg, in configuration order, whose
+// subnet holds a.
+func (g *Gateway) bridgeFor(a uint32) *leg {
+	for i := 1; i < len(g.legs); i++ {
+		if g.legs[i].contains(a) {
+			return &g.legs[i]
+		}
+	}
+	return nil
 }
 
 // forward is the stack's Forward hook: it decides every IPv4 packet the
 // gateway receives.
 func (g *Gateway) forward(in *stack.Iface, pkt []byte, o link.Offload) bool {
-	if len(pkt) < 20 {
-		return false // the stack counts it
+	l := g.legOf(in)
+	if l == nil || g.frag.isLocal(pkt) {
+		return false // from loopback, or a reassembled datagram for the gateway itself
 	}
-	src := netip.AddrFrom4([4]byte(pkt[12:16]))
-	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
-	if in == g.lan {
+	pkt, ok := g.checkHeader(l, pkt)
+	if !ok {
+		return true
+	}
+	if !g.checkAddrs(l, binary.BigEndian.Uint32(pkt[12:16]), binary.BigEndian.Uint32(pkt[16:20])) {
+		return true
+	}
+	if pkt[6]&0x3f != 0 || pkt[7] != 0 { // more fragments, or an offset
+		g.defrag(l, pkt)
+		return true
+	}
+	return g.route(l, pkt, o)
+}
+
+// route decides a whole packet that passed the checks: it returns false
+// for one that is the gateway's own (the stack takes it).
+func (g *Gateway) route(l *leg, pkt []byte, o link.Offload) bool {
+	d := binary.BigEndian.Uint32(pkt[16:20])
+	if g.notRouted(d) {
+		return false // broadcast or multicast: never routed, the stack's to take or leave
+	}
+	if l.bridge == nil {
 		switch {
-		case dst == g.lan.Prefix().Addr():
+		case d == l.a32:
 			// A reply, or to a published port; else for the gateway itself.
 			return g.translate(pkt, o, nat.FromOutside, netip.Addr{}, true)
-		case g.host.Owns(dst):
+		case g.owns(d):
 			return false
 		}
-		if _, b := g.bridgeFor(dst); b != nil {
+		if b := g.bridgeFor(d); b != nil {
 			g.stats.Direct++
-			g.dropf(src, dst, "from outside straight to a container on %s: containers are reached through published ports", b.Network)
+			g.dropPktf(pkt, "from outside straight to a container on %s: containers are reached through published ports", b.bridge.Network)
 			return true
 		}
 		return false // not for this host: the stack drops it
 	}
-	from := g.bridges[in]
-	if from == nil {
-		return false
-	}
 	switch {
-	case g.host.Owns(dst):
+	case g.owns(d):
 		// The hairpin: to a published port from inside, masqueraded behind
 		// the gateway's address on the network of the container behind it;
 		// else for the gateway itself (ping it, ask its DNS server).
-		via := in.Prefix().Addr()
+		via := l.addr
 		if p, ok := g.nat.Published(pkt[9], dstPort(pkt)); ok {
-			if ifc, _ := g.bridgeFor(p.To.Addr()); ifc != nil {
-				via = ifc.Prefix().Addr()
+			if b := g.bridgeFor(v4(p.To.Addr())); b != nil {
+				via = b.addr
 			}
 		}
 		return g.translate(pkt, o, nat.Hairpinned, via, true)
-	case in.Prefix().Masked().Contains(dst):
+	case l.contains(d):
 		return false // on-link: not for the gateway to route
 	}
-	if _, to := g.bridgeFor(dst); to != nil {
+	if to := g.bridgeFor(d); to != nil {
 		g.stats.Isolated++
-		g.dropf(src, dst, "networks %s and %s are isolated from each other", from.Network, to.Network)
+		g.dropPktf(pkt, "networks %s and %s are isolated from each other", l.bridge.Network, to.bridge.Network)
 		return true
 	}
-	if from.Internal {
+	if l.bridge.Internal {
 		g.stats.Internal++
-		g.dropf(src, dst, "network %s is internal: no way out", from.Network)
+		g.dropPktf(pkt, "network %s is internal: no way out", l.bridge.Network)
 		return true
 	}
-	return g.translate(pkt, o, nat.FromInside, g.lan.Prefix().Addr(), false)
+	return g.translate(pkt, o, nat.FromInside, g.legs[0].addr, false)
 }
 
 // ports returns a TCP or UDP packet's source and destination ports.
@@ -325,9 +395,9 @@ func dstPort(pkt []byte) netip.AddrPort {
 
 // translate translates a copy of pkt as coming from origin (ext: the
 // address to masquerade behind), checks and decrements its TTL, and sends
-// it on with its offload metadata. With local, a packet that belongs to no
-// flow and no published port is the gateway's own: it returns false, and
-// the stack takes the packet.
+// it on with its offload metadata, in fragments if it must. With local, a
+// packet that belongs to no flow and no published port is the gateway's
+// own: it returns false, and the stack takes the packet.
 func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext netip.Addr, local bool) bool {
 	src := netip.AddrFrom4([4]byte(pkt[12:16]))
 	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
@@ -359,24 +429,88 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 	csum.Update(b[10:12], old, uint16(b[8])<<8|uint16(b[9]))
 	ndst := netip.AddrFrom4([4]byte(b[16:20]))
 	out, hop, rerr := g.host.Route(ndst)
-	if rerr != nil {
+	var ol *leg
+	if rerr == nil {
+		ol = g.legOf(out)
+	}
+	if ol == nil {
+		g.stats.NoRoute++
 		g.dropf(src, dst, "no route to %s", ndst)
+		return true
+	}
+	// Too big for the leg? A super-frame is not: it leaves in segments.
+	size := ol.mtu
+	if g.frag.maxFrag > 0 {
+		size = min(size, g.frag.maxFrag) // a reassembled datagram: no piece bigger than it came in
+	}
+	cut := len(b) > size && o.GSOType&^link.GSOECN == link.GSONone
+	if cut && b[6]&0x40 != 0 && len(b) > ol.mtu {
+		g.stats.FragFails++
+		g.dropf(src, dst, "%d bytes do not fit the MTU %d of %s and DF is set: answered with ICMP fragmentation needed", len(b), ol.mtu, out.Name())
+		g.host.SendFragNeeded(pkt, uint16(ol.mtu))
 		return true
 	}
 	g.stats.Forwarded++
 	if g.tracer != nil {
-		was, now := ends(pkt), ends(b)
-		if was != now {
-			g.eventf(trace.Routed, "routed %s out of %s as %s", k, out.Name(), now)
-		} else {
-			g.eventf(trace.Routed, "routed %s out of %s", k, out.Name())
-		}
+		g.traceRouted(k, pkt, b, out)
 	}
-	err = g.host.SendFrame(out, hop, frame, o, g.onUnresolved)
+	switch {
+	case cut && o.Pending():
+		// A checksum still to fill (a TAP's): fill it, then cut.
+		err = link.Resolve(frame, o, make([]byte, len(frame)), func(f []byte) error {
+			return g.fragment(f[stack.Headroom:], size, false, func(f []byte) error {
+				return g.host.SendFrame(out, hop, f, link.Offload{}, g.onUnresolved)
+			})
+		})
+	case cut:
+		err = g.fragment(b, size, false, func(f []byte) error {
+			return g.host.SendFrame(out, hop, f, link.Offload{}, g.onUnresolved)
+		})
+	default:
+		err = g.host.SendFrame(out, hop, frame, o, g.onUnresolved)
+	}
 	if err != nil {
+		g.stats.SendErrors++
 		g.dropf(src, dst, "%v", err)
 	}
 	return true
+}
+
+// traceRouted says what translate sent: the flow, TCP's flags and data,
+// the leg, and the packet as it left when NAT changed it.
+func (g *Gateway) traceRouted(k nat.Tuple, was, now []byte, out *stack.Iface) {
+	var b strings.Builder
+	b.WriteString(k.String())
+	if was[9] == nat.TCP {
+		b.WriteString(tcpSummary(was))
+	}
+	fmt.Fprintf(&b, " out of %s", out.Name())
+	if w, n := ends(was), ends(now); w != n {
+		fmt.Fprintf(&b, " as %s", n)
+	}
+	g.eventf(trace.Routed, "routed %s", b.String())
+}
+
+// tcpSummary returns a TCP packet's flags and data length, as Wireshark
+// shows them: " [SYN, ACK]", " [PSH, ACK] len 120".
+func tcpSummary(pkt []byte) string {
+	hl := int(pkt[0]&0xf) * 4
+	if len(pkt) < hl+20 {
+		return ""
+	}
+	t := pkt[hl:]
+	names := [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
+	var fl []string
+	for i, n := range names {
+		if t[13]&(1<<i) != 0 {
+			fl = append(fl, n)
+		}
+	}
+	s := " [" + strings.Join(fl, ", ") + "]"
+	if data := len(t) - int(t[12]>>4)*4; data > 0 {
+		s += fmt.Sprintf(" len %d", data)
+	}
+	return s
 }
 
 // unreachable answers a packet whose next hop did not resolve with host
@@ -409,6 +543,9 @@ func (g *Gateway) dropf(src, dst netip.Addr, format string, args ...any) {
 	if g.tracer == nil {
 		return
 	}
-	g.tracer.Trace(trace.Event{Time: g.clk.Now(), Node: g.name, Kind: trace.Dropped,
-		Src: src.String(), Dst: dst.String(), Reason: fmt.Sprintf(format, args...)})
+	e := trace.Event{Time: g.clk.Now(), Node: g.name, Kind: trace.Dropped, Reason: fmt.Sprintf(format, args...)}
+	if src.IsValid() && dst.IsValid() {
+		e.Src, e.Dst = src.String(), dst.String()
+	}
+	g.tracer.Trace(e)
 }

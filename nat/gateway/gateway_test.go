@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket"
@@ -12,6 +13,7 @@ import (
 	"github.com/netyard/netyard/dnsd"
 	"github.com/netyard/netyard/internal/csum"
 	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/nat"
 	"github.com/netyard/netyard/nat/gateway"
 	"github.com/netyard/netyard/sim"
@@ -29,7 +31,9 @@ var (
 // rig is a gateway with one bridge network, its legs' output captured.
 type rig struct {
 	gw      *gateway.Gateway
+	e       *sim.Engine // its clock, run only by tests that want time to pass
 	lan, br *leg
+	events  []trace.Event // with newTracedRig
 }
 
 // leg keeps what a gateway leg sends, or with discard only counts it.
@@ -47,8 +51,17 @@ func (l *leg) Send(frame []byte) error {
 	return l.Channel.Send(frame)
 }
 
-func newRig(t testing.TB) *rig {
-	r := &rig{lan: &leg{}, br: &leg{}}
+func newRig(t testing.TB) *rig { return rigWith(t, false) }
+
+// newTracedRig is newRig keeping the gateway's trace.
+func newTracedRig(t testing.TB) *rig { return rigWith(t, true) }
+
+func rigWith(t testing.TB, traced bool) *rig {
+	r := &rig{lan: &leg{}, br: &leg{}, e: sim.New(1)}
+	var tr trace.Tracer
+	if traced {
+		tr = trace.Func(func(e trace.Event) { r.events = append(r.events, e) })
+	}
 	dns := dnsd.New(dnsd.Options{})
 	dns.Add("net1", "a", ctr)
 	g, err := gateway.New(gateway.Config{
@@ -56,9 +69,12 @@ func newRig(t testing.TB) *rig {
 		LAN:  gateway.Leg{Name: "eth0", MAC: lanMAC, Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: r.lan},
 		Bridges: []gateway.Bridge{{Leg: gateway.Leg{Name: "br-net1", MAC: gwMAC, Addr: netip.MustParsePrefix("172.18.0.1/16"), Out: r.br},
 			Network: "net1"}},
-		Publish: []nat.Publish{{Proto: nat.TCP, Ext: netip.MustParseAddrPort("192.168.56.11:8080"), To: netip.AddrPortFrom(ctr, 80)}},
-		DNS:     dns,
-	}, gateway.Options{Clock: sim.New(1)})
+		Publish: []nat.Publish{
+			{Proto: nat.TCP, Ext: netip.MustParseAddrPort("192.168.56.11:8080"), To: netip.AddrPortFrom(ctr, 80)},
+			{Proto: nat.UDP, Ext: netip.MustParseAddrPort("192.168.56.11:5353"), To: netip.AddrPortFrom(ctr, 53)},
+		},
+		DNS: dns,
+	}, gateway.Options{Clock: r.e, Tracer: tr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,4 +308,35 @@ func FuzzInputOffload(f *testing.F) {
 		r.lan.discard, r.br.discard = true, true
 		r.gw.InputOffload(leg&1, fr, link.Offload{Flags: flags, GSOType: gso, HdrLen: hdrLen, GSOSize: gsoSize, CsumStart: start, CsumOffset: off})
 	})
+}
+
+// TestRoutedNarratesTCP: the routed line says a TCP packet's flags and
+// data length, so that SYN, ACK and RST read differently.
+func TestRoutedNarratesTCP(t *testing.T) {
+	r := newTracedRig(t)
+	r.introduce(t)
+	r.resolveLAN(t)
+	seg := func(tcp *layers.TCP, payload string) []byte {
+		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: ctr.AsSlice(), DstIP: outer.AsSlice()}
+		tcp.SrcPort, tcp.DstPort, tcp.Window = 40000, 80, 512
+		_ = tcp.SetNetworkLayerForChecksum(ip)
+		return frame(t, ctrMAC, gwMAC, ip, tcp, gopacket.Payload(payload))
+	}
+	r.gw.Input(1, seg(&layers.TCP{SYN: true}, ""))
+	r.gw.Input(1, seg(&layers.TCP{ACK: true, PSH: true}, "hello"))
+	r.gw.Input(1, seg(&layers.TCP{RST: true, ACK: true}, ""))
+	var got []string
+	for _, e := range r.events {
+		if e.Kind == trace.Routed {
+			got = append(got, trace.Narrate(e))
+		}
+	}
+	want := []string{
+		"host1 routed tcp 172.18.0.2:40000 -> 192.168.56.12:80 [SYN] out of eth0 as 192.168.56.11:40000 -> 192.168.56.12:80",
+		"host1 routed tcp 172.18.0.2:40000 -> 192.168.56.12:80 [PSH, ACK] len 5 out of eth0 as 192.168.56.11:40000 -> 192.168.56.12:80",
+		"host1 routed tcp 172.18.0.2:40000 -> 192.168.56.12:80 [RST, ACK] out of eth0 as 192.168.56.11:40000 -> 192.168.56.12:80",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("routed lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }

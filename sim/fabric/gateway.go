@@ -23,11 +23,21 @@ import (
 // the engine calls them from its one goroutine. In netns frames arrive
 // from many TAP readers and timers fire on their own goroutines, so with
 // Options.Serial each gateway runs on a goroutine of its own, fed through
-// a bounded queue, as a NIC's ring feeds a kernel.
+// a queue bounded in frames and in bytes, as a NIC's ring feeds a kernel.
 
-// GatewayQueue bounds the frames waiting for a serialised gateway; more
-// are dropped and counted.
-const GatewayQueue = 4096
+// The bounds of a serialised gateway's queue: frames, and bytes of the
+// buffers they pin. Buffers come in size classes (a frame of an ordinary
+// MTU takes 2 KiB, a jumbo frame 16 KiB, only a TCP super-frame 64 KiB),
+// so that a full queue holds what its frames need: at most 4096 frames
+// and 16 MiB, however big the frames are. More are dropped and counted by
+// reason.
+const (
+	GatewayQueue      = 4096
+	GatewayQueueBytes = 16 << 20
+)
+
+// frameClasses are the sizes of the queue's buffers.
+var frameClasses = [...]int{2048, 16 << 10, link.MaxSuperFrame}
 
 // Gateway is a gateway node in the fabric.
 type Gateway struct {
@@ -36,8 +46,13 @@ type Gateway struct {
 	loop   *serial      // nil: called directly
 	tracer trace.Tracer // for drops at the queue, before the gateway sees them
 	clk    clock.Clock
-	// Dropped counts frames dropped because the queue was full.
+	// Dropped counts frames dropped at the queue, whatever the reason: the
+	// sum of the three below.
 	Dropped atomic.Uint64
+	// DroppedFull counts frames dropped because GatewayQueue frames
+	// waited; DroppedBytes because their buffers held GatewayQueueBytes;
+	// DroppedOversize because the frame was bigger than any buffer.
+	DroppedFull, DroppedBytes, DroppedOversize atomic.Uint64
 }
 
 // Do runs f with the gateway to itself: on its goroutine when serialised.
@@ -100,7 +115,7 @@ func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
 	for _, n := range r.DNS {
 		c.DNS.Add(n.Network, n.Container, n.Addr, n.Aliases...)
 	}
-	gw, err := gateway.New(c, gateway.Options{Clock: clk, Tracer: f.opts.Tracer})
+	gw, err := gateway.New(c, gateway.Options{Clock: clk, Tracer: f.opts.Tracer, Rand: sim.Stream(f.opts.Seed, h.Name, "dns ids")})
 	if err != nil {
 		return nil, err
 	}
@@ -125,12 +140,26 @@ func (g *Gateway) inputOffload(idx int, fr []byte, o link.Offload) {
 		g.Gateway.InputOffload(idx, fr, o)
 		return
 	}
-	if !g.loop.postFrame(g, idx, fr, o) {
-		g.Dropped.Add(1)
-		if g.tracer != nil {
-			g.tracer.Trace(trace.Event{Time: g.clk.Now(), Node: g.name, Kind: trace.Dropped,
-				Reason: fmt.Sprintf("queue full: %d frames wait for the gateway", GatewayQueue)})
-		}
+	switch g.loop.postFrame(g, idx, fr, o) {
+	case queued:
+		return
+	case full:
+		g.DroppedFull.Add(1)
+		g.dropped("queue full: %d frames wait for the gateway", GatewayQueue)
+	case noRoom:
+		g.DroppedBytes.Add(1)
+		g.dropped("queue full: frames waiting for the gateway hold %d MiB", GatewayQueueBytes>>20)
+	case oversize:
+		g.DroppedOversize.Add(1)
+		g.dropped("a frame of %d bytes is bigger than any the gateway takes (%d)", len(fr), frameClasses[len(frameClasses)-1])
+	}
+	g.Dropped.Add(1)
+}
+
+// dropped traces a frame dropped at the queue.
+func (g *Gateway) dropped(format string, args ...any) {
+	if g.tracer != nil {
+		g.tracer.Trace(trace.Event{Time: g.clk.Now(), Node: g.name, Kind: trace.Dropped, Reason: fmt.Sprintf(format, args...)})
 	}
 }
 
@@ -151,42 +180,65 @@ func (f *Fabric) NAT(name string) ([]nat.Flow, error) {
 // serial runs jobs one at a time on one goroutine: frames for a gateway,
 // and functions (timers, reads of its state).
 type serial struct {
-	ch   chan job
-	done chan struct{}
-	once sync.Once
+	ch    chan job
+	done  chan struct{}
+	once  sync.Once
+	bytes atomic.Int64 // of the buffers of the frames queued
 }
 
-// job is a frame for leg idx (a buffer from frames), or a function.
+// job is a frame for leg idx (a buffer of size class class), or a
+// function.
 type job struct {
 	f     func()
 	g     *Gateway
 	idx   int
 	frame *[]byte
+	class int
 	o     link.Offload
 }
 
-// frames recycles the copies of frames waiting for a gateway, so that a
-// frame costs no allocation on the way in.
-var frames = sync.Pool{New: func() any { b := make([]byte, 0, link.MaxSuperFrame); return &b }}
+// frames recycles the copies of frames waiting for a gateway, one pool per
+// size class, so that a frame costs no allocation on the way in.
+var frames [len(frameClasses)]sync.Pool
+
+func init() {
+	for i, n := range frameClasses {
+		frames[i].New = func() any { b := make([]byte, 0, n); return &b }
+	}
+}
+
+// classOf returns the size class of a frame of n bytes, or -1.
+func classOf(n int) int {
+	for i, c := range frameClasses {
+		if n <= c {
+			return i
+		}
+	}
+	return -1
+}
 
 func newSerial() *serial {
 	s := &serial{ch: make(chan job, GatewayQueue), done: make(chan struct{})}
-	go func() {
-		for {
-			select {
-			case j := <-s.ch:
-				if j.f != nil {
-					j.f()
-					continue
-				}
-				j.g.Gateway.InputOffload(j.idx, *j.frame, j.o)
-				frames.Put(j.frame)
-			case <-s.done:
-				return
-			}
-		}
-	}()
+	go s.loop()
 	return s
+}
+
+// loop runs the jobs until stop.
+func (s *serial) loop() {
+	for {
+		select {
+		case j := <-s.ch:
+			if j.f != nil {
+				j.f()
+				continue
+			}
+			j.g.Gateway.InputOffload(j.idx, *j.frame, j.o)
+			s.bytes.Add(-int64(frameClasses[j.class]))
+			frames[j.class].Put(j.frame)
+		case <-s.done:
+			return
+		}
+	}
 }
 
 // post queues f; wait says whether to wait for room rather than drop.
@@ -207,17 +259,35 @@ func (s *serial) post(f func(), wait bool) bool {
 	}
 }
 
+// What postFrame did with a frame.
+const (
+	queued   = iota
+	full     // GatewayQueue jobs wait
+	noRoom   // GatewayQueueBytes are held
+	oversize // bigger than the biggest buffer
+)
+
 // postFrame queues a copy of a frame for g's leg idx, or drops it when
-// the queue is full.
-func (s *serial) postFrame(g *Gateway, idx int, fr []byte, o link.Offload) bool {
-	b := frames.Get().(*[]byte)
+// the queue is full, by frames or by bytes.
+func (s *serial) postFrame(g *Gateway, idx int, fr []byte, o link.Offload) int {
+	c := classOf(len(fr))
+	if c < 0 {
+		return oversize
+	}
+	size := int64(frameClasses[c])
+	if s.bytes.Add(size) > GatewayQueueBytes {
+		s.bytes.Add(-size)
+		return noRoom
+	}
+	b := frames[c].Get().(*[]byte)
 	*b = append((*b)[:0], fr...)
 	select {
-	case s.ch <- job{g: g, idx: idx, frame: b, o: o}:
-		return true
+	case s.ch <- job{g: g, idx: idx, frame: b, class: c, o: o}:
+		return queued
 	default:
-		frames.Put(b)
-		return false
+		s.bytes.Add(-size)
+		frames[c].Put(b)
+		return full
 	}
 }
 

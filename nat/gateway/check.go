@@ -1,0 +1,150 @@
+package gateway
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"github.com/netyard/netyard/internal/csum"
+)
+
+// The checks every packet passes before the gateway looks further: its
+// header as Linux's ip_rcv_core checks it, and its addresses as
+// ip_route_input_slow and RFC 1812 §5.3.7 ("Martian Address Filtering")
+// do. They are cheap: a few comparisons and a 20-byte checksum.
+
+// checkHeader checks pkt's IPv4 header and returns the packet without
+// link-layer padding. It counts, traces and reports false for a packet it
+// drops.
+func (g *Gateway) checkHeader(l *leg, pkt []byte) ([]byte, bool) {
+	switch {
+	case len(pkt) < 20:
+		g.stats.HeaderErrors++
+		g.dropLegf(l, "IPv4 packet of %d bytes is shorter than its header", len(pkt))
+		return nil, false
+	case pkt[0]>>4 != 4:
+		g.stats.HeaderErrors++
+		g.dropLegf(l, "IP version %d in an IPv4 frame", pkt[0]>>4)
+		return nil, false
+	}
+	hl := int(pkt[0]&0xf) * 4
+	tl := int(binary.BigEndian.Uint16(pkt[2:4]))
+	switch {
+	case hl < 20 || hl > len(pkt):
+		g.stats.HeaderErrors++
+		g.dropPktf(pkt, "IPv4 header length %d outside 20-%d", hl, min(len(pkt), 60))
+		return nil, false
+	case tl > len(pkt):
+		g.stats.Truncated++
+		g.dropPktf(pkt, "total length %d beyond the %d bytes received", tl, len(pkt))
+		return nil, false
+	case tl < hl:
+		g.stats.HeaderErrors++
+		g.dropPktf(pkt, "total length %d shorter than its %d-byte header", tl, hl)
+		return nil, false
+	case csum.Fold(csum.Sum(pkt[:hl], 0)) != 0xffff:
+		g.stats.BadChecksum++
+		g.dropPktf(pkt, "IPv4 header checksum %#04x is wrong", binary.BigEndian.Uint16(pkt[10:12]))
+		return nil, false
+	}
+	return pkt[:tl], true
+}
+
+// checkAddrs drops (counted, traced) and reports false for a packet with
+// a martian source or destination.
+func (g *Gateway) checkAddrs(l *leg, src, dst uint32) bool {
+	if why := g.martianSource(src, dst); why != "" {
+		g.stats.MartianSource++
+		g.dropf(addr(src), addr(dst), "martian source %s on %s: %s", addr(src), l.ifc.Name(), why)
+		return false
+	}
+	if why := martianDest(dst); why != "" {
+		g.stats.MartianDest++
+		g.dropf(addr(src), addr(dst), "martian destination %s on %s: %s", addr(dst), l.ifc.Name(), why)
+		return false
+	}
+	return true
+}
+
+// addr returns a number as an IPv4 address.
+func addr(a uint32) netip.Addr {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], a)
+	return netip.AddrFrom4(b)
+}
+
+const limitedBroadcast32 = 0xffffffff
+
+// martianSource says why src cannot be the source of a packet to dst, or
+// returns "" when it can. Linux takes any source but multicast and the
+// limited broadcast towards 255.255.255.255 (a DHCP client has none yet).
+func (g *Gateway) martianSource(src, dst uint32) string {
+	switch top := src >> 24; {
+	case src == limitedBroadcast32:
+		return "the limited broadcast address"
+	case top&0xf0 == 0xe0:
+		return "a multicast address"
+	case top&0xf0 == 0xf0:
+		return "a class E address"
+	case dst == limitedBroadcast32:
+		return ""
+	case top == 0:
+		return "an address of 0.0.0.0/8 (this network)"
+	case top == 127:
+		return "a loopback address"
+	}
+	for i := range g.legs {
+		l := &g.legs[i]
+		switch {
+		case src == l.a32:
+			return "one of the gateway's own addresses"
+		case l.hasBcast && src == l.bcast32:
+			return "the broadcast address of " + l.subnet.String()
+		}
+	}
+	return ""
+}
+
+// martianDest says why dst cannot be the destination of a packet arriving
+// from outside, or returns "".
+func martianDest(dst uint32) string {
+	switch top := dst >> 24; {
+	case top == 0:
+		return "an address of 0.0.0.0/8 (this network)"
+	case top == 127:
+		return "a loopback address" // net.ipv4.conf.*.route_localnet is 0
+	case top&0xf0 == 0xf0 && dst != limitedBroadcast32:
+		return "a class E address"
+	}
+	return ""
+}
+
+// notRouted reports whether dst is a broadcast or multicast address: a
+// router forwards neither (no directed broadcasts, RFC 2644; no multicast
+// routing), and takes a broadcast as its own.
+func (g *Gateway) notRouted(dst uint32) bool {
+	if dst == limitedBroadcast32 || dst>>28 == 0xe {
+		return true
+	}
+	for i := range g.legs {
+		if g.legs[i].hasBcast && dst == g.legs[i].bcast32 {
+			return true
+		}
+	}
+	return false
+}
+
+// dropPktf traces the drop of a packet that has addresses.
+func (g *Gateway) dropPktf(pkt []byte, format string, args ...any) {
+	if g.tracer == nil {
+		return
+	}
+	g.dropf(netip.AddrFrom4([4]byte(pkt[12:16])), netip.AddrFrom4([4]byte(pkt[16:20])), format, args...)
+}
+
+// dropLegf traces a drop of a packet whose addresses cannot be read.
+func (g *Gateway) dropLegf(l *leg, format string, args ...any) {
+	if g.tracer == nil {
+		return
+	}
+	g.dropf(netip.Addr{}, netip.Addr{}, "on "+l.ifc.Name()+": "+format, args...)
+}

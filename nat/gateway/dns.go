@@ -1,0 +1,282 @@
+package gateway
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/netyard/netyard/dnsd"
+	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/stack"
+	"github.com/netyard/netyard/internal/trace"
+)
+
+// Forwarding to upstream resolvers, with Docker's values
+// (libnetwork/resolver.go).
+const (
+	UpstreamTimeout = 4 * time.Second // extIOTimeout: how long one upstream is waited for
+	MaxDNSForwards  = 1024            // maxConcurrent: queries waiting for upstreams at once
+)
+
+// dnsForwarder is the state of upstream forwarding.
+type dnsForwarder struct {
+	ups     []netip.AddrPort
+	max     int
+	waiting int // queries waiting for an upstream
+}
+
+func (f *dnsForwarder) init(ups []netip.AddrPort, max int) { f.ups, f.max = ups, max }
+
+// forwarded is a client's query waiting for upstreams.
+type forwarded struct {
+	q      *dns.Msg       // the client's query, with the client's ID
+	client netip.AddrPort // who asked
+	local  netip.Addr     // the address asked: the answer comes from it
+	up     int            // the upstream being asked (index into ups)
+	id     uint16         // the ID of the query sent to it
+	conn   *stack.UDPConn // the socket it was sent from, one per attempt as Docker dials
+	timer  clock.Timer
+	done   bool
+}
+
+// answer serves one DNS query that reached the gateway's UDP port 53.
+func (g *Gateway) answer(src, dst netip.AddrPort, b []byte) {
+	switch {
+	case !g.onBridge(dst.Addr()):
+		g.stats.DNSDropped++
+		what := "the DNS server answers on bridge networks only"
+		if g.notRouted(v4(dst.Addr())) {
+			what = "a query to a broadcast address is not answered"
+		}
+		g.dropf(src.Addr(), dst.Addr(), "DNS query to %s: %s", dst.Addr(), what)
+		return
+	case g.notRouted(v4(src.Addr())) || g.martianSource(v4(src.Addr()), v4(dst.Addr())) != "" || src.Port() == 0:
+		// An answer would go to a broadcast, a group or nowhere: never
+		// answer those (amplification, RFC 1122 §4.1.3.6 spirit).
+		g.stats.DNSDropped++
+		g.dropf(src.Addr(), dst.Addr(), "DNS query from %s: never answered to a broadcast, multicast or martian source", src)
+		return
+	}
+	q := new(dns.Msg)
+	if err := q.Unpack(b); err != nil {
+		r, err := g.dns.AnswerBytes(src.Addr(), b) // FORMERR with the query's ID, or nothing
+		if r == nil {
+			g.stats.DNSDropped++
+			g.dropf(src.Addr(), dst.Addr(), "DNS query from %s: %v", src, err)
+			return
+		}
+		g.sendAnswer(src, dst.Addr(), r, "FORMERR", "")
+		return
+	}
+	if q.Response {
+		g.stats.DNSDropped++
+		g.dropf(src.Addr(), dst.Addr(), "DNS message from %s is a response, not a query", src)
+		return
+	}
+	r, forward := g.dns.Lookup(src.Addr(), q)
+	if forward {
+		g.forwardQuery(q, src, dst.Addr())
+		return
+	}
+	g.reply(q, r, src, dst.Addr(), "")
+}
+
+// reply packs r, the answer to q, for UDP and sends it to client from
+// local; from names where it came from, for the trace.
+func (g *Gateway) reply(q, r *dns.Msg, client netip.AddrPort, local netip.Addr, from string) {
+	// What fits the leg towards the client unfragmented, whatever larger
+	// size the client offers (as DNS Flag Day 2020 asks of servers).
+	if opt := q.IsEdns0(); opt != nil {
+		mtu := DefaultMTU
+		if out, _, err := g.host.Route(client.Addr()); err == nil {
+			if l := g.legOf(out); l != nil {
+				mtu = l.mtu
+			}
+		}
+		if limit := mtu - 20 - 8; int(opt.UDPSize()) > limit {
+			opt.SetUDPSize(uint16(max(limit, dns.MinMsgSize)))
+		}
+	}
+	wire, err := dnsd.PackUDP(q, r)
+	if err != nil {
+		g.stats.DNSDropped++
+		g.dropf(client.Addr(), local, "DNS answer to %s does not pack: %v", client, err)
+		return
+	}
+	g.sendAnswer(client, local, wire, summary(r), from)
+}
+
+// sendAnswer sends a packed answer, described by what.
+func (g *Gateway) sendAnswer(client netip.AddrPort, local netip.Addr, wire []byte, what, from string) {
+	g.stats.DNSAnswered++
+	g.eventf(trace.Host, "DNS answer to %s: %s%s", client, what, from)
+	if err := g.dnsUDP.SendFromTo(local, client, wire); err != nil {
+		g.stats.SendErrors++
+		g.dropf(local, client.Addr(), "DNS answer to %s: %v", client, err)
+	}
+}
+
+// summary describes a DNS answer in one line: the name, the records, the
+// rcode, and TC when records were left out.
+func summary(m *dns.Msg) string {
+	var b strings.Builder
+	if len(m.Question) == 1 {
+		b.WriteString(m.Question[0].Name)
+	}
+	for _, rr := range m.Answer {
+		switch v := rr.(type) {
+		case *dns.A:
+			fmt.Fprintf(&b, " A %s", v.A)
+		case *dns.PTR:
+			fmt.Fprintf(&b, " PTR %s", v.Ptr)
+		}
+	}
+	fmt.Fprintf(&b, " (%s", dns.RcodeToString[m.Rcode])
+	if m.Truncated {
+		b.WriteString(", TC")
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// forwardQuery sends a query the server does not know to the upstreams,
+// and answers it when one answers, or when none did.
+func (g *Gateway) forwardQuery(q *dns.Msg, client netip.AddrPort, local netip.Addr) {
+	if g.fwd.waiting >= g.fwd.max {
+		g.stats.DNSRefused++
+		g.dropf(client.Addr(), local, "DNS query from %s for %s: %d queries wait for upstreams already: answered REFUSED", client, q.Question[0].Name, g.fwd.waiting)
+		r := new(dns.Msg)
+		r.SetRcode(q, dns.RcodeRefused)
+		r.RecursionAvailable = true
+		g.reply(q, r, client, local, "")
+		return
+	}
+	g.stats.DNSForwarded++
+	g.fwd.waiting++
+	g.tryNext(&forwarded{q: q, client: client, local: local, up: -1})
+}
+
+// tryNext sends f to the next upstream, or answers SERVFAIL after the
+// last.
+func (g *Gateway) tryNext(f *forwarded) {
+	for {
+		f.up++
+		if f.up >= len(g.fwd.ups) {
+			g.finish(f)
+			g.stats.DNSServFail++
+			g.reply(f.q, dnsd.ServFail(f.q), f.client, f.local, fmt.Sprintf(" (no upstream answered of %d)", len(g.fwd.ups)))
+			return
+		}
+		up := g.fwd.ups[f.up]
+		m := f.q.Copy()
+		m.Id = uint16(g.ids.UintN(1 << 16))
+		wire, err := m.Pack()
+		var conn *stack.UDPConn
+		if err == nil {
+			conn, err = g.host.ListenUDP(0)
+		}
+		if err != nil {
+			g.stats.DNSUpstreamFailures++
+			g.eventf(trace.Host, "DNS query %d for %s to upstream %s: %v", f.q.Id, f.q.Question[0].Name, up, err)
+			continue
+		}
+		f.id, f.conn = m.Id, conn
+		conn.OnRecv = func(src, _ netip.AddrPort, b []byte) { g.upstreamAnswer(f, conn, src, b) }
+		conn.OnError = func(err error) { g.upstreamFailed(f, conn, err) }
+		g.eventf(trace.Host, "DNS query %d from %s for %s %s forwarded to upstream %s (%d of %d) as query %d",
+			f.q.Id, f.client, dns.TypeToString[f.q.Question[0].Qtype], f.q.Question[0].Name, up, f.up+1, len(g.fwd.ups), m.Id)
+		f.timer = g.clk.AfterFunc(UpstreamTimeout, func() { g.upstreamTimeout(f, conn) })
+		if err := conn.SendFromTo(g.legs[0].addr, up, wire); err != nil {
+			g.endAttempt(f)
+			g.stats.DNSUpstreamFailures++
+			g.eventf(trace.Host, "DNS query %d for %s to upstream %s: %v", f.q.Id, f.q.Question[0].Name, up, err)
+			continue
+		}
+		return
+	}
+}
+
+// finish ends f's attempt in flight, and f itself.
+func (g *Gateway) finish(f *forwarded) {
+	g.endAttempt(f)
+	if !f.done {
+		f.done = true
+		g.fwd.waiting--
+	}
+}
+
+// endAttempt closes the attempt in flight, if any.
+func (g *Gateway) endAttempt(f *forwarded) {
+	if f.timer != nil {
+		f.timer.Stop()
+		f.timer = nil
+	}
+	if f.conn != nil {
+		f.conn.Close()
+		f.conn = nil
+	}
+}
+
+// upstreamTimeout runs UpstreamTimeout after a query was sent upstream.
+func (g *Gateway) upstreamTimeout(f *forwarded, conn *stack.UDPConn) {
+	if f.done || f.conn != conn {
+		return
+	}
+	g.stats.DNSUpstreamTimeouts++
+	g.eventf(trace.Host, "DNS upstream %s did not answer query %d for %s within %v", g.fwd.ups[f.up], f.id, f.q.Question[0].Name, UpstreamTimeout)
+	f.timer = nil
+	g.endAttempt(f)
+	g.tryNext(f)
+}
+
+// upstreamFailed takes an ICMP error or an unresolved next hop for the
+// attempt on conn.
+func (g *Gateway) upstreamFailed(f *forwarded, conn *stack.UDPConn, err error) {
+	if f.done || f.conn != conn {
+		return
+	}
+	g.stats.DNSUpstreamFailures++
+	g.eventf(trace.Host, "DNS upstream %s for query %d: %v", g.fwd.ups[f.up], f.id, err)
+	g.endAttempt(f)
+	g.tryNext(f)
+}
+
+// upstreamAnswer takes a datagram on an attempt's socket.
+func (g *Gateway) upstreamAnswer(f *forwarded, conn *stack.UDPConn, src netip.AddrPort, b []byte) {
+	if f.done || f.conn != conn {
+		return
+	}
+	up := g.fwd.ups[f.up]
+	r := new(dns.Msg)
+	if src != up || r.Unpack(b) != nil || !r.Response || r.Id != f.id || !sameQuestion(r, f.q) {
+		g.stats.DNSStray++
+		g.dropf(src.Addr(), g.legs[0].addr, "DNS datagram from %s is no answer to query %d for %s sent to %s", src, f.id, f.q.Question[0].Name, up)
+		return
+	}
+	if r.Rcode == dns.RcodeServerFailure || r.Rcode == dns.RcodeRefused {
+		// Docker's rule: the next upstream may know better.
+		g.stats.DNSUpstreamFailures++
+		g.eventf(trace.Host, "DNS upstream %s answered query %d for %s %s: trying the next", up, f.id, f.q.Question[0].Name, dns.RcodeToString[r.Rcode])
+		g.endAttempt(f)
+		g.tryNext(f)
+		return
+	}
+	g.finish(f)
+	g.stats.DNSRelayed++
+	r.Id = f.q.Id
+	r.Compress = true // as Docker relays: more records fit before TC
+	g.reply(f.q, r, f.client, f.local, " from upstream "+up.String())
+}
+
+// sameQuestion reports whether r answers q's question (names compared
+// without case, RFC 4343).
+func sameQuestion(r, q *dns.Msg) bool {
+	if len(r.Question) != 1 || len(q.Question) != 1 {
+		return false
+	}
+	a, b := r.Question[0], q.Question[0]
+	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && strings.EqualFold(a.Name, b.Name)
+}
