@@ -20,6 +20,7 @@ FUZZ_TARGETS = \
 	./nat:FuzzTranslate \
 	./nat/gateway:FuzzInput \
 	./nat/gateway:FuzzInputOffload \
+	./nat/gateway:FuzzGatewaySequence \
 	./sim/scenario:FuzzParse \
 	./sim/scenario:FuzzRun \
 	./sim/netns:FuzzParseRun
