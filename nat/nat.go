@@ -51,15 +51,53 @@ type Flow struct {
 	Kind        string
 	State       string
 	Expires     time.Time
+	Replied     bool // a reply was seen (conntrack -L: no [UNREPLIED])
+	Assured     bool // never dropped early to make room (conntrack -L: [ASSURED])
 }
 
 type flow struct {
 	orig, reply Tuple // reply is the reply as it arrives (translated addresses)
 	kind        string
-	replied     bool
-	tcp         string // tcp state
+	replied     bool     // a packet of the reply direction was seen
+	assured     bool     // as Linux's IPS_ASSURED: never dropped early
+	tcp         tcpState // for TCP
+	created     time.Time
 	expires     time.Time
+
+	seq  uint64    // creation order, for ties
+	due  time.Time // key in the expiry heap: never after expires
+	hidx int       // index in the expiry heap; -1 once removed
+
+	class      uint8 // early-drop class (noClass: on no list)
+	prev, next *flow // on the list of its class
 }
+
+// Flow kinds.
+const (
+	kindMasquerade = "masquerade"
+	kindPublished  = "published"
+	kindHairpin    = "hairpin"
+)
+
+// tcpState is where a TCP flow is, as Dump names it.
+type tcpState uint8
+
+const (
+	tcpNone tcpState = iota
+	tcpSynSent
+	tcpSynRecv
+	tcpEstablished
+	tcpFinWait
+	tcpClose
+)
+
+var tcpNames = [...]string{"", "syn-sent", "syn-recv", "established", "fin-wait", "close"}
+
+func (s tcpState) String() string { return tcpNames[s] }
+
+// udpStream is how long after its first packet a replied UDP flow must
+// still be active to be assured (Linux: stream_ts, 2 s).
+const udpStream = 2 * time.Second
 
 // Publish is a published port: packets to Ext go to To.
 type Publish struct {
@@ -68,23 +106,60 @@ type Publish struct {
 	To    netip.AddrPort
 }
 
-// Stats counts what the table did.
+// Stats counts what the table did. Every flow created ends expired,
+// dropped early or closed, or is still in the table.
 type Stats struct {
-	Created, Expired, Full, Refused, Malformed uint64
+	Created   uint64 // flows started
+	Expired   uint64 // flows removed at their timeout
+	Full      uint64 // new flows refused: the table full and nothing to drop early, or no free port
+	Refused   uint64 // packets of no flow that may not start one
+	Malformed uint64 // packets not translatable
+
+	// EarlyDropped counts flows evicted to make room for a new one on a
+	// full table (Linux's early_drop): flows not assured, oldest first.
+	EarlyDropped uint64
+	// Closed counts TCP flows removed at once because a reset came before
+	// any reply, as Linux does.
+	Closed uint64
 }
 
 // Table is a connection tracking table.
 type Table struct {
-	mu        sync.Mutex
-	max       int
-	flows     map[Tuple]*flow // guarded by mu; by either direction's tuple as it arrives
+	mu  sync.Mutex
+	max int
+	// guarded by mu:
+	flows     map[Tuple]*flow // by either direction's tuple as it arrives
+	heap      []*flow         // every flow, a min-heap by expiry (expiry.go)
+	drop      [nClasses]dropList
+	ports     map[portKey]*portSet // external ports in use (ports.go)
 	published map[Tuple]Publish
+	seq       uint64
 	stats     Stats
+	onDrop    func(victim Flow)
 }
 
 // New returns a table holding at most max flows (0: DefaultMax).
 func New(max int) *Table {
-	return &Table{max: cmp.Or(max, DefaultMax), flows: map[Tuple]*flow{}, published: map[Tuple]Publish{}}
+	return &Table{max: cmp.Or(max, DefaultMax), flows: map[Tuple]*flow{},
+		ports: map[portKey]*portSet{}, published: map[Tuple]Publish{}}
+}
+
+// OnEarlyDrop sets a function to hear of every flow dropped early to make
+// room for a new one (nil: none). It is called after the table's lock is
+// released, on the goroutine whose packet made the new flow, before that
+// packet's Translate returns.
+func (t *Table) OnEarlyDrop(fn func(victim Flow)) {
+	t.mu.Lock()
+	t.onDrop = fn
+	t.mu.Unlock()
+}
+
+// Len returns the number of flows the table holds, expired ones not yet
+// collected included.
+func (t *Table) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.heap)
 }
 
 // Errors.
@@ -250,82 +325,109 @@ func (t *Table) Translate(b []byte, o Origin, ext netip.Addr, now time.Time, par
 	}
 	k := p.tuple()
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	f := t.liveLocked(k, now)
-	if f == nil {
-		if f, err = t.newFlowLocked(p, k, o, ext, now); err != nil {
+	fresh := f == nil
+	var victim *flow
+	if fresh {
+		if f, victim, err = t.newFlowLocked(p, k, o, ext, now); err != nil {
+			t.mu.Unlock()
 			return k, err
 		}
 	}
 	reply := k != f.orig
-	t.track(f, p, reply, now)
+	ends := f.track(p, reply, now)
+	switch {
+	case fresh && ends: // a reset starting a flow: translated, never entered
+		t.stats.Created++
+		t.stats.Closed++
+	case fresh:
+		t.addLocked(f)
+	case ends:
+		t.removeLocked(f)
+		t.stats.Closed++
+	default:
+		t.refileLocked(f)
+		t.classifyLocked(f)
+	}
 	// A packet of one direction leaves looking like the reverse of the
 	// other direction's tuple, as conntrack's NAT does.
 	other := f.reply
 	if reply {
 		other = f.orig
 	}
+	onDrop := t.onDrop
+	t.mu.Unlock()
 	rewriteTo(p, other.Dst, other.Src)
+	if victim != nil && onDrop != nil {
+		onDrop(victim.export())
+	}
 	return k, nil
 }
 
-// newFlowLocked starts tracking k. Leaving, it is masqueraded behind ext
-// keeping the port if free. Arriving, only to a published port, and the
-// container then sees the client's real address. From inside to a
-// published port (hairpin), the source is masqueraded behind ext too.
-func (t *Table) newFlowLocked(p packet, k Tuple, o Origin, ext netip.Addr, now time.Time) (*flow, error) {
-	if o != FromInside {
+// newFlowLocked returns a flow for k, to enter once its first packet is
+// tracked. Leaving, it is masqueraded behind ext keeping the port if free.
+// Arriving, only to a published port, and the container then sees the
+// client's real address. From inside to a published port (hairpin), the
+// source is masqueraded behind ext too. On a full table it drops a flow
+// early to make room, and returns it.
+func (t *Table) newFlowLocked(p packet, k Tuple, o Origin, ext netip.Addr, now time.Time) (f, victim *flow, err error) {
+	kind, reply := kindMasquerade, Tuple{}
+	switch o {
+	case FromInside:
+		port, ok := t.freePortLocked(p.proto, ext, k.Dst, p.sport, now)
+		if !ok {
+			t.stats.Full++
+			return nil, nil, ErrFull
+		}
+		dst := k.Dst
+		if p.proto == ICMP {
+			dst = netip.AddrPortFrom(k.Dst.Addr(), port)
+		}
+		reply = Tuple{p.proto, dst, netip.AddrPortFrom(ext, port)}
+	default:
 		pub, ok := t.published[Tuple{Proto: p.proto, Dst: k.Dst}]
 		if !ok || p.proto == ICMP {
 			t.stats.Refused++
-			return nil, ErrRefused
-		}
-		if !t.roomLocked(now) {
-			return nil, ErrFull
+			return nil, nil, ErrRefused
 		}
 		if o == FromOutside {
-			return t.addLocked(&flow{orig: k, reply: Tuple{p.proto, pub.To, k.Src}, kind: "published"}), nil
+			kind, reply = kindPublished, Tuple{p.proto, pub.To, k.Src}
+			if t.liveLocked(reply, now) != nil { // another flow has the tuple its replies would come as
+				t.stats.Refused++
+				return nil, nil, ErrRefused
+			}
+			break
 		}
 		port, ok := t.freePortLocked(p.proto, ext, pub.To, p.sport, now)
 		if !ok {
 			t.stats.Full++
-			return nil, ErrFull
+			return nil, nil, ErrFull
 		}
-		return t.addLocked(&flow{orig: k, reply: Tuple{p.proto, pub.To, netip.AddrPortFrom(ext, port)}, kind: "hairpin"}), nil
+		kind, reply = kindHairpin, Tuple{p.proto, pub.To, netip.AddrPortFrom(ext, port)}
 	}
-	if !t.roomLocked(now) {
-		return nil, ErrFull
-	}
-	port, ok := t.freePortLocked(p.proto, ext, k.Dst, p.sport, now)
-	if !ok {
-		t.stats.Full++
-		return nil, ErrFull
-	}
-	dst := k.Dst
-	if p.proto == ICMP {
-		dst = netip.AddrPortFrom(k.Dst.Addr(), port)
-	}
-	return t.addLocked(&flow{orig: k, reply: Tuple{p.proto, dst, netip.AddrPortFrom(ext, port)}, kind: "masquerade"}), nil
-}
-
-// roomLocked reports whether a new flow fits, expiring old ones if needed,
-// and counts a refusal.
-func (t *Table) roomLocked(now time.Time) bool {
-	if len(t.flows)/2 >= t.max {
-		t.expireLocked(now)
-		if len(t.flows)/2 >= t.max {
+	t.collectLocked(now, gcSteps, false)
+	if len(t.heap) >= t.max && !t.collectLocked(now, roomSteps, true) {
+		if victim = t.earlyDropLocked(); victim == nil {
 			t.stats.Full++
-			return false
+			return nil, nil, ErrFull
 		}
 	}
-	return true
+	return &flow{orig: k, reply: reply, kind: kind, created: now, hidx: -1, class: noClass}, victim, nil
 }
 
-// addLocked enters a new flow under both its tuples.
-func (t *Table) addLocked(f *flow) *flow {
+// addLocked enters a new flow, its first packet tracked: under both its
+// tuples, in the expiry heap at its expiry, on the early-drop list of its
+// class, and in the port set of its external address and peer.
+func (t *Table) addLocked(f *flow) {
 	t.flows[f.orig], t.flows[f.reply] = f, f
+	t.seq++
+	f.seq, f.due = t.seq, f.expires
+	t.heapPush(f)
+	t.classifyLocked(f)
+	if f.kind != kindPublished {
+		t.portsAddLocked(f)
+	}
 	t.stats.Created++
-	return f
 }
 
 func (t *Table) count(c *uint64) {
@@ -345,23 +447,23 @@ func (t *Table) liveLocked(k Tuple, now time.Time) *flow {
 	return f
 }
 
+// removeLocked forgets f everywhere it is entered.
 func (t *Table) removeLocked(f *flow) {
-	delete(t.flows, f.orig)
-	delete(t.flows, f.reply)
-}
-
-// expireLocked removes every expired flow.
-func (t *Table) expireLocked(now time.Time) {
-	for _, f := range t.flows {
-		if !now.Before(f.expires) {
-			t.removeLocked(f)
-			t.stats.Expired++
+	for _, k := range [2]Tuple{f.orig, f.reply} {
+		if t.flows[k] == f {
+			delete(t.flows, k)
 		}
+	}
+	t.heapRemove(f)
+	t.unlistLocked(f)
+	if f.kind != kindPublished {
+		t.portsDelLocked(f)
 	}
 }
 
 // freePortLocked picks the external port (or ICMP id) for a new flow to dst:
-// want if no flow uses (proto, ext:port) towards dst, else the next free.
+// want if no flow uses (proto, ext:port) towards dst, else the lowest free
+// port from 1024 on.
 func (t *Table) freePortLocked(proto uint8, ext netip.Addr, dst netip.AddrPort, want uint16, now time.Time) (uint16, bool) {
 	used := func(port uint16) bool {
 		rdst := dst
@@ -375,6 +477,19 @@ func (t *Table) freePortLocked(proto uint8, ext netip.Addr, dst netip.AddrPort, 
 			return want, true
 		}
 	}
+	k, _ := keyOf(Tuple{proto, dst, netip.AddrPortFrom(ext, 0)})
+	if s := t.ports[k]; s != nil && s.bits != nil {
+		// Many ports taken: candidates from the bitmap, checked against
+		// the flows for the odd tuple another kind of flow holds.
+		for p, ok := s.bits.next(firstPort); ok; p, ok = s.bits.next(uint32(p) + 1) {
+			if !used(p) {
+				return p, true
+			}
+		}
+		return 0, false
+	}
+	// Few ports taken (at most smallPorts): the lowest free is among the
+	// first few from 1024.
 	for p := uint32(firstPort); p <= 65535; p++ {
 		if !used(uint16(p)) {
 			return uint16(p), true
@@ -383,8 +498,13 @@ func (t *Table) freePortLocked(proto uint8, ext netip.Addr, dst netip.AddrPort, 
 	return 0, false
 }
 
-// track advances a flow's state and expiry.
-func (t *Table) track(f *flow, p packet, reply bool, now time.Time) {
+// track advances a flow's state and expiry (the table then files it
+// again: refileLocked, classifyLocked). It reports whether the flow ends
+// at once: a TCP reset before any reply
+// (nf_conntrack_proto_tcp.c: "if only reply is a RST, ... delete the
+// conntrack immediately").
+func (f *flow) track(p packet, reply bool, now time.Time) bool {
+	wasReplied := f.replied
 	if reply {
 		f.replied = true
 	}
@@ -393,35 +513,43 @@ func (t *Table) track(f *flow, p packet, reply bool, now time.Time) {
 		d := UDPTimeout
 		if f.replied {
 			d = UDPStreamTimeout
+			if wasReplied && !f.assured && now.Sub(f.created) > udpStream {
+				f.assured = true
+			}
 		}
 		f.expires = now.Add(d)
 	case ICMP:
 		f.expires = now.Add(ICMPTimeout)
 	case TCP:
 		const fin, syn, rst, ack = 0x01, 0x02, 0x04, 0x10
+		if p.tcpFlags&rst != 0 && !wasReplied {
+			return true
+		}
 		switch {
 		case p.tcpFlags&rst != 0:
-			f.tcp = "close"
+			f.tcp = tcpClose
 		case p.tcpFlags&fin != 0:
-			f.tcp = "fin-wait"
-		case f.tcp == "":
-			f.tcp = "syn-sent"
-		case f.tcp == "syn-sent" && reply && p.tcpFlags&(syn|ack) == syn|ack:
-			f.tcp = "syn-recv"
-		case f.tcp == "syn-recv" && !reply && p.tcpFlags&ack != 0:
-			f.tcp = "established"
+			f.tcp = tcpFinWait
+		case f.tcp == tcpNone:
+			f.tcp = tcpSynSent
+		case f.tcp == tcpSynSent && reply && p.tcpFlags&(syn|ack) == syn|ack:
+			f.tcp = tcpSynRecv
+		case f.tcp == tcpSynRecv && !reply && p.tcpFlags&ack != 0:
+			f.tcp = tcpEstablished
+			f.assured = true
 		}
 		d := TCPOpeningTimeout
 		switch f.tcp {
-		case "established":
+		case tcpEstablished:
 			d = TCPEstablished
-		case "fin-wait":
+		case tcpFinWait:
 			d = TCPClosingTimeout
-		case "close":
+		case tcpClose:
 			d = TCPResetTimeout
 		}
 		f.expires = now.Add(d)
 	}
+	return false
 }
 
 // rewriteTo sets the packet's source to src and destination to dst (for
@@ -500,16 +628,19 @@ func (t *Table) Dump(now time.Time) []Flow {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []Flow
-	seen := map[*flow]bool{}
-	for _, f := range t.flows {
-		if seen[f] || !now.Before(f.expires) {
-			continue
+	for _, f := range t.heap {
+		if now.Before(f.expires) {
+			out = append(out, f.export())
 		}
-		seen[f] = true
-		out = append(out, Flow{Orig: f.orig, Reply: f.reply, Kind: f.kind, State: f.tcp, Expires: f.expires})
 	}
 	slices.SortFunc(out, func(a, b Flow) int { return cmp.Compare(a.Orig.String(), b.Orig.String()) })
 	return out
+}
+
+// export is f as Dump reports it.
+func (f *flow) export() Flow {
+	return Flow{Orig: f.orig, Reply: f.reply, Kind: f.kind, State: f.tcp.String(), Expires: f.expires,
+		Replied: f.replied, Assured: f.assured}
 }
 
 // Stats returns the table's counters.

@@ -32,7 +32,7 @@ func pkt(t testing.TB, proto uint8, src, dst netip.AddrPort, flags string) []byt
 	case nat.TCP:
 		ip.Protocol = layers.IPProtocolTCP
 		tcp := &layers.TCP{SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()), Seq: 1, Window: 100,
-			SYN: flags == "syn" || flags == "synack", ACK: flags == "synack" || flags == "ack", RST: flags == "rst"}
+			SYN: flags == "syn" || flags == "synack", ACK: flags == "synack" || flags == "ack", RST: flags == "rst", FIN: flags == "fin"}
 		_ = tcp.SetNetworkLayerForChecksum(ip)
 		l4 = tcp
 	case nat.UDP:
@@ -146,28 +146,37 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
-// TestFullTableKeepsExistingFlows fills the table with new flows: the
-// overflow is refused and counted, and existing flows keep working.
+// TestFullTableKeepsExistingFlows fills the table with connections that
+// completed their handshake, which are never dropped early: the overflow
+// is refused and counted, and existing flows keep working.
 func TestFullTableKeepsExistingFlows(t *testing.T) {
 	tb := nat.New(100)
+	// The first flow is a UDP stream: answered, and still going 3 s on.
 	first := pkt(t, nat.UDP, ap(container, 2000), ap(outside, 53), "")
 	_, _ = tb.Outbound(first, host, t0)
+	_, _ = tb.Inbound(pkt(t, nat.UDP, ap(outside, 53), ap(host, 2000), ""), t0)
+	now := t0.Add(3 * time.Second)
+	_, _ = tb.Outbound(pkt(t, nat.UDP, ap(container, 2000), ap(outside, 53), ""), host, now)
 	full := 0
 	for i := range 300 {
-		_, err := tb.Outbound(pkt(t, nat.UDP, ap(container, uint16(3000+i)), ap(outside, 53), ""), host, t0)
+		port := uint16(3000 + i)
+		_, err := tb.Outbound(pkt(t, nat.TCP, ap(container, port), ap(outside, 80), "syn"), host, now)
 		if errors.Is(err, nat.ErrFull) {
 			full++
+			continue
 		}
+		_, _ = tb.Inbound(pkt(t, nat.TCP, ap(outside, 80), ap(host, port), "synack"), now)
+		_, _ = tb.Outbound(pkt(t, nat.TCP, ap(container, port), ap(outside, 80), "ack"), host, now)
 	}
 	if full != 201 || tb.Stats().Full != 201 {
 		t.Errorf("%d refused (stats %+v), want 201", full, tb.Stats())
 	}
 	again := pkt(t, nat.UDP, ap(container, 2000), ap(outside, 53), "")
-	if _, err := tb.Outbound(again, host, t0.Add(time.Second)); err != nil {
+	if _, err := tb.Outbound(again, host, now.Add(time.Second)); err != nil {
 		t.Errorf("an existing flow failed on a full table: %v", err)
 	}
 	reply := pkt(t, nat.UDP, ap(outside, 53), ap(host, 2000), "")
-	if _, err := tb.Inbound(reply, t0.Add(time.Second)); err != nil {
+	if _, err := tb.Inbound(reply, now.Add(time.Second)); err != nil {
 		t.Errorf("a reply on a full table: %v", err)
 	}
 }
