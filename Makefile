@@ -18,6 +18,8 @@ FUZZ_TARGETS = \
 	./dnsd:FuzzParseNames \
 	./dnsd:FuzzIndex \
 	./nat:FuzzTranslate \
+	./nat:FuzzTable \
+	./nat:FuzzPortBits \
 	./nat/gateway:FuzzInput \
 	./nat/gateway:FuzzInputOffload \
 	./nat/gateway:FuzzGatewaySequence \

@@ -70,8 +70,12 @@ type Stats struct {
 	Direct      uint64 // dropped: from outside straight to a container
 	TTLExceeded uint64 // dropped with time exceeded
 	NATDropped  uint64 // dropped by the NAT table (full, refused, malformed)
-	NoRoute     uint64 // dropped: no route to the (translated) destination
-	SendErrors  uint64 // dropped: the leg refused the frame (down, budget spent)
+	// Flows (not packets) the NAT table dropped early, unanswered or not
+	// yet assured, to make room for a new one when full (Linux's
+	// early_drop); each is traced.
+	NATEarlyDropped uint64
+	NoRoute         uint64 // dropped: no route to the (translated) destination
+	SendErrors      uint64 // dropped: the leg refused the frame (down, budget spent)
 
 	// ip_rcv's checks (Linux's InHdrErrors, InTruncatedPkts, InCsumErrors).
 	HeaderErrors uint64 // dropped: not version 4, header length under 20 or beyond the packet, total length under the header
@@ -153,6 +157,17 @@ type Gateway struct {
 	onUnresolved func(sent []byte, err error)
 }
 
+// stateOf says why a flow could be dropped early.
+func stateOf(f nat.Flow) string {
+	switch {
+	case !f.Replied:
+		return "unanswered"
+	case f.State != "":
+		return "unassured " + f.State
+	}
+	return "unassured"
+}
+
 // New builds a gateway.
 func New(c Config, o Options) (*Gateway, error) {
 	g := &Gateway{
@@ -168,6 +183,10 @@ func New(c Config, o Options) (*Gateway, error) {
 		g.ids = rand.New(rand.NewPCG(0, 0))
 	}
 	g.onUnresolved = g.unreachable
+	g.nat.OnEarlyDrop(func(v nat.Flow) {
+		g.stats.NATEarlyDropped++
+		g.dropf(v.Orig.Src.Addr(), v.Orig.Dst.Addr(), "connection table full: %s flow %s dropped early to make room for a new one", stateOf(v), v.Orig)
+	})
 	g.frag.init()
 	g.host = stack.New(stack.Options{Name: g.name, Clock: g.clk, Tracer: o.Tracer, Forward: g.forward})
 	add := func(l Leg, b *Bridge) error {

@@ -138,7 +138,7 @@ func checkInvariants(t *testing.T, w *world, prev gateway.Stats) gateway.Stats {
 	if p.Reassemblies == 0 && p.ReasmBytes != 0 {
 		t.Fatalf("no datagram in reassembly, %d bytes held", p.ReasmBytes)
 	}
-	counted := st.Isolated + st.Internal + st.Direct + st.TTLExceeded + st.NATDropped + st.NoRoute + st.SendErrors +
+	counted := st.Isolated + st.Internal + st.Direct + st.TTLExceeded + st.NATDropped + st.NATEarlyDropped + st.NoRoute + st.SendErrors +
 		st.HeaderErrors + st.Truncated + st.BadChecksum + st.MartianSource + st.MartianDest + st.ReasmFails + st.FragFails +
 		st.DNSDropped + st.DNSRefused + st.DNSStray
 	if traced := uint64(w.gatewayDrops()); traced != counted {
