@@ -19,9 +19,16 @@
 // sees: up to 3 ARP requests 1 s apart, at most 3 packets queued per
 // unresolved neighbour (the oldest is dropped first), and a failed
 // resolution reported to the sender as "host unreachable". Entries stay
-// valid for ARPLifetime after they were last confirmed; the cache holds at
-// most MaxARPEntries and evicts the least recently confirmed entry, counting
-// evictions.
+// valid for ARPLifetime after they were last confirmed. The table holds at
+// most MaxARPEntries entries in any state, resolved or not, as Linux's
+// gc_thresh3: a new entry in a full table evicts the least recently
+// updated one if that was updated ARPGCProtect (5 s) ago or more, failing
+// its waiting packets as host unreachable; otherwise the new entry is
+// refused (ErrNeighbourTableFull; an ARP request from that neighbour goes
+// unanswered, as in Linux). Evictions and refusals are counted. As in
+// Linux there is no separate limit on ARP requests: the bound and the
+// protection cap them at MaxARPEntries x ARPRetries per ARPRetries x
+// ARPRetry, whatever a flood of spoofed sources asks.
 //
 // # Time and concurrency
 //

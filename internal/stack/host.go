@@ -88,6 +88,9 @@ type Stats struct {
 	ARPFailures   uint64 // resolutions that ran out of retries
 	Dropped       uint64 // frames received and dropped (not for us, malformed, unknown)
 	Malformed     uint64 // of Dropped: could not be decoded
+
+	ARPTableFull uint64 // entries refused: the cache was full and none could go (Linux's table_fulls)
+	ARPRequests  uint64 // ARP requests sent
 }
 
 // Host is a simulated IPv4 host.
@@ -111,6 +114,8 @@ type Host struct {
 	sending bool                     // sbuf is in use
 	forward func(in *Iface, pkt []byte, o link.Offload) bool
 	lo      *Iface // loopback: 127.0.0.0/8 and the host's own addresses
+
+	arpOrder arpList // the neighbour table, least recently updated first
 }
 
 // New returns a host with no interfaces.
