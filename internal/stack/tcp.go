@@ -125,9 +125,11 @@ type TCPStream struct {
 	// and the stream stays open for writing until Close. Without OnEOF
 	// the stream closes its own side at once (after the data written).
 	OnEOF func()
-	// OnClose, if set, is called once when the connection is gone: err is
-	// nil after an orderly close, else ErrConnReset, ErrConnRefused,
-	// ErrTimedOut, ErrHostUnreach, ErrConnAborted or an *ICMPError.
+	// OnClose, if set, is called once when the connection is over for the
+	// application: err is nil after an orderly close (the side that closed
+	// first then keeps TIME-WAIT on its own), else ErrConnReset,
+	// ErrConnRefused, ErrTimedOut, ErrHostUnreach, ErrConnAborted or an
+	// *ICMPError.
 	OnClose func(err error)
 
 	h     *Host
@@ -136,6 +138,7 @@ type TCPStream struct {
 	state tcpState
 	probe bool // ConnectTCP: reset as soon as established
 	app   bool // the application has seen it (a client, or accepted)
+	told  bool // OnClose has been called
 
 	// Send sequence space (RFC 9293 §3.3.1). buf holds the bytes written
 	// and not yet acknowledged; buf[0] has sequence number bufSeq.
@@ -466,7 +469,17 @@ func (c *TCPStream) finish(err error) {
 		c.life.Stop()
 	}
 	c.buf = nil
-	if c.app && c.OnClose != nil {
+	c.tell(err)
+}
+
+// tell reports the end of the connection to the application, once.
+func (c *TCPStream) tell(err error) {
+	if c.told || !c.app {
+		return
+	}
+	c.told = true
+	if c.OnClose != nil {
+		c.flushRx()
 		c.OnClose(err)
 	}
 }

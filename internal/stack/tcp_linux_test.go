@@ -48,7 +48,8 @@ func (c lockedClock) AfterFunc(d time.Duration, f func()) clock.Timer {
 // offers window scaling, SACK and timestamps, which the stack leaves
 // unanswered; several queries go over one connection, pipelined too; the
 // answers are larger than a segment; the kernel closes and the stack
-// follows. If dig is installed, dig +tcp asks too.
+// follows. If dig is installed, dig +tcp asks too. The other way round,
+// the stack's QueryTCP asks a server on the kernel's TCP.
 func TestTCPStreamWithLinuxClient(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: creates a network namespace and a TAP device")
@@ -175,6 +176,47 @@ func linuxClient(t *testing.T, offloads bool) {
 		if !strings.Contains(opts, o) {
 			t.Logf("the kernel's SYN did not offer %s (options: %s)", o, opts)
 		}
+	}
+
+	// The other way: the stack's QueryTCP (ConnectTCPStream) to a DNS
+	// server on the kernel's TCP in the namespace.
+	var ln net.Listener
+	if err := nsutil.Do(ns, func() error {
+		var err error
+		ln, err = net.Listen("tcp", "10.99.0.2:53")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		r := new(dns.Msg)
+		r.SetReply(q)
+		for i := range 200 {
+			r.Answer = append(r.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IP{10, 2, byte(i >> 8), byte(i)}})
+		}
+		_ = w.WriteMsg(r)
+	})}
+	go func() { _ = srv.ActivateAndServe() }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	answered := make(chan error, 1)
+	mu.Lock()
+	_, err = h.QueryTCP(netip.MustParseAddr("10.99.0.2"), "kernel.test", dns.TypeA, func(m *dns.Msg, err error) {
+		if err == nil && len(m.Answer) != 200 {
+			err = fmt.Errorf("%d answers, want 200", len(m.Answer))
+		}
+		answered <- err
+	})
+	mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-answered:
+		if err != nil {
+			t.Errorf("QueryTCP to the kernel's server: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("QueryTCP to the kernel's server: no answer within 10 s")
 	}
 
 	dig, err := exec.LookPath("dig")

@@ -677,3 +677,60 @@ func TestFramer(t *testing.T) {
 		t.Errorf("AppendFramed(65536 bytes) = %v, want %v", err, stack.ErrFrameTooLong)
 	}
 }
+
+// TestTCPCloseIsReportedAtOnce: the side that closes first hears OnClose
+// when the FINs are through, not a TIME-WAIT later, and its connection
+// lingers TCPTimeWait only inside the stack.
+func TestTCPCloseIsReportedAtOnce(t *testing.T) {
+	p := newTCPPair(t, nil)
+	if _, err := p.b.ListenTCPStream(80, nil); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := p.a.ConnectTCPStream(netip.MustParseAddrPort("10.0.0.2:80"))
+	closedAt := time.Duration(-1)
+	var cerr error
+	c.OnClose = func(err error) { cerr, closedAt = err, p.e.Elapsed() }
+	p.e.RunFor(10 * time.Millisecond)
+	c.Close()
+	p.e.RunFor(time.Second)
+	if closedAt < 0 || closedAt > 20*time.Millisecond || cerr != nil {
+		t.Errorf("OnClose(%v) at %v, want nil within 20ms", cerr, closedAt)
+	}
+	if c.State() != "TIME-WAIT" || p.a.TCPConns() != 1 || p.b.TCPConns() != 0 {
+		t.Errorf("client %s, connections %d and %d; want TIME-WAIT, 1 and 0", c.State(), p.a.TCPConns(), p.b.TCPConns())
+	}
+	p.e.RunFor(stack.TCPTimeWait)
+	if p.a.TCPConns() != 0 {
+		t.Errorf("client holds %d connections after TIME-WAIT", p.a.TCPConns())
+	}
+}
+
+// TestTCPSynFloodBounded: SYNs nobody completes fill a listener only up to
+// MaxConns (the rest dropped and counted); each half-open connection sends
+// its SYN-ACK 1 + TCPSynAckRetries times, then goes.
+func TestTCPSynFloodBounded(t *testing.T) {
+	r := newRawPeer(t, nil)
+	r.h.Input(0, arpReply(peerMAC, "10.0.0.9", "10.0.0.1"))
+	l, err := r.h.ListenTCPStream(80, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const flood = 1000
+	for i := range flood {
+		r.h.Input(0, seg(uint16(2000+i), &layers.TCP{SYN: true, Seq: uint32(i)}, nil))
+	}
+	st := r.h.Stats()
+	if l.Conns() != stack.TCPMaxConns || st.TCPListenDrops != flood-stack.TCPMaxConns {
+		t.Errorf("half-open %d, SYNs dropped %d; want %d and %d", l.Conns(), st.TCPListenDrops, stack.TCPMaxConns, flood-stack.TCPMaxConns)
+	}
+	r.e.RunFor(2 * time.Minute)
+	synAcks := 0
+	for _, s := range r.replies() {
+		if s.SYN && s.ACK {
+			synAcks++
+		}
+	}
+	if l.Conns() != 0 || r.h.Stats().TCPTimeouts != stack.TCPMaxConns || synAcks != stack.TCPMaxConns*(1+stack.TCPSynAckRetries) {
+		t.Errorf("after 2 minutes: %d half-open, %d timed out, %d SYN-ACKs; want 0, %d, %d", l.Conns(), r.h.Stats().TCPTimeouts, synAcks, stack.TCPMaxConns, stack.TCPMaxConns*(1+stack.TCPSynAckRetries))
+	}
+}

@@ -412,6 +412,7 @@ func (c *TCPStream) enterTimeWait() {
 	if c.l != nil {
 		c.l.twPush(c)
 	}
+	c.tell(nil)
 }
 
 // peerMSS takes the MSS option of a SYN.
