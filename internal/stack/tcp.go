@@ -167,17 +167,17 @@ type TCPStream struct {
 	retries      int
 
 	// Idle, FIN-WAIT-2 and TIME-WAIT.
-	life        clock.Timer
-	lifeKind    lifeKind
-	lifeAt      time.Time
-	idle        time.Duration
-	lastActive  time.Time
-	twPrev      *TCPStream // the listener's TIME-WAIT list
-	twNext      *TCPStream
-	onTWList    bool
-	failFn      func(error)
-	rx          rxLine
-	ignoreFirst bool // a probe's SYN carries no options
+	life       clock.Timer
+	lifeKind   lifeKind
+	lifeAt     time.Time
+	idle       time.Duration
+	lastActive time.Time
+	twPrev     *TCPStream // the listener's TIME-WAIT list
+	twNext     *TCPStream
+	onTWList   bool
+	failFn     func(error)
+	rx         rxLine
+	bare       bool // a probe: its SYN carries no options, as before
 }
 
 // rxLine is the narration of the segment being processed, written once
@@ -375,7 +375,7 @@ func (h *Host) ConnectTCP(dst netip.AddrPort, done func(result string)) (cancel 
 	if err != nil {
 		return nil, err
 	}
-	c.probe, c.app, c.ignoreFirst = true, true, true
+	c.probe, c.app, c.bare = true, true, true
 	c.OnClose = func(err error) {
 		if done == nil {
 			return

@@ -123,7 +123,7 @@ func (c *TCPStream) send(flags uint8, seq uint32, data []byte, note string) erro
 	if t.RST {
 		t.Window = 0
 	}
-	if t.SYN && !c.ignoreFirst {
+	if t.SYN && !c.bare {
 		t.Options = mssOption
 	}
 	if !t.RST && (len(data) > 0 || t.SYN || t.FIN) && seqLT(seq, c.sndMax) {
