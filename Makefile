@@ -13,6 +13,7 @@ FUZZ_TARGETS = \
 	./internal/link:FuzzResolve \
 	./internal/stack:FuzzInput \
 	./internal/stack:FuzzDNSAnswer \
+	./internal/stack:FuzzTCPStream \
 	./ipam:FuzzParseRequest \
 	./dnsd:FuzzAnswerBytes \
 	./dnsd:FuzzParseNames \

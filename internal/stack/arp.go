@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"time"
@@ -9,7 +11,44 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/trace"
 )
+
+// The neighbour table follows Linux's (net/core/neighbour.c) where a flood
+// can see the difference:
+//
+//   - It never holds more than MaxARPEntries entries, whatever their state
+//     (gc_thresh3, a hard limit).
+//   - A new entry in a full table first tries a forced collection
+//     (neigh_forced_gc): the least recently updated entry goes if it was
+//     last updated ARPGCProtect ago or more. Linux guarantees every entry
+//     that much life since 58956317c8de ("neighbor: Improve garbage
+//     collection"), so resolutions in progress are never cut short. The
+//     evicted entry's waiting packets fail as host unreachable.
+//   - When no entry can go, the new one is refused: the packet that needed
+//     it is dropped and its sender told ErrNeighbourTableFull (Linux:
+//     "neighbor table overflow!", table_fulls, ENOBUFS), and an ARP
+//     request for one of our addresses from that neighbour is not answered
+//     (arp_process replies only when neigh_event_ns made an entry).
+//
+// Linux has no separate rate limit on solicitations: each entry sends at
+// most mcast_solicit requests retrans_time apart and then fails, and the
+// table bound with the guaranteed lifetime caps how many entries can be
+// resolving at once. So the requests a host sends are bounded by
+// MaxARPEntries x ARPRetries per ARPRetries x ARPRetry (256 a second), however
+// many sources a flood spoofs.
+//
+// Entries are kept in a list ordered by their last update, so the victim is
+// found in O(1) and the choice never depends on map order.
+
+// ARPGCProtect is how long after its last update an entry cannot be
+// evicted to make room (Linux's forced GC spares entries updated in the
+// last 5 s).
+const ARPGCProtect = 5 * time.Second
+
+// ErrNeighbourTableFull is returned for a packet whose next hop needed a
+// new neighbour entry when none could be made.
+var ErrNeighbourTableFull = errors.New("stack: neighbour table full")
 
 // neighbour is an ARP cache entry.
 type neighbour struct {
@@ -17,15 +56,51 @@ type neighbour struct {
 	iface     *Iface
 	mac       net.HardwareAddr // nil while unresolved
 	confirmed time.Time
+	updated   time.Time // created, resolved, confirmed or resolving again
 	tries     int
 	timer     clock.Timer
 	queue     []queued
+
+	prev, next *neighbour // the table's list, least recently updated first
 }
 
-// queued is a packet waiting for its next hop to resolve.
+// queued is a packet waiting for its next hop to resolve, serialised from
+// its IPv4 header on.
 type queued struct {
-	ls   []gopacket.SerializableLayer
+	pkt  []byte
 	fail func(error)
+}
+
+// arpList is the neighbour table's update order.
+type arpList struct {
+	head, tail *neighbour
+}
+
+func (l *arpList) remove(n *neighbour) {
+	if n.prev == nil && l.head != n {
+		return // not on the list
+	}
+	if n.prev != nil {
+		n.prev.next = n.next
+	} else {
+		l.head = n.next
+	}
+	if n.next != nil {
+		n.next.prev = n.prev
+	} else {
+		l.tail = n.prev
+	}
+	n.prev, n.next = nil, nil
+}
+
+func (l *arpList) pushBack(n *neighbour) {
+	n.prev, n.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = n
+	} else {
+		l.head = n
+	}
+	l.tail = n
 }
 
 // ARPEntry is a resolved neighbour, as reported by ARPCache.
@@ -49,6 +124,10 @@ func (h *Host) ARPCache() []ARPEntry {
 	return out
 }
 
+// ARPEntries reports how many entries the neighbour table holds, resolved
+// or not.
+func (h *Host) ARPEntries() int { return len(h.arp) }
+
 // resolveAndSend sends the layers (starting with IPv4) to hop out of i,
 // resolving hop's MAC first if needed.
 func (h *Host) resolveAndSend(i *Iface, hop netip.Addr, ls []gopacket.SerializableLayer, fail func(error)) error {
@@ -64,49 +143,101 @@ func (h *Host) resolveAndSend(i *Iface, hop netip.Addr, ls []gopacket.Serializab
 		return h.transmit(i, h.eth(i, n.mac, layers.EthernetTypeIPv4, ls)...)
 	}
 	if n == nil {
-		n = h.newNeighbour(hop, i)
+		if n = h.newNeighbour(hop, i); n == nil {
+			return ErrNeighbourTableFull
+		}
 	}
 	if n.mac != nil { // expired: resolve again
 		n.mac = nil
 		n.tries = 0
+		h.touch(n, now)
+	}
+	pkt, err := serialize(ls)
+	if err != nil {
+		return err
 	}
 	if len(n.queue) >= ARPQueue {
 		h.stats.ARPQueueDrops++
 		h.droppedf(i.name, "ARP queue for %s full: oldest waiting packet dropped", hop)
-		n.queue = n.queue[1:]
+		n.queue = append(n.queue[:0], n.queue[1:]...)
 	}
-	n.queue = append(n.queue, queued{ls, fail})
+	n.queue = append(n.queue, queued{pkt, fail})
 	if n.tries == 0 {
 		h.solicit(n)
 	}
 	return nil
 }
 
-// newNeighbour adds an entry, evicting the least recently confirmed one if
-// the cache is full.
+// serialize builds the bytes of ls, for a packet that has to wait.
+func serialize(ls []gopacket.SerializableLayer) ([]byte, error) {
+	if len(ls) == 1 {
+		if p, ok := ls[0].(gopacket.Payload); ok { // already the host's own copy
+			return p, nil
+		}
+	}
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// touch records an update of n: it moves to the back of the eviction order.
+func (h *Host) touch(n *neighbour, now time.Time) {
+	n.updated = now
+	h.arpOrder.remove(n)
+	h.arpOrder.pushBack(n)
+}
+
+// newNeighbour adds an entry for a on i. In a full table it evicts the
+// least recently updated entry if that one is old enough, and otherwise
+// refuses (returns nil), counting either.
 func (h *Host) newNeighbour(a netip.Addr, i *Iface) *neighbour {
+	now := h.clk.Now()
 	if len(h.arp) >= MaxARPEntries {
-		var old *neighbour
-		for _, n := range h.arp {
-			if n.tries == 0 && (old == nil || n.confirmed.Before(old.confirmed) ||
-				n.confirmed.Equal(old.confirmed) && n.addr.Less(old.addr)) {
-				old = n
-			}
+		old := h.arpOrder.head
+		if old == nil || now.Sub(old.updated) < ARPGCProtect {
+			h.stats.ARPTableFull++
+			h.tracedrop(i.name, "neighbour table full (%d entries, none updated %v ago or more): no entry for %s", len(h.arp), ARPGCProtect, a)
+			return nil
 		}
-		if old != nil {
-			delete(h.arp, old.addr)
-			h.stats.ARPEvictions++
-		}
+		h.evict(old)
 	}
 	n := &neighbour{addr: a, iface: i}
 	h.arp[a] = n
+	h.touch(n, now)
 	return n
+}
+
+// evict removes n to make room, failing the packets waiting for it.
+func (h *Host) evict(n *neighbour) {
+	h.removeNeighbour(n)
+	h.stats.ARPEvictions++
+	h.eventf(n.iface.name, "neighbour %s evicted: the table is full and it is the least recently updated", n.addr)
+	for _, q := range n.queue {
+		h.stats.ARPQueueDrops++
+		h.tracedrop(n.iface.name, "packet waiting for %s dropped: its neighbour entry was evicted", n.addr)
+		if q.fail != nil {
+			q.fail(ErrHostUnreach)
+		}
+	}
+	n.queue = nil
+}
+
+// removeNeighbour takes n out of the table and stops its timer.
+func (h *Host) removeNeighbour(n *neighbour) {
+	delete(h.arp, n.addr)
+	h.arpOrder.remove(n)
+	if n.timer != nil {
+		n.timer.Stop()
+	}
 }
 
 // solicit sends one ARP request for n and arms the retry timer.
 func (h *Host) solicit(n *neighbour) {
 	n.tries++
 	i := n.iface
+	h.stats.ARPRequests++
 	h.eventf(i.name, "ARP who-has %s? tell %s (request %d of %d)", n.addr, i.prefix.Addr(), n.tries, ARPRetries)
 	_ = h.transmit(i,
 		&layers.Ethernet{SrcMAC: i.mac, DstMAC: broadcastMAC, EthernetType: layers.EthernetTypeARP},
@@ -132,11 +263,13 @@ func (h *Host) retry(n *neighbour) {
 		return
 	}
 	h.stats.ARPFailures++
-	delete(h.arp, n.addr)
+	h.removeNeighbour(n)
 	h.eventf(n.iface.name, "ARP for %s got no answer after %d requests: host unreachable", n.addr, ARPRetries)
-	for _, q := range n.queue {
-		if q.fail != nil {
-			q.fail(ErrHostUnreach)
+	q := n.queue
+	n.queue = nil
+	for _, p := range q {
+		if p.fail != nil {
+			p.fail(ErrHostUnreach)
 		}
 	}
 }
@@ -153,9 +286,17 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 	mac := append(net.HardwareAddr(nil), a.SourceHwAddress...)
 	if n := h.arp[sender]; n != nil || forMe {
 		if n == nil {
-			n = h.newNeighbour(sender, i)
+			if n = h.newNeighbour(sender, i); n == nil {
+				if a.Operation == layers.ARPRequest {
+					// As Linux: no entry, no reply.
+					h.droppedf(i.name, "ARP who-has %s from %s not answered: neighbour table full", target, sender)
+				}
+				return
+			}
 		}
-		n.mac, n.confirmed, n.tries = mac, h.clk.Now(), 0
+		now := h.clk.Now()
+		n.mac, n.confirmed, n.tries = mac, now, 0
+		h.touch(n, now)
 		if n.timer != nil {
 			n.timer.Stop()
 		}
@@ -165,7 +306,7 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 			h.eventf(i.name, "ARP %s is-at %s", sender, mac)
 		}
 		for _, p := range q {
-			_ = h.transmit(n.iface, h.eth(n.iface, mac, layers.EthernetTypeIPv4, p.ls)...)
+			_ = h.transmit(n.iface, &layers.Ethernet{SrcMAC: n.iface.mac, DstMAC: mac, EthernetType: layers.EthernetTypeIPv4}, gopacket.Payload(p.pkt))
 		}
 	}
 	if a.Operation != layers.ARPRequest {
@@ -183,6 +324,15 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 			Operation: layers.ARPReply, SourceHwAddress: i.mac, SourceProtAddress: i.prefix.Addr().AsSlice(),
 			DstHwAddress: mac, DstProtAddress: sender.AsSlice(),
 		})
+}
+
+// tracedrop traces a packet the host dropped on its way out; the caller
+// counts it under its own reason (droppedf counts frames received).
+func (h *Host) tracedrop(port, format string, args ...any) {
+	if h.tracer == nil {
+		return
+	}
+	h.tracer.Trace(trace.Event{Time: h.clk.Now(), Node: h.name, Kind: trace.Dropped, Port: port, Reason: fmt.Sprintf(format, args...)})
 }
 
 // eth prepends an Ethernet header to ls.

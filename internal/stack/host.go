@@ -91,6 +91,19 @@ type Stats struct {
 	ARPFailures   uint64 // resolutions that ran out of retries
 	Dropped       uint64 // frames received and dropped (not for us, malformed, unknown)
 	Malformed     uint64 // of Dropped: could not be decoded
+
+	ARPTableFull uint64 // entries refused: the cache was full and none could go (Linux's table_fulls)
+	ARPRequests  uint64 // ARP requests sent
+
+	TCPAccepted    uint64 // connections accepted by listeners
+	TCPListenDrops uint64 // SYNs dropped: the listener had MaxConns connections
+	TCPRetransmits uint64 // segments sent again (SYN, SYN-ACK, data, FIN)
+	TCPTimeouts    uint64 // connections given up: retransmissions unanswered, FIN-WAIT-2 timeout
+	TCPResets      uint64 // connections ended by a RST from the peer
+	TCPIdleClosed  uint64 // connections closed for idleness
+	TCPOutOfOrder  uint64 // of Dropped: segments whose data did not start at the next expected byte
+	TCPSendFull    uint64 // writes refused by the send buffer bound
+	TCPTimeWaitEnd uint64 // TIME-WAIT connections ended early, for room or for a new SYN
 }
 
 // Host is a simulated IPv4 host.
@@ -104,7 +117,7 @@ type Host struct {
 	udp     map[uint16]*UDPConn
 	echo    map[uint32]*echoWait // by id<<16 | seq
 	tcpL    map[uint16]*TCPListener
-	tcpC    map[tcpKey]*tcpConn
+	tcpC    map[tcpKey]*TCPStream
 	isn     uint32 // next initial sequence number (deterministic)
 	ipID    uint16
 	dnsID   uint16
@@ -114,6 +127,9 @@ type Host struct {
 	sending bool                     // sbuf is in use
 	forward func(in *Iface, pkt []byte, o link.Offload) bool
 	lo      *Iface // loopback: 127.0.0.0/8 and the host's own addresses
+
+	tcpPorts map[uint16]int // TCP connections per local port
+	arpOrder arpList        // the neighbour table, least recently updated first
 }
 
 // New returns a host with no interfaces.
@@ -126,8 +142,10 @@ func New(o Options) *Host {
 		udp:     map[uint16]*UDPConn{},
 		echo:    map[uint32]*echoWait{},
 		tcpL:    map[uint16]*TCPListener{},
-		tcpC:    map[tcpKey]*tcpConn{},
+		tcpC:    map[tcpKey]*TCPStream{},
 		forward: o.Forward,
+
+		tcpPorts: map[uint16]int{},
 	}
 	h.lo = &Iface{h: h, idx: -1, name: "lo", mac: make(net.HardwareAddr, 6), prefix: netip.MustParsePrefix("127.0.0.1/8"), up: true}
 	// What goes out of lo comes back in as a new event, as a softirq

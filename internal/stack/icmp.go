@@ -129,6 +129,18 @@ func (h *Host) inputICMPError(i *Iface, from netip.Addr, ic *layers.ICMPv4) {
 		if c := h.udp[binary.BigEndian.Uint16(inner[0:2])]; c != nil && c.OnError != nil {
 			c.OnError(e)
 		}
+	case layers.IPProtocolTCP:
+		// As Linux's tcp_v4_err: a destination unreachable about our SYN
+		// ends the connect; later ones are soft errors, left to the
+		// retransmissions. ConnectTCP's probe keeps waiting, as before.
+		k := tcpKey{
+			netip.AddrPortFrom(netip.AddrFrom4([4]byte(q[12:16])), binary.BigEndian.Uint16(inner[0:2])),
+			netip.AddrPortFrom(netip.AddrFrom4([4]byte(q[16:20])), binary.BigEndian.Uint16(inner[2:4])),
+		}
+		if c := h.tcpC[k]; c != nil && c.state == tcpSynSent && !c.probe && e.Type == uint8(layers.ICMPv4TypeDestinationUnreachable) &&
+			e.Code != uint8(layers.ICMPv4CodeFragmentationNeeded) && binary.BigEndian.Uint32(inner[4:8]) == c.iss {
+			c.finish(e)
+		}
 	}
 }
 

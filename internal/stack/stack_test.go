@@ -144,13 +144,19 @@ func TestBadIface(t *testing.T) {
 // whatever it cannot use is counted.
 func FuzzInput(f *testing.F) {
 	// Seeds: every frame of an ARP exchange, pings, a datagram and a port
-	// unreachable.
+	// unreachable, and a TCP connection to a's port 80 carrying data both
+	// ways and closed with FINs.
 	e, l, a, b := twoHostsLink(f)
 	l.Capture = func(_ *sim.Link, _ *sim.End, _ time.Time, frame []byte) { f.Add(append([]byte(nil), frame...)) }
 	_, _ = a.Ping(netip.MustParseAddr("10.0.0.2"), 1, 1, 8, func(stack.PingResult) {})
 	c, _ := b.ListenUDP(0)
 	_ = c.SendTo(netip.MustParseAddrPort("10.0.0.1:7"), []byte("x"))
-	e.RunFor(time.Second)
+	_, _ = a.ListenTCPStream(80, func(s *stack.TCPStream) { s.OnData = func(p []byte) { _ = s.Write(p) } })
+	if s, err := b.ConnectTCPStream(netip.MustParseAddrPort("10.0.0.1:80")); err == nil {
+		_ = s.Write(make([]byte, 2000))
+		s.Close()
+	}
+	e.RunFor(time.Minute)
 	f.Add([]byte{})
 	f.Add(make([]byte, 60))
 	f.Fuzz(func(t *testing.T, frame []byte) {
@@ -158,6 +164,7 @@ func FuzzInput(f *testing.F) {
 		h := stack.New(stack.Options{Clock: e})
 		_, _ = h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), link.Discard)
 		_, _ = h.ListenUDP(53)
+		_, _ = h.ListenTCPStream(80, func(s *stack.TCPStream) { s.OnData = func(p []byte) { _ = s.Write(p) } })
 		h.Input(0, frame)
 		e.RunFor(10 * time.Second)
 	})
