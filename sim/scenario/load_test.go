@@ -43,7 +43,7 @@ func TestBadFiles(t *testing.T) {
 		{"bad expect", strings.Replace(good, "to: h2}", "to: h2, expect: yes}", 1), `bad.yaml:10: expect must be reply, no-reply or storm`},
 		{"bad count", good + "  - ping: {from: h1, to: h2, received: lots}\n", `bad.yaml:11: bad count "lots"`},
 		{"bad loss", strings.Replace(good, "  - [h2, s1]", "  - {ends: [h2, s1], loss: 150%}", 1), `bad.yaml:8: bad loss "150%"`},
-		{"bad duration", good + "  - wait: soon\n", "bad.yaml:11: cannot unmarshal"},
+		{"bad duration", good + "  - wait: soon\n", `bad.yaml:11: bad duration "soon"`},
 		{"unknown drop reason", good + "  - expect: {counters: {at: s1:p1, drops: {gremlins: 1}}}\n", `bad.yaml:11: unknown drop reason "gremlins"`},
 		{"unknown switch port", good + "  - port: {at: s1:p7, state: down}\n", `bad.yaml:11: no switch port "s1:p7"`},
 		{"bad state", good + "  - link: {at: h1:eth0, state: sideways}\n", `bad.yaml:11: state must be up or down`},
