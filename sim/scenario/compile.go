@@ -137,6 +137,7 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 	}
 	ix := g.Index()
 	var nodes []string
+	nextPort := map[string]int{}   // switch -> where the search for a free pN starts
 	defined := map[string]string{} // node -> the field that defines it, if it has a problem
 	if len(t.at) > 0 && !f.Docker() {
 		for i, s := range f.Switches {
@@ -169,10 +170,13 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 					port = ix.Host(node).Ifaces[0].Name
 				}
 			case topo.SwitchNode:
-				for n := 1; port == ""; n++ {
+				// The lowest free pN only grows: start where the last one was
+				// found, or every link would scan the ports before it.
+				for n := cmp.Or(nextPort[node], 1); port == ""; n++ {
 					if c := "p" + strconv.Itoa(n); !taken[node][c] {
 						port = c
 						taken[node][c] = true
+						nextPort[node] = n + 1
 					}
 				}
 			}
