@@ -96,6 +96,15 @@ type PortMapping struct {
 	ContainerPort uint16
 }
 
+// String returns the mapping as ParsePortMapping reads it: "8080:80/tcp",
+// or "80/tcp" without a host port.
+func (m PortMapping) String() string {
+	if m.HostPort == 0 {
+		return fmt.Sprintf("%d/%s", m.ContainerPort, m.Proto)
+	}
+	return fmt.Sprintf("%d:%d/%s", m.HostPort, m.ContainerPort, m.Proto)
+}
+
 // Docker's range for published ports given without a host port.
 const (
 	EphemeralFirst = 49153
