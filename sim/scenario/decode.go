@@ -256,6 +256,10 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 				continue
 			}
 			if d.visits += len(src.Content); d.visits > maxVisits {
+				if !d.over {
+					d.over = true
+					d.bad(path, m.Line, "the file expands (through aliases) to more than %d values", maxVisits)
+				}
 				return out
 			}
 			for _, kv := range d.pairs(src, path) {
@@ -412,11 +416,14 @@ func (l *LinkConfig) decodeNode(d *decoder, n *yaml.Node, path string) {
 		l.Ends = [2]string(ends)
 	case yaml.MappingNode:
 		var m linkMapping
+		before := len(d.errs)
 		d.decode(n, reflect.ValueOf(&m).Elem(), path)
-		if len(m.Ends) != 2 {
-			d.bad(path, n.Line, "a link needs ends: [a, b]")
-		} else {
+		switch {
+		case len(m.Ends) == 2:
 			l.Ends = [2]string(m.Ends)
+		case len(d.errs) > before: // a misspelt ends, or ends that could not be read
+		default:
+			d.bad(path, n.Line, "a link needs ends: [a, b]")
 		}
 		l.Latency, l.Jitter, l.Loss, l.Rate, l.Queue = m.Latency, m.Jitter, float64(m.Loss), uint64(m.Rate), m.Queue
 	default:
