@@ -189,6 +189,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: [x\n"))
 	f.Add([]byte("links: [{ends: [a]}]\n"))
 	f.Add([]byte("steps: [{expect: {counters: {drops: {x: '3..1'}}}}]\n"))
+	f.Add([]byte(docker + "  - {name: x, networks: {a: {ipv4_address: 10.0.0.9, aliases: [db]}}, ports: [\"80\"]}\nsteps: [{wait: 10}]\n"))
+	f.Add([]byte(mergeBomb(3)))
+	f.Add([]byte("hosts:\n  - &h {name: h1, address: 10.0.0.1/24}\n  - {<<: *h, name: h2, address: 10.0.0.2/24}\nswitches: [{name: s1}]\nlinks: [h1 -- s1, h2 -- s1]\n---\n"))
 	for _, p := range files(f) {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)

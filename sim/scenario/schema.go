@@ -104,15 +104,15 @@ type NetworkConfig struct {
 // ContainerConfig is a container as written, in docker compose's words.
 type ContainerConfig struct {
 	Name     string           `yaml:"name"`
-	Networks []EndpointConfig `yaml:"networks"` // default: the default network, bridge
+	Networks []EndpointConfig `yaml:"networks"` // a list, or compose's map of name to {aliases, ipv4_address}; default: the default network, bridge
 	Attach   string           `yaml:"attach"`   // lan: a client on the hosts' LAN
 	Address  string           `yaml:"address"`  // with attach: its LAN address
-	Publish  []string         `yaml:"publish"`  // "8080:80/tcp", "80"
+	Publish  []string         `yaml:"publish"`  // "8080:80/tcp", "80"; compose's ports (short syntax) is the same
 	Listen   []string         `yaml:"listen"`   // "tcp/80", "udp/53"
 }
 
 // EndpointConfig is a container's network: a name, or a mapping with ip
-// and aliases.
+// (or compose's ipv4_address) and aliases.
 type EndpointConfig struct {
 	Name    string   `yaml:"name"`
 	IP      string   `yaml:"ip"`
@@ -170,7 +170,7 @@ type ResolveStep struct {
 	From    string        `yaml:"from"`
 	Name    string        `yaml:"name"`
 	Type    string        `yaml:"type"`    // A (default), AAAA or PTR (name: an address, answered with names)
-	Timeout time.Duration `yaml:"timeout"` // default 2s
+	Timeout time.Duration `yaml:"timeout"` // default 2s (DefaultTimeout)
 	Expect  ResolveExpect `yaml:"expect"`
 }
 
@@ -219,11 +219,11 @@ type BPDUStep struct {
 type PingStep struct {
 	From     string        `yaml:"from"`
 	To       string        `yaml:"to"`
-	Count    int           `yaml:"count"`    // default 1
-	Interval time.Duration `yaml:"interval"` // default 1s
-	Timeout  time.Duration `yaml:"timeout"`  // per probe, default 4s
+	Count    int           `yaml:"count"`    // probes, 1-10000; default 1
+	Interval time.Duration `yaml:"interval"` // default 1s (DefaultInterval)
+	Timeout  time.Duration `yaml:"timeout"`  // per probe, default 2s (DefaultTimeout)
 	Expect   string        `yaml:"expect"`   // reply (every probe), no-reply (none), or storm (the run hits its budget); default reply unless received is set
-	Received *Count        `yaml:"received"` // replies expected
+	Received *Count        `yaml:"received"` // replies expected, instead of expect; at most count
 	RTT      *DurRange     `yaml:"rtt"`      // every RTT within
 }
 
@@ -232,7 +232,7 @@ type UDPStep struct {
 	From    string        `yaml:"from"`
 	To      string        `yaml:"to"`
 	Port    uint16        `yaml:"port"`
-	Timeout time.Duration `yaml:"timeout"` // default 4s
+	Timeout time.Duration `yaml:"timeout"` // default 2s (DefaultTimeout)
 	Expect  string        `yaml:"expect"`  // delivered (default) or not-delivered
 }
 

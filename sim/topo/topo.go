@@ -6,8 +6,12 @@
 // A Graph is plain data. The scenario loader (package scenario) builds one
 // from YAML; Go code can build one directly. Validate checks it and reports
 // each problem with the path of the offending field (hosts[1].address), which
-// the loader turns into file:line. Backends (sim/mem, later sim/netns) take a
-// validated Graph and make it real.
+// the loader turns into file:line: among them names that could not safely
+// become a namespace, a path or a device (ValidName, ValidIfaceName), and
+// addresses no host can have. Backends (sim/mem, sim/netns) take a
+// validated Graph and make it real. The Graph's lookups scan its slices;
+// an Index answers them in constant time for a graph that no longer
+// changes.
 package topo
 
 import (
