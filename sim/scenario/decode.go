@@ -397,6 +397,16 @@ func (e *EndpointConfig) decodeNode(d *decoder, n *yaml.Node, path string) {
 	}
 }
 
+func (r *ResolveExpect) decodeNode(d *decoder, n *yaml.Node, path string) {
+	if n.Kind == yaml.SequenceNode {
+		d.decode(n, reflect.ValueOf(&r.Addrs).Elem(), path)
+		return
+	}
+	if err := r.UnmarshalYAML(n); err != nil {
+		d.yamlError(path, n.Line, err)
+	}
+}
+
 func (l *LinkConfig) decodeNode(d *decoder, n *yaml.Node, path string) {
 	switch n.Kind {
 	case yaml.ScalarNode:

@@ -430,8 +430,11 @@ type DurRange struct {
 
 // UnmarshalYAML parses a duration range.
 func (r *DurRange) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: bad duration range: want like 20ms..25ms", n.Line)
+	}
 	v, err := ParseDurRange(n.Value)
-	if err != nil || n.Kind != yaml.ScalarNode {
+	if err != nil {
 		return fmt.Errorf("line %d: bad duration range %q: want like 20ms..25ms", n.Line, n.Value)
 	}
 	*r = v
@@ -466,8 +469,11 @@ type Probability float64
 
 // UnmarshalYAML parses a probability.
 func (p *Probability) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: bad loss: want a probability like 0.05 or 5%%", n.Line)
+	}
 	v, err := ParseProbability(n.Value)
-	if err != nil || n.Kind != yaml.ScalarNode {
+	if err != nil {
 		return fmt.Errorf("line %d: bad loss %q: want a probability like 0.05 or 5%%", n.Line, n.Value)
 	}
 	*p = v
@@ -498,8 +504,11 @@ const MaxRate = 1e15
 
 // UnmarshalYAML parses a rate.
 func (r *Rate) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: bad rate: want bits per second like 10Mbit", n.Line)
+	}
 	v, err := ParseRate(n.Value)
-	if err != nil || n.Kind != yaml.ScalarNode {
+	if err != nil {
 		return fmt.Errorf("line %d: bad rate %q: want bits per second like 10Mbit", n.Line, n.Value)
 	}
 	*r = v
