@@ -3,7 +3,6 @@ package scenario
 import (
 	"fmt"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -455,6 +454,3 @@ func decodeWith(n *yaml.Node, v any) error {
 	}
 	return te
 }
-
-// stepKinds are the fields of a step that say what it does.
-var stepKinds = slices.DeleteFunc(slices.Clone(infoOf(reflect.TypeFor[Step]()).names), func(s string) bool { return s == "name" })
