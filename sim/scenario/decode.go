@@ -72,6 +72,7 @@ func what(n *yaml.Node) string {
 
 var (
 	durationType  = reflect.TypeFor[time.Duration]()
+	fileType      = reflect.TypeFor[File]()
 	endpointsType = reflect.TypeFor[[]EndpointConfig]()
 	unmarshaler   = reflect.TypeFor[yaml.Unmarshaler]()
 	nodeDec       = reflect.TypeFor[nodeDecoder]()
@@ -323,6 +324,9 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 		}
 		p := joinPath(path, key)
 		d.mark(p, kv.key.Line)
+		if t == fileType && strings.HasPrefix(key, "x-") {
+			continue // compose's extension fields: a place for anchors
+		}
 		i, ok := si.fields[name]
 		if !ok {
 			d.bad(p, kv.key.Line, "unknown field %q in %s%s", key, typeName(t), suggestField(key, si.names))

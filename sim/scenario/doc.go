@@ -186,7 +186,11 @@
 //
 // A file is one YAML document of at most MaxFileSize bytes. Anchors,
 // aliases and merge keys (<<) work as in any YAML; a key given twice is
-// refused.
+// refused. Top-level fields whose names start with x- are ignored, as
+// compose's extension fields are, to hold anchors:
+//
+//	x-slow: &slow {latency: 50ms, loss: 1%}
+//	links: [{<<: *slow, ends: [h1, s1]}]
 //
 // The YAML is only a front end: the same topology can be built as a
 // topo.Graph and driven from Go through sim/mem.

@@ -26,13 +26,13 @@ func packageDoc(t *testing.T) string {
 	return f.Doc.Text()
 }
 
-// docExamples returns the indented blocks of the package doc that start
-// with a top-level YAML field: the example files.
+// docExamples returns the indented blocks of the package doc that have
+// steps: the example files (the others are fragments).
 func docExamples(doc string) []string {
 	var out []string
 	var cur []string
 	flush := func() {
-		if len(cur) > 0 {
+		if b := strings.Join(cur, "\n"); strings.Contains(b, "\nsteps:") {
 			out = append(out, strings.Join(cur, "\n")+"\n")
 		}
 		cur = nil

@@ -103,8 +103,9 @@ func TestNothingFollowsFromAMistake(t *testing.T) {
 
 // TestComposeForms: compose's ways of writing what netyard has a word for
 // mean the same: networks as a map (in file order), ipv4_address for ip,
-// ports for publish, a bare number of seconds; and YAML's anchors and
-// merge keys work as yaml.v3 has them.
+// ports for publish, a bare number of seconds, top-level x- fields to
+// hold anchors; and YAML's anchors and merge keys work as yaml.v3 has
+// them.
 func TestComposeForms(t *testing.T) {
 	ours := docker + `  - name: db
     networks: [{name: a, ip: 10.0.0.10, aliases: [database]}, {name: b}]
@@ -148,19 +149,20 @@ steps:
 		t.Error("the two forms compile to different graphs")
 	}
 
-	anchors := `switches: [{name: s1}]
+	anchors := `x-slow: &slow {latency: 10ms}
+switches: [{name: s1}]
 hosts:
   - &h {name: h1, address: 10.0.0.1/24, listen: [tcp/80]}
   - {<<: *h, name: h2, address: 10.0.0.2/24}
 links: [h1 -- s1, h2 -- s1]
-x-defaults: &slow {latency: 10ms}
 `
-	if got := errorLines(t, anchors); len(got) != 1 || !strings.Contains(got[0], `unknown field "x-defaults"`) {
-		t.Errorf("got %q, want only x-defaults refused", got)
-	}
-	f, err := scenario.Parse("anchors.yaml", []byte(strings.Replace(anchors, "x-defaults: &slow {latency: 10ms}\n", "", 1)))
+	anchors = strings.Replace(anchors, "links: [h1 -- s1, h2 -- s1]", "links: [h1 -- s1, {<<: *slow, ends: [h2, s1]}]", 1)
+	f, err := scenario.Parse("anchors.yaml", []byte(anchors))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if l := f.Links[1]; l.Latency != 10*time.Millisecond || l.Ends != [2]string{"h2", "s1"} {
+		t.Errorf("link with merged defaults = %+v, want h2 -- s1 with 10ms", l)
 	}
 	if h := f.Hosts[1]; h.Name != "h2" || h.Address != "10.0.0.2/24" || len(h.Listen) != 1 {
 		t.Errorf("merged host = %+v, want h2 at 10.0.0.2/24 listening on tcp/80", h)

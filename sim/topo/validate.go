@@ -16,12 +16,12 @@ import (
 // settings. The error joins one *Error per problem (errors.Join). Its cost
 // is linear in the size of the graph.
 func (g *Graph) Validate() error {
-	v := &validator{g: g, ix: g.Index(), names: map[string]string{}}
+	v := &validator{g: g, ix: g.Index(), names: make(map[string]string, len(g.Switches)+len(g.Hosts))}
 	for i := range g.Switches {
 		v.switchNode(i)
 	}
-	v.addrs = map[netip.Addr]string{}
-	v.macs = map[vswitch.MAC]string{}
+	v.addrs = make(map[netip.Addr]string, len(g.Hosts))
+	v.macs = make(map[vswitch.MAC]string, len(g.Hosts))
 	for i := range g.Hosts {
 		v.host(i)
 	}
@@ -190,7 +190,7 @@ func (v *validator) host(i int) {
 }
 
 func (v *validator) links() {
-	used := map[Endpoint]int{}
+	used := make(map[Endpoint]int, 2*len(v.g.Links))
 	for i, l := range v.g.Links {
 		p := fmt.Sprintf("links[%d]", i)
 		for k, e := range []Endpoint{l.A, l.B} {

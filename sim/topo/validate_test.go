@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -247,4 +249,66 @@ func TestDockerCompileReportsEverything(t *testing.T) {
 			t.Errorf("after a failed Compile, g has no node %q for steps to name", name)
 		}
 	}
+}
+
+// big is a graph of n hosts on one switch.
+func big(n int) *topo.Graph {
+	g := &topo.Graph{Switches: []topo.Switch{{Name: "s0"}}}
+	for i := range n {
+		name := "h" + strconv.Itoa(i)
+		a := netip.AddrFrom4([4]byte{10, byte((i + 1) >> 16), byte((i + 1) >> 8), byte(i + 1)})
+		g.Hosts = append(g.Hosts, topo.Host{Name: name, Ifaces: []topo.Iface{{Name: "eth0", Addr: netip.PrefixFrom(a, 8)}}})
+		g.Links = append(g.Links, topo.Link{A: topo.Endpoint{Node: name, Port: "eth0"}, B: topo.Endpoint{Node: "s0", Port: "p" + strconv.Itoa(i+1)}})
+	}
+	g.Assign()
+	return g
+}
+
+// TestValidateIsNearLinear validates graphs of 2 500 and 20 000 hosts and
+// compares the CPU time (not the wall clock, which a busy machine
+// stretches): 8 times the hosts must cost less than 24 times the time
+// (linear is 8, quadratic 64). Each size takes its best of three runs.
+func TestValidateIsNearLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("validates 20 000 hosts")
+	}
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			t.Skipf("no getrusage: %v", err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	best := func(g *topo.Graph) time.Duration {
+		var b time.Duration
+		for i := range 3 {
+			start := cpu()
+			if err := g.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if d := cpu() - start; i == 0 || d < b {
+				b = d
+			}
+		}
+		return b
+	}
+	small, large := big(2500), big(20000)
+	ts, tl := best(small), best(large)
+	ts = max(ts, time.Millisecond) // below the clock's grain
+	if ratio := float64(tl) / float64(ts); ratio > 24 {
+		t.Errorf("20 000 hosts took %v of CPU, 2 500 took %v: %.1f times as long for 8 times the hosts, want under 24", tl, ts, ratio)
+	}
+}
+
+// BenchmarkValidate20000Hosts validates a graph of 20 000 hosts on one
+// switch; ns/host stays flat if Validate stays linear.
+func BenchmarkValidate20000Hosts(b *testing.B) {
+	g := big(20000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := g.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/20000, "ns/host")
 }
