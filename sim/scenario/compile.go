@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -17,19 +18,25 @@ import (
 // Graph compiles the scenario's topology into a new topo.Graph, with MACs
 // assigned. Each call returns a fresh graph, so runs do not share state.
 func (f *File) Graph() (*topo.Graph, error) {
-	g, errs := f.compile()
+	g, errs := f.compile(newTaint(nil))
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return g, nil
 }
 
-func (f *File) compile() (*topo.Graph, Errors) {
+// compile builds the graph. It returns one even with errors, with a node
+// for every switch, host and container the file has (good for checking
+// what the steps name, not for running). t holds the fields the decoder
+// could not read; compile adds the links that name a node defined by one.
+func (f *File) compile(t taint) (*topo.Graph, Errors) {
 	var errs Errors
 	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
 	g := &topo.Graph{}
+	dockerFailed := false
 	if f.Docker() {
 		errs = f.compileDocker(g)
+		dockerFailed = len(errs) > 0
 	}
 	for i, s := range f.Switches {
 		p := fmt.Sprintf("switches[%d]", i)
@@ -52,21 +59,15 @@ func (f *File) compile() (*topo.Graph, Errors) {
 					bad(pp+".vlan", "vlan is for access ports; a trunk has allowed and native")
 				}
 			default:
-				bad(pp+".mode", "unknown mode %q (want access or trunk)", pc.Mode)
+				bad(pp+".mode", "unknown mode %q (want access or trunk)%s", pc.Mode, f.didYouMean(pc.Mode, []string{"access", "trunk"}))
 			}
 			ts.Ports = append(ts.Ports, tp)
 		}
 		if m := s.Mirror; m != nil {
 			ts.Mirror = &topo.Mirror{To: m.To, Sources: m.From}
 		}
-		if c := s.STP; c != nil {
+		if c := s.STP; c != nil { // topo.Validate checks the priority and the timers
 			ts.STP = &vswitch.STPConfig{Priority: c.Priority, HelloTime: c.Hello, MaxAge: c.MaxAge, ForwardDelay: c.ForwardDelay}
-			if c.Priority != nil && *c.Priority%4096 != 0 {
-				bad(p+".stp.priority", "bridge priority %d is not a multiple of 4096 (802.1D-2004 §9.2.5)", *c.Priority)
-			}
-			if c.Hello < 0 || c.MaxAge < 0 || c.ForwardDelay < 0 {
-				bad(p+".stp", "STP timers must not be negative")
-			}
 		}
 		g.Switches = append(g.Switches, ts)
 	}
@@ -134,23 +135,48 @@ func (f *File) compile() (*topo.Graph, Errors) {
 			}
 		}
 	}
+	ix := g.Index()
+	var nodes []string
+	nextPort := map[string]int{}   // switch -> where the search for a free pN starts
+	defined := map[string]string{} // node -> the field that defines it, if it has a problem
+	if len(t.at) > 0 && !f.Docker() {
+		for i, s := range f.Switches {
+			if p := fmt.Sprintf("switches[%d]", i); t.covers(p) {
+				defined[s.Name] = p
+			}
+		}
+		for i, h := range f.Hosts {
+			if p := fmt.Sprintf("hosts[%d]", i); t.covers(p) {
+				defined[h.Name] = p
+			}
+		}
+	}
 	for i, l := range f.Links {
 		p := fmt.Sprintf("links[%d]", i)
 		tl := topo.Link{Config: sim.LinkConfig{Latency: l.Latency, Jitter: l.Jitter, Loss: l.Loss, Rate: l.Rate, Queue: l.Queue}}
 		for k, e := range l.Ends {
 			node, port, _ := strings.Cut(strings.TrimSpace(e), ":")
-			switch g.Kind(node) {
+			if defined[node] != "" {
+				t.add(p) // what is wrong with it may come from its node's problem
+			}
+			switch ix.Kind(node) {
 			case topo.None:
-				bad(p, "unknown node %q in link end %q", node, e)
+				if nodes == nil {
+					nodes = f.nodeNames(g)
+				}
+				bad(fmt.Sprintf("%s.ends[%d]", p, k), "unknown node %q in link end %q%s", node, e, f.didYouMean(node, nodes))
 			case topo.HostNode:
-				if port == "" && len(g.Host(node).Ifaces) > 0 {
-					port = g.Host(node).Ifaces[0].Name
+				if port == "" && len(ix.Host(node).Ifaces) > 0 {
+					port = ix.Host(node).Ifaces[0].Name
 				}
 			case topo.SwitchNode:
-				for n := 1; port == ""; n++ {
+				// The lowest free pN only grows: start where the last one was
+				// found, or every link would scan the ports before it.
+				for n := cmp.Or(nextPort[node], 1); port == ""; n++ {
 					if c := "p" + strconv.Itoa(n); !taken[node][c] {
 						port = c
 						taken[node][c] = true
+						nextPort[node] = n + 1
 					}
 				}
 			}
@@ -163,14 +189,44 @@ func (f *File) compile() (*topo.Graph, Errors) {
 		}
 		g.Links = append(g.Links, tl)
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
 	g.Assign()
-	if err := g.Validate(); err != nil {
-		return nil, append(errs, f.located(err)...)
+	if !dockerFailed { // the graph's own paths are the file's, but not in a Docker file
+		if err := g.Validate(); err != nil {
+			errs = append(errs, newTaint(errs).keep(f.located(err))...)
+		}
 	}
-	return g, nil
+	return g, errs
+}
+
+// nodeNames lists the switches and hosts of g, for suggestions.
+func (f *File) nodeNames(g *topo.Graph) []string {
+	names := make([]string, 0, len(g.Switches)+len(g.Hosts))
+	for _, s := range g.Switches {
+		names = append(names, s.Name)
+	}
+	for _, h := range g.Hosts {
+		names = append(names, h.Name)
+	}
+	return names
+}
+
+// maxSuggest bounds the "did you mean" searches over long lists of names
+// in one file, so that a file of 10 000 mistakes is not 10^8 comparisons.
+const maxSuggest = 100
+
+// didYouMean returns "; did you mean X?" for the one name in names near
+// word, or "".
+func (f *File) didYouMean(word string, names []string) string {
+	if len(names) > 50 {
+		if f.suggested >= maxSuggest {
+			return ""
+		}
+		f.suggested++
+	}
+	if s := topo.Nearest(word, names); s != "" {
+		return "; did you mean " + s + "?"
+	}
+	return ""
 }
 
 // located turns topo's errors (each a *topo.Error with a field path, or
@@ -267,17 +323,15 @@ func (f *File) compileDocker(g *topo.Graph) Errors {
 			m, err := topo.ParsePortMapping(s)
 			if err != nil {
 				bad(fmt.Sprintf("%s.publish[%d]", p, j), "%v", err)
+				continue
 			}
 			tc.Publish = append(tc.Publish, m)
 		}
 		tc.ListenTCP, tc.ListenUDP = f.listen(p, c.Listen, &errs)
 		d.Containers = append(d.Containers, tc)
 	}
-	if len(errs) > 0 {
-		return errs
-	}
 	if _, err := d.Compile(g); err != nil {
-		errs = append(errs, f.located(err)...)
+		errs = append(errs, newTaint(errs).keep(f.located(err))...)
 	}
 	return errs
 }
@@ -290,14 +344,22 @@ func (f *File) oneOf(errs *Errors, path, field, v string, allowed ...string) {
 	}
 	named := slices.DeleteFunc(slices.Clone(allowed), func(a string) bool { return a == "" })
 	list := strings.Join(named[:len(named)-1], ", ") + " or " + named[len(named)-1]
-	*errs = append(*errs, f.errAt(path, "%s must be %s, not %q", field, list, v))
+	*errs = append(*errs, f.errAt(path, "%s must be %s, not %q%s", field, list, v, f.didYouMean(v, named)))
 }
 
-// validate checks the whole file: topology and steps.
-func (f *File) validate() error {
-	g, errs := f.compile()
-	if g != nil {
-		errs = append(errs, f.checkSteps(g)...)
+// validate checks the whole file: topology and steps. errs are the
+// problems the decoder found; what follows from them is left out.
+func (f *File) validate(errs Errors) error {
+	t := newTaint(errs)
+	g, cerrs := f.compile(t)
+	cerrs = t.keep(cerrs)
+	for _, e := range cerrs {
+		t.add(e.path)
+	}
+	errs = append(errs, cerrs...)
+	errs = append(errs, t.keep(f.checkSteps(g, len(errs) > 0))...)
+	if len(errs) == 0 && len(f.Switches)+len(f.Hosts)+len(f.Networks)+len(f.Containers)+len(f.Steps) == 0 {
+		errs = append(errs, &Error{File: f.path, Line: 1, Msg: "nothing to run: no switches, hosts, networks, containers or steps (is the file cut short?)"})
 	}
 	if len(errs) == 0 {
 		return nil
@@ -306,21 +368,62 @@ func (f *File) validate() error {
 	return errs
 }
 
-// checkSteps checks every step against the compiled graph g.
-func (f *File) checkSteps(g *topo.Graph) Errors {
+// checkSteps checks every step against the compiled graph g. lenient
+// says the file has problems already: a node then may lack what they
+// left out (an interface, an address), and naming it is no new problem.
+func (f *File) checkSteps(g *topo.Graph, lenient bool) Errors {
 	var errs Errors
 	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
+	ix := g.Index()
+	var hostNames, switchNames []string
+	hosts := func() []string {
+		if hostNames == nil {
+			hostNames = []string{}
+			for _, h := range g.Hosts {
+				if h.Router == nil {
+					hostNames = append(hostNames, h.Name)
+				}
+			}
+		}
+		return hostNames
+	}
+	switches := func() []string {
+		if switchNames == nil {
+			switchNames = []string{}
+			for _, s := range g.Switches {
+				switchNames = append(switchNames, s.Name)
+			}
+		}
+		return switchNames
+	}
 	host := func(path, name string) {
-		switch h := g.Host(name); {
+		switch h := ix.Host(name); {
 		case h == nil:
-			bad(path, "unknown host %q", name)
+			bad(path, "unknown host %q%s", name, f.didYouMean(name, hosts()))
 		case h.Router != nil:
 			bad(path, "%q is a Docker host: steps run from containers and clients", name)
 		}
 	}
+	// known reports whether s names an address the graph has (or, in a
+	// file with problems, a node that may have lost it to them).
+	known := func(s string) bool {
+		if _, err := ix.ResolveAddr(s); err == nil {
+			return true
+		}
+		node, _, _ := strings.Cut(s, ":")
+		return lenient && ix.Host(node) != nil
+	}
+	notAddr := func(path, s string) {
+		node, _, _ := strings.Cut(s, ":")
+		hint := ""
+		if _, err := netip.ParseAddr(s); err != nil && ix.Host(node) == nil {
+			hint = f.didYouMean(node, hosts())
+		}
+		bad(path, "%q is neither a host nor an IPv4 address%s", s, hint)
+	}
 	addr := func(path, s string) {
-		if _, err := g.ResolveAddr(s); err != nil && (g.Docker == nil || s == "" || strings.Contains(s, ":")) {
-			bad(path, "%q is neither a host nor an IPv4 address", s)
+		if !known(s) && (g.Docker == nil || s == "" || strings.Contains(s, ":")) {
+			notAddr(path, s)
 		}
 	}
 	endpoint := func(path, s string) (topo.Endpoint, bool) {
@@ -332,8 +435,18 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 		return topo.Endpoint{Node: node, Port: port}, true
 	}
 	switchPort := func(path, s string) {
-		if e, ok := endpoint(path, s); ok && (g.Switch(e.Node) == nil || !slices.Contains(g.PortNames(e.Node), e.Port)) {
-			bad(path, "no switch port %q", s)
+		e, ok := endpoint(path, s)
+		switch {
+		case !ok:
+		case ix.Switch(e.Node) == nil:
+			bad(path, "no switch port %q: no switch %s%s", s, e.Node, f.didYouMean(e.Node, switches()))
+		case !ix.HasPort(e.Node, e.Port):
+			bad(path, "no switch port %q%s", s, f.didYouMean(e.Port, ix.PortNames(e.Node)))
+		}
+	}
+	stpSwitch := func(path, name string) {
+		if sw := ix.Switch(name); sw == nil || sw.STP == nil {
+			bad(path, "%q is not a switch running STP%s", name, f.didYouMean(name, switches()))
 		}
 	}
 	state := func(path, s string) { f.oneOf(&errs, path, "state", s, "up", "down") }
@@ -361,6 +474,15 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 				bad(q, "interval and timeout must not be negative")
 			}
 			f.oneOf(&errs, q+".expect", "expect", s.Ping.Expect, "", "reply", "no-reply", "storm")
+			if r := s.Ping.Received; r != nil {
+				count := uint64(max(s.Ping.Count, 1))
+				switch {
+				case s.Ping.Expect != "":
+					bad(q+".received", "give expect or received, not both (received says how many replies pass)")
+				case r.Min > count:
+					bad(q+".received", "received %s can never pass: the ping sends %d probes (count)", r, count)
+				}
+			}
 		case s.UDP != nil:
 			q := p + ".udp"
 			host(q+".from", s.UDP.From)
@@ -377,10 +499,8 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 				bad(q+".port", "connect needs a port (1-65535)")
 			}
 			f.oneOf(&errs, q+".expect", "expect", s.Connect.Expect, "", "open", "refused", "timeout")
-			if w := s.Connect.SeenFrom; w != "" {
-				if _, err := g.ResolveAddr(w); err != nil {
-					bad(q+".seen_from", "%q is neither a host nor an IPv4 address", w)
-				}
+			if w := s.Connect.SeenFrom; w != "" && !known(w) {
+				notAddr(q+".seen_from", w)
 			}
 		case s.Resolve != nil:
 			q := p + ".resolve"
@@ -397,8 +517,8 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 				if t == "PTR" {
 					continue // names, as the answer gives them
 				}
-				if _, err := g.ResolveAddr(a); err != nil {
-					bad(q+".expect", "%q is neither a host nor an IPv4 address", a)
+				if !known(a) {
+					notAddr(q+".expect", a)
 				}
 			}
 		case s.Wait != nil:
@@ -407,7 +527,7 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 			}
 		case s.Link != nil:
 			q := p + ".link"
-			if e, ok := endpoint(q+".at", s.Link.At); ok && g.LinkOf(e) < 0 {
+			if e, ok := endpoint(q+".at", s.Link.At); ok && ix.LinkOf(e) < 0 {
 				bad(q+".at", "no link at %q", s.Link.At)
 			}
 			state(q+".state", s.Link.State)
@@ -416,87 +536,109 @@ func (f *File) checkSteps(g *topo.Graph) Errors {
 			state(p+".port.state", s.Port.State)
 		case s.Move != nil:
 			q := p + ".move"
-			if e, ok := endpoint(q+".iface", s.Move.Iface); ok && (g.Kind(e.Node) != topo.HostNode || g.LinkOf(e) < 0) {
+			if e, ok := endpoint(q+".iface", s.Move.Iface); ok && (ix.Kind(e.Node) != topo.HostNode || ix.LinkOf(e) < 0) {
 				bad(q+".iface", "%q is not a linked host interface", s.Move.Iface)
 			}
 			switchPort(q+".to", s.Move.To)
 		case s.BPDUs != nil:
-			if sw := g.Switch(s.BPDUs.Switch); sw == nil || sw.STP == nil {
-				bad(p+".bpdus.switch", "%q is not a switch running STP", s.BPDUs.Switch)
-			}
+			stpSwitch(p+".bpdus.switch", s.BPDUs.Switch)
 			f.oneOf(&errs, p+".bpdus.state", "state", s.BPDUs.State, "on", "off")
 		case s.Expect != nil:
-			errs = append(errs, f.checkExpect(g, p+".expect", s.Expect, host, switchPort)...)
+			c := &checker{f: f, ix: ix, host: host, switchPort: switchPort, stpSwitch: stpSwitch, known: known, hosts: hosts, switches: switches}
+			errs = append(errs, c.expect(p+".expect", s.Expect)...)
 		}
 	}
 	return errs
 }
 
-func (f *File) checkExpect(g *topo.Graph, p string, x *ExpectStep, host func(string, string), switchPort func(string, string)) Errors {
+// checker is what checkSteps knows, for checking an expect step.
+type checker struct {
+	f                *File
+	ix               *topo.Index
+	host, switchPort func(path, name string)
+	stpSwitch        func(path, name string)
+	known            func(s string) bool
+	hosts, switches  func() []string
+}
+
+func (c *checker) expect(p string, x *ExpectStep) Errors {
+	f, ix := c.f, c.ix
 	var errs Errors
 	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
 	if x.FDB == nil && x.Counters == nil && x.Reach == nil && x.STP == nil && x.NAT == nil && x.IPAM == nil {
 		bad(p, "expect needs fdb, counters, reach, stp, nat or ipam")
 	}
-	if c := x.NAT; c != nil {
-		if h := g.Host(c.Host); h == nil || h.Router == nil {
-			bad(p+".nat.host", "%q is not a Docker host", c.Host)
+	if n := x.NAT; n != nil {
+		if h := ix.Host(n.Host); h == nil || h.Router == nil {
+			bad(p+".nat.host", "%q is not a Docker host", n.Host)
 		}
-		for _, m := range c.Has {
+		for _, m := range n.Has {
 			f.oneOf(&errs, p+".nat.has", "kind", m.Kind, "", "masquerade", "published", "hairpin")
 			f.oneOf(&errs, p+".nat.has", "proto", m.Proto, "", "tcp", "udp", "icmp")
 			for _, a := range []string{m.From, m.To} {
-				if _, err := g.ResolveAddr(a); a != "" && err != nil {
+				if a != "" && !c.known(a) {
 					bad(p+".nat.has", "%q is neither a host nor an IPv4 address", a)
 				}
 			}
 		}
 	}
-	if c := x.IPAM; c != nil {
-		if g.Docker == nil {
+	if m := x.IPAM; m != nil {
+		networks := []string{topo.DefaultNetwork}
+		for _, n := range f.Networks {
+			networks = append(networks, n.Name)
+		}
+		if ix.Graph().Docker == nil {
 			bad(p+".ipam", "ipam is for Docker scenarios (networks, containers)")
-		} else if c.Network != topo.DefaultNetwork && !slices.ContainsFunc(g.Docker.Networks, func(n topo.Network) bool { return n.Name == c.Network }) {
-			bad(p+".ipam.network", "unknown network %q", c.Network)
+		} else if !slices.Contains(networks, m.Network) {
+			bad(p+".ipam.network", "unknown network %q%s", m.Network, f.didYouMean(m.Network, networks))
 		}
 	}
-	if c := x.STP; c != nil {
-		sw := g.Switch(c.Switch)
-		if sw == nil || sw.STP == nil {
-			bad(p+".stp.switch", "%q is not a switch running STP", c.Switch)
+	if s := x.STP; s != nil {
+		c.stpSwitch(p+".stp.switch", s.Switch)
+		if s.Root != "" && ix.Switch(s.Root) == nil {
+			bad(p+".stp.root", "unknown switch %q%s", s.Root, f.didYouMean(s.Root, c.switches()))
 		}
-		if c.Root != "" && g.Switch(c.Root) == nil {
-			bad(p+".stp.root", "unknown switch %q", c.Root)
-		}
-		for _, ps := range c.Ports {
-			if sw != nil && !slices.Contains(g.PortNames(c.Switch), ps.Port) {
-				bad(p+".stp.ports", "no port %q on %s", ps.Port, c.Switch)
+		for _, ps := range s.Ports {
+			if ix.Switch(s.Switch) != nil && !ix.HasPort(s.Switch, ps.Port) {
+				bad(p+".stp.ports", "no port %q on %s%s", ps.Port, s.Switch, f.didYouMean(ps.Port, ix.PortNames(s.Switch)))
 			}
 			f.oneOf(&errs, p+".stp.ports", "role", ps.Role, "", "root", "designated", "alternate", "backup", "disabled")
 			f.oneOf(&errs, p+".stp.ports", "state", ps.State, "", "forwarding", "learning", "listening", "blocking", "disabled")
 		}
 	}
 	if d := x.FDB; d != nil {
-		if g.Switch(d.Switch) == nil {
-			bad(p+".fdb.switch", "unknown switch %q", d.Switch)
+		sw := ix.Switch(d.Switch)
+		if sw == nil {
+			bad(p+".fdb.switch", "unknown switch %q%s", d.Switch, f.didYouMean(d.Switch, c.switches()))
 		}
 		for _, m := range append(slices.Clone(d.Has), d.Lacks...) {
 			if m.MAC == "" {
 				bad(p+".fdb", "an fdb entry needs a mac (an address or a host name)")
-			} else if _, err := g.ResolveMAC(m.MAC); err != nil {
-				bad(p+".fdb", "%q is neither a MAC nor a host", m.MAC)
+			} else if _, err := ix.ResolveMAC(m.MAC); err != nil && !c.known(m.MAC) {
+				node, _, _ := strings.Cut(m.MAC, ":")
+				bad(p+".fdb", "%q is neither a MAC nor a host%s", m.MAC, f.didYouMean(node, c.hosts()))
+			}
+		}
+		if sw != nil && d.Size != nil {
+			if most := uint64(cmp.Or(sw.MaxEntries, vswitch.DefaultMaxEntries)); d.Size.Min > most {
+				bad(p+".fdb.size", "size %s can never pass: %s holds at most %d entries (max_entries)", d.Size, d.Switch, most)
 			}
 		}
 	}
-	if c := x.Counters; c != nil {
-		switchPort(p+".counters.at", c.At)
-		for _, name := range slices.Sorted(maps.Keys(c.Drops)) {
+	if n := x.Counters; n != nil {
+		c.switchPort(p+".counters.at", n.At)
+		var reasons []string
+		for _, r := range vswitch.DropReasons() {
+			reasons = append(reasons, r.String())
+		}
+		for _, name := range slices.Sorted(maps.Keys(n.Drops)) {
 			if _, ok := vswitch.ParseDropReason(name); !ok {
-				bad(p+".counters.drops", "unknown drop reason %q", name)
+				bad(p+".counters.drops."+name, "unknown drop reason %q%s (the reasons: %s)", name, f.didYouMean(name, reasons), strings.Join(reasons, ", "))
 			}
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(x.Reach)) {
-		host(p+".reach."+name, name)
+		c.host(p+".reach."+name, name)
 		for _, peer := range x.Reach[name] {
 			if _, ok := x.Reach[peer]; !ok {
 				bad(p+".reach."+name, "%q is not one of the hosts of this reach matrix", peer)

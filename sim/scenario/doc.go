@@ -2,52 +2,145 @@
 //
 // A scenario is a YAML file: a topology (switches, hosts, links with
 // impairments), a seed, and steps with expectations. Load parses and
-// validates it, refusing a bad file with one error per problem, each as
-// file:line: what is wrong. Run compiles it to a topo.Graph, starts a
-// backend and runs the steps in order, printing each with PASS or FAIL, and
+// validates it, refusing a bad file with every problem in it at once, in
+// line order, each as file:line: what is wrong (with "did you mean" where
+// a known word is near). Run compiles it to a topo.Graph, starts a backend
+// and runs the steps in order, printing each with PASS or FAIL, and
 // returns a Report.
 //
 // # File format
 //
-//	name: l2-learning
-//	seed: 1
+// This is the whole format: every field, with its default when left out.
+//
+//	name: l2-learning                      # for the report; default: the file's path
+//	description: what it shows             # printed before the steps
+//	seed: 1                                # randomness of loss and jitter (mem); default 0
+//	budget: 20000000                       # events (mem) or frames on links (netns) before the run stops; default 20 000 000
 //	switches:
 //	  - name: s1
-//	    ageing: 300s                       # optional, default 300s
-//	    ports:                             # optional: port order and VLANs
-//	      - {name: p1, vlan: 10}           # access port in VLAN 10
-//	      - {name: p9, mode: trunk, allowed: [10, 20], native: 1}
-//	    mirror: {to: p8, from: [p1]}       # optional port mirroring
-//	    stp: {priority: 4096, hello: 1s, max_age: 6s, forward_delay: 4s}  # spanning tree on
-//	    # ports may add cost, priority, edge, bpdu_guard, root_guard
+//	    ageing: 300s                       # FDB ageing time; default 300s
+//	    max_entries: 8192                  # FDB bound; default 8192
+//	    ports:                             # optional: port order and settings; links name the others
+//	      - {name: p1, vlan: 10}           # access port (mode: access, the default) in VLAN 10; default VLAN 1
+//	      - {name: p9, mode: trunk, allowed: [10, 20], native: 1}  # allowed: default all; native: default none
+//	      - {name: p2, cost: 100, priority: 128, edge: true, bpdu_guard: false, root_guard: false}
+//	      - {name: p8}
+//	      - {name: p7}
+//	    mirror: {to: p8, from: [p1]}       # p8 gets a copy of what p1 receives and sends
+//	    stp: {priority: 4096, hello: 1s, max_age: 6s, forward_delay: 4s}
 //	hosts:
-//	  - {name: h1, address: 10.0.0.1/24, listen: [tcp/80]}  # one interface, eth0; accepts TCP on 80
-//	  - name: r1
-//	    gateway: 10.0.1.254
-//	    interfaces: [{name: eth0, address: 10.0.1.1/24, mac: "02:aa:00:00:00:01"}]
+//	  - {name: h1, address: 10.0.0.1/24, listen: [tcp/80, udp/53]}
+//	  - {name: h2, address: 10.0.0.2/24, mac: "02:aa:00:00:00:02", gateway: 10.0.0.254}
+//	  - name: h3                           # two interfaces, one per subnet; hosts do not forward between them
+//	    interfaces:
+//	      - {name: eth0, address: 10.0.0.3/24}
+//	      - {name: eth1, address: 10.0.1.3/24, mac: "02:aa:00:00:01:03"}
 //	links:
 //	  - h1:eth0 -- s1:p1                   # a string
-//	  - [h2, s1]                           # a pair; host: eth0, switch: next free pN
+//	  - [h2, s1]                           # a pair: a host's first interface, a switch's lowest pN not named
 //	  - {ends: [h3, s1:p3], latency: 10ms, jitter: 1ms, loss: 5%, rate: 10Mbit, queue: 100}
+//	  - {ends: [h3:eth1, s1:p4]}           # queue: default 1000 frames; rate: default unlimited
 //	steps:
-//	  - ping: {from: h1, to: h2, count: 3}            # expect: reply (default) or no-reply
-//	  - ping: {from: h1, to: h3, count: 100, received: ">=90", rtt: 20ms..25ms}
-//	  - udp: {from: h1, to: h2, port: 5000}           # expect: delivered (default) or not-delivered
-//	  - connect: {from: h2, to: h1, port: 80}         # TCP handshake; expect: open (default), refused or timeout
+//	  - ping: {from: h1, to: h2}
+//	  - ping: {from: h1, to: h3:eth0, count: 100, interval: 100ms, timeout: 2s, received: ">=90", rtt: 20ms..25ms}
+//	  - ping: {from: h1, to: 10.0.9.9, expect: no-reply}
+//	  - udp: {from: h1, to: h2, port: 5000, timeout: 2s, expect: delivered}
+//	  - connect: {from: h2, to: h1, port: 80, timeout: 4s, expect: open, seen_from: h2}
 //	  - wait: 10s
-//	  - link: {at: h1:eth0, state: down}
+//	  - link: {at: h1:eth0, state: down}   # either end of the link
 //	  - port: {at: s1:p2, state: up}
-//	  - move: {iface: h3:eth0, to: s1:p4}
-//	  - bpdus: {switch: s1, state: off}              # a root that goes silent
-//	  - ping: {from: h1, to: h2, expect: storm}      # the run must hit its budget
-//	  - expect:
-//	      fdb: {switch: s1, has: [{mac: h1, port: p1, vlan: 1}], lacks: [{mac: h3}], size: 2}
-//	      counters: {at: s1:p2, rx_frames: ">=1", drops: {vlan: 0}}
-//	      reach: {h1: [h2], h2: [h1], h3: []}       # who reaches whom among these hosts
-//	      stp: {switch: s3, root: s1, root_port: p1, ports: [{port: p2, role: alternate, state: blocking}]}
+//	  - move: {iface: h3:eth1, to: s1:p7}
+//	  - bpdus: {switch: s1, state: off}    # a root that goes silent; on resumes
+//	  - ping: {from: h1, to: h2, expect: storm}
+//	  - name: a label for the report       # any step may have one
+//	    expect:
+//	      fdb: {switch: s1, has: [{mac: h1, port: p1, vlan: 10}], lacks: [{mac: h3}], size: 2}
+//	      counters: {at: s1:p2, rx_frames: ">=1", tx_frames: 4, rx_bytes: ">0", tx_bytes: "<10000", drops: {vlan: 0}}
+//	      reach: {h1: [h2], h2: [h1], h3: []}
+//	      stp: {switch: s1, root: s1, root_port: none, ports: [{port: p9, role: designated, state: forwarding}]}
 //
-// Counts accept 3, ">=3", "<=3", ">3", "<3" and "3..5". Any step may carry a
-// name: label for the report.
+// # Names and addresses
+//
+// Every name of a node (switch, host, switch port, and in Docker files the
+// Docker host, networks and containers) follows Docker's rule for
+// container names: letters, digits, '_', '.' and '-', starting with a
+// letter or digit, at most 63 bytes (topo.ValidName); in netns a host is a
+// namespace named after it. An interface name follows the same rule in at
+// most 15 bytes, and is not lo (topo.ValidIfaceName). A network's name is
+// at most 12 bytes, as its bridge is br-NAME.
+//
+// A host's address is IPv4 with a prefix from /8 to /30, neither the
+// subnet's network nor its broadcast address, and not in 0.0.0.0/8,
+// 127.0.0.0/8, 224.0.0.0/4 or 240.0.0.0/4. A MAC, when given, is unicast;
+// otherwise hosts get 02:00:00:00:00:01 upwards in file order. A gateway
+// is on one of the host's subnets. Two hosts never share an address.
+//
+// # Values
+//
+// Durations are written as Go writes them (10s, 250ms, 1m30s) or as a bare
+// number of seconds (10, 2.5); none is negative. A count (received, size,
+// flows, the counters) is 3, ">=3", "<=3", ">3", "<3" or "3..5", within
+// 0 to 18446744073709551615. A duration range (rtt) is "20ms..25ms", or
+// one duration for an exact value. loss is a probability, 0.05 or "5%". A
+// rate is bits per second, 1000000 or with a unit, 64kbit, 10Mbit, 1Gbit.
+// listen takes tcp/PORT and udp/PORT.
+//
+// STP timers keep to 802.1D's ranges, hello 1-10s (default 2s), max_age
+// 6-40s (20s), forward_delay 4-30s (15s), with 2*(forward_delay-1s) >=
+// max_age >= 2*(hello+1s); priority is a multiple of 4096 (default
+// 32768). A port's cost defaults to 100, its priority to 128; a port
+// whose link leads to a host is an edge port unless edge: false.
+//
+// # Steps
+//
+// Each step is exactly one of these; from is always a host (or, in a
+// Docker file, a container or client), to a host, host:iface or an IPv4
+// address.
+//
+//   - ping sends count echo requests (default 1), interval apart (default
+//     1s), each waiting timeout for its reply (default 2s). It passes with
+//     expect: reply (the default) when every probe is answered, no-reply
+//     when none is, storm when the run hits its budget; or, with received
+//     (instead of expect), when the number of replies is within that count,
+//     which must be reachable with count probes. rtt bounds every RTT.
+//   - udp sends one datagram to port and waits timeout (default 2s) for it
+//     to arrive: expect delivered (default) or not-delivered.
+//   - connect tries a TCP handshake to port within timeout (default 4s):
+//     expect open (default: a listener answered), refused (an RST) or
+//     timeout; seen_from is the client's address as the listener must see
+//     it (a host, or an address), its own or the one NAT gave it.
+//   - resolve asks from's nameserver for name, of type A (default), AAAA
+//     or PTR (name is then an address, and the answer names), within
+//     timeout (default 2s): expect a list (addresses, or hosts and
+//     host:iface for theirs, in any order) or nxdomain, servfail,
+//     no-answer (NOERROR without addresses) or timeout.
+//   - wait lets time pass.
+//   - link brings the link at one of its ends up or down; port does the
+//     same to a switch port; move replugs a host interface's link into
+//     another switch port; bpdus stops (off) or resumes (on) a switch's
+//     BPDUs while its links stay up.
+//   - expect checks state; it has one or more of:
+//     fdb, a switch's forwarding database: has and lacks list entries
+//     (mac, a MAC or host or host:iface, with port and vlan optional), size
+//     counts them, at most max_entries;
+//     counters, a switch port's: rx_frames, tx_frames, rx_bytes, tx_bytes,
+//     and drops by reason: runt, bad-source, vlan, filtered, port-down,
+//     link-local, fdb-full, tx-error, monitor, stp-blocked, bpdu;
+//     reach, a matrix of who reaches whom among its hosts (one ping each
+//     way per pair, timeout 2s);
+//     stp, a switch's spanning tree: root (a switch), root_port ("none" on
+//     the root), ports with role (root, designated, alternate, backup,
+//     disabled) and state (forwarding, learning, listening, blocking,
+//     disabled);
+//     nat, a Docker host's connection tracking: flows counts them, has
+//     lists flows by kind (masquerade, published, hairpin), proto (tcp,
+//     udp, icmp), from and to (hosts or addresses) and TCP state
+//     (syn-sent, syn-recv, established, fin-wait, close);
+//     ipam, what IPAM gave a Docker network: subnet, gateway, and
+//     containers, each container's address on it.
+//
+// A step's problems are found before anything runs: unknown hosts,
+// switches and ports, counts that can never pass.
 //
 // # Docker scenarios
 //
@@ -59,15 +152,18 @@
 //
 //	hosts: [{name: host1, address: 192.168.56.11/24}]
 //	networks:
-//	  - {name: mybridge}                          # driver: bridge; subnet, gateway, ip_range from IPAM unless given
-//	  - {name: backend, subnet: 172.30.0.0/24, internal: true}
+//	  - {name: mybridge}                          # driver: bridge (or none); subnet, gateway, ip_range from IPAM unless given
+//	  - {name: backend, subnet: 172.30.0.0/24, gateway: 172.30.0.254, ip_range: 172.30.0.128/25, internal: true}
 //	containers:
 //	  - {name: a, networks: [mybridge]}           # no networks: the default network, bridge; [none]: loopback only
 //	  - name: b
-//	    networks: [{name: mybridge, ip: 172.18.0.10, aliases: [db]}]
+//	    networks: [{name: mybridge, ip: 172.18.0.10, aliases: [db]}, backend]
 //	    publish: ["8080:80/tcp", "443", "53/udp"] # no host port: one from 49153 up
 //	    listen: [tcp/80, udp/53]
-//	  - {name: client, attach: lan}               # on the hosts' LAN; address: optional
+//	  - name: c                                   # compose's words work too:
+//	    networks: {mybridge: {ipv4_address: 172.18.0.11, aliases: [cache]}, backend: }
+//	    ports: ["8081:80"]                        # ports is publish (short syntax only)
+//	  - {name: client, attach: lan, address: 192.168.56.50/24}  # on the hosts' LAN; address: default the next free
 //	steps:
 //	  - resolve: {from: a, name: db, expect: [b]} # or nxdomain, servfail, no-answer, timeout
 //	  - resolve: {from: a, name: b, type: AAAA, expect: no-answer}
@@ -79,8 +175,22 @@
 //	      nat: {host: host1, flows: ">=1", has: [{kind: published, proto: tcp, from: client, to: b, state: established}]}
 //	      ipam: {network: mybridge, subnet: 172.18.0.0/16, gateway: 172.18.0.1, containers: {a: 172.18.0.2}}
 //
+// A container's networks, in either form, are eth0, eth1, ... in the order
+// written; the first gives its default route (none if internal) and
+// nameserver. Network names bridge, host and none are Docker's own.
+//
 // A destination that does not resolve is not tried: ping passes only with
 // expect: no-reply, udp only with not-delivered, connect never.
+//
+// # YAML
+//
+// A file is one YAML document of at most MaxFileSize bytes. Anchors,
+// aliases and merge keys (<<) work as in any YAML; a key given twice is
+// refused. Top-level fields whose names start with x- are ignored, as
+// compose's extension fields are, to hold anchors:
+//
+//	x-slow: &slow {latency: 50ms, loss: 1%}
+//	links: [{<<: *slow, ends: [h1, s1]}]
 //
 // The YAML is only a front end: the same topology can be built as a
 // topo.Graph and driven from Go through sim/mem.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -18,6 +19,7 @@ type Error struct {
 	File string
 	Line int // 0 when unknown
 	Msg  string
+	path string // the field at fault, for leaving out what follows from it
 }
 
 func (e *Error) Error() string {
@@ -51,28 +53,45 @@ func Load(path string) (*File, error) {
 }
 
 // Parse parses and validates a scenario; name is used in error messages.
+// It reports every problem in the file at once, in line order, as Errors:
+// those of the YAML (if the file is not YAML, nothing more can be said),
+// then of the fields, the topology and the steps, leaving out a problem
+// that only follows from one already reported.
 func Parse(name string, data []byte) (*File, error) {
 	if len(data) > MaxFileSize {
 		return nil, Errors{{File: name, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}}
 	}
 	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil && err != io.EOF {
 		return nil, yamlErrors(name, err)
 	}
-	if len(root.Content) == 0 {
+	var more yaml.Node
+	switch err := dec.Decode(&more); {
+	case err == io.EOF:
+	case err != nil:
+		return nil, yamlErrors(name, err)
+	default:
+		line := more.Line
+		if len(more.Content) > 0 {
+			line = more.Content[0].Line
+		}
+		return nil, Errors{{File: name, Line: max(line, 1), Msg: "a second YAML document: a scenario file holds one (remove the ---, or split the file)"}}
+	}
+	if len(root.Content) == 0 || isNull(root.Content[0]) {
 		return nil, Errors{{File: name, Line: 1, Msg: "empty scenario"}}
 	}
-	if root.Content[0].Kind != yaml.MappingNode {
+	doc := resolve(root.Content[0])
+	if doc == nil || doc.Kind != yaml.MappingNode {
 		return nil, Errors{{File: name, Line: root.Content[0].Line, Msg: "a scenario is a mapping with name, switches, hosts, links and steps"}}
 	}
 	f := &File{path: name, lines: map[string]int{}}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(f); err != nil {
-		return nil, yamlErrors(name, err)
+	d := &decoder{f: f}
+	d.structure(doc, reflect.ValueOf(f).Elem(), "")
+	if d.over {
+		return nil, d.errs
 	}
-	walkLines(root.Content[0], "", f.lines)
-	if err := f.validate(); err != nil {
+	if err := f.validate(d.errs); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -97,38 +116,81 @@ func (f *File) Line(path string) int {
 	return 0
 }
 
-// errAt makes an Error located at a field path.
+// errAt makes an Error located at a field path (or the nearest field
+// that encloses it, if the file does not have that one).
 func (f *File) errAt(path, format string, a ...any) *Error {
-	return &Error{File: f.path, Line: f.Line(path), Msg: fmt.Sprintf(format, a...)}
+	p := path
+	for p != "" {
+		if _, ok := f.lines[p]; ok {
+			break
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			p = ""
+			break
+		}
+		p = p[:i]
+	}
+	return &Error{File: f.path, Line: f.lines[p], Msg: fmt.Sprintf(format, a...), path: p}
 }
 
-func walkLines(n *yaml.Node, path string, lines map[string]int) {
-	if path != "" {
-		if _, ok := lines[path]; !ok {
-			lines[path] = n.Line
+// taint is the set of fields problems were reported at, and of the fields
+// that enclose them: a later problem at one of them, or inside one of the
+// first, follows from what was reported (a field left out after a typo,
+// a value that could not be read) and is left out.
+type taint struct{ at, around map[string]bool }
+
+func newTaint(errs Errors) taint {
+	t := taint{at: map[string]bool{}, around: map[string]bool{}}
+	for _, e := range errs {
+		t.add(e.path)
+	}
+	return t
+}
+
+func (t taint) add(p string) {
+	t.at[p] = true
+	for {
+		t.around[p] = true
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	t.around[""] = true
+}
+
+// covers reports whether a problem at path p follows from one reported.
+func (t taint) covers(p string) bool {
+	if t.around[p] {
+		return true
+	}
+	for {
+		if t.at[p] {
+			return true
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			return false
+		}
+		p = p[:i]
+	}
+}
+
+// keep returns the errors of errs that t does not cover.
+func (t taint) keep(errs Errors) Errors {
+	var out Errors
+	for _, e := range errs {
+		if !t.covers(e.path) {
+			out = append(out, e)
 		}
 	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			p := k.Value
-			if path != "" {
-				p = path + "." + k.Value
-			}
-			lines[p] = k.Line
-			walkLines(n.Content[i+1], p, lines)
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			walkLines(c, path+"["+strconv.Itoa(i)+"]", lines)
-		}
-	}
+	return out
 }
 
 var (
-	lineRE  = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	fieldRE = regexp.MustCompile(`field (\S+) not found in type scenario\.(\w+)`)
+	lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 )
 
 // typeNames says what each schema type is, for messages.
@@ -141,6 +203,7 @@ var typeNames = map[string]string{
 	"STPConfig": "stp", "BPDUStep": "bpdus", "STPExpect": "an stp check", "PortState": "a port state", "ConnectStep": "connect",
 	"NetworkConfig": "a network", "ContainerConfig": "a container", "endpointMapping": "a container's network",
 	"ResolveStep": "resolve", "NATExpect": "nat", "FlowMatch": "a flow", "IPAMExpect": "ipam",
+	"composeEndpoint": "a container's network",
 }
 
 // yamlErrors turns the YAML library's errors into file:line errors.
@@ -159,28 +222,8 @@ func yamlErrors(name string, err error) error {
 			e.Line, _ = strconv.Atoi(g[1])
 			e.Msg = g[2]
 		}
-		if g := fieldRE.FindStringSubmatch(e.Msg); g != nil {
-			e.Msg = fmt.Sprintf("unknown field %q in %s", g[1], typeNames[g[2]])
-		}
 		e.Msg = strings.ReplaceAll(e.Msg, "!!str ", "")
 		out = append(out, e)
 	}
 	return out
-}
-
-// strictKeys refuses mapping keys that v's struct does not have (the
-// decoder's KnownFields does not reach inside custom unmarshalers).
-func strictKeys(n *yaml.Node, v any) error {
-	t := reflect.TypeOf(v)
-	known := map[string]bool{}
-	for i := range t.NumField() {
-		tag, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		known[tag] = true
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if k := n.Content[i]; !known[k.Value] {
-			return fmt.Errorf("line %d: unknown field %q in %s", k.Line, k.Value, typeNames[t.Name()])
-		}
-	}
-	return nil
 }

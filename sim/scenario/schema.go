@@ -1,6 +1,8 @@
 package scenario
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -25,8 +27,9 @@ type File struct {
 	Containers []ContainerConfig `yaml:"containers"`
 	Steps      []Step            `yaml:"steps"`
 
-	path  string         // the file it came from
-	lines map[string]int // field path -> line
+	path      string         // the file it came from
+	lines     map[string]int // field path -> line
+	suggested int            // "did you mean" searches over long lists so far
 }
 
 // SwitchConfig is a switch as written.
@@ -101,42 +104,27 @@ type NetworkConfig struct {
 // ContainerConfig is a container as written, in docker compose's words.
 type ContainerConfig struct {
 	Name     string           `yaml:"name"`
-	Networks []EndpointConfig `yaml:"networks"` // default: the default network, bridge
+	Networks []EndpointConfig `yaml:"networks"` // a list, or compose's map of name to {aliases, ipv4_address}; default: the default network, bridge
 	Attach   string           `yaml:"attach"`   // lan: a client on the hosts' LAN
 	Address  string           `yaml:"address"`  // with attach: its LAN address
-	Publish  []string         `yaml:"publish"`  // "8080:80/tcp", "80"
+	Publish  []string         `yaml:"publish"`  // "8080:80/tcp", "80"; compose's ports (short syntax) is the same
 	Listen   []string         `yaml:"listen"`   // "tcp/80", "udp/53"
 }
 
 // EndpointConfig is a container's network: a name, or a mapping with ip
-// and aliases.
+// (or compose's ipv4_address) and aliases.
 type EndpointConfig struct {
 	Name    string   `yaml:"name"`
 	IP      string   `yaml:"ip"`
 	Aliases []string `yaml:"aliases"`
 }
 
+// endpointMapping is the mapping form of an endpoint; ipv4_address
+// (compose's word) is another name for ip.
 type endpointMapping EndpointConfig
 
 // UnmarshalYAML accepts a network's name or a mapping.
-func (e *EndpointConfig) UnmarshalYAML(n *yaml.Node) error {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		e.Name = n.Value
-		return nil
-	case yaml.MappingNode:
-		if err := strictKeys(n, endpointMapping{}); err != nil {
-			return err
-		}
-		var m endpointMapping
-		if err := n.Decode(&m); err != nil {
-			return err
-		}
-		*e = EndpointConfig(m)
-		return nil
-	}
-	return fmt.Errorf("line %d: a container's network is a name or {name, ip, aliases}", n.Line)
-}
+func (e *EndpointConfig) UnmarshalYAML(n *yaml.Node) error { return decodeWith(n, e) }
 
 // LinkConfig is a link as written: "a -- b", [a, b], or a mapping with ends
 // and impairments.
@@ -160,41 +148,7 @@ type linkMapping struct {
 }
 
 // UnmarshalYAML accepts the three forms of a link.
-func (l *LinkConfig) UnmarshalYAML(n *yaml.Node) error {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		a, b, ok := strings.Cut(n.Value, "--")
-		if !ok {
-			return fmt.Errorf("line %d: link %q: want \"a -- b\"", n.Line, n.Value)
-		}
-		l.Ends = [2]string{strings.TrimSpace(a), strings.TrimSpace(b)}
-		return nil
-	case yaml.SequenceNode:
-		var ends []string
-		if err := n.Decode(&ends); err != nil {
-			return err
-		}
-		if len(ends) != 2 {
-			return fmt.Errorf("line %d: a link joins exactly two ends, not %d", n.Line, len(ends))
-		}
-		l.Ends = [2]string(ends)
-		return nil
-	case yaml.MappingNode:
-		if err := strictKeys(n, linkMapping{}); err != nil {
-			return err
-		}
-		var m linkMapping
-		if err := n.Decode(&m); err != nil {
-			return err
-		}
-		if len(m.Ends) != 2 {
-			return fmt.Errorf("line %d: a link needs ends: [a, b]", n.Line)
-		}
-		*l = LinkConfig{Ends: [2]string(m.Ends), Latency: m.Latency, Jitter: m.Jitter, Loss: float64(m.Loss), Rate: uint64(m.Rate), Queue: m.Queue}
-		return nil
-	}
-	return fmt.Errorf("line %d: a link is \"a -- b\", [a, b] or a mapping", n.Line)
-}
+func (l *LinkConfig) UnmarshalYAML(n *yaml.Node) error { return decodeWith(n, l) }
 
 // Step is one step as written: exactly one of the kinds.
 type Step struct {
@@ -216,7 +170,7 @@ type ResolveStep struct {
 	From    string        `yaml:"from"`
 	Name    string        `yaml:"name"`
 	Type    string        `yaml:"type"`    // A (default), AAAA or PTR (name: an address, answered with names)
-	Timeout time.Duration `yaml:"timeout"` // default 2s
+	Timeout time.Duration `yaml:"timeout"` // default 2s (DefaultTimeout)
 	Expect  ResolveExpect `yaml:"expect"`
 }
 
@@ -265,11 +219,11 @@ type BPDUStep struct {
 type PingStep struct {
 	From     string        `yaml:"from"`
 	To       string        `yaml:"to"`
-	Count    int           `yaml:"count"`    // default 1
-	Interval time.Duration `yaml:"interval"` // default 1s
-	Timeout  time.Duration `yaml:"timeout"`  // per probe, default 4s
+	Count    int           `yaml:"count"`    // probes, 1-10000; default 1
+	Interval time.Duration `yaml:"interval"` // default 1s (DefaultInterval)
+	Timeout  time.Duration `yaml:"timeout"`  // per probe, default 2s (DefaultTimeout)
 	Expect   string        `yaml:"expect"`   // reply (every probe), no-reply (none), or storm (the run hits its budget); default reply unless received is set
-	Received *Count        `yaml:"received"` // replies expected
+	Received *Count        `yaml:"received"` // replies expected, instead of expect; at most count
 	RTT      *DurRange     `yaml:"rtt"`      // every RTT within
 }
 
@@ -278,7 +232,7 @@ type UDPStep struct {
 	From    string        `yaml:"from"`
 	To      string        `yaml:"to"`
 	Port    uint16        `yaml:"port"`
-	Timeout time.Duration `yaml:"timeout"` // default 4s
+	Timeout time.Duration `yaml:"timeout"` // default 2s (DefaultTimeout)
 	Expect  string        `yaml:"expect"`  // delivered (default) or not-delivered
 }
 
@@ -376,18 +330,31 @@ type Count struct {
 
 // UnmarshalYAML parses a count.
 func (c *Count) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: bad count: want 3, \">=3\", \"<3\" or \"3..5\"", n.Line)
+	}
 	v, err := ParseCount(n.Value)
-	if err != nil || n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: bad count %q: want 3, \">=3\", \"<3\" or \"3..5\"", n.Line, n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: bad count %q: %v (want 3, \">=3\", \"<3\" or \"3..5\")", n.Line, n.Value, err)
 	}
 	*c = v
 	return nil
 }
 
-// ParseCount parses the forms Count accepts.
+// ParseCount parses the forms Count accepts. A bound beyond what a
+// uint64 holds is refused, never wrapped.
 func ParseCount(s string) (Count, error) {
 	s = strings.TrimSpace(s)
-	num := func(t string) (uint64, error) { return strconv.ParseUint(strings.TrimSpace(t), 10, 64) }
+	num := func(t string) (uint64, error) {
+		n, err := strconv.ParseUint(strings.TrimSpace(t), 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, fmt.Errorf("%s is more than any counter holds", strings.TrimSpace(t))
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a whole number", strings.TrimSpace(t))
+		}
+		return n, nil
+	}
 	c := Count{text: s}
 	var err error
 	switch {
@@ -398,12 +365,15 @@ func ParseCount(s string) (Count, error) {
 		c.Max, err = num(s[2:])
 	case strings.HasPrefix(s, ">"):
 		c.Min, err = num(s[1:])
+		if err == nil && c.Min == math.MaxUint64 {
+			return Count{}, fmt.Errorf("nothing is above %d", c.Min)
+		}
 		c.Min++
 		c.Max = math.MaxUint64
 	case strings.HasPrefix(s, "<"):
 		c.Max, err = num(s[1:])
 		if err == nil && c.Max == 0 {
-			return c, fmt.Errorf("nothing is below 0")
+			return Count{}, fmt.Errorf("nothing is below 0")
 		}
 		c.Max--
 	case strings.Contains(s, ".."):
@@ -418,7 +388,10 @@ func ParseCount(s string) (Count, error) {
 		c.Min, err = num(s)
 		c.Max = c.Min
 	}
-	return c, err
+	if err != nil {
+		return Count{}, err
+	}
+	return c, nil
 }
 
 // Match reports whether v is within the count.
@@ -427,6 +400,29 @@ func (c Count) Match(v uint64) bool { return v >= c.Min && v <= c.Max }
 // String returns the count as written.
 func (c Count) String() string { return c.text }
 
+// ParseDuration reads a duration as time.ParseDuration does ("10s",
+// "250ms", "1m30s"), or a bare number as seconds ("10", "2.5": the habit
+// of sleep and of compose files). A negative duration, or one beyond what
+// a time.Duration holds, is refused.
+func ParseDuration(s string) (time.Duration, error) {
+	t := strings.TrimSpace(s)
+	d, err := time.ParseDuration(t)
+	if err != nil {
+		v, ferr := strconv.ParseFloat(t, 64)
+		switch {
+		case ferr != nil || math.IsNaN(v):
+			return 0, fmt.Errorf("bad duration %q: want like 10s, 250ms or 1m30s (a bare number is seconds)", s)
+		case math.Abs(v*1e9) >= math.MaxInt64:
+			return 0, fmt.Errorf("bad duration %q: more than %v", s, time.Duration(math.MaxInt64))
+		}
+		d = time.Duration(math.Round(v * 1e9))
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("bad duration %q: must not be negative", s)
+	}
+	return d, nil
+}
+
 // DurRange is a range of durations, "20ms..25ms", or one duration (exact).
 type DurRange struct {
 	Min, Max time.Duration
@@ -434,17 +430,35 @@ type DurRange struct {
 
 // UnmarshalYAML parses a duration range.
 func (r *DurRange) UnmarshalYAML(n *yaml.Node) error {
-	a, b, ok := strings.Cut(n.Value, "..")
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: bad duration range: want like 20ms..25ms", n.Line)
+	}
+	v, err := ParseDurRange(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: bad duration range %q: want like 20ms..25ms", n.Line, n.Value)
+	}
+	*r = v
+	return nil
+}
+
+// ParseDurRange parses the forms DurRange accepts; each end is read as
+// ParseDuration reads it.
+func ParseDurRange(s string) (DurRange, error) {
+	a, b, ok := strings.Cut(s, "..")
 	if !ok {
 		b = a
 	}
+	var r DurRange
 	var err1, err2 error
-	r.Min, err1 = time.ParseDuration(strings.TrimSpace(a))
-	r.Max, err2 = time.ParseDuration(strings.TrimSpace(b))
-	if err1 != nil || err2 != nil || r.Min > r.Max || r.Min < 0 {
-		return fmt.Errorf("line %d: bad duration range %q: want like 20ms..25ms", n.Line, n.Value)
+	r.Min, err1 = ParseDuration(a)
+	r.Max, err2 = ParseDuration(b)
+	if err := cmp.Or(err1, err2); err != nil {
+		return DurRange{}, err
 	}
-	return nil
+	if r.Min > r.Max {
+		return DurRange{}, fmt.Errorf("bad duration range %q: empty", s)
+	}
+	return r, nil
 }
 
 // String returns "min..max".
@@ -455,40 +469,70 @@ type Probability float64
 
 // UnmarshalYAML parses a probability.
 func (p *Probability) UnmarshalYAML(n *yaml.Node) error {
-	s := strings.TrimSpace(n.Value)
-	scale := 1.0
-	if t, ok := strings.CutSuffix(s, "%"); ok {
-		s, scale = strings.TrimSpace(t), 100
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: bad loss: want a probability like 0.05 or 5%%", n.Line)
 	}
-	v, err := strconv.ParseFloat(s, 64)
-	v /= scale
-	if err != nil || v < 0 || v > 1 || math.IsNaN(v) {
+	v, err := ParseProbability(n.Value)
+	if err != nil {
 		return fmt.Errorf("line %d: bad loss %q: want a probability like 0.05 or 5%%", n.Line, n.Value)
 	}
-	*p = Probability(v)
+	*p = v
 	return nil
+}
+
+// ParseProbability parses the forms Probability accepts: a number from 0
+// to 1, or a percentage from 0% to 100%.
+func ParseProbability(s string) (Probability, error) {
+	t := strings.TrimSpace(s)
+	scale := 1.0
+	if u, ok := strings.CutSuffix(t, "%"); ok {
+		t, scale = strings.TrimSpace(u), 100
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	v /= scale
+	if err != nil || !(v >= 0 && v <= 1) {
+		return 0, fmt.Errorf("bad loss %q: want a probability like 0.05 or 5%%", s)
+	}
+	return Probability(v), nil
 }
 
 // Rate is a link rate in bits per second: 1000000, "10Mbit", "1Gbit", "64kbit".
 type Rate uint64
 
+// MaxRate is the fastest rate a link takes, 1 Pbit/s.
+const MaxRate = 1e15
+
 // UnmarshalYAML parses a rate.
 func (r *Rate) UnmarshalYAML(n *yaml.Node) error {
-	s := strings.ToLower(strings.TrimSpace(n.Value))
-	mult := uint64(1)
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: bad rate: want bits per second like 10Mbit", n.Line)
+	}
+	v, err := ParseRate(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: bad rate %q: want bits per second like 10Mbit", n.Line, n.Value)
+	}
+	*r = v
+	return nil
+}
+
+// ParseRate parses the forms Rate accepts: bits per second from 1 to
+// MaxRate, with an optional unit bit, kbit, mbit or gbit (any case).
+func ParseRate(s string) (Rate, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := 1.0
 	for _, u := range []struct {
 		suffix string
-		m      uint64
+		m      float64
 	}{{"gbit", 1e9}, {"mbit", 1e6}, {"kbit", 1e3}, {"bit", 1}} {
-		if t, ok := strings.CutSuffix(s, u.suffix); ok {
-			s, mult = strings.TrimSpace(t), u.m
+		if v, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(v), u.m
 			break
 		}
 	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || v <= 0 || v*float64(mult) > 1e15 {
-		return fmt.Errorf("line %d: bad rate %q: want bits per second like 10Mbit", n.Line, n.Value)
+	v, err := strconv.ParseFloat(t, 64)
+	bits := math.Round(v * mult)
+	if err != nil || !(bits >= 1 && bits <= MaxRate) {
+		return 0, fmt.Errorf("bad rate %q: want bits per second from 1 to 1Pbit, like 10Mbit", s)
 	}
-	*r = Rate(v * float64(mult))
-	return nil
+	return Rate(bits), nil
 }

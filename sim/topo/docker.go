@@ -96,6 +96,15 @@ type PortMapping struct {
 	ContainerPort uint16
 }
 
+// String returns the mapping as ParsePortMapping reads it: "8080:80/tcp",
+// or "80/tcp" without a host port.
+func (m PortMapping) String() string {
+	if m.HostPort == 0 {
+		return fmt.Sprintf("%d/%s", m.ContainerPort, m.Proto)
+	}
+	return fmt.Sprintf("%d:%d/%s", m.HostPort, m.ContainerPort, m.Proto)
+}
+
 // Docker's range for published ports given without a host port.
 const (
 	EphemeralFirst = 49153
@@ -134,25 +143,30 @@ func ParsePortMapping(s string) (PortMapping, error) {
 
 // Compile adds the model to g and returns the address allocation, with
 // the networks' bridges set. Problems are *Error located by the model's
-// field paths (networks[1].subnet, containers[0].networks[0].ip).
+// field paths (networks[1].subnet, containers[0].networks[0].ip), all of
+// them: each stage goes on past what an earlier one refused, leaving out
+// only what depends on it. On error, g still has a node for every
+// container (so that what names them can be checked), but is not fit to
+// run, and d has been changed.
 func (d *Docker) Compile(g *Graph) (*ipam.Allocator, error) {
-	c := &compiler{d: d, g: g, ipam: ipam.New(nil)}
+	c := &compiler{d: d, g: g, ipam: ipam.New(nil), broken: map[string]bool{}}
 	for _, stage := range []func(){c.host, c.networks, c.names, c.addresses, c.bridges, c.containers} {
-		if stage(); len(c.errs) > 0 {
-			return nil, errors.Join(c.errs...)
-		}
+		stage()
 	}
 	d.Hosts = []DockerHost{c.dh}
 	d.Containers = c.ctrs
 	d.IPAM = c.ipam
 	g.Hosts = append(g.Hosts, c.gw)
 	g.Docker = d
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
 	return c.ipam, nil
 }
 
 // compiler carries a Docker model through the stages of Compile; each
-// stage reports problems with bad, and Compile stops after a stage that
-// found any.
+// stage reports problems with bad, and skips what an earlier stage could
+// not settle (a network IPAM refused, a container's endpoint on it).
 type compiler struct {
 	d      *Docker
 	g      *Graph
@@ -162,6 +176,7 @@ type compiler struct {
 	lan    netip.Prefix
 	nets   []Network           // the default network, then the model's
 	byName map[string]*Network // the networks that exist, none included
+	broken map[string]bool     // networks the model has but that could not be made
 	ctrs   []Container         // the model's, with addresses
 	gw     Host                // the Docker host's gateway node
 }
@@ -179,16 +194,29 @@ func (c *compiler) host() {
 	}
 	if len(hosts) > 1 {
 		c.bad("hosts[1]", "one Docker host per scenario for now (networks spanning hosts need the overlay driver)")
-		return
 	}
 	c.dh = hosts[0]
+	if err := ValidName(c.dh.Name); err != nil {
+		c.bad("hosts[0].name", "a Docker host's %v", err)
+	}
 	if !c.dh.Address.IsValid() {
+		c.dh.Address = DefaultHostAddress
+	}
+	if why := hostPrefixProblem(c.dh.Address); why != "" {
+		c.bad("hosts[0].address", "%s", why)
 		c.dh.Address = DefaultHostAddress
 	}
 	c.lan = c.dh.Address.Masked()
 	if _, err := c.ipam.RequestNetwork(ipam.Request{Name: "lan", Subnet: c.lan, Gateway: c.dh.Address.Addr()}); err != nil {
 		c.bad("hosts[0].address", "%v", err)
 	}
+}
+
+// Docker's predefined networks: a model may not make them again.
+var predefined = map[string]string{
+	DefaultNetwork: "Docker's default network",
+	"host":         "Docker's network of the host's own stack",
+	"none":         "Docker's network without interfaces",
 }
 
 // networks allocates the default network, then the model's in order.
@@ -198,35 +226,61 @@ func (c *compiler) networks() {
 	for i := range c.nets {
 		n := &c.nets[i]
 		p := fmt.Sprintf("networks[%d]", i-1)
-		switch {
-		case i > 0 && n.Name == DefaultNetwork:
-			c.bad(p+".name", "%q is Docker's default network; it exists already", n.Name)
+		n.Driver = cmp.Or(n.Driver, "bridge")
+		switch err := ValidName(n.Name); {
+		case n.Name == "":
+			c.bad(p+".name", "a network needs a name")
 			continue
-		case n.Name == "" || strings.ContainsAny(n.Name, ": \t/"):
-			c.bad(p+".name", "a network needs a name without ':', '/' or spaces")
+		case err != nil:
+			c.bad(p+".name", "a network's %v", err)
 			continue
-		case c.byName[n.Name] != nil:
+		case c.byName[n.Name] != nil || c.broken[n.Name]:
 			c.bad(p+".name", "duplicate network %q", n.Name)
 			continue
+		case i > 0 && n.Name == "none" && n.Driver == "none":
+			continue // docker network create -d none none: it exists already
+		case i > 0 && predefined[n.Name] != "":
+			c.bad(p+".name", "%q is %s; it exists already", n.Name, predefined[n.Name])
+			continue
 		}
-		n.Driver = cmp.Or(n.Driver, "bridge")
 		switch n.Driver {
 		case "bridge":
 		case "none":
-			if n.Name != "none" {
-				c.bad(p+".driver", "the none driver has one network, named none, which exists already")
-			}
+			c.bad(p+".driver", "the none driver has one network, named none, which exists already")
+			c.broken[n.Name] = true
 			continue
 		default: // host, overlay, macvlan, ipvlan: not yet
-			c.bad(p+".driver", "driver %q is not supported yet (bridge, none)", n.Driver)
+			c.bad(p+".driver", "driver %q is not supported yet (bridge, none)%s", n.Driver, didYouMean(n.Driver, []string{"bridge", "none"}))
+			c.broken[n.Name] = true
 			continue
 		}
 		n.Bridge = "docker0"
 		if i > 0 {
 			n.Bridge = "br-" + n.Name
 		}
-		if len(n.Bridge) > 15 {
-			c.bad(p+".name", "the bridge device would be %q, longer than Linux's 15 bytes: use at most 12 characters", n.Bridge)
+		if len(n.Bridge) > MaxIfaceNameLen {
+			c.bad(p+".name", "the bridge device would be %q, longer than Linux's %d bytes: use at most %d characters", n.Bridge, MaxIfaceNameLen, MaxIfaceNameLen-3)
+			c.broken[n.Name] = true
+			continue
+		}
+		problem := false
+		check := func(field, why string) {
+			if why != "" {
+				c.bad(p+"."+field, "%s", why)
+				problem = true
+			}
+		}
+		if n.Subnet.IsValid() {
+			check("subnet", subnetProblem(n.Subnet))
+		}
+		if n.Gateway.IsValid() {
+			check("gateway", addrProblem(n.Gateway))
+		}
+		if n.IPRange.IsValid() {
+			check("ip_range", addrProblem(n.IPRange.Addr()))
+		}
+		if problem {
+			c.broken[n.Name] = true
 			continue
 		}
 		req := ipam.Request{Name: n.Name, Subnet: n.Subnet, Gateway: n.Gateway, IPRange: n.IPRange}
@@ -236,6 +290,7 @@ func (c *compiler) networks() {
 		alloc, err := c.ipam.RequestNetwork(req)
 		if err != nil {
 			c.bad(p, "%v", err)
+			c.broken[n.Name] = true
 			continue
 		}
 		n.Subnet, n.Gateway, n.IPRange = alloc.Subnet, alloc.Gateway, alloc.IPRange
@@ -244,20 +299,30 @@ func (c *compiler) networks() {
 	c.byName["none"] = &Network{Name: "none", Driver: "none"}
 }
 
+// didYouMean is "; did you mean X?" for the candidate nearest word, or "".
+func didYouMean(word string, candidates []string) string {
+	if s := Nearest(word, candidates); s != "" {
+		return "; did you mean " + s + "?"
+	}
+	return ""
+}
+
 // names checks the containers' names: they share the node namespace with
 // the host and the switches.
 func (c *compiler) names() {
 	names := map[string]string{c.dh.Name: "the Docker host", LANSwitch: "the LAN switch"}
-	for _, n := range c.byName {
-		if n.Bridge != "" {
+	for i := range c.nets {
+		if n := &c.nets[i]; n.Bridge != "" && c.byName[n.Name] == n {
 			names[n.Bridge] = "the bridge of network " + n.Name
 		}
 	}
 	for i, ct := range c.d.Containers {
 		p := fmt.Sprintf("containers[%d]", i)
-		switch {
-		case ct.Name == "" || strings.ContainsAny(ct.Name, ": \t/"):
-			c.bad(p+".name", "a container needs a name without ':', '/' or spaces")
+		switch err := ValidName(ct.Name); {
+		case ct.Name == "":
+			c.bad(p+".name", "a container needs a name")
+		case err != nil:
+			c.bad(p+".name", "a container's %v", err)
 		case names[ct.Name] != "":
 			c.bad(p+".name", "name %q is taken (%s)", ct.Name, names[ct.Name])
 		default:
@@ -267,43 +332,84 @@ func (c *compiler) names() {
 }
 
 // addresses gives every endpoint its address: static ones first, so that
-// the order of the containers cannot make a static address collide.
+// the order of the containers cannot make a static address collide. An
+// endpoint on a network that is unknown, listed twice or could not be
+// made is left out.
 func (c *compiler) addresses() {
 	c.ctrs = slices.Clone(c.d.Containers)
+	var known []string
+	for _, n := range c.nets {
+		known = append(known, n.Name)
+	}
+	known = append(known, "none")
 	for i := range c.ctrs {
 		ct := &c.ctrs[i]
-		ct.Endpoints = slices.Clone(ct.Endpoints)
 		ct.Publish = slices.Clone(ct.Publish)
 		if len(ct.Endpoints) == 0 && ct.Attach == "" { // docker run without --network
 			ct.Endpoints = []EndpointConfig{{Network: DefaultNetwork}}
 		}
+		var eps []EndpointConfig
+		seen := map[string]bool{}
 		for j, e := range ct.Endpoints {
 			p := fmt.Sprintf("containers[%d].networks[%d]", i, j)
-			switch n := c.byName[e.Network]; {
+			n := c.byName[e.Network]
+			switch {
+			case c.broken[e.Network]:
+				continue // refused where it was defined
 			case n == nil:
-				c.bad(p, "unknown network %q", e.Network)
+				c.bad(p, "unknown network %q%s", e.Network, didYouMean(e.Network, known))
+				continue
+			case seen[e.Network]:
+				c.bad(p, "network %q is listed twice", e.Network)
+				continue
 			case n.Driver == "none" && len(ct.Endpoints) > 1:
 				c.bad(p, "a container on the none network has no other network")
+				continue
 			}
+			seen[e.Network] = true
+			if e.IP.IsValid() {
+				if why := addrProblem(e.IP); why != "" {
+					c.bad(p+".ip", "%s", why)
+					continue
+				}
+			}
+			for k, a := range e.Aliases {
+				if err := ValidDNSName(a); err != nil {
+					c.bad(fmt.Sprintf("%s.aliases[%d]", p, k), "alias: %v", err)
+				}
+			}
+			eps = append(eps, e)
 		}
+		ct.Endpoints = eps
 	}
 	for _, static := range []bool{true, false} {
 		for i := range c.ctrs {
 			for j := range c.ctrs[i].Endpoints {
 				e := &c.ctrs[i].Endpoints[j]
 				n := c.byName[e.Network]
-				if n == nil || n.Driver != "bridge" || e.IP.IsValid() != static {
+				if n.Driver != "bridge" || e.IP.IsValid() != static {
 					continue
 				}
 				addr, err := c.ipam.RequestAddress(n.Name, e.IP)
 				if err != nil {
-					c.bad(fmt.Sprintf("containers[%d].networks[%d].ip", i, j), "%v", err)
+					c.bad(c.endpointPath(i, e.Network)+".ip", "%v", err)
 					continue
 				}
 				e.Addr = netip.PrefixFrom(addr, n.Subnet.Bits())
 			}
 		}
 	}
+}
+
+// endpointPath is the path of container i's endpoint on network (as the
+// model lists them: addresses leaves some out).
+func (c *compiler) endpointPath(i int, network string) string {
+	for j, e := range c.d.Containers[i].Endpoints {
+		if e.Network == network {
+			return fmt.Sprintf("containers[%d].networks[%d]", i, j)
+		}
+	}
+	return fmt.Sprintf("containers[%d]", i)
 }
 
 // bridges lays the LAN, a switch per bridge network and the gateway's legs.
@@ -360,11 +466,11 @@ func (c *compiler) containers() {
 		case ct.Attach != "":
 			if ct.Attach != LANSwitch {
 				c.bad(p+".attach", "attach %q: only lan (the hosts' LAN) can be attached to", ct.Attach)
-				continue
+				break
 			}
-			if len(ct.Endpoints) > 0 || len(ct.Publish) > 0 {
+			if len(c.d.Containers[i].Endpoints) > 0 || len(ct.Publish) > 0 {
 				c.bad(p, "a client attached to the LAN has no networks and publishes nothing")
-				continue
+				break
 			}
 			addr := ct.Address
 			if !addr.IsValid() {
@@ -372,22 +478,28 @@ func (c *compiler) containers() {
 				}
 				if !c.lan.Contains(next) {
 					c.bad(p, "no free address left on the LAN %s", c.lan)
-					continue
+					break
 				}
 				used[next] = true
 				addr = netip.PrefixFrom(next, c.lan.Bits())
+			} else if why := hostPrefixProblem(addr); why != "" {
+				c.bad(p+".address", "%s", why)
+				break
 			} else if addr.Masked() != c.lan {
 				c.bad(p+".address", "%s is not on the LAN %s", addr, c.lan)
-				continue
+				break
 			}
 			ct.Address = addr
 			h.Ifaces = []Iface{{Name: "eth0", Addr: addr}}
 			g.Links = append(g.Links, Link{A: Endpoint{LANSwitch, ct.Name}, B: Endpoint{ct.Name, "eth0"}})
-		case ct.Endpoints[0].Network == "none":
+		case len(ct.Endpoints) > 0 && ct.Endpoints[0].Network == "none":
 			h.Loopback = true
 		default:
 			for j, e := range ct.Endpoints {
 				n := c.byName[e.Network]
+				if !e.Addr.IsValid() {
+					continue // IPAM refused it
+				}
 				ifn := fmt.Sprintf("eth%d", j)
 				h.Ifaces = append(h.Ifaces, Iface{Name: ifn, Addr: e.Addr, MAC: dockerMAC(e.Addr.Addr())})
 				g.Links = append(g.Links, Link{A: Endpoint{n.Bridge, ct.Name}, B: Endpoint{ct.Name, ifn}})
@@ -399,11 +511,16 @@ func (c *compiler) containers() {
 					}
 				}
 			}
+			if len(h.Ifaces) == 0 {
+				h.Loopback = true // its networks were refused: a node for steps to name
+			}
 		}
 		for k, pm := range ct.Publish {
 			pp := fmt.Sprintf("%s.publish[%d]", p, k)
-			if h.Loopback {
-				c.bad(pp, "only a container on a bridge network can publish a port")
+			if h.Loopback || len(h.Ifaces) == 0 {
+				if len(ct.Endpoints) > 0 && ct.Endpoints[0].Network == "none" {
+					c.bad(pp, "only a container on a bridge network can publish a port")
+				}
 				break
 			}
 			key := portKey{pm.Proto, pm.HostPort}

@@ -6,8 +6,12 @@
 // A Graph is plain data. The scenario loader (package scenario) builds one
 // from YAML; Go code can build one directly. Validate checks it and reports
 // each problem with the path of the offending field (hosts[1].address), which
-// the loader turns into file:line. Backends (sim/mem, later sim/netns) take a
-// validated Graph and make it real.
+// the loader turns into file:line: among them names that could not safely
+// become a namespace, a path or a device (ValidName, ValidIfaceName), and
+// addresses no host can have. Backends (sim/mem, sim/netns) take a
+// validated Graph and make it real. The Graph's lookups scan its slices;
+// an Index answers them in constant time for a graph that no longer
+// changes.
 package topo
 
 import (
@@ -227,24 +231,33 @@ func (g *Graph) PortNames(sw string) []string {
 // port unless declared NotEdge.
 func (g *Graph) PortConfig(sw, name string) vswitch.PortConfig {
 	s := g.Switch(sw)
-	c := vswitch.PortConfig{Name: name}
-	notEdge := false
-	for _, p := range s.Ports {
-		if p.Name == name {
-			c = vswitch.PortConfig{Name: p.Name, Mode: p.Mode, PVID: p.VLAN, Allowed: p.Allowed, Native: p.Native, STP: p.STP}
-			notEdge = p.NotEdge
+	var p *Port
+	for i := range s.Ports {
+		if s.Ports[i].Name == name {
+			p = &s.Ports[i]
+			break
 		}
 	}
-	if s.STP != nil && !notEdge {
-		if i := g.LinkOf(Endpoint{Node: sw, Port: name}); i >= 0 {
-			l := g.Links[i]
-			peer := l.A
-			if peer.Node == sw && peer.Port == name {
-				peer = l.B
-			}
-			if g.Kind(peer.Node) == HostNode {
-				c.STP.Edge = true
-			}
+	return portConfig(s, p, name, g.Kind, g.LinkOf(Endpoint{Node: sw, Port: name}), g.Links)
+}
+
+// portConfig is PortConfig for switch s and its declared port p (nil:
+// undeclared), whose link is links[link] (-1: none).
+func portConfig(s *Switch, p *Port, name string, kind func(string) Kind, link int, links []Link) vswitch.PortConfig {
+	c := vswitch.PortConfig{Name: name}
+	notEdge := false
+	if p != nil {
+		c = vswitch.PortConfig{Name: p.Name, Mode: p.Mode, PVID: p.VLAN, Allowed: p.Allowed, Native: p.Native, STP: p.STP}
+		notEdge = p.NotEdge
+	}
+	if s.STP != nil && !notEdge && link >= 0 {
+		l := links[link]
+		peer := l.A
+		if peer.Node == s.Name && peer.Port == name {
+			peer = l.B
+		}
+		if kind(peer.Node) == HostNode {
+			c.STP.Edge = true
 		}
 	}
 	return c
@@ -296,194 +309,50 @@ func (g *Graph) Assign() {
 	}
 }
 
-// Validate reports every problem in g: duplicate or unknown names, bad
-// addresses, ports used twice, impossible link settings. The error joins one
-// *Error per problem (errors.Join).
-func (g *Graph) Validate() error {
-	var errs []error
-	bad := func(path, format string, a ...any) {
-		errs = append(errs, &Error{Path: path, Msg: fmt.Sprintf(format, a...)})
-	}
-	names := map[string]string{}
-	claim := func(path, name, what string) {
-		switch {
-		case name == "":
-			bad(path, "%s needs a name", what)
-		case strings.ContainsAny(name, ": \t"):
-			bad(path, "name %q may not contain ':' or spaces", name)
-		case names[name] != "":
-			bad(path, "duplicate name %q (already a %s)", name, names[name])
-		default:
-			names[name] = what
-		}
-	}
-	for i, s := range g.Switches {
-		p := fmt.Sprintf("switches[%d]", i)
-		claim(p+".name", s.Name, "switch")
-		if s.AgeingTime < 0 {
-			bad(p+".ageing", "ageing time must be positive")
-		}
-		if s.MaxEntries < 0 {
-			bad(p+".max_entries", "must not be negative")
-		}
-		ports := map[string]bool{}
-		for j, pt := range s.Ports {
-			pp := fmt.Sprintf("%s.ports[%d]", p, j)
-			if pt.Name == "" || ports[pt.Name] {
-				bad(pp+".name", "port name %q is empty or used twice", pt.Name)
-			}
-			ports[pt.Name] = true
-			for _, v := range append([]uint16{pt.VLAN, pt.Native}, pt.Allowed...) {
-				if v > 4094 {
-					bad(pp, "VLAN %d out of range 1-4094", v)
-				}
-			}
-		}
-		if m := s.Mirror; m != nil {
-			all := g.PortNames(s.Name)
-			has := func(n string) bool {
-				for _, a := range all {
-					if a == n {
-						return true
-					}
-				}
-				return false
-			}
-			if !has(m.To) {
-				bad(p+".mirror.to", "no port %q on %s", m.To, s.Name)
-			}
-			for _, src := range m.Sources {
-				if !has(src) || src == m.To {
-					bad(p+".mirror.from", "bad mirror source %q on %s", src, s.Name)
-				}
-			}
-		}
-	}
-	addrs := map[netip.Addr]string{}
-	macs := map[vswitch.MAC]string{}
-	for i, h := range g.Hosts {
-		p := fmt.Sprintf("hosts[%d]", i)
-		claim(p+".name", h.Name, "host")
-		if len(h.Ifaces) == 0 && !h.Loopback {
-			bad(p, "host %s has no interface", h.Name)
-		}
-		ifn := map[string]bool{}
-		for j, f := range h.Ifaces {
-			fp := fmt.Sprintf("%s.interfaces[%d]", p, j)
-			switch {
-			case f.Name == "" || ifn[f.Name]:
-				bad(fp+".name", "interface name %q is empty or used twice", f.Name)
-			case len(f.Name) > 15 || strings.ContainsAny(f.Name, "/:% \t") || f.Name == "lo":
-				bad(fp+".name", "interface name %q: want at most 15 bytes, no '/', ':', '%%' or spaces, not lo (Linux's rules)", f.Name)
-			}
-			ifn[f.Name] = true
-			ap := fp + ".address"
-			if j == 0 && len(h.Ifaces) == 1 {
-				ap = p + ".address"
-			}
-			switch {
-			case !f.Addr.IsValid():
-				bad(ap, "missing address (want CIDR like 10.0.0.1/24)")
-			case !f.Addr.Addr().Is4():
-				bad(ap, "%s: only IPv4 is supported", f.Addr)
-			case f.Addr.Bits() > 30 || f.Addr.Addr() == f.Addr.Masked().Addr():
-				bad(ap, "%s is not a host address in its subnet", f.Addr)
-			case addrs[f.Addr.Addr()] != "":
-				bad(ap, "duplicate address %s (also on %s)", f.Addr.Addr(), addrs[f.Addr.Addr()])
-			default:
-				addrs[f.Addr.Addr()] = h.Name + ":" + f.Name
-			}
-			if !f.MAC.IsZero() {
-				if f.MAC.IsMulticast() {
-					bad(fp+".mac", "%s is a multicast address", f.MAC)
-				} else if macs[f.MAC] != "" {
-					bad(fp+".mac", "duplicate MAC %s (also on %s)", f.MAC, macs[f.MAC])
-				}
-				macs[f.MAC] = h.Name + ":" + f.Name
-			}
-		}
-		if h.Gateway.IsValid() {
-			on := false
-			for _, f := range h.Ifaces {
-				on = on || f.Addr.Masked().Contains(h.Gateway)
-			}
-			if !on {
-				bad(p+".gateway", "gateway %s is on none of %s's subnets", h.Gateway, h.Name)
-			}
-		}
-	}
-	used := map[Endpoint]int{}
-	for i, l := range g.Links {
-		p := fmt.Sprintf("links[%d]", i)
-		for _, e := range []Endpoint{l.A, l.B} {
-			switch g.Kind(e.Node) {
-			case None:
-				bad(p, "unknown node %q", e.Node)
-				continue
-			case HostNode:
-				if g.Host(e.Node).Iface(e.Port) == nil {
-					bad(p, "host %s has no interface %q", e.Node, e.Port)
-					continue
-				}
-			case SwitchNode:
-				if e.Port == "" {
-					bad(p, "switch %s needs a port name", e.Node)
-				}
-			}
-			if j, dup := used[e]; dup {
-				bad(p, "%s is already linked by links[%d]", e, j)
-			}
-			used[e] = i
-		}
-		if l.A.Node == l.B.Node {
-			bad(p, "a link must join two different nodes")
-		}
-		if err := l.Config.Validate(); err != nil {
-			bad(p, "%v", err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // ErrNotFound is returned when a name does not resolve.
 var ErrNotFound = errors.New("topo: not found")
 
 // ResolveAddr turns "h2", "h2:eth1" or "10.0.0.2" into an address.
-func (g *Graph) ResolveAddr(s string) (netip.Addr, error) {
+func (g *Graph) ResolveAddr(s string) (netip.Addr, error) { return resolveAddr(s, g.Host) }
+
+// ResolveMAC turns "h1", "h1:eth0" or "02:00:00:00:00:01" into a MAC.
+func (g *Graph) ResolveMAC(s string) (vswitch.MAC, error) { return resolveMAC(s, g.Host) }
+
+func resolveAddr(s string, host func(string) *Host) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(s); err == nil {
 		return a, nil
 	}
-	node, ifname, _ := strings.Cut(s, ":")
-	h := g.Host(node)
-	if h == nil || len(h.Ifaces) == 0 {
-		return netip.Addr{}, fmt.Errorf("%w: no host or address %q", ErrNotFound, s)
-	}
-	if ifname == "" {
-		return h.Ifaces[0].Addr.Addr(), nil
-	}
-	f := h.Iface(ifname)
-	if f == nil {
-		return netip.Addr{}, fmt.Errorf("%w: host %s has no interface %q", ErrNotFound, node, ifname)
+	f, err := resolveIface(s, host)
+	if err != nil {
+		return netip.Addr{}, err
 	}
 	return f.Addr.Addr(), nil
 }
 
-// ResolveMAC turns "h1", "h1:eth0" or "02:00:00:00:00:01" into a MAC.
-func (g *Graph) ResolveMAC(s string) (vswitch.MAC, error) {
+func resolveMAC(s string, host func(string) *Host) (vswitch.MAC, error) {
 	if m, err := vswitch.ParseMAC(s); err == nil {
 		return m, nil
 	}
+	f, err := resolveIface(s, host)
+	if err != nil {
+		return vswitch.MAC{}, err
+	}
+	return f.MAC, nil
+}
+
+// resolveIface finds the interface "h1:eth0" names, or h1's first.
+func resolveIface(s string, host func(string) *Host) (*Iface, error) {
 	node, ifname, _ := strings.Cut(s, ":")
-	h := g.Host(node)
+	h := host(node)
 	if h == nil || len(h.Ifaces) == 0 {
-		return vswitch.MAC{}, fmt.Errorf("%w: no host or MAC %q", ErrNotFound, s)
+		return nil, fmt.Errorf("%w: no host or address %q", ErrNotFound, s)
 	}
 	if ifname == "" {
-		return h.Ifaces[0].MAC, nil
+		return &h.Ifaces[0], nil
 	}
 	f := h.Iface(ifname)
 	if f == nil {
-		return vswitch.MAC{}, fmt.Errorf("%w: host %s has no interface %q", ErrNotFound, node, ifname)
+		return nil, fmt.Errorf("%w: host %s has no interface %q", ErrNotFound, node, ifname)
 	}
-	return f.MAC, nil
+	return f, nil
 }
