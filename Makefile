@@ -25,6 +25,13 @@ FUZZ_TARGETS = \
 	./nat/gateway:FuzzInputOffload \
 	./nat/gateway:FuzzGatewaySequence \
 	./sim/scenario:FuzzParse \
+	./sim/scenario:FuzzParseCount \
+	./sim/scenario:FuzzParseDuration \
+	./sim/scenario:FuzzParseDurRange \
+	./sim/scenario:FuzzParseRate \
+	./sim/scenario:FuzzParseProbability \
+	./sim/topo:FuzzValidName \
+	./sim/topo:FuzzParsePortMapping \
 	./sim/scenario:FuzzRun \
 	./sim/netns:FuzzParseRun
 

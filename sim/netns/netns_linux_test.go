@@ -233,25 +233,41 @@ func TestNamedExecAndCleanup(t *testing.T) {
 	}
 }
 
-// TestSetupFailureLeavesNothing: a topology the kernel refuses halfway
-// (an interface name Linux does not accept, after other hosts are made)
-// is one clear error, not a panic, and leaves no namespace, device, file
-// or state behind.
+// TestSetupFailureLeavesNothing: a topology that fails halfway through
+// being built (h1 made, then h2's namespace name or resolv.conf directory
+// found taken by someone else) is one clear error, not a panic, leaves
+// nothing of its own behind and leaves the other's object alone; names
+// that would escape their directory never get that far.
 func TestSetupFailureLeavesNothing(t *testing.T) {
 	needRoot(t)
-	before := snapshot(t)
 	for _, tc := range []struct {
 		name string
 		edit func(g *topo.Graph)
+		take func(t *testing.T) string // makes someone else's object, returns its path
 		want string
 	}{
-		{"interface ..", func(g *topo.Graph) { g.Hosts[1].Ifaces[0].Name = ".."; g.Links[1].A.Port = ".." }, "device name"},
-		{"host name of 300 bytes", func(g *topo.Graph) { g.Hosts[1].Name = strings.Repeat("h", 300); g.Links[1].A.Node = g.Hosts[1].Name }, "1-255 bytes"},
-		{"host name escaping", func(g *topo.Graph) { g.Hosts[1].Name = "a/../../../../tmp/X"; g.Links[1].A.Node = g.Hosts[1].Name }, "only letters"},
+		{"namespace name taken", nil, func(t *testing.T) string {
+			ip(t, "netns", "add", Prefix+"-h2")
+			return nsutil.NetnsDir + "/" + Prefix + "-h2"
+		}, "exists already"},
+		{"resolv.conf directory taken", func(g *topo.Graph) { g.Hosts[1].Nameserver = netip.MustParseAddr("10.9.0.1") }, func(t *testing.T) string {
+			os.MkdirAll(resolvConfDir+"/"+Prefix+"-h2", 0o755)
+			return resolvConfDir + "/" + Prefix + "-h2"
+		}, "exists already"},
+		{"interface ..", func(g *topo.Graph) { g.Hosts[1].Ifaces[0].Name = ".."; g.Links[1].A.Port = ".." }, nil, "interface name"},
+		{"host name of 300 bytes", func(g *topo.Graph) { g.Hosts[1].Name = strings.Repeat("h", 300); g.Links[1].A.Node = g.Hosts[1].Name }, nil, "300 bytes"},
+		{"host name escaping", func(g *topo.Graph) { g.Hosts[1].Name = "a/../../../../tmp/X"; g.Links[1].A.Node = g.Hosts[1].Name }, nil, "letters, digits"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			var theirs string
+			if tc.take != nil {
+				theirs = tc.take(t)
+			}
+			before := snapshot(t)
 			g := star(2)
-			tc.edit(g)
+			if tc.edit != nil {
+				tc.edit(g)
+			}
 			n, err := New(g, Options{Named: true})
 			if err == nil {
 				n.Close()
@@ -262,6 +278,16 @@ func TestSetupFailureLeavesNothing(t *testing.T) {
 			}
 			if after := snapshot(t); !slices.Equal(after, before) {
 				t.Errorf("left behind: %v (before: %v)", after, before)
+			}
+			if theirs != "" {
+				if !exists(theirs) {
+					t.Errorf("%s, someone else's, is gone", theirs)
+				}
+				if strings.HasPrefix(theirs, nsutil.NetnsDir) {
+					ip(t, "netns", "del", filepath.Base(theirs))
+				} else {
+					os.Remove(theirs)
+				}
 			}
 			if exists("/tmp/X") {
 				t.Error("/tmp/X was made")

@@ -198,7 +198,9 @@ func (d *drawing) indexPorts() {
 		name := s.Name
 		declared := map[string]Port{}
 		for _, p := range s.Ports {
-			declared[p.Name] = p // the last declaration wins, as in PortConfig
+			if _, dup := declared[p.Name]; !dup {
+				declared[p.Name] = p // the first declaration wins, as in PortConfig
+			}
 		}
 		for _, port := range d.ports[name] {
 			c := vswitch.PortConfig{Name: port}

@@ -17,7 +17,7 @@ func TestDrawingIndexesMatchGraph(t *testing.T) {
 		Switches: []Switch{
 			{Name: "s1", STP: &vswitch.STPConfig{Priority: &prio}, Ports: []Port{
 				{Name: "p1", VLAN: 10}, {Name: "p2", NotEdge: true}, {Name: "p3", Mode: vswitch.Trunk, Allowed: []uint16{10}, Native: 20, STP: vswitch.PortSTP{Cost: 4, RootGuard: true}},
-				{Name: "p1", VLAN: 30}, // declared twice: the last wins, as in PortConfig
+				{Name: "p1", VLAN: 30}, // declared twice: the first wins, as in PortConfig
 			}},
 			{Name: "s2"},
 		},
