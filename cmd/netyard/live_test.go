@@ -178,6 +178,9 @@ func TestUpDockerPublish(t *testing.T) {
 	if out := run("dig", "containerA", "--", "dig", "+short", "+time=3", "@172.18.0.1", "containerB"); out != "" && strings.TrimSpace(out) != "172.18.0.10" {
 		t.Errorf("dig @172.18.0.1 containerB: %q", out)
 	}
+	if out := run("dig", "containerA", "--", "dig", "+short", "+tcp", "+time=3", "@172.18.0.1", "containerB"); out != "" && strings.TrimSpace(out) != "172.18.0.10" {
+		t.Errorf("dig +tcp @172.18.0.1 containerB (DNS over TCP, from a kernel): %q", out)
+	}
 	if out := run("getent", "containerA", "--", "getent", "hosts", "web"); out != "" && !strings.HasPrefix(out, "172.18.0.10") {
 		t.Errorf("getent hosts web (an alias): %q", out)
 	}

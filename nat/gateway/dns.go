@@ -30,11 +30,17 @@ type dnsForwarder struct {
 
 func (f *dnsForwarder) init(ups []netip.AddrPort, max int) { f.ups, f.max = ups, max }
 
+// client is who asked a query, and how its answer goes back.
+type client struct {
+	addr  netip.AddrPort // who asked
+	local netip.Addr     // the address asked: the answer comes from it
+	tcp   *dnsConn       // over TCP, the connection; nil over UDP
+}
+
 // forwarded is a client's query waiting for upstreams.
 type forwarded struct {
-	q      *dns.Msg       // the client's query, with the client's ID
-	client netip.AddrPort // who asked
-	local  netip.Addr     // the address asked: the answer comes from it
+	q      *dns.Msg // the client's query, with the client's ID
+	client client
 	up     int            // the upstream being asked (index into ups)
 	id     uint16         // the ID of the query sent to it
 	conn   *stack.UDPConn // the socket it was sent from, one per attempt as Docker dials
@@ -68,25 +74,45 @@ func (g *Gateway) answer(src, dst netip.AddrPort, b []byte) {
 			g.dropf(src.Addr(), dst.Addr(), "DNS query from %s: %v", src, err)
 			return
 		}
-		g.sendAnswer(src, dst.Addr(), r, "FORMERR", "")
+		g.sendAnswer(client{addr: src, local: dst.Addr()}, r, "FORMERR", "")
 		return
 	}
-	if q.Response {
-		g.stats.DNSDropped++
-		g.dropf(src.Addr(), dst.Addr(), "DNS message from %s is a response, not a query", src)
-		return
-	}
-	r, forward := g.dns.Lookup(src.Addr(), q)
-	if forward {
-		g.forwardQuery(q, src, dst.Addr())
-		return
-	}
-	g.reply(q, r, src, dst.Addr(), "")
+	g.query(q, client{addr: src, local: dst.Addr()})
 }
 
-// reply packs r, the answer to q, for UDP and sends it to client from
-// local; from names where it came from, for the trace.
-func (g *Gateway) reply(q, r *dns.Msg, client netip.AddrPort, local netip.Addr, from string) {
+// query answers a query that unpacked, from the server's names or the
+// upstreams'.
+func (g *Gateway) query(q *dns.Msg, c client) {
+	if q.Response {
+		g.stats.DNSDropped++
+		g.dropf(c.addr.Addr(), c.local, "DNS message from %s is a response, not a query", c.addr)
+		c.tcp.done(g)
+		return
+	}
+	r, forward := g.dns.Lookup(c.addr.Addr(), q)
+	if forward {
+		g.forwardQuery(q, c)
+		return
+	}
+	g.reply(q, r, c, "")
+}
+
+// reply packs r, the answer to q, for the client's transport and sends
+// it from the address it asked; from names where the answer came from,
+// for the trace.
+func (g *Gateway) reply(q, r *dns.Msg, c client, from string) {
+	if c.tcp != nil {
+		wire, err := dnsd.PackTCP(q, r)
+		if err != nil {
+			g.stats.DNSDropped++
+			g.dropf(c.addr.Addr(), c.local, "DNS answer to %s does not pack: %v", c.addr, err)
+			c.tcp.done(g)
+			return
+		}
+		g.sendAnswer(c, wire, summary(r), from)
+		return
+	}
+	client, local := c.addr, c.local
 	// What fits the leg towards the client unfragmented, whatever larger
 	// size the client offers (as DNS Flag Day 2020 asks of servers).
 	if opt := q.IsEdns0(); opt != nil {
@@ -106,16 +132,30 @@ func (g *Gateway) reply(q, r *dns.Msg, client netip.AddrPort, local netip.Addr, 
 		g.dropf(client.Addr(), local, "DNS answer to %s does not pack: %v", client, err)
 		return
 	}
-	g.sendAnswer(client, local, wire, summary(r), from)
+	g.sendAnswer(c, wire, summary(r), from)
 }
 
-// sendAnswer sends a packed answer, described by what.
-func (g *Gateway) sendAnswer(client netip.AddrPort, local netip.Addr, wire []byte, what, from string) {
+// sendAnswer sends a packed answer, described by what: a datagram, or a
+// length-prefixed message on the client's TCP connection.
+func (g *Gateway) sendAnswer(c client, wire []byte, what, from string) {
 	g.stats.DNSAnswered++
-	g.eventf(trace.Host, "DNS answer to %s: %s%s", client, what, from)
-	if err := g.dnsUDP.SendFromTo(local, client, wire); err != nil {
+	if c.tcp != nil {
+		g.eventf(trace.Host, "DNS answer over TCP to %s: %s%s", c.addr, what, from)
+		framed, err := stack.AppendFramed(nil, wire)
+		if err == nil {
+			err = c.tcp.s.Write(framed)
+		}
+		if err != nil {
+			g.stats.SendErrors++
+			g.dropf(c.local, c.addr.Addr(), "DNS answer over TCP to %s: %v", c.addr, err)
+		}
+		c.tcp.done(g)
+		return
+	}
+	g.eventf(trace.Host, "DNS answer to %s: %s%s", c.addr, what, from)
+	if err := g.dnsUDP.SendFromTo(c.local, c.addr, wire); err != nil {
 		g.stats.SendErrors++
-		g.dropf(local, client.Addr(), "DNS answer to %s: %v", client, err)
+		g.dropf(c.local, c.addr.Addr(), "DNS answer to %s: %v", c.addr, err)
 	}
 }
 
@@ -144,19 +184,19 @@ func summary(m *dns.Msg) string {
 
 // forwardQuery sends a query the server does not know to the upstreams,
 // and answers it when one answers, or when none did.
-func (g *Gateway) forwardQuery(q *dns.Msg, client netip.AddrPort, local netip.Addr) {
+func (g *Gateway) forwardQuery(q *dns.Msg, c client) {
 	if g.fwd.waiting >= g.fwd.max {
 		g.stats.DNSRefused++
-		g.dropf(client.Addr(), local, "DNS query from %s for %s: %d queries wait for upstreams already: answered REFUSED", client, q.Question[0].Name, g.fwd.waiting)
+		g.dropf(c.addr.Addr(), c.local, "DNS query from %s for %s: %d queries wait for upstreams already: answered REFUSED", c.addr, q.Question[0].Name, g.fwd.waiting)
 		r := new(dns.Msg)
 		r.SetRcode(q, dns.RcodeRefused)
 		r.RecursionAvailable = true
-		g.reply(q, r, client, local, "")
+		g.reply(q, r, c, "")
 		return
 	}
 	g.stats.DNSForwarded++
 	g.fwd.waiting++
-	g.tryNext(&forwarded{q: q, client: client, local: local, up: -1})
+	g.tryNext(&forwarded{q: q, client: c, up: -1})
 }
 
 // tryNext sends f to the next upstream, or answers SERVFAIL after the
@@ -167,7 +207,7 @@ func (g *Gateway) tryNext(f *forwarded) {
 		if f.up >= len(g.fwd.ups) {
 			g.finish(f)
 			g.stats.DNSServFail++
-			g.reply(f.q, dnsd.ServFail(f.q), f.client, f.local, fmt.Sprintf(" (no upstream answered of %d)", len(g.fwd.ups)))
+			g.reply(f.q, dnsd.ServFail(f.q), f.client, fmt.Sprintf(" (no upstream answered of %d)", len(g.fwd.ups)))
 			return
 		}
 		up := g.fwd.ups[f.up]
@@ -187,7 +227,7 @@ func (g *Gateway) tryNext(f *forwarded) {
 		conn.OnRecv = func(src, _ netip.AddrPort, b []byte) { g.upstreamAnswer(f, conn, src, b) }
 		conn.OnError = func(err error) { g.upstreamFailed(f, conn, err) }
 		g.eventf(trace.Host, "DNS query %d from %s for %s %s forwarded to upstream %s (%d of %d) as query %d",
-			f.q.Id, f.client, dns.TypeToString[f.q.Question[0].Qtype], f.q.Question[0].Name, up, f.up+1, len(g.fwd.ups), m.Id)
+			f.q.Id, f.client.addr, dns.TypeToString[f.q.Question[0].Qtype], f.q.Question[0].Name, up, f.up+1, len(g.fwd.ups), m.Id)
 		f.timer = g.clk.AfterFunc(UpstreamTimeout, func() { g.upstreamTimeout(f, conn) })
 		if err := conn.SendFromTo(g.legs[0].addr, up, wire); err != nil {
 			g.endAttempt(f)
@@ -268,7 +308,7 @@ func (g *Gateway) upstreamAnswer(f *forwarded, conn *stack.UDPConn, src netip.Ad
 	g.stats.DNSRelayed++
 	r.Id = f.q.Id
 	r.Compress = true // as Docker relays: more records fit before TC
-	g.reply(f.q, r, f.client, f.local, " from upstream "+up.String())
+	g.reply(f.q, r, f.client, " from upstream "+up.String())
 }
 
 // sameQuestion reports whether r answers q's question (names compared
@@ -279,4 +319,70 @@ func sameQuestion(r, q *dns.Msg) bool {
 	}
 	a, b := r.Question[0], q.Question[0]
 	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && strings.EqualFold(a.Name, b.Name)
+}
+
+// DNS over TCP (RFC 7766), as Docker's embedded server serves it: several
+// queries on a connection, pipelined or not, each answered when its answer
+// is known (so out of order when one waits for an upstream), the
+// connection closed by the client or after DNSIdleTimeout.
+const (
+	DNSIdleTimeout = 8 * time.Second // miekg/dns's and RFC 7766 §6.2.3's order of seconds
+	MaxDNSConns    = 256             // connections to port 53, in any state
+)
+
+// dnsConn is a client's TCP connection to port 53.
+type dnsConn struct {
+	s       *stack.TCPStream
+	framer  stack.Framer
+	pending int  // queries not answered yet
+	eof     bool // the client sent FIN: close once pending answers are out
+}
+
+// done notes that one query of the connection is answered (or dropped),
+// and closes a connection the client has finished with. A nil connection
+// (UDP) does nothing.
+func (c *dnsConn) done(g *Gateway) {
+	if c == nil {
+		return
+	}
+	c.pending--
+	if c.eof && c.pending == 0 {
+		c.s.Close()
+	}
+}
+
+// acceptDNS takes a TCP connection to port 53.
+func (g *Gateway) acceptDNS(s *stack.TCPStream) {
+	local, peer := s.Local(), s.Peer()
+	if !g.onBridge(local.Addr()) || g.notRouted(v4(peer.Addr())) || g.martianSource(v4(peer.Addr()), v4(local.Addr())) != "" {
+		g.stats.DNSDropped++
+		g.dropf(peer.Addr(), local.Addr(), "DNS over TCP to %s from %s: the DNS server answers on bridge networks only, to unicast clients", local, peer)
+		s.Abort()
+		return
+	}
+	c := &dnsConn{s: s}
+	s.OnData = func(b []byte) {
+		c.framer.Feed(b, func(m []byte) {
+			q := new(dns.Msg)
+			if err := q.Unpack(m); err != nil {
+				r, err := g.dns.AnswerBytes(peer.Addr(), m) // FORMERR with the query's ID, or nothing
+				if r == nil {
+					g.stats.DNSDropped++
+					g.dropf(peer.Addr(), local.Addr(), "DNS query over TCP from %s: %v", peer, err)
+					return
+				}
+				c.pending++
+				g.sendAnswer(client{addr: peer, local: local.Addr(), tcp: c}, r, "FORMERR", "")
+				return
+			}
+			c.pending++
+			g.query(q, client{addr: peer, local: local.Addr(), tcp: c})
+		})
+	}
+	s.OnEOF = func() {
+		c.eof = true
+		if c.pending == 0 {
+			s.Close()
+		}
+	}
 }

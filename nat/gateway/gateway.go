@@ -232,6 +232,11 @@ func New(c Config, o Options) (*Gateway, error) {
 		}
 		conn.OnRecv = g.answer
 		g.dnsUDP = conn
+		l, err := g.host.ListenTCPStream(stack.DNSPort, g.acceptDNS)
+		if err != nil {
+			return nil, fmt.Errorf("gateway %s: %w", g.name, err)
+		}
+		l.IdleTimeout, l.MaxConns = DNSIdleTimeout, MaxDNSConns
 		g.fwd.init(g.dns.Upstreams(), cmp.Or(c.MaxDNSForwards, MaxDNSForwards))
 	}
 	return g, nil
