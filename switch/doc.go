@@ -62,12 +62,31 @@
 // # Concurrency
 //
 // Input may be called from several goroutines at once, one per port as in
-// the netns backend. The port table is copy-on-write behind an atomic pointer
-// and read without locks. The FDB map is guarded by fdb.mu, a RWMutex: a
-// lookup or a refresh of a known address takes the read lock only (the
-// entry's port and timestamp are atomics), learning a new address or
-// removing one takes the write lock. Counters are atomics. Frames are sent
-// and trace events emitted with no lock held.
+// the netns backend. The port table is copy-on-write behind an atomic
+// pointer and read without locks; port state is an atomic word. Counters
+// are atomics.
+//
+// The FDB (fdb.go) is an open-addressing hash table of atomic slots behind
+// an atomic pointer. The forwarding path takes no lock: looking up a
+// destination, and refreshing the time of a source already known on its
+// ingress port, are atomic loads and one compare-and-swap. Everything else
+// takes the FDB's mutex: learning a new address, moving one to another
+// port, removing (ageing, flushes) and rebuilding the table (growth, or
+// clearing tombstones, as a new table published through the pointer). A
+// slot holds one key for the life of its table and its port changes only
+// under the mutex, so a lookup only ever returns a port its address was
+// learned on; a lock-free refresh checks after its write that the entry
+// is still there, on that port, in the live table, and redoes the
+// learning under the mutex if not, so no refresh is lost and none lands
+// on another address. fdb.go sets out the interleavings.
+//
+// STP state is guarded by the spanning tree's own mutex. When both are
+// held, the STP mutex comes first, then the FDB's (a port leaving
+// forwarding flushes its addresses under the STP lock, so the table
+// always agrees with the port states). Frames are sent and trace events
+// emitted with no lock held: STP queues its BPDUs and events, the flushes'
+// "forgot" events among them in the order they happened, and releases
+// them after its lock.
 //
 // # Time
 //

@@ -84,7 +84,7 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 	}
 
 	now := s.now()
-	switch res, from := s.fdb.learn(uint64(vlan)<<48|src, in, now, s.armLocked); res {
+	switch res, from := s.fdb.learn(uint64(vlan)<<48|src, p, now); res {
 	case learnNew:
 		if s.tracer != nil {
 			s.emit(trace.Event{Kind: trace.Learned, Port: p.name, VLAN: vlan, Src: macOf(src).String()})

@@ -167,7 +167,7 @@ func New(o Options) *Switch {
 	if o.STP != nil {
 		s.stp = newSTP(s, *o.STP, o.MAC)
 	}
-	s.fdb.init(cmp.Or(o.MaxEntries, DefaultMaxEntries), cmp.Or(o.AgeingTime, DefaultAgeingTime))
+	s.fdb.init(cmp.Or(o.MaxEntries, DefaultMaxEntries), cmp.Or(o.AgeingTime, DefaultAgeingTime), s.armLocked)
 	s.ports.Store(&[]*port{})
 	s.bufs.New = func() any { b := make([]byte, 0, MaxFrame); return &b }
 	return s
