@@ -15,7 +15,8 @@
 //     port that is down;
 //  2. classifies the frame into a VLAN by the ingress port's 802.1Q settings
 //     (access port: untagged or priority-tagged frames join the PVID; trunk:
-//     tagged frames of allowed VLANs, untagged frames join the native VLAN);
+//     tagged frames of allowed VLANs, untagged frames join the native VLAN),
+//     and drops double-tagged frames that could hop VLANs (see VLANs);
 //  3. never forwards 01:80:C2:00:00:0X link-local frames (IEEE 802.1D §7.12.6);
 //  4. learns the source address on the ingress port, keyed by VLAN and MAC;
 //  5. forwards known unicast to its port, filters it when that port is the
@@ -24,6 +25,31 @@
 //
 // Egress tagging follows the egress port: access ports and a trunk's native
 // VLAN send untagged, a trunk's other VLANs send tagged.
+//
+// # VLANs
+//
+// VLAN filtering is always on (Linux's bridge with vlan_filtering 1). Only
+// 802.1Q tags (TPID 0x8100) classify; an 802.1ad S-tag (0x88a8) is payload.
+//
+// Double tagging is refused. A frame whose VLAN is the one its ingress
+// port carries untagged (an access port's PVID, a trunk's native VLAN)
+// and whose payload, past its own tag if it has one, starts with another
+// VLAN tag (EtherType 0x8100 or 0x88a8) is dropped, counted as
+// DropDoubleTag ("double-tag") and traced with both VLANs. Forwarded, it
+// would leave a trunk whose native VLAN it is with only the inner tag,
+// and the next switch would put it in the inner tag's VLAN: the classic
+// VLAN hopping attack, which needs nothing but an access port in a VLAN
+// some trunk carries untagged. Real switches forward such frames (Linux's
+// bridge does), so a real network defends by tagging the native VLAN or
+// keeping it off access ports; netyard drops them so that other-VLAN hosts
+// never hear each other.
+//
+// On a trunk the same rule covers the native VLAN only. A frame of a VLAN
+// the trunk carries tagged keeps its tag on every trunk that carries the
+// VLAN, so an inner tag stays inner: that is QinQ carried through
+// (802.1ad S-VLANs over 802.1Q, or a customer's tags), legitimate, and
+// forwarded as it came. It would lose its outer tag only at an access port
+// of that VLAN, towards a host, which is not a switch the tag could fool.
 //
 // # Forwarding database
 //

@@ -2,6 +2,7 @@ package vswitch
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
@@ -65,6 +66,10 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 	vlan, ok := p.classify(tag)
 	if !ok {
 		s.drop(p, DropVLAN, frame)
+		return
+	}
+	if vlan == p.pvid && (tag.Inner == EtherTypeVLAN || tag.Inner == EtherTypeQinQ) {
+		s.dropDoubleTag(p, frame, tag, vlan)
 		return
 	}
 	if m := p.mirror.Load(); m != 0 {
@@ -140,6 +145,31 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 	if s.tracer != nil {
 		s.emit(trace.Event{Kind: trace.Flooded, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Dst: macOf(dst).String(), Ports: sent, Reason: reason})
 	}
+}
+
+// dropDoubleTag drops a frame of vlan, the VLAN its ingress port p carries
+// untagged, whose payload is itself a VLAN tag. Forwarded, it would leave
+// every port that sends vlan untagged (a trunk's native VLAN) with that
+// inner tag outermost, and the next switch would put it in the inner tag's
+// VLAN: hopping by double tagging. See the package documentation, VLANs.
+func (s *Switch) dropDoubleTag(p *port, frame []byte, tag Tag, vlan uint16) {
+	p.ctr.drops[DropDoubleTag].Add(1)
+	if s.tracer == nil {
+		return
+	}
+	off, kind := EthHdrLen, "802.1Q" // off: where the inner tag's TCI is
+	if tag.Tagged {
+		off += VLANTagLen
+	}
+	if tag.Inner == EtherTypeQinQ {
+		kind = "802.1ad"
+	}
+	reason := fmt.Sprintf("%s: a VLAN %d frame carrying an %s tag", DropDoubleTag, vlan, kind)
+	if len(frame) >= off+2 {
+		reason += fmt.Sprintf(" for VLAN %d", binary.BigEndian.Uint16(frame[off:])&0x0fff)
+	}
+	h := EthHdr(frame)
+	s.emit(trace.Event{Kind: trace.Dropped, Port: p.name, VLAN: vlan, Src: h.Src().String(), Dst: h.Dst().String(), Reason: reason})
 }
 
 // variants holds the retagged forms of one frame, built at most once each

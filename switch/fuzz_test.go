@@ -21,6 +21,9 @@ func seedFrames(f *testing.F) {
 	f.Add(make([]byte, 13))
 	f.Add(append(frame64(mac(2), mac(1))[:12], 0x81, 0x00, 0x00))
 	f.Add(frame64(vswitch.MAC{0x01, 0x80, 0xc2, 0, 0, 0}, mac(1)))
+	f.Add(doubleTagged(10, 20))
+	f.Add(doubleTagged(0, 20))
+	f.Add(append(frame64(mac(2), mac(1))[:12], 0x88, 0xa8, 0x00, 0x14)) // an 802.1ad tag
 }
 
 // FuzzParseTag checks the VLAN tag view against gopacket, the slow

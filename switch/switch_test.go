@@ -126,6 +126,8 @@ func TestDropReasons(t *testing.T) {
 		{"link-local", frame64(ll, mac(1)), "link-local"},
 		{"other vlan tagged on access", vswitch.AppendTagged(nil, frame64(mac(2), mac(1)), vswitch.Tag{}, 20), "vlan"},
 		{"vid 4095", vswitch.AppendTagged(nil, frame64(mac(2), mac(1)), vswitch.Tag{}, 4095), "vlan"},
+		{"double-tagged", doubleTagged(1, 20), "double-tag"},
+		{"priority tag around a tag", doubleTagged(0, 20), "double-tag"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,6 +139,13 @@ func TestDropReasons(t *testing.T) {
 			}
 		})
 	}
+}
+
+// doubleTagged returns a frame from mac(1) to mac(2) tagged outer, with a
+// second 802.1Q tag for inner inside.
+func doubleTagged(outer, inner uint16) []byte {
+	f := vswitch.AppendTagged(nil, frame64(mac(2), mac(1)), vswitch.Tag{}, inner)
+	return vswitch.AppendTagged(nil, f, vswitch.Tag{}, outer) // Tag{}: f's own tag stays, as payload
 }
 
 func TestPriorityTaggedJoinsPVID(t *testing.T) {
@@ -388,10 +397,12 @@ func TestNoAllocs(t *testing.T) {
 	sw.Input(b, frame64(vswitch.Broadcast, mac(2)))
 	uni, bc := frame64(mac(2), mac(1)), frame64(vswitch.Broadcast, mac(1))
 	tagged := vswitch.AppendTagged(nil, frame64(mac(2), mac(3)), vswitch.Tag{}, 10)
+	double := doubleTagged(10, 20)
 	for name, f := range map[string]func(){
-		"unicast":   func() { sw.Input(a, uni) },
-		"flood":     func() { sw.Input(a, bc) },
-		"untagging": func() { sw.Input(tr, tagged) },
+		"unicast":         func() { sw.Input(a, uni) },
+		"flood":           func() { sw.Input(a, bc) },
+		"untagging":       func() { sw.Input(tr, tagged) },
+		"double-tag drop": func() { sw.Input(a, double) },
 	} {
 		f()
 		if n := testing.AllocsPerRun(1000, f); n != 0 {
