@@ -45,11 +45,13 @@
 // never hear each other.
 //
 // On a trunk the same rule covers the native VLAN only. A frame of a VLAN
-// the trunk carries tagged keeps its tag on every trunk that carries the
-// VLAN, so an inner tag stays inner: that is QinQ carried through
-// (802.1ad S-VLANs over 802.1Q, or a customer's tags), legitimate, and
-// forwarded as it came. It would lose its outer tag only at an access port
-// of that VLAN, towards a host, which is not a switch the tag could fool.
+// the trunk carries tagged is QinQ carried through (802.1ad S-VLANs over
+// 802.1Q, or a customer's own tags): legitimate, and forwarded as it came
+// to every trunk that tags that VLAN, and without its outer tag to the
+// VLAN's access ports, towards hosts. The one place its inner tag would
+// become outermost on a link to another switch is a trunk whose native
+// VLAN it is; there it is not sent, and counted as double-tag on that
+// egress port.
 //
 // # Forwarding database
 //

@@ -69,7 +69,7 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 		return
 	}
 	if vlan == p.pvid && (tag.Inner == EtherTypeVLAN || tag.Inner == EtherTypeQinQ) {
-		s.dropDoubleTag(p, frame, tag, vlan)
+		s.dropDoubleTag(p, frame, tag, vlan, "")
 		return
 	}
 	if m := p.mirror.Load(); m != 0 {
@@ -147,12 +147,13 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 	}
 }
 
-// dropDoubleTag drops a frame of vlan, the VLAN its ingress port p carries
-// untagged, whose payload is itself a VLAN tag. Forwarded, it would leave
-// every port that sends vlan untagged (a trunk's native VLAN) with that
-// inner tag outermost, and the next switch would put it in the inner tag's
-// VLAN: hopping by double tagging. See the package documentation, VLANs.
-func (s *Switch) dropDoubleTag(p *port, frame []byte, tag Tag, vlan uint16) {
+// dropDoubleTag drops a frame of vlan whose payload is itself a VLAN tag,
+// at port p: the ingress port, whose untagged VLAN vlan is, or (egress
+// says so) a trunk about to send it untagged. Forwarded, it would leave a
+// port that sends vlan untagged with that inner tag outermost, and the
+// next switch would put it in the inner tag's VLAN: hopping by double
+// tagging. See the package documentation, VLANs.
+func (s *Switch) dropDoubleTag(p *port, frame []byte, tag Tag, vlan uint16, egress string) {
 	p.ctr.drops[DropDoubleTag].Add(1)
 	if s.tracer == nil {
 		return
@@ -168,6 +169,7 @@ func (s *Switch) dropDoubleTag(p *port, frame []byte, tag Tag, vlan uint16) {
 	if len(frame) >= off+2 {
 		reason += fmt.Sprintf(" for VLAN %d", binary.BigEndian.Uint16(frame[off:])&0x0fff)
 	}
+	reason += egress
 	h := EthHdr(frame)
 	s.emit(trace.Event{Kind: trace.Dropped, Port: p.name, VLAN: vlan, Src: h.Src().String(), Dst: h.Dst().String(), Reason: reason})
 }
@@ -203,6 +205,12 @@ func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan ui
 			o = o.Shift(VLANTagLen)
 		}
 	case !want && tag.Tagged:
+		if q.mode == Trunk && (tag.Inner == EtherTypeVLAN || tag.Inner == EtherTypeQinQ) {
+			// A QinQ frame of a VLAN that is this trunk's native one:
+			// untagged, its inner tag would choose the next switch's VLAN.
+			s.dropDoubleTag(q, frame, tag, vlan, ", would leave untagged")
+			return
+		}
 		if v.untagged == nil {
 			v.untagged = s.bufs.Get().(*[]byte)
 			*v.untagged = AppendUntagged((*v.untagged)[:0], frame, tag)

@@ -1,6 +1,7 @@
 package vswitch_test
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -162,9 +163,9 @@ func TestDoubleTagLabStillForwards(t *testing.T) {
 
 // TestDoubleTagOnTrunk: a trunk carries QinQ in its tagged VLANs (a frame
 // of VLAN 20 whose payload is tagged again is passed on, both tags kept),
-// but drops a frame of its native VLAN, the one it carries untagged, whose
-// payload is a tag: sent on untagged, that inner tag would choose the VLAN
-// at the next switch.
+// but drops on arrival a frame of its native VLAN, the one it carries
+// untagged, whose payload is a tag: sent on untagged, that inner tag would
+// choose the VLAN at the next switch.
 func TestDoubleTagOnTrunk(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -201,5 +202,38 @@ func TestDoubleTagOnTrunk(t *testing.T) {
 				t.Errorf("QinQ frame changed on its way: sent %x, want %x", got[0], f)
 			}
 		})
+	}
+}
+
+// TestDoubleTagLeavingANativeTrunk: QinQ in VLAN 20, tagged on the trunk
+// it came in by, is not sent out of a trunk whose native VLAN is 20 (its
+// inner tag would be outermost there), but still reaches a trunk that
+// tags VLAN 20, intact, and an access port of VLAN 20, without its outer
+// tag.
+func TestDoubleTagLeavingANativeTrunk(t *testing.T) {
+	e := sim.New(1)
+	sw := vswitch.New(vswitch.Options{Clock: e})
+	in, native, tagged, access := &link.Channel{}, &link.Channel{}, &link.Channel{}, &link.Channel{}
+	_, _ = sw.AddPort(vswitch.PortConfig{Mode: vswitch.Trunk, Native: 10, Allowed: []uint16{20}}, in)
+	_, _ = sw.AddPort(vswitch.PortConfig{Mode: vswitch.Trunk, Native: 20}, native)
+	_, _ = sw.AddPort(vswitch.PortConfig{Mode: vswitch.Trunk, Allowed: []uint16{20}}, tagged)
+	_, _ = sw.AddPort(vswitch.PortConfig{PVID: 20}, access)
+	f := ping(t, vswitch.Broadcast, attacker, vtag{q, 20}, vtag{q, 30})
+	sw.Input(0, f)
+	if n := len(native.Drain()); n != 0 {
+		t.Errorf("the trunk with native VLAN 20 sent %d frames, want 0", n)
+	}
+	if st, _ := sw.Stats(1); st.Drops["double-tag"] != 1 {
+		t.Errorf("native trunk drops = %v, want double-tag 1", st.Drops)
+	}
+	if got := tagged.Drain(); len(got) != 1 || string(got[0]) != string(f) {
+		t.Errorf("the tagged trunk sent %d frames, want the QinQ frame as it came", len(got))
+	}
+	got := access.Drain()
+	if len(got) != 1 {
+		t.Fatalf("the access port sent %d frames, want 1", len(got))
+	}
+	if vids, ok := isPing(got[0]); !ok || fmt.Sprint(vids) != "[30]" {
+		t.Errorf("the access port sent tags %v (ping %v), want the inner tag 30 only", vids, ok)
 	}
 }
