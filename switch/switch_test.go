@@ -444,3 +444,22 @@ func TestConcurrentInput(t *testing.T) {
 		t.Errorf("rx frames = %d, want %d", rx, ports*frames)
 	}
 }
+
+// TestDropReasonNames checks that every reason has a distinct name that
+// parses back to it (scenario files name them), double-tag among them.
+func TestDropReasonNames(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range vswitch.DropReasons() {
+		n := r.String()
+		if n == "" || n == "unknown" || seen[n] {
+			t.Errorf("reason %d is named %q", r, n)
+		}
+		seen[n] = true
+		if back, ok := vswitch.ParseDropReason(n); !ok || back != r {
+			t.Errorf("ParseDropReason(%q) = %v, %v; want %v, true", n, back, ok, r)
+		}
+	}
+	if r, ok := vswitch.ParseDropReason("double-tag"); !ok || r != vswitch.DropDoubleTag {
+		t.Errorf("ParseDropReason(double-tag) = %v, %v; want DropDoubleTag", r, ok)
+	}
+}
