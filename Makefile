@@ -10,6 +10,7 @@ FUZZ_TARGETS = \
 	./switch:FuzzParseTag \
 	./switch:FuzzInput \
 	./switch:FuzzParseBPDU \
+	./switch:FuzzSTPSequence \
 	./internal/link:FuzzResolve \
 	./internal/stack:FuzzInput \
 	./internal/stack:FuzzDNSAnswer \

@@ -19,6 +19,7 @@ const (
 	DropMonitor                     // frame arrived on a monitor port
 	DropBlocked                     // STP: data frame on a port that is not forwarding
 	DropBPDU                        // STP: malformed BPDU, or a BPDU on a guarded edge port
+	DropDoubleTag                   // a frame of the VLAN the ingress port carries untagged whose payload is itself VLAN-tagged (VLAN hopping)
 	numDropReasons
 )
 
@@ -34,9 +35,11 @@ var dropNames = [numDropReasons]string{
 	DropMonitor:   "monitor",
 	DropBlocked:   "stp-blocked",
 	DropBPDU:      "bpdu",
+	DropDoubleTag: "double-tag",
 }
 
-// String returns the reason's name, such as "vlan" or "fdb-full".
+// String returns the reason's name, such as "vlan" or "fdb-full"; see
+// DropReasons for them all.
 func (r DropReason) String() string {
 	if r < numDropReasons {
 		return dropNames[r]

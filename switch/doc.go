@@ -15,7 +15,8 @@
 //     port that is down;
 //  2. classifies the frame into a VLAN by the ingress port's 802.1Q settings
 //     (access port: untagged or priority-tagged frames join the PVID; trunk:
-//     tagged frames of allowed VLANs, untagged frames join the native VLAN);
+//     tagged frames of allowed VLANs, untagged frames join the native VLAN),
+//     and drops double-tagged frames that could hop VLANs (see VLANs);
 //  3. never forwards 01:80:C2:00:00:0X link-local frames (IEEE 802.1D §7.12.6);
 //  4. learns the source address on the ingress port, keyed by VLAN and MAC;
 //  5. forwards known unicast to its port, filters it when that port is the
@@ -24,6 +25,33 @@
 //
 // Egress tagging follows the egress port: access ports and a trunk's native
 // VLAN send untagged, a trunk's other VLANs send tagged.
+//
+// # VLANs
+//
+// VLAN filtering is always on (Linux's bridge with vlan_filtering 1). Only
+// 802.1Q tags (TPID 0x8100) classify; an 802.1ad S-tag (0x88a8) is payload.
+//
+// Double tagging is refused. A frame whose VLAN is the one its ingress
+// port carries untagged (an access port's PVID, a trunk's native VLAN)
+// and whose payload, past its own tag if it has one, starts with another
+// VLAN tag (EtherType 0x8100 or 0x88a8) is dropped, counted as
+// DropDoubleTag ("double-tag") and traced with both VLANs. Forwarded, it
+// would leave a trunk whose native VLAN it is with only the inner tag,
+// and the next switch would put it in the inner tag's VLAN: the classic
+// VLAN hopping attack, which needs nothing but an access port in a VLAN
+// some trunk carries untagged. Real switches forward such frames (Linux's
+// bridge does), so a real network defends by tagging the native VLAN or
+// keeping it off access ports; netyard drops them so that other-VLAN hosts
+// never hear each other.
+//
+// On a trunk the same rule covers the native VLAN only. A frame of a VLAN
+// the trunk carries tagged is QinQ carried through (802.1ad S-VLANs over
+// 802.1Q, or a customer's own tags): legitimate, and forwarded as it came
+// to every trunk that tags that VLAN, and without its outer tag to the
+// VLAN's access ports, towards hosts. The one place its inner tag would
+// become outermost on a link to another switch is a trunk whose native
+// VLAN it is; there it is not sent, and counted as double-tag on that
+// egress port.
 //
 // # Forwarding database
 //
@@ -62,12 +90,31 @@
 // # Concurrency
 //
 // Input may be called from several goroutines at once, one per port as in
-// the netns backend. The port table is copy-on-write behind an atomic pointer
-// and read without locks. The FDB map is guarded by fdb.mu, a RWMutex: a
-// lookup or a refresh of a known address takes the read lock only (the
-// entry's port and timestamp are atomics), learning a new address or
-// removing one takes the write lock. Counters are atomics. Frames are sent
-// and trace events emitted with no lock held.
+// the netns backend. The port table is copy-on-write behind an atomic
+// pointer and read without locks; port state is an atomic word. Counters
+// are atomics.
+//
+// The FDB (fdb.go) is an open-addressing hash table of atomic slots behind
+// an atomic pointer. The forwarding path takes no lock: looking up a
+// destination, and refreshing the time of a source already known on its
+// ingress port, are atomic loads and one compare-and-swap. Everything else
+// takes the FDB's mutex: learning a new address, moving one to another
+// port, removing (ageing, flushes) and rebuilding the table (growth, or
+// clearing tombstones, as a new table published through the pointer). A
+// slot holds one key for the life of its table and its port changes only
+// under the mutex, so a lookup only ever returns a port its address was
+// learned on; a lock-free refresh checks after its write that the entry
+// is still there, on that port, in the live table, and redoes the
+// learning under the mutex if not, so no refresh is lost and none lands
+// on another address. fdb.go sets out the interleavings.
+//
+// STP state is guarded by the spanning tree's own mutex. When both are
+// held, the STP mutex comes first, then the FDB's (a port leaving
+// forwarding flushes its addresses under the STP lock, so the table
+// always agrees with the port states). Frames are sent and trace events
+// emitted with no lock held: STP queues its BPDUs and events, the flushes'
+// "forgot" events among them in the order they happened, and releases
+// them after its lock.
 //
 // # Time
 //

@@ -9,22 +9,38 @@ import (
 )
 
 // The forwarding database is an open-addressing hash table (linear probing)
-// whose slots are atomics, so that the forwarding path reads it without any
-// lock: looking up a destination, refreshing a known source's timestamp and
-// noticing a move are atomic loads, an occasional store and a CAS. Adding or
-// removing an address takes fdb.mu, a mutex only writers use; growing the
-// table builds a new one and publishes it through an atomic pointer.
+// whose slots are atomics, so that the forwarding path reads it, and
+// refreshes the addresses it knows, without any lock. Everything else takes
+// fdb.mu: adding an address, moving one to another port, removing one
+// (ageing, flushes), growing or compacting the table (a new table,
+// published through an atomic pointer).
 //
 // A slot's key packs VLAN and MAC into 64 bits (vlan<<48 | mac). Key 0 is an
 // empty slot (no VLAN 0 entry is ever learned); tomb marks a removed one.
-// A writer publishes a slot by storing its key last, and a reader
-// re-checks the key after reading port and time, so it never mixes two
-// entries' fields.
+// The rules that make the lock-free paths safe:
+//
+//   - A slot holds one key for the life of its table: empty, then key,
+//     then tomb (and, for an instant under mu, key again: see below). A
+//     tomb is never reused; only a rebuild reclaims it, into a new table.
+//     So whatever slot pointer a reader holds, the port and time it reads
+//     there, or the time it writes there, belong to the key it looked up,
+//     never to another one.
+//   - A slot's port changes only under mu (insert and move), so a lookup
+//     returns a port its key was learned on.
+//   - The lock-free refresh raises seen with a CAS (it never goes back) and
+//     then checks that its write landed in a live entry of the live table:
+//     key still there, table not frozen. If not, it redoes the learning
+//     under mu. The writers mirror that: a remover stores tomb and then
+//     reads seen again, and puts the key back if a refresh made the entry
+//     live meanwhile; a rebuild marks the old table frozen before copying
+//     it. With sequentially consistent atomics, of two such store-then-load
+//     pairs at least one side sees the other's store, so no refresh is lost
+//     and none revives an entry after its removal was reported.
 
 const (
 	tomb       = ^uint64(0)
 	minSlots   = 64
-	maxLoadNum = 3 // grow or rebuild when used slots exceed 3/4
+	maxLoadNum = 3 // rebuild when used slots (live + tombs) would exceed 3/4
 	maxLoadDen = 4
 	hashMul    = 0x9E3779B97F4A7C15 // Fibonacci hashing
 )
@@ -40,15 +56,16 @@ func splitKey(k uint64) (uint16, MAC) {
 
 type slot struct {
 	key  atomic.Uint64
-	port atomic.Int32
-	seen atomic.Int64 // clock time of the last frame from this address, UnixNano
+	port atomic.Int32 // written under fdb.mu only
+	seen atomic.Int64 // clock time of the last frame from this address, UnixNano; only rises while the slot holds its key
 }
 
 type table struct {
-	slots []slot
-	shift uint8 // 64 - log2(len(slots))
-	used  int   // live + tombstones; guarded by fdb.mu
-	live  int   // guarded by fdb.mu
+	slots  []slot
+	shift  uint8       // 64 - log2(len(slots))
+	frozen atomic.Bool // set under fdb.mu before the table is copied into its successor
+	used   int         // live + tombstones; guarded by fdb.mu
+	live   int         // guarded by fdb.mu
 }
 
 func newTable(n int) *table {
@@ -59,10 +76,13 @@ func newTable(n int) *table {
 	return &table{slots: make([]slot, 1<<bits), shift: 64 - bits}
 }
 
-// find returns the slot holding key, or nil. Lock-free.
+func (t *table) home(key uint64) uint64 { return (key * hashMul) >> t.shift }
+
+// find returns the slot holding key, or nil. Lock-free. It always ends: a
+// table is never more than 3/4 used, so every probe reaches an empty slot.
 func (t *table) find(key uint64) *slot {
 	mask := uint64(len(t.slots) - 1)
-	for i := (key * hashMul) >> t.shift; ; i = (i + 1) & mask {
+	for i := t.home(key); ; i = (i + 1) & mask {
 		s := &t.slots[i]
 		switch s.key.Load() {
 		case key:
@@ -76,12 +96,13 @@ func (t *table) find(key uint64) *slot {
 // fdb is the forwarding database.
 type fdb struct {
 	mu      sync.Mutex
-	tab     atomic.Pointer[table] // replaced under mu
-	max     int                   // immutable after New
-	ageing  atomic.Int64          // nanoseconds
-	timer   clockTimer            // guarded by mu; ageing timer
-	armed   bool                  // guarded by mu; the timer is pending
-	armedAt int64                 // guarded by mu; its deadline
+	tab     atomic.Pointer[table]     // replaced under mu
+	max     int                       // immutable after init
+	ageing  atomic.Int64              // nanoseconds
+	arm     func(deadline, now int64) // called with mu held for every new entry; immutable after init
+	timer   clockTimer                // guarded by mu; ageing timer
+	armed   bool                      // guarded by mu; the timer is pending
+	armedAt int64                     // guarded by mu; its deadline
 }
 
 // clockTimer is the part of clock.Timer the FDB uses.
@@ -95,9 +116,10 @@ type FDBEntry struct {
 	Age  time.Duration // time since the address was last seen
 }
 
-func (f *fdb) init(max int, ageing time.Duration) {
+func (f *fdb) init(max int, ageing time.Duration, arm func(deadline, now int64)) {
 	f.max = max
 	f.ageing.Store(int64(ageing))
+	f.arm = arm
 	f.tab.Store(newTable(minSlots))
 }
 
@@ -106,25 +128,17 @@ func (f *fdb) expired(seen, now int64) bool {
 	return now-seen >= f.ageing.Load()
 }
 
-// read returns the port and time of key, consistently, or ok false.
-func (f *fdb) read(key uint64) (port int, seen int64, s *slot, ok bool) {
-	for {
-		s = f.tab.Load().find(key)
-		if s == nil {
-			return -1, 0, nil, false
-		}
-		port, seen = int(s.port.Load()), s.seen.Load()
-		if s.key.Load() == key {
-			return port, seen, s, true
-		}
-		// The slot was reused while we read it: look again.
-	}
-}
-
-// lookup returns the port of key, or -1 if unknown or aged out.
+// lookup returns the port of key, or -1 if unknown or aged out. Lock-free.
+// A lookup racing a removal may return the removed entry's port (it was
+// true a moment ago), or miss an entry that a remover takes out and puts
+// back (the frame is flooded).
 func (f *fdb) lookup(key uint64, now int64) int {
-	port, seen, _, ok := f.read(key)
-	if !ok || f.expired(seen, now) {
+	s := f.tab.Load().find(key)
+	if s == nil {
+		return -1
+	}
+	port, seen := int(s.port.Load()), s.seen.Load()
+	if f.expired(seen, now) {
 		return -1
 	}
 	return port
@@ -138,32 +152,80 @@ const (
 	learnNew
 	learnMoved
 	learnFull
+	learnRefused // the port stopped learning (down, blocked) while the frame was in flight
+	numLearnResults
 )
 
-// learn records that the address of key was seen on port at now. For a new
-// entry it makes sure the ageing timer will fire by its deadline (arm is
-// called with mu held).
-func (f *fdb) learn(key uint64, port int, now int64, arm func(deadline, now int64)) (res learnResult, from int) {
-	if old, seen, s, ok := f.read(key); ok && !f.expired(seen, now) {
-		if seen != now {
-			s.seen.Store(now)
+// noLearn are the port state bits under which a port learns nothing.
+const noLearn = stDown | stNoCarrier | stMonitor | stNoLearn
+
+// learn records that the address of key was seen on port p at now.
+func (f *fdb) learn(key uint64, p *port, now int64) (res learnResult, from int) {
+	t := f.tab.Load()
+	return f.learnIn(t, t.find(key), key, p, now)
+}
+
+// learnIn is learn once key has been looked up in t (s is its slot, or nil).
+// It is apart from learn, and made of alive and commit, so that tests can
+// run writers at each point of the lock-free path.
+func (f *fdb) learnIn(t *table, s *slot, key uint64, p *port, now int64) (res learnResult, from int) {
+	if s != nil {
+		if seen, ok := f.alive(s, p.idx, now); ok && f.commit(t, s, key, p.idx, seen, now) {
+			return learnRefreshed, p.idx
 		}
-		if old == port {
-			return learnRefreshed, port
-		}
-		if s.port.CompareAndSwap(int32(old), int32(port)) {
-			return learnMoved, old
-		}
-		return learnRefreshed, port
 	}
+	return f.learnSlow(key, p, now)
+}
+
+// alive reports whether the entry in s is alive at now and on port, with
+// the time it was last seen: then the lock-free path may refresh it.
+// Otherwise (aged, or a move) the slow path decides.
+func (f *fdb) alive(s *slot, port int, now int64) (seen int64, ok bool) {
+	seen = s.seen.Load()
+	return seen, int(s.port.Load()) == port && !f.expired(seen, now)
+}
+
+// commit raises the time of the entry in s, found holding key on port in
+// table t and last seen at seen, to now. It reports false if the write may
+// not have landed in a live entry of the live table, or the entry moved
+// meanwhile (the key was removed, the table frozen to be copied, the
+// address learned on another port): the slow path must redo it.
+func (f *fdb) commit(t *table, s *slot, key uint64, port int, seen, now int64) bool {
+	for seen < now {
+		if s.seen.CompareAndSwap(seen, now) {
+			return s.key.Load() == key && int(s.port.Load()) == port && !t.frozen.Load()
+		}
+		seen = s.seen.Load() // raised meanwhile by another frame
+	}
+	return true
+}
+
+// learnSlow is learn under mu: a new address, a move, an aged entry
+// revived, or a refresh the fast path could not be sure of.
+func (f *fdb) learnSlow(key uint64, p *port, now int64) (res learnResult, from int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// The frame passed the port's state checks before it came here; a
+	// flush that followed a state change must not be undone by it.
+	if p.state.Load()&noLearn != 0 {
+		return learnRefused, -1
+	}
+	port := int32(p.idx)
 	t := f.tab.Load()
-	if s := t.find(key); s != nil { // learned meanwhile, or aged but not yet collected
-		s.seen.Store(now)
-		s.port.Store(int32(port))
-		arm(now+f.ageing.Load(), now)
-		return learnNew, -1
+	if s := t.find(key); s != nil {
+		seen, old := s.seen.Load(), s.port.Load()
+		raise(s, seen, now)
+		if old != port {
+			s.port.Store(port)
+		}
+		switch {
+		case f.expired(seen, now): // aged, not yet collected: learned anew
+			f.arm(now+f.ageing.Load(), now)
+			return learnNew, -1
+		case old != port:
+			return learnMoved, int(old)
+		}
+		return learnRefreshed, p.idx
 	}
 	if t.live >= f.max {
 		return learnFull, -1
@@ -172,30 +234,34 @@ func (f *fdb) learn(key uint64, port int, now int64, arm func(deadline, now int6
 		t = f.rebuildLocked(t)
 	}
 	mask := uint64(len(t.slots) - 1)
-	for i := (key * hashMul) >> t.shift; ; i = (i + 1) & mask {
+	for i := t.home(key); ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		k := s.key.Load()
-		if k != 0 && k != tomb {
+		if s.key.Load() != 0 { // live or tomb: tombs are not reused
 			continue
 		}
-		if k == 0 {
-			t.used++
-		}
+		t.used++
 		t.live++
-		s.port.Store(int32(port))
+		s.port.Store(port)
 		s.seen.Store(now)
 		s.key.Store(key) // publish last
 		break
 	}
-	arm(now+f.ageing.Load(), now)
+	f.arm(now+f.ageing.Load(), now)
 	return learnNew, -1
 }
 
+// raise sets s.seen to now unless it is already later.
+func raise(s *slot, seen, now int64) {
+	for seen < now && !s.seen.CompareAndSwap(seen, now) {
+		seen = s.seen.Load()
+	}
+}
+
 // rebuildLocked replaces t by a table without tombstones, twice as large if
-// the live entries need it, and returns it. A refresh that a concurrent
-// reader writes into the old table during the copy is lost; the next frame
-// from that address refreshes it again.
+// the live entries need it, and returns it. t is frozen first: a refresh
+// that lands in t during the copy sees that and is redone under mu.
 func (f *fdb) rebuildLocked(t *table) *table {
+	t.frozen.Store(true)
 	n := len(t.slots)
 	if (t.live+1)*2 > n {
 		n *= 2
@@ -208,7 +274,7 @@ func (f *fdb) rebuildLocked(t *table) *table {
 		if k == 0 || k == tomb {
 			continue
 		}
-		for j := (k * hashMul) >> nt.shift; ; j = (j + 1) & mask {
+		for j := nt.home(k); ; j = (j + 1) & mask {
 			d := &nt.slots[j]
 			if d.key.Load() != 0 {
 				continue
@@ -232,7 +298,8 @@ type removed struct {
 }
 
 // removeLocked drops the entries for which gone reports true, and returns
-// them sorted by (vlan, mac).
+// them sorted by (vlan, mac). An entry refreshed as it is removed, so that
+// gone no longer holds for it, is put back.
 func (f *fdb) removeLocked(gone func(port int, seen int64) bool) []removed {
 	t := f.tab.Load()
 	var out []removed
@@ -242,11 +309,17 @@ func (f *fdb) removeLocked(gone func(port int, seen int64) bool) []removed {
 		if k == 0 || k == tomb {
 			continue
 		}
-		if p := int(s.port.Load()); gone(p, s.seen.Load()) {
-			s.key.Store(tomb)
-			t.live--
-			out = append(out, removed{k, p})
+		p, seen := int(s.port.Load()), s.seen.Load()
+		if !gone(p, seen) {
+			continue
 		}
+		s.key.Store(tomb)
+		if again := s.seen.Load(); again != seen && !gone(p, again) {
+			s.key.Store(k) // a refresh got in before the tomb: it stays
+			continue
+		}
+		t.live--
+		out = append(out, removed{k, p})
 	}
 	slices.SortFunc(out, func(a, b removed) int { return cmp.Compare(a.key, b.key) })
 	return out

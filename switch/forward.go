@@ -2,6 +2,7 @@ package vswitch
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
@@ -67,6 +68,10 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 		s.drop(p, DropVLAN, frame)
 		return
 	}
+	if vlan == p.pvid && (tag.Inner == EtherTypeVLAN || tag.Inner == EtherTypeQinQ) {
+		s.dropDoubleTag(p, frame, tag, vlan, "")
+		return
+	}
 	if m := p.mirror.Load(); m != 0 {
 		s.mirrorTo(ports, p, int(m-1), frame, o)
 	}
@@ -84,7 +89,7 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 	}
 
 	now := s.now()
-	switch res, from := s.fdb.learn(uint64(vlan)<<48|src, in, now, s.armLocked); res {
+	switch res, from := s.fdb.learn(uint64(vlan)<<48|src, p, now); res {
 	case learnNew:
 		if s.tracer != nil {
 			s.emit(trace.Event{Kind: trace.Learned, Port: p.name, VLAN: vlan, Src: macOf(src).String()})
@@ -142,6 +147,33 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 	}
 }
 
+// dropDoubleTag drops a frame of vlan whose payload is itself a VLAN tag,
+// at port p: the ingress port, whose untagged VLAN vlan is, or (egress
+// says so) a trunk about to send it untagged. Forwarded, it would leave a
+// port that sends vlan untagged with that inner tag outermost, and the
+// next switch would put it in the inner tag's VLAN: hopping by double
+// tagging. See the package documentation, VLANs.
+func (s *Switch) dropDoubleTag(p *port, frame []byte, tag Tag, vlan uint16, egress string) {
+	p.ctr.drops[DropDoubleTag].Add(1)
+	if s.tracer == nil {
+		return
+	}
+	off, kind := EthHdrLen, "802.1Q" // off: where the inner tag's TCI is
+	if tag.Tagged {
+		off += VLANTagLen
+	}
+	if tag.Inner == EtherTypeQinQ {
+		kind = "802.1ad"
+	}
+	reason := fmt.Sprintf("%s: a VLAN %d frame carrying an %s tag", DropDoubleTag, vlan, kind)
+	if len(frame) >= off+2 {
+		reason += fmt.Sprintf(" for VLAN %d", binary.BigEndian.Uint16(frame[off:])&0x0fff)
+	}
+	reason += egress
+	h := EthHdr(frame)
+	s.emit(trace.Event{Kind: trace.Dropped, Port: p.name, VLAN: vlan, Src: h.Src().String(), Dst: h.Dst().String(), Reason: reason})
+}
+
 // variants holds the retagged forms of one frame, built at most once each
 // per Input call in buffers from the switch's pool.
 type variants struct {
@@ -173,6 +205,12 @@ func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan ui
 			o = o.Shift(VLANTagLen)
 		}
 	case !want && tag.Tagged:
+		if q.mode == Trunk && (tag.Inner == EtherTypeVLAN || tag.Inner == EtherTypeQinQ) {
+			// A QinQ frame of a VLAN that is this trunk's native one:
+			// untagged, its inner tag would choose the next switch's VLAN.
+			s.dropDoubleTag(q, frame, tag, vlan, ", would leave untagged")
+			return
+		}
 		if v.untagged == nil {
 			v.untagged = s.bufs.Get().(*[]byte)
 			*v.untagged = AppendUntagged((*v.untagged)[:0], frame, tag)

@@ -10,7 +10,8 @@ import (
 const (
 	EthHdrLen     = 14     // destination, source, EtherType
 	VLANTagLen    = 4      // an 802.1Q tag: TPID and TCI
-	EtherTypeVLAN = 0x8100 // IEEE 802.1Q customer VLAN tag
+	EtherTypeVLAN = 0x8100 // IEEE 802.1Q customer VLAN tag (C-tag)
+	EtherTypeQinQ = 0x88a8 // IEEE 802.1ad service VLAN tag (S-tag)
 	// MaxFrame is the largest frame the switch handles: a 64 KiB offload
 	// super-frame plus its Ethernet header and one VLAN tag.
 	MaxFrame = 65536 + EthHdrLen + VLANTagLen

@@ -8,6 +8,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim"
 	vswitch "github.com/netyard/netyard/switch"
 )
@@ -21,6 +22,11 @@ func seedFrames(f *testing.F) {
 	f.Add(make([]byte, 13))
 	f.Add(append(frame64(mac(2), mac(1))[:12], 0x81, 0x00, 0x00))
 	f.Add(frame64(vswitch.MAC{0x01, 0x80, 0xc2, 0, 0, 0}, mac(1)))
+	f.Add(doubleTagged(10, 20))
+	f.Add(doubleTagged(0, 20))
+	f.Add(append(frame64(mac(2), mac(1))[:12], 0x88, 0xa8, 0x00, 0x14)) // an 802.1ad tag
+	f.Add(append(frame64(mac(2), mac(1))[:12], 0x88, 0xa8))             // ... cut short
+	f.Add(doubleTagged(10, 20)[:18])
 }
 
 // FuzzParseTag checks the VLAN tag view against gopacket, the slow
@@ -70,7 +76,8 @@ func FuzzParseTag(f *testing.F) {
 func FuzzInput(f *testing.F) {
 	seedFrames(f)
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		sw := vswitch.New(vswitch.Options{Clock: sim.New(1), MaxEntries: 4})
+		narrate := trace.Func(func(e trace.Event) { _ = trace.Narrate(e) }) // the drop paths that trace read the frame too
+		sw := vswitch.New(vswitch.Options{Clock: sim.New(1), MaxEntries: 4, Tracer: narrate})
 		_, _ = sw.AddPort(vswitch.PortConfig{PVID: 10}, link.Discard)
 		_, _ = sw.AddPort(vswitch.PortConfig{Mode: vswitch.Trunk, Native: 10}, link.Discard)
 		_, _ = sw.AddPort(vswitch.PortConfig{Mode: vswitch.Trunk, Allowed: []uint16{10, 20}}, link.Discard)

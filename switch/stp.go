@@ -127,7 +127,10 @@ type stpOut struct {
 }
 
 // stp is a switch's spanning tree. Everything is guarded by mu; frames and
-// trace events are queued and released after mu is (see unlock).
+// trace events are queued and released after mu is (see unlock), in the
+// order they happened. FDB changes (flushes, fast ageing) are made under
+// mu, taking fdb.mu inside it (the lock order is stp.mu, then fdb.mu), and
+// their events join the queue.
 type stp struct {
 	mu       sync.Mutex
 	s        *Switch
@@ -366,7 +369,7 @@ func (t *stp) setStateLocked(sp *stpPort, st State, why string) {
 		t.event(sp, "state %s -> %s (%s)", old, st, why)
 	}
 	if st == StateBlocking || st == StateDisabled {
-		t.s.flushPort(p, "stp "+st.String())
+		t.evq = t.s.forget(p, "stp "+st.String(), t.evq)
 	}
 	if !sp.edge && (st == StateForwarding || old == StateForwarding || old == StateLearning) && (st == StateForwarding || st == StateBlocking || st == StateDisabled) {
 		t.topologyChangeLocked(sp)
@@ -424,9 +427,9 @@ func (t *stp) setTCLocked(on bool) {
 	t.tc = on
 	if on {
 		t.ageing = t.s.AgeingTime()
-		t.s.SetAgeingTime(t.fwdDelay())
+		t.evq = t.s.setAgeing(t.fwdDelay(), t.evq)
 	} else {
-		t.s.SetAgeingTime(t.ageing)
+		t.evq = t.s.setAgeing(t.ageing, t.evq)
 	}
 }
 
@@ -492,8 +495,9 @@ func (s *Switch) stpInput(p *port, frame []byte) {
 	t := s.stp
 	t.mu.Lock()
 	sp := t.ports[p.idx]
-	if sp == nil || !sp.enabled {
+	if sp == nil || !sp.enabled { // BPDU guard took it out (or it is going down)
 		t.unlock()
+		s.drop(p, DropBPDU, frame)
 		return
 	}
 	if sp.edge {

@@ -167,7 +167,7 @@ func New(o Options) *Switch {
 	if o.STP != nil {
 		s.stp = newSTP(s, *o.STP, o.MAC)
 	}
-	s.fdb.init(cmp.Or(o.MaxEntries, DefaultMaxEntries), cmp.Or(o.AgeingTime, DefaultAgeingTime))
+	s.fdb.init(cmp.Or(o.MaxEntries, DefaultMaxEntries), cmp.Or(o.AgeingTime, DefaultAgeingTime), s.armLocked)
 	s.ports.Store(&[]*port{})
 	s.bufs.New = func() any { b := make([]byte, 0, MaxFrame); return &b }
 	return s
@@ -330,13 +330,25 @@ func (s *Switch) portChanged(p *port, up bool, what string) {
 
 // flushPort forgets every address learned on p.
 func (s *Switch) flushPort(p *port, why string) {
+	for _, e := range s.forget(p, why, nil) {
+		s.emit(e)
+	}
+}
+
+// forget removes every address learned on p and appends the events that
+// say so to evq, for the caller to emit (after its own lock, for STP).
+func (s *Switch) forget(p *port, why string, evq []trace.Event) []trace.Event {
 	s.fdb.mu.Lock()
 	gone := s.fdb.flushPortLocked(p.idx)
 	s.fdb.mu.Unlock()
+	if s.tracer == nil {
+		return evq
+	}
 	for _, g := range gone {
 		vlan, mac := splitKey(g.key)
-		s.emit(trace.Event{Kind: trace.Flushed, Port: p.name, VLAN: vlan, Src: mac.String(), Reason: why})
+		evq = append(evq, trace.Event{Kind: trace.Flushed, Port: p.name, VLAN: vlan, Src: mac.String(), Reason: why})
 	}
+	return evq
 }
 
 // SetMirror makes port monitor receive a copy of every frame received on or
@@ -373,8 +385,16 @@ func (s *Switch) SetAgeingTime(d time.Duration) {
 	if d <= 0 {
 		d = DefaultAgeingTime
 	}
+	for _, e := range s.setAgeing(d, nil) {
+		s.emit(e)
+	}
+}
+
+// setAgeing is SetAgeingTime with the events of the entries it ages out
+// appended to evq, for the caller to emit.
+func (s *Switch) setAgeing(d time.Duration, evq []trace.Event) []trace.Event {
 	s.fdb.ageing.Store(int64(d))
-	s.age()
+	return s.sweep(evq)
 }
 
 // FDB returns the live entries sorted by VLAN, MAC.
@@ -414,6 +434,13 @@ func (s *Switch) Lookup(vlan uint16, mac MAC) (string, bool) {
 // age removes aged-out entries and re-arms the timer for the next deadline.
 // It runs from the clock's timer.
 func (s *Switch) age() {
+	for _, e := range s.sweep(nil) {
+		s.emit(e)
+	}
+}
+
+// sweep is age with the events appended to evq, for the caller to emit.
+func (s *Switch) sweep(evq []trace.Event) []trace.Event {
 	now := s.now()
 	s.fdb.mu.Lock()
 	s.fdb.armed = false
@@ -422,11 +449,15 @@ func (s *Switch) age() {
 		s.armLocked(next, now)
 	}
 	s.fdb.mu.Unlock()
+	if s.tracer == nil {
+		return evq
+	}
 	ps := *s.ports.Load()
 	for _, g := range gone {
 		vlan, mac := splitKey(g.key)
-		s.emit(trace.Event{Kind: trace.Aged, Port: ps[g.port].name, VLAN: vlan, Src: mac.String()})
+		evq = append(evq, trace.Event{Kind: trace.Aged, Port: ps[g.port].name, VLAN: vlan, Src: mac.String()})
 	}
+	return evq
 }
 
 // armLocked makes sure the ageing timer fires no later than deadline.

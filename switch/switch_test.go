@@ -126,6 +126,8 @@ func TestDropReasons(t *testing.T) {
 		{"link-local", frame64(ll, mac(1)), "link-local"},
 		{"other vlan tagged on access", vswitch.AppendTagged(nil, frame64(mac(2), mac(1)), vswitch.Tag{}, 20), "vlan"},
 		{"vid 4095", vswitch.AppendTagged(nil, frame64(mac(2), mac(1)), vswitch.Tag{}, 4095), "vlan"},
+		{"double-tagged", doubleTagged(1, 20), "double-tag"},
+		{"priority tag around a tag", doubleTagged(0, 20), "double-tag"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,6 +139,13 @@ func TestDropReasons(t *testing.T) {
 			}
 		})
 	}
+}
+
+// doubleTagged returns a frame from mac(1) to mac(2) tagged outer, with a
+// second 802.1Q tag for inner inside.
+func doubleTagged(outer, inner uint16) []byte {
+	f := vswitch.AppendTagged(nil, frame64(mac(2), mac(1)), vswitch.Tag{}, inner)
+	return vswitch.AppendTagged(nil, f, vswitch.Tag{}, outer) // Tag{}: f's own tag stays, as payload
 }
 
 func TestPriorityTaggedJoinsPVID(t *testing.T) {
@@ -388,10 +397,12 @@ func TestNoAllocs(t *testing.T) {
 	sw.Input(b, frame64(vswitch.Broadcast, mac(2)))
 	uni, bc := frame64(mac(2), mac(1)), frame64(vswitch.Broadcast, mac(1))
 	tagged := vswitch.AppendTagged(nil, frame64(mac(2), mac(3)), vswitch.Tag{}, 10)
+	double := doubleTagged(10, 20)
 	for name, f := range map[string]func(){
-		"unicast":   func() { sw.Input(a, uni) },
-		"flood":     func() { sw.Input(a, bc) },
-		"untagging": func() { sw.Input(tr, tagged) },
+		"unicast":         func() { sw.Input(a, uni) },
+		"flood":           func() { sw.Input(a, bc) },
+		"untagging":       func() { sw.Input(tr, tagged) },
+		"double-tag drop": func() { sw.Input(a, double) },
 	} {
 		f()
 		if n := testing.AllocsPerRun(1000, f); n != 0 {
@@ -431,5 +442,24 @@ func TestConcurrentInput(t *testing.T) {
 	}
 	if rx != ports*frames {
 		t.Errorf("rx frames = %d, want %d", rx, ports*frames)
+	}
+}
+
+// TestDropReasonNames checks that every reason has a distinct name that
+// parses back to it (scenario files name them), double-tag among them.
+func TestDropReasonNames(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range vswitch.DropReasons() {
+		n := r.String()
+		if n == "" || n == "unknown" || seen[n] {
+			t.Errorf("reason %d is named %q", r, n)
+		}
+		seen[n] = true
+		if back, ok := vswitch.ParseDropReason(n); !ok || back != r {
+			t.Errorf("ParseDropReason(%q) = %v, %v; want %v, true", n, back, ok, r)
+		}
+	}
+	if r, ok := vswitch.ParseDropReason("double-tag"); !ok || r != vswitch.DropDoubleTag {
+		t.Errorf("ParseDropReason(double-tag) = %v, %v; want DropDoubleTag", r, ok)
 	}
 }

@@ -125,7 +125,9 @@
 //     counts them, at most max_entries;
 //     counters, a switch port's: rx_frames, tx_frames, rx_bytes, tx_bytes,
 //     and drops by reason: runt, bad-source, vlan, filtered, port-down,
-//     link-local, fdb-full, tx-error, monitor, stp-blocked, bpdu;
+//     link-local, fdb-full, tx-error, monitor, stp-blocked, bpdu,
+//     double-tag (a frame in its port's untagged VLAN that carries
+//     another VLAN tag: a VLAN hop refused);
 //     reach, a matrix of who reaches whom among its hosts (one ping each
 //     way per pair, timeout 2s);
 //     stp, a switch's spanning tree: root (a switch), root_port ("none" on

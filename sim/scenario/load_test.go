@@ -110,7 +110,7 @@ func TestBadFiles(t *testing.T) {
 		{"publish misspelt", docker + "  - {name: x, publsh: [\"80\"]}\n", `bad.yaml:4: unknown field "publsh" in a container; did you mean publish?`},
 		{"ports and publish", docker + "  - {name: x, ports: [\"80\"], publish: [\"81\"]}\n", "bad.yaml:4: ports and publish mean the same here: give one"},
 		{"ports long syntax", docker + "  - {name: x, ports: [{target: 80}]}\n", "bad.yaml:4: publish[0]: want a string, not a mapping"},
-		{"unknown drop reason lists them", good + "  - expect: {counters: {at: s1:p1, drops: {gremlins: 1}}}\n", `bad.yaml:11: unknown drop reason "gremlins" (the reasons: runt, bad-source, vlan, filtered, port-down, link-local, fdb-full, tx-error, monitor, stp-blocked, bpdu)`},
+		{"unknown drop reason lists them", good + "  - expect: {counters: {at: s1:p1, drops: {gremlins: 1}}}\n", `bad.yaml:11: unknown drop reason "gremlins" (the reasons: runt, bad-source, vlan, filtered, port-down, link-local, fdb-full, tx-error, monitor, stp-blocked, bpdu, double-tag)`},
 		{"drop reason misspelt", good + "  - expect: {counters: {at: s1:p1, drops: {vlna: 1}}}\n", `bad.yaml:11: unknown drop reason "vlna"; did you mean vlan?`},
 		{"unknown host suggests", strings.Replace(good, "from: h1", "from: h11", 1), `bad.yaml:10: unknown host "h11"; did you mean h1?`},
 		{"unknown node in a link suggests", strings.Replace(good, "h1 -- s1:p1", "h1 -- s11:p1", 1), `bad.yaml:7: unknown node "s11" in link end "s11:p1"; did you mean s1?`},
