@@ -32,9 +32,6 @@ const (
 	noClass = nClasses // assured and open: never dropped early
 )
 
-// dropList is a doubly linked list of flows, oldest first.
-type dropList struct{ head, tail *flow }
-
 // classOf returns the early-drop class f belongs in now.
 func classOf(f *flow) uint8 {
 	switch {
@@ -57,14 +54,7 @@ func (t *Table) classifyLocked(f *flow) {
 		if c == noClass {
 			return
 		}
-		l := &t.drop[c]
-		f.prev, f.next = l.tail, nil
-		if l.tail != nil {
-			l.tail.next = f
-		} else {
-			l.head = f
-		}
-		l.tail = f
+		f.elem = t.drop[c].PushBack(f)
 	}
 }
 
@@ -73,25 +63,16 @@ func (t *Table) unlistLocked(f *flow) {
 	if f.class == noClass {
 		return
 	}
-	l := &t.drop[f.class]
-	if f.prev != nil {
-		f.prev.next = f.next
-	} else {
-		l.head = f.next
-	}
-	if f.next != nil {
-		f.next.prev = f.prev
-	} else {
-		l.tail = f.prev
-	}
-	f.prev, f.next, f.class = nil, nil, noClass
+	t.drop[f.class].Remove(f.elem)
+	f.elem, f.class = nil, noClass
 }
 
 // earlyDropLocked removes the first flow that may go, counting it, and
 // returns it; nil if every flow is assured and open.
 func (t *Table) earlyDropLocked() *flow {
 	for c := range t.drop {
-		if v := t.drop[c].head; v != nil {
+		if e := t.drop[c].Front(); e != nil {
+			v := e.Value.(*flow)
 			t.removeLocked(v)
 			t.stats.EarlyDropped++
 			return v

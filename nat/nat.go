@@ -2,6 +2,7 @@ package nat
 
 import (
 	"cmp"
+	"container/list"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -68,8 +69,8 @@ type flow struct {
 	due  time.Time // key in the expiry heap: never after expires
 	hidx int       // index in the expiry heap; -1 once removed
 
-	class      uint8 // early-drop class (noClass: on no list)
-	prev, next *flow // on the list of its class
+	class uint8         // early-drop class (noClass: on no list)
+	elem  *list.Element // on the list of its class (t.drop), oldest first
 }
 
 // Flow kinds.
@@ -128,9 +129,9 @@ type Table struct {
 	mu  sync.Mutex
 	max int
 	// guarded by mu:
-	flows     map[Tuple]*flow // by either direction's tuple as it arrives
-	heap      []*flow         // every flow, a min-heap by expiry (expiry.go)
-	drop      [nClasses]dropList
+	flows     map[Tuple]*flow      // by either direction's tuple as it arrives
+	heap      []*flow              // every flow, a min-heap by expiry (expiry.go)
+	drop      [nClasses]list.List  // of *flow, by early-drop class, oldest first
 	ports     map[portKey]*portSet // external ports in use (ports.go)
 	published map[Tuple]Publish
 	seq       uint64

@@ -47,15 +47,12 @@ func checkInvariants(t *Table) error {
 	}
 	listed := 0
 	for c := range t.drop {
-		var prev *flow
-		for f := t.drop[c].head; f != nil; prev, f = f, f.next {
-			if f.prev != prev || f.class != uint8(c) || f.hidx < 0 {
+		for e := t.drop[c].Front(); e != nil; e = e.Next() {
+			f := e.Value.(*flow)
+			if f.elem != e || f.class != uint8(c) || f.hidx < 0 {
 				return fmt.Errorf("list %d is broken at %v", c, f.orig)
 			}
 			listed++
-		}
-		if t.drop[c].tail != prev {
-			return fmt.Errorf("list %d: wrong tail", c)
 		}
 	}
 	open := 0

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"container/list"
 	"errors"
 	"fmt"
 	"net"
@@ -61,7 +62,7 @@ type neighbour struct {
 	timer     clock.Timer
 	queue     []queued
 
-	prev, next *neighbour // the table's list, least recently updated first
+	elem *list.Element // on the host's arpOrder
 }
 
 // queued is a packet waiting for its next hop to resolve, serialised from
@@ -69,38 +70,6 @@ type neighbour struct {
 type queued struct {
 	pkt  []byte
 	fail func(error)
-}
-
-// arpList is the neighbour table's update order.
-type arpList struct {
-	head, tail *neighbour
-}
-
-func (l *arpList) remove(n *neighbour) {
-	if n.prev == nil && l.head != n {
-		return // not on the list
-	}
-	if n.prev != nil {
-		n.prev.next = n.next
-	} else {
-		l.head = n.next
-	}
-	if n.next != nil {
-		n.next.prev = n.prev
-	} else {
-		l.tail = n.prev
-	}
-	n.prev, n.next = nil, nil
-}
-
-func (l *arpList) pushBack(n *neighbour) {
-	n.prev, n.next = l.tail, nil
-	if l.tail != nil {
-		l.tail.next = n
-	} else {
-		l.head = n
-	}
-	l.tail = n
 }
 
 // ARPEntry is a resolved neighbour, as reported by ARPCache.
@@ -185,8 +154,11 @@ func serialize(ls []gopacket.SerializableLayer) ([]byte, error) {
 // touch records an update of n: it moves to the back of the eviction order.
 func (h *Host) touch(n *neighbour, now time.Time) {
 	n.updated = now
-	h.arpOrder.remove(n)
-	h.arpOrder.pushBack(n)
+	if n.elem != nil {
+		h.arpOrder.MoveToBack(n.elem)
+	} else {
+		n.elem = h.arpOrder.PushBack(n)
+	}
 }
 
 // newNeighbour adds an entry for a on i. In a full table it evicts the
@@ -195,7 +167,10 @@ func (h *Host) touch(n *neighbour, now time.Time) {
 func (h *Host) newNeighbour(a netip.Addr, i *Iface) *neighbour {
 	now := h.clk.Now()
 	if len(h.arp) >= MaxARPEntries {
-		old := h.arpOrder.head
+		var old *neighbour
+		if e := h.arpOrder.Front(); e != nil {
+			old = e.Value.(*neighbour)
+		}
 		if old == nil || now.Sub(old.updated) < ARPGCProtect {
 			h.stats.ARPTableFull++
 			h.tracedrop(i.name, "neighbour table full (%d entries, none updated %v ago or more): no entry for %s", len(h.arp), ARPGCProtect, a)
@@ -227,7 +202,10 @@ func (h *Host) evict(n *neighbour) {
 // removeNeighbour takes n out of the table and stops its timer.
 func (h *Host) removeNeighbour(n *neighbour) {
 	delete(h.arp, n.addr)
-	h.arpOrder.remove(n)
+	if n.elem != nil {
+		h.arpOrder.Remove(n.elem)
+		n.elem = nil
+	}
 	if n.timer != nil {
 		n.timer.Stop()
 	}

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"cmp"
+	"container/list"
 	"errors"
 	"fmt"
 	"net"
@@ -129,7 +130,7 @@ type Host struct {
 	lo      *Iface // loopback: 127.0.0.0/8 and the host's own addresses
 
 	tcpPorts map[uint16]int // TCP connections per local port
-	arpOrder arpList        // the neighbour table, least recently updated first
+	arpOrder list.List      // of *neighbour: the table, least recently updated first
 }
 
 // New returns a host with no interfaces.

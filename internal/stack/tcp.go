@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"container/list"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -172,9 +173,7 @@ type TCPStream struct {
 	lifeAt     time.Time
 	idle       time.Duration
 	lastActive time.Time
-	twPrev     *TCPStream // the listener's TIME-WAIT list
-	twNext     *TCPStream
-	onTWList   bool
+	tw         *list.Element // on the listener's TIME-WAIT list; nil if not
 	failFn     func(error)
 	rx         rxLine
 	bare       bool // a probe: its SYN carries no options, as before
@@ -277,9 +276,9 @@ type TCPListener struct {
 	// connection (default TCPSendBuffer).
 	SendBuffer int
 
-	handshake      bool
-	conns          int
-	twHead, twTail *TCPStream
+	handshake bool
+	conns     int
+	tw        list.List // of *TCPStream in TIME-WAIT, oldest first
 }
 
 // ListenTCP accepts handshakes on port and discards any data.
@@ -322,31 +321,13 @@ func (l *TCPListener) maxConns() int {
 	return TCPMaxConns
 }
 
-func (l *TCPListener) twPush(c *TCPStream) {
-	c.twPrev, c.twNext, c.onTWList = l.twTail, nil, true
-	if l.twTail != nil {
-		l.twTail.twNext = c
-	} else {
-		l.twHead = c
-	}
-	l.twTail = c
-}
+func (l *TCPListener) twPush(c *TCPStream) { c.tw = l.tw.PushBack(c) }
 
 func (l *TCPListener) twRemove(c *TCPStream) {
-	if !c.onTWList {
-		return
+	if c.tw != nil {
+		l.tw.Remove(c.tw)
+		c.tw = nil
 	}
-	if c.twPrev != nil {
-		c.twPrev.twNext = c.twNext
-	} else {
-		l.twHead = c.twNext
-	}
-	if c.twNext != nil {
-		c.twNext.twPrev = c.twPrev
-	} else {
-		l.twTail = c.twPrev
-	}
-	c.twPrev, c.twNext, c.onTWList = nil, nil, false
 }
 
 // ConnectTCPStream opens a connection to dst from an ephemeral port and

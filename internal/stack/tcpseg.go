@@ -483,7 +483,10 @@ func (h *Host) inputTCP(i *Iface, src, dst netip.Addr, t *layers.TCP) {
 func (l *TCPListener) syn(i *Iface, k tcpKey, t *layers.TCP) {
 	h := l.h
 	if l.conns >= l.maxConns() {
-		tw := l.twHead
+		var tw *TCPStream
+		if e := l.tw.Front(); e != nil {
+			tw = e.Value.(*TCPStream)
+		}
 		if tw == nil {
 			h.stats.TCPListenDrops++
 			h.droppedf(i.name, "tcp %d <- %s: %s: listener full (%d connections)", k.local.Port(), k.remote, describe(t), l.conns)

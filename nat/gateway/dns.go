@@ -66,18 +66,29 @@ func (g *Gateway) answer(src, dst netip.AddrPort, b []byte) {
 		g.dropf(src.Addr(), dst.Addr(), "DNS query from %s: never answered to a broadcast, multicast or martian source", src)
 		return
 	}
+	g.message(b, client{addr: src, local: dst.Addr()})
+}
+
+// message answers a message that arrived from c, over either transport:
+// a query is looked up; one that does not unpack gets FORMERR with its ID,
+// or nothing when it is too short to have one.
+func (g *Gateway) message(b []byte, c client) {
+	if c.tcp != nil {
+		c.tcp.pending++
+	}
 	q := new(dns.Msg)
 	if err := q.Unpack(b); err != nil {
-		r, err := g.dns.AnswerBytes(src.Addr(), b) // FORMERR with the query's ID, or nothing
+		r, err := g.dns.AnswerBytes(c.addr.Addr(), b)
 		if r == nil {
 			g.stats.DNSDropped++
-			g.dropf(src.Addr(), dst.Addr(), "DNS query from %s: %v", src, err)
+			g.dropf(c.addr.Addr(), c.local, "DNS query from %s: %v", c.addr, err)
+			c.tcp.done(g)
 			return
 		}
-		g.sendAnswer(client{addr: src, local: dst.Addr()}, r, "FORMERR", "")
+		g.sendAnswer(c, r, "FORMERR", "")
 		return
 	}
-	g.query(q, client{addr: src, local: dst.Addr()})
+	g.query(q, c)
 }
 
 // query answers a query that unpacked, from the server's names or the
@@ -362,22 +373,7 @@ func (g *Gateway) acceptDNS(s *stack.TCPStream) {
 	}
 	c := &dnsConn{s: s}
 	s.OnData = func(b []byte) {
-		c.framer.Feed(b, func(m []byte) {
-			q := new(dns.Msg)
-			if err := q.Unpack(m); err != nil {
-				r, err := g.dns.AnswerBytes(peer.Addr(), m) // FORMERR with the query's ID, or nothing
-				if r == nil {
-					g.stats.DNSDropped++
-					g.dropf(peer.Addr(), local.Addr(), "DNS query over TCP from %s: %v", peer, err)
-					return
-				}
-				c.pending++
-				g.sendAnswer(client{addr: peer, local: local.Addr(), tcp: c}, r, "FORMERR", "")
-				return
-			}
-			c.pending++
-			g.query(q, client{addr: peer, local: local.Addr(), tcp: c})
-		})
+		c.framer.Feed(b, func(m []byte) { g.message(m, client{addr: peer, local: local.Addr(), tcp: c}) })
 	}
 	s.OnEOF = func() {
 		c.eof = true
