@@ -37,6 +37,16 @@ func PackUDPLimit(q, r *dns.Msg, limit int) ([]byte, error) {
 	if q.IsEdns0() != nil && r.IsEdns0() == nil {
 		r.SetEdns0(uint16(size), false)
 	}
+	return packWithin(r, size)
+}
+
+// packWithin packs r to fit size bytes: as it is when it fits (most
+// answers, and the cheap case: Truncate measures the message first),
+// else cut by Truncate, with TC set.
+func packWithin(r *dns.Msg, size int) ([]byte, error) {
+	if b, err := r.Pack(); err != nil || len(b) <= size {
+		return b, err
+	}
 	r.Truncate(size)
 	return r.Pack()
 }
@@ -50,6 +60,5 @@ func PackTCP(q, r *dns.Msg) ([]byte, error) {
 	if q.IsEdns0() != nil && r.IsEdns0() == nil {
 		r.SetEdns0(uint16(udpSize(q, MaxUDPSize)), false)
 	}
-	r.Truncate(dns.MaxMsgSize)
-	return r.Pack()
+	return packWithin(r, dns.MaxMsgSize)
 }
