@@ -3,6 +3,7 @@ package netns
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -324,5 +325,34 @@ func TestReusedPIDIsNotAlive(t *testing.T) {
 	}
 	if alive(me, started(me)+1) {
 		t.Error("a pid with another start time is alive")
+	}
+}
+
+// TestListenersKeepNothing: a host's UDP listener that hears a thousand
+// datagrams nobody waits for keeps none of them (it once recorded every
+// payload for the run's whole life); a probe still finds its own.
+func TestListenersKeepNothing(t *testing.T) {
+	needRoot(t)
+	g := star(2)
+	g.Hosts[1].ListenUDP = []uint16{7000}
+	n := up(t, g, Options{})
+	var c net.Conn
+	if err := nsutil.Do(n.hosts["h1"].ns, func() (err error) {
+		c, err = net.Dial("udp4", "10.9.0.2:7000")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 1000 {
+		fmt.Fprintf(c, "noise %d", i)
+	}
+	if r, err := n.UDP("h1", netip.MustParseAddr("10.9.0.2"), 7000, 5*time.Second); err != nil || !r.Delivered {
+		t.Fatalf("probe: %+v %v", r, err)
+	}
+	n.udpMu.Lock()
+	defer n.udpMu.Unlock()
+	if len(n.udpWant) != 0 {
+		t.Errorf("%d payloads kept after the probe", len(n.udpWant))
 	}
 }
