@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -267,6 +268,22 @@ func (c *TCPStream) stopRTX() {
 	}
 }
 
+// resendSYN retransmits the SYN (or SYN-ACK) with the timeout backed off,
+// or gives the connection up after limit retransmissions, saying so with
+// why (which takes the number of segments sent).
+func (c *TCPStream) resendSYN(limit int, why string) {
+	if c.retries >= limit {
+		c.h.stats.TCPTimeouts++
+		c.note(fmt.Sprintf(why, c.retries+1))
+		c.finish(ErrTimedOut)
+		return
+	}
+	c.retries++
+	c.rto = min(2*c.rto, TCPRTOMax)
+	c.rttTiming = false
+	_ = c.sendSYN()
+}
+
 // onRTX runs when the retransmission timer fires.
 func (c *TCPStream) onRTX() {
 	if c.rtxAt.IsZero() || c.state == tcpClosed || c.h.clk.Now().Before(c.rtxAt) {
@@ -281,27 +298,9 @@ func (c *TCPStream) onRTX() {
 			_ = c.sendSYN()
 			return
 		}
-		if c.retries >= TCPSynRetries {
-			h.stats.TCPTimeouts++
-			c.note("no answer to " + strconv.Itoa(c.retries+1) + " SYNs: connect timed out")
-			c.finish(ErrTimedOut)
-			return
-		}
-		c.retries++
-		c.rto = min(2*c.rto, TCPRTOMax)
-		c.rttTiming = false
-		_ = c.sendSYN()
+		c.resendSYN(TCPSynRetries, "no answer to %d SYNs: connect timed out")
 	case tcpSynRcvd:
-		if c.retries >= TCPSynAckRetries {
-			h.stats.TCPTimeouts++
-			c.note("no ACK for " + strconv.Itoa(c.retries+1) + " SYN-ACKs: half-open connection dropped")
-			c.finish(ErrTimedOut)
-			return
-		}
-		c.retries++
-		c.rto = min(2*c.rto, TCPRTOMax)
-		c.rttTiming = false
-		_ = c.sendSYN()
+		c.resendSYN(TCPSynAckRetries, "no ACK for %d SYN-ACKs: half-open connection dropped")
 	default:
 		if c.sndMax == c.sndUna { // nothing outstanding: a zero-window probe is due
 			if c.unsent() > 0 && c.sndWnd == 0 {
