@@ -89,12 +89,9 @@ const (
 // so that drawing stays linear in its size, and the layout.
 type drawing struct {
 	g      *Graph
-	sw     map[string]*Switch
-	host   map[string]*Host
-	linkAt map[Endpoint]int    // the first link at an endpoint, as LinkOf
-	adj    map[string][]int    // a node's links, in link order
-	ports  map[string][]string // a switch's ports, as PortNames
-	portAt map[Endpoint]int    // a port's index in ports
+	ix     *Index           // switches, hosts, links, ports and their settings
+	adj    map[string][]int // a node's links, in link order
+	portAt map[Endpoint]int // a port's index in PortNames
 	conf   map[Endpoint]vswitch.PortConfig
 	vlans  []uint16       // every VLAN the switches use, ascending; nil: the graph has no VLAN settings
 	hue    map[uint16]int // a VLAN's colour, an index into vlanLine (VLAN 1 is grey)
@@ -115,6 +112,15 @@ type drawing struct {
 	container map[string]bool
 }
 
+// hostNamed returns the host named name, unless a switch has the name
+// (as Graph.Kind decides), or nil.
+func (d *drawing) hostNamed(name string) *Host {
+	if d.ix.Kind(name) != HostNode {
+		return nil
+	}
+	return d.ix.Host(name)
+}
+
 // bridgeLeg is a Docker network as its gateway sees it.
 type bridgeLeg struct {
 	rb   RouterBridge
@@ -122,99 +128,33 @@ type bridgeLeg struct {
 }
 
 func newDrawing(g *Graph) *drawing {
-	d := &drawing{g: g,
-		sw: map[string]*Switch{}, host: map[string]*Host{}, linkAt: map[Endpoint]int{}, adj: map[string][]int{},
-		ports: map[string][]string{}, portAt: map[Endpoint]int{}, conf: map[Endpoint]vswitch.PortConfig{},
+	d := &drawing{g: g, ix: g.Index(), adj: map[string][]int{}, portAt: map[Endpoint]int{}, conf: map[Endpoint]vswitch.PortConfig{},
 		hue: map[uint16]int{}, depth: map[string]int{}, loop: map[string]bool{}, cluster: map[string]string{},
 		members: map[string][]*Host{}, drawn: map[string]bool{}, bridgeOf: map[string]bridgeLeg{},
 		hostAt: map[netip.Addr]string{}, publish: map[netip.Addr][]Publish{}, aliases: map[[2]string][]string{}, container: map[string]bool{}}
-	for i := range g.Switches {
-		s := &g.Switches[i]
-		if d.sw[s.Name] == nil {
-			d.sw[s.Name] = s
-		}
-	}
-	for i := range g.Hosts {
-		h := &g.Hosts[i]
-		if d.host[h.Name] == nil && d.sw[h.Name] == nil {
-			d.host[h.Name] = h
-		}
-	}
 	for i, l := range g.Links {
-		for _, e := range []Endpoint{l.A, l.B} {
-			if _, ok := d.linkAt[e]; !ok {
-				d.linkAt[e] = i
-			}
-		}
 		d.adj[l.A.Node] = append(d.adj[l.A.Node], i)
 		if l.B.Node != l.A.Node {
 			d.adj[l.B.Node] = append(d.adj[l.B.Node], i)
 		}
 	}
-	d.indexPorts()
+	for _, s := range g.Switches {
+		if d.ix.Switch(s.Name) == nil {
+			continue
+		}
+		for i, p := range d.ix.PortNames(s.Name) {
+			e := Endpoint{s.Name, p}
+			if _, ok := d.portAt[e]; !ok {
+				d.portAt[e] = i
+				d.conf[e] = d.ix.PortConfig(s.Name, p)
+			}
+		}
+	}
 	d.findVLANs()
 	d.layout()
 	d.findLoops()
 	d.indexDocker()
 	return d
-}
-
-// indexPorts lists each switch's ports as PortNames does (declared ports,
-// then those only links name) and works out their settings as PortConfig
-// does (a port facing a host is an STP edge port unless declared not).
-func (d *drawing) indexPorts() {
-	g := d.g
-	add := func(sw, port string) {
-		e := Endpoint{sw, port}
-		if _, ok := d.portAt[e]; !ok {
-			d.portAt[e] = len(d.ports[sw])
-			d.ports[sw] = append(d.ports[sw], port)
-		}
-	}
-	for i := range g.Switches {
-		s := &g.Switches[i]
-		if d.sw[s.Name] != s {
-			continue // a second switch of the name; Validate reports it
-		}
-		for _, p := range s.Ports { // each declared row, as PortNames (Validate reports a port declared twice)
-			if _, ok := d.portAt[Endpoint{s.Name, p.Name}]; !ok {
-				d.portAt[Endpoint{s.Name, p.Name}] = len(d.ports[s.Name])
-			}
-			d.ports[s.Name] = append(d.ports[s.Name], p.Name)
-		}
-	}
-	for _, l := range g.Links {
-		for _, e := range []Endpoint{l.A, l.B} {
-			if d.sw[e.Node] != nil {
-				add(e.Node, e.Port)
-			}
-		}
-	}
-	for i := range g.Switches {
-		s := &g.Switches[i]
-		if d.sw[s.Name] != s {
-			continue // a second switch of the name; Validate reports it
-		}
-		name := s.Name
-		declared := map[string]Port{}
-		for _, p := range s.Ports {
-			if _, dup := declared[p.Name]; !dup {
-				declared[p.Name] = p // the first declaration wins, as in PortConfig
-			}
-		}
-		for _, port := range d.ports[name] {
-			c := vswitch.PortConfig{Name: port}
-			notEdge := false
-			if p, ok := declared[port]; ok {
-				c = vswitch.PortConfig{Name: p.Name, Mode: p.Mode, PVID: p.VLAN, Allowed: p.Allowed, Native: p.Native, STP: p.STP}
-				notEdge = p.NotEdge
-			}
-			if peer, ok := d.peer(Endpoint{name, port}); ok && s.STP != nil && !notEdge && d.host[peer.Node] != nil {
-				c.STP.Edge = true
-			}
-			d.conf[Endpoint{name, port}] = c
-		}
-	}
 }
 
 // indexDocker finds each Docker network's bridge and gateway leg, the
@@ -237,7 +177,7 @@ func (d *drawing) indexDocker() {
 			continue
 		}
 		for _, rb := range h.Router.Bridges {
-			if f := h.Iface(rb.Iface); f != nil && d.sw[rb.Iface] != nil {
+			if f := h.Iface(rb.Iface); f != nil && d.ix.Switch(rb.Iface) != nil {
 				d.bridgeOf[rb.Iface] = bridgeLeg{rb: rb, addr: f.Addr}
 			}
 		}
@@ -280,7 +220,7 @@ func (d *drawing) findVLANs() {
 	var all []uint16
 	used := false
 	for _, s := range d.g.Switches {
-		for _, p := range d.ports[s.Name] {
+		for _, p := range d.ix.PortNames(s.Name) {
 			c := d.conf[Endpoint{s.Name, p}]
 			if c.Mode == vswitch.Trunk {
 				used = true
@@ -315,7 +255,7 @@ func (d *drawing) findVLANs() {
 func (d *drawing) layout() {
 	g := d.g
 	var roots []string
-	if g.Docker != nil && d.sw[LANSwitch] != nil {
+	if g.Docker != nil && d.ix.Switch(LANSwitch) != nil {
 		roots = append(roots, LANSwitch)
 	}
 	for _, s := range g.Switches {
@@ -349,7 +289,7 @@ func (d *drawing) layout() {
 // switchLink reports whether link i joins two switches.
 func (d *drawing) switchLink(i int) bool {
 	l := d.g.Links[i]
-	return d.sw[l.A.Node] != nil && d.sw[l.B.Node] != nil
+	return d.ix.Switch(l.A.Node) != nil && d.ix.Switch(l.B.Node) != nil
 }
 
 // findLoops marks the switches with a link on a loop of switches: a link
@@ -397,7 +337,8 @@ func (d *drawing) findLoops() {
 
 // peer returns the far end of the link at e.
 func (d *drawing) peer(e Endpoint) (Endpoint, bool) {
-	i, ok := d.linkAt[e]
+	i := d.ix.LinkOf(e)
+	ok := i >= 0
 	if !ok {
 		return Endpoint{}, false
 	}
@@ -423,7 +364,7 @@ func (d *drawing) clusters(b *strings.Builder) {
 		}
 	}
 	if g.Docker != nil {
-		if lan := d.sw[LANSwitch]; lan != nil {
+		if lan := d.ix.Switch(LANSwitch); lan != nil {
 			label := "<b>the hosts' LAN</b>"
 			if gw := d.lanGateway(); gw != nil {
 				label += " " + esc(gw.Iface(gw.Router.LAN).Addr.Masked().String())
@@ -529,7 +470,7 @@ func (d *drawing) switchNode(b *strings.Builder, indent string, s *Switch) {
 	}
 	fmt.Fprintf(b, "%s%s [label=<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\" cellpadding=\"3\">", indent, dotQuote(s.Name))
 	fmt.Fprintf(b, "<tr><td bgcolor=%q><b>%s</b><br/><font point-size=\"8\">%s</font></td></tr>", switchFill, esc(s.Name), strings.Join(head, "<br/>"))
-	for i, p := range d.ports[s.Name] {
+	for i, p := range d.ix.PortNames(s.Name) {
 		text, fill := d.portText(s, p)
 		fmt.Fprintf(b, "<tr><td port=\"p%d\" align=\"left\" bgcolor=%q>%s</td></tr>", i, fill, text)
 	}
@@ -548,7 +489,7 @@ func (d *drawing) portText(s *Switch, name string) (text, fill string) {
 			switch peer, _ := d.peer(Endpoint{s.Name, name}); {
 			case c.Native != 0:
 				parts = append(parts, fmt.Sprintf("native %d", c.Native))
-			case peer.Node != "" && d.sw[peer.Node] == nil:
+			case peer.Node != "" && d.ix.Switch(peer.Node) == nil:
 				parts = append(parts, fmt.Sprintf("<font color=%q>no native VLAN</font>", warnColour))
 			default:
 				parts = append(parts, "no native VLAN")
@@ -585,7 +526,7 @@ func (d *drawing) portText(s *Switch, name string) (text, fill string) {
 		}
 	}
 	if peer, ok := d.peer(Endpoint{s.Name, name}); ok {
-		if h := d.host[peer.Node]; h != nil && h.Router != nil {
+		if h := d.hostNamed(peer.Node); h != nil && h.Router != nil {
 			parts = append(parts, "to the Docker host")
 		}
 	} else {
@@ -706,7 +647,7 @@ func (d *drawing) ifaceText(h *Host, f *Iface) (text, tint string) {
 				parts = append(parts, "aliases "+esc(strings.Join(a, ", ")))
 			}
 		}
-		if d.vlans != nil && d.sw[peer.Node] != nil {
+		if d.vlans != nil && d.ix.Switch(peer.Node) != nil {
 			c := d.conf[peer]
 			v := cmp.Or(c.PVID, 1)
 			if c.Mode == vswitch.Trunk {
@@ -808,11 +749,11 @@ func (d *drawing) edge(b *strings.Builder, i int) {
 // one the graph declares.
 func (d *drawing) port(e Endpoint, compass bool, side string) string {
 	port := ""
-	if d.sw[e.Node] != nil {
+	if d.ix.Switch(e.Node) != nil {
 		if k, ok := d.portAt[e]; ok {
 			port = fmt.Sprintf("p%d", k)
 		}
-	} else if h := d.host[e.Node]; h != nil {
+	} else if h := d.hostNamed(e.Node); h != nil {
 		if k := slices.IndexFunc(h.Ifaces, func(f Iface) bool { return f.Name == e.Port }); k >= 0 {
 			port = fmt.Sprintf("i%d", k)
 		}
@@ -834,7 +775,7 @@ type vlanEnd struct {
 }
 
 func (d *drawing) vlanEnd(e Endpoint) vlanEnd {
-	if d.sw[e.Node] == nil {
+	if d.ix.Switch(e.Node) == nil {
 		return vlanEnd{host: true}
 	}
 	c := d.conf[e]

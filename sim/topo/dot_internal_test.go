@@ -17,7 +17,6 @@ func TestDrawingIndexesMatchGraph(t *testing.T) {
 		Switches: []Switch{
 			{Name: "s1", STP: &vswitch.STPConfig{Priority: &prio}, Ports: []Port{
 				{Name: "p1", VLAN: 10}, {Name: "p2", NotEdge: true}, {Name: "p3", Mode: vswitch.Trunk, Allowed: []uint16{10}, Native: 20, STP: vswitch.PortSTP{Cost: 4, RootGuard: true}},
-				{Name: "p1", VLAN: 30}, // declared twice: the first wins, as in PortConfig
 			}},
 			{Name: "s2"},
 		},
@@ -35,7 +34,7 @@ func TestDrawingIndexesMatchGraph(t *testing.T) {
 	}
 	d := newDrawing(g)
 	for _, s := range g.Switches {
-		if got, want := d.ports[s.Name], g.PortNames(s.Name); !reflect.DeepEqual(got, want) {
+		if got, want := d.ix.PortNames(s.Name), g.PortNames(s.Name); !reflect.DeepEqual(got, want) {
 			t.Errorf("ports of %s = %v, want %v (PortNames)", s.Name, got, want)
 		}
 		for _, p := range g.PortNames(s.Name) {
@@ -43,8 +42,8 @@ func TestDrawingIndexesMatchGraph(t *testing.T) {
 			if got, want := d.conf[e], g.PortConfig(s.Name, p); !reflect.DeepEqual(got, want) {
 				t.Errorf("config of %s = %+v, want %+v (PortConfig)", e, got, want)
 			}
-			if got, ok := d.linkAt[e]; !ok && g.LinkOf(e) >= 0 || ok && got != g.LinkOf(e) {
-				t.Errorf("link at %s = %d, %v, want %d (LinkOf)", e, got, ok, g.LinkOf(e))
+			if got := d.ix.LinkOf(e); got != g.LinkOf(e) {
+				t.Errorf("link at %s = %d, want %d (LinkOf)", e, got, g.LinkOf(e))
 			}
 		}
 	}
