@@ -347,8 +347,18 @@ func TestListenersKeepNothing(t *testing.T) {
 	for i := range 1000 {
 		fmt.Fprintf(c, "noise %d", i)
 	}
-	if r, err := n.UDP("h1", netip.MustParseAddr("10.9.0.2"), 7000, 5*time.Second); err != nil || !r.Delivered {
-		t.Fatalf("probe: %+v %v", r, err)
+	// The noise may fill the listener's socket buffer on a busy machine
+	// and crowd a probe out: a probe must get through eventually.
+	delivered := false
+	for try := 0; try < 10 && !delivered; try++ {
+		r, err := n.UDP("h1", netip.MustParseAddr("10.9.0.2"), 7000, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delivered = r.Delivered
+	}
+	if !delivered {
+		t.Fatal("no probe got through in 10 tries")
 	}
 	n.udpMu.Lock()
 	defer n.udpMu.Unlock()
