@@ -80,6 +80,19 @@ func holders(s *dnsd.Server, alias string, n int) {
 
 // query returns a query for name's A records, with an OPT record of UDP
 // size edns when edns is not 0.
+// dialTCP connects to a server over TCP, with a deadline of 10 s for the
+// whole conversation, closed when the test ends.
+func dialTCP(t *testing.T, addr string) *dns.Conn {
+	t.Helper()
+	co, err := dns.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { co.Close() })
+	_ = co.SetDeadline(time.Now().Add(10 * time.Second))
+	return co
+}
+
 func query(name string, edns uint16) *dns.Msg {
 	q := new(dns.Msg)
 	q.SetQuestion(name, dns.TypeA)
@@ -118,12 +131,7 @@ func exchangeUDP(t *testing.T, addr netip.AddrPort, q *dns.Msg) []byte {
 // that answers it, without its length prefix.
 func exchangeTCP(t *testing.T, addr netip.AddrPort, q *dns.Msg) []byte {
 	t.Helper()
-	co, err := dns.Dial("tcp", addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer co.Close()
-	_ = co.SetDeadline(time.Now().Add(10 * time.Second))
+	co := dialTCP(t, addr.String())
 	if err := co.WriteMsg(q); err != nil {
 		t.Fatal(err)
 	}
@@ -207,12 +215,7 @@ func TestTCPSeveralQueries(t *testing.T) {
 	s := server(dnsd.Options{})
 	s.Add("lo", "peer", netip.MustParseAddr("127.0.0.9"))
 	v := listen(t, s)
-	co, err := dns.Dial("tcp", v.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer co.Close()
-	_ = co.SetDeadline(time.Now().Add(10 * time.Second))
+	co := dialTCP(t, v.Addr().String())
 	check := func(r *dns.Msg, err error, id uint16) {
 		t.Helper()
 		if err != nil || r.Id != id || len(r.Answer) != 1 || r.Answer[0].(*dns.A).A.String() != "127.0.0.9" {
@@ -247,12 +250,7 @@ func TestTCPSeveralQueries(t *testing.T) {
 func TestTCPIdleTimeout(t *testing.T) {
 	s := dnsd.New(dnsd.Options{TCPIdleTimeout: 50 * time.Millisecond})
 	v := listen(t, s)
-	co, err := dns.Dial("tcp", v.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer co.Close()
-	_ = co.SetDeadline(time.Now().Add(10 * time.Second))
+	co := dialTCP(t, v.Addr().String())
 	if err := co.WriteMsg(query("me.", 0)); err != nil {
 		t.Fatal(err)
 	}
@@ -275,12 +273,7 @@ func TestTCPConnLimit(t *testing.T) {
 	v := listen(t, s)
 	var open []*dns.Conn
 	for range 2 {
-		co, err := dns.Dial("tcp", v.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer co.Close()
-		_ = co.SetDeadline(time.Now().Add(10 * time.Second))
+		co := dialTCP(t, v.Addr().String())
 		if err := co.WriteMsg(query("me.", 0)); err != nil {
 			t.Fatal(err)
 		}
@@ -289,12 +282,7 @@ func TestTCPConnLimit(t *testing.T) {
 		}
 		open = append(open, co)
 	}
-	co, err := dns.Dial("tcp", v.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer co.Close()
-	_ = co.SetDeadline(time.Now().Add(10 * time.Second))
+	co := dialTCP(t, v.Addr().String())
 	_ = co.WriteMsg(query("me.", 0)) // may fail: the server may have closed it
 	if r, err := co.ReadMsg(); err == nil {
 		t.Fatalf("a third connection was answered: %v", r)

@@ -19,16 +19,9 @@ import (
 // does to the flows that were there before it, to new connections, and
 // what the gateway reports.
 
-var (
-	fcCtrMAC  = net.HardwareAddr{0x02, 0x42, 0xac, 0x12, 0x00, 0x02}
-	fcGwMAC   = net.HardwareAddr{0x02, 0x42, 0xac, 0x12, 0x00, 0x01}
-	fcLanMAC  = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x0b}
-	fcPeerMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x0c}
-	fcCtr     = netip.MustParseAddr("172.18.0.2")
-	fcGw      = netip.MustParseAddr("172.18.0.1")
-	fcHost    = netip.MustParseAddr("192.168.56.11")
-	fcPeer    = netip.MustParseAddr("192.168.56.12")
-)
+// The container, gateway and LAN addresses are gateway_test.go's and
+// world_test.go's; the LAN peer is outer, at this MAC.
+var peerMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 0x0c}
 
 // floodRig is a gateway with one bridge network and a table of max
 // flows, whose container and LAN peer know each other's way, and the drop
@@ -43,8 +36,8 @@ func newFloodRig(t *testing.T, max int) *floodRig {
 	r := &floodRig{lan: &link.Channel{}, br: &link.Channel{}}
 	g, err := gateway.New(gateway.Config{
 		Name: "host1",
-		LAN:  gateway.Leg{Name: "eth0", MAC: fcLanMAC, Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: r.lan},
-		Bridges: []gateway.Bridge{{Leg: gateway.Leg{Name: "br-net1", MAC: fcGwMAC, Addr: netip.MustParsePrefix("172.18.0.1/16"), Out: r.br},
+		LAN:  gateway.Leg{Name: "eth0", MAC: lanMAC, Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: r.lan},
+		Bridges: []gateway.Bridge{{Leg: gateway.Leg{Name: "br-net1", MAC: gwMAC, Addr: netip.MustParsePrefix("172.18.0.1/16"), Out: r.br},
 			Network: "net1"}},
 		MaxFlows: max,
 	}, gateway.Options{Clock: sim.New(1), Tracer: trace.Func(func(e trace.Event) {
@@ -62,8 +55,8 @@ func newFloodRig(t *testing.T, max int) *floodRig {
 	}
 	// The container asks for its gateway (so the gateway learns it); the
 	// peer answers the gateway's question on the LAN.
-	g.Input(1, fcFrame(t, fcCtrMAC, net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, arp(layers.ARPRequest, fcCtrMAC, fcCtr, make(net.HardwareAddr, 6), fcGw)))
-	g.Input(0, fcFrame(t, fcPeerMAC, fcLanMAC, arp(layers.ARPReply, fcPeerMAC, fcPeer, fcLanMAC, fcHost)))
+	g.Input(1, fcFrame(t, ctrMAC, net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, arp(layers.ARPRequest, ctrMAC, ctr, make(net.HardwareAddr, 6), gwAddr)))
+	g.Input(0, fcFrame(t, peerMAC, lanMAC, arp(layers.ARPReply, peerMAC, outer, lanMAC, lanAddr)))
 	r.br.Drain()
 	r.lan.Drain()
 	return r
@@ -101,10 +94,10 @@ func (r *floodRig) send(t *testing.T, s seg) {
 	if tcp.PSH {
 		payload = []byte("data")
 	}
-	if s.src.Addr() == fcCtr {
-		r.gw.Input(1, fcFrame(t, fcCtrMAC, fcGwMAC, ip, tcp, payload))
+	if s.src.Addr() == ctr {
+		r.gw.Input(1, fcFrame(t, ctrMAC, gwMAC, ip, tcp, payload))
 	} else {
-		r.gw.Input(0, fcFrame(t, fcPeerMAC, fcLanMAC, ip, tcp, payload))
+		r.gw.Input(0, fcFrame(t, peerMAC, lanMAC, ip, tcp, payload))
 	}
 }
 
@@ -128,7 +121,7 @@ func out(l *link.Channel, src, dst netip.AddrPort) bool {
 // through the gateway, checking each segment crossed.
 func (r *floodRig) handshake(t *testing.T, port uint16, to netip.AddrPort) {
 	t.Helper()
-	c, masq := netip.AddrPortFrom(fcCtr, port), netip.AddrPortFrom(fcHost, port)
+	c, masq := netip.AddrPortFrom(ctr, port), netip.AddrPortFrom(lanAddr, port)
 	for _, s := range []struct {
 		seg
 		leg      *link.Channel
@@ -154,15 +147,15 @@ func (r *floodRig) handshake(t *testing.T, port uint16, to netip.AddrPort) {
 func TestSYNFloodKeepsEstablishedTCP(t *testing.T) {
 	const max, flood = 256, 16 * 256
 	r := newFloodRig(t, max)
-	server := netip.AddrPortFrom(fcPeer, 5201)
+	server := netip.AddrPortFrom(outer, 5201)
 	r.handshake(t, 40000, server)
-	c, masq := netip.AddrPortFrom(fcCtr, 40000), netip.AddrPortFrom(fcHost, 40000)
+	c, masq := netip.AddrPortFrom(ctr, 40000), netip.AddrPortFrom(lanAddr, 40000)
 	crossed, tried := 0, 0
 	for i := range flood {
-		r.send(t, seg{netip.AddrPortFrom(fcCtr, uint16(10000+i)), netip.AddrPortFrom(fcPeer, 80), "S"})
+		r.send(t, seg{netip.AddrPortFrom(ctr, uint16(10000+i)), netip.AddrPortFrom(outer, 80), "S"})
 		if i == flood/2 {
 			r.lan.Drain()
-			r.handshake(t, 50000, netip.AddrPortFrom(fcPeer, 22))
+			r.handshake(t, 50000, netip.AddrPortFrom(outer, 22))
 		}
 		if i%64 == 63 {
 			r.lan.Drain()
@@ -189,7 +182,7 @@ func TestSYNFloodKeepsEstablishedTCP(t *testing.T) {
 	if len(flows) != max {
 		t.Errorf("%d flows tracked, want the bound %d", len(flows), max)
 	}
-	for _, want := range []netip.AddrPort{c, netip.AddrPortFrom(fcCtr, 50000)} {
+	for _, want := range []netip.AddrPort{c, netip.AddrPortFrom(ctr, 50000)} {
 		ok := false
 		for _, f := range flows {
 			ok = ok || (f.Orig.Src == want && f.State == "established")
@@ -207,9 +200,9 @@ func TestFullTableOfAssuredFlowsRefuses(t *testing.T) {
 	const max = 8
 	r := newFloodRig(t, max)
 	for i := range max {
-		r.handshake(t, uint16(20000+i), netip.AddrPortFrom(fcPeer, 80))
+		r.handshake(t, uint16(20000+i), netip.AddrPortFrom(outer, 80))
 	}
-	r.send(t, seg{netip.AddrPortFrom(fcCtr, 30000), netip.AddrPortFrom(fcPeer, 80), "S"})
+	r.send(t, seg{netip.AddrPortFrom(ctr, 30000), netip.AddrPortFrom(outer, 80), "S"})
 	if r.lan.Len() != 0 {
 		t.Errorf("a SYN left through a full table")
 	}

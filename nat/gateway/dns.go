@@ -82,7 +82,7 @@ func (g *Gateway) message(b []byte, c client) {
 		if r == nil {
 			g.stats.DNSDropped++
 			g.dropf(c.addr.Addr(), c.local, "DNS query from %s: %v", c.addr, err)
-			c.tcp.done(g)
+			c.tcp.done()
 			return
 		}
 		g.sendAnswer(c, r, "FORMERR", "")
@@ -97,7 +97,7 @@ func (g *Gateway) query(q *dns.Msg, c client) {
 	if q.Response {
 		g.stats.DNSDropped++
 		g.dropf(c.addr.Addr(), c.local, "DNS message from %s is a response, not a query", c.addr)
-		c.tcp.done(g)
+		c.tcp.done()
 		return
 	}
 	r, forward := g.dns.Lookup(c.addr.Addr(), q)
@@ -117,7 +117,7 @@ func (g *Gateway) reply(q, r *dns.Msg, c client, from string) {
 		if err != nil {
 			g.stats.DNSDropped++
 			g.dropf(c.addr.Addr(), c.local, "DNS answer to %s does not pack: %v", c.addr, err)
-			c.tcp.done(g)
+			c.tcp.done()
 			return
 		}
 		g.sendAnswer(c, wire, summary(r), from)
@@ -160,7 +160,7 @@ func (g *Gateway) sendAnswer(c client, wire []byte, what, from string) {
 			g.stats.SendErrors++
 			g.dropf(c.local, c.addr.Addr(), "DNS answer over TCP to %s: %v", c.addr, err)
 		}
-		c.tcp.done(g)
+		c.tcp.done()
 		return
 	}
 	g.eventf(trace.Host, "DNS answer to %s: %s%s", c.addr, what, from)
@@ -352,7 +352,7 @@ type dnsConn struct {
 // done notes that one query of the connection is answered (or dropped),
 // and closes a connection the client has finished with. A nil connection
 // (UDP) does nothing.
-func (c *dnsConn) done(g *Gateway) {
+func (c *dnsConn) done() {
 	if c == nil {
 		return
 	}
