@@ -136,38 +136,38 @@ type End struct {
 	timer      clock.Timer // guarded by mu
 	armed      bool        // guarded by mu; timer pending
 	delivering bool        // guarded by mu; a frame is being handed over
-	seen       loopTable   // guarded by mu; recent frames, for loop detection
+	seen       *loopTable  // guarded by mu; recent frames, for loop detection (nil without OnLoop)
 }
 
-// loopTable remembers the last frames a direction carried, by hash, with
-// how often each crossed since it was first seen.
+// loopTable remembers recent frames a direction carried by hash, each
+// with how often it crossed since it was first seen, in a direct-mapped
+// table: a frame's slot is chosen by its hash, so a look-up is one slot,
+// and a frame that keeps coming back (a loop's) keeps its slot.
 type loopTable struct {
-	hash  [64]uint64
-	count [64]uint16
-	first [64]int64
-	next  int
+	hash  [256]uint64
+	count [256]uint16
+	first [256]int64
 }
 
 var loopSeed = maphash.MakeSeed()
 
+// loopPrefix is how much of a frame identifies it for loop detection,
+// with its length: the Ethernet, IPv4 and TCP or UDP headers, whose L4
+// checksum covers the payload (links that are not direct carry frames
+// with their checksums done), so frames that differ differ here.
+const loopPrefix = 64
+
 // seenLocked counts frame's crossing at now and reports whether it has now
 // crossed LoopCopies times within LoopWindow.
 func (t *loopTable) seenLocked(frame []byte, now int64) bool {
-	h := maphash.Bytes(loopSeed, frame)
-	for i := range t.hash {
-		if t.hash[i] == h && t.count[i] > 0 {
-			if now-t.first[i] > int64(LoopWindow) {
-				t.count[i], t.first[i] = 1, now
-				return false
-			}
-			t.count[i]++
-			return t.count[i] >= LoopCopies
-		}
+	sum := maphash.Bytes(loopSeed, frame[:min(len(frame), loopPrefix)]) ^ uint64(len(frame))
+	i := sum % uint64(len(t.hash))
+	if t.hash[i] != sum || t.count[i] == 0 || now-t.first[i] > int64(LoopWindow) {
+		t.hash[i], t.count[i], t.first[i] = sum, 1, now
+		return false
 	}
-	i := t.next
-	t.next = (t.next + 1) % len(t.hash)
-	t.hash[i], t.count[i], t.first[i] = h, 1, now
-	return false
+	t.count[i]++
+	return t.count[i] >= LoopCopies
 }
 
 // node is what the node on an end gave Attach and AttachOffload.
@@ -211,6 +211,9 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 	l.up.Store(true)
 	for i, n := range []string{a, b} {
 		l.ends[i] = &End{l: l, side: i, name: n, rng: Stream(o.Seed, "link "+name, "from "+n)}
+		if o.OnLoop != nil {
+			l.ends[i].seen = new(loopTable)
+		}
 		l.ends[i].node.Store(&node{})
 	}
 	return l, nil
