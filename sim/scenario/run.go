@@ -306,8 +306,10 @@ func runOne(f *File, o Options) (*Report, error) {
 			pairs = append(pairs, st.Bridge.String(), sw.Name)
 		}
 	}
+	macs := map[vswitch.MAC]string{} // the host of each interface MAC
 	for _, h := range g.Hosts {
 		for _, i := range h.Ifaces {
+			macs[i.MAC] = h.Name
 			pairs = append(pairs, i.MAC.String(), i.MAC.String()+" ("+h.Name+")")
 		}
 	}
@@ -321,7 +323,7 @@ func runOne(f *File, o Options) (*Report, error) {
 			fmt.Fprintf(out, "  %s\n", l)
 		}
 	}
-	r := &runner{f: f, g: g, b: b}
+	r := &runner{f: f, g: g, b: b, macs: macs}
 	stopped := ""
 	for i, s := range f.Steps {
 		at := b.Elapsed()
@@ -451,23 +453,13 @@ type runner struct {
 	f     *File
 	g     *topo.Graph
 	b     backend.Backend
-	spent error // why the backend stopped the run (budget, loop): the run ends
-	seen  *Seen // what the step running saw, as data
-	macs  map[vswitch.MAC]string
+	spent error                  // why the backend stopped the run (budget, loop): the run ends
+	seen  *Seen                  // what the step running saw, as data
+	macs  map[vswitch.MAC]string // the host of each interface MAC
 }
 
 // hostOf returns the host whose interface has mac, or "".
-func (r *runner) hostOf(mac vswitch.MAC) string {
-	if r.macs == nil {
-		r.macs = map[vswitch.MAC]string{}
-		for _, h := range r.g.Hosts {
-			for _, i := range h.Ifaces {
-				r.macs[i.MAC] = h.Name
-			}
-		}
-	}
-	return r.macs[mac]
-}
+func (r *runner) hostOf(mac vswitch.MAC) string { return r.macs[mac] }
 
 // stormDiagnostic names the busiest switch port: where a storm shows.
 func (r *runner) stormDiagnostic() string {
