@@ -19,7 +19,7 @@ const (
 	DropMonitor                     // frame arrived on a monitor port
 	DropBlocked                     // STP: data frame on a port that is not forwarding
 	DropBPDU                        // STP: malformed BPDU, or a BPDU on a guarded edge port
-	DropDoubleTag                   // a frame of the VLAN the ingress port carries untagged whose payload is itself VLAN-tagged (VLAN hopping)
+	DropDoubleTag                   // a frame of the VLAN the ingress port carries untagged whose payload is itself VLAN-tagged (VLAN hopping), or a QinQ frame about to leave untagged out of a trunk whose native VLAN it is
 	numDropReasons
 )
 

@@ -70,9 +70,10 @@
 //
 // # Mirroring
 //
-// SetMirror makes one port a monitor: it receives a copy of every frame
-// received on or sent by the chosen source ports, exactly as it was on their
-// wire. A monitor port takes no part in forwarding; frames arriving on it are
+// SetMirror makes one port a monitor: it receives a copy of every frame the
+// switch accepts on, or sends out of, the chosen source ports, exactly as it
+// was on their wire (frames dropped on arrival, as runts, for their VLAN or
+// as double-tagged, are not copied). A monitor port takes no part in forwarding; frames arriving on it are
 // dropped with DropMonitor.
 //
 // # Spanning tree
@@ -106,15 +107,21 @@
 // learned on; a lock-free refresh checks after its write that the entry
 // is still there, on that port, in the live table, and redoes the
 // learning under the mutex if not, so no refresh is lost and none lands
-// on another address. fdb.go sets out the interleavings.
+// on another address. A rebuild publishes its new table and then carries
+// over the times refreshed in the old one meanwhile, so forwarding does
+// not wait for it; and an older frame never moves an address back from
+// the port a later one saw it on. fdb.go sets out the interleavings.
 //
 // STP state is guarded by the spanning tree's own mutex. When both are
-// held, the STP mutex comes first, then the FDB's (a port leaving
-// forwarding flushes its addresses under the STP lock, so the table
-// always agrees with the port states). Frames are sent and trace events
-// emitted with no lock held: STP queues its BPDUs and events, the flushes'
-// "forgot" events among them in the order they happened, and releases
-// them after its lock.
+// held, the STP mutex comes first, then the FDB's (a port entering
+// blocking or disabled flushes its addresses under the STP lock, and
+// topology changes shorten the ageing there, so the table always agrees
+// with the port states). Frames are sent and trace events emitted with no
+// lock held: STP queues its BPDUs and events, the Flushed and Aged events
+// of its flushes and fast ageing among them in the order they happened,
+// and releases them after its lock. That order holds for what one
+// goroutine does; in netns, where ports are fed concurrently, another
+// port's Learned event may come between.
 //
 // # Time
 //

@@ -29,13 +29,19 @@ import (
 //     returns a port its key was learned on.
 //   - The lock-free refresh raises seen with a CAS (it never goes back) and
 //     then checks that its write landed in a live entry of the live table:
-//     key still there, table not frozen. If not, it redoes the learning
-//     under mu. The writers mirror that: a remover stores tomb and then
-//     reads seen again, and puts the key back if a refresh made the entry
-//     live meanwhile; a rebuild marks the old table frozen before copying
-//     it. With sequentially consistent atomics, of two such store-then-load
-//     pairs at least one side sees the other's store, so no refresh is lost
-//     and none revives an entry after its removal was reported.
+//     key still there, still on its port, the table still the published
+//     one. If not, it redoes the learning under mu. The writers mirror
+//     that: a remover stores tomb and then reads seen again, and puts the
+//     key back if a refresh made the entry live meanwhile; a rebuild
+//     publishes the new table and then carries over, slot by slot, the
+//     times refreshed in the old one. With sequentially consistent atomics,
+//     of two such store-then-load pairs at least one side sees the other's
+//     store, so no refresh is lost and none revives an entry after its
+//     removal was reported; and no refresh waits for a rebuild, except
+//     one that straddles the instant the new table is published.
+//   - Under mu, a port is stored before the time that makes it live, and
+//     lookups read the time before the port: a reader that sees a fresh
+//     time sees the port that goes with it.
 
 const (
 	tomb       = ^uint64(0)
@@ -61,11 +67,10 @@ type slot struct {
 }
 
 type table struct {
-	slots  []slot
-	shift  uint8       // 64 - log2(len(slots))
-	frozen atomic.Bool // set under fdb.mu before the table is copied into its successor
-	used   int         // live + tombstones; guarded by fdb.mu
-	live   int         // guarded by fdb.mu
+	slots []slot
+	shift uint8 // 64 - log2(len(slots))
+	used  int   // live + tombstones; guarded by fdb.mu
+	live  int   // guarded by fdb.mu
 }
 
 func newTable(n int) *table {
@@ -137,11 +142,11 @@ func (f *fdb) lookup(key uint64, now int64) int {
 	if s == nil {
 		return -1
 	}
-	port, seen := int(s.port.Load()), s.seen.Load()
+	seen := s.seen.Load() // before the port: see learnSlow
 	if f.expired(seen, now) {
 		return -1
 	}
-	return port
+	return int(s.port.Load())
 }
 
 // learnResult says what learn did.
@@ -188,12 +193,12 @@ func (f *fdb) alive(s *slot, port int, now int64) (seen int64, ok bool) {
 // commit raises the time of the entry in s, found holding key on port in
 // table t and last seen at seen, to now. It reports false if the write may
 // not have landed in a live entry of the live table, or the entry moved
-// meanwhile (the key was removed, the table frozen to be copied, the
-// address learned on another port): the slow path must redo it.
+// meanwhile (the key was removed, a new table published, the address
+// learned on another port): the slow path must redo it.
 func (f *fdb) commit(t *table, s *slot, key uint64, port int, seen, now int64) bool {
 	for seen < now {
 		if s.seen.CompareAndSwap(seen, now) {
-			return s.key.Load() == key && int(s.port.Load()) == port && !t.frozen.Load()
+			return s.key.Load() == key && int(s.port.Load()) == port && f.tab.Load() == t
 		}
 		seen = s.seen.Load() // raised meanwhile by another frame
 	}
@@ -214,10 +219,16 @@ func (f *fdb) learnSlow(key uint64, p *port, now int64) (res learnResult, from i
 	t := f.tab.Load()
 	if s := t.find(key); s != nil {
 		seen, old := s.seen.Load(), s.port.Load()
-		raise(s, seen, now)
-		if old != port {
-			s.port.Store(port)
+		if old != port && seen > now && !f.expired(seen, now) {
+			// A later frame (another goroutine's, in netns) has seen the
+			// address on its port already: this older one does not move
+			// it back.
+			return learnRefreshed, int(old)
 		}
+		if old != port {
+			s.port.Store(port) // before the time that makes it live: see lookup
+		}
+		raise(s, seen, now)
 		switch {
 		case f.expired(seen, now): // aged, not yet collected: learned anew
 			f.arm(now+f.ageing.Load(), now)
@@ -258,10 +269,11 @@ func raise(s *slot, seen, now int64) {
 }
 
 // rebuildLocked replaces t by a table without tombstones, twice as large if
-// the live entries need it, and returns it. t is frozen first: a refresh
-// that lands in t during the copy sees that and is redone under mu.
+// the live entries need it, and returns it. Refreshes go on in t while it
+// is copied; once the new table is published, the times they raised are
+// carried over, and a refresh that lands in t after that sees the new
+// table and is redone under mu.
 func (f *fdb) rebuildLocked(t *table) *table {
-	t.frozen.Store(true)
 	n := len(t.slots)
 	if (t.live+1)*2 > n {
 		n *= 2
@@ -288,6 +300,14 @@ func (f *fdb) rebuildLocked(t *table) *table {
 		nt.live++
 	}
 	f.tab.Store(nt)
+	for i := range t.slots { // the refreshes made during the copy
+		s := &t.slots[i]
+		if k := s.key.Load(); k != 0 && k != tomb {
+			if d := nt.find(k); d != nil {
+				raise(d, d.seen.Load(), s.seen.Load())
+			}
+		}
+	}
 	return nt
 }
 

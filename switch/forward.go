@@ -120,9 +120,9 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 			return
 		case out >= 0 && out < len(ports) && ports[out].state.Load() == 0:
 			q := ports[out]
-			s.transmit(ports, q, frame, tag, vlan, &v, o)
+			sent := s.transmit(ports, q, frame, tag, vlan, &v, o)
 			v.release(s)
-			if s.tracer != nil {
+			if sent && s.tracer != nil { // else the drop was traced
 				s.emit(trace.Event{Kind: trace.Forwarded, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Dst: macOf(dst).String(), Ports: []string{q.name}})
 			}
 			return
@@ -136,8 +136,7 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 		if q == p || q.state.Load() != 0 || !q.member.has(vlan) {
 			continue
 		}
-		s.transmit(ports, q, frame, tag, vlan, &v, o)
-		if s.tracer != nil {
+		if s.transmit(ports, q, frame, tag, vlan, &v, o) && s.tracer != nil {
 			sent = append(sent, q.name)
 		}
 	}
@@ -190,8 +189,10 @@ func (v *variants) release(s *Switch) {
 }
 
 // transmit sends frame (which arrived with tag, classified into vlan) out of
-// q, tagged or untagged as q wants it.
-func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan uint16, v *variants, o link.Offload) {
+// q, tagged or untagged as q wants it. It reports whether the frame left:
+// a frame dropped here (double-tagged, or refused by the port) is counted
+// and traced as a drop, not as sent.
+func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan uint16, v *variants, o link.Offload) bool {
 	out := frame
 	want := q.egressTagged(vlan)
 	switch {
@@ -209,7 +210,7 @@ func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan ui
 			// A QinQ frame of a VLAN that is this trunk's native one:
 			// untagged, its inner tag would choose the next switch's VLAN.
 			s.dropDoubleTag(q, frame, tag, vlan, ", would leave untagged")
-			return
+			return false
 		}
 		if v.untagged == nil {
 			v.untagged = s.bufs.Get().(*[]byte)
@@ -219,11 +220,12 @@ func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan ui
 		o = o.Shift(-VLANTagLen)
 	}
 	if !s.send(q, out, o) {
-		return
+		return false
 	}
 	if m := q.mirror.Load(); m != 0 {
 		s.mirrorTo(ports, q, int(m-1), out, o)
 	}
+	return true
 }
 
 // send puts a frame out of q, with its offload metadata if q takes it,
