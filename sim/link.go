@@ -2,7 +2,7 @@ package sim
 
 import (
 	"fmt"
-	"hash/maphash"
+	"hash/crc32"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -149,7 +149,11 @@ type loopTable struct {
 	first [256]int64
 }
 
-var loopSeed = maphash.MakeSeed()
+// loopCRC hashes frames for loop detection: a fixed function (CRC-32C,
+// done in hardware where the CPU has it), never a per-process seed, so
+// which frames share a slot, and so the event at which a loop is found,
+// is the same in every run.
+var loopCRC = crc32.MakeTable(crc32.Castagnoli)
 
 // loopPrefix is how much of a frame identifies it for loop detection,
 // with its length: the Ethernet, IPv4 and TCP or UDP headers, whose L4
@@ -160,7 +164,7 @@ const loopPrefix = 64
 // seenLocked counts frame's crossing at now and reports whether it has now
 // crossed LoopCopies times within LoopWindow.
 func (t *loopTable) seenLocked(frame []byte, now int64) bool {
-	sum := maphash.Bytes(loopSeed, frame[:min(len(frame), loopPrefix)]) ^ uint64(len(frame))
+	sum := uint64(crc32.Checksum(frame[:min(len(frame), loopPrefix)], loopCRC)) | uint64(len(frame))<<32 // the slot from the CRC
 	i := sum % uint64(len(t.hash))
 	if t.hash[i] != sum || t.count[i] == 0 || now-t.first[i] > int64(LoopWindow) {
 		t.hash[i], t.count[i], t.first[i] = sum, 1, now

@@ -176,7 +176,13 @@ func (h *Host) newNeighbour(a netip.Addr, i *Iface) *neighbour {
 			h.tracedrop(i.name, "neighbour table full (%d entries, none updated %v ago or more): no entry for %s", len(h.arp), ARPGCProtect, a)
 			return nil
 		}
-		h.evict(old)
+		h.removeNeighbour(old)
+		h.stats.ARPEvictions++
+		h.eventf(old.iface.name, "neighbour %s evicted: the table is full and it is the least recently updated", old.addr)
+		// Its waiting packets fail once the new entry is in: a failure
+		// (host unreachable, sent back) may resolve again, and must find
+		// the table as it is.
+		defer h.failQueue(old, "its neighbour entry was evicted")
 	}
 	n := &neighbour{addr: a, iface: i}
 	h.arp[a] = n
@@ -184,19 +190,18 @@ func (h *Host) newNeighbour(a netip.Addr, i *Iface) *neighbour {
 	return n
 }
 
-// evict removes n to make room, failing the packets waiting for it.
-func (h *Host) evict(n *neighbour) {
-	h.removeNeighbour(n)
-	h.stats.ARPEvictions++
-	h.eventf(n.iface.name, "neighbour %s evicted: the table is full and it is the least recently updated", n.addr)
-	for _, q := range n.queue {
+// failQueue drops the packets waiting for n, failing each as host
+// unreachable, counted and traced with why.
+func (h *Host) failQueue(n *neighbour, why string) {
+	q := n.queue
+	n.queue = nil
+	for _, p := range q {
 		h.stats.ARPQueueDrops++
-		h.tracedrop(n.iface.name, "packet waiting for %s dropped: its neighbour entry was evicted", n.addr)
-		if q.fail != nil {
-			q.fail(ErrHostUnreach)
+		h.tracedrop(n.iface.name, "packet waiting for %s dropped: %s", n.addr, why)
+		if p.fail != nil {
+			p.fail(ErrHostUnreach)
 		}
 	}
-	n.queue = nil
 }
 
 // removeNeighbour takes n out of the table and stops its timer.

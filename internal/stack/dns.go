@@ -44,9 +44,7 @@ func (h *Host) Query(server netip.Addr, name string, qtype uint16, done func(*dn
 	}
 	c.OnRecv = func(src, _ netip.AddrPort, payload []byte) {
 		r := new(dns.Msg)
-		if src != netip.AddrPortFrom(server, DNSPort) || r.Unpack(payload) != nil || r.Id != q.Id ||
-			!r.Response || len(r.Question) != 1 || !dns.IsFqdn(r.Question[0].Name) ||
-			!strings.EqualFold(r.Question[0].Name, q.Question[0].Name) || r.Question[0].Qtype != qtype {
+		if src != netip.AddrPortFrom(server, DNSPort) || r.Unpack(payload) != nil || !Answers(r, q.Id, q.Question[0]) {
 			h.droppedf("", "DNS answer from %s does not match query %d for %s", src, q.Id, q.Question[0].Name)
 			return
 		}
@@ -64,4 +62,15 @@ func (h *Host) Query(server netip.Addr, name string, qtype uint16, done func(*dn
 			c.Close()
 		}
 	}, nil
+}
+
+// Answers reports whether r answers the query id asked about question: a
+// response with that ID and that one question (the name compared without
+// case, RFC 4343), as a resolver checks before believing it.
+func Answers(r *dns.Msg, id uint16, question dns.Question) bool {
+	if !r.Response || r.Id != id || len(r.Question) != 1 {
+		return false
+	}
+	a := r.Question[0]
+	return dns.IsFqdn(a.Name) && strings.EqualFold(a.Name, question.Name) && a.Qtype == question.Qtype && a.Qclass == question.Qclass
 }

@@ -3,7 +3,6 @@ package stack
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -43,8 +42,7 @@ func (h *Host) QueryTCP(server netip.Addr, name string, qtype uint16, done func(
 				return
 			}
 			r := new(dns.Msg)
-			if r.Unpack(m) != nil || r.Id != q.Id || !r.Response || len(r.Question) != 1 ||
-				!strings.EqualFold(r.Question[0].Name, q.Question[0].Name) || r.Question[0].Qtype != qtype {
+			if r.Unpack(m) != nil || !Answers(r, q.Id, q.Question[0]) {
 				h.droppedf("", "DNS answer over TCP from %s does not match query %d for %s", server, q.Id, q.Question[0].Name)
 				return
 			}

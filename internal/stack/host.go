@@ -153,7 +153,7 @@ func New(o Options) *Host {
 	// would take it, so that a reply is never built inside its request.
 	h.lo.out = link.Func(func(frame []byte) error {
 		cp := append([]byte(nil), frame...)
-		h.clk.AfterFunc(0, func() { h.input(h.lo, cp, link.Offload{}) })
+		h.clk.AfterFunc(0, func() { h.input(h.lo, cp, link.Offload{}, false) })
 		return nil
 	})
 	return h
@@ -282,7 +282,6 @@ type decoder struct {
 	parser  *gopacket.DecodingLayerParser
 	found   []gopacket.LayerType
 	busy    bool
-	off     link.Offload // of the frame being decoded
 }
 
 func newDecoder() *decoder {
@@ -308,7 +307,7 @@ func (h *Host) Input(idx int, frame []byte) {
 	if idx < 0 || idx >= len(h.ifaces) {
 		return
 	}
-	h.input(h.ifaces[idx], frame, link.Offload{})
+	h.input(h.ifaces[idx], frame, link.Offload{}, true)
 }
 
 // InputOffload hands the host a frame with offload metadata (a TCP
@@ -320,14 +319,39 @@ func (h *Host) InputOffload(idx int, frame []byte, o link.Offload) {
 	if idx < 0 || idx >= len(h.ifaces) {
 		return
 	}
-	h.input(h.ifaces[idx], frame, o)
+	h.input(h.ifaces[idx], frame, o, true)
 }
 
-// input takes a frame received on i.
-func (h *Host) input(i *Iface, frame []byte, o link.Offload) {
+// Deliver hands the host a frame received on interface idx, as Input does
+// but past the Forward hook: a router's own packet, decided already (a
+// datagram it reassembled for itself).
+func (h *Host) Deliver(idx int, frame []byte) {
+	if idx < 0 || idx >= len(h.ifaces) {
+		return
+	}
+	h.input(h.ifaces[idx], frame, link.Offload{}, false)
+}
+
+// input takes a frame received on i. With hook, an IPv4 frame for the
+// host's MAC (or a group) goes to the Forward hook first, as it arrived,
+// before anything is decoded: what a router forwards is never parsed by
+// the host's decoder.
+func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 	if !i.up {
 		h.droppedf(i.name, "interface down")
 		return
+	}
+	if hook && h.forward != nil && len(frame) >= 14 && frame[12] == 0x08 && frame[13] == 0x00 &&
+		(frame[0]&1 == 1 || string(frame[:6]) == string(i.mac)) {
+		pkt := frame[14:]
+		if len(pkt) >= 4 {
+			if n := int(pkt[2])<<8 | int(pkt[3]); n >= 20 && n <= len(pkt) {
+				pkt = pkt[:n] // without Ethernet padding
+			}
+		}
+		if h.forward(i, pkt, o) {
+			return
+		}
 	}
 	d := h.dec
 	if d == nil || d.busy { // first use, or re-entered by a synchronous link
@@ -337,7 +361,6 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload) {
 		}
 	}
 	d.busy = true
-	d.off = o
 	defer func() { d.busy = false }()
 	err := d.parser.DecodeLayers(frame, &d.found)
 	if err != nil || !d.has(layers.LayerTypeEthernet) {
@@ -362,15 +385,6 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload) {
 
 func (h *Host) inputIPv4(i *Iface, d *decoder) {
 	ip := &d.ip4
-	if h.forward != nil {
-		pkt := d.eth.Payload
-		if n := int(ip.Length); n >= 20 && n <= len(pkt) {
-			pkt = pkt[:n] // without Ethernet padding
-		}
-		if h.forward(i, pkt, d.off) {
-			return
-		}
-	}
 	dst, _ := netip.AddrFromSlice(ip.DstIP.To4())
 	src, _ := netip.AddrFromSlice(ip.SrcIP.To4())
 	bcast := dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || dst == lastAddr(i.prefix)

@@ -176,7 +176,6 @@ type TCPStream struct {
 	tw         *list.Element // on the listener's TIME-WAIT list; nil if not
 	failFn     func(error)
 	rx         rxLine
-	bare       bool // a probe: its SYN carries no options, as before
 }
 
 // rxLine is the narration of the segment being processed, written once
@@ -356,7 +355,7 @@ func (h *Host) ConnectTCP(dst netip.AddrPort, done func(result string)) (cancel 
 	if err != nil {
 		return nil, err
 	}
-	c.probe, c.app, c.bare = true, true, true
+	c.probe, c.app = true, true
 	c.OnClose = func(err error) {
 		if done == nil {
 			return

@@ -124,7 +124,7 @@ func (c *TCPStream) send(flags uint8, seq uint32, data []byte, note string) erro
 	if t.RST {
 		t.Window = 0
 	}
-	if t.SYN && !c.bare {
+	if t.SYN && !c.probe { // a probe's SYN carries no options, as before
 		t.Options = mssOption
 	}
 	if !t.RST && (len(data) > 0 || t.SYN || t.FIN) && seqLT(seq, c.sndMax) {
@@ -702,7 +702,7 @@ func (c *TCPStream) ackSegment(t *layers.TCP, segLen int) bool {
 		acked := int(ack - c.sndUna)
 		if n := int(int32(ack - c.bufSeq)); n > 0 {
 			n = min(n, len(c.buf))
-			c.buf = c.buf[:copy(c.buf, c.buf[n:])]
+			c.buf = c.buf[n:] // no shift: Write's append compacts when it reallocates
 			c.bufSeq += uint32(n)
 		}
 		c.sndUna = ack

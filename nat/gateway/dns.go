@@ -123,24 +123,18 @@ func (g *Gateway) reply(q, r *dns.Msg, c client, from string) {
 		g.sendAnswer(c, wire, summary(r), from)
 		return
 	}
-	client, local := c.addr, c.local
 	// What fits the leg towards the client unfragmented, whatever larger
 	// size the client offers (as DNS Flag Day 2020 asks of servers).
-	if opt := q.IsEdns0(); opt != nil {
-		mtu := DefaultMTU
-		if out, _, err := g.host.Route(client.Addr()); err == nil {
-			if l := g.legOf(out); l != nil {
-				mtu = l.mtu
-			}
-		}
-		if limit := mtu - 20 - 8; int(opt.UDPSize()) > limit {
-			opt.SetUDPSize(uint16(max(limit, dns.MinMsgSize)))
+	mtu := DefaultMTU
+	if out, _, err := g.host.Route(c.addr.Addr()); err == nil {
+		if l := g.legOf(out); l != nil {
+			mtu = l.mtu
 		}
 	}
-	wire, err := dnsd.PackUDP(q, r)
+	wire, err := dnsd.PackUDPLimit(q, r, mtu-20-8)
 	if err != nil {
 		g.stats.DNSDropped++
-		g.dropf(client.Addr(), local, "DNS answer to %s does not pack: %v", client, err)
+		g.dropf(c.addr.Addr(), c.local, "DNS answer to %s does not pack: %v", c.addr, err)
 		return
 	}
 	g.sendAnswer(c, wire, summary(r), from)
@@ -302,7 +296,7 @@ func (g *Gateway) upstreamAnswer(f *forwarded, conn *stack.UDPConn, src netip.Ad
 	}
 	up := g.fwd.ups[f.up]
 	r := new(dns.Msg)
-	if src != up || r.Unpack(b) != nil || !r.Response || r.Id != f.id || !sameQuestion(r, f.q) {
+	if src != up || r.Unpack(b) != nil || !stack.Answers(r, f.id, f.q.Question[0]) {
 		g.stats.DNSStray++
 		g.dropf(src.Addr(), g.legs[0].addr, "DNS datagram from %s is no answer to query %d for %s sent to %s", src, f.id, f.q.Question[0].Name, up)
 		return
@@ -320,16 +314,6 @@ func (g *Gateway) upstreamAnswer(f *forwarded, conn *stack.UDPConn, src netip.Ad
 	r.Id = f.q.Id
 	r.Compress = true // as Docker relays: more records fit before TC
 	g.reply(f.q, r, f.client, " from upstream "+up.String())
-}
-
-// sameQuestion reports whether r answers q's question (names compared
-// without case, RFC 4343).
-func sameQuestion(r, q *dns.Msg) bool {
-	if len(r.Question) != 1 || len(q.Question) != 1 {
-		return false
-	}
-	a, b := r.Question[0], q.Question[0]
-	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && strings.EqualFold(a.Name, b.Name)
 }
 
 // DNS over TCP (RFC 7766), as Docker's embedded server serves it: several

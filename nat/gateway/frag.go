@@ -64,17 +64,9 @@ type fragState struct {
 	wholeBusy bool   // whole is in use
 	cut       []byte // a fragment being sent, after room for an Ethernet header
 	cutBusy   bool   // cut is in use
-	maxFrag   int    // while a reassembled datagram is routed: its largest fragment
-	local     *byte  // while a reassembled datagram is handed to the stack: its first byte
 }
 
 func (f *fragState) init() { f.byKey = map[fragKey]*reasm{} }
-
-// isLocal reports whether pkt is the reassembled datagram being handed to
-// the stack, decided already.
-func (f *fragState) isLocal(pkt []byte) bool {
-	return f.local != nil && len(pkt) > 0 && &pkt[0] == f.local
-}
 
 // defrag takes one fragment (header checked, addresses not martian).
 func (g *Gateway) defrag(l *leg, pkt []byte) {
@@ -205,22 +197,18 @@ func (g *Gateway) reassembled(l *leg, r *reasm) {
 	}
 	binary.BigEndian.PutUint16(pkt[6:8], ff)
 	setChecksum(pkt[:hl])
-	g.eventf(trace.Host, "reassembled %s: %d fragments, %d bytes", describeKey(r.key), len(r.pieces), n)
-	maxFrag := f.maxFrag
-	f.maxFrag = r.maxFrag
-	taken := g.route(l, pkt, link.Offload{})
-	f.maxFrag = maxFrag
-	if taken {
+	if g.tracer != nil {
+		g.eventf(trace.Host, "reassembled %s: %d fragments, %d bytes", describeKey(r.key), len(r.pieces), n)
+	}
+	if g.route(l, pkt, link.Offload{}, r.maxFrag) {
 		return
 	}
-	// The gateway's own: its stack takes the datagram as a frame.
+	// The gateway's own: its stack takes the datagram as a frame, past
+	// the Forward hook.
 	copy(frame[0:6], l.ifc.MAC())
 	clear(frame[6:12])
 	frame[12], frame[13] = 0x08, 0x00
-	local := f.local
-	f.local = &pkt[0]
-	g.host.Input(l.idx, frame)
-	f.local = local
+	g.host.Deliver(l.idx, frame)
 }
 
 // expire runs ReasmTime after a datagram's first fragment came.

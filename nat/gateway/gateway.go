@@ -70,8 +70,8 @@ type Stats struct {
 	Direct      uint64 // dropped: from outside straight to a container
 	TTLExceeded uint64 // dropped with time exceeded
 	NATDropped  uint64 // dropped by the NAT table (full, refused, malformed)
-	// Flows (not packets) the NAT table dropped early, unanswered or not
-	// yet assured, to make room for a new one when full (Linux's
+	// Flows (not packets) the NAT table dropped early, unanswered, not yet
+	// assured or closing, to make room for a new one when full (Linux's
 	// early_drop); each is traced.
 	NATEarlyDropped uint64
 	NoRoute         uint64 // dropped: no route to the (translated) destination
@@ -119,7 +119,6 @@ type leg struct {
 	subnet netip.Prefix // masked
 	mtu    int
 	bridge *Bridge // nil for the LAN
-	out    *legOut
 	// The same as numbers, for the packet path: the address, the
 	// subnet's network and mask, and its broadcast address (hasBcast
 	// false for /31 and /32, RFC 3021).
@@ -138,20 +137,21 @@ func (l *leg) contains(a uint32) bool { return a&l.mask32 == l.net32 }
 
 // Gateway is a Docker host's router node.
 type Gateway struct {
-	name   string
-	clk    clock.Clock
-	tracer trace.Tracer
-	host   *stack.Host
-	nat    *nat.Table
-	dns    *dnsd.Server
-	ids    *rand.Rand // draws upstream query IDs
-	legs   []leg      // by stack interface index; legs[0] is the LAN
-	buf    []byte     // the packet being translated, after room for its Ethernet header
-	seg    []byte     // scratch for resolving offloads in software
-	stats  Stats
-	frag   fragState
-	fwd    dnsForwarder
-	dnsUDP *stack.UDPConn // port 53
+	name     string
+	clk      clock.Clock
+	tracer   trace.Tracer
+	host     *stack.Host
+	nat      *nat.Table
+	dns      *dnsd.Server
+	ids      *rand.Rand // draws upstream query IDs
+	legs     []leg      // by stack interface index; legs[0] is the LAN
+	buf      []byte     // the packet being translated, after room for its Ethernet header
+	seg      []byte     // scratch for resolving offloads in software
+	resolved []byte     // scratch for a packet to cut whose checksum is pending
+	stats    Stats
+	frag     fragState
+	fwd      dnsForwarder
+	dnsUDP   *stack.UDPConn // port 53
 	// onUnresolved is unreachable as a func value made once, so that
 	// forwarding a packet allocates nothing for it.
 	onUnresolved func(sent []byte, err error)
@@ -162,6 +162,8 @@ func stateOf(f nat.Flow) string {
 	switch {
 	case !f.Replied:
 		return "unanswered"
+	case f.Assured:
+		return "closing " + f.State // an assured TCP flow past its FIN or RST
 	case f.State != "":
 		return "unassured " + f.State
 	}
@@ -185,7 +187,9 @@ func New(c Config, o Options) (*Gateway, error) {
 	g.onUnresolved = g.unreachable
 	g.nat.OnEarlyDrop(func(v nat.Flow) {
 		g.stats.NATEarlyDropped++
-		g.dropf(v.Orig.Src.Addr(), v.Orig.Dst.Addr(), "connection table full: %s flow %s dropped early to make room for a new one", stateOf(v), v.Orig)
+		if g.tracer != nil {
+			g.dropf(v.Orig.Src.Addr(), v.Orig.Dst.Addr(), "connection table full: %s flow %s dropped early to make room for a new one", stateOf(v), v.Orig)
+		}
 	})
 	g.frag.init()
 	g.host = stack.New(stack.Options{Name: g.name, Clock: g.clk, Tracer: o.Tracer, Forward: g.forward})
@@ -199,7 +203,7 @@ func New(c Config, o Options) (*Gateway, error) {
 		if err != nil {
 			return fmt.Errorf("gateway %s: %w", g.name, err)
 		}
-		lg := leg{ifc: ifc, idx: ifc.Index(), addr: l.Addr.Addr(), subnet: l.Addr.Masked(), mtu: mtu, bridge: b, out: out}
+		lg := leg{ifc: ifc, idx: ifc.Index(), addr: l.Addr.Addr(), subnet: l.Addr.Masked(), mtu: mtu, bridge: b}
 		lg.a32, lg.net32 = v4(lg.addr), v4(lg.subnet.Addr())
 		lg.mask32 = ^(^uint32(0) >> l.Addr.Bits())
 		if l.Addr.Bits() < 31 {
@@ -335,8 +339,8 @@ func (g *Gateway) bridgeFor(a uint32) *leg {
 // gateway receives.
 func (g *Gateway) forward(in *stack.Iface, pkt []byte, o link.Offload) bool {
 	l := g.legOf(in)
-	if l == nil || g.frag.isLocal(pkt) {
-		return false // from loopback, or a reassembled datagram for the gateway itself
+	if l == nil {
+		return false // from loopback
 	}
 	pkt, ok := g.checkHeader(l, pkt)
 	if !ok {
@@ -349,12 +353,14 @@ func (g *Gateway) forward(in *stack.Iface, pkt []byte, o link.Offload) bool {
 		g.defrag(l, pkt)
 		return true
 	}
-	return g.route(l, pkt, o)
+	return g.route(l, pkt, o, 0)
 }
 
 // route decides a whole packet that passed the checks: it returns false
-// for one that is the gateway's own (the stack takes it).
-func (g *Gateway) route(l *leg, pkt []byte, o link.Offload) bool {
+// for one that is the gateway's own (the stack takes it). maxFrag, if not
+// 0, is the largest fragment a reassembled datagram came in: it leaves in
+// pieces no bigger.
+func (g *Gateway) route(l *leg, pkt []byte, o link.Offload, maxFrag int) bool {
 	d := binary.BigEndian.Uint32(pkt[16:20])
 	if g.notRouted(d) {
 		return false // broadcast or multicast: never routed, the stack's to take or leave
@@ -363,7 +369,7 @@ func (g *Gateway) route(l *leg, pkt []byte, o link.Offload) bool {
 		switch {
 		case d == l.a32:
 			// A reply, or to a published port; else for the gateway itself.
-			return g.translate(pkt, o, nat.FromOutside, netip.Addr{}, true)
+			return g.translate(pkt, o, nat.FromOutside, netip.Addr{}, true, maxFrag)
 		case g.owns(d):
 			return false
 		}
@@ -385,7 +391,7 @@ func (g *Gateway) route(l *leg, pkt []byte, o link.Offload) bool {
 				via = b.addr
 			}
 		}
-		return g.translate(pkt, o, nat.Hairpinned, via, true)
+		return g.translate(pkt, o, nat.Hairpinned, via, true, maxFrag)
 	case l.contains(d):
 		return false // on-link: not for the gateway to route
 	}
@@ -399,7 +405,7 @@ func (g *Gateway) route(l *leg, pkt []byte, o link.Offload) bool {
 		g.dropPktf(pkt, "network %s is internal: no way out", l.bridge.Network)
 		return true
 	}
-	return g.translate(pkt, o, nat.FromInside, g.legs[0].addr, false)
+	return g.translate(pkt, o, nat.FromInside, g.legs[0].addr, false, maxFrag)
 }
 
 // ports returns a TCP or UDP packet's source and destination ports.
@@ -421,10 +427,18 @@ func dstPort(pkt []byte) netip.AddrPort {
 // address to masquerade behind), checks and decrements its TTL, and sends
 // it on with its offload metadata, in fragments if it must. With local, a
 // packet that belongs to no flow and no published port is the gateway's
-// own: it returns false, and the stack takes the packet.
-func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext netip.Addr, local bool) bool {
+// own: it returns false, and the stack takes the packet. maxFrag is
+// route's.
+func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext netip.Addr, local bool, maxFrag int) bool {
 	src := netip.AddrFrom4([4]byte(pkt[12:16]))
 	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
+	if !local && pkt[8] <= 1 {
+		// Before the NAT, so that a packet that dies here (a traceroute's
+		// probe) takes no flow and no port, as Linux confirms a conntrack
+		// entry only when its packet leaves.
+		g.timeExceeded(pkt, src, dst)
+		return true
+	}
 	frame := g.buf[:stack.Headroom+len(pkt)]
 	b := frame[stack.Headroom:]
 	copy(b, pkt)
@@ -433,17 +447,17 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 		return false // no flow, no published port, or nothing NAT handles
 	}
 	if err == nil && pkt[8] <= 1 {
-		g.stats.TTLExceeded++
-		g.dropf(src, dst, "TTL exceeded in transit: answered with ICMP time exceeded")
-		g.host.SendICMPError(pkt, 11, 0)
+		g.timeExceeded(pkt, src, dst)
 		return true
 	}
 	if err != nil {
 		g.stats.NATDropped++
-		if errors.Is(err, nat.ErrFull) {
-			g.dropf(src, dst, "connection table full (%s)", k)
-		} else {
-			g.dropf(src, dst, "%v", err)
+		if g.tracer != nil {
+			if errors.Is(err, nat.ErrFull) {
+				g.dropf(src, dst, "connection table full (%s)", k)
+			} else {
+				g.dropf(src, dst, "%v", err)
+			}
 		}
 		return true
 	}
@@ -464,8 +478,8 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 	}
 	// Too big for the leg? A super-frame is not: it leaves in segments.
 	size := ol.mtu
-	if g.frag.maxFrag > 0 {
-		size = min(size, g.frag.maxFrag) // a reassembled datagram: no piece bigger than it came in
+	if maxFrag > 0 {
+		size = min(size, maxFrag) // a reassembled datagram: no piece bigger than it came in
 	}
 	cut := len(b) > size && o.GSOType&^link.GSOECN == link.GSONone
 	if cut && b[6]&0x40 != 0 && len(b) > ol.mtu {
@@ -481,7 +495,10 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 	switch {
 	case cut && o.Pending():
 		// A checksum still to fill (a TAP's): fill it, then cut.
-		err = link.Resolve(frame, o, make([]byte, len(frame)), func(f []byte) error {
+		if cap(g.resolved) < len(frame) {
+			g.resolved = make([]byte, len(frame))
+		}
+		err = link.Resolve(frame, o, g.resolved[:len(frame)], func(f []byte) error {
 			return g.fragment(f[stack.Headroom:], size, false, func(f []byte) error {
 				return g.host.SendFrame(out, hop, f, link.Offload{}, g.onUnresolved)
 			})
@@ -535,6 +552,14 @@ func tcpSummary(pkt []byte) string {
 		s += fmt.Sprintf(" len %d", data)
 	}
 	return s
+}
+
+// timeExceeded drops a packet whose TTL ran out here, answering its sender
+// with ICMP time exceeded, as a router does.
+func (g *Gateway) timeExceeded(pkt []byte, src, dst netip.Addr) {
+	g.stats.TTLExceeded++
+	g.dropf(src, dst, "TTL exceeded in transit: answered with ICMP time exceeded")
+	g.host.SendICMPError(pkt, 11, 0)
 }
 
 // unreachable answers a packet whose next hop did not resolve with host

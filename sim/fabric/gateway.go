@@ -46,13 +46,16 @@ type Gateway struct {
 	loop   *serial      // nil: called directly
 	tracer trace.Tracer // for drops at the queue, before the gateway sees them
 	clk    clock.Clock
-	// Dropped counts frames dropped at the queue, whatever the reason: the
-	// sum of the three below.
-	Dropped atomic.Uint64
 	// DroppedFull counts frames dropped because GatewayQueue frames
 	// waited; DroppedBytes because their buffers held GatewayQueueBytes;
 	// DroppedOversize because the frame was bigger than any buffer.
 	DroppedFull, DroppedBytes, DroppedOversize atomic.Uint64
+}
+
+// Dropped returns how many frames were dropped at the queue, whatever the
+// reason.
+func (g *Gateway) Dropped() uint64 {
+	return g.DroppedFull.Load() + g.DroppedBytes.Load() + g.DroppedOversize.Load()
 }
 
 // Do runs f with the gateway to itself: on its goroutine when serialised.
@@ -153,7 +156,6 @@ func (g *Gateway) inputOffload(idx int, fr []byte, o link.Offload) {
 		g.DroppedOversize.Add(1)
 		g.dropped("a frame of %d bytes is bigger than any the gateway takes (%d)", len(fr), frameClasses[len(frameClasses)-1])
 	}
-	g.Dropped.Add(1)
 }
 
 // dropped traces a frame dropped at the queue.

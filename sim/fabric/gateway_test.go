@@ -55,8 +55,8 @@ func TestGatewayQueueBounds(t *testing.T) {
 			if held := g.loop.bytes.Load(); held > GatewayQueueBytes {
 				t.Errorf("queue holds %d bytes, bound %d", held, GatewayQueueBytes)
 			}
-			if full, bytes := g.DroppedFull.Load(), g.DroppedBytes.Load(); full != c.full || bytes != c.bytes || g.Dropped.Load() != full+bytes {
-				t.Errorf("dropped %d (full %d, bytes %d), want full %d, bytes %d", g.Dropped.Load(), full, bytes, c.full, c.bytes)
+			if full, bytes := g.DroppedFull.Load(), g.DroppedBytes.Load(); full != c.full || bytes != c.bytes || g.Dropped() != full+bytes {
+				t.Errorf("dropped %d (full %d, bytes %d), want full %d, bytes %d", g.Dropped(), full, bytes, c.full, c.bytes)
 			}
 			release()
 			g.Do(func() {})
@@ -72,8 +72,8 @@ func TestGatewayQueueBounds(t *testing.T) {
 func TestGatewayQueueOversize(t *testing.T) {
 	g, _ := serialGateway(t)
 	g.input(0, make([]byte, link.MaxSuperFrame+1))
-	if g.DroppedOversize.Load() != 1 || g.Dropped.Load() != 1 {
-		t.Errorf("dropped %d (oversize %d), want 1", g.Dropped.Load(), g.DroppedOversize.Load())
+	if g.DroppedOversize.Load() != 1 || g.Dropped() != 1 {
+		t.Errorf("dropped %d (oversize %d), want 1", g.Dropped(), g.DroppedOversize.Load())
 	}
 }
 
