@@ -165,9 +165,6 @@ func (o Outcome) String() string {
 // Halted and run nothing more.
 func (e *Engine) Halt() { e.halted = true }
 
-// IsHalted reports whether Halt was called.
-func (e *Engine) IsHalted() bool { return e.halted }
-
 // RunUntil runs events until cond reports true (checked before every event),
 // the virtual time would pass deadline (the clock then stops at deadline),
 // the queue is empty, the budget is spent (events run and queued), or the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -128,6 +129,13 @@ func TestUpExecInterrupt(t *testing.T) {
 	ex.Env = append(os.Environ(), "NETYARD_AS_MAIN=1")
 	if out, err := ex.CombinedOutput(); err != nil {
 		t.Errorf("netyard %s: %v\n%s", strings.Join(probe, " "), err, out)
+	}
+	// A command killed by a signal exits as a shell says: 128 + the signal.
+	killed := exec.Command(os.Args[0], "exec", "--run", prefix, "h1", "--", "sh", "-c", "kill -TERM $$")
+	killed.Env = append(os.Environ(), "NETYARD_AS_MAIN=1")
+	var ee *exec.ExitError
+	if err := killed.Run(); !errors.As(err, &ee) || ee.ExitCode() != 128+15 {
+		t.Errorf("exec of a command killed by SIGTERM: %v, want exit status 143", err)
 	}
 	interrupt(t, cmd, prefix)
 }

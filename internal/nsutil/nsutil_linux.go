@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -50,7 +51,7 @@ func NewNamed(name string) (netns.NsHandle, uint64, error) {
 	if err != nil {
 		return netns.None(), 0, err
 	}
-	if err := sharedDir(); err != nil {
+	if err := shareDirOnce(); err != nil {
 		return netns.None(), 0, err
 	}
 	var h netns.NsHandle
@@ -90,6 +91,24 @@ func NewNamed(name string) (netns.NsHandle, uint64, error) {
 		return netns.None(), 0, fmt.Errorf("nsutil: namespace %s: %w", name, err)
 	}
 	return h, st.Ino, nil
+}
+
+var shared struct {
+	sync.Mutex
+	done bool
+}
+
+// shareDirOnce is sharedDir, done once per process (once it succeeded):
+// each namespace need not rebind a directory full of mounts.
+func shareDirOnce() error {
+	shared.Lock()
+	defer shared.Unlock()
+	if shared.done {
+		return nil
+	}
+	err := sharedDir()
+	shared.done = err == nil
+	return err
 }
 
 // sharedDir makes NetnsDir a mount point of its own with shared

@@ -199,6 +199,7 @@ var ErrUnknown = errors.New("unknown")
 // New builds g's switches, each port on a plug. g must be valid.
 func New(g *topo.Graph, o Options) (*Fabric, error) {
 	f := &Fabric{graph: g, opts: o, switches: map[string]*vswitch.Switch{}, plugs: map[topo.Endpoint]*Plug{}, macs: map[vswitch.MAC]string{}}
+	ix := g.Index() // the graph's own lookups scan it: quadratic for a large one
 	for _, h := range g.Hosts {
 		for _, i := range h.Ifaces {
 			f.macs[i.MAC] = h.Name
@@ -207,9 +208,9 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 	for _, s := range g.Switches {
 		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: o.Clock, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: o.Tracer, MAC: s.MAC, STP: s.STP})
 		f.switches[s.Name] = sw
-		for _, name := range g.PortNames(s.Name) {
+		for _, name := range ix.PortNames(s.Name) {
 			p := &Plug{f: f}
-			idx, err := sw.AddPort(g.PortConfig(s.Name, name), p)
+			idx, err := sw.AddPort(ix.PortConfig(s.Name, name), p)
 			if err != nil {
 				return nil, fmt.Errorf("switch %s: %w", s.Name, err)
 			}
@@ -243,10 +244,12 @@ func (f *Fabric) AddPlug(at topo.Endpoint, input func(frame []byte), carry func(
 
 // Connect lays every link of the graph between the plugs.
 func (f *Fabric) Connect() error {
+	ix := f.graph.Index()
 	for _, l := range f.graph.Links {
-		direct := f.opts.Direct && (f.graph.Kind(l.A.Node) == topo.HostNode || f.graph.Kind(l.B.Node) == topo.HostNode)
+		ka, kb := ix.Kind(l.A.Node), ix.Kind(l.B.Node)
+		direct := f.opts.Direct && (ka == topo.HostNode || kb == topo.HostNode)
 		lo := sim.LinkOptions{Clock: f.opts.Clock, Seed: f.opts.Seed, Tracer: f.opts.Tracer, Direct: direct}
-		if f.graph.Kind(l.A.Node) == topo.SwitchNode && f.graph.Kind(l.B.Node) == topo.SwitchNode {
+		if ka == topo.SwitchNode && kb == topo.SwitchNode {
 			lo.OnLoop = f.looped // only a loop brings a frame back between switches
 		}
 		sl, err := sim.NewLink(l.Name(), l.A.String(), l.B.String(), l.Config, lo)

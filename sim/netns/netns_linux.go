@@ -101,11 +101,6 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	for _, h := range g.Hosts {
-		if err := nsutil.CheckName(h.Name); err != nil {
-			return nil, fmt.Errorf("netns: host %q: %w", h.Name, err)
-		}
-	}
 	f, err := fabric.New(g, fabric.Options{Clock: clock.Real, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true, FrameBudget: o.FrameBudget, Serial: true})
 	if err != nil {
 		return nil, err

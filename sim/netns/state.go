@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/netyard/netyard/internal/nsutil"
+	"github.com/netyard/netyard/sim/topo"
 )
 
 // RunInfo describes a running (or crashed) `netyard up`: what it is, and
@@ -79,7 +80,7 @@ func parseRun(b []byte) (RunInfo, error) {
 			err = nsutil.CheckName(o.Name)
 		case KindDevice:
 			err = nsutil.CheckName(o.Name)
-			if err == nil && len(o.Name) > 15 {
+			if err == nil && len(o.Name) > topo.MaxIfaceNameLen {
 				err = fmt.Errorf("device name %q is longer than 15 bytes", o.Name)
 			}
 		default:

@@ -283,9 +283,7 @@ func sweep(prefix string, o Owned) (removed bool, left string, err error) {
 		if err := os.Remove(filepath.Join(dir, "resolv.conf")); err != nil {
 			return false, "", err
 		}
-		if err := os.Remove(dir); err != nil {
-			return true, "", nil // something else is in it: the directory stays
-		}
+		_ = os.Remove(dir) // fails if something else is in it: the directory stays
 		return true, "", nil
 	case KindDevice:
 		l, err := netlink.LinkByName(o.Name)
@@ -301,6 +299,15 @@ func sweep(prefix string, o Owned) (removed bool, left string, err error) {
 		return true, "", netlink.LinkDel(l)
 	}
 	return false, "unknown kind", nil
+}
+
+// exitStatus is a finished command's status as a shell gives it: its exit
+// code, or 128 + the signal that killed it.
+func exitStatus(ee *exec.ExitError) int {
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ee.ExitCode()
 }
 
 // FindHost returns the namespace of host in the running `netyard up`
@@ -353,7 +360,7 @@ func Exec(ns string, argv []string) (int, error) {
 		err := cmd.Run()
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			return ee.ExitCode(), nil
+			return exitStatus(ee), nil
 		}
 		return 0, err
 	}
@@ -365,7 +372,7 @@ func Exec(ns string, argv []string) (int, error) {
 		err := cmd.Run()
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			code = ee.ExitCode()
+			code = exitStatus(ee)
 			return nil
 		}
 		return err

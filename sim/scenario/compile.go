@@ -73,7 +73,7 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 	}
 	for i, h := range f.Hosts {
 		if f.Docker() {
-			break
+			break // a Docker file's hosts are Docker hosts: compileDocker's
 		}
 		p := fmt.Sprintf("hosts[%d]", i)
 		th := topo.Host{Name: h.Name}
@@ -190,9 +190,17 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 		g.Links = append(g.Links, tl)
 	}
 	g.Assign()
-	if !dockerFailed { // the graph's own paths are the file's, but not in a Docker file
+	if !dockerFailed {
 		if err := g.Validate(); err != nil {
-			errs = append(errs, newTaint(errs).keep(f.located(err))...)
+			located := f.located(err)
+			if f.Docker() {
+				// The compiled graph's paths are not the file's: what the
+				// compiler did not catch is the containers' doing.
+				for _, e := range located {
+					e.Line = f.Line("containers")
+				}
+			}
+			errs = append(errs, newTaint(errs).keep(located)...)
 		}
 	}
 	return g, errs
@@ -470,9 +478,6 @@ func (f *File) checkSteps(g *topo.Graph, lenient bool) Errors {
 			if s.Ping.Count < 0 || s.Ping.Count > 10000 {
 				bad(q+".count", "count must be 1-10000")
 			}
-			if s.Ping.Interval < 0 || s.Ping.Timeout < 0 {
-				bad(q, "interval and timeout must not be negative")
-			}
 			f.oneOf(&errs, q+".expect", "expect", s.Ping.Expect, "", "reply", "no-reply", "storm")
 			if r := s.Ping.Received; r != nil {
 				count := uint64(max(s.Ping.Count, 1))
@@ -521,10 +526,7 @@ func (f *File) checkSteps(g *topo.Graph, lenient bool) Errors {
 					notAddr(q+".expect", a)
 				}
 			}
-		case s.Wait != nil:
-			if *s.Wait < 0 {
-				bad(p+".wait", "cannot wait a negative time")
-			}
+		case s.Wait != nil: // a duration: never negative (ParseDuration)
 		case s.Link != nil:
 			q := p + ".link"
 			if e, ok := endpoint(q+".at", s.Link.At); ok && ix.LinkOf(e) < 0 {

@@ -72,6 +72,8 @@ func TestBadFiles(t *testing.T) {
 		{"port name", strings.Replace(good, "[{name: s1}]", "[{name: s1, ports: [{name: ../p}]}]", 1), `bad.yaml:2: port name "../p"`},
 		{"container name", docker + "  - {name: \"x\\ny\"}\n", `bad.yaml:4: a container's name "x\ny"`},
 		{"client name", docker + "  - {name: -c, attach: lan}\n", `bad.yaml:4: a container's name "-c"`},
+		{"two clients, one address", docker + "  - {name: c1, attach: lan, address: 192.168.56.20/24}\n  - {name: c2, attach: lan, address: 192.168.56.20/24}\n", `bad.yaml:5: 192.168.56.20 is taken (by c1)`},
+		{"a client on the host's address", docker + "  - {name: c3, attach: lan, address: 192.168.56.11/24}\n", `bad.yaml:4: 192.168.56.11 is taken (by the Docker host host1)`},
 		{"bad network name", strings.Replace(docker, "name: a,", "name: \"a b\",", 1) + "  - {name: x}\n", `bad.yaml:2: a network's name "a b"`},
 		{"bad alias", docker + "  - {name: x, networks: [{name: a, aliases: [\"d b\"]}]}\n", `bad.yaml:4: alias: DNS name "d b"`},
 		// Odd addresses (item 16).

@@ -451,10 +451,10 @@ type portKey struct {
 func (c *compiler) containers() {
 	g, router := c.g, c.gw.Router
 	next := c.dh.Address.Addr()
-	used := map[netip.Addr]bool{next: true}
+	owner := map[netip.Addr]string{next: "the Docker host " + c.dh.Name} // LAN addresses taken, and by whom
 	for _, ct := range c.ctrs {
-		if ct.Attach != "" && ct.Address.IsValid() {
-			used[ct.Address.Addr()] = true
+		if a := ct.Address.Addr(); ct.Attach != "" && ct.Address.IsValid() && owner[a] == "" {
+			owner[a] = ct.Name
 		}
 	}
 	published := map[portKey]bool{}
@@ -474,19 +474,22 @@ func (c *compiler) containers() {
 			}
 			addr := ct.Address
 			if !addr.IsValid() {
-				for next = next.Next(); used[next]; next = next.Next() {
+				for next = next.Next(); owner[next] != ""; next = next.Next() {
 				}
 				if !c.lan.Contains(next) {
 					c.bad(p, "no free address left on the LAN %s", c.lan)
 					break
 				}
-				used[next] = true
+				owner[next] = ct.Name
 				addr = netip.PrefixFrom(next, c.lan.Bits())
 			} else if why := hostPrefixProblem(addr); why != "" {
 				c.bad(p+".address", "%s", why)
 				break
 			} else if addr.Masked() != c.lan {
 				c.bad(p+".address", "%s is not on the LAN %s", addr, c.lan)
+				break
+			} else if o := owner[addr.Addr()]; o != ct.Name {
+				c.bad(p+".address", "%s is taken (by %s)", addr.Addr(), o)
 				break
 			}
 			ct.Address = addr

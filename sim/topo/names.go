@@ -50,8 +50,9 @@ const charsRule = "use letters, digits, '_', '.' and '-', starting with a letter
 // Docker's pattern for container names, [a-zA-Z0-9][a-zA-Z0-9_.-]*, and
 // at most MaxNameLen bytes. A name that passes is a single path element
 // that is neither "." nor "..", with no NUL, space, newline or '/', so it
-// is safe to join to a directory. sim/netns calls it as a last check
-// before it makes a namespace.
+// is safe to join to a directory. Validate applies it to every node; the
+// code that joins names to directories (internal/nsutil) checks again
+// what it joins.
 func ValidName(name string) error {
 	switch {
 	case name == "":
