@@ -20,6 +20,10 @@ import (
 type Backend interface {
 	// Name says which world this is: "mem" or "netns".
 	Name() string
+	// VirtualTime reports whether time is the simulator's (exact: what
+	// the links' latencies add up to) rather than the wall clock's (a busy
+	// machine can make anything later, never sooner).
+	VirtualTime() bool
 	// Elapsed returns the time since the topology started (virtual in mem).
 	Elapsed() time.Duration
 	// Wait lets d pass.

@@ -139,6 +139,9 @@ func (g *gatedTracer) Trace(e trace.Event) {
 // Name returns "mem".
 func (n *Network) Name() string { return "mem" }
 
+// VirtualTime reports true: a Network runs on the engine's clock.
+func (n *Network) VirtualTime() bool { return true }
+
 // Close does nothing: a Network holds no outside resources.
 func (n *Network) Close() error { return nil }
 

@@ -313,6 +313,9 @@ func (n *Network) newHost(name string) (*host, error) {
 // Name returns "netns".
 func (n *Network) Name() string { return "netns" }
 
+// VirtualTime reports false: namespaces run on the wall clock.
+func (n *Network) VirtualTime() bool { return false }
+
 // Elapsed returns the wall time since the network came up.
 func (n *Network) Elapsed() time.Duration { return time.Since(n.start) }
 

@@ -728,11 +728,11 @@ func (r *runner) ping(p *PingStep) (bool, string) {
 		// machine can make anything slower, never faster than the links'
 		// latencies: only the lower bound holds there.
 		in := slices.Min(st.RTTs) >= p.RTT.Min
-		if r.b.Name() == "mem" {
+		if r.b.VirtualTime() {
 			in = in && slices.Max(st.RTTs) <= p.RTT.Max
 		}
 		switch {
-		case !in && r.b.Name() == "mem":
+		case !in && r.b.VirtualTime():
 			detail += fmt.Sprintf("; rtt outside %s", p.RTT)
 		case !in:
 			detail += fmt.Sprintf("; rtt below %v (on the wall clock only the lower bound of %s is checked)", p.RTT.Min, p.RTT)
