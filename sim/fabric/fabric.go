@@ -285,7 +285,7 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 // AddKind builds h, a node of a registered kind or a gateway, and adds it
 // to the world, without links.
 func (f *Fabric) AddKind(h topo.Host) (Node, error) {
-	kind := h.NodeKind()
+	kind := h.KindName()
 	var n Node
 	var err error
 	if kind == topo.GatewayKind {

@@ -101,9 +101,9 @@ const (
 	GatewayKind = "gateway" // a Docker host's gateway (Router)
 )
 
-// NodeKind returns the host's kind: SandboxKind, GatewayKind or a
+// KindName returns the host's kind: SandboxKind, GatewayKind or a
 // registered kind.
-func (h *Host) NodeKind() string {
+func (h *Host) KindName() string {
 	switch {
 	case h.Kind != "":
 		return h.Kind
@@ -116,7 +116,7 @@ func (h *Host) NodeKind() string {
 // Sandbox reports whether the host is a sandbox, which each backend makes
 // its own way, rather than one of netyard's own nodes, which are the same
 // code in every world.
-func (h *Host) Sandbox() bool { return h.NodeKind() == SandboxKind }
+func (h *Host) Sandbox() bool { return h.KindName() == SandboxKind }
 
 // Router is what a gateway node routes, translates and answers.
 type Router struct {
