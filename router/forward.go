@@ -1,0 +1,443 @@
+package router
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+
+	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/internal/stack"
+	"github.com/netyard/netyard/internal/trace"
+)
+
+// The forwarding path, in the order of Linux's (ip_rcv, ip_route_input,
+// ip_forward, ip_output): the header's checks, the addresses' checks, the
+// route (a packet for the router goes to local), then the TTL, the MTU,
+// the TTL's decrement, and out by the stack to the next hop, in fragments
+// if it must.
+
+// forward is the stack's Forward hook: it decides every IPv4 packet the
+// router receives, and takes them all.
+func (r *Router) forward(in *stack.Iface, pkt []byte, _ link.Offload) bool {
+	i := in.Index()
+	if i < 0 || i >= len(r.ifaces) {
+		return false // from loopback: the stack's own
+	}
+	f := &r.ifaces[i]
+	p, ok := r.checkHeader(f, pkt)
+	if !ok || !r.checkAddrs(f, p) || !r.checkOptions(f, p) {
+		return true
+	}
+	dst := p.Dst32()
+	switch {
+	case r.broadcast(dst):
+		r.stats.Broadcast++
+		r.drop(f, p, "to a broadcast or multicast address: not routed, and nothing on the router listens")
+		return true
+	case r.owns(dst):
+		r.local(f, p)
+		return true
+	case r.group:
+		// ip_forward: only what came to the router's own MAC is forwarded.
+		r.stats.LinkBroadcast++
+		r.drop(f, p, "a unicast packet in a link-layer broadcast or multicast frame: not forwarded")
+		return true
+	}
+	rt := r.table.lookup(dst)
+	switch {
+	case rt == nil:
+		r.refuse(f, p, &r.stats.NoRoute, icmpDestUnreach, codeNetUnreach, 0, "no route")
+		return true
+	case p.TTL() <= 1:
+		r.refuse(f, p, &r.stats.TTLExceeded, icmpTimeExceeded, codeTTLExceeded, 0, "TTL %d exceeded in transit", p.TTL())
+		return true
+	case len(p) > rt.out.mtu && p.DF():
+		r.refuse(f, p, &r.stats.FragFails, icmpDestUnreach, codeFragNeeded, uint32(rt.out.mtu),
+			"%d bytes do not fit the MTU %d of %s and DF is set", len(p), rt.out.mtu, rt.out.name)
+		return true
+	}
+	hop := rt.via
+	if !hop.IsValid() {
+		hop = p.Dst()
+	}
+	frame, mine := r.fwd.take(stack.Headroom + len(p))
+	b := ipv4(frame[stack.Headroom:])
+	copy(b, p)
+	b.DecTTL()
+	r.stats.Forwarded++
+	if r.tracer != nil {
+		r.traceRouted(f, rt, hop, p)
+	}
+	if err := r.send(rt.out, hop, frame); err != nil {
+		r.stats.SendErrors++
+		if r.tracer != nil {
+			r.drop(rt.out, p, "not sent out of %s: %v", rt.out.name, err)
+		}
+	}
+	r.fwd.put(mine)
+	return true
+}
+
+// checkHeader checks pkt's header as ip_rcv_core does, and returns the
+// packet without link-layer padding. A packet that fails is counted,
+// traced and dropped (false).
+func (r *Router) checkHeader(f *iface, pkt []byte) (ipv4, bool) {
+	p := ipv4(pkt)
+	switch {
+	case len(p) < ipv4MinLen:
+		r.stats.HeaderErrors++
+		r.drop(f, nil, "an IPv4 packet of %d bytes is shorter than its header", len(p))
+		return nil, false
+	case p.Version() != 4:
+		r.stats.HeaderErrors++
+		r.drop(f, nil, "IP version %d in an IPv4 frame", p.Version())
+		return nil, false
+	}
+	hl, tl := p.HeaderLen(), p.TotalLen()
+	switch {
+	case hl < ipv4MinLen || hl > len(p):
+		r.stats.HeaderErrors++
+		r.drop(f, p, "IPv4 header length %d outside 20-%d", hl, min(len(p), 60))
+		return nil, false
+	case tl > len(p):
+		r.stats.Truncated++
+		r.drop(f, p, "total length %d beyond the %d bytes received", tl, len(p))
+		return nil, false
+	case tl < hl:
+		r.stats.HeaderErrors++
+		r.drop(f, p, "total length %d shorter than its %d-byte header", tl, hl)
+		return nil, false
+	case !p.ChecksumValid():
+		r.stats.BadChecksum++
+		r.drop(f, p, "IPv4 header checksum %#04x is wrong", binary.BigEndian.Uint16(p[10:12]))
+		return nil, false
+	}
+	return p[:tl], true
+}
+
+const limitedBroadcast = 0xffffffff
+
+// checkAddrs drops, counted and traced, a packet with a martian source or
+// destination (RFC 1812 §5.3.7, as ip_route_input_slow).
+func (r *Router) checkAddrs(f *iface, p ipv4) bool {
+	src, dst := p.Src32(), p.Dst32()
+	if why := r.martianSource(src, dst); why != "" {
+		r.stats.MartianSource++
+		r.drop(f, p, "martian source %s on %s: %s", p.Src(), f.name, why)
+		return false
+	}
+	if why := martianDest(dst); why != "" {
+		r.stats.MartianDest++
+		r.drop(f, p, "martian destination %s on %s: %s", p.Dst(), f.name, why)
+		return false
+	}
+	return true
+}
+
+// martianSource says why src cannot be the source of a packet to dst, or
+// returns "". A source of 0.0.0.0 may send to the limited broadcast (a
+// DHCP client has no address yet).
+func (r *Router) martianSource(src, dst uint32) string {
+	switch top := src >> 24; {
+	case src == limitedBroadcast:
+		return "the limited broadcast address"
+	case top&0xf0 == 0xe0:
+		return "a multicast address"
+	case top&0xf0 == 0xf0:
+		return "a class E address"
+	case dst == limitedBroadcast && src == 0:
+		return ""
+	case top == 0:
+		return "an address of 0.0.0.0/8 (this network)"
+	case top == 127:
+		return "a loopback address"
+	}
+	for i := range r.ifaces {
+		f := &r.ifaces[i]
+		switch {
+		case src == f.a32:
+			return "one of the router's own addresses"
+		case f.hasBcast && src == f.bcast32:
+			return "the broadcast address of " + f.prefix.Masked().String()
+		}
+	}
+	return ""
+}
+
+// martianDest says why dst cannot be the destination of a packet from
+// outside, or returns "".
+func martianDest(dst uint32) string {
+	switch top := dst >> 24; {
+	case top == 0:
+		return "an address of 0.0.0.0/8 (this network)"
+	case top == 127:
+		return "a loopback address" // route_localnet is 0
+	case top&0xf0 == 0xf0 && dst != limitedBroadcast:
+		return "a class E address"
+	}
+	return ""
+}
+
+// checkOptions reads the header's options: a malformed one is answered
+// with parameter problem, a source route dropped, as Linux does with
+// accept_source_route 0. Packets without options pass at once.
+func (r *Router) checkOptions(f *iface, p ipv4) bool {
+	if p.HeaderLen() == ipv4MinLen {
+		return true
+	}
+	at, srr := scanOptions(p.Options())
+	switch {
+	case at >= 0:
+		r.refuse(f, p, &r.stats.HeaderErrors, icmpParamProblem, 0, uint32(ipv4MinLen+at)<<24, "malformed IPv4 option at byte %d", ipv4MinLen+at)
+		return false
+	case srr:
+		r.stats.SourceRouted++
+		r.drop(f, p, "a source route option: source routing is off (accept_source_route 0)")
+		return false
+	}
+	return true
+}
+
+// IPv4 options (RFC 791 §3.1).
+const (
+	optEnd  = 0
+	optNOP  = 1
+	optLSRR = 131
+	optSSRR = 137
+	optCopy = 0x80 // the copied flag: the option goes into every fragment
+)
+
+// scanOptions returns the offset within opts of the first malformed
+// option (-1: none) and whether a source route is among them.
+func scanOptions(opts []byte) (bad int, srr bool) {
+	for i := 0; i < len(opts); {
+		switch opts[i] {
+		case optEnd:
+			return -1, srr
+		case optNOP:
+			i++
+			continue
+		case optLSRR, optSSRR:
+			srr = true
+		}
+		if i+1 >= len(opts) {
+			return i, srr
+		}
+		if n := int(opts[i+1]); n < 2 || i+n > len(opts) {
+			return i + 1, srr
+		}
+		i += int(opts[i+1])
+	}
+	return -1, srr
+}
+
+// broadcast reports whether dst is a broadcast or multicast address: a
+// router forwards neither (no directed broadcasts, RFC 2644; no multicast
+// routing).
+func (r *Router) broadcast(dst uint32) bool {
+	if dst == limitedBroadcast || dst>>28 == 0xe {
+		return true
+	}
+	for i := range r.ifaces {
+		if r.ifaces[i].hasBcast && dst == r.ifaces[i].bcast32 {
+			return true
+		}
+	}
+	return false
+}
+
+// owns reports whether a is one of the router's addresses, on any
+// interface (Linux's local table).
+func (r *Router) owns(a uint32) bool {
+	for i := range r.ifaces {
+		if r.ifaces[i].a32 == a {
+			return true
+		}
+	}
+	return false
+}
+
+// send hands the packet after stack.Headroom in frame to the stack, to
+// leave by out towards hop: whole, or in fragments when it is bigger than
+// out's MTU (the caller has checked DF).
+func (r *Router) send(out *iface, hop netip.Addr, frame []byte) error {
+	// SendFrame sends at once to a resolved next hop. An unresolved one
+	// is resolved by the stack's own routing, which takes a destination
+	// off the connected subnets to its gateway: here, the next hop. (A
+	// destination on a connected subnet is its own next hop, as the
+	// stack's routing has it; Check refuses routes inside connected
+	// subnets, so the two never disagree.)
+	r.host.SetGateway(hop)
+	if len(frame)-stack.Headroom <= out.mtu {
+		return r.host.SendFrame(out.ifc, hop, frame, link.Offload{}, r.onUnresolved)
+	}
+	return r.fragment(out, hop, ipv4(frame[stack.Headroom:]))
+}
+
+// fragment sends pkt, too big for out's MTU and without DF, in fragments
+// of at most the MTU (RFC 791 §3.2): the first has the header with every
+// option, the others only the options marked to be copied; every piece
+// but the last has MF set, and the last keeps the packet's own MF (pkt
+// may be a fragment itself).
+func (r *Router) fragment(out *iface, hop netip.Addr, pkt ipv4) error {
+	var rest [60]byte // the header of the pieces after the first
+	restLen := copiedHeader(pkt, rest[:])
+	hdr := pkt[:pkt.HeaderLen()]
+	data := pkt.Payload()
+	base, lastMF := pkt.FragOff(), pkt.MF()
+	frame, mine := r.frag.take(stack.Headroom + out.mtu)
+	defer r.frag.put(mine)
+	for done := 0; done < len(data); hdr = rest[:restLen] {
+		n := min((out.mtu-len(hdr))&^7, len(data)-done)
+		b := ipv4(frame[stack.Headroom : stack.Headroom+len(hdr)+n])
+		copy(b, hdr)
+		copy(b[len(hdr):], data[done:done+n])
+		ff := uint16((base + done) / 8)
+		if done+n < len(data) || lastMF {
+			ff |= ipv4MF
+		}
+		binary.BigEndian.PutUint16(b[2:4], uint16(len(b)))
+		binary.BigEndian.PutUint16(b[6:8], ff)
+		b.FixChecksum()
+		r.stats.FragCreates++
+		if err := r.host.SendFrame(out.ifc, hop, frame[:stack.Headroom+len(b)], link.Offload{}, r.onUnresolved); err != nil {
+			return err
+		}
+		done += n
+	}
+	r.stats.FragOKs++
+	return nil
+}
+
+// copiedHeader writes into dst the header of a fragment after the first:
+// the fixed part and the options with the copied flag, padded with
+// end-of-options to a multiple of 4 bytes. It returns its length.
+func copiedHeader(p ipv4, dst []byte) int {
+	n := copy(dst, p[:ipv4MinLen])
+	opts := p.Options()
+	for i := 0; i < len(opts); {
+		t := opts[i]
+		if t == optEnd {
+			break
+		}
+		if t == optNOP {
+			i++
+			continue
+		}
+		l := int(opts[i+1]) // checked by scanOptions
+		if t&optCopy != 0 {
+			n += copy(dst[n:], opts[i:i+l])
+		}
+		i += l
+	}
+	for n%4 != 0 {
+		dst[n] = optEnd
+		n++
+	}
+	dst[0] = 0x40 | byte(n/4)
+	return n
+}
+
+// unresolved answers a packet whose next hop did not answer ARP with
+// host unreachable, as a Linux router does (arp_error_report). pkt is the
+// stack's copy, as the router sent it.
+func (r *Router) unresolved(pkt []byte, err error) {
+	p := ipv4(pkt)
+	if len(p) < ipv4MinLen {
+		return
+	}
+	if r.owns(p.Src32()) {
+		r.stats.OwnUndelivered++
+		r.drop(nil, p, "the router's own packet: %v", err)
+		return
+	}
+	r.refuse(nil, p, &r.stats.HostUnreachable, icmpDestUnreach, codeHostUnreach, 0, "next hop for %s did not answer ARP", p.Dst())
+}
+
+// traceRouted says what forward sent: the packet, where it came in and
+// went out, the next hop when it is a gateway, and the TTL.
+func (r *Router) traceRouted(in *iface, rt *route, hop netip.Addr, p ipv4) {
+	via := ""
+	if rt.via.IsValid() {
+		via = " via " + hop.String()
+	}
+	r.tracer.Trace(trace.Event{Time: r.clk.Now(), Node: r.name, Kind: trace.Routed, Port: in.name, Src: p.Src().String(), Dst: p.Dst().String(),
+		Detail: fmt.Sprintf("routed %s out of %s%s, TTL %d -> %d", describe(p), rt.out.name, via, p.TTL(), p.TTL()-1)})
+}
+
+// drop traces a dropped packet (the caller counts it). p may be nil, for
+// a packet whose addresses cannot be read; f nil, for one not received.
+func (r *Router) drop(f *iface, p ipv4, format string, args ...any) {
+	if r.tracer == nil {
+		return
+	}
+	e := trace.Event{Time: r.clk.Now(), Node: r.name, Kind: trace.Dropped, Reason: fmt.Sprintf(format, args...)}
+	if f != nil {
+		e.Port = f.name
+	}
+	if len(p) >= ipv4MinLen {
+		e.Src, e.Dst = p.Src().String(), p.Dst().String()
+	}
+	r.tracer.Trace(e)
+}
+
+// eventf traces something the router did for itself.
+func (r *Router) eventf(f *iface, format string, args ...any) {
+	if r.tracer == nil {
+		return
+	}
+	e := trace.Event{Time: r.clk.Now(), Node: r.name, Kind: trace.Host, Detail: fmt.Sprintf(format, args...)}
+	if f != nil {
+		e.Port = f.name
+	}
+	r.tracer.Trace(e)
+}
+
+// describe names a packet for a trace: "10.0.1.10 -> 10.0.2.10 (ICMP echo
+// request)", "10.0.1.10:40000 -> 10.0.2.10:80 (TCP [SYN])".
+func describe(p ipv4) string {
+	src, dst := p.Src().String(), p.Dst().String()
+	what := protoName(p.Protocol())
+	l4 := p.Payload()
+	switch {
+	case p.FragOff() != 0:
+		what += fmt.Sprintf(", fragment at offset %d", p.FragOff())
+	case p.Protocol() == protocolICMP && len(l4) >= 2:
+		what = "ICMP " + icmpName(l4[0], l4[1])
+	case (p.Protocol() == protocolTCP || p.Protocol() == protocolUDP) && len(l4) >= 4:
+		src += fmt.Sprintf(":%d", binary.BigEndian.Uint16(l4[0:2]))
+		dst += fmt.Sprintf(":%d", binary.BigEndian.Uint16(l4[2:4]))
+		if p.Protocol() == protocolTCP && len(l4) >= 14 {
+			what += " " + tcpFlags(l4[13])
+		}
+	}
+	return fmt.Sprintf("%s -> %s (%s)", src, dst, what)
+}
+
+// protoName names an IP protocol.
+func protoName(proto uint8) string {
+	switch proto {
+	case protocolICMP:
+		return "ICMP"
+	case protocolTCP:
+		return "TCP"
+	case protocolUDP:
+		return "UDP"
+	}
+	return fmt.Sprintf("protocol %d", proto)
+}
+
+// tcpFlags names TCP's flags as Wireshark does: "[SYN, ACK]".
+func tcpFlags(fl uint8) string {
+	names := [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
+	s := "["
+	for i, n := range names {
+		if fl&(1<<i) != 0 {
+			if len(s) > 1 {
+				s += ", "
+			}
+			s += n
+		}
+	}
+	return s + "]"
+}
