@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -80,29 +79,6 @@ func core(path string) bool {
 		}
 	}
 	return false
-}
-
-// TestDependencyRules enforces the import arrows of docs/design.md.
-func TestDependencyRules(t *testing.T) {
-	osPkgs := []string{"syscall", "golang.org/x/sys/unix", "github.com/songgao/water", "github.com/vishvananda/netlink", "github.com/vishvananda/netns"}
-	for _, p := range packages(t) {
-		r := rel(p)
-		for _, imp := range p.Imports {
-			ir := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
-			switch {
-			case core(r) && slices.Contains(osPkgs, imp):
-				t.Errorf("%s imports %s: core packages touch no OS interface", r, imp)
-			case r != "sim/scenario" && r != "ipam" && core(r) && imp == "os": // they read and write their files
-				t.Errorf("%s imports os: core packages touch no OS interface", r)
-			case strings.HasPrefix(imp, module) && !strings.HasPrefix(r, "sim") && !strings.HasPrefix(r, "cmd") && (strings.HasPrefix(ir, "sim") || strings.HasPrefix(ir, "cmd")):
-				t.Errorf("%s imports %s: only sim and cmd may import sim/...", r, ir)
-			case strings.HasPrefix(r, "switch") && (ir == "nat" || ir == "dnsd" || ir == "ipam"):
-				t.Errorf("%s imports %s: nodes meet only through links", r, ir)
-			case strings.HasPrefix(r, "nat") && strings.HasPrefix(ir, "switch"):
-				t.Errorf("%s imports %s: nodes meet only through links", r, ir)
-			}
-		}
-	}
 }
 
 var (
