@@ -126,7 +126,6 @@ var pending = map[string]string{
 	"sim/scenario -> sim/netns": "issue 10 item 5: backends register and cmd wires them; the lead is doing it",
 	"sim -> internal/link":      "issue 10: the engine still holds the simulated links (sim.Link), which send through link.Sender",
 	"sim -> internal/trace":     "issue 10: the engine's links trace their losses and queue drops",
-	"internal/stack -> sim":     "tests: the engine as a clock, until clock.Manual replaces it",
 }
 
 // internalLayers ranks the internal/ packages: each may import only
