@@ -26,6 +26,7 @@ var loopback = netip.MustParseAddr("127.0.0.1")
 // the loopback client on network lo.
 func listen(t *testing.T, s *dnsd.Server) *dnsd.Service {
 	t.Helper()
+	leak.Check(t) // first: its check runs after the Close below
 	s.Add("lo", "me", loopback)
 	v, err := s.Listen("127.0.0.1:0")
 	if err != nil {
