@@ -122,10 +122,8 @@ var houseRules = []rules.Rule{
 // and fails on an entry that no longer matches anything: delete it when the
 // change lands.
 var pending = map[string]string{
-	"sim/scenario -> sim/mem":   "issue 10 item 5: backends register and cmd wires them; the lead is doing it",
-	"sim/scenario -> sim/netns": "issue 10 item 5: backends register and cmd wires them; the lead is doing it",
-	"sim -> internal/link":      "issue 10: the engine still holds the simulated links (sim.Link), which send through link.Sender",
-	"sim -> internal/trace":     "issue 10: the engine's links trace their losses and queue drops",
+	"sim -> internal/link":  "issue 10: the engine still holds the simulated links (sim.Link), which send through link.Sender",
+	"sim -> internal/trace": "issue 10: the engine's links trace their losses and queue drops",
 }
 
 // internalLayers ranks the internal/ packages: each may import only
