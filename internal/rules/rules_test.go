@@ -3,12 +3,14 @@ package rules_test
 import (
 	"encoding/json"
 	"errors"
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -21,6 +23,8 @@ type pkg struct {
 	Name       string
 	Imports    []string
 	GoFiles    []string
+	// TestGoFiles and XTestGoFiles are its tests, in-package and external.
+	TestGoFiles, XTestGoFiles []string
 }
 
 // packages lists the module's packages with go list.
@@ -119,3 +123,60 @@ func TestTimeAndRandomness(t *testing.T) {
 		}
 	}
 }
+
+// unchecked are packages that start goroutines but need no leak check of
+// their own, with the reason.
+var unchecked = map[string]string{
+	"internal/nsutil":     "run waits for the goroutine it locks to a thread; netns, tap and stack tests check around it",
+	"bench/kernelcompare": "a program with no tests: its goroutines end with the process",
+}
+
+// TestGoroutinesAreLeakChecked: a package whose code starts goroutines has
+// tests that check none outlives them (internal/leak: Check or Run).
+func TestGoroutinesAreLeakChecked(t *testing.T) {
+	ps := packages(t)
+	for _, p := range ps {
+		r := rel(p)
+		var starts []string
+		for _, f := range p.GoFiles {
+			af, err := parser.ParseFile(token.NewFileSet(), filepath.Join(p.Dir, f), nil, parser.SkipObjectResolution)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(af, func(n ast.Node) bool {
+				if _, ok := n.(*ast.GoStmt); ok {
+					starts = append(starts, f)
+					return false
+				}
+				return true
+			})
+		}
+		if len(starts) == 0 {
+			continue
+		}
+		if _, ok := unchecked[r]; ok {
+			continue
+		}
+		checked := false
+		for _, f := range append(slices.Clone(p.TestGoFiles), p.XTestGoFiles...) {
+			src, err := os.ReadFile(filepath.Join(p.Dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if leakCall.Match(src) {
+				checked = true
+				break
+			}
+		}
+		if !checked {
+			t.Errorf("%s starts goroutines (%s) but no test of it calls leak.Check or leak.Run", r, strings.Join(slices.Compact(starts), ", "))
+		}
+	}
+	for r := range unchecked {
+		if !slices.ContainsFunc(ps, func(p pkg) bool { return rel(p) == r }) {
+			t.Errorf("unchecked lists %s, which is no package any more: delete the entry", r)
+		}
+	}
+}
+
+var leakCall = regexp.MustCompile(`\bleak\.(Check|Run)\(`)
