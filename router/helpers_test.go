@@ -1,7 +1,6 @@
 package router_test
 
 import (
-	"container/heap"
 	"fmt"
 	"net"
 	"net/netip"
@@ -17,71 +16,6 @@ import (
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/router"
 )
-
-// manual is a clock that moves only when a test advances it; timers due
-// at one instant run in the order armed. (internal/clock gains a Manual
-// clock on another branch; this one goes when it lands.)
-type manual struct {
-	now time.Time
-	seq uint64
-	q   timers
-}
-
-type mtimer struct {
-	m   *manual
-	at  time.Time
-	seq uint64
-	f   func()
-	idx int // in the heap; -1 when not pending
-}
-
-type timers []*mtimer
-
-func (q timers) Len() int { return len(q) }
-func (q timers) Less(i, j int) bool {
-	if !q[i].at.Equal(q[j].at) {
-		return q[i].at.Before(q[j].at)
-	}
-	return q[i].seq < q[j].seq
-}
-func (q timers) Swap(i, j int)   { q[i], q[j] = q[j], q[i]; q[i].idx = i; q[j].idx = j }
-func (q *timers) Push(x any)     { t := x.(*mtimer); t.idx = len(*q); *q = append(*q, t) }
-func (q *timers) Pop() (x any)   { o := *q; t := o[len(o)-1]; *q = o[:len(o)-1]; t.idx = -1; return t }
-func newManual() *manual         { return &manual{now: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)} }
-func (m *manual) Now() time.Time { return m.now }
-
-func (m *manual) AfterFunc(d time.Duration, f func()) clock.Timer {
-	t := &mtimer{m: m, f: f, idx: -1}
-	t.Reset(d)
-	return t
-}
-
-func (t *mtimer) Stop() bool {
-	if t.idx < 0 {
-		return false
-	}
-	heap.Remove(&t.m.q, t.idx)
-	return true
-}
-
-func (t *mtimer) Reset(d time.Duration) bool {
-	was := t.Stop()
-	t.m.seq++
-	t.at, t.seq = t.m.now.Add(d), t.m.seq
-	heap.Push(&t.m.q, t)
-	return was
-}
-
-// Advance moves the clock d on, running what falls due.
-func (m *manual) Advance(d time.Duration) {
-	end := m.now.Add(d)
-	for len(m.q) > 0 && !m.q[0].at.After(end) {
-		t := heap.Pop(&m.q).(*mtimer)
-		m.now = t.at
-		t.f()
-	}
-	m.now = end
-}
 
 // The rig: a router with three interfaces and its neighbours.
 //
@@ -125,7 +59,7 @@ func testConfig() router.Config {
 // answer its ARP requests a millisecond later.
 type rig struct {
 	t      testing.TB
-	clk    *manual
+	clk    *clock.Manual
 	r      *router.Router
 	sent   [3][][]byte
 	events []trace.Event
@@ -134,7 +68,7 @@ type rig struct {
 
 func newRig(t testing.TB, c router.Config) *rig {
 	t.Helper()
-	w := &rig{t: t, clk: newManual(), neigh: map[netip.Addr]net.HardwareAddr{
+	w := &rig{t: t, clk: clock.NewManual(), neigh: map[netip.Addr]net.HardwareAddr{
 		netip.MustParseAddr("10.0.1.10"): macH1,
 		netip.MustParseAddr("10.0.2.10"): macH3,
 		netip.MustParseAddr("10.0.2.2"):  macNB,

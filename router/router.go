@@ -27,6 +27,9 @@ type Iface struct {
 	MAC  net.HardwareAddr // 48 bits, unicast
 	Addr netip.Prefix     // the router's address and the connected subnet, e.g. 10.0.1.1/24
 	MTU  int              // the largest IPv4 packet it sends; 0: DefaultMTU
+	// Out is where the interface transmits; nil: to the receiver
+	// attached to its Endpoint.
+	Out link.Sender
 }
 
 // Config describes a router: its interfaces (each gives a connected
@@ -92,7 +95,8 @@ type iface struct {
 	name                        string
 	idx                         int
 	ifc                         *stack.Iface
-	port                        link.Port // the interface as an Endpoint
+	port                        link.Port   // the interface as an Endpoint
+	in                          link.Sender // Input for this interface, made once (InputOffload)
 	prefix                      netip.Prefix
 	mtu                         int
 	a32, net32, mask32, bcast32 uint32
@@ -176,8 +180,14 @@ func New(c Config, o Options) (*Router, error) {
 		}
 		maxMTU = max(maxMTU, f.mtu)
 		f.port.Input = func(frame []byte) { r.Input(i, frame) }
+		f.port.InputOffload = func(frame []byte, o link.Offload) { r.InputOffload(i, frame, o) }
 		f.port.SetCarrier = func(up bool) { r.SetCarrier(i, up) }
-		ifc, err := r.host.AddIface(ci.Name, append(net.HardwareAddr(nil), ci.MAC...), ci.Addr, &f.port.Out)
+		f.in = link.Func(func(frame []byte) error { r.Input(i, frame); return nil })
+		out := ci.Out
+		if out == nil {
+			out = &f.port.Out
+		}
+		ifc, err := r.host.AddIface(ci.Name, append(net.HardwareAddr(nil), ci.MAC...), ci.Addr, out)
 		if err != nil {
 			return nil, fmt.Errorf("router %s: %w", r.name, err)
 		}
@@ -199,7 +209,8 @@ func (r *Router) Name() string { return r.name }
 // Endpoint returns the interface named port as an Endpoint, or nil: what
 // is handed to it is received on the interface, its carrier is the
 // interface's, and what the interface sends goes to the receiver
-// attached. A Router is a fabric node as it is.
+// attached (unless the interface was given an Out). A Router is a fabric
+// node as it is.
 func (r *Router) Endpoint(port string) link.Endpoint {
 	for i := range r.ifaces {
 		if r.ifaces[i].name == port {
@@ -218,6 +229,24 @@ func (r *Router) Input(idx int, frame []byte) {
 	r.group = len(frame) > 0 && frame[0]&1 != 0
 	r.host.Input(idx, frame)
 	r.group = false
+}
+
+// InputOffload hands the router a frame with offload metadata (from a
+// TAP with offloads, in netns) received on interface idx: it is resolved
+// in software (segmented, its checksum filled) and each piece received
+// as Input receives it.
+func (r *Router) InputOffload(idx int, frame []byte, o link.Offload) {
+	if idx < 0 || idx >= len(r.ifaces) {
+		return
+	}
+	if !o.Pending() {
+		r.Input(idx, frame)
+		return
+	}
+	if _, _, err := link.ResolveTo(r.ifaces[idx].in, frame, o); err != nil {
+		r.stats.HeaderErrors++
+		r.drop(&r.ifaces[idx], nil, "offload metadata that does not fit the frame: %v", err)
+	}
 }
 
 // SetCarrier sets interface idx's carrier: a router sends nothing out of

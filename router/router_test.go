@@ -12,6 +12,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/csum"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/router"
@@ -464,7 +465,7 @@ func TestTrace(t *testing.T) {
 // TestNoAllocs: forwarding to a resolved next hop allocates nothing.
 func TestNoAllocs(t *testing.T) {
 	c := testConfig()
-	r, err := router.New(c, router.Options{Clock: newManual()})
+	r, err := router.New(c, router.Options{Clock: clock.NewManual()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +492,7 @@ func TestNoAllocs(t *testing.T) {
 }
 
 func BenchmarkForward(b *testing.B) {
-	r, err := router.New(testConfig(), router.Options{Clock: newManual()})
+	r, err := router.New(testConfig(), router.Options{Clock: clock.NewManual()})
 	if err != nil {
 		b.Fatal(err)
 	}
