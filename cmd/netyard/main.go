@@ -24,6 +24,7 @@ import (
 	"os"
 	"runtime/pprof"
 
+	_ "github.com/netyard/netyard/sim/kinds/router"
 	"github.com/netyard/netyard/sim/scenario"
 	"github.com/netyard/netyard/sim/topo"
 )
