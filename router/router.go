@@ -47,9 +47,12 @@ type Options struct {
 }
 
 // Stats counts what the router did with the IPv4 packets it received.
-// Every packet dropped is counted in exactly one field that says why; the
-// frames its stack dropped before IPv4 (not for its MAC, neither IPv4
-// nor ARP, malformed) are LinkDropped.
+// Every packet received is counted in exactly one field that says what
+// became of it (Forwarded, or why it was dropped or answered); what
+// became of a packet forwarded after it left the router's hands (no ARP
+// answer, a full ARP queue, an interface down) is counted again in a
+// field "of Forwarded". The frames its stack dropped before IPv4 (not for
+// its MAC, neither IPv4 nor ARP, malformed) are LinkDropped.
 type Stats struct {
 	Forwarded uint64 // sent on towards their destination, whole or in fragments
 	// Of Forwarded: the next hop did not answer ARP; answered with ICMP
@@ -73,7 +76,7 @@ type Stats struct {
 	FragFails   uint64 // too big for the egress MTU with DF set; answered with ICMP fragmentation needed
 	FragOKs     uint64 // packets sent in fragments
 	FragCreates uint64 // fragments made
-	SendErrors  uint64 // the egress refused the packet (interface down, neighbour table full)
+	SendErrors  uint64 // of Forwarded: the egress refused the packet (interface down, neighbour table full)
 
 	// For the router itself.
 	EchoReplies      uint64 // pings answered
@@ -85,9 +88,10 @@ type Stats struct {
 	OwnUndelivered   uint64 // packets the router made (replies, errors) lost: no route back, or no ARP answer from the next hop
 
 	// The stack's.
-	LinkDropped uint64 // frames dropped before IPv4: not for the router's MAC, neither IPv4 nor ARP, malformed, interface down
-	ARPRequests uint64 // ARP requests sent
-	ARPFailures uint64 // resolutions that ran out of retries
+	LinkDropped   uint64 // frames its stack dropped: not for the router's MAC, neither IPv4 nor ARP, malformed, interface down; and ARPQueueDrops from a full queue
+	ARPQueueDrops uint64 // of Forwarded: packets dropped waiting for ARP, from a full queue (ARPQueue a neighbour) or with an entry evicted
+	ARPRequests   uint64 // ARP requests sent
+	ARPFailures   uint64 // resolutions that ran out of retries
 }
 
 // iface is an interface at run time.
@@ -261,7 +265,7 @@ func (r *Router) SetCarrier(idx int, up bool) {
 func (r *Router) Stats() Stats {
 	s := r.stats
 	hs := r.host.Stats()
-	s.LinkDropped, s.ARPRequests, s.ARPFailures = hs.Dropped, hs.ARPRequests, hs.ARPFailures
+	s.LinkDropped, s.ARPQueueDrops, s.ARPRequests, s.ARPFailures = hs.Dropped, hs.ARPQueueDrops, hs.ARPRequests, hs.ARPFailures
 	return s
 }
 

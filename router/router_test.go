@@ -510,3 +510,27 @@ func BenchmarkForward(b *testing.B) {
 		r.Input(0, fr)
 	}
 }
+
+// TestInputOffload: a frame whose TCP checksum is still to fill (a TAP's
+// offload) is forwarded with it filled.
+func TestInputOffload(t *testing.T) {
+	w := newRig(t, testConfig())
+	w.learn(1, "10.0.2.10")
+	w.reset()
+	fr := pkt{src: "10.0.1.10", dst: "10.0.2.10", l4: []gopacket.SerializableLayer{&layers.TCP{SrcPort: 40000, DstPort: 80, ACK: true, Seq: 1, Window: 512}, gopacket.Payload("hello")}}.frame(t)
+	ip := fr[14 : 14+int(binary.BigEndian.Uint16(fr[16:18]))] // without the Ethernet padding
+	l4 := ip[20:]
+	binary.BigEndian.PutUint16(l4[16:], csum.Fold(csum.Sum(ip[12:20], 0)+6+uint64(len(l4)))) // the pseudo-header's sum only
+	w.r.InputOffload(0, fr, link.Offload{Flags: link.FlagNeedsCsum, CsumStart: 14 + 20, CsumOffset: 16})
+	ps := w.ipFrames(1)
+	if len(ps) != 1 {
+		t.Fatalf("%d packets out of eth1, want 1:\n%s", len(ps), w.narration())
+	}
+	out := ps[0].Layer(layers.LayerTypeIPv4).(*layers.IPv4)
+	if sum := csum.Sum(out.Contents[12:20], 0) + 6 + uint64(len(out.Payload)); csum.Fold(csum.Sum(out.Payload, sum)) != 0xffff {
+		t.Errorf("forwarded TCP checksum is not filled")
+	}
+	if out.TTL != 63 {
+		t.Errorf("TTL %d, want 63", out.TTL)
+	}
+}
