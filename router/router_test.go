@@ -382,7 +382,7 @@ func TestConfigCheck(t *testing.T) {
 		{"host bits", func(c *router.Config) { c.Routes[0].To = pfx("10.0.3.1/24") }, -1, 0, "to", "did you mean 10.0.3.0/24?"},
 		{"via off-link", func(c *router.Config) { c.Routes[0].Via = addr("10.0.9.1") }, -1, 0, "via", "on none of the router's subnets"},
 		{"via the router itself", func(c *router.Config) { c.Routes[0].Via = addr("10.0.12.1") }, -1, 0, "via", "own address"},
-		{"duplicate", func(c *router.Config) { c.Routes = append(c.Routes, c.Routes[0]) }, -1, 3, "to", "already route 0"},
+		{"duplicate", func(c *router.Config) { c.Routes = append(c.Routes, c.Routes[0]) }, -1, 3, "to", "is there already (via 10.0.12.2)"},
 		{"a connected subnet again", func(c *router.Config) { c.Routes[0].To = pfx("10.0.1.0/24") }, -1, 0, "to", "connected subnet already"},
 		{"inside a connected subnet", func(c *router.Config) { c.Routes[0].To = pfx("10.0.1.128/25") }, -1, 0, "to", "not supported"},
 		{"an IPv6 route", func(c *router.Config) { c.Routes[0].To = pfx("2001:db8::/32") }, -1, 0, "to", "IPv4 prefix"},

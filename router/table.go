@@ -194,7 +194,7 @@ func (c *Config) Check() []*ConfigError {
 			bad(-1, i, "to", "%s has host bits set: did you mean %s?", r.To, r.To.Masked())
 		default:
 			if j, dup := seen[key{r.To, r.Metric}]; dup {
-				bad(-1, i, "to", "a route to %s with metric %d is already route %d", r.To, r.Metric, j)
+				bad(-1, i, "to", "a route to %s with metric %d is there already (via %s): give one of them another metric", r.To, r.Metric, c.Routes[j].Via)
 			}
 			seen[key{r.To, r.Metric}] = i
 			for _, f := range c.Ifaces {

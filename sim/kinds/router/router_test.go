@@ -48,7 +48,7 @@ func TestCompile(t *testing.T) {
 			want: []string{"routes[0].via: 10.0.9.1 is on none of the router's subnets (10.0.1.0/24, 10.0.2.0/24)"}},
 		{name: "duplicate, counted by the spec's index", spec: kind.Spec{Routes: []kind.RouteSpec{
 			{To: "10.0.3.0/24", Via: "10.0.2.2"}, {To: "bad", Via: "10.0.2.2"}, {To: "10.0.3.0/24", Via: "10.0.1.2"}}},
-			want: []string{"routes[1].to: bad prefix", "routes[2].to: a route to 10.0.3.0/24 with metric 0 is already route 0"}},
+			want: []string{"routes[1].to: bad prefix", "routes[2].to: a route to 10.0.3.0/24 with metric 0 is there already (via 10.0.2.2)"}},
 		{name: "another metric is no duplicate", spec: kind.Spec{Routes: []kind.RouteSpec{{To: "10.0.3.0/24", Via: "10.0.2.2"}, {To: "10.0.3.0/24", Via: "10.0.1.2", Metric: 5}}}},
 		{name: "inside a connected subnet", spec: kind.Spec{Routes: []kind.RouteSpec{{To: "10.0.1.128/25", Via: "10.0.2.2"}}},
 			want: []string{"routes[0].to: 10.0.1.128/25 lies inside eth0's connected subnet 10.0.1.0/24"}},
