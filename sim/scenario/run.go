@@ -950,15 +950,8 @@ func describeFlow(m FlowMatch) string {
 // ipam checks a network's allocation against the compiled Docker model.
 func (r *runner) ipam(c *IPAMExpect) (problems []string, seen string) {
 	d := r.g.Docker
-	var n *topo.Network
-	for i := range d.Networks {
-		if d.Networks[i].Name == c.Network {
-			n = &d.Networks[i]
-		}
-	}
-	if n == nil && c.Network == topo.DefaultNetwork {
-		n = &topo.Network{Name: c.Network, Subnet: netip.MustParsePrefix("172.17.0.0/16"), Gateway: netip.MustParseAddr("172.17.0.1")}
-	}
+	host := cmp.Or(c.Host, d.Hosts[0].Name)
+	n := d.Network(host, c.Network)
 	if n == nil {
 		return []string{fmt.Sprintf("no network %q", c.Network)}, ""
 	}
@@ -971,7 +964,7 @@ func (r *runner) ipam(c *IPAMExpect) (problems []string, seen string) {
 	got := map[string]string{}
 	for _, ct := range d.Containers {
 		for _, e := range ct.Endpoints {
-			if e.Network == n.Name && e.Addr.IsValid() {
+			if ct.Host == host && e.Network == n.Name && e.Addr.IsValid() {
 				got[ct.Name] = e.Addr.Addr().String()
 			}
 		}
