@@ -148,7 +148,7 @@ func hints(g *topo.Graph) []string {
 					continue
 				}
 				for _, p := range r.Router.Publish {
-					if res, err := n.Connect(c.Name, p.Ext, wait); p.Proto == "tcp" && err == nil && res.Result == "open" {
+					if res, err := n.Dial(c.Name, p.Ext, wait); p.Proto == "tcp" && err == nil && res.Result == "open" {
 						out = append(out, fmt.Sprintf("netyard exec %s -- curl -s http://%s/", c.Name, p.Ext))
 						break published
 					}

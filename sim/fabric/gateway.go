@@ -46,6 +46,7 @@ type Gateway struct {
 	loop   *serial      // nil: called directly
 	tracer trace.Tracer // for drops at the queue, before the gateway sees them
 	clk    clock.Clock
+	ports  map[string]*link.Port // the legs, by interface name
 	// DroppedFull counts frames dropped because GatewayQueue frames
 	// waited; DroppedBytes because their buffers held GatewayQueueBytes;
 	// DroppedOversize because the frame was bigger than any buffer.
@@ -71,12 +72,12 @@ func (g *Gateway) Do(f func()) {
 	<-done
 }
 
-// AddGateway builds the gateway node of h (h.Router set), with a plug per
-// interface. Call it before Connect.
-func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
+// addGateway builds the gateway node of h (h.Router set), with an
+// endpoint per leg.
+func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 	r := h.Router
 	clk := f.opts.Clock
-	node := &Gateway{name: h.Name, tracer: f.opts.Tracer, clk: f.opts.Clock}
+	node := &Gateway{name: h.Name, tracer: f.opts.Tracer, clk: f.opts.Clock, ports: map[string]*link.Port{}}
 	if f.opts.Serial {
 		node.loop = newSerial()
 		clk = serialClock{clk, node.loop}
@@ -92,17 +93,19 @@ func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
 		fi := names[name]
 		idx := legs
 		legs++
-		p := f.AddPlug(topo.Endpoint{Node: h.Name, Port: name},
-			func(fr []byte) { node.input(idx, fr) },
-			func(up bool) {
+		p := &link.Port{
+			Input:        func(fr []byte) { node.input(idx, fr) },
+			InputOffload: func(fr []byte, o link.Offload) { node.inputOffload(idx, fr, o) },
+			SetCarrier: func(up bool) {
 				node.Do(func() {
 					if idx < len(ifcs) {
 						ifcs[idx].SetUp(up)
 					}
 				})
-			})
-		p.TakeOffloads(func(fr []byte, o link.Offload) { node.inputOffload(idx, fr, o) })
-		return gateway.Leg{Name: name, MAC: net.HardwareAddr(fi.MAC[:]), Addr: fi.Addr, Out: p}
+			},
+		}
+		node.ports[name] = p
+		return gateway.Leg{Name: name, MAC: net.HardwareAddr(fi.MAC[:]), Addr: fi.Addr, Out: &p.Out}
 	}
 	c := gateway.Config{Name: h.Name, LAN: leg(r.LAN), MaxFlows: r.MaxFlows}
 	for _, b := range r.Bridges {
@@ -127,11 +130,18 @@ func (f *Fabric) AddGateway(h topo.Host) (*Gateway, error) {
 	for _, i := range ifcs {
 		i.SetUp(false) // until Connect lays the links
 	}
-	if f.gateways == nil {
-		f.gateways = map[string]*Gateway{}
-	}
+	f.mu.Lock()
 	f.gateways[h.Name] = node
+	f.mu.Unlock()
 	return node, nil
+}
+
+// Endpoint returns the leg named port, or nil.
+func (g *Gateway) Endpoint(port string) link.Endpoint {
+	if p := g.ports[port]; p != nil {
+		return p
+	}
+	return nil
 }
 
 // input takes a frame for leg idx: at once, or queued for the loop.
@@ -166,11 +176,15 @@ func (g *Gateway) dropped(format string, args ...any) {
 }
 
 // Gateway returns the gateway node named name, or nil.
-func (f *Fabric) Gateway(name string) *Gateway { return f.gateways[name] }
+func (f *Fabric) Gateway(name string) *Gateway {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gateways[name]
+}
 
 // NAT returns the connection tracking flows of gateway name, sorted.
 func (f *Fabric) NAT(name string) ([]nat.Flow, error) {
-	g := f.gateways[name]
+	g := f.Gateway(name)
 	if g == nil {
 		return nil, fmt.Errorf("%w gateway %q", ErrUnknown, name)
 	}

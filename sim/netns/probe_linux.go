@@ -249,10 +249,10 @@ wait:
 	return r, n.budgetErr()
 }
 
-// Connect tries a TCP handshake from host from's namespace. With open, it
+// Dial tries a TCP handshake from host from's namespace. With open, it
 // waits (up to a second) for the listener's accept, to report the client
 // as the listener saw it.
-func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration) (backend.ConnectResult, error) {
+func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (backend.ConnectResult, error) {
 	h, err := n.host(from)
 	if err != nil {
 		return backend.ConnectResult{}, err
