@@ -82,6 +82,15 @@ func (o Op) String() string {
 	return "op" + strconv.Itoa(int(o))
 }
 
+// Ops returns every Op but OpNone, in order.
+func Ops() []Op {
+	ops := make([]Op, 0, numOps-1)
+	for o := OpNone + 1; o < numOps; o++ {
+		ops = append(ops, o)
+	}
+	return ops
+}
+
 // MarshalText returns the Op's name.
 func (o Op) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
