@@ -16,10 +16,10 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim/capture"
 	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/trace"
 )
 
 // Backend is a running topology: the world every backend shares (World:
@@ -74,7 +74,7 @@ var (
 	openers = map[string]Opener{}
 )
 
-// Register makes a backend available by name (Open). Backends register
+// Register makes a backend available by name (Build). Backends register
 // themselves from their packages' init; a program that imports none can
 // open none. It panics on a name registered twice.
 func Register(name string, open Opener) {
@@ -98,11 +98,11 @@ func Names() []string {
 	return out
 }
 
-// ErrNoBackend is returned by Open for a backend nothing registered.
+// ErrNoBackend is returned by Build for a backend nothing registered.
 var ErrNoBackend = errors.New("backend: no such backend")
 
-// Open builds g in the backend named name.
-func Open(name string, g *topo.Graph, o Options) (Backend, error) {
+// Build builds g in the backend named name.
+func Build(name string, g *topo.Graph, o Options) (Backend, error) {
 	mu.Lock()
 	open := openers[name]
 	mu.Unlock()
@@ -119,9 +119,19 @@ type PingStats struct {
 	Errors         []string        // what went wrong with probes that failed, if known
 }
 
+// Outcome is how a TCP handshake ended.
+type Outcome string
+
+// The outcomes of a handshake, in the words of a scenario's expect.
+const (
+	Open     Outcome = "open"    // the listener accepted
+	Refused  Outcome = "refused" // a RST (nothing listening) or an ICMP error came back
+	TimedOut Outcome = "timeout" // no answer, or the host unreachable
+)
+
 // ConnectResult is the outcome of a TCP handshake.
 type ConnectResult struct {
-	Result string         // open, refused or timeout
+	Result Outcome        // Open, Refused or TimedOut
 	Peer   netip.AddrPort // with open: the client as the server saw it; zero if unknown
 }
 

@@ -94,7 +94,7 @@ func TestConntrackFloodKeepsEstablished(t *testing.T) {
 	if r, err := n.UDP("a", client, 7, time.Second); err != nil || !r.Delivered { // ARP done both sides
 		t.Fatalf("first flow: %+v %v", r, err)
 	}
-	a := n.Host("a")
+	a := n.Stack("a")
 	start := n.Elapsed()
 
 	replies := 0

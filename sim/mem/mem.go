@@ -29,12 +29,12 @@ import (
 
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
-	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/capture"
 	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/trace"
 )
 
 // Options configure a Network.
@@ -168,8 +168,8 @@ func (n *Network) VirtualTime() bool { return true }
 // Close does nothing: a Network holds no outside resources.
 func (n *Network) Close() error { return nil }
 
-// Host returns the host named name, or nil.
-func (n *Network) Host(name string) *stack.Host { return n.hosts[name] }
+// host returns the simulated host named name, or nil.
+func (n *Network) host(name string) *stack.Host { return n.hosts[name] }
 
 // Elapsed returns the virtual time since the run started.
 func (n *Network) Elapsed() time.Duration { return n.Engine.Elapsed() }
@@ -330,7 +330,7 @@ func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (r
 	n.accepted = n.accepted[:0]
 	cancel, err := h.ConnectTCP(to, func(r string) { result = r })
 	if errors.Is(err, stack.ErrNoRoute) {
-		return backend.ConnectResult{Result: "timeout"}, nil // as a kernel's connect fails: no answer
+		return backend.ConnectResult{Result: backend.TimedOut}, nil // as a kernel's connect fails: no answer
 	}
 	if err != nil {
 		return backend.ConnectResult{}, err
@@ -349,17 +349,17 @@ func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (r
 		if stopped(n.Engine.RunUntil(func() bool { return len(n.accepted) > 0 }, deadline)) {
 			return backend.ConnectResult{}, n.budgetErr()
 		}
-		r := backend.ConnectResult{Result: result}
+		r := backend.ConnectResult{Result: backend.Outcome(result)}
 		if len(n.accepted) > 0 {
 			r.Peer = n.accepted[0]
 		}
 		return r, nil
 	case stack.TCPRefused:
-		return backend.ConnectResult{Result: result}, nil
+		return backend.ConnectResult{Result: backend.Outcome(result)}, nil
 	case "":
 		cancel()
 	}
-	return backend.ConnectResult{Result: "timeout"}, nil
+	return backend.ConnectResult{Result: backend.TimedOut}, nil
 }
 
 // Resolve asks host from's nameserver for name's records of type qtype.

@@ -21,12 +21,12 @@ import (
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/nsutil"
-	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/capture"
 	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/trace"
 	"github.com/netyard/netyard/switch/tap"
 )
 

@@ -271,16 +271,16 @@ func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (b
 	switch {
 	case err == nil:
 		c.Close()
-		r := backend.ConnectResult{Result: "open"}
+		r := backend.ConnectResult{Result: backend.Open}
 		select {
 		case r.Peer = <-n.accepted:
 		case <-time.After(time.Second):
 		}
 		return r, nil
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return backend.ConnectResult{Result: "refused"}, nil
+		return backend.ConnectResult{Result: backend.Refused}, nil
 	}
-	return backend.ConnectResult{Result: "timeout"}, nil
+	return backend.ConnectResult{Result: backend.TimedOut}, nil
 }
 
 // Resolve asks host from's nameserver for name's records of type qtype,

@@ -262,7 +262,7 @@ func runOne(f *File, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	b, err := backend.Open(rep.Backend, g, backend.Options{Seed: seed, Tracer: tracer, Capture: pcap, Budget: cmp.Or(f.Budget, DefaultBudget), NoOffloads: o.NoOffloads})
+	b, err := backend.Build(rep.Backend, g, backend.Options{Seed: seed, Tracer: tracer, Capture: pcap, Budget: cmp.Or(f.Budget, DefaultBudget), NoOffloads: o.NoOffloads})
 	if err != nil {
 		return nil, err
 	}
@@ -579,8 +579,8 @@ func (r *runner) connect(c *ConnectStep) (bool, string) {
 	if err != nil {
 		return r.fail(err)
 	}
-	pass := got.Result == cmp.Or(c.Expect, "open")
-	r.seen.Result = got.Result
+	pass := string(got.Result) == cmp.Or(c.Expect, "open")
+	r.seen.Result = string(got.Result)
 	if got.Peer.IsValid() {
 		r.seen.Peer = got.Peer.String()
 	}
