@@ -23,11 +23,11 @@ func TestSTPEventFields(t *testing.T) {
 	bpdu := vswitch.BPDU{Type: vswitch.BPDUConfig, Root: other, Bridge: other, Port: 0x8001,
 		MaxAge: vswitch.DefaultMaxAge, HelloTime: vswitch.DefaultHelloTime, ForwardDelay: vswitch.DefaultForwardDelay}
 	frame := bpdu.AppendFrame(nil, mac(0x20))
-	r.e.RunFor(time.Second)
+	r.e.Advance(time.Second)
 	r.in(2, frame) // guarded: disabled
 	r.in(3, frame) // root guard: blocked, until the BPDUs stop for max age
 	r.in(1, frame) // edge: a normal port now, and the root port
-	r.e.RunFor(vswitch.DefaultMaxAge + time.Second)
+	r.e.Advance(vswitch.DefaultMaxAge + time.Second)
 	r.sw.SetBPDUTransmit(false)
 	r.sw.SetBPDUTransmit(true)
 	if err := r.sw.SetPortUp(0, false); err != nil {

@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/internal/trace/tracetest"
-	"github.com/netyard/netyard/sim"
 )
 
 // find returns the first event of node and op whose fields match, or fails.
@@ -55,7 +55,7 @@ func TestHostEventFields(t *testing.T) {
 	if _, err := p.a.Ping(a2, 7, 1, 8, func(stack.PingResult) {}); err != nil {
 		t.Fatal(err)
 	}
-	p.e.RunFor(time.Second)
+	p.e.Advance(time.Second)
 	u, err := p.a.ListenUDP(5000)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestHostEventFields(t *testing.T) {
 	c.Close()
 	_, _ = p.a.ConnectTCPStream(netip.MustParseAddrPort("192.0.2.1:80")) // no gateway: no route
 	_, _ = p.a.Ping(netip.MustParseAddr("10.0.0.9"), 7, 2, 8, func(stack.PingResult) {})
-	p.e.RunFor(2 * time.Minute)
+	p.e.Advance(2 * time.Minute)
 	ev := p.events
 	checkFields(t, ev)
 
@@ -108,7 +108,7 @@ func TestHostEventFields(t *testing.T) {
 // TestEvictionAndCarrierFields: an evicted neighbour and a carrier change
 // are events with their address and state.
 func TestEvictionAndCarrierFields(t *testing.T) {
-	e := sim.New(1)
+	e := clock.NewManual()
 	var events []trace.Event
 	h := stack.New(stack.Options{Name: "gw", Clock: e, Tracer: trace.Func(func(ev trace.Event) { events = append(events, ev) })})
 	i, err := h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/16"), link.Discard)
@@ -118,7 +118,7 @@ func TestEvictionAndCarrierFields(t *testing.T) {
 	for n := range stack.MaxARPEntries {
 		h.Input(0, whoHasFrom(n))
 	}
-	e.RunFor(stack.ARPGCProtect)
+	e.Advance(stack.ARPGCProtect)
 	h.Input(0, whoHasFrom(stack.MaxARPEntries))
 	i.SetUp(false)
 	checkFields(t, events)
