@@ -31,7 +31,16 @@ type ICMPError struct {
 // Error says the error as a kernel's socket error would ("port
 // unreachable"), with who sent it.
 func (e *ICMPError) Error() string {
-	return fmt.Sprintf("%s from %s", trace.ICMPType{Type: e.Type, Code: e.Code}, e.From)
+	return fmt.Sprintf("%s from %s", icmpWords(e.Type, e.Code), e.From)
+}
+
+// icmpWords names an ICMP error as a kernel's socket error would ("port
+// unreachable"), or as gopacket does ("DestinationUnreachable(Port)").
+func icmpWords(typ, code uint8) string {
+	if m := (trace.ICMPType{Type: typ, Code: code}); m.Known() {
+		return m.String()
+	}
+	return layers.CreateICMPv4TypeCode(typ, code).String()
 }
 
 type echoWait struct {
@@ -115,7 +124,13 @@ func (h *Host) inputICMPError(i *Iface, from netip.Addr, ic *layers.ICMPv4) {
 	}
 	hl := int(q[0]&0xf) * 4
 	inner := q[hl:]
-	h.event(i.name, trace.Event{Op: trace.OpICMPError, Proto: trace.ICMP, SrcIP: from, ICMP: trace.ICMPType{Type: e.Type, Code: e.Code}})
+	if h.tracer != nil {
+		ev := trace.Event{Op: trace.OpICMPError, Proto: trace.ICMP, SrcIP: from, ICMP: trace.ICMPType{Type: e.Type, Code: e.Code}}
+		if !ev.ICMP.Known() {
+			ev.Reason = icmpWords(e.Type, e.Code)
+		}
+		h.event(i.name, ev)
+	}
 	switch layers.IPProtocol(q[9]) {
 	case layers.IPProtocolICMPv4:
 		key := uint32(binary.BigEndian.Uint16(inner[4:6]))<<16 | uint32(binary.BigEndian.Uint16(inner[6:8]))

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/synctest"
 
+	"github.com/netyard/netyard/internal/leak"
 	"github.com/netyard/netyard/internal/trace"
 )
 
@@ -149,4 +150,22 @@ func TestQueueKeepsUp(t *testing.T) {
 			t.Errorf("delivered %d, dropped %d; want 100, 0", n, q.Dropped())
 		}
 	})
+}
+
+// TestBusAllocatesNothing: delivering an event costs no allocation, to
+// synchronous subscribers or into a queue.
+func TestBusAllocatesNothing(t *testing.T) {
+	leak.Check(t) // the queue's goroutine ends with Close
+	var b trace.Bus
+	e := trace.Event{Node: "s1", Kind: trace.Learned, Port: "p1", Src: "02:00:00:00:00:01"}
+	if n := testing.AllocsPerRun(100, func() { b.Trace(e) }); n != 0 {
+		t.Errorf("Trace with no subscribers: %v allocations, want 0", n)
+	}
+	seen := 0
+	b.Subscribe(func(trace.Event) { seen++ })
+	q := b.SubscribeQueue(1, func(trace.Event) {})
+	defer q.Close()
+	if n := testing.AllocsPerRun(100, func() { b.Trace(e) }); n != 0 {
+		t.Errorf("Trace to a subscriber and a queue: %v allocations, want 0", n)
+	}
 }

@@ -23,7 +23,7 @@ const (
 	OpEchoRequest           // an echo request sent to DstIP: ID, Seq
 	OpEchoAnswered          // an echo request from SrcIP (to DstIP) answered: ID, Seq
 	OpEchoReply             // an echo reply from SrcIP: ID, Seq, Dur the RTT
-	OpICMPError             // an ICMP error (ICMP) from SrcIP received
+	OpICMPError             // an ICMP error (ICMP) from SrcIP received; Reason its name where ICMP.Known is false
 	OpUDPSent               // a datagram sent from SrcPort to DstIP:DstPort, Len bytes; SrcIP when not the route's address
 	OpUDPReceived           // a datagram from SrcIP:SrcPort to DstIP:DstPort delivered, Len bytes
 	OpUDPUnreachable        // a datagram from SrcIP:SrcPort to DstIP:DstPort found no socket: port unreachable sent
@@ -250,7 +250,8 @@ type ICMPType struct {
 }
 
 // String says the message as a kernel's socket error would ("port
-// unreachable", "TTL exceeded"), or names its type and code.
+// unreachable", "TTL exceeded"), or gives its type and code ("type 3 code
+// 13") when Known reports false.
 func (m ICMPType) String() string {
 	switch m {
 	case ICMPType{3, 0}:
@@ -262,7 +263,16 @@ func (m ICMPType) String() string {
 	case ICMPType{11, 0}:
 		return "TTL exceeded"
 	}
-	return icmpTypeCode(m.Type, m.Code)
+	return fmt.Sprintf("type %d code %d", m.Type, m.Code)
+}
+
+// Known reports whether String has words for m.
+func (m ICMPType) Known() bool {
+	switch m {
+	case ICMPType{3, 0}, ICMPType{3, 1}, ICMPType{3, 3}, ICMPType{11, 0}:
+		return true
+	}
+	return false
 }
 
 // FlowChange says what a packet did to its NAT flow. In JSON it is

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-
-	"github.com/gopacket/gopacket/layers"
 )
 
 // Narrate renders e as one English sentence, the --explain line: the
@@ -86,7 +84,11 @@ func Text(e Event) string {
 	case OpEchoReply:
 		fmt.Fprintf(&b, "echo reply from %s seq %d: rtt %v", e.SrcIP, e.Seq, e.Dur)
 	case OpICMPError:
-		fmt.Fprintf(&b, "ICMP %s from %s", e.ICMP, e.SrcIP)
+		what := e.Reason // the emitter's name for it, if it has one
+		if what == "" {
+			what = e.ICMP.String()
+		}
+		fmt.Fprintf(&b, "ICMP %s from %s", what, e.SrcIP)
 	case OpUDPSent:
 		from := fmt.Sprint(e.SrcPort)
 		if e.SrcIP.IsValid() {
@@ -236,10 +238,4 @@ func routed(b *strings.Builder, e Event) {
 			fmt.Fprintf(b, " as %s -> %s", e.NATSrc.Addr(), e.NATDst.Addr())
 		}
 	}
-}
-
-// icmpTypeCode names an ICMP type and code as gopacket does:
-// "DestinationUnreachable(Port)".
-func icmpTypeCode(typ, code uint8) string {
-	return layers.CreateICMPv4TypeCode(typ, code).String()
 }

@@ -154,6 +154,3 @@ func Text(e Event) string { return itrace.Text(e) }
 func JSONLines(w io.Writer, origin time.Time, step func() int64) func(Event) {
 	return itrace.JSONLines(w, origin, step)
 }
-
-// Summarize decodes an Ethernet frame in one line.
-func Summarize(frame []byte) string { return itrace.Summarize(frame) }

@@ -1,21 +1,12 @@
-package trace
+package capture
 
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 )
-
-// FrameEvent is the Frame event of a frame that the link named link
-// carried from its end named from at t, with the frame decoded in one line
-// (Summarize). Building it decodes the frame: emitters build it only for a
-// Tracer that Wants Frame events.
-func FrameEvent(link, from string, t time.Time, frame []byte) Event {
-	return Event{Time: t, Node: "link " + link, Kind: Frame, Link: link, Port: from, Len: len(frame), Summary: Summarize(frame)}
-}
 
 // Summarize decodes an Ethernet frame in one line, the way tcpdump would
 // say it: the MACs, a VLAN tag, then the innermost protocol it knows —
@@ -57,13 +48,7 @@ func Summarize(frame []byte) string {
 		case *layers.UDP:
 			fmt.Fprintf(&b, " UDP %d > %d len %d", v.SrcPort, v.DstPort, len(v.Payload))
 		case *layers.TCP:
-			var f TCPFlags
-			for i, on := range [...]bool{v.FIN, v.SYN, v.RST, v.PSH, v.ACK, v.URG, v.ECE, v.CWR} {
-				if on {
-					f |= 1 << i
-				}
-			}
-			fmt.Fprintf(&b, " TCP %d > %d [%s] seq %d", v.SrcPort, v.DstPort, f.list(), v.Seq)
+			fmt.Fprintf(&b, " TCP %d > %d [%s] seq %d", v.SrcPort, v.DstPort, tcpFlags(v), v.Seq)
 			if v.ACK {
 				fmt.Fprintf(&b, " ack %d", v.Ack)
 			}
@@ -84,6 +69,18 @@ func Summarize(frame []byte) string {
 		}
 	}
 	return b.String()
+}
+
+// tcpFlags names a segment's flags in bit order, as Wireshark does:
+// "SYN, ACK".
+func tcpFlags(t *layers.TCP) string {
+	var fl []string
+	for i, on := range [...]bool{t.FIN, t.SYN, t.RST, t.PSH, t.ACK, t.URG, t.ECE, t.CWR} {
+		if on {
+			fl = append(fl, [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}[i])
+		}
+	}
+	return strings.Join(fl, ", ")
 }
 
 // dnsSummary says a DNS message: its ID, the question, and for an answer
