@@ -354,15 +354,62 @@ func (r *Router) unresolved(pkt []byte, err error) {
 	r.refuse(nil, p, &r.stats.HostUnreachable, icmpDestUnreach, codeHostUnreach, 0, "next hop for %s did not answer ARP", p.Dst())
 }
 
-// traceRouted says what forward sent: the packet, where it came in and
-// went out, the next hop when it is a gateway, and the TTL.
+// traceRouted says what forward sent: the packet's ends, protocol, TCP
+// flags and data, ICMP type or echo identifier, where it came in (Port)
+// and went out (Ports), and, in the sentence, the next hop when it is a
+// gateway and the TTL. (The event's fields have no TTL or next hop yet:
+// Detail carries the sentence that does.)
 func (r *Router) traceRouted(in *iface, rt *route, hop netip.Addr, p ipv4) {
+	e := packetEvent(trace.Routed, p)
+	e.Port, e.Ports = in.name, []string{rt.out.name}
 	via := ""
 	if rt.via.IsValid() {
 		via = " via " + hop.String()
 	}
-	r.tracer.Trace(trace.Event{Time: r.clk.Now(), Node: r.name, Kind: trace.Routed, Port: in.name, Src: p.Src().String(), Dst: p.Dst().String(),
-		Detail: fmt.Sprintf("routed %s out of %s%s, TTL %d -> %d", describe(p), rt.out.name, via, p.TTL(), p.TTL()-1)})
+	e.Detail = fmt.Sprintf("routed %s out of %s%s, TTL %d -> %d", describe(p), rt.out.name, via, p.TTL(), p.TTL()-1)
+	r.event(e)
+}
+
+// packetEvent is an event of kind k about the packet p: its addresses,
+// protocol, ports, TCP flags and data length, ICMP type and echo
+// identifier and sequence.
+func packetEvent(k trace.Kind, p ipv4) trace.Event {
+	e := trace.Event{Kind: k}
+	if len(p) < ipv4MinLen {
+		return e
+	}
+	e.SrcIP, e.DstIP, e.Proto = p.Src(), p.Dst(), trace.Proto(p.Protocol())
+	if p.FragOff() != 0 || p.HeaderLen() > len(p) {
+		return e
+	}
+	l4 := p.Payload()
+	switch p.Protocol() {
+	case protocolTCP, protocolUDP:
+		if len(l4) >= 4 {
+			e.SrcPort, e.DstPort = binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
+		}
+		if p.Protocol() == protocolTCP && len(l4) >= 20 {
+			e.Flags = trace.TCPFlags(l4[13])
+			e.Len = max(len(l4)-int(l4[12]>>4)*4, 0)
+		}
+	case protocolICMP:
+		switch {
+		case len(l4) >= 8 && (l4[0] == icmpEchoRequest || l4[0] == icmpEchoReply):
+			e.ID, e.Seq = binary.BigEndian.Uint16(l4[4:6]), binary.BigEndian.Uint16(l4[6:8])
+		case len(l4) >= 2: // an error, or another message: its type (as the gateway's)
+			e.ICMP = trace.ICMPType{Type: l4[0], Code: l4[1]}
+		}
+	}
+	return e
+}
+
+// event traces e, stamped with the router's name and the time.
+func (r *Router) event(e trace.Event) {
+	if r.tracer == nil {
+		return
+	}
+	e.Time, e.Node = r.clk.Now(), r.name
+	r.tracer.Trace(e)
 }
 
 // drop traces a dropped packet (the caller counts it). p may be nil, for
@@ -371,26 +418,15 @@ func (r *Router) drop(f *iface, p ipv4, format string, args ...any) {
 	if r.tracer == nil {
 		return
 	}
-	e := trace.Event{Time: r.clk.Now(), Node: r.name, Kind: trace.Dropped, Reason: fmt.Sprintf(format, args...)}
+	e := packetEvent(trace.Dropped, p)
+	e.Reason = fmt.Sprintf(format, args...)
+	if e.SrcIP.IsValid() {
+		e.Src, e.Dst = e.SrcIP.String(), e.DstIP.String() // the narration's
+	}
 	if f != nil {
 		e.Port = f.name
 	}
-	if len(p) >= ipv4MinLen {
-		e.Src, e.Dst = p.Src().String(), p.Dst().String()
-	}
-	r.tracer.Trace(e)
-}
-
-// eventf traces something the router did for itself.
-func (r *Router) eventf(f *iface, format string, args ...any) {
-	if r.tracer == nil {
-		return
-	}
-	e := trace.Event{Time: r.clk.Now(), Node: r.name, Kind: trace.Host, Detail: fmt.Sprintf(format, args...)}
-	if f != nil {
-		e.Port = f.name
-	}
-	r.tracer.Trace(e)
+	r.event(e)
 }
 
 // describe names a packet for a trace: "10.0.1.10 -> 10.0.2.10 (ICMP echo

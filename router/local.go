@@ -7,6 +7,7 @@ import (
 
 	"github.com/netyard/netyard/internal/csum"
 	"github.com/netyard/netyard/internal/stack"
+	"github.com/netyard/netyard/internal/trace"
 )
 
 // What the router does for itself: it answers pings to any of its
@@ -95,7 +96,9 @@ func (r *Router) echoReply(f *iface, p ipv4) {
 	icmpChecksum(q)
 	r.stats.EchoReplies++
 	if r.tracer != nil {
-		r.eventf(f, "echo request from %s seq %d: replying", p.Src(), binary.BigEndian.Uint16(m[6:8]))
+		e := packetEvent(trace.Host, p)
+		e.Op, e.Port = trace.OpEchoAnswered, f.name
+		r.event(e)
 	}
 	r.originate(frame, p.Dst(), p.Src(), protocolICMP, p.TOS())
 }
