@@ -15,6 +15,7 @@ import (
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/csum"
 	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/router"
 )
 
@@ -459,6 +460,16 @@ func TestTrace(t *testing.T) {
 	want := "r1 eth0: routed 10.0.1.10 -> 10.0.3.5 (ICMP echo request) out of eth2 via 10.0.12.2, TTL 64 -> 63"
 	if got := w.narration(); !strings.Contains(got, want) {
 		t.Errorf("trace:\n%s\nwant a line %q", got, want)
+	}
+	var routed *trace.Event
+	for i := range w.events {
+		if w.events[i].Kind == trace.Routed {
+			routed = &w.events[i]
+		}
+	}
+	if routed == nil || routed.SrcIP != netip.MustParseAddr("10.0.1.10") || routed.DstIP != netip.MustParseAddr("10.0.3.5") ||
+		routed.Proto != trace.ICMP || routed.Port != "eth0" || len(routed.Ports) != 1 || routed.Ports[0] != "eth2" || routed.ID != 1 || routed.Seq != 1 {
+		t.Errorf("routed event %+v, want its fields: 10.0.1.10 -> 10.0.3.5, icmp, in eth0, out eth2, id 1 seq 1", routed)
 	}
 }
 
