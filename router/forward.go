@@ -66,7 +66,7 @@ func (r *Router) forward(in *stack.Iface, pkt []byte, _ link.Offload) bool {
 	b.DecTTL()
 	r.stats.Forwarded++
 	if r.tracer != nil {
-		r.traceRouted(f, rt, hop, p)
+		r.traceRouted(f, rt, p)
 	}
 	if err := r.send(rt.out, hop, frame); err != nil {
 		r.stats.SendErrors++
@@ -356,17 +356,14 @@ func (r *Router) unresolved(pkt []byte, err error) {
 
 // traceRouted says what forward sent: the packet's ends, protocol, TCP
 // flags and data, ICMP type or echo identifier, where it came in (Port)
-// and went out (Ports), and, in the sentence, the next hop when it is a
-// gateway and the TTL. (The event's fields have no TTL or next hop yet:
-// Detail carries the sentence that does.)
-func (r *Router) traceRouted(in *iface, rt *route, hop netip.Addr, p ipv4) {
+// and went out (Ports). (The trace has no field for the next hop or the
+// TTL yet.)
+func (r *Router) traceRouted(in *iface, rt *route, p ipv4) {
 	e := packetEvent(trace.Routed, p)
 	e.Port, e.Ports = in.name, []string{rt.out.name}
-	via := ""
-	if rt.via.IsValid() {
-		via = " via " + hop.String()
+	if e.Proto == trace.ICMP && e.ICMP == (trace.ICMPType{}) {
+		e.SrcPort, e.DstPort = e.ID, e.ID // an echo: its identifier stands for both ports, as the gateway's
 	}
-	e.Detail = fmt.Sprintf("routed %s out of %s%s, TTL %d -> %d", describe(p), rt.out.name, via, p.TTL(), p.TTL()-1)
 	r.event(e)
 }
 
@@ -429,27 +426,6 @@ func (r *Router) drop(f *iface, p ipv4, format string, args ...any) {
 	r.event(e)
 }
 
-// describe names a packet for a trace: "10.0.1.10 -> 10.0.2.10 (ICMP echo
-// request)", "10.0.1.10:40000 -> 10.0.2.10:80 (TCP [SYN])".
-func describe(p ipv4) string {
-	src, dst := p.Src().String(), p.Dst().String()
-	what := protoName(p.Protocol())
-	l4 := p.Payload()
-	switch {
-	case p.FragOff() != 0:
-		what += fmt.Sprintf(", fragment at offset %d", p.FragOff())
-	case p.Protocol() == protocolICMP && len(l4) >= 2:
-		what = "ICMP " + icmpName(l4[0], l4[1])
-	case (p.Protocol() == protocolTCP || p.Protocol() == protocolUDP) && len(l4) >= 4:
-		src += fmt.Sprintf(":%d", binary.BigEndian.Uint16(l4[0:2]))
-		dst += fmt.Sprintf(":%d", binary.BigEndian.Uint16(l4[2:4]))
-		if p.Protocol() == protocolTCP && len(l4) >= 14 {
-			what += " " + tcpFlags(l4[13])
-		}
-	}
-	return fmt.Sprintf("%s -> %s (%s)", src, dst, what)
-}
-
 // protoName names an IP protocol.
 func protoName(proto uint8) string {
 	switch proto {
@@ -461,19 +437,4 @@ func protoName(proto uint8) string {
 		return "UDP"
 	}
 	return fmt.Sprintf("protocol %d", proto)
-}
-
-// tcpFlags names TCP's flags as Wireshark does: "[SYN, ACK]".
-func tcpFlags(fl uint8) string {
-	names := [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
-	s := "["
-	for i, n := range names {
-		if fl&(1<<i) != 0 {
-			if len(s) > 1 {
-				s += ", "
-			}
-			s += n
-		}
-	}
-	return s + "]"
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/netyard/netyard/internal/csum"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/internal/trace/tracetest"
 	"github.com/netyard/netyard/router"
 )
 
@@ -276,6 +277,11 @@ func TestForward(t *testing.T) {
 			if c.want.also != nil {
 				c.want.also(t, s)
 			}
+			for _, e := range w.events {
+				if miss := tracetest.Missing(e); len(miss) > 0 || e.Detail != "" {
+					t.Errorf("event %+v: fields %v missing, detail %q (typed events have none)", e, miss, e.Detail)
+				}
+			}
 			if c.want.reason != "" && !strings.Contains(w.narration(), c.want.reason) {
 				t.Errorf("trace does not say %q:\n%s", c.want.reason, w.narration())
 			}
@@ -457,7 +463,7 @@ func TestTrace(t *testing.T) {
 	w.learn(2, "10.0.12.2")
 	w.reset()
 	w.r.Input(0, pkt{src: "10.0.1.10", dst: "10.0.3.5"}.frame(t))
-	want := "r1 eth0: routed 10.0.1.10 -> 10.0.3.5 (ICMP echo request) out of eth2 via 10.0.12.2, TTL 64 -> 63"
+	want := "r1 eth0: routed icmp 10.0.1.10:1 -> 10.0.3.5:1 out of eth2"
 	if got := w.narration(); !strings.Contains(got, want) {
 		t.Errorf("trace:\n%s\nwant a line %q", got, want)
 	}
