@@ -118,6 +118,11 @@ var drawn = map[string][]string{
 		"<b>STP on</b>, priority 32768 (default)<br/>bridge ID 32768.02:00:00:01:00:05",
 		"ports: cost 100, priority 128 unless shown",
 	},
+	"router-two-subnets.yaml": {
+		`<b>r1</b><br/><font point-size="8">router</font>`,
+		"<b>eth2</b> 10.0.12.1/30",
+		`"r1" -- "r2" [tailport="i2:e", headport="i0:w"]`,
+	},
 	"stp-root-failure.yaml": {
 		"<b>STP on</b>, priority 4096<br/>bridge ID 4096.02:00:00:01:00:01<br/>hello 1s · max age 6s · forward delay 4s",
 		"bridge ID 32768.02:00:00:01:00:03",
