@@ -48,7 +48,7 @@ func (e Ethernet) SetDst(m MAC) { copy(e[0:6], m[:]) }
 func (e Ethernet) SetSrc(m MAC) { copy(e[6:12], m[:]) }
 
 // EtherType returns the frame's EtherType: the TPID for a tagged frame.
-func (e Ethernet) EtherType() uint16 { return binary.BigEndian.Uint16(e[12:14]) }
+func (e Ethernet) EtherType() uint16 { return binary.BigEndian.Uint16(e[12:]) }
 
 // SetEtherType sets the EtherType (the TPID, for a tagged frame).
 func (e Ethernet) SetEtherType(t uint16) { binary.BigEndian.PutUint16(e[12:14], t) }
@@ -59,7 +59,7 @@ func (e Ethernet) Tagged() bool { return e.EtherType() == EtherTypeVLAN }
 
 // TCI returns the tag's control information (PCP, DEI, VID); the frame
 // must be Tagged.
-func (e Ethernet) TCI() uint16 { return binary.BigEndian.Uint16(e[14:16]) }
+func (e Ethernet) TCI() uint16 { return binary.BigEndian.Uint16(e[14:]) }
 
 // VID returns the tag's VLAN ID, 0 for a priority-tagged frame; the frame
 // must be Tagged.
@@ -72,11 +72,20 @@ func (e Ethernet) PCP() uint8 { return uint8(e.TCI() >> 13) }
 // be Tagged.
 func (e Ethernet) DEI() bool { return e.TCI()&0x1000 != 0 }
 
+// TagType returns the EtherType after the tag; the frame must be Tagged.
+func (e Ethernet) TagType() uint16 { return binary.BigEndian.Uint16(e[16:]) }
+
+// Tag returns the tag's control information and the EtherType after it,
+// in one read; the frame must be Tagged.
+func (e Ethernet) Tag() (tci, etherType uint16) {
+	return binary.BigEndian.Uint16(e[14:16]), binary.BigEndian.Uint16(e[16:18])
+}
+
 // InnerType returns the EtherType after the tag, or the frame's own when
 // it has none: the protocol of what L3 holds.
 func (e Ethernet) InnerType() uint16 {
 	if e.Tagged() {
-		return binary.BigEndian.Uint16(e[16:18])
+		return e.TagType()
 	}
 	return e.EtherType()
 }
@@ -109,6 +118,16 @@ func (e Ethernet) AppendTagged(dst []byte, tci uint16) []byte {
 	dst = binary.BigEndian.AppendUint16(dst, EtherTypeVLAN)
 	dst = binary.BigEndian.AppendUint16(dst, tci)
 	return append(dst, e.TypeAndPayload()...)
+}
+
+// AppendPushTag appends to dst e with an 802.1Q tag for tci in front of
+// its EtherType: a tag added to an untagged frame, an outer one to a
+// tagged frame (whose tag stays, as payload).
+func (e Ethernet) AppendPushTag(dst []byte, tci uint16) []byte {
+	dst = append(dst, e[:12]...)
+	dst = binary.BigEndian.AppendUint16(dst, EtherTypeVLAN)
+	dst = binary.BigEndian.AppendUint16(dst, tci)
+	return append(dst, e[12:]...)
 }
 
 // AppendUntagged appends to dst e without its 802.1Q tag.
