@@ -372,8 +372,8 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 		h.droppedf(i.name, "malformed frame")
 		return
 	}
-	dst := d.eth.DstMAC
-	if !(dst[0]&1 == 1 || string(dst) == string(i.hw)) {
+	dst := header.MAC(d.eth.DstMAC) // gopacket's Ethernet has 6 bytes in it
+	if !(dst.IsMulticast() || dst == i.mac) {
 		h.droppedf(i.name, "frame for %s is not for me", dst)
 		return
 	}
