@@ -101,14 +101,16 @@ const (
 // or carrier function runs. Frames of one direction are delivered one at a
 // time and in order.
 type Link struct {
-	clk    clock.Clock
-	name   string
-	cfg    LinkConfig
-	direct bool
-	tracer trace.Tracer
-	onLoop func(l *Link, from *End, frame []byte)
-	looped atomic.Bool // onLoop was called
-	ends   [2]*End
+	clk  clock.Clock
+	name string
+	cfg  atomic.Pointer[LinkConfig] // replaced whole by SetConfig
+	// direct: frames are handed over at once (Direct, and perfect);
+	// canDirect: LinkOptions.Direct.
+	direct, canDirect atomic.Bool
+	tracer            trace.Tracer
+	onLoop            func(l *Link, from *End, frame []byte)
+	looped            atomic.Bool // onLoop was called
+	ends              [2]*End
 
 	up atomic.Bool
 
@@ -175,11 +177,9 @@ func (t *loopTable) seenLocked(frame []byte, now int64) bool {
 	return t.count[i] >= LoopCopies
 }
 
-// node is what the node on an end gave Attach and AttachOffload.
+// node is the receiver attached to an end.
 type node struct {
-	recv    func(frame []byte)
-	recvOff func(frame []byte, o link.Offload) // nil: the node takes plain frames only
-	carrier func(up bool)
+	r link.Receiver // nil: frames arriving here are dropped
 }
 
 // linkCounters are one direction's counters, atomics so that a direct
@@ -188,7 +188,10 @@ type linkCounters struct {
 	sent, delivered, lost, queueDrop, downDrop atomic.Uint64
 }
 
-var _ link.OffloadSender = (*End)(nil)
+var (
+	_ link.OffloadSender = (*End)(nil)
+	_ link.Endpoint      = (*End)(nil)
+)
 
 type flight struct {
 	buf     *[]byte
@@ -212,7 +215,10 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 	if cfg.Queue == 0 {
 		cfg.Queue = DefaultQueue
 	}
-	l := &Link{clk: clock.Or(o.Clock), name: name, cfg: cfg, direct: o.Direct && cfg.Perfect(), tracer: o.Tracer, onLoop: o.OnLoop}
+	l := &Link{clk: clock.Or(o.Clock), name: name, tracer: o.Tracer, onLoop: o.OnLoop}
+	l.cfg.Store(&cfg)
+	l.canDirect.Store(o.Direct)
+	l.direct.Store(o.Direct && cfg.Perfect())
 	l.up.Store(true)
 	for i, n := range []string{a, b} {
 		l.ends[i] = &End{l: l, side: i, name: n, rng: Stream(o.Seed, "link "+name, "from "+n)}
@@ -228,7 +234,23 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 func (l *Link) Name() string { return l.name }
 
 // Config returns the link's configuration.
-func (l *Link) Config() LinkConfig { return l.cfg }
+func (l *Link) Config() LinkConfig { return *l.cfg.Load() }
+
+// SetConfig changes the link's impairments while it runs (tc qdisc change):
+// frames sent from now on meet the new ones; frames in flight keep the
+// times they were given. A direct link that becomes impaired queues from
+// now on.
+func (l *Link) SetConfig(cfg LinkConfig) error {
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("link %s: %w", l.name, err)
+	}
+	if cfg.Queue == 0 {
+		cfg.Queue = DefaultQueue
+	}
+	l.cfg.Store(&cfg)
+	l.direct.Store(l.canDirect.Load() && cfg.Perfect())
+	return nil
+}
 
 // End returns end 0 or 1.
 func (l *Link) End(i int) *End { return l.ends[i] }
@@ -243,25 +265,14 @@ func (l *Link) SetUp(up bool) {
 		return
 	}
 	for _, end := range l.ends {
-		if c := end.node.Load().carrier; c != nil {
-			c(up)
+		if r := end.node.Load().r; r != nil {
+			r.Carrier(up)
 		}
 	}
 }
 
 // Name returns the end's name.
 func (end *End) Name() string { return end.name }
-
-// AttachOffload sets how the node on this end receives frames with offload
-// metadata (TCP super-frames, pending checksums). Without it, such frames
-// are resolved in software before delivery.
-func (end *End) AttachOffload(recv func(frame []byte, o link.Offload)) {
-	end.mu.Lock()
-	n := *end.node.Load()
-	n.recvOff = recv
-	end.node.Store(&n)
-	end.mu.Unlock()
-}
 
 // SendOffload puts a frame with offload metadata on the link. A direct link
 // hands it over as it is when the far node takes offloads; anything else
@@ -272,14 +283,14 @@ func (end *End) SendOffload(frame []byte, o link.Offload) error {
 		return end.Send(frame)
 	}
 	l := end.l
-	if l.direct && l.Up() {
-		if recv := end.Peer().node.Load().recvOff; recv != nil {
+	if l.direct.Load() && l.Up() {
+		if r := end.Peer().node.Load().r; r != nil {
 			if l.Capture != nil {
 				l.Capture(l, end, l.clk.Now(), frame)
 			}
 			end.stats.sent.Add(1)
 			end.stats.delivered.Add(1)
-			recv(frame, o)
+			_ = r.ReceiveOffload(frame, o)
 			return nil
 		}
 	}
@@ -299,15 +310,24 @@ func (end *End) Stats() LinkStats {
 	return LinkStats{Sent: c.sent.Load(), Delivered: c.delivered.Load(), Lost: c.lost.Load(), QueueDrop: c.queueDrop.Load(), DownDrop: c.downDrop.Load()}
 }
 
-// Attach sets what the node on this end does with arriving frames, and,
-// if carrier is not nil, how it learns of the link going up or down.
-func (end *End) Attach(recv func(frame []byte), carrier func(up bool)) {
-	end.mu.Lock()
-	n := *end.node.Load()
-	n.recv, n.carrier = recv, carrier
-	end.node.Store(&n)
-	end.mu.Unlock()
+// Attach sets the receiver of the node on this end: it gets the frames
+// arriving here and hears the link go up or down. nil detaches: frames
+// arriving are then dropped.
+func (end *End) Attach(r link.Receiver) {
+	end.node.Store(&node{r: r})
 }
+
+// Receive puts frame on the link (Send): an End is the Endpoint of the
+// node on its side.
+func (end *End) Receive(frame []byte) error { return end.Send(frame) }
+
+// ReceiveOffload puts a frame with offload metadata on the link
+// (SendOffload).
+func (end *End) ReceiveOffload(frame []byte, o link.Offload) error { return end.SendOffload(frame, o) }
+
+// Carrier is what the node says of its own carrier; a link's carrier is
+// its own (SetUp), so this does nothing.
+func (end *End) Carrier(bool) {}
 
 func (l *Link) now() int64 {
 	if n, ok := l.clk.(clock.Nanos); ok {
@@ -329,10 +349,10 @@ func (end *End) Send(frame []byte) error {
 		l.Capture(l, end, l.clk.Now(), frame)
 	}
 	end.stats.sent.Add(1)
-	if l.direct { // no lock: the node functions and counters are atomics
+	if l.direct.Load() { // no lock: the node functions and counters are atomics
 		end.stats.delivered.Add(1)
-		if recv := end.Peer().node.Load().recv; recv != nil {
-			recv(frame)
+		if r := end.Peer().node.Load().r; r != nil {
+			_ = r.Receive(frame) // a wire does not learn what the receiver made of it
 		}
 		return nil
 	}
@@ -343,8 +363,9 @@ func (end *End) Send(frame []byte) error {
 		l.onLoop(l, end, frame)
 		end.mu.Lock()
 	}
+	cfg := l.cfg.Load()
 	start := max(now, end.txFree)
-	if held := len(end.fifo) - end.head; held > l.cfg.Queue {
+	if held := len(end.fifo) - end.head; held > cfg.Queue {
 		// Full: the frame on the wire and Queue more, waiting for a
 		// rate-limited transmitter or in flight (netem's limit).
 		end.stats.queueDrop.Add(1)
@@ -353,19 +374,19 @@ func (end *End) Send(frame []byte) error {
 		return nil
 	}
 	txEnd := start
-	if l.cfg.Rate > 0 {
-		txEnd += int64(uint64(len(frame)) * 8 * uint64(time.Second) / l.cfg.Rate)
+	if cfg.Rate > 0 {
+		txEnd += int64(uint64(len(frame)) * 8 * uint64(time.Second) / cfg.Rate)
 	}
 	end.txFree = txEnd
-	if l.cfg.Loss > 0 && end.rng.Float64() < l.cfg.Loss {
+	if cfg.Loss > 0 && end.rng.Float64() < cfg.Loss {
 		end.stats.lost.Add(1)
 		end.mu.Unlock()
 		l.lost(end, "loss")
 		return nil
 	}
-	deliver := txEnd + int64(l.cfg.Latency)
-	if l.cfg.Jitter > 0 {
-		deliver += end.rng.Int64N(int64(l.cfg.Jitter))
+	deliver := txEnd + int64(cfg.Latency)
+	if cfg.Jitter > 0 {
+		deliver += end.rng.Int64N(int64(cfg.Jitter))
 	}
 	if n := len(end.fifo); n > end.head {
 		deliver = max(deliver, end.fifo[n-1].deliver)
@@ -416,8 +437,8 @@ func (end *End) deliverHead() {
 
 	if end.l.Up() {
 		end.stats.delivered.Add(1)
-		if recv := end.Peer().node.Load().recv; recv != nil {
-			recv(*f.buf)
+		if r := end.Peer().node.Load().r; r != nil {
+			_ = r.Receive(*f.buf)
 		}
 	} else {
 		end.stats.downDrop.Add(1)

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/sim"
 )
 
@@ -16,7 +17,7 @@ func pair(t *testing.T, cfg sim.LinkConfig, seed uint64) (*sim.Engine, *sim.Link
 		t.Fatal(err)
 	}
 	var arrivals []time.Duration
-	l.End(1).Attach(func(f []byte) { arrivals = append(arrivals, e.Elapsed()) }, nil)
+	l.End(1).Attach(link.Funcs{Frame: func(f []byte) { arrivals = append(arrivals, e.Elapsed()) }})
 	return e, l, &arrivals
 }
 
@@ -81,7 +82,7 @@ func TestLossIsSeeded(t *testing.T) {
 func TestLinkDown(t *testing.T) {
 	e, l, got := pair(t, sim.LinkConfig{Latency: time.Millisecond}, 1)
 	var carrier []bool
-	l.End(0).Attach(nil, func(up bool) { carrier = append(carrier, up) })
+	l.End(0).Attach(link.Funcs{Up: func(up bool) { carrier = append(carrier, up) }})
 	_ = l.End(0).Send([]byte{1}) // in flight when the link goes down
 	l.SetUp(false)
 	if err := l.End(0).Send([]byte{2}); err == nil {
@@ -115,7 +116,7 @@ func TestRealClockLinkInOrder(t *testing.T) {
 	}
 	const n = 200
 	got := make(chan []byte, 2*n)
-	l.End(1).Attach(func(f []byte) { got <- append([]byte(nil), f...) }, nil)
+	l.End(1).Attach(link.Funcs{Frame: func(f []byte) { got <- append([]byte(nil), f...) }})
 	done := make(chan struct{})
 	for g := range 2 {
 		go func() {
@@ -148,7 +149,7 @@ func TestRealClockLinkInOrder(t *testing.T) {
 func TestDirectLink(t *testing.T) {
 	l, _ := sim.NewLink("a -- b", "a", "b", sim.LinkConfig{}, sim.LinkOptions{Direct: true})
 	var got []byte
-	l.End(1).Attach(func(f []byte) { got = f }, nil)
+	l.End(1).Attach(link.Funcs{Frame: func(f []byte) { got = f }})
 	f := []byte{1, 2, 3}
 	_ = l.End(0).Send(f)
 	if &got[0] != &f[0] {

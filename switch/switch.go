@@ -84,6 +84,7 @@ type port struct {
 	member vlanSet
 	out    link.Sender
 	oout   link.OffloadSender // out, when it takes offload metadata; else nil
+	ep     link.Port          // the port as an Endpoint (see Endpoint)
 	state  atomic.Uint32      // stDown | stNoCarrier | stMonitor; 0: forwarding
 	mirror atomic.Int32       // index+1 of the monitor port copying this port; 0: none
 	ctr    counters
@@ -191,15 +192,23 @@ var (
 	ErrDupPort = errors.New("vswitch: duplicate port name")
 )
 
-// AddPort adds an up port that sends through out and returns its index,
-// which is what Input takes. Ports are numbered from 0 in the order added;
-// floods go out in that order.
+// AddPort adds an up port and returns its index, which is what Input and
+// Endpoint take. The port sends through out, or, if out is nil, to the
+// receiver attached to its Endpoint. Ports are numbered from 0 in the
+// order added; floods go out in that order.
 func (s *Switch) AddPort(c PortConfig, out link.Sender) (int, error) {
 	s.addMu.Lock()
 	defer s.addMu.Unlock()
 	old := *s.ports.Load()
 	p := &port{idx: len(old), name: c.Name, mode: c.Mode, out: out}
-	p.oout, _ = out.(link.OffloadSender)
+	if out == nil {
+		p.out = &p.ep.Out
+	}
+	p.oout, _ = p.out.(link.OffloadSender)
+	idx := p.idx
+	p.ep.Input = func(frame []byte) { s.input(idx, frame, link.Offload{}) }
+	p.ep.InputOffload = func(frame []byte, o link.Offload) { s.input(idx, frame, o) }
+	p.ep.SetCarrier = func(up bool) { _ = s.SetCarrier(idx, up) }
 	if p.name == "" {
 		p.name = fmt.Sprintf("p%d", p.idx)
 	}
@@ -244,6 +253,17 @@ func (s *Switch) AddPort(c PortConfig, out link.Sender) (int, error) {
 		s.stp.addPort(p, c.STP)
 	}
 	return p.idx, nil
+}
+
+// Endpoint returns port i as an Endpoint, or nil: frames handed to it
+// arrive at the port (Input), its carrier is the port's (SetCarrier), and
+// what the port sends goes to the receiver attached, when the port was
+// added without a Sender of its own.
+func (s *Switch) Endpoint(i int) link.Endpoint {
+	if p := s.port(i); p != nil {
+		return &p.ep
+	}
+	return nil
 }
 
 // port returns port i, or nil.

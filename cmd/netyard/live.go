@@ -16,6 +16,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/mem"
 	"github.com/netyard/netyard/sim/netns"
 	"github.com/netyard/netyard/sim/topo"
@@ -148,7 +149,7 @@ func hints(g *topo.Graph) []string {
 					continue
 				}
 				for _, p := range r.Router.Publish {
-					if res, err := n.Connect(c.Name, p.Ext, wait); p.Proto == "tcp" && err == nil && res.Result == "open" {
+					if res, err := n.Dial(c.Name, p.Ext, wait); p.Proto == "tcp" && err == nil && res.Result == backend.Open {
 						out = append(out, fmt.Sprintf("netyard exec %s -- curl -s http://%s/", c.Name, p.Ext))
 						break published
 					}

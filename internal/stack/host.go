@@ -60,6 +60,7 @@ type Iface struct {
 	prefix netip.Prefix     // the address and its on-link prefix
 	out    link.Sender
 	up     bool
+	ep     link.Port // the interface as an Endpoint
 }
 
 // Name returns the interface's name.
@@ -73,6 +74,12 @@ func (i *Iface) MAC() header.MAC { return i.mac }
 
 // Prefix returns the interface's address with its prefix length.
 func (i *Iface) Prefix() netip.Prefix { return i.prefix }
+
+// Endpoint returns the interface as an Endpoint: frames handed to it
+// arrive at the host (Input), its carrier is the interface's (SetUp),
+// and what the interface sends goes to the receiver attached, when it
+// was added without a Sender of its own.
+func (i *Iface) Endpoint() link.Endpoint { return &i.ep }
 
 // SetOut changes where the interface transmits (a host moving to another
 // switch port).
@@ -169,7 +176,8 @@ func (h *Host) Name() string { return h.name }
 func (h *Host) Stats() Stats { return h.stats }
 
 // AddIface adds an interface with the given MAC and address/prefix that
-// transmits through out, and returns it. Its index is what Input takes.
+// transmits through out (nil: to the receiver attached to its Endpoint),
+// and returns it. Its index is what Input takes.
 func (h *Host) AddIface(name string, mac net.HardwareAddr, addr netip.Prefix, out link.Sender) (*Iface, error) {
 	if len(mac) != 6 {
 		return nil, fmt.Errorf("stack: %s: MAC %v is not 48 bits", name, mac)
@@ -179,6 +187,12 @@ func (h *Host) AddIface(name string, mac net.HardwareAddr, addr netip.Prefix, ou
 	}
 	i := &Iface{h: h, idx: len(h.ifaces), name: name, mac: header.MAC(mac), prefix: addr, out: out, up: true}
 	i.hw = i.mac[:]
+	if out == nil {
+		i.out = &i.ep.Out
+	}
+	i.ep.Input = func(frame []byte) { h.Input(i.idx, frame) }
+	i.ep.InputOffload = func(frame []byte, o link.Offload) { h.InputOffload(i.idx, frame, o) }
+	i.ep.SetCarrier = i.SetUp
 	h.ifaces = append(h.ifaces, i)
 	return i, nil
 }

@@ -33,7 +33,7 @@ func twoHostsLink(t testing.TB) (*sim.Engine, *sim.Link, *stack.Host, *stack.Hos
 		if _, err := h.AddIface("eth0", mac, netip.MustParsePrefix("10.0.0."+string('0'+n)+"/24"), end); err != nil {
 			t.Fatal(err)
 		}
-		end.Attach(func(f []byte) { h.Input(0, f) }, nil)
+		end.Attach(link.Funcs{Frame: func(f []byte) { h.Input(0, f) }})
 		return h
 	}
 	return e, l, mk("a", 1, l.End(0)), mk("b", 2, l.End(1))

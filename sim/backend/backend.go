@@ -6,17 +6,25 @@
 package backend
 
 import (
+	"errors"
+	"fmt"
 	"net/netip"
+	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
 
-	"github.com/netyard/netyard/nat"
+	"github.com/netyard/netyard/sim/capture"
+	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/topo"
-	vswitch "github.com/netyard/netyard/switch"
+	"github.com/netyard/netyard/sim/trace"
 )
 
-// Backend is a running topology.
+// Backend is a running topology: the world every backend shares (World:
+// its nodes and links, to inspect and change), and what differs between
+// worlds, probes from a sandbox (Ping, UDP, Dial, Resolve) and time.
 type Backend interface {
 	// Name says which world this is: "mem" or "netns".
 	Name() string
@@ -34,31 +42,74 @@ type Backend interface {
 	// UDP sends one datagram from host from to to:port and reports whether
 	// it arrived within timeout (the host owning to listens meanwhile).
 	UDP(from string, to netip.Addr, port uint16, timeout time.Duration) (UDPResult, error)
-	// Connect tries a TCP handshake from host from to to within timeout:
-	// "open", "refused" or "timeout" (no answer, or the host unreachable),
-	// and with "open" the client's address as the listening host saw it.
-	Connect(from string, to netip.AddrPort, timeout time.Duration) (ConnectResult, error)
+	// Dial tries a TCP handshake from host from to to within timeout.
+	Dial(from string, to netip.AddrPort, timeout time.Duration) (ConnectResult, error)
 	// Resolve asks host from's nameserver for name's records of type
 	// qtype (dns.TypeA, dns.TypeAAAA, dns.TypePTR).
 	Resolve(from, name string, qtype uint16, timeout time.Duration) (Resolved, error)
-	// NAT returns a gateway's connection tracking table, sorted.
-	NAT(gateway string) ([]nat.Flow, error)
-	// SetLink brings the link at an endpoint up or down (carrier on both ends).
-	SetLink(at topo.Endpoint, up bool) error
-	// SetPort brings a switch port administratively up or down.
-	SetPort(at topo.Endpoint, up bool) error
-	// Move replugs the link of a host interface into another free endpoint.
-	Move(iface, to topo.Endpoint) error
-	// FDB returns a switch's forwarding database.
-	FDB(sw string) ([]vswitch.FDBEntry, error)
-	// Stats returns a switch port's counters.
-	Stats(at topo.Endpoint) (vswitch.PortStats, error)
-	// STP returns a switch's spanning tree status.
-	STP(sw string) (vswitch.STPStatus, error)
-	// SetBPDUTransmit stops or resumes a switch's BPDUs (its links stay up).
-	SetBPDUTransmit(sw string, on bool) error
+	// World returns the running world: switches, gateways, links; what
+	// every backend shares.
+	World() *fabric.Fabric
 	// Close releases everything the backend made.
 	Close() error
+}
+
+// Options are what every backend is opened with.
+type Options struct {
+	Seed    uint64          // the run's seed
+	Tracer  trace.Tracer    // hears every node's decisions; nil: none
+	Capture *capture.Writer // records every frame on every link; nil: none
+	// Budget bounds a storm: events run in mem, frames on links in
+	// netns. 0: none.
+	Budget uint64
+	// NoOffloads turns TAP offloads off (netns).
+	NoOffloads bool
+}
+
+// Opener builds a plan into a running Backend. It must not change g.
+type Opener func(g *topo.Graph, o Options) (Backend, error)
+
+var (
+	mu      sync.Mutex
+	openers = map[string]Opener{}
+)
+
+// Register makes a backend available by name (Build). Backends register
+// themselves from their packages' init; a program that imports none can
+// open none. It panics on a name registered twice.
+func Register(name string, open Opener) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := openers[name]; dup {
+		panic("backend: " + name + " registered twice")
+	}
+	openers[name] = open
+}
+
+// Names returns the registered backends, sorted.
+func Names() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	var out []string
+	for n := range openers {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ErrNoBackend is returned by Build for a backend nothing registered.
+var ErrNoBackend = errors.New("backend: no such backend")
+
+// Build builds g in the backend named name.
+func Build(name string, g *topo.Graph, o Options) (Backend, error) {
+	mu.Lock()
+	open := openers[name]
+	mu.Unlock()
+	if open == nil {
+		return nil, fmt.Errorf("%w %q (registered: %s)", ErrNoBackend, name, strings.Join(Names(), ", "))
+	}
+	return open(g, o)
 }
 
 // PingStats is the outcome of a ping run.
@@ -68,9 +119,19 @@ type PingStats struct {
 	Errors         []string        // what went wrong with probes that failed, if known
 }
 
+// Outcome is how a TCP handshake ended.
+type Outcome string
+
+// The outcomes of a handshake, in the words of a scenario's expect.
+const (
+	Open     Outcome = "open"    // the listener accepted
+	Refused  Outcome = "refused" // a RST (nothing listening) or an ICMP error came back
+	TimedOut Outcome = "timeout" // no answer, or the host unreachable
+)
+
 // ConnectResult is the outcome of a TCP handshake.
 type ConnectResult struct {
-	Result string         // open, refused or timeout
+	Result Outcome        // Open, Refused or TimedOut
 	Peer   netip.AddrPort // with open: the client as the server saw it; zero if unknown
 }
 

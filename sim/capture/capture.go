@@ -22,7 +22,7 @@ import (
 type Writer struct {
 	mu     sync.Mutex
 	w      *pcapgo.NgWriter // guarded by mu
-	ifaces map[string]int   // immutable after New
+	ifaces map[string]int   // guarded by mu
 	err    error            // guarded by mu
 }
 
@@ -32,14 +32,13 @@ var section = pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{
 }}
 
 // New starts a pcapng stream on w whose interfaces are the given names, in
-// order (one per link).
+// order (one per link). A name Write meets later is added then (a link laid
+// while the world runs).
 func New(w io.Writer, names []string) (*Writer, error) {
 	if len(names) == 0 {
 		names = []string{"none"}
 	}
-	iface := func(n string) pcapgo.NgInterface {
-		return pcapgo.NgInterface{Name: n, LinkType: layers.LinkTypeEthernet, SnapLength: 0, OS: "netyard"}
-	}
+	iface := ngIface
 	ng, err := pcapgo.NewNgWriterInterface(w, iface(names[0]), section)
 	if err != nil {
 		return nil, fmt.Errorf("capture: %w", err)
@@ -55,6 +54,11 @@ func New(w io.Writer, names []string) (*Writer, error) {
 	return c, nil
 }
 
+// ngIface describes the pcapng interface of the link named n.
+func ngIface(n string) pcapgo.NgInterface {
+	return pcapgo.NgInterface{Name: n, LinkType: layers.LinkTypeEthernet, SnapLength: 0, OS: "netyard"}
+}
+
 // Write records frame as seen on the interface named iface at t. Errors are
 // kept and returned by Flush, so a capture problem never disturbs a run.
 func (c *Writer) Write(iface string, t time.Time, frame []byte, comment string) {
@@ -64,9 +68,13 @@ func (c *Writer) Write(iface string, t time.Time, frame []byte, comment string) 
 		return
 	}
 	id, ok := c.ifaces[iface]
-	if !ok {
-		c.err = fmt.Errorf("capture: unknown interface %q", iface)
-		return
+	if !ok { // a link laid while the world runs: pcapng allows interfaces later in a section
+		var err error
+		if id, err = c.w.AddInterface(ngIface(iface)); err != nil {
+			c.err = fmt.Errorf("capture: %w", err)
+			return
+		}
+		c.ifaces[iface] = id
 	}
 	ci := gopacket.CaptureInfo{Timestamp: t, CaptureLength: len(frame), Length: len(frame), InterfaceIndex: id}
 	var opts pcapgo.NgPacketOptions

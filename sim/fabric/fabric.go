@@ -1,24 +1,35 @@
-// Package fabric is what every backend shares: a topology's switches,
-// gateway nodes (a Docker host's router, see gateway.go) and links, wired
-// to plugs, with the operations the scenario runner performs on them (link
-// and port state, replugging, FDB, counter and conntrack reads).
+// Package fabric is the runtime world every backend shares: the nodes that
+// are netyard's own code in every world (switches, a Docker host's gateway,
+// and every registered kind, such as the router), the sandboxes a backend
+// adds, and the links between their endpoints, with the operations the
+// scenario runner and a live view perform on them (inspect FDB, STP,
+// counters and conntrack; change link and port state, impairments and the
+// links themselves, while the world runs).
 //
-// A backend builds a Fabric from a topo.Graph, adds a plug for each host
-// interface (a simulated host in sim/mem, a TAP device in a namespace in
-// sim/netns), then calls Connect, which lays the links. Switches are the
-// same vswitch code in every world; only the clock, the hosts and whether
-// links deliver synchronously differ.
+// # The model
+//
+// A topo.Graph is the plan and is never changed: New builds a node for
+// every switch and every interfaced node that is not a sandbox, through
+// the builder registered for its kind (Register); the backend adds its
+// sandboxes (AddNode: simulated hosts in sim/mem, TAP devices in
+// namespaces in sim/netns), then Connect lays the plan's links. Every port
+// of every node is a link.Endpoint, and a link is a sim.Link joined to the
+// two endpoints it connects, so nothing here knows what a node is beyond
+// its endpoints. The Fabric keeps its own table of links, which AddLink,
+// RemoveLink, Move and SetLinkConfig change as the world runs.
 //
 // # Concurrency
 //
-// A Fabric is safe for concurrent use once connected: plugs swap their link
-// end atomically, links and switches are safe for concurrent use. Moves and
-// state changes are serialised by mu.
+// A Fabric is safe for concurrent use once connected: endpoints swap what
+// they are attached to atomically, links and switches are safe for
+// concurrent use; changes to nodes and links are serialised by mu.
 package fabric
 
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,89 +50,131 @@ type Options struct {
 	Seed    uint64          // for the links' loss and jitter streams
 	Tracer  trace.Tracer    // hears switches and links; nil: none
 	Capture *capture.Writer // records every frame on every link; nil: none
-	// Direct makes perfect links that touch a host deliver synchronously
-	// (real devices). Links between two switches always queue, so that a
-	// loop cannot recurse without bound.
+	// Direct makes perfect links that touch a sandbox deliver
+	// synchronously (real devices). Links between two of netyard's own
+	// nodes always queue, so that a loop cannot recurse without bound.
 	Direct bool
 	// FrameBudget bounds the frames put on links; past it every link drops
 	// and Exhausted reports true. The netns backend's storm stop (mem uses
 	// the engine's event budget). 0: no bound.
 	FrameBudget uint64
-	// Serial runs each gateway node on a goroutine of its own (the netns
-	// world, where frames and timers arrive concurrently).
+	// Serial runs each node that asks for it (a gateway) on a goroutine
+	// of its own (the netns world, where frames and timers arrive
+	// concurrently).
 	Serial bool
 	// OnLoop is called once when a frame is found looping on a link
 	// between two switches (sim.LinkOptions.OnLoop). From then on every
-	// plug drops what it is given and Looping reports the loop: the storm
+	// link drops what it is given and Looping reports the loop: the storm
 	// is stopped. mem halts its engine here. nil: nothing more.
 	OnLoop func()
 }
 
-// Fabric is a topology's switches and links.
+// Node is a running node, as the Fabric sees it: its ports.
+type Node interface {
+	// Endpoint returns the node's port named port, or nil.
+	Endpoint(port string) link.Endpoint
+}
+
+// Builder builds a node of one kind from its configuration: the host of
+// the plan with that kind. It may register things to stop on Close
+// (Build.OnClose).
+type Builder func(b *Build, h topo.Host) (Node, error)
+
+// Build is what a Builder is given: the world's clock, seed and tracer.
+type Build struct {
+	Clock  clock.Clock
+	Seed   uint64
+	Tracer trace.Tracer // nil: none
+	// Serial asks nodes that are not safe for concurrent input to run on
+	// a goroutine of their own (netns).
+	Serial bool
+	f      *Fabric
+}
+
+// OnClose registers f to run when the Fabric closes.
+func (b *Build) OnClose(f func()) { b.f.closers = append(b.f.closers, f) }
+
+var (
+	kindsMu sync.Mutex
+	kinds   = map[string]Builder{}
+)
+
+// Register makes kind buildable: every Fabric builds the plan's hosts of
+// that kind with b. It panics if kind is registered twice (a program
+// error, found at init).
+func Register(kind string, b Builder) {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	if _, dup := kinds[kind]; dup || kind == topo.SandboxKind {
+		panic("fabric: kind " + kind + " registered twice")
+	}
+	kinds[kind] = b
+}
+
+// Kinds returns the registered kinds, sorted.
+func Kinds() []string {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	var out []string
+	for k := range kinds {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func builder(kind string) Builder {
+	kindsMu.Lock()
+	defer kindsMu.Unlock()
+	return kinds[kind]
+}
+
+// ErrUnknownKind is returned for a node of a kind nothing registered.
+var ErrUnknownKind = errors.New("fabric: no such node kind (is its package imported?)")
+
+// Fabric is a running world's nodes and links.
 type Fabric struct {
 	frames   atomic.Uint64          // put on links, counted only with a FrameBudget
 	loop     atomic.Pointer[string] // what was found looping; nil: nothing
-	graph    *topo.Graph
+	graph    *topo.Graph            // the plan; never changed
 	opts     Options
+	build    Build
+	mu       sync.Mutex // serialises changes to nodes and links
+	nodes    map[string]Node
+	kinds    map[string]string // node -> kind
 	switches map[string]*vswitch.Switch
-	links    []*sim.Link
-	plugs    map[topo.Endpoint]*Plug
-	macs     map[vswitch.MAC]string // the host with each interface MAC
 	gateways map[string]*Gateway
+	wires    map[topo.Endpoint]*wire // by either end
+	laid     []*wire                 // in the order laid
+	macs     map[vswitch.MAC]string  // the host with each interface MAC
 	closers  []func()
-	mu       sync.Mutex // serialises Move, SetLink, SetPort
 }
 
-// Close stops the gateways' goroutines.
+// wire is a link of the world: the plan's, or one laid since.
+type wire struct {
+	cfg  topo.Link // its ends as they are now
+	l    *sim.Link
+	ends [2]link.Endpoint // the node endpoints joined
+	taps [2]*link.Wrap    // the link's ends, as the nodes see them
+}
+
+// Close stops what the nodes started (gateways' goroutines).
 func (f *Fabric) Close() {
 	for _, c := range f.closers {
 		c()
 	}
+	f.closers = nil
 }
 
-// Plug is what a node transmits into: the near end of a link, or nothing.
-type Plug struct {
-	f        *Fabric
-	end      atomic.Pointer[sim.End]
-	input    func(frame []byte)                 // the node receives through this
-	inputOff func(frame []byte, o link.Offload) // and offload frames through this, if it takes them
-	carry    func(up bool)                      // the node learns of carrier changes through this
-}
+// ErrLoop is returned by links once a loop was found.
+var ErrLoop = fmt.Errorf("%w (stopped)", sim.ErrLoop)
 
-var _ link.OffloadSender = (*Plug)(nil)
-
-// SendOffload transmits a frame with offload metadata into the link plugged
-// here (see sim.End.SendOffload).
-func (p *Plug) SendOffload(frame []byte, o link.Offload) error {
-	end := p.end.Load()
-	if end == nil {
-		return link.ErrDown
-	}
-	if err := p.f.spend(); err != nil {
-		return err
-	}
-	return end.SendOffload(frame, o)
-}
-
-// TakeOffloads makes the node behind p receive frames with offload metadata
-// through f, instead of resolved ones. Call it before Connect.
-func (p *Plug) TakeOffloads(f func(frame []byte, o link.Offload)) { p.inputOff = f }
-
-// Send transmits frame into the link plugged here.
-func (p *Plug) Send(frame []byte) error {
-	end := p.end.Load()
-	if end == nil {
-		return link.ErrDown
-	}
-	if err := p.f.spend(); err != nil {
-		return err
-	}
-	return end.Send(frame)
-}
+// ErrBudget is returned by links once the frame budget is spent.
+var ErrBudget = fmt.Errorf("%w (frames)", sim.ErrBudget)
 
 // spend counts one frame against the budget, and refuses every frame once
 // a loop was found.
-func (f *Fabric) spend() error {
+func (f *Fabric) spend([]byte) error {
 	if f.loop.Load() != nil {
 		return ErrLoop
 	}
@@ -130,9 +183,6 @@ func (f *Fabric) spend() error {
 	}
 	return nil
 }
-
-// ErrLoop is returned by plugs once a loop was found.
-var ErrLoop = fmt.Errorf("%w (stopped)", sim.ErrLoop)
 
 // Looping reports what was found looping, if anything: "a broadcast from
 // h2 (02:00:00:00:00:02, ARP) crossed s1:p1 -> s2:p1 16 times within 1s".
@@ -177,9 +227,6 @@ func (f *Fabric) describe(frame []byte) string {
 	return fmt.Sprintf("%s from %s, %s,", kind, who, et)
 }
 
-// ErrBudget is returned by plugs once the frame budget is spent.
-var ErrBudget = fmt.Errorf("%w (frames)", sim.ErrBudget)
-
 // Exhausted reports whether the frame budget is spent, and how many frames
 // were counted.
 func (f *Fabric) Exhausted() (bool, uint64) {
@@ -187,20 +234,17 @@ func (f *Fabric) Exhausted() (bool, uint64) {
 	return f.opts.FrameBudget > 0 && n > f.opts.FrameBudget, n
 }
 
-// connect puts end into p.
-func (p *Plug) connect(end *sim.End) {
-	p.end.Store(end)
-	end.Attach(p.input, p.carry)
-	end.AttachOffload(p.inputOff)
-	p.carry(end.Link().Up())
-}
-
-// ErrUnknown is returned for a name the topology does not have.
+// ErrUnknown is returned for a name the world does not have.
 var ErrUnknown = errors.New("unknown")
 
-// New builds g's switches, each port on a plug. g must be valid.
+// New builds g's switches and every interfaced node that is not a sandbox
+// (gateways, registered kinds), without links: the backend adds its
+// sandboxes (AddNode), then calls Connect. g must be valid; it is not
+// changed, nor kept beyond reading it here and in Connect.
 func New(g *topo.Graph, o Options) (*Fabric, error) {
-	f := &Fabric{graph: g, opts: o, switches: map[string]*vswitch.Switch{}, plugs: map[topo.Endpoint]*Plug{}, macs: map[vswitch.MAC]string{}}
+	f := &Fabric{graph: g, opts: o, nodes: map[string]Node{}, kinds: map[string]string{}, switches: map[string]*vswitch.Switch{},
+		gateways: map[string]*Gateway{}, wires: map[topo.Endpoint]*wire{}, macs: map[vswitch.MAC]string{}}
+	f.build = Build{Clock: o.Clock, Seed: o.Seed, Tracer: o.Tracer, Serial: o.Serial, f: f}
 	ix := g.Index() // the graph's own lookups scan it: quadratic for a large one
 	for _, h := range g.Hosts {
 		for _, i := range h.Ifaces {
@@ -209,18 +253,12 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 	}
 	for _, s := range g.Switches {
 		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: o.Clock, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: o.Tracer, MAC: s.MAC, STP: s.STP})
-		f.switches[s.Name] = sw
 		for _, name := range ix.PortNames(s.Name) {
-			p := &Plug{f: f}
-			idx, err := sw.AddPort(ix.PortConfig(s.Name, name), p)
+			idx, err := sw.AddPort(ix.PortConfig(s.Name, name), nil)
 			if err != nil {
 				return nil, fmt.Errorf("switch %s: %w", s.Name, err)
 			}
-			p.input = func(fr []byte) { sw.Input(idx, fr) }
-			p.inputOff = func(fr []byte, o link.Offload) { sw.InputOffload(idx, fr, o) }
-			p.carry = func(up bool) { _ = sw.SetCarrier(idx, up) }
 			_ = sw.SetCarrier(idx, false) // no cable until Connect
-			f.plugs[topo.Endpoint{Node: s.Name, Port: name}] = p
 		}
 		if m := s.Mirror; m != nil {
 			var src []int
@@ -231,46 +269,181 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 				return nil, fmt.Errorf("switch %s: mirror: %w", s.Name, err)
 			}
 		}
+		f.switches[s.Name] = sw
+		f.nodes[s.Name] = switchNode{sw}
+		f.kinds[s.Name] = "switch"
+	}
+	for _, h := range g.Hosts {
+		if h.Sandbox() {
+			continue
+		}
+		if _, err := f.AddKind(h); err != nil {
+			return nil, err
+		}
 	}
 	return f, nil
 }
 
-// AddPlug adds the plug of a host interface: input receives the frames the
-// link delivers, carry hears carrier changes. The node transmits into the
-// returned plug.
-func (f *Fabric) AddPlug(at topo.Endpoint, input func(frame []byte), carry func(up bool)) *Plug {
-	p := &Plug{f: f, input: input, carry: carry}
-	f.plugs[at] = p
-	return p
+// AddKind builds h, a node of a registered kind or a gateway, and adds it
+// to the world, without links.
+func (f *Fabric) AddKind(h topo.Host) (Node, error) {
+	kind := h.KindName()
+	var n Node
+	var err error
+	if kind == topo.GatewayKind {
+		n, err = f.addGateway(h)
+	} else if b := builder(kind); b == nil {
+		err = fmt.Errorf("%w: %s (node %s)", ErrUnknownKind, kind, h.Name)
+	} else {
+		n, err = b(&f.build, h)
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, dup := f.nodes[h.Name]; dup {
+		return nil, fmt.Errorf("fabric: node %s exists", h.Name)
+	}
+	f.nodes[h.Name] = n
+	f.kinds[h.Name] = kind
+	return n, nil
 }
 
-// Connect lays every link of the graph between the plugs.
+// AddNode adds a node the backend made (a sandbox), without links.
+func (f *Fabric) AddNode(name string, n Node) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, dup := f.nodes[name]; dup {
+		return fmt.Errorf("fabric: node %s exists", name)
+	}
+	f.nodes[name] = n
+	f.kinds[name] = topo.SandboxKind
+	return nil
+}
+
+// switchNode is a switch as a Node.
+type switchNode struct{ sw *vswitch.Switch }
+
+func (s switchNode) Endpoint(port string) link.Endpoint {
+	if i := s.sw.PortIndex(port); i >= 0 {
+		return s.sw.Endpoint(i)
+	}
+	return nil
+}
+
+// Connect lays every link of the plan.
 func (f *Fabric) Connect() error {
-	ix := f.graph.Index()
 	for _, l := range f.graph.Links {
-		ka, kb := ix.Kind(l.A.Node), ix.Kind(l.B.Node)
-		direct := f.opts.Direct && (ka == topo.HostNode || kb == topo.HostNode)
-		lo := sim.LinkOptions{Clock: f.opts.Clock, Seed: f.opts.Seed, Tracer: f.opts.Tracer, Direct: direct}
-		if ka == topo.SwitchNode && kb == topo.SwitchNode {
-			lo.OnLoop = f.looped // only a loop brings a frame back between switches
-		}
-		sl, err := sim.NewLink(l.Name(), l.A.String(), l.B.String(), l.Config, lo)
-		if err != nil {
+		if err := f.AddLink(l); err != nil {
 			return err
-		}
-		if w := f.opts.Capture; w != nil {
-			sl.Capture = func(l *sim.Link, _ *sim.End, at time.Time, frame []byte) { w.Write(l.Name(), at, frame, "") }
-		}
-		f.links = append(f.links, sl)
-		for i, ep := range []topo.Endpoint{l.A, l.B} {
-			p := f.plugs[ep]
-			if p == nil {
-				return fmt.Errorf("fabric: nothing plugged at %s", ep)
-			}
-			p.connect(sl.End(i))
 		}
 	}
 	return nil
+}
+
+// endpointLocked returns the endpoint e names, adding a port to a switch
+// that does not have it yet (an access port in VLAN 1, as a port named
+// only by a link is).
+func (f *Fabric) endpointLocked(e topo.Endpoint, other string) (link.Endpoint, error) {
+	n := f.nodes[e.Node]
+	if n == nil {
+		return nil, fmt.Errorf("%w node %q", ErrUnknown, e.Node)
+	}
+	if ep := n.Endpoint(e.Port); ep != nil {
+		return ep, nil
+	}
+	if sw := f.switches[e.Node]; sw != nil {
+		c := vswitch.PortConfig{Name: e.Port, Mode: vswitch.Access, PVID: vswitch.DefaultVLAN}
+		c.STP.Edge = f.kinds[other] != "switch"
+		idx, err := sw.AddPort(c, nil)
+		if err != nil {
+			return nil, fmt.Errorf("switch %s: %w", e.Node, err)
+		}
+		_ = sw.SetCarrier(idx, false)
+		return sw.Endpoint(idx), nil
+	}
+	return nil, fmt.Errorf("%w endpoint %s", ErrUnknown, e)
+}
+
+// AddLink lays a link between two free endpoints, while the world runs or
+// before: both ends see carrier come up.
+func (f *Fabric) AddLink(l topo.Link) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range []topo.Endpoint{l.A, l.B} {
+		if f.wires[e] != nil {
+			return fmt.Errorf("%s is already linked", e)
+		}
+	}
+	if l.A == l.B {
+		return fmt.Errorf("a link from %s to itself", l.A)
+	}
+	var eps [2]link.Endpoint
+	for i, e := range []topo.Endpoint{l.A, l.B} {
+		other := l.B.Node
+		if i == 1 {
+			other = l.A.Node
+		}
+		ep, err := f.endpointLocked(e, other)
+		if err != nil {
+			return err
+		}
+		eps[i] = ep
+	}
+	ka, kb := f.kinds[l.A.Node], f.kinds[l.B.Node]
+	direct := f.opts.Direct && (ka == topo.SandboxKind || kb == topo.SandboxKind)
+	lo := sim.LinkOptions{Clock: f.opts.Clock, Seed: f.opts.Seed, Tracer: f.opts.Tracer, Direct: direct}
+	if ka == "switch" && kb == "switch" {
+		lo.OnLoop = f.looped // only a loop brings a frame back between switches
+	}
+	sl, err := sim.NewLink(l.Name(), l.A.String(), l.B.String(), l.Config, lo)
+	if err != nil {
+		return err
+	}
+	if c := f.opts.Capture; c != nil {
+		sl.Capture = func(l *sim.Link, _ *sim.End, at time.Time, frame []byte) { c.Write(l.Name(), at, frame, "") }
+	}
+	w := &wire{cfg: l, l: sl, ends: eps}
+	for i := range 2 {
+		w.taps[i] = &link.Wrap{E: sl.End(i), In: f.spend}
+		link.Join(eps[i], w.taps[i])
+		eps[i].Carrier(sl.Up())
+	}
+	f.wires[l.A], f.wires[l.B] = w, w
+	f.laid = append(f.laid, w)
+	return nil
+}
+
+// RemoveLink takes away the link at endpoint e: both ends lose carrier,
+// frames in flight are lost.
+func (f *Fabric) RemoveLink(e topo.Endpoint) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w := f.wires[e]
+	if w == nil {
+		return fmt.Errorf("%w link at %s", ErrUnknown, e)
+	}
+	w.l.SetUp(false) // frames in flight die on arrival; both ends hear carrier go
+	for i := range 2 {
+		link.Unjoin(w.ends[i], w.taps[i])
+	}
+	delete(f.wires, w.cfg.A)
+	delete(f.wires, w.cfg.B)
+	f.laid = slices.DeleteFunc(f.laid, func(x *wire) bool { return x == w })
+	return nil
+}
+
+// Links returns the world's links as they are now, in the order laid.
+func (f *Fabric) Links() []topo.Link {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]topo.Link, len(f.laid))
+	for i, w := range f.laid {
+		out[i] = w.cfg
+		out[i].Config = w.l.Config()
+	}
+	return out
 }
 
 // LinkNames returns the names of g's links in order: the interfaces of a
@@ -283,24 +456,36 @@ func LinkNames(g *topo.Graph) []string {
 	return names
 }
 
-// Graph returns the topology.
+// Graph returns the plan the world was built from. It is not the world:
+// links laid, removed or moved since are in Links.
 func (f *Fabric) Graph() *topo.Graph { return f.graph }
 
+// Node returns the node named name, or nil.
+func (f *Fabric) Node(name string) Node {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.nodes[name]
+}
+
 // Switch returns the switch named name, or nil.
-func (f *Fabric) Switch(name string) *vswitch.Switch { return f.switches[name] }
+func (f *Fabric) Switch(name string) *vswitch.Switch {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.switches[name]
+}
 
 // Link returns the link with endpoint e, or nil.
 func (f *Fabric) Link(e topo.Endpoint) *sim.Link {
-	if i := f.graph.LinkOf(e); i >= 0 && i < len(f.links) {
-		return f.links[i]
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if w := f.wires[e]; w != nil {
+		return w.l
 	}
 	return nil
 }
 
 // SetLink brings the link at endpoint e up or down.
 func (f *Fabric) SetLink(e topo.Endpoint, up bool) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	l := f.Link(e)
 	if l == nil {
 		return fmt.Errorf("%w link at %s", ErrUnknown, e)
@@ -309,76 +494,97 @@ func (f *Fabric) SetLink(e topo.Endpoint, up bool) error {
 	return nil
 }
 
+// SetLinkConfig changes the impairments of the link at endpoint e while
+// it runs.
+func (f *Fabric) SetLinkConfig(e topo.Endpoint, c sim.LinkConfig) error {
+	l := f.Link(e)
+	if l == nil {
+		return fmt.Errorf("%w link at %s", ErrUnknown, e)
+	}
+	return l.SetConfig(c)
+}
+
 // SetPort brings a switch port administratively up or down.
 func (f *Fabric) SetPort(e topo.Endpoint, up bool) error {
-	sw := f.switches[e.Node]
+	sw := f.Switch(e.Node)
 	if sw == nil || sw.PortIndex(e.Port) < 0 {
 		return fmt.Errorf("%w switch port %s", ErrUnknown, e)
 	}
 	return sw.SetPortUp(sw.PortIndex(e.Port), up)
 }
 
-// Move unplugs the link of host interface iface from wherever its other end
-// is and plugs it into the free endpoint to: a laptop carried to another
-// port, a VM migrated.
+// Move unplugs the link at endpoint iface from wherever its other end is
+// and plugs it into the free endpoint to: a laptop carried to another
+// port, a VM migrated. The link keeps its counters and impairments.
 func (f *Fabric) Move(iface, to topo.Endpoint) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	li := f.graph.LinkOf(iface)
-	if li < 0 {
+	w := f.wires[iface]
+	if w == nil {
 		return fmt.Errorf("%w link at %s", ErrUnknown, iface)
 	}
-	dst := f.plugs[to]
-	if dst == nil {
-		return fmt.Errorf("%w endpoint %s", ErrUnknown, to)
-	}
-	if dst.end.Load() != nil {
+	if f.wires[to] != nil {
 		return fmt.Errorf("%s is already linked", to)
 	}
-	gl := f.graph.Links[li]
-	from, side := gl.B, 1
-	if gl.B == iface {
-		from, side = gl.A, 0
+	side := 1 // the end that moves: the one away from iface
+	if w.cfg.B == iface {
+		side = 0
 	}
-	old := f.plugs[from]
-	old.end.Store(nil)
-	old.carry(false)
-	// The moving end now serves another node: make it forget the old one.
-	f.links[li].End(side).Attach(nil, nil)
-	f.links[li].End(side).AttachOffload(nil)
+	from := w.cfg.B
 	if side == 0 {
-		gl.A = to
-	} else {
-		gl.B = to
+		from = w.cfg.A
 	}
-	f.graph.Links[li] = gl
-	dst.connect(f.links[li].End(side))
+	dst, err := f.endpointLocked(to, iface.Node)
+	if err != nil {
+		return err
+	}
+	old := w.ends[side]
+	link.Unjoin(old, w.taps[side])
+	old.Carrier(false)
+	delete(f.wires, from)
+	if side == 0 {
+		w.cfg.A = to
+	} else {
+		w.cfg.B = to
+	}
+	w.ends[side] = dst
+	link.Join(dst, w.taps[side])
+	dst.Carrier(w.l.Up())
+	f.wires[to] = w
 	return nil
+}
+
+// switchOf returns switch sw, or an error naming it.
+func (f *Fabric) switchOf(sw string) (*vswitch.Switch, error) {
+	if s := f.Switch(sw); s != nil {
+		return s, nil
+	}
+	return nil, fmt.Errorf("%w switch %q", ErrUnknown, sw)
 }
 
 // FDB returns switch sw's forwarding database.
 func (f *Fabric) FDB(sw string) ([]vswitch.FDBEntry, error) {
-	s := f.switches[sw]
-	if s == nil {
-		return nil, fmt.Errorf("%w switch %q", ErrUnknown, sw)
+	s, err := f.switchOf(sw)
+	if err != nil {
+		return nil, err
 	}
 	return s.FDB(), nil
 }
 
 // STP returns switch sw's spanning tree status.
 func (f *Fabric) STP(sw string) (vswitch.STPStatus, error) {
-	s := f.switches[sw]
-	if s == nil {
-		return vswitch.STPStatus{}, fmt.Errorf("%w switch %q", ErrUnknown, sw)
+	s, err := f.switchOf(sw)
+	if err != nil {
+		return vswitch.STPStatus{}, err
 	}
 	return s.STP(), nil
 }
 
 // SetBPDUTransmit stops or resumes switch sw's BPDUs.
 func (f *Fabric) SetBPDUTransmit(sw string, on bool) error {
-	s := f.switches[sw]
-	if s == nil {
-		return fmt.Errorf("%w switch %q", ErrUnknown, sw)
+	s, err := f.switchOf(sw)
+	if err != nil {
+		return err
 	}
 	s.SetBPDUTransmit(on)
 	return nil
@@ -386,7 +592,7 @@ func (f *Fabric) SetBPDUTransmit(sw string, on bool) error {
 
 // Stats returns the counters of a switch port.
 func (f *Fabric) Stats(e topo.Endpoint) (vswitch.PortStats, error) {
-	s := f.switches[e.Node]
+	s := f.Switch(e.Node)
 	if s == nil || s.PortIndex(e.Port) < 0 {
 		return vswitch.PortStats{}, fmt.Errorf("%w switch port %s", ErrUnknown, e)
 	}

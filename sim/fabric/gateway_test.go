@@ -21,11 +21,13 @@ func serialGateway(t *testing.T) (*Gateway, func() (release func())) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &Gateway{Gateway: gw, name: "host1", loop: newSerial()}
-	t.Cleanup(g.loop.stop)
+	g := &Gateway{Gateway: gw}
+	b := &Build{Serial: true, f: &Fabric{}}
+	g.Loop = b.Loop("host1", "gateway", func(idx int, fr []byte, o link.Offload) { gw.InputOffload(idx, fr, o) })
+	t.Cleanup(b.f.Close)
 	block := func() func() {
 		ch, in := make(chan struct{}), make(chan struct{})
-		g.loop.post(func() { close(in); <-ch }, true)
+		g.s.post(func() { close(in); <-ch }, true)
 		<-in // the loop is inside: the queue is empty and nothing leaves it
 		return func() { close(ch) }
 	}
@@ -50,9 +52,9 @@ func TestGatewayQueueBounds(t *testing.T) {
 			release := block()
 			fr := make([]byte, c.size)
 			for range c.count {
-				g.input(0, fr)
+				g.Feed(0, fr, link.Offload{})
 			}
-			if held := g.loop.bytes.Load(); held > GatewayQueueBytes {
+			if held := g.s.bytes.Load(); held > GatewayQueueBytes {
 				t.Errorf("queue holds %d bytes, bound %d", held, GatewayQueueBytes)
 			}
 			if full, bytes := g.DroppedFull.Load(), g.DroppedBytes.Load(); full != c.full || bytes != c.bytes || g.Dropped() != full+bytes {
@@ -60,7 +62,7 @@ func TestGatewayQueueBounds(t *testing.T) {
 			}
 			release()
 			g.Do(func() {})
-			if held := g.loop.bytes.Load(); held != 0 {
+			if held := g.s.bytes.Load(); held != 0 {
 				t.Errorf("after the queue drained: %d bytes accounted, want 0", held)
 			}
 		})
@@ -71,7 +73,7 @@ func TestGatewayQueueBounds(t *testing.T) {
 // counted, not grown into.
 func TestGatewayQueueOversize(t *testing.T) {
 	g, _ := serialGateway(t)
-	g.input(0, make([]byte, link.MaxSuperFrame+1))
+	g.Feed(0, make([]byte, link.MaxSuperFrame+1), link.Offload{})
 	if g.DroppedOversize.Load() != 1 || g.Dropped() != 1 {
 		t.Errorf("dropped %d (oversize %d), want 1", g.Dropped(), g.DroppedOversize.Load())
 	}
@@ -88,10 +90,10 @@ func TestGatewayQueueAllocatesNothing(t *testing.T) {
 	copy(fr, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 	fr[12], fr[13] = 0x08, 0x06
 	for range 100 {
-		g.input(0, fr)
+		g.Feed(0, fr, link.Offload{})
 	}
 	g.Do(func() {})
-	if n := testing.AllocsPerRun(1000, func() { g.input(0, fr) }); n != 0 {
+	if n := testing.AllocsPerRun(1000, func() { g.Feed(0, fr, link.Offload{}) }); n != 0 {
 		t.Errorf("%v allocations per queued frame", n)
 	}
 }

@@ -36,9 +36,9 @@ func Example_docker() {
 	}
 	r, _ := n.Resolve("a", "web", dns.TypeA, time.Second)
 	fmt.Println("web is", r.Addrs, r.Rcode)
-	c, _ := n.Connect("client", netip.MustParseAddrPort("192.168.56.11:8080"), time.Second)
+	c, _ := n.Dial("client", netip.MustParseAddrPort("192.168.56.11:8080"), time.Second)
 	fmt.Println("host1:8080 is", c.Result, "and b saw the client as", c.Peer.Addr())
-	flows, _ := n.NAT("host1")
+	flows, _ := n.World().NAT("host1")
 	for _, f := range flows {
 		fmt.Println(f.Kind, f.Orig, "->", f.Reply.Src)
 	}

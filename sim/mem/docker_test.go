@@ -47,13 +47,13 @@ func TestConntrackFlood(t *testing.T) {
 	if r, err := n.UDP("a", client, 7, time.Second); err != nil || !r.Delivered {
 		t.Fatalf("first flow: %+v %v", r, err)
 	}
-	gw := n.Gateway("host1")
+	gw := n.World().Gateway("host1")
 	for port := uint16(1000); port < 1000+3*max; port++ {
 		if r, err := n.UDP("a", client, port, 100*time.Millisecond); err != nil || !r.Delivered {
 			t.Fatalf("flow to port %d: %+v %v", port, r, err)
 		}
 	}
-	flows, err := n.NAT("host1")
+	flows, err := n.World().NAT("host1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestConntrackFloodKeepsEstablished(t *testing.T) {
 	if r, err := n.UDP("a", client, 7, time.Second); err != nil || !r.Delivered { // ARP done both sides
 		t.Fatalf("first flow: %+v %v", r, err)
 	}
-	a := n.Host("a")
+	a := n.Stack("a")
 	start := n.Elapsed()
 
 	replies := 0
@@ -148,13 +148,13 @@ func TestConntrackFloodKeepsEstablished(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := n.Elapsed()
-	r, err := n.Connect("a", netip.AddrPortFrom(client, 22), 2*time.Minute)
+	r, err := n.Dial("a", netip.AddrPortFrom(client, 22), 2*time.Minute)
 	if err != nil || r.Result != stack.TCPOpen || n.Elapsed()-at >= time.Second {
 		t.Errorf("a connection after the flood: %+v %v after %v, want open at the first SYN", r, err, n.Elapsed()-at)
 	}
 	t.Logf("a new connection after the flood succeeded after %v of virtual time", n.Elapsed()-at)
 
-	st := n.Gateway("host1").NAT().Stats()
+	st := n.World().Gateway("host1").NAT().Stats()
 	// Flows made: the first, the ping flow once, the flood, two connections.
 	if want := uint64(1 + 1 + flood + 2); st.Created != want {
 		t.Errorf("%d flows created, want %d (the ping flow made once): %+v", st.Created, want, st)
@@ -162,7 +162,7 @@ func TestConntrackFloodKeepsEstablished(t *testing.T) {
 	if st.EarlyDropped < flood-max || st.Full != 0 {
 		t.Errorf("stats %+v, want at least %d dropped early and none refused", st, flood-max)
 	}
-	flows, err := n.NAT("host1")
+	flows, err := n.World().NAT("host1")
 	if err != nil {
 		t.Fatal(err)
 	}

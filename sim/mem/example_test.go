@@ -36,7 +36,7 @@ func Example() {
 		return
 	}
 	fmt.Printf("%d/%d replies, rtt %v (first one waited for ARP)\n", st.Received, st.Sent, st.RTTs)
-	for _, e := range net.Switch("s1").FDB() {
+	for _, e := range net.World().Switch("s1").FDB() {
 		fmt.Println(e.MAC, "on", e.Port, "vlan", e.VLAN)
 	}
 	// Output:

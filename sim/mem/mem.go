@@ -27,13 +27,14 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
-	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/capture"
 	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/trace"
 )
 
 // Options configure a Network.
@@ -46,7 +47,7 @@ type Options struct {
 
 // Network is a topology running in memory.
 type Network struct {
-	*fabric.Fabric
+	world    *fabric.Fabric
 	Engine   *sim.Engine
 	hosts    map[string]*stack.Host
 	pingID   uint16
@@ -60,10 +61,16 @@ var _ backend.Backend = (*Network)(nil)
 // ErrUnknown is returned for a name the topology does not have.
 var ErrUnknown = fabric.ErrUnknown
 
+func init() {
+	backend.Register("mem", func(g *topo.Graph, o backend.Options) (backend.Backend, error) {
+		return New(g, Options{Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Budget: o.Budget})
+	})
+}
+
 // New builds g, which must be valid, into a running network at virtual time
-// zero. It assigns MACs to interfaces that have none.
+// zero, with MACs assigned to interfaces that have none. g is not changed.
 func New(g *topo.Graph, o Options) (*Network, error) {
-	g.Assign()
+	g = g.Assigned()
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
@@ -81,25 +88,22 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{Fabric: f, Engine: e, hosts: map[string]*stack.Host{}}
+	n := &Network{world: f, Engine: e, hosts: map[string]*stack.Host{}}
 	for _, h := range g.Hosts {
-		if h.Router != nil {
-			if _, err := f.AddGateway(h); err != nil {
-				return nil, err
-			}
-			continue
+		if !h.Sandbox() {
+			continue // the fabric's own
 		}
 		host := stack.New(stack.Options{Name: h.Name, Clock: e, Tracer: tracer})
 		n.hosts[h.Name] = host
-		for idx, fi := range h.Ifaces {
-			var ifc *stack.Iface
-			p := f.AddPlug(topo.Endpoint{Node: h.Name, Port: fi.Name},
-				func(fr []byte) { host.Input(idx, fr) },
-				func(up bool) { ifc.SetUp(up) })
-			if ifc, err = host.AddIface(fi.Name, net.HardwareAddr(fi.MAC[:]), fi.Addr, p); err != nil {
+		for _, fi := range h.Ifaces {
+			ifc, err := host.AddIface(fi.Name, net.HardwareAddr(fi.MAC[:]), fi.Addr, nil)
+			if err != nil {
 				return nil, err
 			}
 			ifc.SetUp(false)
+		}
+		if err := f.AddNode(h.Name, hostNode{host}); err != nil {
+			return nil, err
 		}
 		if h.Gateway.IsValid() {
 			host.SetGateway(h.Gateway)
@@ -125,6 +129,22 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 	return n, nil
 }
 
+// hostNode is a simulated host as a fabric node: its interfaces.
+type hostNode struct{ h *stack.Host }
+
+func (n hostNode) Endpoint(port string) link.Endpoint {
+	for _, i := range n.h.Ifaces() {
+		if i.Name() == port {
+			return i.Endpoint()
+		}
+	}
+	return nil
+}
+
+// World returns the running world: switches, gateways and links, to
+// inspect and change.
+func (n *Network) World() *fabric.Fabric { return n.world }
+
 type gatedTracer struct {
 	t    trace.Tracer
 	open bool
@@ -145,8 +165,8 @@ func (n *Network) VirtualTime() bool { return true }
 // Close does nothing: a Network holds no outside resources.
 func (n *Network) Close() error { return nil }
 
-// Host returns the host named name, or nil.
-func (n *Network) Host(name string) *stack.Host { return n.hosts[name] }
+// host returns the simulated host named name, or nil.
+func (n *Network) host(name string) *stack.Host { return n.hosts[name] }
 
 // Elapsed returns the virtual time since the run started.
 func (n *Network) Elapsed() time.Duration { return n.Engine.Elapsed() }
@@ -175,7 +195,7 @@ func stopped(o sim.Outcome) bool { return o == sim.Budget || o == sim.Halted }
 
 // budgetErr says why the run stopped.
 func (n *Network) budgetErr() error {
-	if loop, ok := n.Looping(); ok {
+	if loop, ok := n.world.Looping(); ok {
 		return fmt.Errorf("%w: %s; stopped after %d events at %v of virtual time", sim.ErrLoop, loop, n.Engine.Events(), n.Engine.Elapsed())
 	}
 	return fmt.Errorf("%w: %d events run or queued by %v of virtual time", sim.ErrBudget, n.Engine.Events()+uint64(n.Engine.Pending()), n.Engine.Elapsed())
@@ -295,10 +315,10 @@ func (n *Network) gotUDP(_, _ netip.AddrPort, p []byte) {
 	}
 }
 
-// Connect tries a TCP handshake from host from to to. With open, it runs
+// Dial tries a TCP handshake from host from to to. With open, it runs
 // on until the listener has the handshake's last ACK, to report the client
 // as the listener saw it.
-func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration) (res backend.ConnectResult, err error) {
+func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (res backend.ConnectResult, err error) {
 	h := n.hosts[from]
 	if h == nil {
 		return backend.ConnectResult{}, fmt.Errorf("%w host %q", ErrUnknown, from)
@@ -307,7 +327,7 @@ func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration)
 	n.accepted = n.accepted[:0]
 	cancel, err := h.ConnectTCP(to, func(r string) { result = r })
 	if errors.Is(err, stack.ErrNoRoute) {
-		return backend.ConnectResult{Result: "timeout"}, nil // as a kernel's connect fails: no answer
+		return backend.ConnectResult{Result: backend.TimedOut}, nil // as a kernel's connect fails: no answer
 	}
 	if err != nil {
 		return backend.ConnectResult{}, err
@@ -326,17 +346,17 @@ func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration)
 		if stopped(n.Engine.RunUntil(func() bool { return len(n.accepted) > 0 }, deadline)) {
 			return backend.ConnectResult{}, n.budgetErr()
 		}
-		r := backend.ConnectResult{Result: result}
+		r := backend.ConnectResult{Result: backend.Outcome(result)}
 		if len(n.accepted) > 0 {
 			r.Peer = n.accepted[0]
 		}
 		return r, nil
 	case stack.TCPRefused:
-		return backend.ConnectResult{Result: result}, nil
+		return backend.ConnectResult{Result: backend.Outcome(result)}, nil
 	case "":
 		cancel()
 	}
-	return backend.ConnectResult{Result: "timeout"}, nil
+	return backend.ConnectResult{Result: backend.TimedOut}, nil
 }
 
 // Resolve asks host from's nameserver for name's records of type qtype.
@@ -345,7 +365,7 @@ func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration
 	if h == nil {
 		return backend.Resolved{}, fmt.Errorf("%w host %q", ErrUnknown, from)
 	}
-	ns := n.Graph().Host(from).Nameserver
+	ns := n.world.Graph().Host(from).Nameserver
 	if !ns.IsValid() {
 		return backend.Resolved{Err: "no nameserver"}, nil
 	}
@@ -387,3 +407,6 @@ func owns(h *stack.Host, a netip.Addr) bool {
 	}
 	return false
 }
+
+// Events returns how many events the engine ran.
+func (n *Network) Events() uint64 { return n.Engine.Events() }

@@ -64,7 +64,7 @@ func converge(tb testing.TB, g *topo.Graph) (last time.Duration, n *mem.Network)
 // same pair of switches count as one), every switch reached, and so
 // exactly n-1 of them.
 func checkTree(tb testing.TB, n *mem.Network, g *topo.Graph) {
-	st0, _ := n.STP(g.Switches[0].Name)
+	st0, _ := n.World().STP(g.Switches[0].Name)
 	forwarding := 0
 	parent := map[string]string{}
 	var find func(s string) string
@@ -79,7 +79,7 @@ func checkTree(tb testing.TB, n *mem.Network, g *topo.Graph) {
 	for _, l := range g.Links {
 		both := true
 		for _, e := range []topo.Endpoint{l.A, l.B} {
-			st, _ := n.STP(e.Node)
+			st, _ := n.World().STP(e.Node)
 			if st.Root != st0.Root {
 				tb.Fatalf("%s disagrees on the root", e.Node)
 			}

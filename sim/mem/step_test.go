@@ -14,8 +14,8 @@ import (
 // frames a step sets off are narrated in it, not at the start of the next.
 func TestStepsLeaveNothingAtTheirInstant(t *testing.T) {
 	n := dockerNet(t, 0)
-	client := n.Graph().Host("client").Ifaces[0].Addr.Addr()
-	a := n.Graph().Host("a").Ifaces[0].Addr.Addr()
+	client := n.World().Graph().Host("client").Ifaces[0].Addr.Addr()
+	a := n.World().Graph().Host("a").Ifaces[0].Addr.Addr()
 	check := func(step string, err error) {
 		t.Helper()
 		if err != nil {
@@ -25,7 +25,7 @@ func TestStepsLeaveNothingAtTheirInstant(t *testing.T) {
 			t.Errorf("after %s at %v, an event is still due at %v", step, n.Elapsed(), next)
 		}
 	}
-	_, err := n.Connect("a", netip.AddrPortFrom(client, 22), 4*time.Second)
+	_, err := n.Dial("a", netip.AddrPortFrom(client, 22), 4*time.Second)
 	check("connect", err)
 	_, err = n.Ping("a", client, 2, time.Second, 2*time.Second)
 	check("ping", err)

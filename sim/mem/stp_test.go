@@ -38,7 +38,7 @@ func triangle() *topo.Graph {
 
 func role(t *testing.T, n *mem.Network, sw, port string) (vswitch.Role, vswitch.State) {
 	t.Helper()
-	st, _ := n.STP(sw)
+	st, _ := n.World().STP(sw)
 	for _, p := range st.Ports {
 		if p.Port == port {
 			return p.Role, p.State
@@ -62,7 +62,7 @@ func TestSTPTriangle(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sw := range []string{"s1", "s2", "s3"} {
-		st, _ := n.STP(sw)
+		st, _ := n.World().STP(sw)
 		if st.Root != vswitch.NewBridgeID(4096, vswitch.MAC{2, 0, 0, 1, 0, 1}) {
 			t.Errorf("%s thinks the root is %s", sw, st.Root)
 		}
@@ -105,7 +105,7 @@ func TestBPDUGuard(t *testing.T) {
 	if r, s := role(t, n, "s1", "p1"); r != vswitch.RoleDisabled || s != vswitch.StateDisabled {
 		t.Errorf("guarded edge port that heard a BPDU is %v/%v, want disabled", r, s)
 	}
-	if st, _ := n.Stats(ep("s1", "p1")); st.Drops["bpdu"] == 0 {
+	if st, _ := n.World().Stats(ep("s1", "p1")); st.Drops["bpdu"] == 0 {
 		t.Errorf("no bpdu drop counted: %v", st.Drops)
 	}
 }
@@ -116,7 +116,7 @@ func TestEdgePortTurnsNormal(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = n.Wait(12 * time.Second)
-	st, _ := n.STP("s1")
+	st, _ := n.World().STP("s1")
 	for _, p := range st.Ports {
 		if p.Port == "p1" && (p.Edge || p.Role != vswitch.RoleDesignated || p.State != vswitch.StateForwarding) {
 			t.Errorf("s1:p1 after hearing BPDUs: %+v, want a normal designated forwarding port", p)
@@ -130,14 +130,14 @@ func TestRootGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = n.Wait(12 * time.Second)
-	st, _ := n.STP("s1")
+	st, _ := n.World().STP("s1")
 	if st.Root != st.Bridge {
 		t.Errorf("s1 accepted a root behind its root-guarded port: root %s", st.Root)
 	}
 	if r, s := role(t, n, "s1", "p1"); s != vswitch.StateBlocking {
 		t.Errorf("root-guarded port hearing a superior BPDU is %v/%v, want blocking", r, s)
 	}
-	if st2, _ := n.STP("s2"); st2.Root != st2.Bridge {
+	if st2, _ := n.World().STP("s2"); st2.Root != st2.Bridge {
 		t.Errorf("s2 (priority 0) should be its own root, has %s", st2.Root)
 	}
 }

@@ -72,19 +72,19 @@ func TestSTPWithLinuxBridge(t *testing.T) {
 
 	time.Sleep(11 * time.Second) // listening 4 s + learning 4 s, and margin
 
-	s1, _ := n.STP("s1")
+	s1, _ := n.World().STP("s1")
 	if got := sysfs("br0/bridge/root_id"); got != s1.Bridge.String() {
 		t.Errorf("the kernel bridge's root is %s, want s1 (%s)", got, s1.Bridge)
 	}
 	for _, sw := range []string{"s1", "s2"} {
-		if st, _ := n.STP(sw); st.Root != s1.Bridge {
+		if st, _ := n.World().STP(sw); st.Root != s1.Bridge {
 			t.Errorf("%s thinks the root is %s", sw, st.Root)
 		}
 	}
 	// kb's ID (8000.020000000001, its lowest port MAC) beats s2's
 	// (8000.020000010002), so the kernel is designated on the s2-kb segment
 	// and s2:p2 is the cut.
-	s2, _ := n.STP("s2")
+	s2, _ := n.World().STP("s2")
 	for _, p := range s2.Ports {
 		if p.Port == "p2" && (p.Role != vswitch.RoleAlternate || p.State != vswitch.StateBlocking) {
 			t.Errorf("s2:p2 is %v/%v, want alternate/blocking", p.Role, p.State)
@@ -104,7 +104,7 @@ func TestSTPWithLinuxBridge(t *testing.T) {
 	if st, err := n.Ping("h1", netip.MustParseAddr("10.0.0.2"), 3, 200*time.Millisecond, 2*time.Second); err != nil || st.Received != 3 {
 		t.Errorf("h1 -> h2 across the loop: %+v %v", st, err)
 	}
-	if spent, frames := n.Exhausted(); spent || frames > 5000 {
+	if spent, frames := n.World().Exhausted(); spent || frames > 5000 {
 		t.Errorf("%d frames on links: a storm?", frames)
 	}
 }

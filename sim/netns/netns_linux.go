@@ -21,12 +21,12 @@ import (
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/nsutil"
-	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/capture"
 	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/trace"
 	"github.com/netyard/netyard/switch/tap"
 )
 
@@ -62,7 +62,7 @@ var tapSeq atomic.Uint32
 
 // Network is a topology running in network namespaces.
 type Network struct {
-	*fabric.Fabric
+	world     *fabric.Fabric
 	opts      Options
 	listeners []net.Listener
 	start     time.Time
@@ -91,13 +91,33 @@ type host struct {
 
 var _ backend.Backend = (*Network)(nil)
 
+func init() {
+	backend.Register("netns", func(g *topo.Graph, o backend.Options) (backend.Backend, error) {
+		return New(g, Options{Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, NoOffloads: o.NoOffloads, FrameBudget: o.Budget})
+	})
+}
+
+// tapNode is a namespace's devices as a fabric node.
+type tapNode map[string]*tap.Device
+
+func (t tapNode) Endpoint(port string) link.Endpoint {
+	if d := t[port]; d != nil {
+		return d
+	}
+	return nil
+}
+
+// World returns the running world: switches, gateways and links, to
+// inspect and change.
+func (n *Network) World() *fabric.Fabric { return n.world }
+
 // New builds g in namespaces. On error, whatever was made is removed and
 // the error says what failed; nothing is left behind.
 func New(g *topo.Graph, o Options) (*Network, error) {
 	if os.Geteuid() != 0 {
 		return nil, ErrNeedRoot
 	}
-	g.Assign()
+	g = g.Assigned()
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
@@ -105,7 +125,7 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Network{Fabric: f, opts: o, hosts: map[string]*host{}, accepted: make(chan netip.AddrPort, 64),
+	n := &Network{world: f, opts: o, hosts: map[string]*host{}, accepted: make(chan netip.AddrPort, 64),
 		udpWant: map[string]bool{}, udpWake: make(chan struct{}, 1)}
 	if o.Named {
 		if n.journal, err = newJournal(); err != nil {
@@ -128,11 +148,8 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 func (n *Network) build(g *topo.Graph) error {
 	var readers []func()
 	for _, th := range g.Hosts {
-		if th.Router != nil { // a gateway is netyard's own node, as a switch is
-			if _, err := n.Fabric.AddGateway(th); err != nil {
-				return err
-			}
-			continue
+		if !th.Sandbox() {
+			continue // netyard's own node, built by the fabric
 		}
 		r, err := n.addHost(th)
 		if err != nil {
@@ -140,7 +157,7 @@ func (n *Network) build(g *topo.Graph) error {
 		}
 		readers = append(readers, r...)
 	}
-	if err := n.Fabric.Connect(); err != nil {
+	if err := n.world.Connect(); err != nil {
 		return err
 	}
 	for _, start := range readers {
@@ -162,6 +179,7 @@ func (n *Network) addHost(th topo.Host) ([]func(), error) {
 	}
 	defer nh.Close()
 	var readers []func()
+	devs := tapNode{}
 	for _, fi := range th.Ifaces {
 		d, err := n.openTAP(h, fi)
 		if err != nil {
@@ -178,11 +196,11 @@ func (n *Network) addHost(th topo.Host) ([]func(), error) {
 			return nil, fmt.Errorf("address %s on %s: %w", fi.Addr, fi.Name, err)
 		}
 		h.addrs = append(h.addrs, fi.Addr.Addr().AsSlice())
-		p := n.AddPlug(topo.Endpoint{Node: th.Name, Port: fi.Name},
-			func(fr []byte) { _ = d.Send(fr) },
-			func(up bool) { _ = d.SetCarrier(up) })
-		p.TakeOffloads(func(fr []byte, o link.Offload) { _ = d.SendOffload(fr, o) })
-		readers = append(readers, func() { d.Run(func(fr []byte, o link.Offload) { _ = p.SendOffload(fr, o) }) })
+		devs[fi.Name] = d
+		readers = append(readers, d.Start)
+	}
+	if err := n.world.AddNode(th.Name, devs); err != nil {
+		return nil, err
 	}
 	if th.Gateway.IsValid() {
 		if err := nh.RouteAdd(&netlink.Route{Gw: th.Gateway.AsSlice()}); err != nil {
@@ -328,10 +346,10 @@ func (n *Network) Wait(d time.Duration) error {
 // budgetErr reports a loop found or a spent frame budget (a storm), as
 // mem does.
 func (n *Network) budgetErr() error {
-	if loop, ok := n.Looping(); ok {
+	if loop, ok := n.world.Looping(); ok {
 		return fmt.Errorf("%w: %s; stopped at %v", sim.ErrLoop, loop, n.Elapsed().Round(time.Millisecond))
 	}
-	if spent, frames := n.Exhausted(); spent {
+	if spent, frames := n.world.Exhausted(); spent {
 		return fmt.Errorf("%w: %d frames on links by %v", fabric.ErrBudget, frames, n.Elapsed().Round(time.Millisecond))
 	}
 	return nil
@@ -482,7 +500,7 @@ func (n *Network) Close() error {
 		for _, c := range n.conns {
 			c.Close()
 		}
-		n.Fabric.Close()
+		n.world.Close()
 		for _, d := range n.devs {
 			if err := d.Close(); err != nil {
 				errs = append(errs, err)

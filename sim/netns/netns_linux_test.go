@@ -76,11 +76,11 @@ func TestConcurrentTAPPorts(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if fdb, _ := n.FDB("s1"); len(fdb) != hosts {
+	if fdb, _ := n.World().FDB("s1"); len(fdb) != hosts {
 		t.Errorf("FDB has %d entries, want %d", len(fdb), hosts)
 	}
 	for i := 1; i <= hosts; i++ {
-		st, _ := n.Stats(topo.Endpoint{Node: "s1", Port: fmt.Sprintf("p%d", i)})
+		st, _ := n.World().Stats(topo.Endpoint{Node: "s1", Port: fmt.Sprintf("p%d", i)})
 		if st.RxFrames == 0 || st.Dropped() != 0 {
 			t.Errorf("p%d: %+v", i, st)
 		}

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"runtime"
 
-	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/capture"
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/trace"
 )
 
 // ErrNeedRoot is returned when the backend runs without root.

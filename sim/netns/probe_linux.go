@@ -253,10 +253,10 @@ wait:
 	return r, n.budgetErr()
 }
 
-// Connect tries a TCP handshake from host from's namespace. With open, it
+// Dial tries a TCP handshake from host from's namespace. With open, it
 // waits (up to a second) for the listener's accept, to report the client
 // as the listener saw it.
-func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration) (backend.ConnectResult, error) {
+func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (backend.ConnectResult, error) {
 	h, err := n.host(from)
 	if err != nil {
 		return backend.ConnectResult{}, err
@@ -275,16 +275,16 @@ func (n *Network) Connect(from string, to netip.AddrPort, timeout time.Duration)
 	switch {
 	case err == nil:
 		c.Close()
-		r := backend.ConnectResult{Result: "open"}
+		r := backend.ConnectResult{Result: backend.Open}
 		select {
 		case r.Peer = <-n.accepted:
 		case <-time.After(time.Second):
 		}
 		return r, nil
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return backend.ConnectResult{Result: "refused"}, nil
+		return backend.ConnectResult{Result: backend.Refused}, nil
 	}
-	return backend.ConnectResult{Result: "timeout"}, nil
+	return backend.ConnectResult{Result: backend.TimedOut}, nil
 }
 
 // Resolve asks host from's nameserver for name's records of type qtype,

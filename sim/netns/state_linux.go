@@ -102,7 +102,7 @@ func (n *Network) SaveState(file string) (string, error) {
 	if n.journal == nil {
 		return "", errors.New("netns: SaveState needs a Named network")
 	}
-	if d := n.Graph().Docker; d != nil && d.IPAM != nil {
+	if d := n.world.Graph().Docker; d != nil && d.IPAM != nil {
 		// The addresses handed out, as Docker keeps its IPAM state.
 		if err := d.IPAM.Save(ipamFile(Prefix)); err != nil {
 			return "", err
@@ -110,7 +110,7 @@ func (n *Network) SaveState(file string) (string, error) {
 	}
 	err := n.journal.update(func(r *RunInfo) {
 		r.File = file
-		for _, h := range n.Graph().Hosts {
+		for _, h := range n.world.Graph().Hosts {
 			if h.Router == nil { // a gateway is netyard's own node, in this process
 				r.Hosts[h.Name] = n.Namespace(h.Name)
 			}

@@ -86,29 +86,7 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 		case h.MAC != "":
 			bad(p+".mac", "mac goes with address; with interfaces, give each its mac")
 		}
-		for j, ic := range ifs {
-			ip := fmt.Sprintf("%s.interfaces[%d]", p, j)
-			ap, mp := ip+".address", ip+".mac"
-			if h.Address != "" {
-				ap, mp = p+".address", p+".mac"
-			}
-			ti := topo.Iface{Name: ic.Name}
-			if ic.Address != "" {
-				a, err := netip.ParsePrefix(ic.Address)
-				if err != nil {
-					bad(ap, "bad CIDR %q: want an address with its prefix, like 10.0.0.1/24", ic.Address)
-				}
-				ti.Addr = a
-			}
-			if ic.MAC != "" {
-				m, err := vswitch.ParseMAC(ic.MAC)
-				if err != nil {
-					bad(mp, "bad MAC %q", ic.MAC)
-				}
-				ti.MAC = m
-			}
-			th.Ifaces = append(th.Ifaces, ti)
-		}
+		th.Ifaces = f.ifaces(p, ifs, h.Address != "", bad)
 		th.ListenTCP, th.ListenUDP = f.listen(p, h.Listen, &errs)
 		if h.Gateway != "" {
 			gw, err := netip.ParseAddr(h.Gateway)
@@ -116,6 +94,14 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 				bad(p+".gateway", "bad gateway address %q", h.Gateway)
 			}
 			th.Gateway = gw
+		}
+		g.Hosts = append(g.Hosts, th)
+	}
+	for i, n := range f.Nodes {
+		p := fmt.Sprintf("nodes[%d]", i)
+		th := topo.Host{Name: n.Name, Kind: n.Kind, Ifaces: f.ifaces(p, n.Interfaces, false, bad)}
+		if k, ok := topo.LookupKind(n.Kind); ok && n.Spec != nil {
+			th.Spec = k.Compile(n.Spec, th.Ifaces, func(field, format string, a ...any) { bad(p+"."+field, format, a...) })
 		}
 		g.Hosts = append(g.Hosts, th)
 	}
@@ -204,6 +190,36 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 		}
 	}
 	return g, errs
+}
+
+// ifaces compiles the interfaces of the host or node at p; short says
+// they were written as the host's address and mac.
+func (f *File) ifaces(p string, ifs []IfaceConfig, short bool, bad func(path, format string, a ...any)) []topo.Iface {
+	var out []topo.Iface
+	for j, ic := range ifs {
+		ip := fmt.Sprintf("%s.interfaces[%d]", p, j)
+		ap, mp := ip+".address", ip+".mac"
+		if short {
+			ap, mp = p+".address", p+".mac"
+		}
+		ti := topo.Iface{Name: ic.Name}
+		if ic.Address != "" {
+			a, err := netip.ParsePrefix(ic.Address)
+			if err != nil {
+				bad(ap, "bad CIDR %q: want an address with its prefix, like 10.0.0.1/24", ic.Address)
+			}
+			ti.Addr = a
+		}
+		if ic.MAC != "" {
+			m, err := vswitch.ParseMAC(ic.MAC)
+			if err != nil {
+				bad(mp, "bad MAC %q", ic.MAC)
+			}
+			ti.MAC = m
+		}
+		out = append(out, ti)
+	}
+	return out
 }
 
 // nodeNames lists the switches and hosts of g, for suggestions.
@@ -388,7 +404,7 @@ func (f *File) checkSteps(g *topo.Graph, lenient bool) Errors {
 		if hostNames == nil {
 			hostNames = []string{}
 			for _, h := range g.Hosts {
-				if h.Router == nil {
+				if h.Sandbox() {
 					hostNames = append(hostNames, h.Name)
 				}
 			}
@@ -410,6 +426,8 @@ func (f *File) checkSteps(g *topo.Graph, lenient bool) Errors {
 			bad(path, "unknown host %q%s", name, f.didYouMean(name, hosts()))
 		case h.Router != nil:
 			bad(path, "%q is a Docker host: steps run from containers and clients", name)
+		case !h.Sandbox():
+			bad(path, "%q is a %s, one of netyard's own nodes: steps run from hosts", name, h.Kind)
 		}
 	}
 	// known reports whether s names an address the graph has (or, in a

@@ -444,6 +444,47 @@ func (l *LinkConfig) decodeNode(d *decoder, n *yaml.Node, path string) {
 	}
 }
 
+// decodeNode reads a node of a registered kind: its common fields, then
+// the rest into its kind's spec, every problem reported at its field.
+func (c *NodeConfig) decodeNode(d *decoder, n *yaml.Node, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.bad(path, n.Line, "want a node (a mapping with name, kind, interfaces and the kind's fields), not %s", what(n))
+		return
+	}
+	rest := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
+	kindLine := n.Line
+	for _, kv := range d.pairs(n, path) {
+		p := joinPath(path, kv.key.Value)
+		d.mark(p, kv.key.Line)
+		switch kv.key.Value {
+		case "name":
+			d.decode(kv.val, reflect.ValueOf(&c.Name).Elem(), p)
+		case "kind":
+			kindLine = kv.key.Line
+			d.decode(kv.val, reflect.ValueOf(&c.Kind).Elem(), p)
+		case "interfaces":
+			d.decode(kv.val, reflect.ValueOf(&c.Interfaces).Elem(), p)
+		default:
+			rest.Content = append(rest.Content, kv.key, kv.val)
+		}
+	}
+	if c.Kind == "" {
+		d.bad(joinPath(path, "kind"), kindLine, "a node needs a kind (registered: %s)", strings.Join(topo.KindNames(), ", "))
+		return
+	}
+	k, ok := topo.LookupKind(c.Kind)
+	if !ok {
+		hint := ""
+		if s := topo.Nearest(c.Kind, topo.KindNames()); s != "" {
+			hint = "; did you mean " + s + "?"
+		}
+		d.bad(joinPath(path, "kind"), kindLine, "unknown kind %q (registered: %s)%s", c.Kind, strings.Join(topo.KindNames(), ", "), hint)
+		return
+	}
+	c.Spec = k.New()
+	d.structure(rest, reflect.ValueOf(c.Spec).Elem(), path)
+}
+
 // decodeWith runs the decoder on one value, for the UnmarshalYAML of a
 // type decoded outside Parse: problems come back as a *yaml.TypeError.
 func decodeWith(n *yaml.Node, v any) error {

@@ -35,6 +35,7 @@
 //	    interfaces:
 //	      - {name: eth0, address: 10.0.0.3/24}
 //	      - {name: eth1, address: 10.0.1.3/24, mac: "02:aa:00:00:01:03"}
+//	nodes: []                              # netyard's own nodes of registered kinds: see Nodes
 //	links:
 //	  - h1:eth0 -- s1:p1                   # a string
 //	  - [h2, s1]                           # a pair: a host's first interface, a switch's lowest pN not named
@@ -58,6 +59,23 @@
 //	      counters: {at: s1:p2, rx_frames: ">=1", tx_frames: 4, rx_bytes: ">0", tx_bytes: "<10000", drops: {vlan: 0}}
 //	      reach: {h1: [h2], h2: [h1], h3: []}
 //	      stp: {switch: s1, root: s1, root_port: none, ports: [{port: p9, role: designated, state: forwarding}]}
+//
+// # Nodes
+//
+// nodes lists netyard's own nodes of kinds registered with
+// topo.RegisterKind (a router: package sim/kinds/router), each with a
+// name, a kind, interfaces written as a host's, and the fields of its
+// kind, read and checked by the kind's own spec, every problem at its
+// field:
+//
+//	nodes:
+//	  - name: edge
+//	    kind: router
+//	    interfaces: [{name: eth0, address: 10.0.1.1/24}, {name: eth1, address: 10.0.2.1/24}]
+//	    routes: [{to: 10.0.3.0/24, via: 10.0.2.2}]
+//
+// Links name their interfaces as a host's; steps run from hosts, not
+// from nodes.
 //
 // # Names and addresses
 //

@@ -24,8 +24,6 @@ import (
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/capture"
 	"github.com/netyard/netyard/sim/fabric"
-	"github.com/netyard/netyard/sim/mem"
-	"github.com/netyard/netyard/sim/netns"
 	"github.com/netyard/netyard/sim/topo"
 	vswitch "github.com/netyard/netyard/switch"
 )
@@ -225,6 +223,8 @@ func runOne(f *File, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	g = g.Assigned() // as every backend does: the same MACs, for narration
+
 	seed := f.Seed
 	if o.Seed != nil {
 		seed = *o.Seed
@@ -279,30 +279,19 @@ func runOne(f *File, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	var b backend.Backend
-	switch rep.Backend {
-	case "mem":
-		n, err := mem.New(g, mem.Options{Seed: seed, Tracer: tracer, Capture: pcap, Budget: cmp.Or(f.Budget, DefaultBudget)})
-		if err != nil {
-			return nil, err
-		}
-		defer func() { rep.Events = n.Engine.Events() }()
-		b = n
-	case "netns":
-		n, err := netns.New(g, netns.Options{Seed: seed, Tracer: tracer, Capture: pcap, NoOffloads: o.NoOffloads, FrameBudget: cmp.Or(f.Budget, DefaultBudget)})
-		if err != nil {
-			return nil, err
-		}
-		b = n
-	default:
-		return nil, fmt.Errorf("scenario: unknown backend %q (want mem, netns or both)", rep.Backend)
+	b, err := backend.Build(rep.Backend, g, backend.Options{Seed: seed, Tracer: tracer, Capture: pcap, Budget: cmp.Or(f.Budget, DefaultBudget), NoOffloads: o.NoOffloads})
+	if err != nil {
+		return nil, err
+	}
+	if c, ok := b.(interface{ Events() uint64 }); ok { // a simulation counts its events
+		defer func() { rep.Events = c.Events() }()
 	}
 	defer b.Close()
 	// In narration, bridge IDs become their switches' names, and hosts'
 	// MACs carry their host's name beside them.
 	var pairs []string
 	for _, sw := range g.Switches {
-		if st, err := b.STP(sw.Name); err == nil && st.Enabled {
+		if st, err := b.World().STP(sw.Name); err == nil && st.Enabled {
 			pairs = append(pairs, st.Bridge.String(), sw.Name)
 		}
 	}
@@ -323,7 +312,7 @@ func runOne(f *File, o Options) (*Report, error) {
 			fmt.Fprintf(out, "  %s\n", l)
 		}
 	}
-	r := &runner{f: f, g: g, b: b, macs: macs}
+	r := &runner{f: f, g: g, b: b, w: b.World(), macs: macs}
 	stopped := ""
 	for i, s := range f.Steps {
 		at := b.Elapsed()
@@ -453,6 +442,7 @@ type runner struct {
 	f     *File
 	g     *topo.Graph
 	b     backend.Backend
+	w     *fabric.Fabric         // b's world
 	spent error                  // why the backend stopped the run (budget, loop): the run ends
 	seen  *Seen                  // what the step running saw, as data
 	macs  map[vswitch.MAC]string // the host of each interface MAC
@@ -468,7 +458,7 @@ func (r *runner) stormDiagnostic() string {
 	var total uint64
 	for _, sw := range r.g.Switches {
 		for _, port := range r.g.PortNames(sw.Name) {
-			st, err := r.b.Stats(topo.Endpoint{Node: sw.Name, Port: port})
+			st, err := r.w.Stats(topo.Endpoint{Node: sw.Name, Port: port})
 			if err != nil {
 				continue
 			}
@@ -531,17 +521,17 @@ func (r *runner) step(s Step) (bool, string) {
 		r.seen.Now = &now
 		return true, fmt.Sprintf("now at %s", stamp(r.b.Elapsed()))
 	case s.Link != nil:
-		if err := r.b.SetLink(endpoint(s.Link.At), s.Link.State == "up"); err != nil {
+		if err := r.w.SetLink(endpoint(s.Link.At), s.Link.State == "up"); err != nil {
 			return fail(err)
 		}
 		return true, "link " + s.Link.State
 	case s.Port != nil:
-		if err := r.b.SetPort(endpoint(s.Port.At), s.Port.State == "up"); err != nil {
+		if err := r.w.SetPort(endpoint(s.Port.At), s.Port.State == "up"); err != nil {
 			return fail(err)
 		}
 		return true, "port " + s.Port.State
 	case s.Move != nil:
-		if err := r.b.Move(endpoint(s.Move.Iface), endpoint(s.Move.To)); err != nil {
+		if err := r.w.Move(endpoint(s.Move.Iface), endpoint(s.Move.To)); err != nil {
 			return fail(err)
 		}
 		return true, "replugged"
@@ -550,7 +540,7 @@ func (r *runner) step(s Step) (bool, string) {
 	case s.Resolve != nil:
 		return r.resolve(s.Resolve)
 	case s.BPDUs != nil:
-		if err := r.b.SetBPDUTransmit(s.BPDUs.Switch, s.BPDUs.State == "on"); err != nil {
+		if err := r.w.SetBPDUTransmit(s.BPDUs.Switch, s.BPDUs.State == "on"); err != nil {
 			return fail(err)
 		}
 		return true, "BPDUs " + s.BPDUs.State
@@ -602,12 +592,12 @@ func (r *runner) connect(c *ConnectStep) (bool, string) {
 	if why != "" {
 		return false, "not tried: " + why
 	}
-	got, err := r.b.Connect(c.From, netip.AddrPortFrom(to, c.Port), cmp.Or(c.Timeout, 4*time.Second))
+	got, err := r.b.Dial(c.From, netip.AddrPortFrom(to, c.Port), cmp.Or(c.Timeout, 4*time.Second))
 	if err != nil {
 		return r.fail(err)
 	}
-	pass := got.Result == cmp.Or(c.Expect, "open")
-	r.seen.Result = got.Result
+	pass := string(got.Result) == cmp.Or(c.Expect, "open")
+	r.seen.Result = string(got.Result)
 	if got.Peer.IsValid() {
 		r.seen.Peer = got.Peer.String()
 	}
@@ -765,7 +755,7 @@ func summarise(errs []string) string {
 func (r *runner) expect(x *ExpectStep) (bool, string) {
 	var problems, seen []string
 	if d := x.FDB; d != nil {
-		entries, err := r.b.FDB(d.Switch)
+		entries, err := r.w.FDB(d.Switch)
 		if err != nil {
 			return r.fail(err)
 		}
@@ -801,7 +791,7 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 		seen = append(seen, fmt.Sprintf("fdb %s: [%s]", d.Switch, strings.Join(list, " ")))
 	}
 	if c := x.Counters; c != nil {
-		st, err := r.b.Stats(endpoint(c.At))
+		st, err := r.w.Stats(endpoint(c.At))
 		if err != nil {
 			return r.fail(err)
 		}
@@ -830,13 +820,13 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 		seen = append(seen, fmt.Sprintf("%s rx %d tx %d, drops %s", c.At, st.RxFrames, st.TxFrames, drops))
 	}
 	if c := x.STP; c != nil {
-		st, err := r.b.STP(c.Switch)
+		st, err := r.w.STP(c.Switch)
 		if err != nil {
 			return r.fail(err)
 		}
 		root := st.Root.String()
 		for _, sw := range r.g.Switches { // name the root, if it is one of ours
-			if o, err := r.b.STP(sw.Name); err == nil && o.Bridge == st.Root {
+			if o, err := r.w.STP(sw.Name); err == nil && o.Bridge == st.Root {
 				root = sw.Name
 			}
 		}
@@ -889,7 +879,7 @@ func (r *runner) expect(x *ExpectStep) (bool, string) {
 		seen = append(seen, fmt.Sprintf("%d of %d pairs reach each other", reached, pairs))
 	}
 	if c := x.NAT; c != nil {
-		flows, err := r.b.NAT(c.Host)
+		flows, err := r.w.NAT(c.Host)
 		if err != nil {
 			return r.fail(err)
 		}

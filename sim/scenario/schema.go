@@ -20,6 +20,7 @@ type File struct {
 	Budget      uint64         `yaml:"budget"` // bound on simulated events (mem) or frames on links (netns); 0: DefaultBudget
 	Switches    []SwitchConfig `yaml:"switches"`
 	Hosts       []HostConfig   `yaml:"hosts"`
+	Nodes       []NodeConfig   `yaml:"nodes"` // netyard's own nodes of registered kinds (a router)
 	Links       []LinkConfig   `yaml:"links"`
 	// The Docker model: with networks or containers, hosts are Docker
 	// hosts (name and LAN address) and the topology is compiled from them.
@@ -81,6 +82,16 @@ type HostConfig struct {
 	Gateway    string        `yaml:"gateway"`
 	Interfaces []IfaceConfig `yaml:"interfaces"`
 	Listen     []string      `yaml:"listen"` // e.g. tcp/80: ports that accept connections
+}
+
+// NodeConfig is a node of a registered kind (topo.RegisterKind) as
+// written: a name, a kind, interfaces as a host's, and the kind's own
+// fields, read into Spec (the kind's spec struct).
+type NodeConfig struct {
+	Name       string
+	Kind       string
+	Interfaces []IfaceConfig
+	Spec       any // the kind's New(), filled; nil for an unknown kind
 }
 
 // IfaceConfig is a host interface as written.

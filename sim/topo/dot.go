@@ -609,6 +609,8 @@ func (d *drawing) hostKind(h *Host) (string, string) {
 	switch {
 	case h.Router != nil:
 		return "Docker host: routes, NAT, DNS on each gateway address", gatewayFill
+	case !h.Sandbox():
+		return h.Kind, gatewayFill
 	case h.Loopback:
 		return "container, --network none", hostFill
 	case d.g.Docker != nil && d.cluster[h.Name] == LANSwitch:

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,7 +87,36 @@ type Host struct {
 	// Router makes this node a Docker host's gateway (package
 	// nat/gateway) rather than a sandbox: its interfaces are the legs.
 	Router *Router
+	// Kind makes this node one of netyard's own nodes of a registered
+	// kind (a router, ...) rather than a sandbox, built by the kind's
+	// registration from Spec; its interfaces are the node's ports. "":
+	// a sandbox, or a gateway when Router is set.
+	Kind string
+	Spec any
 }
+
+// The kinds of interfaced node that are not registered.
+const (
+	SandboxKind = "host"    // a sandbox: a simulated host, or a namespace
+	GatewayKind = "gateway" // a Docker host's gateway (Router)
+)
+
+// KindName returns the host's kind: SandboxKind, GatewayKind or a
+// registered kind.
+func (h *Host) KindName() string {
+	switch {
+	case h.Kind != "":
+		return h.Kind
+	case h.Router != nil:
+		return GatewayKind
+	}
+	return SandboxKind
+}
+
+// Sandbox reports whether the host is a sandbox, which each backend makes
+// its own way, rather than one of netyard's own nodes, which are the same
+// code in every world.
+func (h *Host) Sandbox() bool { return h.KindName() == SandboxKind }
 
 // Router is what a gateway node routes, translates and answers.
 type Router struct {
@@ -277,6 +307,9 @@ func (g *Graph) LinkOf(e Endpoint) int {
 // 02:00:00:00:00:01 upwards in host and interface order, skipping MACs
 // already set, and every switch without one a bridge address,
 // 02:00:00:01:00:01 upwards in switch order.
+//
+// Assign changes g; a backend never changes the graph it is given, and
+// assigns on a copy (Assigned).
 func (g *Graph) Assign() {
 	for i := range g.Switches {
 		if s := &g.Switches[i]; s.MAC.IsZero() {
@@ -307,6 +340,31 @@ func (g *Graph) Assign() {
 			}
 		}
 	}
+}
+
+// Clone returns a copy of g that shares nothing g's Assign or a node's
+// list of interfaces or ports could change (specs and the Docker model are
+// shared: nothing changes them after compiling).
+func (g *Graph) Clone() *Graph {
+	c := *g
+	c.Switches = slices.Clone(g.Switches)
+	for i := range c.Switches {
+		c.Switches[i].Ports = slices.Clone(c.Switches[i].Ports)
+	}
+	c.Hosts = slices.Clone(g.Hosts)
+	for i := range c.Hosts {
+		c.Hosts[i].Ifaces = slices.Clone(c.Hosts[i].Ifaces)
+	}
+	c.Links = slices.Clone(g.Links)
+	return &c
+}
+
+// Assigned returns a copy of g with Assign's MACs: what a backend runs,
+// leaving g as it was.
+func (g *Graph) Assigned() *Graph {
+	c := g.Clone()
+	c.Assign()
+	return c
 }
 
 // ErrNotFound is returned when a name does not resolve.

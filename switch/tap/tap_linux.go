@@ -70,12 +70,16 @@ type Device struct {
 	logf   func(format string, args ...any)
 	closed atomic.Bool
 	done   chan struct{} // closed when the reader exits; nil if Run was not called
+	out    link.Out      // where Start hands what the kernel sends
 	once   sync.Once
 
 	rx, tx, rerr, werr atomic.Uint64
 }
 
-var _ link.OffloadSender = (*Device)(nil)
+var (
+	_ link.OffloadSender = (*Device)(nil)
+	_ link.Endpoint      = (*Device)(nil)
+)
 
 // OpError is a failed setup step.
 type OpError struct {
@@ -266,6 +270,29 @@ func (d *Device) SendOffload(frame []byte, o link.Offload) error {
 type plain struct{ d *Device }
 
 func (p plain) Send(frame []byte) error { return p.d.SendOffload(frame, link.Offload{}) }
+
+// Receive writes frame to the device (Send): a Device is the Endpoint of
+// the kernel behind it.
+func (d *Device) Receive(frame []byte) error { return d.Send(frame) }
+
+// ReceiveOffload writes a frame with offload metadata (SendOffload).
+func (d *Device) ReceiveOffload(frame []byte, o link.Offload) error { return d.SendOffload(frame, o) }
+
+// Carrier turns the device's carrier on or off (SetCarrier), ignoring
+// errors: the device is then as it was.
+func (d *Device) Carrier(up bool) { _ = d.SetCarrier(up) }
+
+// Attach sets the receiver of what the kernel sends through the device,
+// from Start on; nil: it is dropped.
+func (d *Device) Attach(r link.Receiver) { d.out.Attach(r) }
+
+// Start starts the reader goroutine, which hands every frame the kernel
+// sends through the device, with its offload metadata, to the receiver
+// attached, until Close or a read error.
+func (d *Device) Start() {
+	d.done = make(chan struct{})
+	go d.runPort(func(frame []byte, o link.Offload) { _ = d.out.SendOffload(frame, o) })
+}
 
 // Run starts the reader goroutine, which calls recv with every frame the
 // kernel sends through the device, with its offload metadata (zero without

@@ -46,3 +46,18 @@ func (d *Device) SetCarrier(up bool) error { return errUnimplemented }
 
 // Close is unavailable off Linux.
 func (d *Device) Close() error { return errUnimplemented }
+
+// Receive is unavailable off Linux.
+func (d *Device) Receive(frame []byte) error { return errUnimplemented }
+
+// ReceiveOffload is unavailable off Linux.
+func (d *Device) ReceiveOffload(frame []byte, o link.Offload) error { return errUnimplemented }
+
+// Carrier is unavailable off Linux.
+func (d *Device) Carrier(up bool) {}
+
+// Attach is unavailable off Linux.
+func (d *Device) Attach(r link.Receiver) {}
+
+// Start is unavailable off Linux.
+func (d *Device) Start() {}

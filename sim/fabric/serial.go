@@ -1,0 +1,252 @@
+package fabric
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/internal/trace"
+)
+
+// Nodes that are not safe for concurrent input (a gateway, a router: a
+// host stack inside) are the same Go code in every world. In mem the
+// engine calls them from its one goroutine. In netns frames arrive from
+// many TAP readers and timers fire on their own goroutines, so with
+// Options.Serial such a node runs on a goroutine of its own, a Loop, fed
+// through a queue bounded in frames and in bytes, as a NIC's ring feeds a
+// kernel.
+
+// The bounds of a Loop's queue: frames, and bytes of the buffers they pin.
+// Buffers come in size classes (a frame of an ordinary MTU takes 2 KiB, a
+// jumbo frame 16 KiB, only a TCP super-frame 64 KiB), so that a full queue
+// holds what its frames need: at most 4096 frames and 16 MiB, however big
+// the frames are. More are dropped and counted by reason.
+const (
+	GatewayQueue      = 4096
+	GatewayQueueBytes = 16 << 20
+)
+
+// frameClasses are the sizes of the queue's buffers.
+var frameClasses = [...]int{2048, 16 << 10, link.MaxSuperFrame}
+
+// Loop serialises one node: frames for its ports, carrier changes, timers
+// and reads of its state run one at a time, on its own goroutine when the
+// world asks for it (Build.Serial), else at once on the caller's.
+type Loop struct {
+	name   string // the node's, for traces
+	kind   string // what it is, for messages: "gateway"
+	input  func(port int, frame []byte, o link.Offload)
+	s      *serial      // nil: called directly
+	tracer trace.Tracer // for drops at the queue, before the node sees them
+	clk    clock.Clock
+	// DroppedFull counts frames dropped because GatewayQueue frames
+	// waited; DroppedBytes because their buffers held GatewayQueueBytes;
+	// DroppedOversize because the frame was bigger than any buffer.
+	DroppedFull, DroppedBytes, DroppedOversize atomic.Uint64
+}
+
+// Loop returns the loop of node name of kind kind, which takes every
+// frame for its port number port through input.
+func (b *Build) Loop(name, kind string, input func(port int, frame []byte, o link.Offload)) *Loop {
+	l := &Loop{name: name, kind: kind, input: input, tracer: b.Tracer, clk: b.Clock}
+	if b.Serial {
+		l.s = newSerial()
+		b.OnClose(l.s.stop)
+	}
+	return l
+}
+
+// Clock returns the clock the node must use: its timers fire on the loop.
+func (l *Loop) Clock() clock.Clock {
+	if l.s == nil {
+		return l.clk
+	}
+	return serialClock{l.clk, l.s}
+}
+
+// Port returns an endpoint for the node's port number port: frames go
+// through the loop to input, carrier changes to carrier on the loop.
+// The node sends through the port's Out.
+func (l *Loop) Port(port int, carrier func(up bool)) *link.Port {
+	return &link.Port{
+		Input:        func(fr []byte) { l.Feed(port, fr, link.Offload{}) },
+		InputOffload: func(fr []byte, o link.Offload) { l.Feed(port, fr, o) },
+		SetCarrier:   func(up bool) { l.Do(func() { carrier(up) }) },
+	}
+}
+
+// Dropped returns how many frames were dropped at the queue, whatever the
+// reason.
+func (l *Loop) Dropped() uint64 {
+	return l.DroppedFull.Load() + l.DroppedBytes.Load() + l.DroppedOversize.Load()
+}
+
+// Do runs f with the node to itself: on its goroutine when serialised.
+func (l *Loop) Do(f func()) {
+	if l.s == nil {
+		f()
+		return
+	}
+	done := make(chan struct{})
+	if !l.s.post(func() { f(); close(done) }, true) {
+		return
+	}
+	<-done
+}
+
+// Feed takes a frame for port: at once, or queued for the loop.
+func (l *Loop) Feed(port int, fr []byte, o link.Offload) {
+	if l.s == nil {
+		l.input(port, fr, o)
+		return
+	}
+	switch l.s.postFrame(l, port, fr, o) {
+	case queued:
+		return
+	case full:
+		l.DroppedFull.Add(1)
+		l.dropped("queue full: %d frames wait for the %s", GatewayQueue, l.kind)
+	case noRoom:
+		l.DroppedBytes.Add(1)
+		l.dropped("queue full: frames waiting for the %s hold %d MiB", l.kind, GatewayQueueBytes>>20)
+	case oversize:
+		l.DroppedOversize.Add(1)
+		l.dropped("a frame of %d bytes is bigger than any the %s takes (%d)", len(fr), l.kind, frameClasses[len(frameClasses)-1])
+	}
+}
+
+// dropped traces a frame dropped at the queue.
+func (l *Loop) dropped(format string, args ...any) {
+	if l.tracer != nil {
+		l.tracer.Trace(trace.Event{Time: l.clk.Now(), Node: l.name, Kind: trace.Dropped, Reason: fmt.Sprintf(format, args...)})
+	}
+}
+
+// serial runs jobs one at a time on one goroutine: frames for a node,
+// and functions (timers, reads of its state).
+type serial struct {
+	ch    chan job
+	done  chan struct{}
+	once  sync.Once
+	bytes atomic.Int64 // of the buffers of the frames queued
+}
+
+// job is a frame for port idx of a loop's node (a buffer of size class
+// class), or a function.
+type job struct {
+	f     func()
+	l     *Loop
+	idx   int
+	frame *[]byte
+	class int
+	o     link.Offload
+}
+
+// frames recycles the copies of frames waiting for a loop, one pool per
+// size class, so that a frame costs no allocation on the way in.
+var frames [len(frameClasses)]sync.Pool
+
+func init() {
+	for i, n := range frameClasses {
+		frames[i].New = func() any { b := make([]byte, 0, n); return &b }
+	}
+}
+
+// classOf returns the size class of a frame of n bytes, or -1.
+func classOf(n int) int {
+	for i, c := range frameClasses {
+		if n <= c {
+			return i
+		}
+	}
+	return -1
+}
+
+func newSerial() *serial {
+	s := &serial{ch: make(chan job, GatewayQueue), done: make(chan struct{})}
+	go s.loop()
+	return s
+}
+
+// loop runs the jobs until stop.
+func (s *serial) loop() {
+	for {
+		select {
+		case j := <-s.ch:
+			if j.f != nil {
+				j.f()
+				continue
+			}
+			j.l.input(j.idx, *j.frame, j.o)
+			s.bytes.Add(-int64(frameClasses[j.class]))
+			frames[j.class].Put(j.frame)
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// post queues f; wait says whether to wait for room rather than drop.
+func (s *serial) post(f func(), wait bool) bool {
+	if wait {
+		select {
+		case s.ch <- job{f: f}:
+			return true
+		case <-s.done:
+			return false
+		}
+	}
+	select {
+	case s.ch <- job{f: f}:
+		return true
+	default:
+		return false
+	}
+}
+
+// What postFrame did with a frame.
+const (
+	queued   = iota
+	full     // GatewayQueue jobs wait
+	noRoom   // GatewayQueueBytes are held
+	oversize // bigger than the biggest buffer
+)
+
+// postFrame queues a copy of a frame for l's port idx, or drops it when
+// the queue is full, by frames or by bytes.
+func (s *serial) postFrame(l *Loop, idx int, fr []byte, o link.Offload) int {
+	c := classOf(len(fr))
+	if c < 0 {
+		return oversize
+	}
+	size := int64(frameClasses[c])
+	if s.bytes.Add(size) > GatewayQueueBytes {
+		s.bytes.Add(-size)
+		return noRoom
+	}
+	b := frames[c].Get().(*[]byte)
+	*b = append((*b)[:0], fr...)
+	select {
+	case s.ch <- job{l: l, idx: idx, frame: b, class: c, o: o}:
+		return queued
+	default:
+		s.bytes.Add(-size)
+		frames[c].Put(b)
+		return full
+	}
+}
+
+func (s *serial) stop() { s.once.Do(func() { close(s.done) }) }
+
+// serialClock runs timer callbacks on the loop.
+type serialClock struct {
+	clock.Clock
+	s *serial
+}
+
+func (c serialClock) AfterFunc(d time.Duration, f func()) clock.Timer {
+	return c.Clock.AfterFunc(d, func() { c.s.post(f, true) })
+}
