@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/netyard/netyard/internal/clock"
-	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
 )
@@ -457,7 +456,8 @@ func (end *End) deliverHead() {
 // isLinkLocal reports whether frame is for 01:80:C2:00:00:0X (BPDUs and
 // the like), which no bridge forwards.
 func isLinkLocal(frame []byte) bool {
-	return len(frame) >= len(header.MAC{}) && header.Ethernet(frame).Dst().IsLinkLocal()
+	return len(frame) >= 6 && frame[0] == 0x01 && frame[1] == 0x80 && frame[2] == 0xc2 &&
+		frame[3] == 0 && frame[4] == 0 && frame[5]&0xf0 == 0
 }
 
 func (l *Link) lost(from *End, why string) {
