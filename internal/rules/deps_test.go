@@ -130,16 +130,17 @@ var pending = map[string]string{
 // internalLayers ranks the internal/ packages: each may import only
 // packages of a lower rank (rule 1's "lower internal/ packages").
 var internalLayers = map[string]int{
-	"internal/csum":          0,
-	"internal/clock":         0,
-	"internal/leak":          0,
-	"internal/rules":         0,
-	"internal/nsutil":        0,
-	"internal/nsutil/nstest": 1,
-	"internal/header":        1,
-	"internal/trace":         1,
-	"internal/link":          2,
-	"internal/stack":         3,
+	"internal/csum":            0,
+	"internal/clock":           0,
+	"internal/leak":            0,
+	"internal/rules":           0,
+	"internal/nsutil":          0,
+	"internal/nsutil/nstest":   1,
+	"internal/header":          1,
+	"internal/trace":           1,
+	"internal/trace/tracetest": 2,
+	"internal/link":            2,
+	"internal/stack":           3,
 }
 
 // graph loads the module's import graph, test imports included, with

@@ -195,7 +195,8 @@ func (g *Gateway) reassembled(l *leg, r *reasm) {
 	ip.SetFlagsFrag(ff)
 	ip.FixChecksum()
 	if g.tracer != nil {
-		g.eventf(trace.Host, "reassembled %s: %d fragments, %d bytes", describeKey(r.key), len(r.pieces), n)
+		g.event(trace.Event{Kind: trace.Host, Op: trace.OpReassembled, ID: r.key.id, SrcIP: addr(r.key.src), DstIP: addr(r.key.dst),
+			Proto: trace.Proto(r.key.proto), Count: len(r.pieces), Len: n})
 	}
 	if g.route(l, pkt, link.Offload{}, r.maxFrag) {
 		return

@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -240,23 +238,14 @@ func runOne(f *File, o Options) (*Report, error) {
 	if rep.Backend != "mem" { // the netns backend runs on the wall clock
 		origin = clock.Real.Now()
 	}
-	var tmu sync.Mutex // the netns backend traces from several goroutines
-	var sinks []func(e trace.Event)
+	var bus trace.Bus     // serialises the netns backend's goroutines for its sinks
 	var step atomic.Int64 // the step running, for trace lines; 0 while the topology is built
 	if w := o.TraceJSON; w != nil {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		sinks = append(sinks, func(e trace.Event) {
-			_ = enc.Encode(struct {
-				T    float64 `json:"t"`
-				Step int64   `json:"step"`
-				trace.Event
-			}{e.Time.Sub(origin).Seconds(), step.Load(), e})
-		})
+		bus.Subscribe(trace.JSONLines(w, origin, step.Load))
 	}
 	if o.Explain != nil {
 		w := o.Explain
-		sinks = append(sinks, func(e trace.Event) {
+		bus.Subscribe(func(e trace.Event) {
 			line := trace.Narrate(e)
 			if names != nil {
 				line = names.Replace(line)
@@ -264,14 +253,8 @@ func runOne(f *File, o Options) (*Report, error) {
 			fmt.Fprintf(w, "    %s  %s\n", stamp(e.Time.Sub(origin)), line)
 		})
 	}
-	if len(sinks) > 0 {
-		tracer = trace.Func(func(e trace.Event) {
-			tmu.Lock()
-			defer tmu.Unlock()
-			for _, sink := range sinks {
-				sink(e)
-			}
-		})
+	if bus.Len() > 0 {
+		tracer = &bus
 	}
 	var pcap *capture.Writer
 	if o.Pcap != nil {
@@ -950,15 +933,8 @@ func describeFlow(m FlowMatch) string {
 // ipam checks a network's allocation against the compiled Docker model.
 func (r *runner) ipam(c *IPAMExpect) (problems []string, seen string) {
 	d := r.g.Docker
-	var n *topo.Network
-	for i := range d.Networks {
-		if d.Networks[i].Name == c.Network {
-			n = &d.Networks[i]
-		}
-	}
-	if n == nil && c.Network == topo.DefaultNetwork {
-		n = &topo.Network{Name: c.Network, Subnet: netip.MustParsePrefix("172.17.0.0/16"), Gateway: netip.MustParseAddr("172.17.0.1")}
-	}
+	host := cmp.Or(c.Host, d.Hosts[0].Name)
+	n := d.Network(host, c.Network)
 	if n == nil {
 		return []string{fmt.Sprintf("no network %q", c.Network)}, ""
 	}
@@ -971,7 +947,7 @@ func (r *runner) ipam(c *IPAMExpect) (problems []string, seen string) {
 	got := map[string]string{}
 	for _, ct := range d.Containers {
 		for _, e := range ct.Endpoints {
-			if e.Network == n.Name && e.Addr.IsValid() {
+			if ct.Host == host && e.Network == n.Name && e.Addr.IsValid() {
 				got[ct.Name] = e.Addr.Addr().String()
 			}
 		}
