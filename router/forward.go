@@ -1,10 +1,10 @@
 package router
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
@@ -46,13 +46,13 @@ func (r *Router) forward(in *stack.Iface, pkt []byte, _ link.Offload) bool {
 	rt := r.table.lookup(dst)
 	switch {
 	case rt == nil:
-		r.refuse(f, p, &r.stats.NoRoute, icmpDestUnreach, codeNetUnreach, 0, "no route")
+		r.refuse(f, p, &r.stats.NoRoute, header.ICMPv4Unreachable, codeNetUnreach, 0, "no route")
 		return true
 	case p.TTL() <= 1:
-		r.refuse(f, p, &r.stats.TTLExceeded, icmpTimeExceeded, codeTTLExceeded, 0, "TTL %d exceeded in transit", p.TTL())
+		r.refuse(f, p, &r.stats.TTLExceeded, header.ICMPv4TimeExceeded, codeTTLExceeded, 0, "TTL %d exceeded in transit", p.TTL())
 		return true
 	case len(p) > rt.out.mtu && p.DF():
-		r.refuse(f, p, &r.stats.FragFails, icmpDestUnreach, codeFragNeeded, uint32(rt.out.mtu),
+		r.refuse(f, p, &r.stats.FragFails, header.ICMPv4Unreachable, header.ICMPv4FragNeededCode, uint32(rt.out.mtu),
 			"%d bytes do not fit the MTU %d of %s and DF is set", len(p), rt.out.mtu, rt.out.name)
 		return true
 	}
@@ -61,9 +61,9 @@ func (r *Router) forward(in *stack.Iface, pkt []byte, _ link.Offload) bool {
 		hop = p.Dst()
 	}
 	frame, mine := r.fwd.take(stack.Headroom + len(p))
-	b := ipv4(frame[stack.Headroom:])
+	b := header.IPv4(frame[stack.Headroom:])
 	copy(b, p)
-	b.DecTTL()
+	b.SetTTL(b.TTL() - 1) // and the checksum with it (RFC 1624)
 	r.stats.Forwarded++
 	if r.tracer != nil {
 		r.traceRouted(f, rt, p)
@@ -81,45 +81,44 @@ func (r *Router) forward(in *stack.Iface, pkt []byte, _ link.Offload) bool {
 // checkHeader checks pkt's header as ip_rcv_core does, and returns the
 // packet without link-layer padding. A packet that fails is counted,
 // traced and dropped (false).
-func (r *Router) checkHeader(f *iface, pkt []byte) (ipv4, bool) {
-	p := ipv4(pkt)
-	switch {
-	case len(p) < ipv4MinLen:
+func (r *Router) checkHeader(f *iface, pkt []byte) (header.IPv4, bool) {
+	p := header.IPv4(pkt)
+	switch p.Check() {
+	case header.OK:
+	case header.Short:
 		r.stats.HeaderErrors++
 		r.drop(f, nil, "an IPv4 packet of %d bytes is shorter than its header", len(p))
 		return nil, false
-	case p.Version() != 4:
+	case header.BadVersion:
 		r.stats.HeaderErrors++
 		r.drop(f, nil, "IP version %d in an IPv4 frame", p.Version())
 		return nil, false
-	}
-	hl, tl := p.HeaderLen(), p.TotalLen()
-	switch {
-	case hl < ipv4MinLen || hl > len(p):
+	case header.BadHeaderLen:
 		r.stats.HeaderErrors++
-		r.drop(f, p, "IPv4 header length %d outside 20-%d", hl, min(len(p), 60))
+		r.drop(f, p, "IPv4 header length %d outside 20-%d", p.HeaderLen(), min(len(p), header.IPv4MaxLen))
 		return nil, false
-	case tl > len(p):
+	case header.Truncated:
 		r.stats.Truncated++
-		r.drop(f, p, "total length %d beyond the %d bytes received", tl, len(p))
+		r.drop(f, p, "total length %d beyond the %d bytes received", p.TotalLen(), len(p))
 		return nil, false
-	case tl < hl:
+	default: // BadTotalLen
 		r.stats.HeaderErrors++
-		r.drop(f, p, "total length %d shorter than its %d-byte header", tl, hl)
-		return nil, false
-	case !p.ChecksumValid():
-		r.stats.BadChecksum++
-		r.drop(f, p, "IPv4 header checksum %#04x is wrong", binary.BigEndian.Uint16(p[10:12]))
+		r.drop(f, p, "total length %d shorter than its %d-byte header", p.TotalLen(), p.HeaderLen())
 		return nil, false
 	}
-	return p[:tl], true
+	if !p.ChecksumValid() {
+		r.stats.BadChecksum++
+		r.drop(f, p, "IPv4 header checksum %#04x is wrong", p.Checksum())
+		return nil, false
+	}
+	return p[:p.TotalLen()], true
 }
 
 const limitedBroadcast = 0xffffffff
 
 // checkAddrs drops, counted and traced, a packet with a martian source or
 // destination (RFC 1812 §5.3.7, as ip_route_input_slow).
-func (r *Router) checkAddrs(f *iface, p ipv4) bool {
+func (r *Router) checkAddrs(f *iface, p header.IPv4) bool {
 	src, dst := p.Src32(), p.Dst32()
 	if why := r.martianSource(src, dst); why != "" {
 		r.stats.MartianSource++
@@ -181,14 +180,14 @@ func martianDest(dst uint32) string {
 // checkOptions reads the header's options: a malformed one is answered
 // with parameter problem, a source route dropped, as Linux does with
 // accept_source_route 0. Packets without options pass at once.
-func (r *Router) checkOptions(f *iface, p ipv4) bool {
-	if p.HeaderLen() == ipv4MinLen {
+func (r *Router) checkOptions(f *iface, p header.IPv4) bool {
+	if p.HeaderLen() == header.IPv4MinLen {
 		return true
 	}
 	at, srr := scanOptions(p.Options())
 	switch {
 	case at >= 0:
-		r.refuse(f, p, &r.stats.HeaderErrors, icmpParamProblem, 0, uint32(ipv4MinLen+at)<<24, "malformed IPv4 option at byte %d", ipv4MinLen+at)
+		r.refuse(f, p, &r.stats.HeaderErrors, header.ICMPv4ParamProblem, 0, uint32(header.IPv4MinLen+at)<<24, "malformed IPv4 option at byte %d", header.IPv4MinLen+at)
 		return false
 	case srr:
 		r.stats.SourceRouted++
@@ -271,7 +270,7 @@ func (r *Router) send(out *iface, hop netip.Addr, frame []byte) error {
 	if len(frame)-stack.Headroom <= out.mtu {
 		return r.host.SendFrame(out.ifc, hop, frame, link.Offload{}, r.onUnresolved)
 	}
-	return r.fragment(out, hop, ipv4(frame[stack.Headroom:]))
+	return r.fragment(out, hop, header.IPv4(frame[stack.Headroom:]))
 }
 
 // fragment sends pkt, too big for out's MTU and without DF, in fragments
@@ -279,8 +278,8 @@ func (r *Router) send(out *iface, hop netip.Addr, frame []byte) error {
 // option, the others only the options marked to be copied; every piece
 // but the last has MF set, and the last keeps the packet's own MF (pkt
 // may be a fragment itself).
-func (r *Router) fragment(out *iface, hop netip.Addr, pkt ipv4) error {
-	var rest [60]byte // the header of the pieces after the first
+func (r *Router) fragment(out *iface, hop netip.Addr, pkt header.IPv4) error {
+	var rest [header.IPv4MaxLen]byte // the header of the pieces after the first
 	restLen := copiedHeader(pkt, rest[:])
 	hdr := pkt[:pkt.HeaderLen()]
 	data := pkt.Payload()
@@ -289,15 +288,15 @@ func (r *Router) fragment(out *iface, hop netip.Addr, pkt ipv4) error {
 	defer r.frag.put(mine)
 	for done := 0; done < len(data); hdr = rest[:restLen] {
 		n := min((out.mtu-len(hdr))&^7, len(data)-done)
-		b := ipv4(frame[stack.Headroom : stack.Headroom+len(hdr)+n])
+		b := header.IPv4(frame[stack.Headroom : stack.Headroom+len(hdr)+n])
 		copy(b, hdr)
 		copy(b[len(hdr):], data[done:done+n])
 		ff := uint16((base + done) / 8)
 		if done+n < len(data) || lastMF {
-			ff |= ipv4MF
+			ff |= header.IPv4MF
 		}
-		binary.BigEndian.PutUint16(b[2:4], uint16(len(b)))
-		binary.BigEndian.PutUint16(b[6:8], ff)
+		b.SetTotalLen(len(b))
+		b.SetFlagsFrag(ff) // DF is clear: only what may be cut is
 		b.FixChecksum()
 		r.stats.FragCreates++
 		if err := r.host.SendFrame(out.ifc, hop, frame[:stack.Headroom+len(b)], link.Offload{}, r.onUnresolved); err != nil {
@@ -312,8 +311,8 @@ func (r *Router) fragment(out *iface, hop netip.Addr, pkt ipv4) error {
 // copiedHeader writes into dst the header of a fragment after the first:
 // the fixed part and the options with the copied flag, padded with
 // end-of-options to a multiple of 4 bytes. It returns its length.
-func copiedHeader(p ipv4, dst []byte) int {
-	n := copy(dst, p[:ipv4MinLen])
+func copiedHeader(p header.IPv4, dst []byte) int {
+	n := copy(dst, p[:header.IPv4MinLen])
 	opts := p.Options()
 	for i := 0; i < len(opts); {
 		t := opts[i]
@@ -334,7 +333,7 @@ func copiedHeader(p ipv4, dst []byte) int {
 		dst[n] = optEnd
 		n++
 	}
-	dst[0] = 0x40 | byte(n/4)
+	header.IPv4(dst).SetVersionIHL(n) // the checksum is fixed with the piece's length
 	return n
 }
 
@@ -342,8 +341,8 @@ func copiedHeader(p ipv4, dst []byte) int {
 // host unreachable, as a Linux router does (arp_error_report). pkt is the
 // stack's copy, as the router sent it.
 func (r *Router) unresolved(pkt []byte, err error) {
-	p := ipv4(pkt)
-	if len(p) < ipv4MinLen {
+	p := header.IPv4(pkt)
+	if len(p) < header.IPv4MinLen {
 		return
 	}
 	if r.owns(p.Src32()) {
@@ -351,14 +350,14 @@ func (r *Router) unresolved(pkt []byte, err error) {
 		r.drop(nil, p, "the router's own packet: %v", err)
 		return
 	}
-	r.refuse(nil, p, &r.stats.HostUnreachable, icmpDestUnreach, codeHostUnreach, 0, "next hop for %s did not answer ARP", p.Dst())
+	r.refuse(nil, p, &r.stats.HostUnreachable, header.ICMPv4Unreachable, header.ICMPv4HostUnreachCode, 0, "next hop for %s did not answer ARP", p.Dst())
 }
 
 // traceRouted says what forward sent: the packet's ends, protocol, TCP
 // flags and data, ICMP type or echo identifier, where it came in (Port)
 // and went out (Ports). (The trace has no field for the next hop or the
 // TTL yet.)
-func (r *Router) traceRouted(in *iface, rt *route, p ipv4) {
+func (r *Router) traceRouted(in *iface, rt *route, p header.IPv4) {
 	e := packetEvent(trace.Routed, p)
 	e.Port, e.Ports = in.name, []string{rt.out.name}
 	if e.Proto == trace.ICMP && e.ICMP == (trace.ICMPType{}) {
@@ -370,9 +369,9 @@ func (r *Router) traceRouted(in *iface, rt *route, p ipv4) {
 // packetEvent is an event of kind k about the packet p: its addresses,
 // protocol, ports, TCP flags and data length, ICMP type and echo
 // identifier and sequence.
-func packetEvent(k trace.Kind, p ipv4) trace.Event {
+func packetEvent(k trace.Kind, p header.IPv4) trace.Event {
 	e := trace.Event{Kind: k}
-	if len(p) < ipv4MinLen {
+	if len(p) < header.IPv4MinLen {
 		return e
 	}
 	e.SrcIP, e.DstIP, e.Proto = p.Src(), p.Dst(), trace.Proto(p.Protocol())
@@ -381,20 +380,21 @@ func packetEvent(k trace.Kind, p ipv4) trace.Event {
 	}
 	l4 := p.Payload()
 	switch p.Protocol() {
-	case protocolTCP, protocolUDP:
-		if len(l4) >= 4 {
-			e.SrcPort, e.DstPort = binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
+	case header.ProtocolUDP:
+		if u := header.UDP(l4); u.Check() == header.OK {
+			e.SrcPort, e.DstPort = u.SrcPort(), u.DstPort()
 		}
-		if p.Protocol() == protocolTCP && len(l4) >= 20 {
-			e.Flags = trace.TCPFlags(l4[13])
-			e.Len = max(len(l4)-int(l4[12]>>4)*4, 0)
+	case header.ProtocolTCP:
+		if t := header.TCP(l4); t.Check() == header.OK {
+			e.SrcPort, e.DstPort = t.SrcPort(), t.DstPort()
+			e.Flags, e.Len = trace.TCPFlags(t.Flags()), len(t.Payload())
 		}
-	case protocolICMP:
-		switch {
-		case len(l4) >= 8 && (l4[0] == icmpEchoRequest || l4[0] == icmpEchoReply):
-			e.ID, e.Seq = binary.BigEndian.Uint16(l4[4:6]), binary.BigEndian.Uint16(l4[6:8])
-		case len(l4) >= 2: // an error, or another message: its type (as the gateway's)
-			e.ICMP = trace.ICMPType{Type: l4[0], Code: l4[1]}
+	case header.ProtocolICMP:
+		switch m := header.ICMPv4(l4); {
+		case m.Check() == header.OK && m.IsEcho():
+			e.ID, e.Seq = m.ID(), m.Seq()
+		case len(m) >= 2: // an error, or another message: its type (as the gateway's)
+			e.ICMP = trace.ICMPType{Type: m.Type(), Code: m.Code()}
 		}
 	}
 	return e
@@ -411,7 +411,7 @@ func (r *Router) event(e trace.Event) {
 
 // drop traces a dropped packet (the caller counts it). p may be nil, for
 // a packet whose addresses cannot be read; f nil, for one not received.
-func (r *Router) drop(f *iface, p ipv4, format string, args ...any) {
+func (r *Router) drop(f *iface, p header.IPv4, format string, args ...any) {
 	if r.tracer == nil {
 		return
 	}
@@ -429,11 +429,11 @@ func (r *Router) drop(f *iface, p ipv4, format string, args ...any) {
 // protoName names an IP protocol.
 func protoName(proto uint8) string {
 	switch proto {
-	case protocolICMP:
+	case header.ProtocolICMP:
 		return "ICMP"
-	case protocolTCP:
+	case header.ProtocolTCP:
 		return "TCP"
-	case protocolUDP:
+	case header.ProtocolUDP:
 		return "UDP"
 	}
 	return fmt.Sprintf("protocol %d", proto)

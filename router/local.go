@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/netyard/netyard/internal/csum"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
 )
@@ -17,16 +18,8 @@ import (
 // leaves through its own routing table, so that an answer to a sender
 // beyond another router goes back the way a forwarded packet would.
 
-// TCP flags.
-const (
-	tcpFIN = 0x01
-	tcpSYN = 0x02
-	tcpRST = 0x04
-	tcpACK = 0x10
-)
-
 // local takes a packet for one of the router's addresses.
-func (r *Router) local(f *iface, p ipv4) {
+func (r *Router) local(f *iface, p header.IPv4) {
 	if p.IsFragment() {
 		r.stats.LocalFragments++
 		r.drop(f, p, "a fragment for the router, which does not reassemble")
@@ -34,44 +27,43 @@ func (r *Router) local(f *iface, p ipv4) {
 	}
 	l4 := p.Payload()
 	switch p.Protocol() {
-	case protocolICMP:
+	case header.ProtocolICMP:
+		m := header.ICMPv4(l4)
 		switch {
-		case len(l4) < icmpHeaderLen:
+		case m.Check() != header.OK:
 			r.stats.LocalIgnored++
 			r.drop(f, p, "a truncated ICMP message for the router")
-		case !sumsToOnes(l4, 0):
+		case !m.ChecksumValid():
 			r.stats.LocalBadChecksum++
 			r.drop(f, p, "ICMP checksum wrong")
-		case l4[0] != icmpEchoRequest:
+		case m.Type() != header.ICMPv4EchoRequest:
 			r.stats.LocalIgnored++
-			r.drop(f, p, "ICMP %s for the router: nothing waits for it", icmpName(l4[0], l4[1]))
+			r.drop(f, p, "ICMP %s for the router: nothing waits for it", icmpName(m.Type(), m.Code()))
 		default:
 			r.echoReply(f, p)
 		}
-	case protocolUDP:
-		n := 0
-		if len(l4) >= 8 {
-			n = int(binary.BigEndian.Uint16(l4[4:6]))
-		}
+	case header.ProtocolUDP:
+		u := header.UDP(l4)
 		switch {
-		case n < 8 || n > len(l4):
+		case u.Check() != header.OK || u.Length() < header.UDPLen || u.Length() > len(u):
 			r.stats.LocalIgnored++
 			r.drop(f, p, "a truncated UDP datagram for the router")
-		case binary.BigEndian.Uint16(l4[6:8]) != 0 && !sumsToOnes(l4[:n], pseudoSum(p, protocolUDP, n)):
+		case u.Checksum() != 0 && !sumsToOnes(u[:u.Length()], p.PseudoSum(header.ProtocolUDP, u.Length())):
 			r.stats.LocalBadChecksum++
 			r.drop(f, p, "UDP checksum wrong")
 		default:
-			r.refuse(f, p, &r.stats.Refused, icmpDestUnreach, codePortUnreach, 0, "UDP to port %d: nothing listens on the router", binary.BigEndian.Uint16(l4[2:4]))
+			r.refuse(f, p, &r.stats.Refused, header.ICMPv4Unreachable, codePortUnreach, 0, "UDP to port %d: nothing listens on the router", u.DstPort())
 		}
-	case protocolTCP:
+	case header.ProtocolTCP:
+		t := header.TCP(l4)
 		switch {
-		case len(l4) < 20 || int(l4[12]>>4)*4 < 20 || int(l4[12]>>4)*4 > len(l4):
+		case t.Check() != header.OK:
 			r.stats.LocalIgnored++
 			r.drop(f, p, "a truncated TCP segment for the router")
-		case !sumsToOnes(l4, pseudoSum(p, protocolTCP, len(l4))):
+		case !sumsToOnes(t, p.PseudoSum(header.ProtocolTCP, len(t))):
 			r.stats.LocalBadChecksum++
 			r.drop(f, p, "TCP checksum wrong")
-		case l4[13]&tcpRST != 0:
+		case t.Flags()&header.TCPRst != 0:
 			r.stats.LocalIgnored++
 			r.drop(f, p, "a TCP reset for the router: it has no connections")
 		case r.group:
@@ -81,65 +73,79 @@ func (r *Router) local(f *iface, p ipv4) {
 			r.reset(f, p)
 		}
 	default:
-		r.refuse(f, p, &r.stats.Refused, icmpDestUnreach, codeProtoUnreach, 0, "%s: the router does not speak it", protoName(p.Protocol()))
+		r.refuse(f, p, &r.stats.Refused, header.ICMPv4Unreachable, codeProtoUnreach, 0, "%s: the router does not speak it", protoName(p.Protocol()))
 	}
 }
 
 // echoReply answers an echo request, from the address it was sent to.
-func (r *Router) echoReply(f *iface, p ipv4) {
+func (r *Router) echoReply(f *iface, p header.IPv4) {
 	m := p.Payload()
-	frame, mine := r.own.take(stack.Headroom + ipv4MinLen + len(m))
+	frame, mine := r.own.take(stack.Headroom + header.IPv4MinLen + len(m))
 	defer r.own.put(mine)
-	q := frame[stack.Headroom+ipv4MinLen:]
+	q := header.ICMPv4(frame[stack.Headroom+header.IPv4MinLen:])
 	copy(q, m)
-	q[0], q[1] = icmpEchoReply, 0
-	icmpChecksum(q)
+	putICMP(q, header.ICMPv4EchoReply, 0, uint32(q.ID())<<16|uint32(q.Seq())) // the identifier and sequence kept
 	r.stats.EchoReplies++
 	if r.tracer != nil {
 		e := packetEvent(trace.Host, p)
 		e.Op, e.Port = trace.OpEchoAnswered, f.name
 		r.event(e)
 	}
-	r.originate(frame, p.Dst(), p.Src(), protocolICMP, p.TOS())
+	r.originate(frame, p.Dst(), p.Src(), header.ProtocolICMP, p.TOS())
+}
+
+// putICMP writes an ICMP message's header (type, code, the second word)
+// and its checksum over all of m. (internal/header has no writer for an
+// ICMP header.)
+func putICMP(m header.ICMPv4, typ, code uint8, rest uint32) {
+	m[0], m[1] = typ, code
+	binary.BigEndian.PutUint32(m[4:8], rest)
+	m.FixChecksum()
 }
 
 // reset answers a TCP segment for the router with a reset, as for a
 // closed port (RFC 9293 §3.10.7.1).
-func (r *Router) reset(f *iface, p ipv4) {
-	t := p.Payload()
-	frame, mine := r.own.take(stack.Headroom + ipv4MinLen + 20)
+func (r *Router) reset(f *iface, p header.IPv4) {
+	t := header.TCP(p.Payload())
+	frame, mine := r.own.take(stack.Headroom + header.IPv4MinLen + header.TCPMinLen)
 	defer r.own.put(mine)
-	h := frame[stack.Headroom+ipv4MinLen:]
-	clear(h)
-	copy(h[0:2], t[2:4])
-	copy(h[2:4], t[0:2])
-	if t[13]&tcpACK != 0 {
-		copy(h[4:8], t[8:12]) // SEQ = SEG.ACK
-		h[13] = tcpRST
+	h := header.TCP(frame[stack.Headroom+header.IPv4MinLen:])
+	if t.Flags()&header.TCPAck != 0 {
+		putTCP(h, t.DstPort(), t.SrcPort(), t.Ack(), 0, header.TCPRst) // SEQ = SEG.ACK
 	} else {
-		n := uint32(len(t) - int(t[12]>>4)*4)
-		if t[13]&tcpSYN != 0 {
+		n := uint32(len(t.Payload()))
+		if t.Flags()&header.TCPSyn != 0 {
 			n++
 		}
-		if t[13]&tcpFIN != 0 {
+		if t.Flags()&header.TCPFin != 0 {
 			n++
 		}
-		binary.BigEndian.PutUint32(h[8:12], binary.BigEndian.Uint32(t[4:8])+n) // ACK = SEG.SEQ + SEG.LEN
-		h[13] = tcpRST | tcpACK
+		putTCP(h, t.DstPort(), t.SrcPort(), 0, t.Seq()+n, header.TCPRst|header.TCPAck) // ACK = SEG.SEQ + SEG.LEN
 	}
-	h[12] = 5 << 4
 	r.stats.Refused++
 	if r.tracer != nil {
-		r.drop(f, p, "TCP to port %d: nothing listens on the router: answered with a reset", binary.BigEndian.Uint16(t[2:4]))
+		r.drop(f, p, "TCP to port %d: nothing listens on the router: answered with a reset", t.DstPort())
 	}
-	r.originate(frame, p.Dst(), p.Src(), protocolTCP, p.TOS())
+	r.originate(frame, p.Dst(), p.Src(), header.ProtocolTCP, p.TOS())
+}
+
+// putTCP writes a 20-byte TCP header without options and a window of 0;
+// originate fills its checksum. (internal/header has no writer for a TCP
+// header.)
+func putTCP(h header.TCP, src, dst uint16, seq, ack uint32, flags uint8) {
+	clear(h[:header.TCPMinLen])
+	binary.BigEndian.PutUint16(h[0:2], src)
+	binary.BigEndian.PutUint16(h[2:4], dst)
+	binary.BigEndian.PutUint32(h[4:8], seq)
+	binary.BigEndian.PutUint32(h[8:12], ack)
+	h[12], h[13] = header.TCPMinLen/4<<4, flags
 }
 
 // refuse drops a packet the router cannot take, counted in *n and traced
 // with why, and answers it with an ICMP error unless RFC 1812 forbids
 // one. rest is the error's second word (the MTU of fragmentation needed,
 // the pointer of parameter problem).
-func (r *Router) refuse(f *iface, p ipv4, n *uint64, typ, code uint8, rest uint32, format string, args ...any) {
+func (r *Router) refuse(f *iface, p header.IPv4, n *uint64, typ, code uint8, rest uint32, format string, args ...any) {
 	*n++
 	not := r.noError(p)
 	if r.tracer != nil {
@@ -158,7 +164,7 @@ func (r *Router) refuse(f *iface, p ipv4, n *uint64, typ, code uint8, rest uint3
 
 // noError says why no ICMP error may be sent about p (RFC 1812
 // §4.3.2.7, and Linux's icmp_send), or returns "".
-func (r *Router) noError(p ipv4) string {
+func (r *Router) noError(p header.IPv4) string {
 	src, dst := p.Src32(), p.Dst32()
 	switch {
 	case r.group:
@@ -169,12 +175,12 @@ func (r *Router) noError(p ipv4) string {
 		return "as it went to a broadcast or multicast address"
 	case src == 0 || src>>24 == 127 || src>>28 >= 0xe || r.owns(src) || r.broadcast(src):
 		return "as its source " + p.Src().String() + " is not one host"
-	case p.Protocol() == protocolICMP:
-		l4 := p.Payload()
-		if len(l4) == 0 {
+	case p.Protocol() == header.ProtocolICMP:
+		m := header.ICMPv4(p.Payload())
+		if len(m) == 0 {
 			return "as its ICMP type cannot be read"
 		}
-		if isICMPError(l4[0]) {
+		if isICMPError(m.Type()) {
 			return "as it is an ICMP error itself"
 		}
 	}
@@ -185,15 +191,13 @@ func (r *Router) noError(p ipv4) string {
 // it as fits in 576 bytes (RFC 1812 §4.3.2.3). It comes from the address
 // p was sent to when that is the router's, else from the address of the
 // interface it leaves by (icmp_send).
-func (r *Router) sendError(p ipv4, typ, code uint8, rest uint32) {
-	q := min(len(p), icmpErrorMaxLength-ipv4MinLen-icmpHeaderLen)
-	frame, mine := r.own.take(stack.Headroom + ipv4MinLen + icmpHeaderLen + q)
+func (r *Router) sendError(p header.IPv4, typ, code uint8, rest uint32) {
+	q := min(len(p), icmpErrorMaxLength-header.IPv4MinLen-header.ICMPv4Len)
+	frame, mine := r.own.take(stack.Headroom + header.IPv4MinLen + header.ICMPv4Len + q)
 	defer r.own.put(mine)
-	m := frame[stack.Headroom+ipv4MinLen:]
-	m[0], m[1] = typ, code
-	binary.BigEndian.PutUint32(m[4:8], rest)
-	copy(m[icmpHeaderLen:], p[:q])
-	icmpChecksum(m)
+	m := header.ICMPv4(frame[stack.Headroom+header.IPv4MinLen:])
+	copy(m[header.ICMPv4Len:], p[:q])
+	putICMP(m, typ, code, rest)
 	var src netip.Addr
 	if r.owns(p.Dst32()) {
 		src = p.Dst()
@@ -201,7 +205,7 @@ func (r *Router) sendError(p ipv4, typ, code uint8, rest uint32) {
 	r.stats.ICMPErrors++
 	// RFC 1812 §4.3.2.5: the TOS of an error is the packet's, with the
 	// precedence of internetwork control (Linux: IPTOS_PREC_INTERNETCONTROL).
-	r.originate(frame, src, p.Src(), protocolICMP, p.TOS()&0x1e|0xc0)
+	r.originate(frame, src, p.Src(), header.ProtocolICMP, p.TOS()&0x1e|0xc0)
 }
 
 // originate sends a packet the router made, whose payload is in frame
@@ -209,7 +213,7 @@ func (r *Router) sendError(p ipv4, typ, code uint8, rest uint32) {
 // zero Addr: from the address of the interface it leaves by), by the
 // routing table. A TCP or UDP payload's checksum is filled here.
 func (r *Router) originate(frame []byte, src, dst netip.Addr, proto, tos uint8) {
-	p := ipv4(frame[stack.Headroom:])
+	p := header.IPv4(frame[stack.Headroom:])
 	rt := r.table.lookup(v4(dst))
 	if rt == nil {
 		r.stats.OwnUndelivered++
@@ -220,14 +224,12 @@ func (r *Router) originate(frame []byte, src, dst netip.Addr, proto, tos uint8) 
 		src = rt.out.prefix.Addr()
 	}
 	r.ipID++
-	putIPv4(p, ipv4Fields{TOS: tos, TotalLen: len(p), ID: r.ipID, TTL: DefaultTTL, Protocol: proto, Src: src, Dst: dst})
+	header.PutIPv4(p, header.IPv4Fields{TOS: tos, TotalLen: len(p), ID: r.ipID, TTL: DefaultTTL, Protocol: proto, Src: src, Dst: dst})
 	switch l4 := p.Payload(); proto {
-	case protocolTCP:
-		l4[16], l4[17] = 0, 0
-		binary.BigEndian.PutUint16(l4[16:18], ^csum.Fold(csum.Sum(l4, pseudoSum(p, proto, len(l4)))))
-	case protocolUDP:
-		l4[6], l4[7] = 0, 0
-		binary.BigEndian.PutUint16(l4[6:8], ^csum.Fold(csum.Sum(l4, pseudoSum(p, proto, len(l4)))))
+	case header.ProtocolTCP:
+		header.TCP(l4).FixChecksum(p.PseudoSum(proto, len(l4)))
+	case header.ProtocolUDP:
+		header.UDP(l4).FixChecksum(p.PseudoSum(proto, len(l4)))
 	}
 	hop := rt.via
 	if !hop.IsValid() {
@@ -239,12 +241,6 @@ func (r *Router) originate(frame []byte, src, dst netip.Addr, proto, tos uint8) 
 	}
 }
 
-// pseudoSum returns the sum of the pseudo-header a TCP or UDP checksum
-// covers (RFC 9293 §3.1, RFC 768).
-func pseudoSum(p ipv4, proto uint8, length int) uint64 {
-	return csum.Sum(p[12:20], 0) + uint64(proto) + uint64(length)
-}
-
 // sumsToOnes reports whether b, with acc, sums to all ones: a valid
 // Internet checksum.
 func sumsToOnes(b []byte, acc uint64) bool { return csum.Fold(csum.Sum(b, acc)) == 0xffff }
@@ -252,32 +248,32 @@ func sumsToOnes(b []byte, acc uint64) bool { return csum.Fold(csum.Sum(b, acc)) 
 // icmpName names an ICMP type and code as a kernel's messages do.
 func icmpName(typ, code uint8) string {
 	switch typ {
-	case icmpEchoReply:
+	case header.ICMPv4EchoReply:
 		return "echo reply"
-	case icmpEchoRequest:
+	case header.ICMPv4EchoRequest:
 		return "echo request"
-	case icmpTimeExceeded:
+	case header.ICMPv4TimeExceeded:
 		if code == codeTTLExceeded {
 			return "time exceeded"
 		}
 		return "time exceeded (reassembly)"
-	case icmpParamProblem:
+	case header.ICMPv4ParamProblem:
 		return "parameter problem"
 	case icmpRedirect:
 		return "redirect"
 	case icmpSourceQuench:
 		return "source quench"
-	case icmpDestUnreach:
+	case header.ICMPv4Unreachable:
 		switch code {
 		case codeNetUnreach:
 			return "network unreachable"
-		case codeHostUnreach:
+		case header.ICMPv4HostUnreachCode:
 			return "host unreachable"
 		case codeProtoUnreach:
 			return "protocol unreachable"
 		case codePortUnreach:
 			return "port unreachable"
-		case codeFragNeeded:
+		case header.ICMPv4FragNeededCode:
 			return "fragmentation needed"
 		}
 		return fmt.Sprintf("destination unreachable (code %d)", code)

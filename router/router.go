@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
@@ -230,7 +231,7 @@ func (r *Router) Input(idx int, frame []byte) {
 	if idx < 0 || idx >= len(r.ifaces) {
 		return
 	}
-	r.group = len(frame) > 0 && frame[0]&1 != 0
+	r.group = len(frame) >= 6 && header.Ethernet(frame).Dst().IsMulticast() // broadcast included
 	r.host.Input(idx, frame)
 	r.group = false
 }

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/netyard/netyard/internal/header"
 )
 
 // Route is a static route: packets for To go to the neighbour Via.
@@ -159,7 +161,7 @@ func (c *Config) Check() []*ConfigError {
 			bad(i, -1, "name", "interface name %q is empty or also interface %d's", f.Name, j)
 		}
 		names[f.Name] = i
-		if len(f.MAC) != 6 || f.MAC[0]&1 != 0 {
+		if m, ok := header.MACFrom(f.MAC); !ok || m.IsMulticast() {
 			bad(i, -1, "mac", "MAC %v is not a 48-bit unicast address", f.MAC)
 		}
 		if f.MTU != 0 && (f.MTU < MinMTU || f.MTU > MaxMTU) {
