@@ -140,8 +140,13 @@ steps:
 	if !reflect.DeepEqual(a.Containers, b.Containers) {
 		t.Errorf("compose's containers = %+v\nwant %+v", b.Containers, a.Containers)
 	}
-	if *b.Steps[0].Wait != 10*time.Second || b.Steps[1].Resolve.Timeout != 1500*time.Millisecond {
-		t.Errorf("wait: 10 = %v, timeout: 1.5 = %v; want 10s and 1.5s", *b.Steps[0].Wait, b.Steps[1].Resolve.Timeout)
+	wait, ok1 := b.Steps[0].Action.(*scenario.WaitStep)
+	resolve, ok2 := b.Steps[1].Action.(*scenario.ResolveStep)
+	if !ok1 || !ok2 {
+		t.Fatalf("steps are %T and %T, want a wait and a resolve", b.Steps[0].Action, b.Steps[1].Action)
+	}
+	if time.Duration(*wait) != 10*time.Second || resolve.Timeout != 1500*time.Millisecond {
+		t.Errorf("wait: 10 = %v, timeout: 1.5 = %v; want 10s and 1.5s", time.Duration(*wait), resolve.Timeout)
 	}
 	ga, _ := a.Graph()
 	gb, _ := b.Graph()
