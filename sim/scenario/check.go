@@ -205,6 +205,27 @@ func (c *checker) free(path string, e topo.Endpoint) bool {
 	return true
 }
 
+// unplug takes link k away from the steps that follow.
+func (c *checker) unplug(k *cable) {
+	for _, e := range k.ends {
+		delete(c.cables, e)
+		c.gone[e] = c.step + " unplugged it"
+	}
+}
+
+// plug lays a link for the steps that follow; what the link's ends are
+// was checked.
+func (c *checker) plug(a, b topo.Endpoint) {
+	k := &cable{ends: [2]topo.Endpoint{a, b}, by: "the plug of " + c.step}
+	for _, e := range k.ends {
+		c.cables[e] = k
+		delete(c.gone, e)
+		if c.ix.Switch(e.Node) != nil && !c.ix.HasPort(e.Node, e.Port) {
+			c.plugged[e] = true
+		}
+	}
+}
+
 // move replugs the end of link k away from iface into to.
 func (c *checker) move(k *cable, iface, to topo.Endpoint) {
 	side := 1

@@ -19,9 +19,12 @@ func (m *MoveStep) check(c *checker, p string) {
 	e, ok := c.endpoint(p+".iface", m.Iface)
 	var k *cable
 	if ok {
-		if k = c.cables[e]; c.ix.Kind(e.Node) != topo.HostNode || k == nil {
+		switch k = c.cables[e]; {
+		case c.ix.Kind(e.Node) != topo.HostNode || k == nil && c.gone[e] == "":
 			c.bad(p+".iface", "%q is not a linked host interface", m.Iface)
 			k = nil
+		case k == nil:
+			c.bad(p+".iface", "%q is not a linked host interface: %s", m.Iface, c.gone[e])
 		}
 	}
 	before := len(c.errs)
