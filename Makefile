@@ -34,7 +34,8 @@ FUZZ_TARGETS = \
 	./sim/topo:FuzzValidName \
 	./sim/topo:FuzzParsePortMapping \
 	./sim/scenario:FuzzRun \
-	./sim/netns:FuzzParseRun
+	./sim/netns:FuzzParseRun \
+	./sim/memtest:FuzzSummary
 
 .PHONY: all build test demo bench fuzz lint clean
 
@@ -51,6 +52,7 @@ demo:
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	cd sim/memtest/outside && $(GO) test -count=1 ./...  # a module of its own: netyard's public API only
 
 ## bench: hot-path and engine benchmarks (one core, then two)
 bench:

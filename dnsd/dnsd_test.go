@@ -12,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/netyard/netyard/dnsd"
+	"github.com/netyard/netyard/internal/leak"
 )
 
 var (
@@ -136,6 +137,7 @@ func TestUpstreams(t *testing.T) {
 // TestServeUDP serves on a loopback socket, answers a real query, answers a
 // malformed one with FORMERR and keeps answering.
 func TestServeUDP(t *testing.T) {
+	leak.Check(t)
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

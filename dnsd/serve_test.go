@@ -7,49 +7,18 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
 	"github.com/netyard/netyard/dnsd"
+	"github.com/netyard/netyard/internal/leak"
 )
 
-// TestMain fails the run when a server goroutine outlives the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := serverGoroutines(); leaked != "" {
-			fmt.Fprintf(os.Stderr, "server goroutines left after the tests:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// serverGoroutines returns the stacks of the goroutines still running
-// miekg/dns's servers or dnsd's, once those just returning have (they are
-// given a thousand yields, not a sleep).
-func serverGoroutines() string {
-	var leaked []string
-	for range 1000 {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		leaked = leaked[:0]
-		for g := range strings.SplitSeq(string(buf), "\n\n") {
-			if strings.Contains(g, "miekg/dns.(*Server)") || strings.Contains(g, "netyard/dnsd.(*") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return ""
-		}
-		runtime.Gosched()
-	}
-	return strings.Join(leaked, "\n\n")
-}
+// TestMain fails the run when a goroutine (a server's, a client's)
+// outlives the tests.
+func TestMain(m *testing.M) { os.Exit(leak.Run(m)) }
 
 var loopback = netip.MustParseAddr("127.0.0.1")
 
@@ -57,6 +26,7 @@ var loopback = netip.MustParseAddr("127.0.0.1")
 // the loopback client on network lo.
 func listen(t *testing.T, s *dnsd.Server) *dnsd.Service {
 	t.Helper()
+	leak.Check(t) // first: its check runs after the Close below
 	s.Add("lo", "me", loopback)
 	v, err := s.Listen("127.0.0.1:0")
 	if err != nil {

@@ -315,14 +315,32 @@ func (t *Table) Published(proto uint8, dst netip.AddrPort) (Publish, bool) {
 // pseudo-header sum, which changes with the addresses and not with the
 // ports.
 func (t *Table) Translate(b []byte, o Origin, ext netip.Addr, now time.Time, partial bool) (Tuple, error) {
+	k, _, err := t.TranslateFlow(b, o, ext, now, partial)
+	return k, err
+}
+
+// Change says what a translated packet did to its flow.
+type Change uint8
+
+// What a packet did to its flow.
+const (
+	Kept          Change = iota // it belonged to a flow that goes on
+	Created                     // it started a flow
+	Closed                      // it ended its flow
+	CreatedClosed               // it started a flow that it ended at once (a reset)
+)
+
+// TranslateFlow is Translate, and says what the packet did to its flow.
+func (t *Table) TranslateFlow(b []byte, o Origin, ext netip.Addr, now time.Time, partial bool) (Tuple, Change, error) {
 	p, err := parse(b)
 	if err == errICMPError {
-		return t.icmpError(p, now)
+		k, err := t.icmpError(p, now)
+		return k, Kept, err
 	}
 	p.partial = partial
 	if err != nil {
 		t.count(&t.stats.Malformed)
-		return Tuple{}, err
+		return Tuple{}, Kept, err
 	}
 	k := p.tuple()
 	t.mu.Lock()
@@ -332,20 +350,24 @@ func (t *Table) Translate(b []byte, o Origin, ext netip.Addr, now time.Time, par
 	if fresh {
 		if f, victim, err = t.newFlowLocked(p, k, o, ext, now); err != nil {
 			t.mu.Unlock()
-			return k, err
+			return k, Kept, err
 		}
 	}
 	reply := k != f.orig
 	ends := f.track(p, reply, now)
+	ch := Kept
 	switch {
 	case fresh && ends: // a reset starting a flow: translated, never entered
 		t.stats.Created++
 		t.stats.Closed++
+		ch = CreatedClosed
 	case fresh:
 		t.addLocked(f)
+		ch = Created
 	case ends:
 		t.removeLocked(f)
 		t.stats.Closed++
+		ch = Closed
 	default:
 		t.refileLocked(f)
 		t.classifyLocked(f)
@@ -362,7 +384,7 @@ func (t *Table) Translate(b []byte, o Origin, ext netip.Addr, now time.Time, par
 	if victim != nil && onDrop != nil {
 		onDrop(victim.export())
 	}
-	return k, nil
+	return k, ch, nil
 }
 
 // newFlowLocked returns a flow for k, to enter once its first packet is

@@ -464,5 +464,5 @@ func (l *Link) lost(from *End, why string) {
 	if l.tracer == nil {
 		return
 	}
-	l.tracer.Trace(trace.Event{Time: l.clk.Now(), Node: "link " + l.name, Kind: trace.Lost, Port: from.Peer().name, Reason: why})
+	l.tracer.Trace(trace.Event{Time: l.clk.Now(), Node: "link " + l.name, Kind: trace.Lost, Link: l.name, Port: from.Peer().name, Reason: why})
 }

@@ -3,8 +3,8 @@ package vswitch_test
 import (
 	"testing"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
-	"github.com/netyard/netyard/sim"
 	vswitch "github.com/netyard/netyard/switch"
 )
 
@@ -22,7 +22,7 @@ func mac(n byte) vswitch.MAC { return vswitch.MAC{0x02, 0, 0, 0, 0, n} }
 // newBenchSwitch returns a switch on a virtual clock with n ports that
 // discard what they send.
 func newBenchSwitch(b testing.TB, n int) *vswitch.Switch {
-	e := sim.New(1)
+	e := clock.NewManual()
 	sw := vswitch.New(vswitch.Options{Clock: e})
 	for range n {
 		if _, err := sw.AddPort(vswitch.PortConfig{}, link.Discard); err != nil {
@@ -84,7 +84,7 @@ func BenchmarkFlood8(b *testing.B) {
 // BenchmarkForwardRetag forwards from an access port to a trunk, which adds
 // an 802.1Q tag (a copy into a pooled buffer).
 func BenchmarkForwardRetag(b *testing.B) {
-	e := sim.New(1)
+	e := clock.NewManual()
 	sw := vswitch.New(vswitch.Options{Clock: e})
 	a, _ := sw.AddPort(vswitch.PortConfig{PVID: 10}, link.Discard)
 	t, _ := sw.AddPort(vswitch.PortConfig{Mode: vswitch.Trunk, Allowed: []uint16{10}}, link.Discard)

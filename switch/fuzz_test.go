@@ -7,9 +7,9 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
-	"github.com/netyard/netyard/sim"
 	vswitch "github.com/netyard/netyard/switch"
 )
 
@@ -77,7 +77,7 @@ func FuzzInput(f *testing.F) {
 	seedFrames(f)
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		narrate := trace.Func(func(e trace.Event) { _ = trace.Narrate(e) }) // the drop paths that trace read the frame too
-		sw := vswitch.New(vswitch.Options{Clock: sim.New(1), MaxEntries: 4, Tracer: narrate})
+		sw := vswitch.New(vswitch.Options{Clock: clock.NewManual(), MaxEntries: 4, Tracer: narrate})
 		_, _ = sw.AddPort(vswitch.PortConfig{PVID: 10}, link.Discard)
 		_, _ = sw.AddPort(vswitch.PortConfig{Mode: vswitch.Trunk, Native: 10}, link.Discard)
 		_, _ = sw.AddPort(vswitch.PortConfig{Mode: vswitch.Trunk, Allowed: []uint16{10, 20}}, link.Discard)

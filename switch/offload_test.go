@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
-	"github.com/netyard/netyard/sim"
 	vswitch "github.com/netyard/netyard/switch"
 )
 
@@ -39,7 +39,7 @@ func tcpSuperFrame(dst, src vswitch.MAC, payload, mss int) ([]byte, link.Offload
 }
 
 func TestOffloadPassesOrResolves(t *testing.T) {
-	sw := vswitch.New(vswitch.Options{Clock: sim.New(1)})
+	sw := vswitch.New(vswitch.Options{Clock: clock.NewManual()})
 	in := &offloadPort{}
 	plain := &link.Channel{}
 	taker := &offloadPort{}

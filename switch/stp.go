@@ -2,7 +2,6 @@ package vswitch
 
 import (
 	"cmp"
-	"fmt"
 	"sync"
 	"time"
 
@@ -184,11 +183,17 @@ func (t *stp) unlock() {
 	}
 }
 
-func (t *stp) event(p *stpPort, format string, a ...any) {
+// tracing reports whether anyone listens: events with bridge IDs are built
+// only then.
+func (t *stp) tracing() bool { return t.s.tracer != nil }
+
+// event queues e, an STP event about port p (nil: the bridge), to be
+// emitted once the lock is released.
+func (t *stp) event(p *stpPort, e trace.Event) {
 	if t.s.tracer == nil {
 		return
 	}
-	e := trace.Event{Kind: trace.STP, Detail: fmt.Sprintf(format, a...)}
+	e.Kind = trace.STP
 	if p != nil {
 		e.Port = p.p.name
 	}
@@ -267,12 +272,12 @@ func (t *stp) recomputeLocked(why string) {
 	} else {
 		t.root, t.cost, t.use = best.root, best.cost, rp.infoTimers
 	}
-	if t.root != oldRoot || t.rootPort != oldRP {
+	if (t.root != oldRoot || t.rootPort != oldRP) && t.tracing() {
 		switch {
 		case t.isRoot():
-			t.event(nil, "claims root: no better bridge heard (%s; %s)", t.id, why)
+			t.event(nil, trace.Event{Op: trace.OpClaimsRoot, Bridge: t.id.String(), Root: t.id.String(), Reason: why})
 		default:
-			t.event(rp, "root is %s at cost %d through %s (%s)", t.root, t.cost, rp.p.name, why)
+			t.event(rp, trace.Event{Op: trace.OpRoot, Root: t.root.String(), Cost: t.cost, RootPort: rp.p.name, Bridge: t.id.String(), Reason: why})
 		}
 	}
 	for _, sp := range t.ports {
@@ -308,11 +313,13 @@ func (t *stp) recomputeLocked(why string) {
 // setRoleLocked applies a role and the state it implies.
 func (t *stp) setRoleLocked(sp *stpPort, role Role, why string) {
 	if sp.role != role {
-		detail := ""
-		if sp.info != nil && role != RoleDesignated {
-			detail = fmt.Sprintf(": %s offers root %s at cost %d", sp.info.bridge, sp.info.root, sp.info.cost)
+		if t.tracing() {
+			e := trace.Event{Op: trace.OpRole, WasRole: sp.role.String(), Role: role.String(), Reason: why}
+			if sp.info != nil && role != RoleDesignated {
+				e.Bridge, e.Root, e.Cost = sp.info.bridge.String(), sp.info.root.String(), sp.info.cost
+			}
+			t.event(sp, e)
 		}
-		t.event(sp, "role %s -> %s (%s)%s", sp.role, role, why, detail)
 		sp.role = role
 	}
 	switch role {
@@ -366,7 +373,7 @@ func (t *stp) setStateLocked(sp *stpPort, st State, why string) {
 	p.setState(stNoLearn, st != StateLearning && st != StateForwarding)
 	p.setState(stNoForward, st != StateForwarding)
 	if t.s.tracer != nil && !(old == StateDisabled && st == StateBlocking && sp.role == RoleDisabled) {
-		t.event(sp, "state %s -> %s (%s)", old, st, why)
+		t.event(sp, trace.Event{Op: trace.OpState, WasState: old.String(), State: st.String(), Role: sp.role.String(), Reason: why})
 	}
 	if st == StateBlocking || st == StateDisabled {
 		t.evq = t.s.forget(p, "stp "+st.String(), t.evq)
@@ -385,7 +392,7 @@ func (t *stp) topologyChangeLocked(sp *stpPort) {
 	}
 	if t.rootPort != nil && !t.sendTCN {
 		t.sendTCN = true
-		t.event(sp, "topology change: notifying the root through %s", t.rootPort.p.name)
+		t.event(sp, trace.Event{Op: trace.OpTCNotify, RootPort: t.rootPort.p.name})
 		t.tcnLocked()
 	}
 }
@@ -409,7 +416,7 @@ func (t *stp) tcnLocked() {
 func (t *stp) startTCLocked(why string) {
 	d := t.maxAge() + t.fwdDelay()
 	if !t.tc {
-		t.event(nil, "topology change (%s): TC flag and fast ageing for %v", why, d)
+		t.event(nil, trace.Event{Op: trace.OpTC, Dur: d, Reason: why})
 	}
 	t.setTCLocked(true)
 	if t.tcWhile == nil {
@@ -440,7 +447,9 @@ func (t *stp) helloLocked() {
 		return
 	}
 	if t.hellos++; t.hellos == 2 { // the first runs as the switch is built
-		t.event(nil, "sends BPDUs claiming root: it has heard of no better bridge")
+		if t.tracing() {
+			t.event(nil, trace.Event{Op: trace.OpHello, Bridge: t.id.String(), Root: t.id.String()})
+		}
 	}
 	t.configAllLocked()
 	if t.hello == nil {
@@ -503,14 +512,16 @@ func (s *Switch) stpInput(p *port, frame []byte) {
 	if sp.edge {
 		if sp.bpduGuard {
 			sp.guarded, sp.enabled = true, false
-			t.event(sp, "BPDU guard: an edge port heard a BPDU from %s; port disabled", b.Bridge)
+			if t.tracing() {
+				t.event(sp, trace.Event{Op: trace.OpBPDUGuard, Bridge: b.Bridge.String()})
+			}
 			t.recomputeLocked("BPDU guard on " + p.name)
 			t.unlock()
 			p.ctr.drops[DropBPDU].Add(1)
 			return
 		}
 		sp.edge = false
-		t.event(sp, "edge port heard a BPDU: now a normal port")
+		t.event(sp, trace.Event{Op: trace.OpEdgeLost})
 		if sp.state == StateForwarding && sp.role == RoleDesignated {
 			t.setStateLocked(sp, StateListening, "no longer an edge port")
 			t.armFwdLocked(sp)
@@ -521,7 +532,7 @@ func (s *Switch) stpInput(p *port, frame []byte) {
 		if sp.role == RoleDesignated {
 			sp.tcAck = true
 			t.configLocked(sp)
-			t.event(sp, "topology change notice received; acknowledged")
+			t.event(sp, trace.Event{Op: trace.OpTCNReceived})
 			t.topologyChangeLocked(sp)
 		}
 	default: // configuration, or RST answered in 802.1D
@@ -538,7 +549,9 @@ func (t *stp) configReceivedLocked(sp *stpPort, b BPDU) {
 	msg := vector{b.Root, b.Cost, b.Bridge, b.Port}
 	if sp.rootGuard && msg.root < t.root {
 		if !sp.inconsistent {
-			t.event(sp, "root guard: %s claims a better root %s; port blocked", b.Bridge, b.Root)
+			if t.tracing() {
+				t.event(sp, trace.Event{Op: trace.OpRootGuard, Bridge: b.Bridge.String(), Root: b.Root.String()})
+			}
 		}
 		sp.inconsistent = true
 		t.armAgeLocked(sp, b.MaxAge-b.MessageAge)
@@ -561,7 +574,9 @@ func (t *stp) configReceivedLocked(sp *stpPort, b BPDU) {
 			if b.Flags&FlagTCAck != 0 && t.sendTCN {
 				t.sendTCN = false
 				stop(t.tcn)
-				t.event(sp, "topology change acknowledged by %s", b.Bridge)
+				if t.tracing() {
+					t.event(sp, trace.Event{Op: trace.OpTCAck, Bridge: b.Bridge.String()})
+				}
 			}
 			t.setTCLocked(sp.infoTC)
 			t.configAllLocked() // relay (§8.6.1.3.3)
@@ -586,9 +601,11 @@ func (t *stp) infoExpired(sp *stpPort) {
 	t.mu.Lock()
 	if sp.inconsistent {
 		sp.inconsistent = false
-		t.event(sp, "root guard: superior BPDUs stopped; port released")
+		t.event(sp, trace.Event{Op: trace.OpRootGuardReleased})
 	} else if sp.info != nil {
-		t.event(sp, "information from %s reached max age and is discarded", sp.info.bridge)
+		if t.tracing() {
+			t.event(sp, trace.Event{Op: trace.OpMaxAge, Bridge: sp.info.bridge.String()})
+		}
 		sp.info = nil
 	}
 	wasRoot := t.isRoot()
@@ -644,7 +661,11 @@ func (s *Switch) SetBPDUTransmit(on bool) {
 	if t := s.stp; t != nil {
 		t.mu.Lock()
 		t.quiet = !on
-		t.event(nil, "BPDU transmission %s", map[bool]string{true: "resumed", false: "stopped"}[on])
+		op := trace.OpBPDUStopped
+		if on {
+			op = trace.OpBPDUResumed
+		}
+		t.event(nil, trace.Event{Op: op})
 		t.unlock()
 	}
 }

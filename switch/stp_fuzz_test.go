@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
-	"github.com/netyard/netyard/sim"
 )
 
 // The STP sequence fuzzer's input is a list of records
@@ -71,8 +71,8 @@ func bpduFrame(src MAC, body []byte) []byte {
 	return append(f, body...)
 }
 
-func newFuzzSwitch() (*Switch, *sim.Engine) {
-	e := sim.New(1)
+func newFuzzSwitch() (*Switch, *clock.Manual) {
+	e := clock.NewManual()
 	prio := uint16(DefaultBridgePriority)
 	sw := New(Options{Clock: e, MAC: fuzzMAC, MaxEntries: fuzzMaxEntries, AgeingTime: 30 * time.Second,
 		STP: &STPConfig{Priority: &prio, HelloTime: time.Second, MaxAge: 6 * time.Second, ForwardDelay: 4 * time.Second}})
@@ -127,10 +127,10 @@ func FuzzSTPSequence(f *testing.F) {
 		sw, e := newFuzzSwitch()
 		// A run is records x at most 25.5 s of hellos, timers and ageing:
 		// far fewer events than this, unless timers loop at one instant.
-		e.Budget = 200000
+		e.Limit = 200000
 		run := func(d time.Duration) {
-			if e.RunFor(d) == sim.Budget {
-				t.Fatalf("%d events by %v: timers loop", e.Events(), e.Elapsed())
+			if !e.Advance(d) {
+				t.Fatalf("%d events by %v: timers loop", e.Fired(), e.Elapsed())
 			}
 		}
 		var carrier, admin [fuzzPorts]bool

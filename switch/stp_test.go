@@ -22,7 +22,7 @@ func TestSTPNarrationIsCausal(t *testing.T) {
 	r.in(0, frame64(vswitch.Broadcast, mac(1))) // learned at 0 on the edge port
 	// The uplink forwards after 2 x forward delay (30 s): a topology change
 	// on the root, whose fast ageing (15 s) ages mac(1) out at once.
-	r.e.RunFor(30 * time.Second)
+	r.e.Advance(30 * time.Second)
 	order(t, r.events,
 		"state learning -> forwarding",
 		"topology change",

@@ -339,7 +339,11 @@ func (s *Switch) portChanged(p *port, up bool, what string) {
 	if !up {
 		state = "down"
 	}
-	s.emit(trace.Event{Kind: trace.State, Port: p.name, Detail: what + " " + state})
+	op := trace.OpCarrier
+	if what != "carrier" {
+		op = trace.OpAdmin
+	}
+	s.emit(trace.Event{Kind: trace.State, Op: op, Port: p.name, State: state})
 	if s.stp != nil {
 		s.stp.portEnabled(p, p.state.Load()&(stDown|stNoCarrier) == 0)
 	}

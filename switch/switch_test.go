@@ -10,16 +10,16 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
-	"github.com/netyard/netyard/sim"
 	vswitch "github.com/netyard/netyard/switch"
 )
 
 // rig is a switch on a virtual clock whose ports are channels.
 type rig struct {
 	t      *testing.T
-	e      *sim.Engine
+	e      *clock.Manual
 	sw     *vswitch.Switch
 	ports  []*link.Channel
 	events []trace.Event
@@ -27,7 +27,7 @@ type rig struct {
 
 func newRig(t *testing.T, o vswitch.Options, cfgs ...vswitch.PortConfig) *rig {
 	t.Helper()
-	r := &rig{t: t, e: sim.New(1)}
+	r := &rig{t: t, e: clock.NewManual()}
 	o.Clock = r.e
 	o.Tracer = trace.Func(func(e trace.Event) { r.events = append(r.events, e) })
 	r.sw = vswitch.New(o)
@@ -229,17 +229,17 @@ func TestVLANAccessTrunk(t *testing.T) {
 func TestAgeingIsExact(t *testing.T) {
 	r := newRig(t, vswitch.Options{AgeingTime: 30 * time.Second}, access(2)...)
 	r.in(0, frame64(vswitch.Broadcast, mac(1)))
-	r.e.RunFor(30*time.Second - time.Nanosecond)
+	r.e.Advance(30*time.Second - time.Nanosecond)
 	if _, ok := r.sw.Lookup(1, mac(1)); !ok {
 		t.Fatal("entry gone before its time")
 	}
-	r.e.RunFor(time.Nanosecond)
+	r.e.Advance(time.Nanosecond)
 	if _, ok := r.sw.Lookup(1, mac(1)); ok {
 		t.Fatal("entry still there at its time")
 	}
 	aged := false
 	for _, e := range r.events {
-		aged = aged || (e.Kind == trace.Aged && e.Time.Sub(sim.Epoch) == 30*time.Second)
+		aged = aged || (e.Kind == trace.Aged && e.Time.Sub(clock.Epoch) == 30*time.Second)
 	}
 	if !aged {
 		t.Error("no aged event at 30s")
@@ -252,13 +252,13 @@ func TestAgeingIsExact(t *testing.T) {
 func TestRefreshPostponesAgeing(t *testing.T) {
 	r := newRig(t, vswitch.Options{AgeingTime: 10 * time.Second}, access(2)...)
 	r.in(0, frame64(vswitch.Broadcast, mac(1)))
-	r.e.RunFor(6 * time.Second)
+	r.e.Advance(6 * time.Second)
 	r.in(0, frame64(vswitch.Broadcast, mac(1)))
-	r.e.RunFor(9 * time.Second) // 15 s: first deadline passed, refreshed one not
+	r.e.Advance(9 * time.Second) // 15 s: first deadline passed, refreshed one not
 	if _, ok := r.sw.Lookup(1, mac(1)); !ok {
 		t.Fatal("refreshed entry aged at its old deadline")
 	}
-	r.e.RunFor(time.Second) // 16 s
+	r.e.Advance(time.Second) // 16 s
 	if _, ok := r.sw.Lookup(1, mac(1)); ok {
 		t.Fatal("entry outlived its refreshed deadline")
 	}
@@ -304,7 +304,7 @@ func TestFDBGrowsAndShrinks(t *testing.T) {
 		if n := len(r.sw.FDB()); n != 1000 {
 			t.Fatalf("round %d: %d entries, want 1000", round, n)
 		}
-		r.e.RunFor(time.Second)
+		r.e.Advance(time.Second)
 		if n := len(r.sw.FDB()); n != 0 {
 			t.Fatalf("round %d: %d entries after ageing, want 0", round, n)
 		}
@@ -360,7 +360,7 @@ func TestCounters(t *testing.T) {
 }
 
 func TestTxErrorCounted(t *testing.T) {
-	e := sim.New(1)
+	e := clock.NewManual()
 	sw := vswitch.New(vswitch.Options{Clock: e})
 	_, _ = sw.AddPort(vswitch.PortConfig{}, link.Discard)
 	_, _ = sw.AddPort(vswitch.PortConfig{}, link.Func(func([]byte) error { return link.ErrDown }))
@@ -389,7 +389,7 @@ func TestBadConfig(t *testing.T) {
 
 // TestNoAllocs enforces zero allocations on the forwarding path.
 func TestNoAllocs(t *testing.T) {
-	e := sim.New(1)
+	e := clock.NewManual()
 	sw := vswitch.New(vswitch.Options{Clock: e})
 	a, _ := sw.AddPort(vswitch.PortConfig{PVID: 10}, link.Discard)
 	b, _ := sw.AddPort(vswitch.PortConfig{PVID: 10}, link.Discard)

@@ -9,9 +9,9 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
-	"github.com/netyard/netyard/sim"
 	vswitch "github.com/netyard/netyard/switch"
 )
 
@@ -75,7 +75,7 @@ type hopLab struct {
 
 func newHopLab(t *testing.T) *hopLab {
 	t.Helper()
-	e := sim.New(1)
+	e := clock.NewManual()
 	l := &hopLab{victimPort: &link.Channel{}, neighborPort: &link.Channel{}}
 	tr := trace.Func(func(ev trace.Event) { l.events = append(l.events, ev) })
 	l.s1 = vswitch.New(vswitch.Options{Name: "s1", Clock: e, Tracer: tr})
@@ -180,7 +180,7 @@ func TestDoubleTagOnTrunk(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := sim.New(1)
+			e := clock.NewManual()
 			sw := vswitch.New(vswitch.Options{Clock: e})
 			in, out := &link.Channel{}, &link.Channel{}
 			_, _ = sw.AddPort(vswitch.PortConfig{Mode: vswitch.Trunk, Native: 10, Allowed: []uint16{20}}, in)
@@ -211,7 +211,7 @@ func TestDoubleTagOnTrunk(t *testing.T) {
 // tags VLAN 20, intact, and an access port of VLAN 20, without its outer
 // tag.
 func TestDoubleTagLeavingANativeTrunk(t *testing.T) {
-	e := sim.New(1)
+	e := clock.NewManual()
 	sw := vswitch.New(vswitch.Options{Clock: e})
 	in, native, tagged, access := &link.Channel{}, &link.Channel{}, &link.Channel{}, &link.Channel{}
 	_, _ = sw.AddPort(vswitch.PortConfig{Mode: vswitch.Trunk, Native: 10, Allowed: []uint16{20}}, in)

@@ -13,12 +13,15 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/netyard/netyard/internal/leak"
 )
 
 // TestDNSdTwentyThousandNames: netyard dnsd with bench/dns.sh's file of
 // 20 000 names starts (it never did within 300 s when every name rebuilt
 // the indexes) and answers over UDP and TCP on the one address.
 func TestDNSdTwentyThousandNames(t *testing.T) {
+	leak.Check(t) // the server and its signal watch are gone once its context ends
 	var file bytes.Buffer
 	for i := 1; i <= 20000; i++ {
 		fmt.Fprintf(&file, "net1 c%d 172.18.%d.%d\n", i, i/250, i%250+2)

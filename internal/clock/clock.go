@@ -3,8 +3,10 @@
 // Node code (the switch, the host stack, the NAT, the DNS server) never calls
 // time.Now, time.Sleep or time.AfterFunc. It is given a Clock: in the mem
 // backend that is the simulator's virtual clock (package sim), in the netns
-// backend it is Real, the wall clock. The shape follows gVisor's tcpip.Clock:
-// Now plus AfterFunc returning a Timer that can be stopped and reset.
+// backend it is Real, the wall clock; in the core packages' own tests it is
+// Manual, which moves only when the test advances it, so they need not
+// import the simulator. The shape follows gVisor's tcpip.Clock: Now plus
+// AfterFunc returning a Timer that can be stopped and reset.
 package clock
 
 import "time"

@@ -178,7 +178,7 @@ func (h *Host) newNeighbour(a netip.Addr, i *Iface) *neighbour {
 		}
 		h.removeNeighbour(old)
 		h.stats.ARPEvictions++
-		h.eventf(old.iface.name, "neighbour %s evicted: the table is full and it is the least recently updated", old.addr)
+		h.event(old.iface.name, trace.Event{Op: trace.OpNeighbourEvicted, DstIP: old.addr})
 		// Its waiting packets fail once the new entry is in: a failure
 		// (host unreachable, sent back) may resolve again, and must find
 		// the table as it is.
@@ -221,7 +221,7 @@ func (h *Host) solicit(n *neighbour) {
 	n.tries++
 	i := n.iface
 	h.stats.ARPRequests++
-	h.eventf(i.name, "ARP who-has %s? tell %s (request %d of %d)", n.addr, i.prefix.Addr(), n.tries, ARPRetries)
+	h.event(i.name, trace.Event{Op: trace.OpARPRequest, DstIP: n.addr, SrcIP: i.prefix.Addr(), Try: n.tries, Tries: ARPRetries})
 	_ = h.transmit(i,
 		&layers.Ethernet{SrcMAC: i.mac, DstMAC: broadcastMAC, EthernetType: layers.EthernetTypeARP},
 		&layers.ARP{
@@ -247,7 +247,7 @@ func (h *Host) retry(n *neighbour) {
 	}
 	h.stats.ARPFailures++
 	h.removeNeighbour(n)
-	h.eventf(n.iface.name, "ARP for %s got no answer after %d requests: host unreachable", n.addr, ARPRetries)
+	h.event(n.iface.name, trace.Event{Op: trace.OpARPFailed, DstIP: n.addr, Tries: ARPRetries})
 	q := n.queue
 	n.queue = nil
 	for _, p := range q {
@@ -285,8 +285,8 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 		}
 		q := n.queue
 		n.queue = nil
-		if a.Operation == layers.ARPReply {
-			h.eventf(i.name, "ARP %s is-at %s", sender, mac)
+		if a.Operation == layers.ARPReply && h.tracer != nil {
+			h.event(i.name, trace.Event{Op: trace.OpARPResolved, SrcIP: sender, DstIP: target, MAC: mac.String()})
 		}
 		for _, p := range q {
 			_ = h.transmit(n.iface, &layers.Ethernet{SrcMAC: n.iface.mac, DstMAC: mac, EthernetType: layers.EthernetTypeIPv4}, gopacket.Payload(p.pkt))
@@ -299,7 +299,9 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 		h.droppedf(i.name, "ARP who-has %s is not for me", target)
 		return
 	}
-	h.eventf(i.name, "ARP reply to %s: %s is-at %s", sender, target, i.mac)
+	if h.tracer != nil {
+		h.event(i.name, trace.Event{Op: trace.OpARPReply, DstIP: sender, SrcIP: target, MAC: i.mac.String()})
+	}
 	_ = h.transmit(i,
 		&layers.Ethernet{SrcMAC: i.mac, DstMAC: mac, EthernetType: layers.EthernetTypeARP},
 		&layers.ARP{

@@ -10,14 +10,14 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
-	"github.com/netyard/netyard/sim"
 )
 
 // floodHost is a host at 10.0.0.1/16 whose frames are counted, not sent.
 type floodHost struct {
-	e          *sim.Engine
+	e          *clock.Manual
 	h          *stack.Host
 	requests   int // ARP requests sent
 	arpReplies int // ARP replies sent
@@ -26,7 +26,7 @@ type floodHost struct {
 
 func newFloodHost(t testing.TB) *floodHost {
 	t.Helper()
-	f := &floodHost{e: sim.New(1)}
+	f := &floodHost{e: clock.NewManual()}
 	f.h = stack.New(stack.Options{Name: "gw", Clock: f.e})
 	out := link.Func(func(frame []byte) error {
 		switch {
@@ -88,16 +88,16 @@ func TestARPFloodOfSpoofedSources(t *testing.T) {
 	if got := len(f.h.ARPCache()); got != known {
 		t.Fatalf("ARP cache holds %d real neighbours, want %d", got, known)
 	}
-	f.e.RunFor(10 * time.Second)
+	f.e.Advance(10 * time.Second)
 	start := f.e.Elapsed()
 	most := 0
 	for n := range flood {
 		f.h.Input(0, echoFrom(n))
 		most = max(most, f.h.ARPEntries())
-		f.e.RunFor(time.Millisecond)
+		f.e.Advance(time.Millisecond)
 	}
 	span := f.e.Elapsed() - start
-	f.e.RunFor(10 * time.Second) // every resolution has failed by then
+	f.e.Advance(10 * time.Second) // every resolution has failed by then
 	st := f.h.Stats()
 	if most > stack.MaxARPEntries {
 		t.Errorf("the table held %d entries, bound %d", most, stack.MaxARPEntries)
@@ -149,7 +149,7 @@ func TestARPTableFullRefuses(t *testing.T) {
 	if f.h.Stats().Dropped != before+1 || f.arpReplies != 0 || f.h.ARPEntries() != stack.MaxARPEntries {
 		t.Errorf("who-has from a new neighbour: dropped %d, answered %d, entries %d; want 1, 0, %d", f.h.Stats().Dropped-before, f.arpReplies, f.h.ARPEntries(), stack.MaxARPEntries)
 	}
-	f.e.RunFor(stack.ARPGCProtect)
+	f.e.Advance(stack.ARPGCProtect)
 	if err := c.SendTo(netip.AddrPortFrom(new1, 9), []byte("x")); err != nil {
 		t.Errorf("send once entries are %v old: %v", stack.ARPGCProtect, err)
 	}
@@ -165,10 +165,10 @@ func TestARPEvictsLeastRecentlyUpdated(t *testing.T) {
 	f := newFloodHost(t)
 	for n := range stack.MaxARPEntries {
 		f.h.Input(0, whoHasFrom(n))
-		f.e.RunFor(time.Millisecond)
+		f.e.Advance(time.Millisecond)
 	}
 	f.h.Input(0, whoHasFrom(0)) // 0 is confirmed again: 1 is now the oldest
-	f.e.RunFor(stack.ARPGCProtect)
+	f.e.Advance(stack.ARPGCProtect)
 	f.h.Input(0, whoHasFrom(stack.MaxARPEntries))
 	var gone []netip.Addr
 	have := map[netip.Addr]bool{}

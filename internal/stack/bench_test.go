@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
-	"github.com/netyard/netyard/sim"
 )
 
 // BenchmarkARPFlood: one ping from a new spoofed on-link source into a host
@@ -35,8 +35,8 @@ func BenchmarkARPFlood(b *testing.B) {
 
 // quietPair joins a (10.0.0.1) and b (10.0.0.2) by a 1 ms wire, without
 // traces or captures.
-func quietPair(t testing.TB) (*sim.Engine, *stack.Host, *stack.Host) {
-	e := sim.New(1)
+func quietPair(t testing.TB) (*clock.Manual, *stack.Host, *stack.Host) {
+	e := clock.NewManual()
 	a := stack.New(stack.Options{Name: "a", Clock: e})
 	b := stack.New(stack.Options{Name: "b", Clock: e})
 	wire := func(to *stack.Host) link.Sender {
@@ -68,7 +68,7 @@ func BenchmarkTCPStream(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e.RunFor(10 * time.Millisecond)
+	e.Advance(10 * time.Millisecond)
 	chunk := make([]byte, 64<<10)
 	b.SetBytes(int64(len(chunk)))
 	b.ReportAllocs()
@@ -78,7 +78,7 @@ func BenchmarkTCPStream(b *testing.B) {
 		if err := c.Write(chunk); err != nil {
 			b.Fatal(err)
 		}
-		e.RunUntil(func() bool { return got == want }, e.Elapsed()+time.Minute)
+		e.AdvanceUntil(func() bool { return got == want }, time.Minute)
 		if got != want {
 			b.Fatalf("delivered %d, want %d", got, want)
 		}

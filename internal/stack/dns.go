@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/netyard/netyard/internal/trace"
 )
 
 // A DNS stub resolver over the host's UDP, as a container's libc resolver
@@ -51,7 +53,7 @@ func (h *Host) Query(server netip.Addr, name string, qtype uint16, done func(*dn
 		finish(r, nil)
 	}
 	c.OnError = func(err error) { finish(nil, err) }
-	h.eventf("", "DNS query %d to %s: %s? %s", q.Id, server, dns.TypeToString[qtype], q.Question[0].Name)
+	h.event("", trace.Event{Op: trace.OpDNSQuery, Proto: trace.UDP, ID: q.Id, DstIP: server, DstPort: DNSPort, QType: dns.TypeToString[qtype], Name: q.Question[0].Name})
 	if err := c.SendTo(netip.AddrPortFrom(server, DNSPort), wire); err != nil {
 		c.Close()
 		return nil, err

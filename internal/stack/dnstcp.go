@@ -5,6 +5,8 @@ import (
 	"net/netip"
 
 	"github.com/miekg/dns"
+
+	"github.com/netyard/netyard/internal/trace"
 )
 
 // QueryTCP asks server for name's records of type qtype over TCP (RFC
@@ -56,7 +58,7 @@ func (h *Host) QueryTCP(server netip.Addr, name string, qtype uint16, done func(
 		}
 		finish(nil, err)
 	}
-	h.eventf("", "DNS query %d over TCP to %s: %s? %s", q.Id, server, dns.TypeToString[qtype], q.Question[0].Name)
+	h.event("", trace.Event{Op: trace.OpDNSQuery, Proto: trace.TCP, ID: q.Id, DstIP: server, DstPort: DNSPort, QType: dns.TypeToString[qtype], Name: q.Question[0].Name})
 	_ = c.Write(framed) // sent once connected
 	return func() {
 		if !finished {

@@ -89,7 +89,11 @@ func (i *Iface) SetUp(up bool) {
 		return
 	}
 	i.up = up
-	i.h.eventf(i.name, "carrier %s", map[bool]string{true: "up", false: "down"}[up])
+	state := "down"
+	if up {
+		state = "up"
+	}
+	i.h.event(i.name, trace.Event{Op: trace.OpCarrier, State: state})
 }
 
 // Stats counts what a host did.
@@ -245,12 +249,14 @@ func (h *Host) route(dst netip.Addr) (*Iface, netip.Addr, error) {
 // isLoopback reports whether a is in 127.0.0.0/8.
 func isLoopback(a netip.Addr) bool { return a.Is4() && a.As4()[0] == 127 }
 
-// eventf traces a host event; nothing is formatted when nobody listens.
-func (h *Host) eventf(port, format string, args ...any) {
+// event traces e, a host event on port ("": none). Callers build fields
+// that cost an allocation (a MAC's string) only when h.tracer is set.
+func (h *Host) event(port string, e trace.Event) {
 	if h.tracer == nil {
 		return
 	}
-	h.tracer.Trace(trace.Event{Time: h.clk.Now(), Node: h.name, Kind: trace.Host, Port: port, Detail: fmt.Sprintf(format, args...)})
+	e.Time, e.Node, e.Kind, e.Port = h.clk.Now(), h.name, trace.Host, port
+	h.tracer.Trace(e)
 }
 
 // droppedf counts a dropped frame and traces why.

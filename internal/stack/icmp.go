@@ -8,6 +8,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/netyard/netyard/internal/trace"
 )
 
 // PingResult is the outcome of one echo request.
@@ -29,11 +31,16 @@ type ICMPError struct {
 // Error says the error as a kernel's socket error would ("port
 // unreachable"), with who sent it.
 func (e *ICMPError) Error() string {
-	words := map[[2]uint8]string{{3, 0}: "network unreachable", {3, 1}: "host unreachable", {3, 3}: "port unreachable", {11, 0}: "TTL exceeded"}
-	if w, ok := words[[2]uint8{e.Type, e.Code}]; ok {
-		return fmt.Sprintf("%s from %s", w, e.From)
+	return fmt.Sprintf("%s from %s", icmpWords(e.Type, e.Code), e.From)
+}
+
+// icmpWords names an ICMP error as a kernel's socket error would ("port
+// unreachable"), or as gopacket does ("DestinationUnreachable(Port)").
+func icmpWords(typ, code uint8) string {
+	if m := (trace.ICMPType{Type: typ, Code: code}); m.Known() {
+		return m.String()
 	}
-	return fmt.Sprintf("%s from %s", layers.CreateICMPv4TypeCode(e.Type, e.Code), e.From)
+	return layers.CreateICMPv4TypeCode(typ, code).String()
 }
 
 type echoWait struct {
@@ -65,7 +72,7 @@ func (h *Host) Ping(dst netip.Addr, id, seq uint16, size int, done func(PingResu
 			done(PingResult{Seq: seq, Err: err})
 		}
 	}
-	h.eventf("", "ping %s: echo request id %d seq %d", dst, id, seq)
+	h.event("", trace.Event{Op: trace.OpEchoRequest, Proto: trace.ICMP, DstIP: dst, ID: id, Seq: seq, Len: len(payload)})
 	err = h.sendIP(dst, layers.IPProtocolICMPv4, fail,
 		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoRequest, 0), Id: id, Seq: seq},
 		gopacket.Payload(payload))
@@ -83,7 +90,7 @@ func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *lay
 			h.droppedf(i.name, "echo request to a broadcast address ignored")
 			return
 		}
-		h.eventf(i.name, "echo request from %s seq %d: replying", src, ic.Seq)
+		h.event(i.name, trace.Event{Op: trace.OpEchoAnswered, Proto: trace.ICMP, SrcIP: src, DstIP: dst, ID: ic.Id, Seq: ic.Seq, Len: len(ic.Payload)})
 		_ = h.sendIPFrom(dst, src, layers.IPProtocolICMPv4, nil,
 			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoReply, 0), Id: ic.Id, Seq: ic.Seq},
 			gopacket.Payload(ic.Payload))
@@ -96,7 +103,7 @@ func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *lay
 		}
 		delete(h.echo, key)
 		rtt := h.clk.Now().Sub(w.sent)
-		h.eventf(i.name, "echo reply from %s seq %d: rtt %v", src, ic.Seq, rtt)
+		h.event(i.name, trace.Event{Op: trace.OpEchoReply, Proto: trace.ICMP, SrcIP: src, DstIP: dst, ID: ic.Id, Seq: ic.Seq, Dur: rtt})
 		w.done(PingResult{Seq: ic.Seq, Reply: true, RTT: rtt, From: src})
 	case layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4TypeTimeExceeded:
 		h.inputICMPError(i, src, ic)
@@ -117,7 +124,13 @@ func (h *Host) inputICMPError(i *Iface, from netip.Addr, ic *layers.ICMPv4) {
 	}
 	hl := int(q[0]&0xf) * 4
 	inner := q[hl:]
-	h.eventf(i.name, "ICMP %s", e)
+	if h.tracer != nil {
+		ev := trace.Event{Op: trace.OpICMPError, Proto: trace.ICMP, SrcIP: from, ICMP: trace.ICMPType{Type: e.Type, Code: e.Code}}
+		if !ev.ICMP.Known() {
+			ev.Reason = icmpWords(e.Type, e.Code)
+		}
+		h.event(i.name, ev)
+	}
 	switch layers.IPProtocol(q[9]) {
 	case layers.IPProtocolICMPv4:
 		key := uint32(binary.BigEndian.Uint16(inner[4:6]))<<16 | uint32(binary.BigEndian.Uint16(inner[6:8]))

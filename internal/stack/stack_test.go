@@ -9,43 +9,57 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
-	"github.com/netyard/netyard/sim"
 )
 
 // twoHosts joins a (10.0.0.1) and b (10.0.0.2) with a 1 ms link.
-func twoHosts(t testing.TB) (*sim.Engine, *stack.Host, *stack.Host) {
+func twoHosts(t testing.TB) (*clock.Manual, *stack.Host, *stack.Host) {
 	e, _, a, b := twoHostsLink(t)
 	return e, a, b
 }
 
-func twoHostsLink(t testing.TB) (*sim.Engine, *sim.Link, *stack.Host, *stack.Host) {
-	t.Helper()
-	e := sim.New(1)
-	l, err := e.NewLink("a -- b", "a:eth0", "b:eth0", sim.LinkConfig{Latency: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mk := func(name string, n byte, end *sim.End) *stack.Host {
-		h := stack.New(stack.Options{Name: name, Clock: e})
-		mac := net.HardwareAddr{2, 0, 0, 0, 0, n}
-		if _, err := h.AddIface("eth0", mac, netip.MustParsePrefix("10.0.0."+string('0'+n)+"/24"), end); err != nil {
-			t.Fatal(err)
-		}
-		end.Attach(link.Funcs{Frame: func(f []byte) { h.Input(0, f) }})
-		return h
-	}
-	return e, l, mk("a", 1, l.End(0)), mk("b", 2, l.End(1))
+// wire is the 1 ms link of twoHostsLink; capture, if set, sees every frame
+// sent into it.
+type wire struct {
+	capture func(frame []byte)
 }
 
-func ping(t *testing.T, e *sim.Engine, h *stack.Host, to string) stack.PingResult {
+func twoHostsLink(t testing.TB) (*clock.Manual, *wire, *stack.Host, *stack.Host) {
+	t.Helper()
+	e := clock.NewManual()
+	w := &wire{}
+	var hosts [2]*stack.Host
+	end := func(to int) link.Sender {
+		return link.Func(func(frame []byte) error {
+			if w.capture != nil {
+				w.capture(frame)
+			}
+			cp := append([]byte(nil), frame...)
+			e.AfterFunc(time.Millisecond, func() { hosts[to].Input(0, cp) })
+			return nil
+		})
+	}
+	for i, name := range []string{"a", "b"} {
+		n := byte(i + 1)
+		h := stack.New(stack.Options{Name: name, Clock: e})
+		mac := net.HardwareAddr{2, 0, 0, 0, 0, n}
+		if _, err := h.AddIface("eth0", mac, netip.MustParsePrefix("10.0.0."+string('0'+n)+"/24"), end(1-i)); err != nil {
+			t.Fatal(err)
+		}
+		hosts[i] = h
+	}
+	return e, w, hosts[0], hosts[1]
+}
+
+func ping(t *testing.T, e *clock.Manual, h *stack.Host, to string) stack.PingResult {
 	t.Helper()
 	var res *stack.PingResult
 	if _, err := h.Ping(netip.MustParseAddr(to), 1, 1, 56, func(r stack.PingResult) { res = &r }); err != nil {
 		return stack.PingResult{Err: err}
 	}
-	e.RunUntil(func() bool { return res != nil }, e.Elapsed()+10*time.Second)
+	e.AdvanceUntil(func() bool { return res != nil }, 10*time.Second)
 	if res == nil {
 		return stack.PingResult{}
 	}
@@ -103,7 +117,7 @@ func TestUDPDeliveryAndPortUnreachable(t *testing.T) {
 	c.OnError = func(err error) { icmpErr = err }
 	_ = c.SendTo(netip.MustParseAddrPort("10.0.0.2:5000"), []byte("hi"))
 	_ = c.SendTo(netip.MustParseAddrPort("10.0.0.2:5001"), []byte("nobody"))
-	e.RunUntil(nil, time.Hour)
+	e.AdvanceUntil(nil, time.Hour)
 	if got != "10.0.0.1 hi" {
 		t.Errorf("server got %q", got)
 	}
@@ -117,7 +131,7 @@ func TestUDPDeliveryAndPortUnreachable(t *testing.T) {
 }
 
 func TestARPQueueBound(t *testing.T) {
-	e := sim.New(1)
+	e := clock.NewManual()
 	sent := &link.Channel{}
 	h := stack.New(stack.Options{Clock: e})
 	_, _ = h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), sent)
@@ -147,7 +161,7 @@ func FuzzInput(f *testing.F) {
 	// unreachable, and a TCP connection to a's port 80 carrying data both
 	// ways and closed with FINs.
 	e, l, a, b := twoHostsLink(f)
-	l.Capture = func(_ *sim.Link, _ *sim.End, _ time.Time, frame []byte) { f.Add(append([]byte(nil), frame...)) }
+	l.capture = func(frame []byte) { f.Add(append([]byte(nil), frame...)) }
 	_, _ = a.Ping(netip.MustParseAddr("10.0.0.2"), 1, 1, 8, func(stack.PingResult) {})
 	c, _ := b.ListenUDP(0)
 	_ = c.SendTo(netip.MustParseAddrPort("10.0.0.1:7"), []byte("x"))
@@ -156,28 +170,28 @@ func FuzzInput(f *testing.F) {
 		_ = s.Write(make([]byte, 2000))
 		s.Close()
 	}
-	e.RunFor(time.Minute)
+	e.Advance(time.Minute)
 	f.Add([]byte{})
 	f.Add(make([]byte, 60))
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		e := sim.New(1)
+		e := clock.NewManual()
 		h := stack.New(stack.Options{Clock: e})
 		_, _ = h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), link.Discard)
 		_, _ = h.ListenUDP(53)
 		_, _ = h.ListenTCPStream(80, func(s *stack.TCPStream) { s.OnData = func(p []byte) { _ = s.Write(p) } })
 		h.Input(0, frame)
-		e.RunFor(10 * time.Second)
+		e.Advance(10 * time.Second)
 	})
 }
 
-func connect(t *testing.T, e *sim.Engine, h *stack.Host, to string) string {
+func connect(t *testing.T, e *clock.Manual, h *stack.Host, to string) string {
 	t.Helper()
 	result := ""
 	cancel, err := h.ConnectTCP(netip.MustParseAddrPort(to), func(r string) { result = r })
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.RunUntil(func() bool { return result != "" }, e.Elapsed()+10*time.Second)
+	e.AdvanceUntil(func() bool { return result != "" }, 10*time.Second)
 	if result == "" {
 		cancel()
 	}
@@ -193,7 +207,7 @@ func TestTCPHandshake(t *testing.T) {
 	if r := connect(t, e, a, "10.0.0.2:80"); r != stack.TCPOpen {
 		t.Errorf("connect to a listener: %q", r)
 	}
-	e.RunFor(time.Second)
+	e.Advance(time.Second)
 	if len(l.Accepted) != 1 || l.Accepted[0].Addr().String() != "10.0.0.1" {
 		t.Errorf("accepted %v", l.Accepted)
 	}
@@ -237,7 +251,7 @@ func FuzzDNSAnswer(f *testing.F) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		e.RunFor(5 * time.Second)
+		e.Advance(5 * time.Second)
 		if calls > 1 {
 			t.Errorf("done called %d times", calls)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/trace"
 )
 
 // TCP: a small endpoint (RFC 9293) for servers such as DNS over TCP and for
@@ -183,7 +184,8 @@ type TCPStream struct {
 type rxLine struct {
 	pending bool
 	port    string
-	what    string
+	flags   trace.TCPFlags
+	n       int // data bytes
 	notes   string
 }
 
@@ -383,7 +385,9 @@ func (h *Host) ConnectTCP(dst netip.AddrPort, done func(result string)) (cancel 
 func (h *Host) newClient(dst netip.AddrPort) (*TCPStream, error) {
 	i, _, err := h.route(dst.Addr())
 	if err != nil {
-		h.eventf("", "tcp connect to %s: %s, no SYN sent", dst, strings.TrimPrefix(err.Error(), "stack: "))
+		if h.tracer != nil {
+			h.event("", trace.Event{Op: trace.OpTCPNoRoute, Proto: trace.TCP, DstIP: dst.Addr(), DstPort: dst.Port(), Reason: strings.TrimPrefix(err.Error(), "stack: ")})
+		}
 		return nil, err
 	}
 	src := i.prefix.Addr()

@@ -20,6 +20,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/leak"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/nsutil"
 	"github.com/netyard/netyard/internal/nsutil/nstest"
@@ -65,6 +66,7 @@ func TestTCPStreamWithLinuxClient(t *testing.T) {
 }
 
 func linuxClient(t *testing.T, offloads bool) {
+	leak.Check(t) // first: it runs after the cleanups below
 	ns, err := nsutil.New()
 	if err != nil {
 		t.Fatal(err)

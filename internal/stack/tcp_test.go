@@ -14,10 +14,10 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/miekg/dns"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
-	"github.com/netyard/netyard/sim"
 )
 
 // segment is what a test link sees of a TCP frame it carries.
@@ -48,7 +48,7 @@ func flags(t *layers.TCP) string {
 // tcpPair joins a (10.0.0.1) and b (10.0.0.2) by a 1 ms wire that drops
 // the TCP segments drop picks, and records every TCP segment carried.
 type tcpPair struct {
-	e      *sim.Engine
+	e      *clock.Manual
 	a, b   *stack.Host
 	seen   []segment
 	events []trace.Event
@@ -56,7 +56,7 @@ type tcpPair struct {
 
 func newTCPPair(t testing.TB, drop func(s segment) bool) *tcpPair {
 	t.Helper()
-	p := &tcpPair{e: sim.New(1)}
+	p := &tcpPair{e: clock.NewManual()}
 	tr := trace.Func(func(ev trace.Event) { p.events = append(p.events, ev) })
 	p.a = stack.New(stack.Options{Name: "a", Clock: p.e, Tracer: tr})
 	p.b = stack.New(stack.Options{Name: "b", Clock: p.e, Tracer: tr})
@@ -92,7 +92,7 @@ func (p *tcpPair) dump(t *testing.T) {
 		t.Logf("  %v", s)
 	}
 	for _, e := range p.events {
-		t.Logf("  %v %s", e.Time.Sub(sim.Epoch), trace.Narrate(e))
+		t.Logf("  %v %s", e.Time.Sub(clock.Epoch), trace.Narrate(e))
 	}
 }
 
@@ -180,7 +180,7 @@ func TestTCPStreamExchange(t *testing.T) {
 			if err := c.Write(req); err != nil {
 				t.Fatal(err)
 			}
-			p.e.RunUntil(func() bool { return serverClosed && clientClosed && p.a.TCPConns() == 0 && p.b.TCPConns() == 0 }, 5*time.Minute)
+			p.e.AdvanceUntil(func() bool { return serverClosed && clientClosed && p.a.TCPConns() == 0 && p.b.TCPConns() == 0 }, 5*time.Minute)
 			if !bytes.Equal(gotByServer, req) || !bytes.Equal(gotByClient, ans) {
 				p.dump(t)
 				t.Fatalf("server got %d bytes, client %d; want %d each, equal to what was sent", len(gotByServer), len(gotByClient), size)
@@ -239,7 +239,7 @@ func TestTCPStreamSegmentsAtPeerMSS(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = c.Write(pattern(10000, 0))
-	p.e.RunUntil(func() bool { return got == 10000 }, time.Minute)
+	p.e.AdvanceUntil(func() bool { return got == 10000 }, time.Minute)
 	if got != 10000 {
 		p.dump(t)
 		t.Fatalf("server got %d bytes, want 10000", got)
@@ -283,7 +283,7 @@ func TestTCPReset(t *testing.T) {
 			}
 			c, _ := p.a.ConnectTCPStream(netip.MustParseAddrPort("10.0.0.2:80"))
 			c.OnClose = func(err error) { clientErr = err }
-			p.e.RunUntil(func() bool { return server != nil }, time.Minute)
+			p.e.AdvanceUntil(func() bool { return server != nil }, time.Minute)
 			if server == nil || c.State() != "ESTABLISHED" {
 				t.Fatalf("not connected: client %s", c.State())
 			}
@@ -292,7 +292,7 @@ func TestTCPReset(t *testing.T) {
 			} else {
 				server.Abort()
 			}
-			p.e.RunFor(time.Second)
+			p.e.Advance(time.Second)
 			wantServer, wantClient := stack.ErrConnReset, stack.ErrConnAborted
 			if who == "server" {
 				wantServer, wantClient = stack.ErrConnAborted, stack.ErrConnReset
@@ -310,7 +310,7 @@ func TestTCPReset(t *testing.T) {
 		c, _ := p.a.ConnectTCPStream(netip.MustParseAddrPort("10.0.0.2:81"))
 		var err error
 		c.OnClose = func(e error) { err = e }
-		p.e.RunFor(time.Second)
+		p.e.Advance(time.Second)
 		if !errors.Is(err, stack.ErrConnRefused) {
 			t.Errorf("connect to a closed port: %v, want %v", err, stack.ErrConnRefused)
 		}
@@ -333,12 +333,12 @@ func TestTCPListenerBound(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p.e.RunFor(500 * time.Millisecond)
+	p.e.Advance(500 * time.Millisecond)
 	if len(accepted) != 2 || l.Conns() != 2 || p.b.Stats().TCPListenDrops != 1 {
 		t.Fatalf("accepted %d, listener holds %d, drops %d; want 2, 2, 1", len(accepted), l.Conns(), p.b.Stats().TCPListenDrops)
 	}
 	accepted[0].Abort()
-	p.e.RunFor(2 * time.Second) // the third client's SYN comes again after 1 s
+	p.e.Advance(2 * time.Second) // the third client's SYN comes again after 1 s
 	if len(accepted) != 3 || l.Conns() != 2 {
 		t.Errorf("after one went: accepted %d, listener holds %d; want 3 and 2", len(accepted), l.Conns())
 	}
@@ -352,7 +352,7 @@ func TestTCPSendBufferBound(t *testing.T) {
 	l, _ := p.b.ListenTCPStream(80, nil)
 	_ = l
 	c, _ := p.a.ConnectTCPStream(netip.MustParseAddrPort("10.0.0.2:80"))
-	p.e.RunFor(100 * time.Millisecond)
+	p.e.Advance(100 * time.Millisecond)
 	for range 3 {
 		werr = append(werr, c.Write(make([]byte, stack.TCPSendBuffer/2)))
 	}
@@ -377,11 +377,11 @@ func TestTCPGivesUp(t *testing.T) {
 	var err error
 	closed := time.Duration(0)
 	c.OnClose = func(e error) { err, closed = e, p.e.Elapsed() }
-	p.e.RunFor(100 * time.Millisecond)
+	p.e.Advance(100 * time.Millisecond)
 	lost = true
 	start := p.e.Elapsed()
 	_ = c.Write([]byte("hello"))
-	p.e.RunUntil(func() bool { return err != nil }, time.Hour)
+	p.e.AdvanceUntil(func() bool { return err != nil }, time.Hour)
 	if !errors.Is(err, stack.ErrTimedOut) || p.a.Stats().TCPTimeouts != 1 || p.a.Stats().TCPRetransmits != stack.TCPRetries {
 		t.Fatalf("closed with %v; timeouts %d, retransmits %d; want %v, 1, %d", err, p.a.Stats().TCPTimeouts, p.a.Stats().TCPRetransmits, stack.ErrTimedOut, stack.TCPRetries)
 	}
@@ -404,9 +404,9 @@ func TestTCPIdleTimeout(t *testing.T) {
 	var err error
 	closedAt := time.Duration(-1)
 	c.OnClose = func(e error) { err, closedAt = e, p.e.Elapsed() }
-	p.e.RunFor(3 * time.Second)
-	_ = c.Write([]byte("x"))    // activity moves the deadline
-	p.e.RunFor(2 * time.Minute) // the server, which closed first, waits in TIME-WAIT for a minute
+	p.e.Advance(3 * time.Second)
+	_ = c.Write([]byte("x"))     // activity moves the deadline
+	p.e.Advance(2 * time.Minute) // the server, which closed first, waits in TIME-WAIT for a minute
 	if err != nil || p.b.Stats().TCPIdleClosed != 1 || l.Conns() != 0 {
 		t.Fatalf("client closed with %v; idle closes %d, listener holds %d; want nil, 1, 0", err, p.b.Stats().TCPIdleClosed, l.Conns())
 	}
@@ -418,14 +418,14 @@ func TestTCPIdleTimeout(t *testing.T) {
 // rawPeer drives a host from a test: it sends hand-made TCP segments from
 // 10.0.0.9 and keeps what the host sends back.
 type rawPeer struct {
-	e   *sim.Engine
+	e   *clock.Manual
 	h   *stack.Host
 	out *link.Channel
 }
 
 func newRawPeer(t testing.TB, tr trace.Tracer) *rawPeer {
 	t.Helper()
-	r := &rawPeer{e: sim.New(1), out: &link.Channel{}}
+	r := &rawPeer{e: clock.NewManual(), out: &link.Channel{}}
 	r.h = stack.New(stack.Options{Name: "h", Clock: r.e, Tracer: tr})
 	if _, err := r.h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), r.out); err != nil {
 		t.Fatal(err)
@@ -530,7 +530,7 @@ func TestTCPNarration(t *testing.T) {
 	if _, err := p.a.ConnectTCP(netip.MustParseAddrPort("10.0.0.2:80"), func(r string) { result = r }); err != nil {
 		t.Fatal(err)
 	}
-	p.e.RunFor(time.Second)
+	p.e.Advance(time.Second)
 	if result != stack.TCPOpen {
 		t.Fatalf("connect: %q", result)
 	}
@@ -572,7 +572,7 @@ func TestTCPNarrationOfData(t *testing.T) {
 	c, _ := p.a.ConnectTCPStream(netip.MustParseAddrPort("10.0.0.2:80"))
 	_ = c.Write([]byte("hello"))
 	c.Close()
-	p.e.RunFor(2 * time.Minute)
+	p.e.Advance(2 * time.Minute)
 	var all []string
 	for _, e := range p.events {
 		all = append(all, trace.Narrate(e))
@@ -606,12 +606,12 @@ func TestQueryTCP(t *testing.T) {
 	if _, err := p.a.QueryTCP(netip.MustParseAddr("10.0.0.2"), "big", dns.TypeA, func(m *dns.Msg, err error) { got, qerr, done = m, err, true }); err != nil {
 		t.Fatal(err)
 	}
-	p.e.RunUntil(func() bool { return done }, time.Minute)
+	p.e.AdvanceUntil(func() bool { return done }, time.Minute)
 	if qerr != nil || got == nil || len(got.Answer) != 60 {
 		p.dump(t)
 		t.Fatalf("QueryTCP = %v, %v; want 60 answers", got, qerr)
 	}
-	p.e.RunFor(2 * time.Minute)
+	p.e.Advance(2 * time.Minute)
 	if n := p.a.TCPConns() + p.b.TCPConns(); n != 0 {
 		t.Errorf("%d connections left", n)
 	}
@@ -690,16 +690,16 @@ func TestTCPCloseIsReportedAtOnce(t *testing.T) {
 	closedAt := time.Duration(-1)
 	var cerr error
 	c.OnClose = func(err error) { cerr, closedAt = err, p.e.Elapsed() }
-	p.e.RunFor(10 * time.Millisecond)
+	p.e.Advance(10 * time.Millisecond)
 	c.Close()
-	p.e.RunFor(time.Second)
+	p.e.Advance(time.Second)
 	if closedAt < 0 || closedAt > 20*time.Millisecond || cerr != nil {
 		t.Errorf("OnClose(%v) at %v, want nil within 20ms", cerr, closedAt)
 	}
 	if c.State() != "TIME-WAIT" || p.a.TCPConns() != 1 || p.b.TCPConns() != 0 {
 		t.Errorf("client %s, connections %d and %d; want TIME-WAIT, 1 and 0", c.State(), p.a.TCPConns(), p.b.TCPConns())
 	}
-	p.e.RunFor(stack.TCPTimeWait)
+	p.e.Advance(stack.TCPTimeWait)
 	if p.a.TCPConns() != 0 {
 		t.Errorf("client holds %d connections after TIME-WAIT", p.a.TCPConns())
 	}
@@ -723,7 +723,7 @@ func TestTCPSynFloodBounded(t *testing.T) {
 	if l.Conns() != stack.TCPMaxConns || st.TCPListenDrops != flood-stack.TCPMaxConns {
 		t.Errorf("half-open %d, SYNs dropped %d; want %d and %d", l.Conns(), st.TCPListenDrops, stack.TCPMaxConns, flood-stack.TCPMaxConns)
 	}
-	r.e.RunFor(2 * time.Minute)
+	r.e.Advance(2 * time.Minute)
 	synAcks := 0
 	for _, s := range r.replies() {
 		if s.SYN && s.ACK {

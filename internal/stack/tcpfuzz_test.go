@@ -7,9 +7,9 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
-	"github.com/netyard/netyard/sim"
 )
 
 // streamByte is the byte a fuzzed peer sends at sequence number s.
@@ -48,10 +48,10 @@ func tcpSteps(t *testing.T, in []byte) {
 	{
 		var tr trace.Tracer
 		if testing.Verbose() {
-			tr = trace.Func(func(e trace.Event) { t.Logf("%v %s", e.Time.Sub(sim.Epoch), trace.Narrate(e)) })
+			tr = trace.Func(func(e trace.Event) { t.Logf("%v %s", e.Time.Sub(clock.Epoch), trace.Narrate(e)) })
 		}
 		r := newRawPeer(t, tr)
-		r.e.Budget = 1_000_000 // a runaway of timers or segments fails the run instead of hanging it
+		r.e.Limit = 1_000_000 // a runaway of timers or segments fails the run instead of hanging it
 		r.h.Input(0, arpReply(peerMAC, "10.0.0.9", "10.0.0.1"))
 		origin := map[uint16]uint32{} // by peer port, from the host's latest SYN-ACK
 		l, err := r.h.ListenTCPStream(80, func(c *stack.TCPStream) {
@@ -120,12 +120,12 @@ func tcpSteps(t *testing.T, in []byte) {
 			if l.Conns() > 4 || r.h.TCPConns() > 4 {
 				t.Fatalf("%d connections, listener bound 4", r.h.TCPConns())
 			}
-			if r.e.RunFor(time.Duration(s[5])*10*time.Millisecond) == sim.Budget {
-				t.Fatalf("runaway: %d events", r.e.Events())
+			if !r.e.Advance(time.Duration(s[5]) * 10 * time.Millisecond) {
+				t.Fatalf("runaway: %d events", r.e.Fired())
 			}
 		}
-		if r.e.RunFor(30*time.Minute) == sim.Budget { // the longest life: idle, then TCPRetries+1 waits of at most TCPRTOMax
-			t.Fatalf("runaway: %d events", r.e.Events())
+		if !r.e.Advance(30 * time.Minute) { // the longest life: idle, then TCPRetries+1 waits of at most TCPRTOMax
+			t.Fatalf("runaway: %d events", r.e.Fired())
 		}
 		if n := r.h.TCPConns(); n != 0 {
 			t.Errorf("%d connections left 30 minutes after the peer fell silent", n)

@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/netyard/netyard/internal/trace"
 )
 
 // Segment flags as the host sends them.
@@ -28,36 +29,44 @@ func seqLT(a, b uint32) bool  { return int32(a-b) < 0 }
 func seqLEQ(a, b uint32) bool { return int32(a-b) <= 0 }
 func seqGT(a, b uint32) bool  { return int32(a-b) > 0 }
 
-// flagNames names a segment's flags as the narration shows them: "SYN",
-// "SYN-ACK", "ACK", "PSH-ACK", "FIN-ACK", "RST", "RST-ACK".
-func flagNames(syn, fin, rst, psh, ack bool) string {
-	var b strings.Builder
-	add := func(on bool, s string) {
-		if on {
-			if b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteString(s)
+// flagsOf returns the flags of a segment the host acts on (the
+// narration names no others). The fl constants are their header bits.
+func flagsOf(t *layers.TCP) trace.TCPFlags {
+	var f trace.TCPFlags
+	for _, b := range [...]struct {
+		on bool
+		f  trace.TCPFlags
+	}{{t.FIN, trace.FIN}, {t.SYN, trace.SYN}, {t.RST, trace.RST}, {t.PSH, trace.PSH}, {t.ACK, trace.ACK}} {
+		if b.on {
+			f |= b.f
 		}
 	}
-	add(syn, "SYN")
-	add(fin, "FIN")
-	add(rst, "RST")
-	add(psh, "PSH")
-	add(ack, "ACK")
-	if b.Len() == 0 {
-		return "no flags"
-	}
-	return b.String()
+	return f
 }
 
-// describe is a received segment as the narration shows it.
+// describe is a received segment as a drop's reason shows it: "SYN",
+// "PSH-ACK, 120 bytes".
 func describe(t *layers.TCP) string {
-	s := flagNames(t.SYN, t.FIN, t.RST, t.PSH, t.ACK)
+	s := flagsOf(t).String()
 	if n := len(t.Payload); n > 0 {
 		s += ", " + strconv.Itoa(n) + " bytes"
 	}
 	return s
+}
+
+// segment is an event about a segment of c: sent (from the local end) or
+// received (from the remote one).
+func (c *TCPStream) segment(op trace.Op, f trace.TCPFlags, n int, notes string) trace.Event {
+	return segmentEvent(op, c.key, f, n, notes)
+}
+
+// segmentEvent is an event about a segment of the connection k.
+func segmentEvent(op trace.Op, k tcpKey, f trace.TCPFlags, n int, notes string) trace.Event {
+	from, to := k.local, k.remote
+	if op == trace.OpTCPReceived {
+		from, to = to, from
+	}
+	return trace.Event{Op: op, Proto: trace.TCP, SrcIP: from.Addr(), SrcPort: from.Port(), DstIP: to.Addr(), DstPort: to.Port(), Flags: f, Len: n, Reason: notes}
 }
 
 // heard starts the narration of a received segment.
@@ -66,7 +75,7 @@ func (c *TCPStream) heard(i *Iface, t *layers.TCP) {
 		return
 	}
 	c.flushRx()
-	c.rx = rxLine{pending: true, port: i.name, what: describe(t)}
+	c.rx = rxLine{pending: true, port: i.name, flags: flagsOf(t), n: len(t.Payload)}
 }
 
 // note adds what the segment being processed did to its line, or says it
@@ -82,7 +91,7 @@ func (c *TCPStream) note(s string) {
 		c.rx.notes += s
 		return
 	}
-	c.h.eventf("", "tcp %d <-> %s: %s", c.key.local.Port(), c.key.remote, s)
+	c.h.event("", c.segment(trace.OpTCPNote, 0, 0, s))
 }
 
 // flushRx writes the pending line of a received segment.
@@ -91,11 +100,7 @@ func (c *TCPStream) flushRx() {
 		return
 	}
 	c.rx.pending = false
-	if c.rx.notes != "" {
-		c.h.eventf(c.rx.port, "tcp %d <- %s: %s: %s", c.key.local.Port(), c.key.remote, c.rx.what, c.rx.notes)
-	} else {
-		c.h.eventf(c.rx.port, "tcp %d <- %s: %s", c.key.local.Port(), c.key.remote, c.rx.what)
-	}
+	c.h.event(c.rx.port, c.segment(trace.OpTCPReceived, c.rx.flags, c.rx.n, c.rx.notes))
 }
 
 // dropRx replaces the pending line by a drop with its reason.
@@ -135,16 +140,7 @@ func (c *TCPStream) send(flags uint8, seq uint32, data []byte, note string) erro
 			note = "retransmitted, " + note
 		}
 	}
-	if h.tracer != nil {
-		what := flagNames(t.SYN, t.FIN, t.RST, t.PSH, t.ACK)
-		if len(data) > 0 {
-			what += ", " + strconv.Itoa(len(data)) + " bytes"
-		}
-		if note != "" {
-			what += ": " + note
-		}
-		h.eventf("", "tcp %d -> %s: %s", c.key.local.Port(), c.key.remote, what)
-	}
+	h.event("", c.segment(trace.OpTCPSent, trace.TCPFlags(flags), len(data), note))
 	var err error
 	if len(data) > 0 {
 		err = h.sendIPFrom(c.key.local.Addr(), c.key.remote.Addr(), layers.IPProtocolTCP, c.failFn, t, gopacket.Payload(data))
@@ -460,7 +456,7 @@ func (h *Host) inputTCP(i *Iface, src, dst netip.Addr, t *layers.TCP) {
 	if l == nil {
 		why = "nobody listening"
 	}
-	h.eventf(i.name, "tcp %d <- %s: %s: %s", k.local.Port(), k.remote, describe(t), why)
+	h.event(i.name, segmentEvent(trace.OpTCPReceived, k, flagsOf(t), len(t.Payload), why))
 	// RFC 9293 §3.10.7.1: a segment for no connection gets a reset.
 	rst := &layers.TCP{RST: true, SrcPort: t.DstPort, DstPort: t.SrcPort}
 	if t.ACK {
@@ -474,7 +470,11 @@ func (h *Host) inputTCP(i *Iface, src, dst netip.Addr, t *layers.TCP) {
 			rst.Ack++
 		}
 	}
-	h.eventf("", "tcp %d -> %s: %s", k.local.Port(), k.remote, flagNames(false, false, true, false, rst.ACK))
+	if rst.ACK {
+		h.event("", segmentEvent(trace.OpTCPSent, k, trace.RST|trace.ACK, 0, ""))
+	} else {
+		h.event("", segmentEvent(trace.OpTCPSent, k, trace.RST, 0, ""))
+	}
 	_ = h.sendIPFrom(dst, src, layers.IPProtocolTCP, nil, rst)
 }
 

@@ -7,6 +7,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+
+	"github.com/netyard/netyard/internal/trace"
 )
 
 // First and last ephemeral ports, Linux's ip_local_port_range.
@@ -82,12 +84,12 @@ func (c *UDPConn) SendFromTo(src netip.Addr, dst netip.AddrPort, payload []byte)
 		return fmt.Errorf("%w: %s", ErrNotLocal, src)
 	}
 	if h.tracer != nil {
-		from := fmt.Sprint(c.port)
+		e := trace.Event{Op: trace.OpUDPSent, Proto: trace.UDP, SrcPort: c.port, DstIP: dst.Addr(), DstPort: dst.Port(), Len: len(payload)}
 		if i, _, err := h.route(dst.Addr()); err == nil && src.IsValid() && src != i.prefix.Addr() && i != h.lo {
 			// Not the address the route would pick: say which it is.
-			from = netip.AddrPortFrom(src, c.port).String()
+			e.SrcIP = src
 		}
-		h.eventf("", "udp %s -> %s: %d bytes", from, dst, len(payload))
+		h.event("", e)
 	}
 	fail := func(err error) {
 		if c.OnError != nil {
@@ -106,11 +108,11 @@ func (h *Host) inputUDP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, u *layer
 			h.droppedf(i.name, "udp to port %d: nobody listening", u.DstPort)
 			return
 		}
-		h.eventf(i.name, "udp from %s to port %d: nobody listening, port unreachable", src, u.DstPort)
+		h.event(i.name, trace.Event{Op: trace.OpUDPUnreachable, Proto: trace.UDP, SrcIP: src, SrcPort: uint16(u.SrcPort), DstIP: dst, DstPort: uint16(u.DstPort), Len: len(u.Payload)})
 		h.sendUnreachable(ip, uint8(layers.ICMPv4CodePort))
 		return
 	}
-	h.eventf(i.name, "udp from %s:%d to port %d: %d bytes delivered", src, u.SrcPort, u.DstPort, len(u.Payload))
+	h.event(i.name, trace.Event{Op: trace.OpUDPReceived, Proto: trace.UDP, SrcIP: src, SrcPort: uint16(u.SrcPort), DstIP: dst, DstPort: uint16(u.DstPort), Len: len(u.Payload)})
 	if c.OnRecv != nil {
 		c.OnRecv(netip.AddrPortFrom(src, uint16(u.SrcPort)), netip.AddrPortFrom(dst, uint16(u.DstPort)), u.Payload)
 	}

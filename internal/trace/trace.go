@@ -1,16 +1,36 @@
 // Package trace is how nodes say what they did.
 //
-// Every node (switch, host, link) reports its decisions as Events to a
-// Tracer: a MAC learned, a frame flooded and to which ports, a drop and its
-// reason, an ARP resolution, a loss on a link. The scenario runner turns the
-// stream into the narrated --explain output and into JSON lines. A nil Tracer
-// costs one comparison per decision, so hot paths stay allocation-free when
-// nobody listens.
+// Every node (switch, host, gateway, link) reports its decisions as Events
+// to a Tracer: a MAC learned, a frame flooded and to which ports, a drop
+// and its reason, an ARP resolution, a role change in the spanning tree, a
+// flow translated, a loss on a link. An Event is data: a Kind, for most
+// kinds an Op saying which event of the kind it is, and typed fields
+// (addresses, ports, codes, roles and states), so that a program reads a
+// blocked port or a translated flow from fields, never from prose.
+//
+// # Renderers
+//
+// Narrate renders an Event as the one English sentence of the --explain
+// output; JSONLines renders it as a JSON line carrying every field, and
+// the sentence as "detail" where one was there before the fields.
+//
+// # Fan-out
+//
+// A Bus is a Tracer that delivers each event to several subscribers
+// (narration, JSON lines, a live page): synchronously, on the goroutine
+// that traced it, for sinks that must see a deterministic stream; or
+// through a bounded queue for a slow subscriber, which loses (and counts)
+// what does not fit rather than hold up the data path.
+//
+// # Cost
+//
+// A nil Tracer costs one comparison per decision: emitters build an Event
+// only when someone listens, so hot paths stay allocation-free when nobody
+// does. Events are passed by value and hold no interfaces.
 package trace
 
 import (
-	"fmt"
-	"strings"
+	"net/netip"
 	"time"
 )
 
@@ -27,25 +47,77 @@ const (
 	Flooded   Kind = "flooded"   // switch: unknown, broadcast or multicast sent to many
 	Dropped   Kind = "dropped"   // any node: a frame was dropped, Reason says why
 	Mirrored  Kind = "mirrored"  // switch: a copy went to a monitor port
-	State     Kind = "state"     // a port or link changed state
-	Host      Kind = "host"      // a host stack event (ARP, ICMP, UDP), Detail says which
-	Lost      Kind = "lost"      // a link lost a frame (impairment or full queue)
-	STP       Kind = "stp"       // spanning tree: root, role and state changes, BPDUs that mattered
+	State     Kind = "state"     // a port changed state (Op: OpCarrier or OpAdmin)
+	Host      Kind = "host"      // a host stack event (ARP, ICMP, UDP, TCP, DNS); Op says which
+	Lost      Kind = "lost"      // a link lost a frame (impairment, full queue, link down)
+	STP       Kind = "stp"       // spanning tree: root, role and state changes, BPDUs that mattered; Op says which
 	Routed    Kind = "routed"    // router: a packet forwarded (and translated) to another network
+	Frame     Kind = "frame"     // a link carried a frame (only to subscribers that ask for frames)
 )
 
-// Event is one decision of one node.
+// Event is one decision of one node. Node, Kind and Op say who did what;
+// the other fields are set where they apply, and are zero otherwise. The
+// Ops' comments say which fields each sets.
 type Event struct {
-	Time   time.Time `json:"-"`
-	Node   string    `json:"node"`
-	Kind   Kind      `json:"kind"`
-	Port   string    `json:"port,omitempty"`
-	VLAN   uint16    `json:"vlan,omitempty"`
-	Src    string    `json:"src,omitempty"`
-	Dst    string    `json:"dst,omitempty"`
-	Ports  []string  `json:"ports,omitempty"`
-	Reason string    `json:"reason,omitempty"`
-	Detail string    `json:"detail,omitempty"`
+	Time time.Time `json:"-"`
+	Node string    `json:"node"`
+	Kind Kind      `json:"kind"`
+	Op   Op        `json:"op,omitzero"`
+
+	// Switch and link fields, and the port any event happened on.
+	Port   string   `json:"port,omitempty"`
+	VLAN   uint16   `json:"vlan,omitempty"`
+	Src    string   `json:"src,omitempty"` // source MAC (switch); source address (gateway drops)
+	Dst    string   `json:"dst,omitempty"` // destination MAC (switch); destination address (gateway drops)
+	Ports  []string `json:"ports,omitempty"`
+	Reason string   `json:"reason,omitempty"` // a drop's, flood's, loss's or change's cause; a TCP segment's effects
+	// Detail is free text, for an event no Op describes. Typed events
+	// leave it empty; the JSON renderer fills it with their sentence.
+	Detail string `json:"detail,omitempty"`
+
+	// Packet fields: the IP packet, flow or neighbour concerned.
+	Proto   Proto          `json:"proto,omitzero"`    // IP protocol; for DNS, the transport
+	SrcIP   netip.Addr     `json:"src_ip,omitzero"`   // source address (ARP: the sender's)
+	SrcPort uint16         `json:"src_port,omitzero"` // source port (NAT'd ICMP: the identifier)
+	DstIP   netip.Addr     `json:"dst_ip,omitzero"`   // destination address (ARP: the target's)
+	DstPort uint16         `json:"dst_port,omitzero"` // destination port
+	NATSrc  netip.AddrPort `json:"nat_src,omitzero"`  // source as translated (routed: as the packet left)
+	NATDst  netip.AddrPort `json:"nat_dst,omitzero"`  // destination as translated
+	NATFlow FlowChange     `json:"nat_flow,omitzero"` // what the packet did to its NAT flow
+	MAC     string         `json:"mac,omitempty"`     // ARP: the hardware address resolved or announced
+	ICMP    ICMPType       `json:"icmp,omitzero"`     // ICMP type and code, where the event is about an ICMP message
+	ID      uint16         `json:"id,omitzero"`       // ICMP echo identifier, DNS message ID, IPv4 datagram ID
+	Seq     uint16         `json:"seq,omitzero"`      // ICMP echo sequence number
+	Flags   TCPFlags       `json:"tcp_flags,omitzero"`
+	Len     int            `json:"len,omitzero"`   // payload bytes (UDP, TCP data, a reassembled datagram, a frame)
+	Count   int            `json:"count,omitzero"` // fragments reassembled
+	Try     int            `json:"try,omitzero"`   // which attempt (ARP request, DNS upstream)
+	Tries   int            `json:"tries,omitzero"` // attempts allowed, or made
+	Dur     time.Duration  `json:"-"`              // an RTT, a timeout, a fast-ageing time (JSON: "dur", in seconds)
+
+	// DNS fields.
+	Name     string         `json:"name,omitempty"`    // the question's name
+	QType    string         `json:"qtype,omitempty"`   // the question's type: "A", "PTR"
+	Rcode    string         `json:"rcode,omitempty"`   // an answer's rcode: "NOERROR", "NXDOMAIN"
+	Answers  []string       `json:"answers,omitempty"` // an answer's records: "A 172.17.0.3", "PTR db."
+	TC       bool           `json:"tc,omitempty"`      // the answer was truncated
+	Upstream netip.AddrPort `json:"upstream,omitzero"` // the upstream server concerned
+	NewID    uint16         `json:"new_id,omitzero"`   // the ID a forwarded query got upstream
+
+	// Spanning tree fields; states are also a port's or link's "up" and
+	// "down".
+	Role     string `json:"role,omitempty"`      // a port's role: "root", "designated", "alternate", "backup", "disabled"
+	WasRole  string `json:"was_role,omitempty"`  // its role before
+	State    string `json:"state,omitempty"`     // a port's STP state ("blocking" ... "forwarding"), or "up"/"down"
+	WasState string `json:"was_state,omitempty"` // its state before
+	Root     string `json:"root,omitempty"`      // a root bridge ID: the new root, or the one a BPDU offers
+	Bridge   string `json:"bridge,omitempty"`    // the bridge ID a BPDU came from (or, claiming root, this one)
+	Cost     uint32 `json:"cost,omitzero"`       // root path cost
+	RootPort string `json:"root_port,omitempty"` // the root port
+
+	// Link fields.
+	Link    string `json:"link,omitempty"`    // the link's name
+	Summary string `json:"summary,omitempty"` // a frame, decoded in one line
 }
 
 // Tracer receives events. Implementations used by the netns backend must be
@@ -60,46 +132,16 @@ type Func func(Event)
 // Trace calls f(e).
 func (f Func) Trace(e Event) { f(e) }
 
-// Narrate renders e as one English sentence, the --explain line.
-func Narrate(e Event) string {
-	var b strings.Builder
-	b.WriteString(e.Node)
-	b.WriteString(" ")
-	switch e.Kind {
-	case Learned:
-		fmt.Fprintf(&b, "learned %s on %s vlan %d", e.Src, e.Port, e.VLAN)
-	case Moved:
-		fmt.Fprintf(&b, "saw %s move to %s vlan %d (%s)", e.Src, e.Port, e.VLAN, e.Reason)
-	case Aged:
-		fmt.Fprintf(&b, "forgot %s on %s vlan %d: aged out", e.Src, e.Port, e.VLAN)
-	case Flushed:
-		fmt.Fprintf(&b, "forgot %s on %s vlan %d: %s", e.Src, e.Port, e.VLAN, e.Reason)
-	case Forwarded:
-		fmt.Fprintf(&b, "%s -> %s vlan %d: destination known on %s, forwarded", e.Src, e.Dst, e.VLAN, strings.Join(e.Ports, " "))
-	case Flooded:
-		to := strings.Join(e.Ports, " ")
-		if to == "" {
-			to = "no port"
-		}
-		fmt.Fprintf(&b, "%s -> %s vlan %d from %s: %s, flooded to %s", e.Src, e.Dst, e.VLAN, e.Port, e.Reason, to)
-	case Dropped:
-		if e.Port != "" {
-			fmt.Fprintf(&b, "%s: ", e.Port)
-		}
-		b.WriteString("dropped")
-		if e.Src != "" && e.Dst != "" {
-			fmt.Fprintf(&b, " %s -> %s", e.Src, e.Dst)
-		}
-		fmt.Fprintf(&b, ": %s", e.Reason)
-	case Mirrored:
-		fmt.Fprintf(&b, "mirrored a frame of %s to %s", e.Port, strings.Join(e.Ports, " "))
-	case Lost:
-		fmt.Fprintf(&b, "lost a frame to %s: %s", e.Port, e.Reason)
-	default:
-		if e.Port != "" {
-			fmt.Fprintf(&b, "%s: ", e.Port)
-		}
-		b.WriteString(e.Detail)
+// Wants reports whether t listens to events of kind k: false for a nil
+// Tracer; for a Tracer with a Wants(Kind) bool method (a Bus), what it
+// says; otherwise true for every kind but Frame. Emitters of kinds that are costly to build and
+// that few want (Frame) ask first.
+func Wants(t Tracer, k Kind) bool {
+	if t == nil {
+		return false
 	}
-	return b.String()
+	if w, ok := t.(interface{ Wants(Kind) bool }); ok {
+		return w.Wants(k)
+	}
+	return k != Frame
 }

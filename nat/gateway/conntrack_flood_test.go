@@ -9,10 +9,10 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/nat/gateway"
-	"github.com/netyard/netyard/sim"
 )
 
 // A gateway's conntrack under a SYN flood, frame by frame: what a flood
@@ -40,7 +40,7 @@ func newFloodRig(t *testing.T, max int) *floodRig {
 		Bridges: []gateway.Bridge{{Leg: gateway.Leg{Name: "br-net1", MAC: gwMAC, Addr: netip.MustParsePrefix("172.18.0.1/16"), Out: r.br},
 			Network: "net1"}},
 		MaxFlows: max,
-	}, gateway.Options{Clock: sim.New(1), Tracer: trace.Func(func(e trace.Event) {
+	}, gateway.Options{Clock: clock.NewManual(), Tracer: trace.Func(func(e trace.Event) {
 		if e.Kind == trace.Dropped {
 			r.drops = append(r.drops, e.Reason)
 		}
@@ -178,7 +178,7 @@ func TestSYNFloodKeepsEstablishedTCP(t *testing.T) {
 	if gs := r.gw.Stats(); gs.NATDropped != 0 {
 		t.Errorf("gateway stats %+v, want no NAT drop", gs)
 	}
-	flows := r.gw.NAT().Dump(sim.Epoch)
+	flows := r.gw.NAT().Dump(clock.Epoch)
 	if len(flows) != max {
 		t.Errorf("%d flows tracked, want the bound %d", len(flows), max)
 	}

@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -85,7 +83,7 @@ func (g *Gateway) message(b []byte, c client) {
 			c.tcp.done()
 			return
 		}
-		g.sendAnswer(c, r, "FORMERR", "")
+		g.sendAnswer(c, r, nil, source{})
 		return
 	}
 	g.query(q, c)
@@ -105,13 +103,19 @@ func (g *Gateway) query(q *dns.Msg, c client) {
 		g.forwardQuery(q, c)
 		return
 	}
-	g.reply(q, r, c, "")
+	g.reply(q, r, c, source{})
+}
+
+// source is where an answer came from, for the trace: the server's names
+// (zero), an upstream, or none of tried upstreams.
+type source struct {
+	upstream netip.AddrPort
+	tried    int
 }
 
 // reply packs r, the answer to q, for the client's transport and sends
-// it from the address it asked; from names where the answer came from,
-// for the trace.
-func (g *Gateway) reply(q, r *dns.Msg, c client, from string) {
+// it from the address it asked.
+func (g *Gateway) reply(q, r *dns.Msg, c client, from source) {
 	if c.tcp != nil {
 		wire, err := dnsd.PackTCP(q, r)
 		if err != nil {
@@ -120,7 +124,7 @@ func (g *Gateway) reply(q, r *dns.Msg, c client, from string) {
 			c.tcp.done()
 			return
 		}
-		g.sendAnswer(c, wire, summary(r), from)
+		g.sendAnswer(c, wire, r, from)
 		return
 	}
 	// What fits the leg towards the client unfragmented, whatever larger
@@ -137,15 +141,23 @@ func (g *Gateway) reply(q, r *dns.Msg, c client, from string) {
 		g.dropf(c.addr.Addr(), c.local, "DNS answer to %s does not pack: %v", c.addr, err)
 		return
 	}
-	g.sendAnswer(c, wire, summary(r), from)
+	g.sendAnswer(c, wire, r, from)
 }
 
-// sendAnswer sends a packed answer, described by what: a datagram, or a
-// length-prefixed message on the client's TCP connection.
-func (g *Gateway) sendAnswer(c client, wire []byte, what, from string) {
+// sendAnswer sends a packed answer r (nil: a FORMERR for a query that did
+// not unpack): a datagram, or a length-prefixed message on the client's
+// TCP connection.
+func (g *Gateway) sendAnswer(c client, wire []byte, r *dns.Msg, from source) {
 	g.stats.DNSAnswered++
+	if g.tracer != nil {
+		e := answered(r, from)
+		e.SrcIP, e.DstIP, e.DstPort, e.Proto = c.local, c.addr.Addr(), c.addr.Port(), trace.UDP
+		if c.tcp != nil {
+			e.Proto = trace.TCP
+		}
+		g.event(e)
+	}
 	if c.tcp != nil {
-		g.eventf(trace.Host, "DNS answer over TCP to %s: %s%s", c.addr, what, from)
 		framed, err := stack.AppendFramed(nil, wire)
 		if err == nil {
 			err = c.tcp.s.Write(framed)
@@ -157,34 +169,34 @@ func (g *Gateway) sendAnswer(c client, wire []byte, what, from string) {
 		c.tcp.done()
 		return
 	}
-	g.eventf(trace.Host, "DNS answer to %s: %s%s", c.addr, what, from)
 	if err := g.dnsUDP.SendFromTo(c.local, c.addr, wire); err != nil {
 		g.stats.SendErrors++
 		g.dropf(c.local, c.addr.Addr(), "DNS answer to %s: %v", c.addr, err)
 	}
 }
 
-// summary describes a DNS answer in one line: the name, the records, the
-// rcode, and TC when records were left out.
-func summary(m *dns.Msg) string {
-	var b strings.Builder
+// answered describes a DNS answer m for the trace: the name, the records,
+// the rcode, TC when records were left out, and where it came from. A nil
+// m is the FORMERR answer to a query that did not unpack.
+func answered(m *dns.Msg, from source) trace.Event {
+	e := trace.Event{Kind: trace.Host, Op: trace.OpDNSAnswer, Upstream: from.upstream, Tries: from.tried}
+	if m == nil {
+		e.Rcode, e.Reason = dns.RcodeToString[dns.RcodeFormatError], "the query did not unpack"
+		return e
+	}
+	e.Rcode, e.TC = dns.RcodeToString[m.Rcode], m.Truncated
 	if len(m.Question) == 1 {
-		b.WriteString(m.Question[0].Name)
+		e.Name, e.QType = m.Question[0].Name, dns.TypeToString[m.Question[0].Qtype]
 	}
 	for _, rr := range m.Answer {
 		switch v := rr.(type) {
 		case *dns.A:
-			fmt.Fprintf(&b, " A %s", v.A)
+			e.Answers = append(e.Answers, "A "+v.A.String())
 		case *dns.PTR:
-			fmt.Fprintf(&b, " PTR %s", v.Ptr)
+			e.Answers = append(e.Answers, "PTR "+v.Ptr)
 		}
 	}
-	fmt.Fprintf(&b, " (%s", dns.RcodeToString[m.Rcode])
-	if m.Truncated {
-		b.WriteString(", TC")
-	}
-	b.WriteString(")")
-	return b.String()
+	return e
 }
 
 // forwardQuery sends a query the server does not know to the upstreams,
@@ -196,7 +208,7 @@ func (g *Gateway) forwardQuery(q *dns.Msg, c client) {
 		r := new(dns.Msg)
 		r.SetRcode(q, dns.RcodeRefused)
 		r.RecursionAvailable = true
-		g.reply(q, r, c, "")
+		g.reply(q, r, c, source{})
 		return
 	}
 	g.stats.DNSForwarded++
@@ -212,7 +224,7 @@ func (g *Gateway) tryNext(f *forwarded) {
 		if f.up >= len(g.fwd.ups) {
 			g.finish(f)
 			g.stats.DNSServFail++
-			g.reply(f.q, dnsd.ServFail(f.q), f.client, fmt.Sprintf(" (no upstream answered of %d)", len(g.fwd.ups)))
+			g.reply(f.q, dnsd.ServFail(f.q), f.client, source{tried: len(g.fwd.ups)})
 			return
 		}
 		up := g.fwd.ups[f.up]
@@ -225,22 +237,29 @@ func (g *Gateway) tryNext(f *forwarded) {
 		}
 		if err != nil {
 			g.stats.DNSUpstreamFailures++
-			g.eventf(trace.Host, "DNS query %d for %s to upstream %s: %v", f.q.Id, f.q.Question[0].Name, up, err)
+			g.upstreamError(f, up, err)
 			continue
 		}
 		f.id, f.conn = m.Id, conn
 		conn.OnRecv = func(src, _ netip.AddrPort, b []byte) { g.upstreamAnswer(f, conn, src, b) }
 		conn.OnError = func(err error) { g.upstreamFailed(f, conn, err) }
-		g.eventf(trace.Host, "DNS query %d from %s for %s %s forwarded to upstream %s (%d of %d) as query %d",
-			f.q.Id, f.client.addr, dns.TypeToString[f.q.Question[0].Qtype], f.q.Question[0].Name, up, f.up+1, len(g.fwd.ups), m.Id)
+		g.event(trace.Event{Kind: trace.Host, Op: trace.OpDNSForwarded, ID: f.q.Id, SrcIP: f.client.addr.Addr(), SrcPort: f.client.addr.Port(),
+			QType: dns.TypeToString[f.q.Question[0].Qtype], Name: f.q.Question[0].Name, Upstream: up, Try: f.up + 1, Tries: len(g.fwd.ups), NewID: m.Id})
 		f.timer = g.clk.AfterFunc(UpstreamTimeout, func() { g.upstreamTimeout(f, conn) })
 		if err := conn.SendFromTo(g.legs[0].addr, up, wire); err != nil {
 			g.endAttempt(f)
 			g.stats.DNSUpstreamFailures++
-			g.eventf(trace.Host, "DNS query %d for %s to upstream %s: %v", f.q.Id, f.q.Question[0].Name, up, err)
+			g.upstreamError(f, up, err)
 			continue
 		}
 		return
+	}
+}
+
+// upstreamError traces a query that could not be sent to up.
+func (g *Gateway) upstreamError(f *forwarded, up netip.AddrPort, err error) {
+	if g.tracer != nil {
+		g.event(trace.Event{Kind: trace.Host, Op: trace.OpDNSUpstreamError, ID: f.q.Id, Name: f.q.Question[0].Name, Upstream: up, Reason: err.Error()})
 	}
 }
 
@@ -271,7 +290,7 @@ func (g *Gateway) upstreamTimeout(f *forwarded, conn *stack.UDPConn) {
 		return
 	}
 	g.stats.DNSUpstreamTimeouts++
-	g.eventf(trace.Host, "DNS upstream %s did not answer query %d for %s within %v", g.fwd.ups[f.up], f.id, f.q.Question[0].Name, UpstreamTimeout)
+	g.event(trace.Event{Kind: trace.Host, Op: trace.OpDNSUpstreamTimeout, Upstream: g.fwd.ups[f.up], ID: f.id, Name: f.q.Question[0].Name, Dur: UpstreamTimeout})
 	f.timer = nil
 	g.endAttempt(f)
 	g.tryNext(f)
@@ -284,7 +303,9 @@ func (g *Gateway) upstreamFailed(f *forwarded, conn *stack.UDPConn, err error) {
 		return
 	}
 	g.stats.DNSUpstreamFailures++
-	g.eventf(trace.Host, "DNS upstream %s for query %d: %v", g.fwd.ups[f.up], f.id, err)
+	if g.tracer != nil {
+		g.event(trace.Event{Kind: trace.Host, Op: trace.OpDNSUpstreamFailed, Upstream: g.fwd.ups[f.up], ID: f.id, Name: f.q.Question[0].Name, Reason: err.Error()})
+	}
 	g.endAttempt(f)
 	g.tryNext(f)
 }
@@ -304,7 +325,7 @@ func (g *Gateway) upstreamAnswer(f *forwarded, conn *stack.UDPConn, src netip.Ad
 	if r.Rcode == dns.RcodeServerFailure || r.Rcode == dns.RcodeRefused {
 		// Docker's rule: the next upstream may know better.
 		g.stats.DNSUpstreamFailures++
-		g.eventf(trace.Host, "DNS upstream %s answered query %d for %s %s: trying the next", up, f.id, f.q.Question[0].Name, dns.RcodeToString[r.Rcode])
+		g.event(trace.Event{Kind: trace.Host, Op: trace.OpDNSUpstreamRcode, Upstream: up, ID: f.id, Name: f.q.Question[0].Name, Rcode: dns.RcodeToString[r.Rcode]})
 		g.endAttempt(f)
 		g.tryNext(f)
 		return
@@ -313,7 +334,7 @@ func (g *Gateway) upstreamAnswer(f *forwarded, conn *stack.UDPConn, src netip.Ad
 	g.stats.DNSRelayed++
 	r.Id = f.q.Id
 	r.Compress = true // as Docker relays: more records fit before TC
-	g.reply(f.q, r, f.client, " from upstream "+up.String())
+	g.reply(f.q, r, f.client, source{upstream: up})
 }
 
 // DNS over TCP (RFC 7766), as Docker's embedded server serves it: several

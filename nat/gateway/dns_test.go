@@ -86,7 +86,7 @@ func TestDNSNeverAnswersBroadcasts(t *testing.T) {
 				copy(fr, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
 			}
 			w.gw.Input(1, fr)
-			w.e.RunFor(time.Second)
+			w.e.Advance(time.Second)
 			for _, f := range w.br.drain() {
 				if u, _ := decode(f).Layer(layers.LayerTypeUDP).(*layers.UDP); u != nil && u.SrcPort == 53 {
 					t.Errorf("answered: %v", decode(f))
@@ -118,7 +118,7 @@ func TestDNSTruncates(t *testing.T) {
 				w.dns.Add("net1", fmt.Sprintf("web%d", i), netip.AddrFrom4([4]byte{172, 18, 1, byte(i)}), "web")
 			}
 			w.gw.Input(1, dnsQuery(t, netip.AddrPortFrom(ctr, 4000), netip.AddrPortFrom(gwAddr, 53), "web", c.edns))
-			w.e.RunFor(time.Second)
+			w.e.Advance(time.Second)
 			var answers []*dns.Msg
 			for _, f := range w.br.drain() {
 				u, _ := decode(f).Layer(layers.LayerTypeUDP).(*layers.UDP)
@@ -243,16 +243,16 @@ func TestDNSForwardingDoesNotBlock(t *testing.T) {
 	if _, err := w.client.Query(gwAddr, "outside.test", dns.TypeA, func(*dns.Msg, error) { answered = w.e.Elapsed() }); err != nil {
 		t.Fatal(err)
 	}
-	w.e.RunFor(100 * time.Millisecond)
+	w.e.Advance(100 * time.Millisecond)
 	var pong *stack.PingResult
 	if _, err := w.client.Ping(netip.MustParseAddr("192.168.56.54"), 1, 1, 56, func(r stack.PingResult) { pong = &r }); err != nil {
 		t.Fatal(err)
 	}
-	w.e.RunFor(time.Second)
+	w.e.Advance(time.Second)
 	if pong == nil || !pong.Reply || answered != 0 {
 		t.Fatalf("ping %+v (answer at %v): want a reply while the query waits", pong, answered)
 	}
-	w.e.RunFor(10 * time.Second)
+	w.e.Advance(10 * time.Second)
 	if answered < gateway.UpstreamTimeout {
 		t.Errorf("answered at %v, want after the first upstream's timeout", answered)
 	}
@@ -269,14 +269,14 @@ func TestDNSForwardsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	w.e.RunFor(time.Second)
+	w.e.Advance(time.Second)
 	if len(rcodes) != 1 || rcodes[0] != dns.RcodeRefused {
 		t.Fatalf("after a second: rcodes %v, want one REFUSED", rcodes)
 	}
 	if p := w.gw.Pending(); p.DNSQueries != 2 {
 		t.Errorf("%d queries waiting, want 2", p.DNSQueries)
 	}
-	w.e.RunFor(10 * time.Second)
+	w.e.Advance(10 * time.Second)
 	st := w.gw.Stats()
 	if len(rcodes) != 3 || rcodes[1] != dns.RcodeServerFailure || rcodes[2] != dns.RcodeServerFailure || st.DNSRefused != 1 || st.DNSServFail != 2 {
 		t.Errorf("rcodes %v, stats %+v: want REFUSED, SERVFAIL, SERVFAIL", rcodes, st)
@@ -299,7 +299,7 @@ func TestDNSStrayAnswers(t *testing.T) {
 	if _, err := spoofer.Ping(lanAddr, 1, 1, 0, func(stack.PingResult) {}); err != nil { // ARP both ways
 		t.Fatal(err)
 	}
-	w.e.RunFor(time.Second)
+	w.e.Advance(time.Second)
 	answer := func(q *dns.Msg, a string, edit func(m *dns.Msg)) *dns.Msg {
 		m := new(dns.Msg)
 		m.SetReply(q)

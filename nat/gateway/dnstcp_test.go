@@ -21,7 +21,7 @@ func (w *world) queryTCP(server netip.Addr, name string) (*dns.Msg, error) {
 	if _, err := w.client.QueryTCP(server, name, dns.TypeA, func(m *dns.Msg, err error) { got, gotErr, done = m, err, true }); err != nil {
 		w.t.Fatal(err)
 	}
-	w.e.RunUntil(func() bool { return done }, w.e.Elapsed()+time.Minute)
+	w.e.AdvanceUntil(func() bool { return done }, time.Minute)
 	if !done {
 		w.t.Fatalf("no answer over TCP:\n%s", w.narration())
 	}
@@ -54,7 +54,7 @@ func TestDNSOverTCP(t *testing.T) {
 	if st := w.gw.Stats(); st.DNSAnswered != 3 || st.DNSRelayed != 1 {
 		t.Errorf("stats %+v", st)
 	}
-	w.e.RunFor(time.Minute)
+	w.e.Advance(time.Minute)
 	if n := w.gw.Host().TCPConns(); n != 0 {
 		t.Errorf("%d TCP connections left on the gateway after the clients closed", n)
 	}
@@ -71,7 +71,7 @@ func TestDNSOverTCPOnlyOnBridges(t *testing.T) {
 	if _, err := outside.QueryTCP(lanAddr, "a", dns.TypeA, func(_ *dns.Msg, err error) { gotErr, done = err, true }); err != nil {
 		t.Fatal(err)
 	}
-	w.e.RunUntil(func() bool { return done }, w.e.Elapsed()+time.Minute)
+	w.e.AdvanceUntil(func() bool { return done }, time.Minute)
 	if !done || gotErr == nil {
 		t.Errorf("a query over TCP to the LAN address: done %v, %v", done, gotErr)
 	}

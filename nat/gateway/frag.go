@@ -198,7 +198,8 @@ func (g *Gateway) reassembled(l *leg, r *reasm) {
 	binary.BigEndian.PutUint16(pkt[6:8], ff)
 	setChecksum(pkt[:hl])
 	if g.tracer != nil {
-		g.eventf(trace.Host, "reassembled %s: %d fragments, %d bytes", describeKey(r.key), len(r.pieces), n)
+		g.event(trace.Event{Kind: trace.Host, Op: trace.OpReassembled, ID: r.key.id, SrcIP: netip.AddrFrom4(r.key.src), DstIP: netip.AddrFrom4(r.key.dst),
+			Proto: trace.Proto(r.key.proto), Count: len(r.pieces), Len: n})
 	}
 	if g.route(l, pkt, link.Offload{}, r.maxFrag) {
 		return

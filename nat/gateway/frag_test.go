@@ -245,11 +245,11 @@ func TestReassemblyTimeout(t *testing.T) {
 			r := newTracedRig(t)
 			r.introduce(t)
 			r.gw.Input(1, fragmentAt(t, ctr, c.to, 5, 0, 1480, true))
-			r.e.RunFor(gateway.ReasmTime - time.Millisecond)
+			r.e.Advance(gateway.ReasmTime - time.Millisecond)
 			if p := r.gw.Pending(); p.Reassemblies != 1 || p.ReasmBytes == 0 {
 				t.Fatalf("before the timeout: pending %+v, want the datagram", p)
 			}
-			r.e.RunFor(time.Millisecond)
+			r.e.Advance(time.Millisecond)
 			st := r.gw.Stats()
 			if p := r.gw.Pending(); p.Reassemblies != 0 || p.ReasmBytes != 0 || st.ReasmTimeout != 1 || st.ReasmFails != 1 {
 				t.Fatalf("after 30s: pending %+v, stats %+v; want it dropped", p, st)

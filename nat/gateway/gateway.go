@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"strings"
 
 	"github.com/netyard/netyard/dnsd"
 	"github.com/netyard/netyard/internal/clock"
@@ -188,7 +187,11 @@ func New(c Config, o Options) (*Gateway, error) {
 	g.nat.OnEarlyDrop(func(v nat.Flow) {
 		g.stats.NATEarlyDropped++
 		if g.tracer != nil {
-			g.dropf(v.Orig.Src.Addr(), v.Orig.Dst.Addr(), "connection table full: %s flow %s dropped early to make room for a new one", stateOf(v), v.Orig)
+			// The victim's tuple as it arrives, and as it leaves translated.
+			e := dropped(v.Orig.Src.Addr(), v.Orig.Dst.Addr(), fmt.Sprintf("connection table full: %s flow %s dropped early to make room for a new one", stateOf(v), v.Orig))
+			e.Proto, e.SrcPort, e.DstPort = trace.Proto(v.Orig.Proto), v.Orig.Src.Port(), v.Orig.Dst.Port()
+			e.NATSrc, e.NATDst = v.Reply.Dst, v.Reply.Src
+			g.event(e)
 		}
 	})
 	g.frag.init()
@@ -442,7 +445,7 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 	frame := g.buf[:stack.Headroom+len(pkt)]
 	b := frame[stack.Headroom:]
 	copy(b, pkt)
-	k, err := g.nat.Translate(b, origin, ext, g.clk.Now(), o.Flags&link.FlagNeedsCsum != 0)
+	k, ch, err := g.nat.TranslateFlow(b, origin, ext, g.clk.Now(), o.Flags&link.FlagNeedsCsum != 0)
 	if local && (errors.Is(err, nat.ErrRefused) || errors.Is(err, nat.ErrMalformed)) {
 		return false // no flow, no published port, or nothing NAT handles
 	}
@@ -490,7 +493,7 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 	}
 	g.stats.Forwarded++
 	if g.tracer != nil {
-		g.traceRouted(k, pkt, b, out)
+		g.traceRouted(k, pkt, b, out, flowChanges[ch])
 	}
 	switch {
 	case cut && o.Pending():
@@ -517,41 +520,38 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 	return true
 }
 
-// traceRouted says what translate sent: the flow, TCP's flags and data,
-// the leg, and the packet as it left when NAT changed it.
-func (g *Gateway) traceRouted(k nat.Tuple, was, now []byte, out *stack.Iface) {
-	var b strings.Builder
-	b.WriteString(k.String())
-	if was[9] == nat.TCP {
-		b.WriteString(tcpSummary(was))
-	}
-	fmt.Fprintf(&b, " out of %s", out.Name())
-	if w, n := ends(was), ends(now); w != n {
-		fmt.Fprintf(&b, " as %s", n)
-	}
-	g.eventf(trace.Routed, "routed %s", b.String())
-}
+// flowChanges are nat's Changes as the trace names them.
+var flowChanges = [...]trace.FlowChange{nat.Kept: trace.FlowKept, nat.Created: trace.FlowCreated, nat.Closed: trace.FlowClosed, nat.CreatedClosed: trace.FlowCreatedClosed}
 
-// tcpSummary returns a TCP packet's flags and data length, as Wireshark
-// shows them: " [SYN, ACK]", " [PSH, ACK] len 120".
-func tcpSummary(pkt []byte) string {
-	hl := int(pkt[0]&0xf) * 4
-	if len(pkt) < hl+20 {
-		return ""
-	}
-	t := pkt[hl:]
-	names := [...]string{"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"}
-	var fl []string
-	for i, n := range names {
-		if t[13]&(1<<i) != 0 {
-			fl = append(fl, n)
+// traceRouted says what translate sent: the flow as it arrived (k), TCP's
+// flags and data length, an ICMP error's type and code, the leg, what the
+// packet did to its flow, and the packet's ends as it left when NAT
+// changed them.
+func (g *Gateway) traceRouted(k nat.Tuple, was, now []byte, out *stack.Iface, fc trace.FlowChange) {
+	e := trace.Event{Kind: trace.Routed, Proto: trace.Proto(k.Proto), SrcIP: k.Src.Addr(), SrcPort: k.Src.Port(), DstIP: k.Dst.Addr(), DstPort: k.Dst.Port(),
+		Ports: []string{out.Name()}, NATFlow: fc}
+	hl := int(was[0]&0xf) * 4
+	switch was[9] {
+	case nat.TCP:
+		if t := was[hl:]; len(t) >= 20 {
+			e.Flags = trace.TCPFlags(t[13])
+			e.Len = len(t) - int(t[12]>>4)*4
+		}
+	case nat.ICMP:
+		if len(was) > hl+1 && was[hl] != 0 && was[hl] != 8 { // an error about the flow k
+			e.ICMP = trace.ICMPType{Type: was[hl], Code: was[hl+1]}
 		}
 	}
-	s := " [" + strings.Join(fl, ", ") + "]"
-	if data := len(t) - int(t[12]>>4)*4; data > 0 {
-		s += fmt.Sprintf(" len %d", data)
+	ws, wd := ends(was)
+	if ns, nd := ends(now); ws != ns || wd != nd {
+		if was[9] == nat.ICMP && e.ICMP == (trace.ICMPType{}) && len(now) >= hl+8 {
+			// An echo: its identifier stands for both ports, as in k.
+			id := uint16(now[hl+4])<<8 | uint16(now[hl+5])
+			ns, nd = netip.AddrPortFrom(ns.Addr(), id), netip.AddrPortFrom(nd.Addr(), id)
+		}
+		e.NATSrc, e.NATDst = ns, nd
 	}
-	return s
+	g.event(e)
 }
 
 // timeExceeded drops a packet whose TTL ran out here, answering its sender
@@ -570,31 +570,37 @@ func (g *Gateway) unreachable(sent []byte, _ error) {
 	g.host.SendICMPError(sent, 3, 1)
 }
 
-// ends formats a packet's source and destination, with ports for TCP and
-// UDP: "10.0.0.1:5000 -> 10.0.0.2:53".
-func ends(pkt []byte) string {
-	src := netip.AddrFrom4([4]byte(pkt[12:16]))
-	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
-	if sp, dp, ok := ports(pkt); ok {
-		return fmt.Sprintf("%s -> %s", netip.AddrPortFrom(src, sp), netip.AddrPortFrom(dst, dp))
-	}
-	return fmt.Sprintf("%s -> %s", src, dst)
+// ends returns a packet's source and destination, with ports for TCP and
+// UDP (0 otherwise).
+func ends(pkt []byte) (src, dst netip.AddrPort) {
+	sp, dp, _ := ports(pkt)
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(pkt[12:16])), sp), netip.AddrPortFrom(netip.AddrFrom4([4]byte(pkt[16:20])), dp)
 }
 
-func (g *Gateway) eventf(k trace.Kind, format string, args ...any) {
+// event traces e, stamped with the gateway's name and the time.
+func (g *Gateway) event(e trace.Event) {
 	if g.tracer == nil {
 		return
 	}
-	g.tracer.Trace(trace.Event{Time: g.clk.Now(), Node: g.name, Kind: k, Detail: fmt.Sprintf(format, args...)})
+	e.Time, e.Node = g.clk.Now(), g.name
+	g.tracer.Trace(e)
 }
 
+// dropf traces a drop of a packet from src to dst (zero: not known), and
+// why.
 func (g *Gateway) dropf(src, dst netip.Addr, format string, args ...any) {
 	if g.tracer == nil {
 		return
 	}
-	e := trace.Event{Time: g.clk.Now(), Node: g.name, Kind: trace.Dropped, Reason: fmt.Sprintf(format, args...)}
+	g.event(dropped(src, dst, fmt.Sprintf(format, args...)))
+}
+
+// dropped is the event of a drop of a packet from src to dst.
+func dropped(src, dst netip.Addr, reason string) trace.Event {
+	e := trace.Event{Kind: trace.Dropped, Reason: reason}
 	if src.IsValid() && dst.IsValid() {
 		e.Src, e.Dst = src.String(), dst.String()
+		e.SrcIP, e.DstIP = src, dst
 	}
-	g.tracer.Trace(e)
+	return e
 }

@@ -11,12 +11,12 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/netyard/netyard/dnsd"
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/csum"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/nat"
 	"github.com/netyard/netyard/nat/gateway"
-	"github.com/netyard/netyard/sim"
 )
 
 var (
@@ -31,7 +31,7 @@ var (
 // rig is a gateway with one bridge network, its legs' output captured.
 type rig struct {
 	gw      *gateway.Gateway
-	e       *sim.Engine // its clock, run only by tests that want time to pass
+	e       *clock.Manual // its clock, run only by tests that want time to pass
 	lan, br *leg
 	events  []trace.Event // with newTracedRig
 }
@@ -57,7 +57,7 @@ func newRig(t testing.TB) *rig { return rigWith(t, false) }
 func newTracedRig(t testing.TB) *rig { return rigWith(t, true) }
 
 func rigWith(t testing.TB, traced bool) *rig {
-	r := &rig{lan: &leg{}, br: &leg{}, e: sim.New(1)}
+	r := &rig{lan: &leg{}, br: &leg{}, e: clock.NewManual()}
 	var tr trace.Tracer
 	if traced {
 		tr = trace.Func(func(e trace.Event) { r.events = append(r.events, e) })

@@ -14,7 +14,6 @@ import (
 
 	"github.com/netyard/netyard/internal/csum"
 	"github.com/netyard/netyard/nat/gateway"
-	"github.com/netyard/netyard/sim"
 )
 
 // A sequence is frames for the gateway with time passing between them, so
@@ -51,9 +50,9 @@ func seqWorld(t testing.TB) *world {
 // gateway's invariants after every frame and once everything timed out.
 func runSequence(t *testing.T, data []byte) {
 	w := seqWorld(t)
-	w.e.Budget = 1 << 20 // a storm is a finding, not a hang
+	w.e.Limit = 1 << 20 // a storm is a finding, not a hang
 	run := func(d time.Duration) {
-		if w.e.RunFor(d) == sim.Budget {
+		if !w.e.Advance(d) {
 			t.Fatalf("event budget spent: a storm\n%s", w.narration())
 		}
 	}

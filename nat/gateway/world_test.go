@@ -12,11 +12,11 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/netyard/netyard/dnsd"
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/nat/gateway"
-	"github.com/netyard/netyard/sim"
 )
 
 // A world is a gateway running on a mem engine: its LAN and bridge legs
@@ -29,7 +29,7 @@ const hop = time.Millisecond
 // hub is a shared segment: a frame sent by one member reaches every other
 // one after hop.
 type hub struct {
-	e      *sim.Engine
+	e      *clock.Manual
 	recv   []func([]byte)
 	frames [][]byte // everything sent on the hub, oldest first
 }
@@ -59,7 +59,7 @@ func (h *hub) drain() [][]byte {
 
 type world struct {
 	t       testing.TB
-	e       *sim.Engine
+	e       *clock.Manual
 	gw      *gateway.Gateway
 	dns     *dnsd.Server
 	lan, br *hub
@@ -91,7 +91,7 @@ var (
 // the client container on net1 and a second network net2.
 func newWorld(t testing.TB, c gateway.Config, upstreams ...string) *world {
 	t.Helper()
-	w := &world{t: t, e: sim.New(1)}
+	w := &world{t: t, e: clock.NewManual()}
 	w.lan, w.br = &hub{e: w.e}, &hub{e: w.e}
 	w.dns = dnsd.New(dnsd.Options{Upstreams: upstreams})
 	w.dns.Add("net1", "a", ctr)
@@ -190,7 +190,7 @@ func (w *world) query(server netip.Addr, name string) (*dns.Msg, time.Duration) 
 	if _, err := w.client.Query(server, name, dns.TypeA, func(m *dns.Msg, err error) { got, qerr, end = m, err, w.e.Elapsed() }); err != nil {
 		w.t.Fatal(err)
 	}
-	w.e.RunUntil(func() bool { return got != nil || qerr != nil }, start+time.Minute)
+	w.e.AdvanceUntil(func() bool { return got != nil || qerr != nil }, time.Minute)
 	if qerr != nil {
 		w.t.Fatalf("query %s at %s: %v", name, server, qerr)
 	}

@@ -1,5 +1,6 @@
 // Package capture writes what crosses netyard's links as one pcapng file,
-// with one interface per link, readable by Wireshark and tshark.
+// with one interface per link, readable by Wireshark and tshark, and
+// decodes a frame in one line for traces and test logs (Summarize).
 //
 // The section header carries fixed strings (hardware "netyard", OS
 // "netyard", application "netyard"), never the machine's, so a capture of a

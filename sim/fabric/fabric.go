@@ -399,8 +399,15 @@ func (f *Fabric) AddLink(l topo.Link) error {
 	if err != nil {
 		return err
 	}
-	if c := f.opts.Capture; c != nil {
-		sl.Capture = func(l *sim.Link, _ *sim.End, at time.Time, frame []byte) { c.Write(l.Name(), at, frame, "") }
+	if c, tr := f.opts.Capture, f.opts.Tracer; c != nil || tr != nil {
+		sl.Capture = func(l *sim.Link, from *sim.End, at time.Time, frame []byte) {
+			if c != nil {
+				c.Write(l.Name(), at, frame, "")
+			}
+			if trace.Wants(tr, trace.Frame) { // a subscriber asked for frames
+				tr.Trace(trace.Event{Time: at, Node: "link " + l.Name(), Kind: trace.Frame, Link: l.Name(), Port: from.Name(), Len: len(frame), Summary: capture.Summarize(frame)})
+			}
+		}
 	}
 	w := &wire{cfg: l, l: sl, ends: eps}
 	for i := range 2 {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/netyard/netyard/internal/leak"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/nat/gateway"
 )
@@ -14,6 +15,7 @@ import (
 // returned release is called.
 func serialGateway(t *testing.T) (*Gateway, func() (release func())) {
 	t.Helper()
+	leak.Check(t) // first: it runs after the loop's stop below
 	gw, err := gateway.New(gateway.Config{
 		Name: "host1",
 		LAN:  gateway.Leg{Name: "eth0", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: link.Discard},

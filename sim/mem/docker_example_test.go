@@ -9,23 +9,24 @@ import (
 
 	"github.com/netyard/netyard/sim/mem"
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/topo/docker"
 )
 
 // The Docker model from Go: a network, two containers and a client on the
 // LAN; a name looked up through the container's DNS, a published port
 // reached from outside, and the conntrack table that shows it.
 func Example_docker() {
-	d := &topo.Docker{
-		Networks: []topo.Network{{Name: "mybridge"}},
-		Containers: []topo.Container{
-			{Name: "a", Endpoints: []topo.EndpointConfig{{Network: "mybridge"}}},
-			{Name: "b", Endpoints: []topo.EndpointConfig{{Network: "mybridge", Aliases: []string{"web"}}},
+	d := &docker.Model{
+		Networks: []docker.Network{{Name: "mybridge"}},
+		Containers: []docker.Container{
+			{Name: "a", Endpoints: []docker.Endpoint{{Network: "mybridge"}}},
+			{Name: "b", Endpoints: []docker.Endpoint{{Network: "mybridge", Aliases: []string{"web"}}},
 				Publish: []topo.PortMapping{{Proto: "tcp", HostPort: 8080, ContainerPort: 80}}, ListenTCP: []uint16{80}},
 			{Name: "client", Attach: "lan"},
 		},
 	}
-	g := &topo.Graph{}
-	if _, err := d.Compile(g); err != nil {
+	g, err := docker.Compile(d)
+	if err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/nat"
 	"github.com/netyard/netyard/sim/mem"
-	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/topo/docker"
 )
 
 // dockerNet builds a one-network Docker host with a client on the LAN that
@@ -16,15 +16,15 @@ import (
 // of at most maxFlows.
 func dockerNet(t *testing.T, maxFlows int) *mem.Network {
 	t.Helper()
-	d := &topo.Docker{
-		Networks: []topo.Network{{Name: "net1"}},
-		Containers: []topo.Container{
-			{Name: "a", Endpoints: []topo.EndpointConfig{{Network: "net1"}}},
+	d := &docker.Model{
+		Networks: []docker.Network{{Name: "net1"}},
+		Containers: []docker.Container{
+			{Name: "a", Endpoints: []docker.Endpoint{{Network: "net1"}}},
 			{Name: "client", Attach: "lan", ListenUDP: []uint16{7}, ListenTCP: []uint16{22}},
 		},
 	}
-	g := &topo.Graph{}
-	if _, err := d.Compile(g); err != nil {
+	g, err := docker.Compile(d)
+	if err != nil {
 		t.Fatal(err)
 	}
 	g.Host("host1").Router.MaxFlows = maxFlows

@@ -156,6 +156,9 @@ func (g *gatedTracer) Trace(e trace.Event) {
 	}
 }
 
+// Wants asks the tracer behind the gate, once it is open.
+func (g *gatedTracer) Wants(k trace.Kind) bool { return g.open && trace.Wants(g.t, k) }
+
 // Name returns "mem".
 func (n *Network) Name() string { return "mem" }
 

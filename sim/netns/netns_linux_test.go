@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netyard/netyard/internal/leak"
 	"github.com/netyard/netyard/internal/nsutil"
 	"github.com/netyard/netyard/internal/nsutil/nstest"
 	"github.com/netyard/netyard/sim/topo"
@@ -41,6 +42,7 @@ func star(n int) *topo.Graph {
 
 func up(t *testing.T, g *topo.Graph, o Options) *Network {
 	t.Helper()
+	leak.Check(t) // first: it runs after the Close below
 	n, err := New(g, o)
 	if err != nil {
 		t.Fatal(err)
@@ -241,6 +243,7 @@ func TestNamedExecAndCleanup(t *testing.T) {
 // that would escape their directory never get that far.
 func TestSetupFailureLeavesNothing(t *testing.T) {
 	needRoot(t)
+	leak.Check(t)
 	for _, tc := range []struct {
 		name string
 		edit func(g *topo.Graph)

@@ -102,9 +102,9 @@ func (n *Network) SaveState(file string) (string, error) {
 	if n.journal == nil {
 		return "", errors.New("netns: SaveState needs a Named network")
 	}
-	if d := n.world.Graph().Docker; d != nil && d.IPAM != nil {
+	if d := n.world.Graph().Docker; d != nil && d.IPAM() != nil {
 		// The addresses handed out, as Docker keeps its IPAM state.
-		if err := d.IPAM.Save(ipamFile(Prefix)); err != nil {
+		if err := d.IPAM().Save(ipamFile(Prefix)); err != nil {
 			return "", err
 		}
 	}

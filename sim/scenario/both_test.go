@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/netyard/netyard/internal/leak"
 	"github.com/netyard/netyard/sim/scenario"
 )
 
@@ -22,6 +23,7 @@ func TestBothWorlds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the netns runs take about a minute of wall time")
 	}
+	leak.Check(t) // after every subtest: the netns runs leave no goroutine behind
 	for _, path := range files(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			t.Parallel()

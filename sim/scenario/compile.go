@@ -11,6 +11,7 @@ import (
 
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/topo/docker"
 	vswitch "github.com/netyard/netyard/switch"
 )
 
@@ -34,7 +35,7 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 	g := &topo.Graph{}
 	dockerFailed := false
 	if f.Docker() {
-		errs = f.compileDocker(g)
+		g, errs = f.compileDocker()
 		dockerFailed = len(errs) > 0
 	}
 	for i, s := range f.Switches {
@@ -293,8 +294,9 @@ func (f *File) listen(p string, ls []string, errs *Errors) (tcp, udp []uint16) {
 // and containers) rather than switches and links.
 func (f *File) Docker() bool { return len(f.Networks) > 0 || len(f.Containers) > 0 }
 
-// compileDocker compiles networks, containers and Docker hosts into g.
-func (f *File) compileDocker(g *topo.Graph) Errors {
+// compileDocker compiles networks, containers and Docker hosts into a
+// graph.
+func (f *File) compileDocker() (*topo.Graph, Errors) {
 	var errs Errors
 	bad := func(path, format string, a ...any) { errs = append(errs, f.errAt(path, format, a...)) }
 	if len(f.Switches) > 0 || len(f.Links) > 0 {
@@ -320,27 +322,27 @@ func (f *File) compileDocker(g *topo.Graph) Errors {
 		}
 		return a
 	}
-	d := &topo.Docker{}
+	d := &docker.Model{}
 	for i, h := range f.Hosts {
 		p := fmt.Sprintf("hosts[%d]", i)
 		if h.MAC != "" || h.Gateway != "" || len(h.Interfaces) > 0 || len(h.Listen) > 0 {
 			bad(p, "in a Docker scenario a host is a Docker host: name and address only")
 		}
-		d.Hosts = append(d.Hosts, topo.DockerHost{Name: h.Name, Address: prefix(p+".address", h.Address)})
+		d.Hosts = append(d.Hosts, docker.Host{Name: h.Name, Address: prefix(p+".address", h.Address)})
 	}
 	for i, n := range f.Networks {
 		p := fmt.Sprintf("networks[%d]", i)
-		d.Networks = append(d.Networks, topo.Network{Name: n.Name, Driver: n.Driver, Internal: n.Internal,
+		d.Networks = append(d.Networks, docker.Network{Name: n.Name, Driver: n.Driver, Internal: n.Internal,
 			Subnet: prefix(p+".subnet", n.Subnet), Gateway: addr(p+".gateway", n.Gateway), IPRange: prefix(p+".ip_range", n.IPRange)})
 	}
 	for i, c := range f.Containers {
 		p := fmt.Sprintf("containers[%d]", i)
-		tc := topo.Container{Name: c.Name, Attach: c.Attach, Address: prefix(p+".address", c.Address)}
+		tc := docker.Container{Name: c.Name, Host: c.Host, Attach: c.Attach, Address: prefix(p+".address", c.Address)}
 		if c.Attach == "" && c.Address != "" {
 			bad(p+".address", "a container's address comes from its networks (give ip there); address is for attach: lan")
 		}
 		for j, e := range c.Networks {
-			tc.Endpoints = append(tc.Endpoints, topo.EndpointConfig{Network: e.Name, IP: addr(fmt.Sprintf("%s.networks[%d].ip", p, j), e.IP), Aliases: e.Aliases})
+			tc.Endpoints = append(tc.Endpoints, docker.Endpoint{Network: e.Name, IP: addr(fmt.Sprintf("%s.networks[%d].ip", p, j), e.IP), Aliases: e.Aliases})
 		}
 		for j, s := range c.Publish {
 			m, err := topo.ParsePortMapping(s)
@@ -353,10 +355,11 @@ func (f *File) compileDocker(g *topo.Graph) Errors {
 		tc.ListenTCP, tc.ListenUDP = f.listen(p, c.Listen, &errs)
 		d.Containers = append(d.Containers, tc)
 	}
-	if _, err := d.Compile(g); err != nil {
+	g, err := docker.Compile(d)
+	if err != nil {
 		errs = append(errs, newTaint(errs).keep(f.located(err))...)
 	}
-	return errs
+	return g, errs
 }
 
 // oneOf checks that v is one of allowed ("" among them: it may be left

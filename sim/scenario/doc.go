@@ -183,15 +183,16 @@
 // A file with networks or containers describes Docker's model instead of
 // switches and links (which it may not have); its hosts are Docker hosts,
 // a name and a LAN address (one host, host1 at 192.168.56.11/24, when
-// omitted). topo.Docker.Compile turns it into switches, a gateway node and
-// sandboxes; see sim/topo.
+// omitted; several share one LAN, each with its own networks, IPAM,
+// gateway and DNS). Package sim/topo/docker compiles it into switches, a
+// gateway node per Docker host and sandboxes.
 //
 //	hosts: [{name: host1, address: 192.168.56.11/24}]
 //	networks:
 //	  - {name: mybridge}                          # driver: bridge (or none); subnet, gateway, ip_range from IPAM unless given
 //	  - {name: backend, subnet: 172.30.0.0/24, gateway: 172.30.0.254, ip_range: 172.30.0.128/25, internal: true}
 //	containers:
-//	  - {name: a, networks: [mybridge]}           # no networks: the default network, bridge; [none]: loopback only
+//	  - {name: a, networks: [mybridge], host: host1}  # no networks: the default network, bridge; [none]: loopback only; host: default the first
 //	  - name: b
 //	    networks: [{name: mybridge, ip: 172.18.0.10, aliases: [db]}, backend]
 //	    publish: ["8080:80/tcp", "443", "53/udp"] # no host port: one from 49153 up
@@ -209,11 +210,14 @@
 //	  - connect: {from: client, to: host1, port: 8080, seen_from: client}
 //	  - expect:
 //	      nat: {host: host1, flows: ">=1", has: [{kind: published, proto: tcp, from: client, to: b, state: established}]}
-//	      ipam: {network: mybridge, subnet: 172.18.0.0/16, gateway: 172.18.0.1, containers: {a: 172.18.0.2}}
+//	      ipam: {network: mybridge, subnet: 172.18.0.0/16, gateway: 172.18.0.1, containers: {a: 172.18.0.2}, host: host1}
 //
 // A container's networks, in either form, are eth0, eth1, ... in the order
 // written; the first gives its default route (none if internal) and
-// nameserver. Network names bridge, host and none are Docker's own.
+// nameserver. Network names bridge, host and none are Docker's own. Every
+// network is made on every Docker host; with several hosts their bridges
+// are named after them (host2.br-mybridge). ipam's host is whose view it
+// checks (default the first).
 //
 // A destination that does not resolve is not tried: ping passes only with
 // expect: no-reply, udp only with not-delivered, connect never.

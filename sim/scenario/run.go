@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -267,22 +265,13 @@ func runOne(f *File, o Options) (*Report, error) {
 // tracer, or nil for none. step is the step running (0 while the topology
 // is built); names, once set, rename bridge IDs and MACs in narration.
 func (o Options) tracer(origin time.Time, step *atomic.Int64, names *atomic.Pointer[strings.Replacer]) trace.Tracer {
-	var tmu sync.Mutex // the netns backend traces from several goroutines
-	var sinks []func(e trace.Event)
+	bus := &trace.Bus{} // serialises the netns backend's goroutines for its sinks
 	if w := o.TraceJSON; w != nil {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		sinks = append(sinks, func(e trace.Event) {
-			_ = enc.Encode(struct {
-				T    float64 `json:"t"`
-				Step int64   `json:"step"`
-				trace.Event
-			}{e.Time.Sub(origin).Seconds(), step.Load(), e})
-		})
+		bus.Subscribe(trace.JSONLines(w, origin, step.Load))
 	}
 	if o.Explain != nil {
 		w := o.Explain
-		sinks = append(sinks, func(e trace.Event) {
+		bus.Subscribe(func(e trace.Event) {
 			line := trace.Narrate(e)
 			if n := names.Load(); n != nil {
 				line = n.Replace(line)
@@ -290,16 +279,10 @@ func (o Options) tracer(origin time.Time, step *atomic.Int64, names *atomic.Poin
 			fmt.Fprintf(w, "    %s  %s\n", stamp(e.Time.Sub(origin)), line)
 		})
 	}
-	if len(sinks) == 0 {
+	if bus.Len() == 0 {
 		return nil
 	}
-	return trace.Func(func(e trace.Event) {
-		tmu.Lock()
-		defer tmu.Unlock()
-		for _, sink := range sinks {
-			sink(e)
-		}
-	})
+	return bus
 }
 
 // nameNodes sets the names narration uses: bridge IDs become their

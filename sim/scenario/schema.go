@@ -115,6 +115,7 @@ type NetworkConfig struct {
 // ContainerConfig is a container as written, in docker compose's words.
 type ContainerConfig struct {
 	Name     string           `yaml:"name"`
+	Host     string           `yaml:"host"`     // the Docker host it runs on; default the first
 	Networks []EndpointConfig `yaml:"networks"` // a list, or compose's map of name to {aliases, ipv4_address}; default: the default network, bridge
 	Attach   string           `yaml:"attach"`   // lan: a client on the hosts' LAN
 	Address  string           `yaml:"address"`  // with attach: its LAN address

@@ -50,6 +50,7 @@ type FlowMatch struct {
 
 // IPAMExpect checks what IPAM gave a network.
 type IPAMExpect struct {
+	Host       string            `yaml:"host"` // the Docker host whose network it is; default the first
 	Network    string            `yaml:"network"`
 	Subnet     string            `yaml:"subnet"`
 	Gateway    string            `yaml:"gateway"`
@@ -120,10 +121,17 @@ func (x *ExpectStep) check(c *checker, p string) {
 		for _, n := range f.Networks {
 			networks = append(networks, n.Name)
 		}
+		var hosts []string
+		for _, h := range f.Hosts {
+			hosts = append(hosts, h.Name)
+		}
 		if ix.Graph().Docker == nil {
 			c.bad(p+".ipam", "ipam is for Docker scenarios (networks, containers)")
 		} else if !slices.Contains(networks, m.Network) {
 			c.bad(p+".ipam.network", "unknown network %q%s", m.Network, f.didYouMean(m.Network, networks))
+		}
+		if m.Host != "" && !slices.Contains(hosts, m.Host) {
+			c.bad(p+".ipam.host", "unknown Docker host %q%s", m.Host, f.didYouMean(m.Host, hosts))
 		}
 	}
 	if s := x.STP; s != nil {
@@ -401,15 +409,8 @@ func describeFlow(m FlowMatch) string {
 // ipam checks a network's allocation against the compiled Docker model.
 func (r *runner) ipam(c *IPAMExpect) (problems []string, seen string) {
 	d := r.g.Docker
-	var n *topo.Network
-	for i := range d.Networks {
-		if d.Networks[i].Name == c.Network {
-			n = &d.Networks[i]
-		}
-	}
-	if n == nil && c.Network == topo.DefaultNetwork {
-		n = &topo.Network{Name: c.Network, Subnet: netip.MustParsePrefix("172.17.0.0/16"), Gateway: netip.MustParseAddr("172.17.0.1")}
-	}
+	host := cmp.Or(c.Host, d.Hosts[0].Name)
+	n := d.Network(host, c.Network)
 	if n == nil {
 		return []string{fmt.Sprintf("no network %q", c.Network)}, ""
 	}
@@ -422,7 +423,7 @@ func (r *runner) ipam(c *IPAMExpect) (problems []string, seen string) {
 	got := map[string]string{}
 	for _, ct := range d.Containers {
 		for _, e := range ct.Endpoints {
-			if e.Network == n.Name && e.Addr.IsValid() {
+			if ct.Host == host && e.Network == n.Name && e.Addr.IsValid() {
 				got[ct.Name] = e.Addr.Addr().String()
 			}
 		}

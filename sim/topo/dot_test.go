@@ -14,6 +14,7 @@ import (
 
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/topo/docker"
 	vswitch "github.com/netyard/netyard/switch"
 )
 
@@ -69,27 +70,27 @@ func lab() *topo.Graph {
 	return g
 }
 
-// docker compiles a Docker model with an internal network, a container
+// dockerGraph compiles a Docker model with an internal network, a container
 // on two networks, aliases, published ports, a LAN client and a
 // container on the none network.
-func docker(t *testing.T) *topo.Graph {
+func dockerGraph(t *testing.T) *topo.Graph {
 	t.Helper()
-	d := &topo.Docker{
-		Networks: []topo.Network{
+	d := &docker.Model{
+		Networks: []docker.Network{
 			{Name: "front"},
 			{Name: "back", Subnet: netip.MustParsePrefix("172.30.0.0/24"), IPRange: netip.MustParsePrefix("172.30.0.128/25"), Internal: true},
 		},
-		Containers: []topo.Container{
-			{Name: "web", Endpoints: []topo.EndpointConfig{{Network: "front", Aliases: []string{"www"}}}, Publish: []topo.PortMapping{{Proto: "tcp", HostPort: 8080, ContainerPort: 80}, {Proto: "udp", ContainerPort: 53}}},
-			{Name: "db", Endpoints: []topo.EndpointConfig{{Network: "back", Aliases: []string{"store"}}}},
-			{Name: "api", Endpoints: []topo.EndpointConfig{{Network: "front"}, {Network: "back"}}},
-			{Name: "sealed", Endpoints: []topo.EndpointConfig{{Network: "none"}}},
+		Containers: []docker.Container{
+			{Name: "web", Endpoints: []docker.Endpoint{{Network: "front", Aliases: []string{"www"}}}, Publish: []topo.PortMapping{{Proto: "tcp", HostPort: 8080, ContainerPort: 80}, {Proto: "udp", ContainerPort: 53}}},
+			{Name: "db", Endpoints: []docker.Endpoint{{Network: "back", Aliases: []string{"store"}}}},
+			{Name: "api", Endpoints: []docker.Endpoint{{Network: "front"}, {Network: "back"}}},
+			{Name: "sealed", Endpoints: []docker.Endpoint{{Network: "none"}}},
 			{Name: "plain"},
 			{Name: "client", Attach: "lan"},
 		},
 	}
-	g := &topo.Graph{}
-	if _, err := d.Compile(g); err != nil {
+	g, err := docker.Compile(d)
+	if err != nil {
 		t.Fatal(err)
 	}
 	g.Assign()
@@ -138,7 +139,7 @@ func TestDOTShowsConfiguration(t *testing.T) {
 			"default route via 10.0.0.254<br/>listens tcp/80",
 			"listens udp/53",
 		}, nil},
-		{"docker", docker, []string{
+		{"docker", dockerGraph, []string{
 			"<b>network front</b> · bridge br-front<br/>subnet 172.18.0.0/16 · gateway 172.18.0.1",
 			"<b>network back</b> · bridge br-back<br/>subnet 172.30.0.0/24 · gateway 172.30.0.1 · ip-range 172.30.0.128/25<br/><font color=\"#c00000\"><b>internal</b>: no default route, nothing leaves the host",
 			`color="#c00000", bgcolor="#f4f8fc", style="rounded,dashed"`,
@@ -178,7 +179,7 @@ func TestDOTShowsConfiguration(t *testing.T) {
 // TestDOTDeterministic: the same graph draws the same, every time, and
 // two graphs built alike draw alike (no map order in the output).
 func TestDOTDeterministic(t *testing.T) {
-	for name, mk := range map[string]func() *topo.Graph{"lab": lab, "docker": func() *topo.Graph { return docker(t) }} {
+	for name, mk := range map[string]func() *topo.Graph{"lab": lab, "docker": func() *topo.Graph { return dockerGraph(t) }} {
 		first := mk().DOT()
 		for range 20 {
 			if got := mk().DOT(); got != first {
@@ -191,7 +192,7 @@ func TestDOTDeterministic(t *testing.T) {
 // TestDOTGolden pins the drawings of the lab and the Docker model
 // (go test ./sim/topo -run TestDOTGolden -update rewrites them).
 func TestDOTGolden(t *testing.T) {
-	for name, g := range map[string]*topo.Graph{"lab": lab(), "docker": docker(t)} {
+	for name, g := range map[string]*topo.Graph{"lab": lab(), "docker": dockerGraph(t)} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("testdata", name+".dot")
 			got := g.DOT()
@@ -230,7 +231,7 @@ func TestDOTRenders(t *testing.T) {
 			{A: topo.Endpoint{Node: `s<&>"\`, Port: "w"}, B: topo.Endpoint{Node: "n", Port: "ne"}},
 		},
 	}
-	for name, g := range map[string]*topo.Graph{"lab": lab(), "docker": docker(t), "odd names": odd, "empty": {}} {
+	for name, g := range map[string]*topo.Graph{"lab": lab(), "docker": dockerGraph(t), "odd names": odd, "empty": {}} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(dot, "-Tsvg")
 			cmd.Stdin = strings.NewReader(g.DOT())
@@ -259,12 +260,12 @@ func svgEsc(s string) string {
 // BenchmarkDOT draws a Docker host with 1000 containers on the default
 // network: the drawing stays linear in the size of the graph.
 func BenchmarkDOT(b *testing.B) {
-	d := &topo.Docker{}
+	d := &docker.Model{}
 	for i := range 1000 {
-		d.Containers = append(d.Containers, topo.Container{Name: fmt.Sprintf("c%d", i)})
+		d.Containers = append(d.Containers, docker.Container{Name: fmt.Sprintf("c%d", i)})
 	}
-	g := &topo.Graph{}
-	if _, err := d.Compile(g); err != nil {
+	g, err := docker.Compile(d)
+	if err != nil {
 		b.Fatal(err)
 	}
 	g.Assign()

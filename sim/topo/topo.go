@@ -1,7 +1,7 @@
 // Package topo is the topology graph every backend instantiates: switches,
-// hosts and the links between them; and the Docker model (hosts, networks,
-// containers, endpoints), which Docker.Compile turns into such a graph,
-// with IPAM's addresses and a gateway node per Docker host.
+// hosts (sandboxes, gateways and nodes of registered kinds) and the links
+// between them. The Docker model (package sim/topo/docker) compiles into
+// such a graph, with a record of what it settled (Docker).
 //
 // A Graph is plain data. The scenario loader (package scenario) builds one
 // from YAML; Go code can build one directly. Validate checks it and reports
@@ -32,7 +32,7 @@ type Graph struct {
 	Hosts    []Host
 	Links    []Link
 	// Docker is the Docker model the graph was compiled from, with its
-	// allocations (see Docker.Compile); nil for a plain topology.
+	// allocations (package sim/topo/docker); nil for a plain topology.
 	Docker *Docker
 }
 

@@ -20,8 +20,9 @@ func (g *Graph) Validate() error {
 	for i := range g.Switches {
 		v.switchNode(i)
 	}
-	v.addrs = make(map[netip.Addr]string, len(g.Hosts))
-	v.macs = make(map[vswitch.MAC]string, len(g.Hosts))
+	v.addrs = make(map[segAddr]string, len(g.Hosts))
+	v.macs = make(map[segMAC]string, len(g.Hosts))
+	v.segments()
 	for i := range g.Hosts {
 		v.host(i)
 	}
@@ -33,9 +34,73 @@ type validator struct {
 	g     *Graph
 	ix    *Index
 	errs  []error
-	names map[string]string // node name -> what it is
-	addrs map[netip.Addr]string
-	macs  map[vswitch.MAC]string
+	names map[string]string  // node name -> what it is
+	addrs map[segAddr]string // interface addresses, by segment
+	macs  map[segMAC]string
+	seg   map[string]int // switch -> its L2 segment
+}
+
+// An address or MAC is unique within its L2 segment (the switches joined
+// by links, and what is linked to them): two Docker hosts both have a
+// docker0 of 172.17.0.0/16, as real ones do.
+type (
+	segAddr struct {
+		seg  int
+		addr netip.Addr
+	}
+	segMAC struct {
+		seg int
+		mac vswitch.MAC
+	}
+)
+
+// segments numbers the L2 segments: switches joined by links share one.
+func (v *validator) segments() {
+	v.seg = make(map[string]int, len(v.g.Switches))
+	parent := make(map[string]string, len(v.g.Switches))
+	var find func(string) string
+	find = func(s string) string {
+		for parent[s] != s {
+			parent[s] = parent[parent[s]]
+			s = parent[s]
+		}
+		return s
+	}
+	for _, s := range v.g.Switches {
+		parent[s.Name] = s.Name
+	}
+	for _, l := range v.g.Links {
+		if _, a := parent[l.A.Node]; a {
+			if _, b := parent[l.B.Node]; b {
+				parent[find(l.A.Node)] = find(l.B.Node)
+			}
+		}
+	}
+	ids := map[string]int{}
+	for _, s := range v.g.Switches {
+		r := find(s.Name)
+		if _, ok := ids[r]; !ok {
+			ids[r] = len(ids) + 1
+		}
+		v.seg[s.Name] = ids[r]
+	}
+}
+
+// segmentOf returns the segment of host h's interface iface: its switch's,
+// or, linked to no switch, one of its own (-1 and down).
+func (v *validator) segmentOf(h, iface string) int {
+	if li := v.ix.LinkOf(Endpoint{h, iface}); li >= 0 {
+		l := v.g.Links[li]
+		other := l.B.Node
+		if l.B == (Endpoint{h, iface}) {
+			other = l.A.Node
+		}
+		if s, ok := v.seg[other]; ok {
+			return s
+		}
+		return -1 - li // a host-to-host link is a segment
+	}
+	return 0 // unlinked: all such together, as before
 }
 
 func (v *validator) bad(path, format string, a ...any) {
@@ -147,6 +212,7 @@ func (v *validator) host(i int) {
 			v.bad(fp+".name", "%v", err)
 		}
 		ifn[f.Name] = true
+		seg := v.segmentOf(h.Name, f.Name)
 		ap := fp + ".address"
 		if j == 0 && len(h.Ifaces) == 1 {
 			ap = p + ".address"
@@ -154,20 +220,20 @@ func (v *validator) host(i int) {
 		switch {
 		case !f.Addr.IsValid():
 			v.bad(ap, "missing address (want CIDR like 10.0.0.1/24)")
-		case hostPrefixProblem(f.Addr) != "":
-			v.bad(ap, "%s", hostPrefixProblem(f.Addr))
-		case v.addrs[f.Addr.Addr()] != "":
-			v.bad(ap, "duplicate address %s (also on %s)", f.Addr.Addr(), v.addrs[f.Addr.Addr()])
+		case HostPrefixProblem(f.Addr) != "":
+			v.bad(ap, "%s", HostPrefixProblem(f.Addr))
+		case v.addrs[segAddr{seg, f.Addr.Addr()}] != "":
+			v.bad(ap, "duplicate address %s (also on %s)", f.Addr.Addr(), v.addrs[segAddr{seg, f.Addr.Addr()}])
 		default:
-			v.addrs[f.Addr.Addr()] = h.Name + ":" + f.Name
+			v.addrs[segAddr{seg, f.Addr.Addr()}] = h.Name + ":" + f.Name
 		}
 		if !f.MAC.IsZero() {
 			if f.MAC.IsMulticast() {
 				v.bad(fp+".mac", "%s is a multicast address", f.MAC)
-			} else if v.macs[f.MAC] != "" {
-				v.bad(fp+".mac", "duplicate MAC %s (also on %s)", f.MAC, v.macs[f.MAC])
+			} else if o := v.macs[segMAC{seg, f.MAC}]; o != "" {
+				v.bad(fp+".mac", "duplicate MAC %s (also on %s)", f.MAC, o)
 			}
-			v.macs[f.MAC] = h.Name + ":" + f.Name
+			v.macs[segMAC{seg, f.MAC}] = h.Name + ":" + f.Name
 		}
 	}
 	if gw := h.Gateway; gw.IsValid() {
@@ -183,8 +249,8 @@ func (v *validator) host(i int) {
 			v.bad(p+".gateway", "gateway %s is on none of %s's subnets", gw, h.Name)
 		case gw == on.Addr.Addr():
 			v.bad(p+".gateway", "gateway %s is %s's own address", gw, h.Name)
-		case hostPrefixProblem(netip.PrefixFrom(gw, on.Addr.Bits())) != "":
-			v.bad(p+".gateway", "gateway %s", hostPrefixProblem(netip.PrefixFrom(gw, on.Addr.Bits())))
+		case HostPrefixProblem(netip.PrefixFrom(gw, on.Addr.Bits())) != "":
+			v.bad(p+".gateway", "gateway %s", HostPrefixProblem(netip.PrefixFrom(gw, on.Addr.Bits())))
 		}
 	}
 }
@@ -230,13 +296,13 @@ var (
 	reserved    = netip.MustParsePrefix("240.0.0.0/4")
 )
 
-// addrProblem says why a cannot be a host's own address, or returns "":
+// AddrProblem says why a cannot be a host's own address, or returns "":
 // it must be IPv4 and not in 0.0.0.0/8 ("this network", RFC 1122
 // §3.2.1.3), loopback (127.0.0.0/8), multicast (224.0.0.0/4), or reserved
 // (240.0.0.0/4, with the limited broadcast address). Link-local addresses
 // (169.254.0.0/16) are allowed: on a segment of their own they work alike
 // in both worlds (Linux routes them as any other address).
-func addrProblem(a netip.Addr) string {
+func AddrProblem(a netip.Addr) string {
 	switch {
 	case !a.Is4():
 		return fmt.Sprintf("%s: only IPv4 is supported", a)
@@ -254,12 +320,12 @@ func addrProblem(a netip.Addr) string {
 	return ""
 }
 
-// subnetProblem says why p cannot be a LAN's subnet, or returns "": its
-// address must pass addrProblem, and its length be /8 to /30 (a shorter
+// SubnetProblem says why p cannot be a LAN's subnet, or returns "": its
+// address must pass AddrProblem, and its length be /8 to /30 (a shorter
 // prefix is wider than any LAN and takes in 0/8 or 127/8; a longer one
 // leaves no host addresses besides the network and broadcast ones).
-func subnetProblem(p netip.Prefix) string {
-	if why := addrProblem(p.Addr()); why != "" {
+func SubnetProblem(p netip.Prefix) string {
+	if why := AddrProblem(p.Addr()); why != "" {
 		return why
 	}
 	if p.Bits() < 8 || p.Bits() > 30 {
@@ -268,11 +334,11 @@ func subnetProblem(p netip.Prefix) string {
 	return ""
 }
 
-// hostPrefixProblem says why p cannot be a host interface's address and
-// prefix, or returns "": subnetProblem's rules, and not the subnet's
+// HostPrefixProblem says why p cannot be a host interface's address and
+// prefix, or returns "": SubnetProblem's rules, and not the subnet's
 // network or broadcast address.
-func hostPrefixProblem(p netip.Prefix) string {
-	if why := subnetProblem(p); why != "" {
+func HostPrefixProblem(p netip.Prefix) string {
+	if why := SubnetProblem(p); why != "" {
 		return why
 	}
 	a, sub := p.Addr(), p.Masked()

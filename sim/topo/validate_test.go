@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/topo/docker"
 	vswitch "github.com/netyard/netyard/switch"
 )
 
@@ -204,25 +205,24 @@ func TestIndex(t *testing.T) {
 // is located at its second mention instead of leaking the links that
 // would have been made.
 func TestDockerCompileReportsEverything(t *testing.T) {
-	d := &topo.Docker{
-		Hosts: []topo.DockerHost{{Name: "host1", Address: netip.MustParsePrefix("192.168.56.255/24")}},
-		Networks: []topo.Network{
+	d := &docker.Model{
+		Hosts: []docker.Host{{Name: "host1", Address: netip.MustParsePrefix("192.168.56.255/24")}},
+		Networks: []docker.Network{
 			{Name: "ok", Subnet: netip.MustParsePrefix("10.1.0.0/24")},
 			{Name: "mc", Subnet: netip.MustParsePrefix("239.1.0.0/16")},
 			{Name: "toolongname13"},
 			{Name: "host"},
 			{Name: "ovl", Driver: "overlay"},
 		},
-		Containers: []topo.Container{
-			{Name: "a", Endpoints: []topo.EndpointConfig{{Network: "ok"}, {Network: "ok"}}},
-			{Name: "b", Endpoints: []topo.EndpointConfig{{Network: "mc"}}},
-			{Name: "c/d", Endpoints: []topo.EndpointConfig{{Network: "ok", IP: netip.MustParseAddr("127.0.0.1")}}},
-			{Name: "e", Endpoints: []topo.EndpointConfig{{Network: "okk", Aliases: []string{"x y"}}}},
+		Containers: []docker.Container{
+			{Name: "a", Endpoints: []docker.Endpoint{{Network: "ok"}, {Network: "ok"}}},
+			{Name: "b", Endpoints: []docker.Endpoint{{Network: "mc"}}},
+			{Name: "c/d", Endpoints: []docker.Endpoint{{Network: "ok", IP: netip.MustParseAddr("127.0.0.1")}}},
+			{Name: "e", Endpoints: []docker.Endpoint{{Network: "okk", Aliases: []string{"x y"}}}},
 			{Name: "f", Attach: "lan", Address: netip.MustParsePrefix("192.168.56.0/24")},
 		},
 	}
-	g := &topo.Graph{}
-	_, err := d.Compile(g)
+	g, err := docker.Compile(d)
 	got := problems(t, err)
 	want := []string{
 		"hosts[0].address: 192.168.56.255 is the broadcast address",

@@ -6,7 +6,12 @@
 // alias, so an Event here is the Event the nodes send.
 package trace
 
-import itrace "github.com/netyard/netyard/internal/trace"
+import (
+	"io"
+	"time"
+
+	itrace "github.com/netyard/netyard/internal/trace"
+)
 
 // Event is one decision of one node.
 type Event = itrace.Event
@@ -36,7 +41,116 @@ const (
 	Lost      = itrace.Lost
 	STP       = itrace.STP
 	Routed    = itrace.Routed
+	Frame     = itrace.Frame
 )
+
+// Op says which event of its Kind an Event is; the typed fields each op
+// sets are listed in the internal package's documentation of the ops.
+type Op = itrace.Op
+
+// The ops.
+const (
+	OpNone               = itrace.OpNone
+	OpARPRequest         = itrace.OpARPRequest
+	OpARPResolved        = itrace.OpARPResolved
+	OpARPReply           = itrace.OpARPReply
+	OpARPFailed          = itrace.OpARPFailed
+	OpNeighbourEvicted   = itrace.OpNeighbourEvicted
+	OpEchoRequest        = itrace.OpEchoRequest
+	OpEchoAnswered       = itrace.OpEchoAnswered
+	OpEchoReply          = itrace.OpEchoReply
+	OpICMPError          = itrace.OpICMPError
+	OpUDPSent            = itrace.OpUDPSent
+	OpUDPReceived        = itrace.OpUDPReceived
+	OpUDPUnreachable     = itrace.OpUDPUnreachable
+	OpDNSQuery           = itrace.OpDNSQuery
+	OpTCPSent            = itrace.OpTCPSent
+	OpTCPReceived        = itrace.OpTCPReceived
+	OpTCPNote            = itrace.OpTCPNote
+	OpTCPNoRoute         = itrace.OpTCPNoRoute
+	OpCarrier            = itrace.OpCarrier
+	OpAdmin              = itrace.OpAdmin
+	OpReassembled        = itrace.OpReassembled
+	OpDNSAnswer          = itrace.OpDNSAnswer
+	OpDNSForwarded       = itrace.OpDNSForwarded
+	OpDNSUpstreamError   = itrace.OpDNSUpstreamError
+	OpDNSUpstreamTimeout = itrace.OpDNSUpstreamTimeout
+	OpDNSUpstreamFailed  = itrace.OpDNSUpstreamFailed
+	OpDNSUpstreamRcode   = itrace.OpDNSUpstreamRcode
+	OpClaimsRoot         = itrace.OpClaimsRoot
+	OpRoot               = itrace.OpRoot
+	OpRole               = itrace.OpRole
+	OpState              = itrace.OpState
+	OpTCNotify           = itrace.OpTCNotify
+	OpTC                 = itrace.OpTC
+	OpHello              = itrace.OpHello
+	OpBPDUGuard          = itrace.OpBPDUGuard
+	OpEdgeLost           = itrace.OpEdgeLost
+	OpTCNReceived        = itrace.OpTCNReceived
+	OpRootGuard          = itrace.OpRootGuard
+	OpTCAck              = itrace.OpTCAck
+	OpRootGuardReleased  = itrace.OpRootGuardReleased
+	OpMaxAge             = itrace.OpMaxAge
+	OpBPDUStopped        = itrace.OpBPDUStopped
+	OpBPDUResumed        = itrace.OpBPDUResumed
+)
+
+// Ops returns every Op but OpNone, in order.
+func Ops() []Op { return itrace.Ops() }
+
+// Field types of an Event.
+type (
+	Proto      = itrace.Proto      // an IP protocol number
+	TCPFlags   = itrace.TCPFlags   // a TCP header's flags
+	ICMPType   = itrace.ICMPType   // an ICMP type and code
+	FlowChange = itrace.FlowChange // what a packet did to its NAT flow
+)
+
+// The protocols, TCP flags and flow changes.
+const (
+	ICMP = itrace.ICMP
+	TCP  = itrace.TCP
+	UDP  = itrace.UDP
+
+	FIN = itrace.FIN
+	SYN = itrace.SYN
+	RST = itrace.RST
+	PSH = itrace.PSH
+	ACK = itrace.ACK
+	URG = itrace.URG
+	ECE = itrace.ECE
+	CWR = itrace.CWR
+
+	FlowKept          = itrace.FlowKept
+	FlowCreated       = itrace.FlowCreated
+	FlowClosed        = itrace.FlowClosed
+	FlowCreatedClosed = itrace.FlowCreatedClosed
+)
+
+// Bus fans events out to subscribers: synchronously, or through a bounded
+// queue that drops (and counts) what a slow subscriber cannot take.
+type Bus = itrace.Bus
+
+// Queue is a queued subscription of a Bus.
+type Queue = itrace.Queue
+
+// Record is an Event as a JSON line of --trace-json carries it.
+type Record = itrace.Record
+
+// Wants reports whether t listens to events of kind k (Frame events only
+// go to subscribers that ask for them).
+func Wants(t Tracer, k Kind) bool { return itrace.Wants(t, k) }
 
 // Narrate renders e as one English sentence, the --explain line.
 func Narrate(e Event) string { return itrace.Narrate(e) }
+
+// Text returns what an event of the kinds Host, STP, State and Routed
+// says after its node and port.
+func Text(e Event) string { return itrace.Text(e) }
+
+// JSONLines returns a subscriber that writes each event to w as one JSON
+// line (a Record), its time in seconds since origin; step, if not nil,
+// says the step running.
+func JSONLines(w io.Writer, origin time.Time, step func() int64) func(Event) {
+	return itrace.JSONLines(w, origin, step)
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
+	"github.com/netyard/netyard/internal/leak"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/nsutil"
 	"github.com/netyard/netyard/internal/nsutil/nstest"
@@ -63,6 +64,7 @@ func arpRequest(src net.HardwareAddr, from, to netip.Addr) []byte {
 // and reads the kernel's reply back from it.
 func TestKernelAnswersThroughTAP(t *testing.T) {
 	needRoot(t)
+	leak.Check(t)
 	ns := newNS(t)
 	mac := net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 1}
 	d, err := tap.Open(tap.Options{Name: uniq("nyt"), Netns: &ns, IfName: "eth0", MAC: mac, MTU: 1400})
@@ -113,6 +115,7 @@ func TestKernelAnswersThroughTAP(t *testing.T) {
 // TestCloseRemovesDevice: closing the device removes it and stops the reader.
 func TestCloseRemovesDevice(t *testing.T) {
 	needRoot(t)
+	leak.Check(t)
 	name := uniq("nyt")
 	d, err := tap.Open(tap.Options{Name: name})
 	if err != nil {
@@ -141,6 +144,7 @@ func TestBadName(t *testing.T) {
 // sending fails with an error instead of a panic.
 func TestDeviceGoneIsReportedNotPanicked(t *testing.T) {
 	needRoot(t)
+	leak.Check(t)
 	ns := newNS(t)
 	logged := make(chan string, 1)
 	d, err := tap.Open(tap.Options{Name: uniq("nyt"), Netns: &ns, IfName: "eth0",
@@ -187,6 +191,7 @@ func TestMain(m *testing.M) { nstest.Main(m) }
 // move it into a namespace and destroy it at teardown).
 func TestNeverTakesOverADevice(t *testing.T) {
 	needRoot(t)
+	leak.Check(t)
 	if !nstest.Inside() {
 		t.Fatal("not in the test sandbox")
 	}
