@@ -18,9 +18,8 @@ func (f *File) checkSteps(g *topo.Graph, lenient bool) Errors {
 		if s.Action == nil {
 			continue // the decoder said why
 		}
-		p := fmt.Sprintf("steps[%d]", i)
-		c.step = fmt.Sprintf("step %d (line %d)", i+1, f.Line(p))
-		s.Action.check(c, p+"."+s.Kind())
+		c.step = i
+		s.Action.check(c, fmt.Sprintf("steps[%d].%s", i, s.Kind()))
 	}
 	return c.errs
 }
@@ -33,7 +32,7 @@ type checker struct {
 	ix      *topo.Index
 	lenient bool
 	errs    Errors
-	step    string // the step being checked: "step 3 (line 14)"
+	step    int // the step being checked, from 0
 
 	cables  map[topo.Endpoint]*cable // by either end
 	gone    map[topo.Endpoint]string // an end whose link a step took away: what happened
@@ -45,18 +44,33 @@ type checker struct {
 // cable is a link as the steps see it.
 type cable struct {
 	ends [2]topo.Endpoint
-	by   string // what laid it there: "links[2] (line 9)", "the plug of step 4 (line 20)"
+	link int    // the plan's link it is, or -1
+	step int    // otherwise, the step that laid it there
+	verb string // and how: plug, move
+}
+
+// stepName names step i for messages: "step 3 (line 14)".
+func (c *checker) stepName(i int) string {
+	return fmt.Sprintf("step %d (line %d)", i+1, c.f.Line(fmt.Sprintf("steps[%d]", i)))
+}
+
+// by says what laid k where it is: "links[2] (line 9)", "the plug of step
+// 4 (line 20)".
+func (c *checker) by(k *cable) string {
+	switch {
+	case k.link >= 0 && c.f.Docker():
+		return "the Docker model"
+	case k.link >= 0:
+		return fmt.Sprintf("links[%d] (line %d)", k.link, c.f.Line(fmt.Sprintf("links[%d]", k.link)))
+	}
+	return "the " + k.verb + " of " + c.stepName(k.step)
 }
 
 func newChecker(f *File, g *topo.Graph, lenient bool) *checker {
 	c := &checker{f: f, ix: g.Index(), lenient: lenient, cables: make(map[topo.Endpoint]*cable, 2*len(g.Links)),
 		gone: map[topo.Endpoint]string{}, plugged: map[topo.Endpoint]bool{}}
 	for i, l := range g.Links {
-		by := "the Docker model"
-		if !f.Docker() {
-			by = fmt.Sprintf("links[%d] (line %d)", i, f.Line(fmt.Sprintf("links[%d]", i)))
-		}
-		k := &cable{ends: [2]topo.Endpoint{l.A, l.B}, by: by}
+		k := &cable{ends: [2]topo.Endpoint{l.A, l.B}, link: i}
 		for _, e := range k.ends {
 			if c.cables[e] == nil { // the first, as topo.Index has it; Validate refused the rest
 				c.cables[e] = k
@@ -199,7 +213,7 @@ func (c *checker) linkAt(path, s string) (*cable, bool) {
 // step.
 func (c *checker) free(path string, e topo.Endpoint) bool {
 	if k := c.cables[e]; k != nil {
-		c.bad(path, "%s is already linked, by %s", e, k.by)
+		c.bad(path, "%s is already linked, by %s", e, c.by(k))
 		return false
 	}
 	return true
@@ -209,14 +223,14 @@ func (c *checker) free(path string, e topo.Endpoint) bool {
 func (c *checker) unplug(k *cable) {
 	for _, e := range k.ends {
 		delete(c.cables, e)
-		c.gone[e] = c.step + " unplugged it"
+		c.gone[e] = c.stepName(c.step) + " unplugged it"
 	}
 }
 
 // plug lays a link for the steps that follow; what the link's ends are
 // was checked.
 func (c *checker) plug(a, b topo.Endpoint) {
-	k := &cable{ends: [2]topo.Endpoint{a, b}, by: "the plug of " + c.step}
+	k := &cable{ends: [2]topo.Endpoint{a, b}, link: -1, step: c.step, verb: "plug"}
 	for _, e := range k.ends {
 		c.cables[e] = k
 		delete(c.gone, e)
@@ -233,9 +247,9 @@ func (c *checker) move(k *cable, iface, to topo.Endpoint) {
 		side = 0
 	}
 	delete(c.cables, k.ends[side])
-	c.gone[k.ends[side]] = fmt.Sprintf("%s moved it to %s", c.step, to)
+	c.gone[k.ends[side]] = fmt.Sprintf("%s moved it to %s", c.stepName(c.step), to)
 	k.ends[side] = to
-	k.by = "the move of " + c.step
+	k.link, k.step, k.verb = -1, c.step, "move"
 	c.cables[to] = k
 	delete(c.gone, to)
 }

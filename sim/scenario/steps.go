@@ -31,7 +31,9 @@ func (s Step) Kind() string {
 // (step_ping.go, step_link.go, ...), registered by its YAML key, that
 // checks itself before anything runs (every problem at its field, knowing
 // which links exist at its step), describes itself for the report, and
-// runs itself against a backend's probes and world.
+// runs itself against a backend's probes and world. Its methods are
+// unexported: the kinds are this package's own, and a new one is a file
+// here (plus its docs in doc.go and a scenario).
 type Action interface {
 	// check reports the action's problems at path (steps[3].ping) and
 	// tells c what it changes (a link unplugged, a link plugged).
