@@ -35,7 +35,7 @@ FUZZ_TARGETS = \
 	./sim/topo:FuzzParsePortMapping \
 	./sim/scenario:FuzzRun \
 	./sim/netns:FuzzParseRun \
-	./sim/memtest:FuzzSummary
+	./sim/capture:FuzzSummarize
 
 .PHONY: all build test demo bench fuzz lint clean
 

@@ -181,8 +181,8 @@ func (s *serial) loop() {
 				continue
 			}
 			j.l.input(j.idx, *j.frame, j.o)
-			s.bytes.Add(-int64(frameClasses[j.class]))
 			frames[j.class].Put(j.frame)
+			s.bytes.Add(-int64(frameClasses[j.class])) // after the buffer is back: a waiter sees it there
 		case <-s.done:
 			return
 		}

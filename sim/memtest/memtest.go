@@ -22,8 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/netyard/netyard/nat"
@@ -216,45 +214,7 @@ func (l *Lab) Frames() string {
 		if iface, err := r.Interface(ci.InterfaceIndex); err == nil {
 			name = iface.Name
 		}
-		fmt.Fprintf(&b, "%9.6fs  %s  %s\n", ci.Timestamp.Sub(sim.Epoch).Seconds(), name, Summary(data))
+		fmt.Fprintf(&b, "%9.6fs  %s  %s\n", ci.Timestamp.Sub(sim.Epoch).Seconds(), name, capture.Summarize(data))
 	}
 	return b.String()
-}
-
-// Summary says in one line what an Ethernet frame carries.
-func Summary(frame []byte) string {
-	p := gopacket.NewPacket(frame, layers.LayerTypeEthernet, gopacket.NoCopy)
-	var parts []string
-	for _, ly := range p.Layers() {
-		switch v := ly.(type) {
-		case *layers.Ethernet:
-			parts = append(parts, fmt.Sprintf("%s > %s", v.SrcMAC, v.DstMAC))
-		case *layers.Dot1Q:
-			parts = append(parts, fmt.Sprintf("vlan %d", v.VLANIdentifier))
-		case *layers.ARP:
-			op := "request"
-			if v.Operation == layers.ARPReply {
-				op = "reply"
-			}
-			src, _ := netip.AddrFromSlice(v.SourceProtAddress)
-			dst, _ := netip.AddrFromSlice(v.DstProtAddress)
-			parts = append(parts, fmt.Sprintf("ARP %s %v > %v", op, src, dst))
-		case *layers.IPv4:
-			parts = append(parts, fmt.Sprintf("IPv4 %v > %v ttl %d", v.SrcIP, v.DstIP, v.TTL))
-		case *layers.ICMPv4:
-			parts = append(parts, "ICMP "+v.TypeCode.String())
-		case *layers.UDP:
-			parts = append(parts, fmt.Sprintf("UDP %d > %d", v.SrcPort, v.DstPort))
-		case *layers.TCP:
-			parts = append(parts, fmt.Sprintf("TCP %d > %d", v.SrcPort, v.DstPort))
-		case *layers.DNS:
-			parts = append(parts, "DNS")
-		case *layers.STP:
-			parts = append(parts, "STP BPDU")
-		}
-	}
-	if err := p.ErrorLayer(); err != nil {
-		parts = append(parts, "(undecodable: "+err.Error().Error()+")")
-	}
-	return strings.Join(parts, ", ")
 }

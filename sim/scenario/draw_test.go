@@ -71,6 +71,12 @@ var drawn = map[string][]string{
 		"lo 127.0.0.1/8 only",
 		"<b>network mynet</b> · bridge br-mynet",
 	},
+	"docker-two-hosts.yaml": {
+		"<b>network app</b> · bridge br-app on host2<br/>subnet 172.18.0.0/16",
+		"<b>host2.br-app</b>",
+		"publishes 192.168.56.12:8080/tcp → web2 172.18.0.2:80",
+		"publishes 192.168.56.11:8080/tcp → web1 172.18.0.2:80",
+	},
 	"docker-publish.yaml": {
 		"publishes 192.168.56.11:8080/tcp → containerB 172.18.0.10:80",
 		"publishes 192.168.56.11:49153/tcp → containerB 172.18.0.10:443",

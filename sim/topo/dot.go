@@ -104,9 +104,10 @@ type drawing struct {
 	cluster  map[string]string
 	members  map[string][]*Host
 	drawn    map[string]bool
-	bridgeOf map[string]bridgeLeg // a bridge switch's gateway leg
-	hostAt   map[netip.Addr]string
-	publish  map[netip.Addr][]Publish
+	bridgeOf map[string]bridgeLeg   // a bridge switch's gateway leg
+	hostAt   map[gwAddr]string      // a gateway's sandboxes, by address (Docker hosts' networks may share addresses)
+	publish  map[gwAddr][]Publish   // by gateway and the address published to
+	gwOf     map[string]string      // the gateway of each sandbox on its bridges
 	aliases  map[[2]string][]string // by container and network
 	// container holds the names of the Docker model's containers.
 	container map[string]bool
@@ -121,8 +122,15 @@ func (d *drawing) hostNamed(name string) *Host {
 	return d.ix.Host(name)
 }
 
+// gwAddr is an address on the bridges of one gateway.
+type gwAddr struct {
+	gw   string
+	addr netip.Addr
+}
+
 // bridgeLeg is a Docker network as its gateway sees it.
 type bridgeLeg struct {
+	gw   string // the gateway's node
 	rb   RouterBridge
 	addr netip.Prefix // the gateway's address, with the subnet's length
 }
@@ -131,7 +139,7 @@ func newDrawing(g *Graph) *drawing {
 	d := &drawing{g: g, ix: g.Index(), adj: map[string][]int{}, portAt: map[Endpoint]int{}, conf: map[Endpoint]vswitch.PortConfig{},
 		hue: map[uint16]int{}, depth: map[string]int{}, loop: map[string]bool{}, cluster: map[string]string{},
 		members: map[string][]*Host{}, drawn: map[string]bool{}, bridgeOf: map[string]bridgeLeg{},
-		hostAt: map[netip.Addr]string{}, publish: map[netip.Addr][]Publish{}, aliases: map[[2]string][]string{}, container: map[string]bool{}}
+		hostAt: map[gwAddr]string{}, publish: map[gwAddr][]Publish{}, gwOf: map[string]string{}, aliases: map[[2]string][]string{}, container: map[string]bool{}}
 	for i, l := range g.Links {
 		d.adj[l.A.Node] = append(d.adj[l.A.Node], i)
 		if l.B.Node != l.A.Node {
@@ -169,20 +177,36 @@ func (d *drawing) indexDocker() {
 	for i := range g.Hosts {
 		h := &g.Hosts[i]
 		if h.Router == nil {
-			for _, f := range h.Ifaces {
-				if _, ok := d.hostAt[f.Addr.Addr()]; !ok {
-					d.hostAt[f.Addr.Addr()] = h.Name
-				}
-			}
 			continue
 		}
 		for _, rb := range h.Router.Bridges {
-			if f := h.Iface(rb.Iface); f != nil && d.ix.Switch(rb.Iface) != nil {
-				d.bridgeOf[rb.Iface] = bridgeLeg{rb: rb, addr: f.Addr}
+			f := h.Iface(rb.Iface)
+			peer, ok := d.peer(Endpoint{h.Name, rb.Iface})
+			if f == nil || !ok || d.ix.Switch(peer.Node) == nil {
+				continue
+			}
+			d.bridgeOf[peer.Node] = bridgeLeg{gw: h.Name, rb: rb, addr: f.Addr}
+			for _, li := range d.adj[peer.Node] { // the sandboxes on the bridge
+				l := g.Links[li]
+				other := l.A
+				if other.Node == peer.Node {
+					other = l.B
+				}
+				sb := d.hostNamed(other.Node)
+				if sb == nil || sb.Router != nil {
+					continue
+				}
+				d.gwOf[sb.Name] = cmp.Or(d.gwOf[sb.Name], h.Name)
+				if sf := sb.Iface(other.Port); sf != nil {
+					if k := (gwAddr{h.Name, sf.Addr.Addr()}); d.hostAt[k] == "" {
+						d.hostAt[k] = sb.Name
+					}
+				}
 			}
 		}
 		for _, p := range h.Router.Publish {
-			d.publish[p.To.Addr()] = append(d.publish[p.To.Addr()], p)
+			k := gwAddr{h.Name, p.To.Addr()}
+			d.publish[k] = append(d.publish[k], p)
 		}
 		for _, n := range h.Router.DNS {
 			k := [2]string{n.Container, n.Network}
@@ -381,8 +405,12 @@ func (d *drawing) clusters(b *strings.Builder) {
 			continue
 		}
 		rb := leg.rb
-		label := fmt.Sprintf("<b>network %s</b> · bridge %s<br/>subnet %s · gateway %s", esc(rb.Network), esc(rb.Iface), esc(leg.addr.Masked().String()), esc(leg.addr.Addr().String()))
-		if r := d.ipRange(rb.Network); r.IsValid() && r != leg.addr.Masked() {
+		label := fmt.Sprintf("<b>network %s</b> · bridge %s", esc(rb.Network), esc(rb.Iface))
+		if g.Docker != nil && len(g.Docker.Hosts) > 1 {
+			label += " on " + esc(leg.gw)
+		}
+		label += fmt.Sprintf("<br/>subnet %s · gateway %s", esc(leg.addr.Masked().String()), esc(leg.addr.Addr().String()))
+		if r := d.ipRange(leg.gw, rb.Network); r.IsValid() && r != leg.addr.Masked() {
 			label += " · ip-range " + esc(r.String())
 		}
 		colour, style := "#4a6fa5", "rounded"
@@ -420,12 +448,10 @@ func (d *drawing) lanGateway() *Host {
 }
 
 // ipRange returns the IP range of a Docker network, if the model has one.
-func (d *drawing) ipRange(network string) netip.Prefix {
+func (d *drawing) ipRange(gw, network string) netip.Prefix {
 	if d.g.Docker != nil {
-		for _, n := range d.g.Docker.Networks {
-			if n.Name == network {
-				return n.IPRange
-			}
+		if n := d.g.Docker.Network(gw, network); n != nil {
+			return n.IPRange
 		}
 	}
 	return netip.Prefix{}
@@ -577,7 +603,7 @@ func (d *drawing) hostNode(b *strings.Builder, indent string, h *Host) {
 	if h.Router != nil {
 		for _, p := range h.Router.Publish {
 			to := esc(p.To.String())
-			if c := d.hostAt[p.To.Addr()]; c != "" {
+			if c := d.hostAt[gwAddr{h.Name, p.To.Addr()}]; c != "" {
 				to = esc(c) + " " + to
 			}
 			notes = append(notes, fmt.Sprintf("publishes %s/%s → %s", esc(p.Ext.String()), esc(p.Proto), to))
@@ -686,7 +712,7 @@ func listening(h *Host) string {
 func (d *drawing) published(h *Host) string {
 	var s []string
 	for _, f := range h.Ifaces {
-		for _, p := range d.publish[f.Addr.Addr()] {
+		for _, p := range d.publish[gwAddr{d.gwOf[h.Name], f.Addr.Addr()}] {
 			s = append(s, fmt.Sprintf("%d→%d/%s", p.Ext.Port(), p.To.Port(), esc(p.Proto)))
 		}
 	}
