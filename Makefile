@@ -35,7 +35,9 @@ FUZZ_TARGETS = \
 	./sim/topo:FuzzParsePortMapping \
 	./sim/scenario:FuzzRun \
 	./sim/netns:FuzzParseRun \
-	./sim/capture:FuzzSummarize
+	./sim/capture:FuzzSummarize \
+	./internal/header:FuzzEthernet \
+	./internal/header:FuzzIPv4
 
 .PHONY: all build test demo bench fuzz lint clean
 

@@ -1,11 +1,10 @@
 package nat
 
 import (
-	"encoding/binary"
 	"net/netip"
 	"time"
 
-	"github.com/netyard/netyard/internal/csum"
+	"github.com/netyard/netyard/internal/header"
 )
 
 // ICMP errors (destination unreachable, time exceeded, parameter problem)
@@ -14,43 +13,39 @@ import (
 // could not match the error to its socket (RFC 5508 §4.1; Linux's
 // nf_nat_icmp_reply_translation).
 
-func isICMPError(typ uint8) bool { return typ == 3 || typ == 11 || typ == 12 }
-
 // quoted is the packet inside an ICMP error.
 type quoted struct {
-	off   int // offset of the inner IP header in the outer packet
-	ihl   int
+	ip    header.IPv4 // in the outer packet: at least its header and 8 bytes
 	proto uint8
 	tuple Tuple // as it was sent
 }
 
 func parseQuoted(p packet) (quoted, bool) {
-	off := p.ihl + 8
-	b := p.b
-	if len(b) < off+20 || b[off]>>4 != 4 {
+	ip := header.IPv4(header.ICMPv4(p.ip.Payload()).Payload())
+	if !header.IsIPv4(ip) {
 		return quoted{}, false
 	}
-	q := quoted{off: off, ihl: int(b[off]&0xf) * 4, proto: b[off+9]}
-	if q.ihl < 20 || len(b) < off+q.ihl+8 {
+	if hl := ip.HeaderLen(); hl < header.IPv4MinLen || len(ip) < hl+8 {
 		return quoted{}, false
 	}
-	l4 := b[off+q.ihl:]
+	q := quoted{ip: ip, proto: ip.Protocol()}
+	l4 := ip.Payload()
 	var sport, dport uint16
 	switch q.proto {
-	case TCP, UDP:
-		sport, dport = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+	case TCP:
+		sport, dport = header.TCP(l4).SrcPort(), header.TCP(l4).DstPort()
+	case UDP:
+		sport, dport = header.UDP(l4).SrcPort(), header.UDP(l4).DstPort()
 	case ICMP:
-		if l4[0] != 8 && l4[0] != 0 {
+		m := header.ICMPv4(l4)
+		if !m.IsEcho() {
 			return quoted{}, false
 		}
-		sport = binary.BigEndian.Uint16(l4[4:])
-		dport = sport
+		sport, dport = m.ID(), m.ID()
 	default:
 		return quoted{}, false
 	}
-	src := netip.AddrFrom4([4]byte(b[off+12 : off+16]))
-	dst := netip.AddrFrom4([4]byte(b[off+16 : off+20]))
-	q.tuple = Tuple{q.proto, netip.AddrPortFrom(src, sport), netip.AddrPortFrom(dst, dport)}
+	q.tuple = Tuple{q.proto, netip.AddrPortFrom(ip.Src(), sport), netip.AddrPortFrom(ip.Dst(), dport)}
 	return q, true
 }
 
@@ -84,59 +79,49 @@ func (t *Table) icmpError(p packet, now time.Time) (Tuple, error) {
 	// The quoted packet becomes what its sender sent; the error goes to
 	// that sender, and comes from the address the sender sent to when the
 	// destination itself reported it (a router on the way keeps its own).
-	b := p.b
 	if p.dst != innerSrc.Addr() {
-		setAddrL4(b, 16, innerSrc.Addr(), nil)
+		p.ip.SetDst(innerSrc.Addr())
 	}
 	if p.src == q.tuple.Dst.Addr() && p.src != innerDst.Addr() {
-		setAddrL4(b, 12, innerDst.Addr(), nil)
+		p.ip.SetSrc(innerDst.Addr())
 	}
 	if q.tuple.Src != innerSrc {
-		q.setEnd(b, true, innerSrc)
+		q.setEnd(true, innerSrc)
 	}
 	if q.tuple.Dst != innerDst && q.proto != ICMP { // ICMP echo: the identifier is the source's
-		q.setEnd(b, false, innerDst)
+		q.setEnd(false, innerDst)
 	} else if q.tuple.Dst.Addr() != innerDst.Addr() {
-		q.setEnd(b, false, netip.AddrPortFrom(innerDst.Addr(), innerSrc.Port()))
+		q.setEnd(false, netip.AddrPortFrom(innerDst.Addr(), innerSrc.Port()))
 	}
 	// The ICMP checksum covers the whole quoted packet: compute it afresh.
-	icmp := b[p.ihl:]
-	icmp[2], icmp[3] = 0, 0
-	binary.BigEndian.PutUint16(icmp[2:], ^csum.Fold(csum.Sum(icmp, 0)))
+	header.ICMPv4(p.ip.Payload()).FixChecksum()
 	return k, nil
 }
 
 // setEnd rewrites the quoted packet's source (src) or destination address
 // and port, with its IP checksum and, where the 8 quoted bytes hold it, its
 // L4 checksum (UDP, ICMP echo; TCP's lies beyond them).
-func (q quoted) setEnd(b []byte, src bool, to netip.AddrPort) {
-	ip := b[q.off:]
-	l4 := ip[q.ihl:]
-	addrOff, portOff := 16, 2
+func (q quoted) setEnd(src bool, to netip.AddrPort) {
+	ip, l4 := q.ip, q.ip.Payload()
+	var ck header.Checksum // UDP's: it covers the addresses and the ports
+	if q.proto == UDP {
+		ck = header.UDP(l4).Sum()
+	}
 	if src {
-		addrOff, portOff = 12, 0
+		ip.SetSrcL4(to.Addr(), ck)
+	} else {
+		ip.SetDstL4(to.Addr(), ck)
 	}
-	old := [4]byte(ip[addrOff : addrOff+4])
-	nu := to.Addr().As4()
-	var ck []byte
-	switch q.proto {
-	case UDP:
-		if binary.BigEndian.Uint16(l4[6:]) != 0 {
-			ck = l4[6:8]
-		}
-	case ICMP:
-		ck, portOff = l4[2:4], 4
-	}
-	csum.Update(ip[10:12], binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-	csum.Update(ip[10:12], binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
-	if ck != nil && q.proto == UDP {
-		csum.Update(ck, binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-		csum.Update(ck, binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
-	}
-	copy(ip[addrOff:], nu[:])
-	oldPort := binary.BigEndian.Uint16(l4[portOff:])
-	binary.BigEndian.PutUint16(l4[portOff:], to.Port())
-	if ck != nil {
-		csum.Update(ck, oldPort, to.Port())
+	switch {
+	case q.proto == ICMP: // the identifier, whichever end
+		header.ICMPv4(l4).SetID(to.Port())
+	case q.proto == UDP && src:
+		header.UDP(l4).SetSrcPortSum(to.Port(), ck)
+	case q.proto == UDP:
+		header.UDP(l4).SetDstPortSum(to.Port(), ck)
+	case src:
+		header.TCP(l4).SetSrcPortSum(to.Port(), ck)
+	default:
+		header.TCP(l4).SetDstPortSum(to.Port(), ck)
 	}
 }

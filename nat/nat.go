@@ -3,7 +3,6 @@ package nat
 import (
 	"cmp"
 	"container/list"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -11,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/netyard/netyard/internal/csum"
+	"github.com/netyard/netyard/internal/header"
 )
 
 // Protocols the table translates.
@@ -186,8 +185,7 @@ func (t *Table) AddPublish(p Publish) error {
 
 // packet is a parsed IPv4 packet's translatable fields.
 type packet struct {
-	b        []byte
-	ihl      int
+	ip       header.IPv4
 	proto    uint8
 	src, dst netip.Addr
 	sport    uint16 // or ICMP id
@@ -200,37 +198,38 @@ type packet struct {
 
 func parse(b []byte) (packet, error) {
 	var p packet
-	if len(b) < 20 || b[0]>>4 != 4 {
+	if !header.IsIPv4(b) {
 		return p, ErrMalformed
 	}
-	p.b, p.ihl = b, int(b[0]&0xf)*4
-	if p.ihl < 20 || len(b) < p.ihl+8 || binary.BigEndian.Uint16(b[6:])&0x1fff != 0 {
+	ip := header.IPv4(b)
+	p.ip = ip
+	if hl := ip.HeaderLen(); hl < header.IPv4MinLen || len(b) < hl+8 || ip.FragOff() != 0 {
 		return p, ErrMalformed // too short, or a non-first fragment
 	}
-	p.proto = b[9]
-	p.src = netip.AddrFrom4([4]byte(b[12:16]))
-	p.dst = netip.AddrFrom4([4]byte(b[16:20]))
-	l4 := b[p.ihl:]
+	p.proto, p.src, p.dst = ip.Protocol(), ip.Src(), ip.Dst()
+	l4 := ip.Payload()
 	switch p.proto {
 	case TCP:
-		if len(l4) < 20 {
+		t := header.TCP(l4)
+		if len(t) < header.TCPMinLen {
 			return p, ErrMalformed
 		}
-		p.tcpFlags = l4[13]
-		fallthrough
+		p.tcpFlags = t.Flags()
+		p.sport, p.dport = t.SrcPort(), t.DstPort()
 	case UDP:
-		p.sport, p.dport = binary.BigEndian.Uint16(l4), binary.BigEndian.Uint16(l4[2:])
+		u := header.UDP(l4)
+		p.sport, p.dport = u.SrcPort(), u.DstPort()
 	case ICMP:
-		p.icmpType = l4[0]
-		if isICMPError(l4[0]) {
+		m := header.ICMPv4(l4)
+		p.icmpType = m.Type()
+		if m.IsError() {
 			return p, errICMPError
 		}
-		if l4[0] != 8 && l4[0] != 0 { // echo request, echo reply
+		if !m.IsEcho() {
 			return p, ErrMalformed
 		}
 		p.icmpEcho = true
-		id := binary.BigEndian.Uint16(l4[4:])
-		p.sport, p.dport = id, id
+		p.sport, p.dport = m.ID(), m.ID()
 	default:
 		return p, ErrMalformed
 	}
@@ -579,70 +578,45 @@ func (f *flow) track(p packet, reply bool, now time.Time) bool {
 // ICMP echo, the identifier to src's port), touching only what changes
 // and updating checksums incrementally (RFC 1624).
 func rewriteTo(p packet, src, dst netip.AddrPort) {
-	b := p.b
-	l4 := b[p.ihl:]
-	var ck []byte // the L4 checksum, if it covers addresses and ports
+	ip := p.ip
+	l4 := ip.Payload()
+	var ck header.Checksum // the L4 checksum, if it covers addresses and ports
 	switch p.proto {
 	case TCP:
-		ck = l4[16:18]
+		ck = header.TCP(l4).Sum()
 	case UDP:
-		if binary.BigEndian.Uint16(l4[6:]) != 0 { // zero: no checksum
-			ck = l4[6:8]
-		}
+		ck = header.UDP(l4).Sum() // none when sent without one
 	}
-	addrCk, portCk := ck, ck
-	if p.partial && ck != nil {
-		// A pending checksum: the field is the pseudo-header sum, not
-		// its complement. Update its complement as a checksum (RFC
-		// 1624), and leave the ports to the final sum.
-		flip(ck)
-		defer flip(ck)
-		portCk = nil
+	if p.partial {
+		// A pending checksum: the field is the pseudo-header sum. It
+		// follows the addresses, and leaves the ports to the final sum.
+		ck = ck.Partial()
 	}
 	if p.src != src.Addr() {
-		setAddrL4(b, 12, src.Addr(), addrCk)
+		ip.SetSrcL4(src.Addr(), ck)
 	}
 	if p.dst != dst.Addr() {
-		setAddrL4(b, 16, dst.Addr(), addrCk)
+		ip.SetDstL4(dst.Addr(), ck)
 	}
-	if p.proto == ICMP {
+	switch p.proto {
+	case ICMP:
 		if p.sport != src.Port() { // the identifier, covered by the ICMP checksum
-			setPort(l4[4:6], src.Port(), l4[2:4])
+			header.ICMPv4(l4).SetID(src.Port())
 		}
-		return
-	}
-	if p.sport != src.Port() {
-		setPort(l4[0:2], src.Port(), portCk)
-	}
-	if p.dport != dst.Port() {
-		setPort(l4[2:4], dst.Port(), portCk)
-	}
-}
-
-// flip complements a 16-bit field.
-func flip(f []byte) { f[0], f[1] = ^f[0], ^f[1] }
-
-// setAddrL4 writes an address into the IP header at b[off:], fixing the
-// header checksum and ck, an L4 checksum covering it through the
-// pseudo-header (nil: none).
-func setAddrL4(b []byte, off int, a netip.Addr, ck []byte) {
-	old := [4]byte(b[off : off+4])
-	nu := a.As4()
-	for _, c := range [][]byte{b[10:12], ck} {
-		if c != nil {
-			csum.Update(c, binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-			csum.Update(c, binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	case TCP:
+		if p.sport != src.Port() {
+			header.TCP(l4).SetSrcPortSum(src.Port(), ck)
 		}
-	}
-	copy(b[off:], nu[:])
-}
-
-// setPort writes a port (or identifier) into field and fixes ck (nil: none).
-func setPort(field []byte, port uint16, ck []byte) {
-	old := binary.BigEndian.Uint16(field)
-	binary.BigEndian.PutUint16(field, port)
-	if ck != nil {
-		csum.Update(ck, old, port)
+		if p.dport != dst.Port() {
+			header.TCP(l4).SetDstPortSum(dst.Port(), ck)
+		}
+	case UDP:
+		if p.sport != src.Port() {
+			header.UDP(l4).SetSrcPortSum(src.Port(), ck)
+		}
+		if p.dport != dst.Port() {
+			header.UDP(l4).SetDstPortSum(dst.Port(), ck)
+		}
 	}
 }
 

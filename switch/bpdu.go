@@ -48,8 +48,7 @@ type BridgeID uint64
 // 61440, as 802.1D-2004 §9.2.5 allows; the low 12 bits are the system ID
 // extension) and a MAC.
 func NewBridgeID(priority uint16, mac MAC) BridgeID {
-	return BridgeID(uint64(priority)<<48 | uint64(mac[0])<<40 | uint64(mac[1])<<32 |
-		uint64(mac[2])<<24 | uint64(mac[3])<<16 | uint64(mac[4])<<8 | uint64(mac[5]))
+	return BridgeID(uint64(priority)<<48 | mac.Uint64())
 }
 
 // Priority returns the priority part (with the system ID extension).
@@ -103,14 +102,15 @@ func ParseBPDU(frame []byte) (BPDU, error) {
 	if len(frame) < EthHdrLen+llcLen+bpduTCNLen || EthHdr(frame).Dst() != BPDUAddr {
 		return BPDU{}, ErrNotBPDU
 	}
-	length := int(binary.BigEndian.Uint16(frame[12:]))
+	length := int(EthHdr(frame).EtherType())
 	if length > 1500 { // an EtherType, not an 802.3 length
 		return BPDU{}, ErrNotBPDU
 	}
-	if frame[14] != 0x42 || frame[15] != 0x42 || frame[16] != 0x03 {
+	llc := frame[EthHdrLen:]
+	if llc[0] != 0x42 || llc[1] != 0x42 || llc[2] != 0x03 {
 		return BPDU{}, ErrNotBPDU
 	}
-	body := frame[17:]
+	body := llc[llcLen:]
 	if length >= llcLen && length-llcLen < len(body) {
 		body = body[:length-llcLen] // ignore padding
 	}

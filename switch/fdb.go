@@ -52,12 +52,11 @@ const (
 )
 
 func fdbKeyOf(vlan uint16, m MAC) uint64 {
-	return uint64(vlan)<<48 | uint64(m[0])<<40 | uint64(m[1])<<32 | uint64(m[2])<<24 |
-		uint64(m[3])<<16 | uint64(m[4])<<8 | uint64(m[5])
+	return uint64(vlan)<<48 | m.Uint64()
 }
 
 func splitKey(k uint64) (uint16, MAC) {
-	return uint16(k >> 48), MAC{byte(k >> 40), byte(k >> 32), byte(k >> 24), byte(k >> 16), byte(k >> 8), byte(k)}
+	return uint16(k >> 48), macOf(k)
 }
 
 type slot struct {

@@ -1,9 +1,9 @@
 package vswitch
 
 import (
-	"encoding/binary"
 	"fmt"
 
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
 )
@@ -19,9 +19,7 @@ const (
 
 func addrMulticast(a uint64) bool { return a>>40&1 == 1 }
 
-func macOf(a uint64) MAC {
-	return MAC{byte(a >> 40), byte(a >> 32), byte(a >> 24), byte(a >> 16), byte(a >> 8), byte(a)}
-}
+func macOf(a uint64) MAC { return header.MACFromUint64(a) }
 
 // Input hands the switch a frame received on port in. The switch does not
 // keep frame after Input returns. Input is safe for concurrent use.
@@ -57,8 +55,7 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 		s.drop(p, DropRunt, frame)
 		return
 	}
-	dst := binary.BigEndian.Uint64(frame[0:8]) >> 16
-	src := binary.BigEndian.Uint64(frame[4:12]) & addrMask
+	dst, src := header.Ethernet(frame).Dst48(), header.Ethernet(frame).Src48()
 	if addrMulticast(src) || src == 0 {
 		s.drop(p, DropBadSource, frame)
 		return
@@ -157,16 +154,17 @@ func (s *Switch) dropDoubleTag(p *port, frame []byte, tag Tag, vlan uint16, egre
 	if s.tracer == nil {
 		return
 	}
-	off, kind := EthHdrLen, "802.1Q" // off: where the inner tag's TCI is
+	// The inner tag, where a tag would be in the frame without the outer.
+	inner, kind := header.Ethernet(frame), "802.1Q"
 	if tag.Tagged {
-		off += VLANTagLen
+		inner = inner[VLANTagLen:]
 	}
 	if tag.Inner == EtherTypeQinQ {
 		kind = "802.1ad"
 	}
 	reason := fmt.Sprintf("%s: a VLAN %d frame carrying an %s tag", DropDoubleTag, vlan, kind)
-	if len(frame) >= off+2 {
-		reason += fmt.Sprintf(" for VLAN %d", binary.BigEndian.Uint16(frame[off:])&0x0fff)
+	if len(inner) >= EthHdrLen+2 {
+		reason += fmt.Sprintf(" for VLAN %d", inner.VID())
 	}
 	reason += egress
 	h := EthHdr(frame)

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/netyard/netyard/internal/csum"
+	"github.com/netyard/netyard/internal/header"
 )
 
 // Offload is the offload metadata a frame may carry: the virtio-net header
@@ -134,28 +135,30 @@ func fillChecksum(f []byte, start, off int) error {
 // and PSH on the last segment only, CWR on the first), with fresh IP and TCP
 // checksums.
 func segmentTCP(frame []byte, o Offload, buf []byte, emit func([]byte) error) error {
-	l3 := 14
-	if len(frame) >= 18 && binary.BigEndian.Uint16(frame[12:]) == 0x8100 {
-		l3 = 18
+	if len(frame) < header.EthernetLen {
+		return ErrBadOffload
 	}
+	l3 := header.Ethernet(frame).L3Off()
 	l4 := int(o.CsumStart)
-	if o.GSOSize == 0 || l4 <= l3 || l4+20 > len(frame) {
+	if o.GSOSize == 0 || l4 <= l3 || l4+header.TCPMinLen > len(frame) {
 		return ErrBadOffload
 	}
 	v4 := o.GSOType&^GSOECN == GSOTCPv4
-	if v4 && (frame[l3]>>4 != 4 || frame[l3+9] != 6) || !v4 && (frame[l3]>>4 != 6 || frame[l3+6] != 6) {
+	ip4, ip6 := header.IPv4(frame[l3:]), header.IPv6(frame[l3:])
+	if v4 && (ip4.Version() != header.IPv4Version || ip4.Protocol() != header.ProtocolTCP) ||
+		!v4 && (ip6.Version() != header.IPv6Version || ip6.NextHeader() != header.ProtocolTCP) {
 		return ErrBadOffload
 	}
-	hdr := l4 + int(frame[l4+12]>>4)*4
-	if hdr > len(frame) || hdr < l4+20 || len(buf) < hdr+int(o.GSOSize) {
+	tcp := header.TCP(frame[l4:])
+	hdr := l4 + tcp.DataOff()
+	if hdr > len(frame) || hdr < l4+header.TCPMinLen || len(buf) < hdr+int(o.GSOSize) {
 		return ErrBadOffload
 	}
 	payload := frame[hdr:]
-	seq := binary.BigEndian.Uint32(frame[l4+4:])
-	flags := frame[l4+13]
+	seq, flags := tcp.Seq(), tcp.Flags()
 	var id uint16
 	if v4 {
-		id = binary.BigEndian.Uint16(frame[l3+4:])
+		id = ip4.ID()
 	}
 	for i, off := 0, 0; off < len(payload) || i == 0; i++ {
 		n := min(int(o.GSOSize), len(payload)-off)
@@ -165,28 +168,28 @@ func segmentTCP(frame []byte, o Offload, buf []byte, emit func([]byte) error) er
 		copy(seg[hdr:], payload[off:off+n])
 		f := flags
 		if !last {
-			f &^= 0x01 | 0x08 // FIN, PSH
+			f &^= header.TCPFin | header.TCPPsh
 		}
 		if i > 0 {
-			f &^= 0x80 // CWR
+			f &^= header.TCPCwr
 		}
-		seg[l4+13] = f
-		binary.BigEndian.PutUint32(seg[l4+4:], seq+uint32(off))
+		st := header.TCP(seg[l4:])
+		st.SetFlags(f)
+		st.SetSeq(seq + uint32(off))
 		tcpLen := hdr - l4 + n
 		var ph uint64
 		if v4 {
-			binary.BigEndian.PutUint16(seg[l3+2:], uint16(l4-l3+tcpLen))
-			binary.BigEndian.PutUint16(seg[l3+4:], id+uint16(i))
-			seg[l3+10], seg[l3+11] = 0, 0
-			ihl := int(seg[l3]&0xf) * 4
-			binary.BigEndian.PutUint16(seg[l3+10:], ^csum.Fold(csum.Sum(seg[l3:l3+ihl], 0)))
-			ph = csum.Sum(seg[l3+12:l3+20], 6+uint64(tcpLen))
+			sip := header.IPv4(seg[l3:])
+			sip.SetTotalLen(l4 - l3 + tcpLen)
+			sip.SetID(id + uint16(i))
+			sip.FixChecksum()
+			ph = sip.PseudoSum(header.ProtocolTCP, tcpLen)
 		} else {
-			binary.BigEndian.PutUint16(seg[l3+4:], uint16(l4-l3-40+tcpLen))
-			ph = csum.Sum(seg[l3+8:l3+40], 6+uint64(tcpLen))
+			sip := header.IPv6(seg[l3:])
+			sip.SetPayloadLen(l4 - l3 - header.IPv6Len + tcpLen)
+			ph = sip.PseudoSum(header.ProtocolTCP, tcpLen)
 		}
-		seg[l4+16], seg[l4+17] = 0, 0
-		binary.BigEndian.PutUint16(seg[l4+16:], ^csum.Fold(csum.Sum(seg[l4:], ph)))
+		st.FixChecksum(ph) // afresh: the field held the pseudo-header sum
 		if err := emit(seg); err != nil {
 			return err
 		}

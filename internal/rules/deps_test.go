@@ -40,6 +40,7 @@ var houseRules = []rules.Rule{
 			"internal/stack -> switch/tap":                             "tests only: the kernel interop test joins a host to a namespace over a real TAP device",
 			"internal/stack -> github.com/vishvananda/netlink":         "tests only: the kernel interop test configures its namespace",
 			"internal/link -> github.com/gopacket/gopacket/...":        "tests only: they build and decode frames with gopacket",
+			"internal/header -> github.com/gopacket/gopacket/...":      "tests only: gopacket is the reference the views and their checksums are checked against",
 			"internal/nsutil -> github.com/vishvananda/netns":          "namespace handles: nsutil is the one place that switches namespaces",
 			"internal/nsutil -> golang.org/x/sys/unix":                 "mounts and setns: nsutil is part of the OS shell",
 			"internal/stack -> internal/nsutil/...":                    "tests only: the kernel interop test runs in nstest's sandbox and enters namespaces with nsutil",

@@ -101,7 +101,7 @@ func (h *Host) ARPEntries() int { return len(h.arp) }
 // resolving hop's MAC first if needed.
 func (h *Host) resolveAndSend(i *Iface, hop netip.Addr, ls []gopacket.SerializableLayer, fail func(error)) error {
 	if i == h.lo {
-		return h.transmit(i, h.eth(i, i.mac, layers.EthernetTypeIPv4, ls)...)
+		return h.transmit(i, h.eth(i, i.hw, layers.EthernetTypeIPv4, ls)...)
 	}
 	if hop == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || hop == lastAddr(i.prefix) {
 		return h.transmit(i, h.eth(i, broadcastMAC, layers.EthernetTypeIPv4, ls)...)
@@ -223,10 +223,10 @@ func (h *Host) solicit(n *neighbour) {
 	h.stats.ARPRequests++
 	h.event(i.name, trace.Event{Op: trace.OpARPRequest, DstIP: n.addr, SrcIP: i.prefix.Addr(), Try: n.tries, Tries: ARPRetries})
 	_ = h.transmit(i,
-		&layers.Ethernet{SrcMAC: i.mac, DstMAC: broadcastMAC, EthernetType: layers.EthernetTypeARP},
+		&layers.Ethernet{SrcMAC: i.hw, DstMAC: broadcastMAC, EthernetType: layers.EthernetTypeARP},
 		&layers.ARP{
 			AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
-			Operation: layers.ARPRequest, SourceHwAddress: i.mac, SourceProtAddress: i.prefix.Addr().AsSlice(),
+			Operation: layers.ARPRequest, SourceHwAddress: i.hw, SourceProtAddress: i.prefix.Addr().AsSlice(),
 			DstHwAddress: make([]byte, 6), DstProtAddress: n.addr.AsSlice(),
 		})
 	if n.timer == nil {
@@ -289,7 +289,7 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 			h.event(i.name, trace.Event{Op: trace.OpARPResolved, SrcIP: sender, DstIP: target, MAC: mac.String()})
 		}
 		for _, p := range q {
-			_ = h.transmit(n.iface, &layers.Ethernet{SrcMAC: n.iface.mac, DstMAC: mac, EthernetType: layers.EthernetTypeIPv4}, gopacket.Payload(p.pkt))
+			_ = h.transmit(n.iface, &layers.Ethernet{SrcMAC: n.iface.hw, DstMAC: mac, EthernetType: layers.EthernetTypeIPv4}, gopacket.Payload(p.pkt))
 		}
 	}
 	if a.Operation != layers.ARPRequest {
@@ -303,10 +303,10 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 		h.event(i.name, trace.Event{Op: trace.OpARPReply, DstIP: sender, SrcIP: target, MAC: i.mac.String()})
 	}
 	_ = h.transmit(i,
-		&layers.Ethernet{SrcMAC: i.mac, DstMAC: mac, EthernetType: layers.EthernetTypeARP},
+		&layers.Ethernet{SrcMAC: i.hw, DstMAC: mac, EthernetType: layers.EthernetTypeARP},
 		&layers.ARP{
 			AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
-			Operation: layers.ARPReply, SourceHwAddress: i.mac, SourceProtAddress: i.prefix.Addr().AsSlice(),
+			Operation: layers.ARPReply, SourceHwAddress: i.hw, SourceProtAddress: i.prefix.Addr().AsSlice(),
 			DstHwAddress: mac, DstProtAddress: sender.AsSlice(),
 		})
 }
@@ -322,5 +322,5 @@ func (h *Host) tracedrop(port, format string, args ...any) {
 
 // eth prepends an Ethernet header to ls.
 func (h *Host) eth(i *Iface, dst net.HardwareAddr, et layers.EthernetType, ls []gopacket.SerializableLayer) []gopacket.SerializableLayer {
-	return append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: i.mac, DstMAC: dst, EthernetType: et}}, ls...)
+	return append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: i.hw, DstMAC: dst, EthernetType: et}}, ls...)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
 )
@@ -54,8 +55,9 @@ type Iface struct {
 	h      *Host
 	idx    int
 	name   string
-	mac    net.HardwareAddr
-	prefix netip.Prefix // the address and its on-link prefix
+	mac    header.MAC
+	hw     net.HardwareAddr // mac[:], for gopacket's layers
+	prefix netip.Prefix     // the address and its on-link prefix
 	out    link.Sender
 	up     bool
 	ep     link.Port // the interface as an Endpoint
@@ -68,7 +70,7 @@ func (i *Iface) Name() string { return i.name }
 func (i *Iface) Index() int { return i.idx }
 
 // MAC returns the interface's hardware address.
-func (i *Iface) MAC() net.HardwareAddr { return i.mac }
+func (i *Iface) MAC() header.MAC { return i.mac }
 
 // Prefix returns the interface's address with its prefix length.
 func (i *Iface) Prefix() netip.Prefix { return i.prefix }
@@ -159,7 +161,8 @@ func New(o Options) *Host {
 
 		tcpPorts: map[uint16]int{},
 	}
-	h.lo = &Iface{h: h, idx: -1, name: "lo", mac: make(net.HardwareAddr, 6), prefix: netip.MustParsePrefix("127.0.0.1/8"), up: true}
+	h.lo = &Iface{h: h, idx: -1, name: "lo", prefix: netip.MustParsePrefix("127.0.0.1/8"), up: true}
+	h.lo.hw = h.lo.mac[:]
 	// What goes out of lo comes back in as a new event, as a softirq
 	// would take it, so that a reply is never built inside its request.
 	h.lo.out = link.Func(func(frame []byte) error {
@@ -186,7 +189,8 @@ func (h *Host) AddIface(name string, mac net.HardwareAddr, addr netip.Prefix, ou
 	if !addr.Addr().Is4() {
 		return nil, fmt.Errorf("stack: %s: %v is not an IPv4 address", name, addr)
 	}
-	i := &Iface{h: h, idx: len(h.ifaces), name: name, mac: mac, prefix: addr, out: out, up: true}
+	i := &Iface{h: h, idx: len(h.ifaces), name: name, mac: header.MAC(mac), prefix: addr, out: out, up: true}
+	i.hw = i.mac[:]
 	if out == nil {
 		i.out = &i.ep.Out
 	}
@@ -361,11 +365,11 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 		h.droppedf(i.name, "interface down")
 		return
 	}
-	if hook && h.forward != nil && len(frame) >= 14 && frame[12] == 0x08 && frame[13] == 0x00 &&
-		(frame[0]&1 == 1 || string(frame[:6]) == string(i.mac)) {
-		pkt := frame[14:]
+	if e := header.Ethernet(frame); hook && h.forward != nil && len(e) >= header.EthernetLen && e.EtherType() == header.EtherTypeIPv4 &&
+		(e.Dst().IsMulticast() || e.Dst() == i.mac) {
+		pkt := header.IPv4(e.L3())
 		if len(pkt) >= 4 {
-			if n := int(pkt[2])<<8 | int(pkt[3]); n >= 20 && n <= len(pkt) {
+			if n := pkt.TotalLen(); n >= header.IPv4MinLen && n <= len(pkt) {
 				pkt = pkt[:n] // without Ethernet padding
 			}
 		}
@@ -388,8 +392,8 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 		h.droppedf(i.name, "malformed frame")
 		return
 	}
-	dst := d.eth.DstMAC
-	if !(dst[0]&1 == 1 || string(dst) == string(i.mac)) {
+	dst := header.MAC(d.eth.DstMAC) // gopacket's Ethernet has 6 bytes in it
+	if !(dst.IsMulticast() || dst == i.mac) {
 		h.droppedf(i.name, "frame for %s is not for me", dst)
 		return
 	}

@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/trace"
 )
 
@@ -115,15 +115,14 @@ func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *lay
 // inputICMPError matches an ICMP error to the echo or UDP socket whose
 // packet it quotes (RFC 792: the original IP header and 8 bytes of data).
 func (h *Host) inputICMPError(i *Iface, from netip.Addr, ic *layers.ICMPv4) {
-	q := ic.Payload
+	q := header.IPv4(ic.Payload)
 	e := &ICMPError{Type: ic.TypeCode.Type(), Code: ic.TypeCode.Code(), From: from}
-	if len(q) < 20 || q[0]>>4 != 4 || len(q) < int(q[0]&0xf)*4+8 {
+	if !header.IsIPv4(q) || len(q) < q.HeaderLen()+8 {
 		h.stats.Malformed++
 		h.droppedf(i.name, "ICMP error quoting a malformed packet")
 		return
 	}
-	hl := int(q[0]&0xf) * 4
-	inner := q[hl:]
+	inner := q.Payload() // its first 8 bytes
 	if h.tracer != nil {
 		ev := trace.Event{Op: trace.OpICMPError, Proto: trace.ICMP, SrcIP: from, ICMP: trace.ICMPType{Type: e.Type, Code: e.Code}}
 		if !ev.ICMP.Known() {
@@ -131,27 +130,26 @@ func (h *Host) inputICMPError(i *Iface, from netip.Addr, ic *layers.ICMPv4) {
 		}
 		h.event(i.name, ev)
 	}
-	switch layers.IPProtocol(q[9]) {
-	case layers.IPProtocolICMPv4:
-		key := uint32(binary.BigEndian.Uint16(inner[4:6]))<<16 | uint32(binary.BigEndian.Uint16(inner[6:8]))
-		if w := h.echo[key]; w != nil && inner[0] == uint8(layers.ICMPv4TypeEchoRequest) {
+	switch q.Protocol() {
+	case header.ProtocolICMP:
+		m := header.ICMPv4(inner)
+		key := uint32(m.ID())<<16 | uint32(m.Seq())
+		if w := h.echo[key]; w != nil && m.Type() == header.ICMPv4EchoRequest {
 			delete(h.echo, key)
 			w.done(PingResult{Seq: uint16(key), From: from, Err: e})
 		}
-	case layers.IPProtocolUDP:
-		if c := h.udp[binary.BigEndian.Uint16(inner[0:2])]; c != nil && c.OnError != nil {
+	case header.ProtocolUDP:
+		if c := h.udp[header.UDP(inner).SrcPort()]; c != nil && c.OnError != nil {
 			c.OnError(e)
 		}
-	case layers.IPProtocolTCP:
+	case header.ProtocolTCP:
 		// As Linux's tcp_v4_err: a destination unreachable about our SYN
 		// ends the connect; later ones are soft errors, left to the
 		// retransmissions. ConnectTCP's probe keeps waiting, as before.
-		k := tcpKey{
-			netip.AddrPortFrom(netip.AddrFrom4([4]byte(q[12:16])), binary.BigEndian.Uint16(inner[0:2])),
-			netip.AddrPortFrom(netip.AddrFrom4([4]byte(q[16:20])), binary.BigEndian.Uint16(inner[2:4])),
-		}
+		t := header.TCP(inner)
+		k := tcpKey{netip.AddrPortFrom(q.Src(), t.SrcPort()), netip.AddrPortFrom(q.Dst(), t.DstPort())}
 		if c := h.tcpC[k]; c != nil && c.state == tcpSynSent && !c.probe && e.Type == uint8(layers.ICMPv4TypeDestinationUnreachable) &&
-			e.Code != uint8(layers.ICMPv4CodeFragmentationNeeded) && binary.BigEndian.Uint32(inner[4:8]) == c.iss {
+			e.Code != uint8(layers.ICMPv4CodeFragmentationNeeded) && t.Seq() == c.iss {
 			c.finish(e)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 )
 
@@ -29,11 +30,10 @@ var ErrMalformed = errors.New("stack: not an IPv4 packet")
 // first if needed. The host copies pkt. fail, if not nil, is called later
 // with the host's copy if the next hop cannot be resolved.
 func (h *Host) sendPacket(pkt []byte, fail func(pkt []byte, err error)) error {
-	if len(pkt) < 20 || pkt[0]>>4 != 4 {
+	if !header.IsIPv4(pkt) {
 		return ErrMalformed
 	}
-	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
-	i, hop, err := h.route(dst)
+	i, hop, err := h.route(header.IPv4(pkt).Dst())
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ const Headroom = 14
 // takes offloads, else segmented and checksummed in software. Otherwise
 // the packet is copied and queued for ARP as sendPacket does.
 func (h *Host) SendFrame(i *Iface, hop netip.Addr, frame []byte, o link.Offload, fail func(pkt []byte, err error)) error {
-	if len(frame) < Headroom+20 || frame[Headroom]>>4 != 4 {
+	if len(frame) < Headroom || !header.IsIPv4(frame[Headroom:]) {
 		return ErrMalformed
 	}
 	pkt := frame[Headroom:]
@@ -66,16 +66,14 @@ func (h *Host) SendFrame(i *Iface, hop netip.Addr, frame []byte, o link.Offload,
 		if !o.Pending() {
 			return h.sendPacket(pkt, fail)
 		}
-		frame[12], frame[13] = 0x08, 0x00
+		header.Ethernet(frame).SetEtherType(header.EtherTypeIPv4)
 		buf := make([]byte, len(frame)) // enough for the frame, or any of its segments
 		return link.Resolve(frame, o, buf, func(seg []byte) error { return h.sendPacket(seg[Headroom:], fail) })
 	}
 	if !i.up {
 		return ErrDown
 	}
-	copy(frame, n.mac)
-	copy(frame[6:], i.mac)
-	frame[12], frame[13] = 0x08, 0x00
+	header.PutEthernet(frame, header.MAC(n.mac), i.mac, header.EtherTypeIPv4)
 	if !o.Pending() {
 		return i.out.Send(frame)
 	}
@@ -100,23 +98,20 @@ func (h *Host) SendFragNeeded(pkt []byte, mtu uint16) { h.sendICMPError(pkt, 3, 
 
 // sendICMPError is SendICMPError with the error's next-hop MTU field.
 func (h *Host) sendICMPError(pkt []byte, typ, code uint8, mtu uint16) {
-	if len(pkt) < 20 || pkt[0]>>4 != 4 {
+	if !header.IsIPv4(pkt) {
 		return
 	}
-	hl := int(pkt[0]&0xf) * 4
-	if hl < 20 || len(pkt) < hl {
+	ip := header.IPv4(pkt)
+	hl := ip.HeaderLen()
+	if hl < header.IPv4MinLen || len(pkt) < hl {
 		return
 	}
-	src := netip.AddrFrom4([4]byte(pkt[12:16]))
-	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
-	if pkt[6]&0x1f != 0 || pkt[7] != 0 || !src.IsValid() || src.IsUnspecified() || dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+	src, dst := ip.Src(), ip.Dst()
+	if ip.FragOff() != 0 || !src.IsValid() || src.IsUnspecified() || dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
 		return
 	}
-	if layers.IPProtocol(pkt[9]) == layers.IPProtocolICMPv4 && len(pkt) > hl {
-		switch layers.ICMPv4TypeCode(uint16(pkt[hl]) << 8).Type() {
-		case layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4TypeTimeExceeded, layers.ICMPv4TypeParameterProblem:
-			return
-		}
+	if ip.Protocol() == header.ProtocolICMP && len(pkt) > hl && header.ICMPv4(ip.Payload()).IsError() {
+		return
 	}
 	quote := append([]byte(nil), pkt[:min(len(pkt), hl+8)]...)
 	_ = h.sendIPFrom(netip.Addr{}, src, layers.IPProtocolICMPv4, nil,

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 
-	"github.com/netyard/netyard/internal/csum"
+	"github.com/netyard/netyard/internal/header"
 )
 
 // The checks every packet passes before the gateway looks further: its
@@ -16,37 +16,34 @@ import (
 // link-layer padding. It counts, traces and reports false for a packet it
 // drops.
 func (g *Gateway) checkHeader(l *leg, pkt []byte) ([]byte, bool) {
-	switch {
-	case len(pkt) < 20:
+	ip := header.IPv4(pkt)
+	r := ip.Check()
+	if r == header.OK && !ip.ChecksumValid() {
+		r = header.BadChecksum
+	}
+	switch r {
+	case header.OK:
+		return pkt[:ip.TotalLen()], true
+	case header.Short:
 		g.stats.HeaderErrors++
 		g.dropLegf(l, "IPv4 packet of %d bytes is shorter than its header", len(pkt))
-		return nil, false
-	case pkt[0]>>4 != 4:
+	case header.BadVersion:
 		g.stats.HeaderErrors++
-		g.dropLegf(l, "IP version %d in an IPv4 frame", pkt[0]>>4)
-		return nil, false
-	}
-	hl := int(pkt[0]&0xf) * 4
-	tl := int(binary.BigEndian.Uint16(pkt[2:4]))
-	switch {
-	case hl < 20 || hl > len(pkt):
+		g.dropLegf(l, "IP version %d in an IPv4 frame", ip.Version())
+	case header.BadHeaderLen:
 		g.stats.HeaderErrors++
-		g.dropPktf(pkt, "IPv4 header length %d outside 20-%d", hl, min(len(pkt), 60))
-		return nil, false
-	case tl > len(pkt):
+		g.dropPktf(pkt, "IPv4 header length %d outside 20-%d", ip.HeaderLen(), min(len(pkt), header.IPv4MaxLen))
+	case header.Truncated:
 		g.stats.Truncated++
-		g.dropPktf(pkt, "total length %d beyond the %d bytes received", tl, len(pkt))
-		return nil, false
-	case tl < hl:
+		g.dropPktf(pkt, "total length %d beyond the %d bytes received", ip.TotalLen(), len(pkt))
+	case header.BadTotalLen:
 		g.stats.HeaderErrors++
-		g.dropPktf(pkt, "total length %d shorter than its %d-byte header", tl, hl)
-		return nil, false
-	case csum.Fold(csum.Sum(pkt[:hl], 0)) != 0xffff:
+		g.dropPktf(pkt, "total length %d shorter than its %d-byte header", ip.TotalLen(), ip.HeaderLen())
+	default: // header.BadChecksum
 		g.stats.BadChecksum++
-		g.dropPktf(pkt, "IPv4 header checksum %#04x is wrong", binary.BigEndian.Uint16(pkt[10:12]))
-		return nil, false
+		g.dropPktf(pkt, "IPv4 header checksum %#04x is wrong", ip.Checksum())
 	}
-	return pkt[:tl], true
+	return nil, false
 }
 
 // checkAddrs drops (counted, traced) and reports false for a packet with
@@ -138,7 +135,7 @@ func (g *Gateway) dropPktf(pkt []byte, format string, args ...any) {
 	if g.tracer == nil {
 		return
 	}
-	g.dropf(netip.AddrFrom4([4]byte(pkt[12:16])), netip.AddrFrom4([4]byte(pkt[16:20])), format, args...)
+	g.dropf(header.IPv4(pkt).Src(), header.IPv4(pkt).Dst(), format, args...)
 }
 
 // dropLegf traces a drop of a packet whose addresses cannot be read.

@@ -1,14 +1,12 @@
 package gateway
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/netyard/netyard/internal/clock"
-	"github.com/netyard/netyard/internal/csum"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
@@ -28,7 +26,7 @@ const (
 
 // fragKey identifies the fragments of one datagram (RFC 791 §3.2).
 type fragKey struct {
-	src, dst [4]byte
+	src, dst uint32
 	id       uint16
 	proto    uint8
 }
@@ -72,16 +70,14 @@ func (f *fragState) init() { f.byKey = map[fragKey]*reasm{} }
 func (g *Gateway) defrag(l *leg, pkt []byte) {
 	g.stats.ReasmReqds++
 	f := &g.frag
-	hl := int(pkt[0]&0xf) * 4
-	ff := binary.BigEndian.Uint16(pkt[6:8])
-	off := int(ff&0x1fff) * 8
-	mf := ff&0x2000 != 0
-	data := pkt[hl:]
+	ip := header.IPv4(pkt)
+	hl, off, mf := ip.HeaderLen(), ip.FragOff(), ip.MF()
+	data := ip.Payload()
 	end := off + len(data)
 	if mf {
 		end &^= 7 // all but the last fragment carry multiples of 8 bytes
 	}
-	k := fragKey{src: [4]byte(pkt[12:16]), dst: [4]byte(pkt[16:20]), id: binary.BigEndian.Uint16(pkt[4:6]), proto: pkt[9]}
+	k := fragKey{src: ip.Src32(), dst: ip.Dst32(), id: ip.ID(), proto: ip.Protocol()}
 	r := f.byKey[k]
 	if r == nil {
 		if len(f.byKey) >= MaxReasmDatagrams || f.bytes+len(data)+fragOverhead > MaxReasmBytes {
@@ -142,9 +138,9 @@ func (g *Gateway) defrag(l *leg, pkt []byte) {
 	r.held += len(p.data) + fragOverhead
 	f.bytes += len(p.data) + fragOverhead
 	r.maxFrag = max(r.maxFrag, hl+len(p.data))
-	r.allDF = r.allDF && ff&0x4000 != 0
+	r.allDF = r.allDF && ip.DF()
 	if off == 0 {
-		r.hdr = append([]byte(nil), pkt[:hl]...)
+		r.hdr = append([]byte(nil), ip.Header()...)
 	}
 	if r.last && r.hdr != nil && r.have == r.size {
 		g.reassembled(l, r)
@@ -190,15 +186,16 @@ func (g *Gateway) reassembled(l *leg, r *reasm) {
 	for _, p := range r.pieces {
 		copy(pkt[hl+p.off:], p.data)
 	}
-	binary.BigEndian.PutUint16(pkt[2:4], uint16(n))
+	ip := header.IPv4(pkt)
+	ip.SetTotalLen(n)
 	var ff uint16
 	if r.allDF {
-		ff = 0x4000 // Linux keeps DF when every fragment had it (IPSKB_FRAG_PMTU)
+		ff = header.IPv4DF // Linux keeps DF when every fragment had it (IPSKB_FRAG_PMTU)
 	}
-	binary.BigEndian.PutUint16(pkt[6:8], ff)
-	setChecksum(pkt[:hl])
+	ip.SetFlagsFrag(ff)
+	ip.FixChecksum()
 	if g.tracer != nil {
-		g.event(trace.Event{Kind: trace.Host, Op: trace.OpReassembled, ID: r.key.id, SrcIP: netip.AddrFrom4(r.key.src), DstIP: netip.AddrFrom4(r.key.dst),
+		g.event(trace.Event{Kind: trace.Host, Op: trace.OpReassembled, ID: r.key.id, SrcIP: addr(r.key.src), DstIP: addr(r.key.dst),
 			Proto: trace.Proto(r.key.proto), Count: len(r.pieces), Len: n})
 	}
 	if g.route(l, pkt, link.Offload{}, r.maxFrag) {
@@ -206,9 +203,7 @@ func (g *Gateway) reassembled(l *leg, r *reasm) {
 	}
 	// The gateway's own: its stack takes the datagram as a frame, past
 	// the Forward hook.
-	copy(frame[0:6], l.ifc.MAC())
-	clear(frame[6:12])
-	frame[12], frame[13] = 0x08, 0x00
+	header.PutEthernet(frame, l.ifc.MAC(), header.MAC{}, header.EtherTypeIPv4)
 	g.host.Deliver(l.idx, frame)
 }
 
@@ -224,9 +219,9 @@ func (g *Gateway) expire(r *reasm) {
 	// Only the datagram's destination answers, and only when it has the
 	// first fragment to quote (RFC 792; Linux's ip_expire skips routers'
 	// conntrack defrag).
-	if r.hdr != nil && len(r.pieces) > 0 && r.pieces[0].off == 0 && g.owns(binary.BigEndian.Uint32(r.key.dst[:])) {
+	if r.hdr != nil && len(r.pieces) > 0 && r.pieces[0].off == 0 && g.owns(r.key.dst) {
 		q := append(append([]byte(nil), r.hdr...), r.pieces[0].data[:min(8, len(r.pieces[0].data))]...)
-		binary.BigEndian.PutUint16(q[2:4], uint16(len(r.hdr)+len(r.pieces[0].data)))
+		header.IPv4(q).SetTotalLen(len(r.hdr) + len(r.pieces[0].data))
 		g.host.SendICMPError(q, 11, 1)
 	}
 }
@@ -252,20 +247,14 @@ func (g *Gateway) forget(r *reasm) {
 }
 
 func describeKey(k fragKey) string {
-	return fmt.Sprintf("datagram id %d %s -> %s (protocol %d)", k.id, netip.AddrFrom4(k.src), netip.AddrFrom4(k.dst), k.proto)
+	return fmt.Sprintf("datagram id %d %s -> %s (protocol %d)", k.id, addr(k.src), addr(k.dst), k.proto)
 }
 
 func (g *Gateway) dropFragf(k fragKey, format string, args ...any) {
 	if g.tracer == nil {
 		return
 	}
-	g.dropf(netip.AddrFrom4(k.src), netip.AddrFrom4(k.dst), "fragments of "+describeKey(k)+": "+format, args...)
-}
-
-// setChecksum computes an IPv4 header's checksum into it.
-func setChecksum(hdr []byte) {
-	hdr[10], hdr[11] = 0, 0
-	binary.BigEndian.PutUint16(hdr[10:12], ^csum.Fold(csum.Sum(hdr, 0)))
+	g.dropf(addr(k.src), addr(k.dst), "fragments of "+describeKey(k)+": "+format, args...)
 }
 
 var errTooSmall = errors.New("gateway: MTU too small for the header")
@@ -288,19 +277,18 @@ func (g *Gateway) fragment(pkt []byte, size int, clearDF bool, emit func(frame [
 	busy := f.cutBusy
 	f.cutBusy = true
 	defer func() { f.cutBusy = busy }()
-	hl := int(pkt[0]&0xf) * 4
-	ff := binary.BigEndian.Uint16(pkt[6:8])
-	base := int(ff&0x1fff) * 8
-	flags := ff & 0x4000 // DF
+	ip := header.IPv4(pkt)
+	ff, base := ip.FlagsFrag(), ip.FragOff()
+	flags := ff & header.IPv4DF
 	if clearDF {
 		flags = 0
 	}
-	var rest [60]byte // the header of the fragments after the first
-	rhl := copiedHeader(pkt[:hl], rest[:])
-	data := pkt[hl:]
+	var rest [header.IPv4MaxLen]byte // the header of the fragments after the first
+	rhl := copiedHeader(ip.Header(), rest[:])
+	data := ip.Payload()
 	g.stats.FragOKs++
 	for off, first := 0, true; off < len(data); first = false {
-		h := pkt[:hl]
+		h := ip.Header()
 		if !first {
 			h = rest[:rhl]
 		}
@@ -310,16 +298,16 @@ func (g *Gateway) fragment(pkt []byte, size int, clearDF bool, emit func(frame [
 		}
 		n := min(room, len(data)-off)
 		fr := buf[:stack.Headroom+len(h)+n]
-		b := fr[stack.Headroom:]
+		b := header.IPv4(fr[stack.Headroom:])
 		copy(b, h)
 		copy(b[len(h):], data[off:off+n])
-		mf := ff & 0x2000 // the last piece keeps the packet's own MF
+		mf := ff & header.IPv4MF // the last piece keeps the packet's own MF
 		if off+n < len(data) {
-			mf = 0x2000
+			mf = header.IPv4MF
 		}
-		binary.BigEndian.PutUint16(b[2:4], uint16(len(b)))
-		binary.BigEndian.PutUint16(b[6:8], flags|mf|uint16((base+off)/8))
-		setChecksum(b[:len(h)])
+		b.SetTotalLen(len(b))
+		b.SetFlagsFrag(flags | mf | uint16((base+off)/8))
+		b.FixChecksum() // the header anew: the options of a later fragment are fewer
 		g.stats.FragCreates++
 		if err := emit(fr); err != nil {
 			return err
@@ -333,8 +321,8 @@ func (g *Gateway) fragment(pkt []byte, size int, clearDF bool, emit func(frame [
 // packet with header hdr: the fixed part and the options whose copied
 // flag is set (RFC 791 §3.1), padded to 32 bits. It returns its length.
 func copiedHeader(hdr, dst []byte) int {
-	n := copy(dst, hdr[:20])
-	for opts := hdr[20:]; len(opts) > 0; {
+	n := copy(dst, hdr[:header.IPv4MinLen])
+	for opts := header.IPv4(hdr).Options(); len(opts) > 0; {
 		t := opts[0]
 		if t == 0 { // end of options
 			break
@@ -355,7 +343,7 @@ func copiedHeader(hdr, dst []byte) int {
 		dst[n] = 0
 		n++
 	}
-	dst[0] = 0x40 | byte(n/4)
+	header.IPv4(dst).SetVersionIHL(n)
 	return n
 }
 
@@ -372,11 +360,11 @@ var _ link.OffloadSender = (*legOut)(nil)
 
 // Send transmits frame, in fragments when it must.
 func (w *legOut) Send(frame []byte) error {
-	if len(frame) <= stack.Headroom+w.mtu || frame[12] != 0x08 || frame[13] != 0x00 || len(frame) < stack.Headroom+20 {
+	if len(frame) <= stack.Headroom+w.mtu || header.Ethernet(frame).EtherType() != header.EtherTypeIPv4 || len(frame) < stack.Headroom+header.IPv4MinLen {
 		return w.out.Send(frame)
 	}
 	pkt := frame[stack.Headroom:]
-	if hl := int(pkt[0]&0xf) * 4; int(binary.BigEndian.Uint16(pkt[2:4])) != len(pkt) || hl < 20 || hl > len(pkt) {
+	if ip := header.IPv4(pkt); ip.TotalLen() != len(pkt) || ip.HeaderLen() < header.IPv4MinLen || ip.HeaderLen() > len(pkt) {
 		return w.out.Send(frame)
 	}
 	return w.g.fragment(pkt, w.mtu, true, func(f []byte) error {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/netyard/netyard/dnsd"
 	"github.com/netyard/netyard/internal/clock"
-	"github.com/netyard/netyard/internal/csum"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
@@ -284,8 +284,8 @@ func (g *Gateway) InputOffload(idx int, frame []byte, o link.Offload) {
 		g.host.Input(idx, frame)
 		return
 	}
-	if len(frame) >= 14+20 && frame[12] == 0x08 && frame[13] == 0x00 && frame[14+9] == nat.TCP &&
-		o.GSOType&^link.GSOECN != link.GSOTCPv6 {
+	if e := header.Ethernet(frame); len(e) >= header.EthernetLen+header.IPv4MinLen && e.EtherType() == header.EtherTypeIPv4 &&
+		header.IPv4(e.L3()).Protocol() == nat.TCP && o.GSOType&^link.GSOECN != link.GSOTCPv6 {
 		g.host.InputOffload(idx, frame, o)
 		return
 	}
@@ -349,10 +349,11 @@ func (g *Gateway) forward(in *stack.Iface, pkt []byte, o link.Offload) bool {
 	if !ok {
 		return true
 	}
-	if !g.checkAddrs(l, binary.BigEndian.Uint32(pkt[12:16]), binary.BigEndian.Uint32(pkt[16:20])) {
+	ip := header.IPv4(pkt)
+	if !g.checkAddrs(l, ip.Src32(), ip.Dst32()) {
 		return true
 	}
-	if pkt[6]&0x3f != 0 || pkt[7] != 0 { // more fragments, or an offset
+	if ip.IsFragment() {
 		g.defrag(l, pkt)
 		return true
 	}
@@ -364,7 +365,7 @@ func (g *Gateway) forward(in *stack.Iface, pkt []byte, o link.Offload) bool {
 // 0, is the largest fragment a reassembled datagram came in: it leaves in
 // pieces no bigger.
 func (g *Gateway) route(l *leg, pkt []byte, o link.Offload, maxFrag int) bool {
-	d := binary.BigEndian.Uint32(pkt[16:20])
+	d := header.IPv4(pkt).Dst32()
 	if g.notRouted(d) {
 		return false // broadcast or multicast: never routed, the stack's to take or leave
 	}
@@ -389,7 +390,7 @@ func (g *Gateway) route(l *leg, pkt []byte, o link.Offload, maxFrag int) bool {
 		// the gateway's address on the network of the container behind it;
 		// else for the gateway itself (ping it, ask its DNS server).
 		via := l.addr
-		if p, ok := g.nat.Published(pkt[9], dstPort(pkt)); ok {
+		if p, ok := g.nat.Published(header.IPv4(pkt).Protocol(), dstPort(pkt)); ok {
 			if b := g.bridgeFor(v4(p.To.Addr())); b != nil {
 				via = b.addr
 			}
@@ -413,17 +414,18 @@ func (g *Gateway) route(l *leg, pkt []byte, o link.Offload, maxFrag int) bool {
 
 // ports returns a TCP or UDP packet's source and destination ports.
 func ports(pkt []byte) (sp, dp uint16, ok bool) {
-	hl := int(pkt[0]&0xf) * 4
-	if (pkt[9] != nat.TCP && pkt[9] != nat.UDP) || len(pkt) < hl+4 {
+	ip := header.IPv4(pkt)
+	if p := ip.Protocol(); p != nat.TCP && p != nat.UDP || len(pkt) < ip.HeaderLen()+4 {
 		return 0, 0, false
 	}
-	return uint16(pkt[hl])<<8 | uint16(pkt[hl+1]), uint16(pkt[hl+2])<<8 | uint16(pkt[hl+3]), true
+	l4 := header.UDP(ip.Payload()) // TCP's ports are where UDP's are
+	return l4.SrcPort(), l4.DstPort(), true
 }
 
 // dstPort returns a packet's destination address and port (0 without).
 func dstPort(pkt []byte) netip.AddrPort {
 	_, dp, _ := ports(pkt)
-	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(pkt[16:20])), dp)
+	return netip.AddrPortFrom(header.IPv4(pkt).Dst(), dp)
 }
 
 // translate translates a copy of pkt as coming from origin (ext: the
@@ -433,9 +435,9 @@ func dstPort(pkt []byte) netip.AddrPort {
 // own: it returns false, and the stack takes the packet. maxFrag is
 // route's.
 func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext netip.Addr, local bool, maxFrag int) bool {
-	src := netip.AddrFrom4([4]byte(pkt[12:16]))
-	dst := netip.AddrFrom4([4]byte(pkt[16:20]))
-	if !local && pkt[8] <= 1 {
+	ip := header.IPv4(pkt)
+	src, dst := ip.Src(), ip.Dst()
+	if !local && ip.TTL() <= 1 {
 		// Before the NAT, so that a packet that dies here (a traceroute's
 		// probe) takes no flow and no port, as Linux confirms a conntrack
 		// entry only when its packet leaves.
@@ -449,7 +451,7 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 	if local && (errors.Is(err, nat.ErrRefused) || errors.Is(err, nat.ErrMalformed)) {
 		return false // no flow, no published port, or nothing NAT handles
 	}
-	if err == nil && pkt[8] <= 1 {
+	if err == nil && ip.TTL() <= 1 {
 		g.timeExceeded(pkt, src, dst)
 		return true
 	}
@@ -465,10 +467,9 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 		return true
 	}
 	// TTL minus one, and the header checksum with it (RFC 1624).
-	old := uint16(b[8])<<8 | uint16(b[9])
-	b[8]--
-	csum.Update(b[10:12], old, uint16(b[8])<<8|uint16(b[9]))
-	ndst := netip.AddrFrom4([4]byte(b[16:20]))
+	nip := header.IPv4(b)
+	nip.SetTTL(nip.TTL() - 1)
+	ndst := nip.Dst()
 	out, hop, rerr := g.host.Route(ndst)
 	var ol *leg
 	if rerr == nil {
@@ -485,7 +486,7 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 		size = min(size, maxFrag) // a reassembled datagram: no piece bigger than it came in
 	}
 	cut := len(b) > size && o.GSOType&^link.GSOECN == link.GSONone
-	if cut && b[6]&0x40 != 0 && len(b) > ol.mtu {
+	if cut && nip.DF() && len(b) > ol.mtu {
 		g.stats.FragFails++
 		g.dropf(src, dst, "%d bytes do not fit the MTU %d of %s and DF is set: answered with ICMP fragmentation needed", len(b), ol.mtu, out.Name())
 		g.host.SendFragNeeded(pkt, uint16(ol.mtu))
@@ -530,24 +531,23 @@ var flowChanges = [...]trace.FlowChange{nat.Kept: trace.FlowKept, nat.Created: t
 func (g *Gateway) traceRouted(k nat.Tuple, was, now []byte, out *stack.Iface, fc trace.FlowChange) {
 	e := trace.Event{Kind: trace.Routed, Proto: trace.Proto(k.Proto), SrcIP: k.Src.Addr(), SrcPort: k.Src.Port(), DstIP: k.Dst.Addr(), DstPort: k.Dst.Port(),
 		Ports: []string{out.Name()}, NATFlow: fc}
-	hl := int(was[0]&0xf) * 4
-	switch was[9] {
+	ip := header.IPv4(was)
+	switch l4 := ip.Payload(); ip.Protocol() {
 	case nat.TCP:
-		if t := was[hl:]; len(t) >= 20 {
-			e.Flags = trace.TCPFlags(t[13])
-			e.Len = len(t) - int(t[12]>>4)*4
+		if t := header.TCP(l4); len(t) >= header.TCPMinLen {
+			e.Flags = trace.TCPFlags(t.Flags())
+			e.Len = len(t) - t.DataOff()
 		}
 	case nat.ICMP:
-		if len(was) > hl+1 && was[hl] != 0 && was[hl] != 8 { // an error about the flow k
-			e.ICMP = trace.ICMPType{Type: was[hl], Code: was[hl+1]}
+		if m := header.ICMPv4(l4); len(m) > 1 && !m.IsEcho() { // an error about the flow k
+			e.ICMP = trace.ICMPType{Type: m.Type(), Code: m.Code()}
 		}
 	}
 	ws, wd := ends(was)
 	if ns, nd := ends(now); ws != ns || wd != nd {
-		if was[9] == nat.ICMP && e.ICMP == (trace.ICMPType{}) && len(now) >= hl+8 {
+		if m := header.ICMPv4(header.IPv4(now).Payload()); ip.Protocol() == nat.ICMP && e.ICMP == (trace.ICMPType{}) && len(m) >= header.ICMPv4Len {
 			// An echo: its identifier stands for both ports, as in k.
-			id := uint16(now[hl+4])<<8 | uint16(now[hl+5])
-			ns, nd = netip.AddrPortFrom(ns.Addr(), id), netip.AddrPortFrom(nd.Addr(), id)
+			ns, nd = netip.AddrPortFrom(ns.Addr(), m.ID()), netip.AddrPortFrom(nd.Addr(), m.ID())
 		}
 		e.NATSrc, e.NATDst = ns, nd
 	}
@@ -574,7 +574,7 @@ func (g *Gateway) unreachable(sent []byte, _ error) {
 // UDP (0 otherwise).
 func ends(pkt []byte) (src, dst netip.AddrPort) {
 	sp, dp, _ := ports(pkt)
-	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(pkt[12:16])), sp), netip.AddrPortFrom(netip.AddrFrom4([4]byte(pkt[16:20])), dp)
+	return netip.AddrPortFrom(header.IPv4(pkt).Src(), sp), netip.AddrPortFrom(header.IPv4(pkt).Dst(), dp)
 }
 
 // event traces e, stamped with the gateway's name and the time.

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim"
@@ -203,24 +204,25 @@ func (f *Fabric) looped(l *sim.Link, from *sim.End, frame []byte) {
 // describe names a frame for a person: its kind, who sent it (the host
 // of its source MAC, where one has it) and its EtherType.
 func (f *Fabric) describe(frame []byte) string {
-	if len(frame) < 14 {
+	e := header.Ethernet(frame)
+	if len(e) < header.EthernetLen {
 		return "a runt frame"
 	}
 	kind := "a frame"
 	switch {
-	case string(frame[:6]) == "\xff\xff\xff\xff\xff\xff":
+	case e.Dst().IsBroadcast():
 		kind = "a broadcast"
-	case frame[0]&1 != 0:
+	case e.Dst().IsMulticast():
 		kind = "a multicast frame"
 	}
-	src := vswitch.MAC(frame[6:12])
+	src := e.Src()
 	who := src.String()
 	if h := f.macs[src]; h != "" {
 		who = h + " (" + who + ")"
 	}
-	et := map[uint16]string{0x0800: "IPv4", 0x0806: "ARP", 0x8100: "802.1Q", 0x86dd: "IPv6"}[uint16(frame[12])<<8|uint16(frame[13])]
+	et := map[uint16]string{header.EtherTypeIPv4: "IPv4", header.EtherTypeARP: "ARP", header.EtherTypeVLAN: "802.1Q", header.EtherTypeIPv6: "IPv6"}[e.EtherType()]
 	if et == "" {
-		et = fmt.Sprintf("EtherType %#04x", uint16(frame[12])<<8|uint16(frame[13]))
+		et = fmt.Sprintf("EtherType %#04x", e.EtherType())
 	}
 	return fmt.Sprintf("%s from %s, %s,", kind, who, et)
 }

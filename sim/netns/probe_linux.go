@@ -1,7 +1,6 @@
 package netns
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/nsutil"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/fabric"
@@ -157,14 +157,18 @@ func (n *Network) Ping(from string, to netip.Addr, count int, interval, timeout 
 // quotedEcho reads the echo identifier and sequence quoted in an ICMP error
 // (RFC 792: the original IP header and 8 bytes of its data).
 func quotedEcho(q []byte) (id, seq int, ok bool) {
-	if len(q) < 20 || q[0]>>4 != 4 {
+	if !header.IsIPv4(q) {
 		return 0, 0, false
 	}
-	hl := int(q[0]&0xf) * 4
-	if len(q) < hl+8 || q[9] != 1 || q[hl] != 8 {
+	ip := header.IPv4(q)
+	if len(q) < ip.HeaderLen()+header.ICMPv4Len || ip.Protocol() != header.ProtocolICMP {
 		return 0, 0, false
 	}
-	return int(binary.BigEndian.Uint16(q[hl+4:])), int(binary.BigEndian.Uint16(q[hl+6:])), true
+	m := header.ICMPv4(ip.Payload())
+	if m.Type() != header.ICMPv4EchoRequest {
+		return 0, 0, false
+	}
+	return int(m.ID()), int(m.Seq()), true
 }
 
 func sendError(err error) string {
