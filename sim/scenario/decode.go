@@ -360,6 +360,9 @@ func suggestField(key string, names []string) string {
 
 // typeName says what a schema type is, for messages.
 func typeName(t reflect.Type) string {
+	if key := stepByType[reflect.PointerTo(t)]; key != "" {
+		return key
+	}
 	if s := typeNames[t.Name()]; s != "" {
 		return s
 	}

@@ -49,6 +49,9 @@
 //	  - connect: {from: h2, to: h1, port: 80, timeout: 4s, expect: open, seen_from: h2}
 //	  - wait: 10s
 //	  - link: {at: h1:eth0, state: down}   # either end of the link
+//	  - link: {at: h3:eth0, latency: 50ms, jitter: 5ms, loss: 10%, rate: 1Mbit, queue: 100}  # only what it names changes
+//	  - unplug: {at: h2:eth0}              # the link is gone; both its ends are free
+//	  - plug: {ends: [h2, s1:p6], latency: 1ms}  # a new link, written as in links; s1 gets a port p6
 //	  - port: {at: s1:p2, state: up}
 //	  - move: {iface: h3:eth1, to: s1:p7}
 //	  - bpdus: {switch: s1, state: off}    # a root that goes silent; on resumes
@@ -100,7 +103,8 @@
 // flows, the counters) is 3, ">=3", "<=3", ">3", "<3" or "3..5", within
 // 0 to 18446744073709551615. A duration range (rtt) is "20ms..25ms", or
 // one duration for an exact value. loss is a probability, 0.05 or "5%". A
-// rate is bits per second, 1000000 or with a unit, 64kbit, 10Mbit, 1Gbit.
+// rate is bits per second, 1000000 or with a unit, 64kbit, 10Mbit, 1Gbit
+// (or, in a link step, unlimited).
 // listen takes tcp/PORT and udp/PORT.
 //
 // STP timers keep to 802.1D's ranges, hello 1-10s (default 2s), max_age
@@ -133,10 +137,20 @@
 //     host:iface for theirs, in any order) or nxdomain, servfail,
 //     no-answer (NOERROR without addresses) or timeout.
 //   - wait lets time pass.
-//   - link brings the link at one of its ends up or down; port does the
-//     same to a switch port; move replugs a host interface's link into
-//     another switch port; bpdus stops (off) or resumes (on) a switch's
-//     BPDUs while its links stay up.
+//   - link brings the link at one of its ends up or down, or changes its
+//     impairments, or both: the impairments it names (latency, jitter,
+//     loss, rate, which may be unlimited, and queue, 0 for the default)
+//     change at once in both directions, the others stay as they are.
+//   - unplug takes the link at one of its ends away, as pulling its cable
+//     out does: both ends lose carrier (a switch forgets what it learned
+//     there), frames on the way are lost, and nothing is left for a later
+//     step to bring up or change; plug lays a new link, written as an
+//     entry of links is, between two ends that are free at its step
+//     (never linked, or freed by an unplug or a move), a switch getting
+//     the port if it has none (an access port in VLAN 1).
+//   - port brings a switch port up or down; move replugs a host
+//     interface's link into another, free, switch port; bpdus stops (off)
+//     or resumes (on) a switch's BPDUs while its links stay up.
 //   - expect checks state; it has one or more of:
 //     fdb, a switch's forwarding database: has and lacks list entries
 //     (mac, a MAC or host or host:iface, with port and vlan optional), size
@@ -160,7 +174,9 @@
 //     containers, each container's address on it.
 //
 // A step's problems are found before anything runs: unknown hosts,
-// switches and ports, counts that can never pass.
+// switches and ports, counts that can never pass, and links as they will
+// be when it runs: a link unplugged at step 3 is not there to change at
+// step 5, and an end linked already takes no second link.
 //
 // # Docker scenarios
 //

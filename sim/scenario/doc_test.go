@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -90,6 +91,12 @@ func TestDocIsWhole(t *testing.T) {
 		}
 	}
 	walk(reflect.TypeFor[scenario.File](), "file")
+	for _, kind := range scenario.StepKinds() { // a step's action is one of the registered kinds
+		if !regexp.MustCompile(`[{\s,]` + regexp.QuoteMeta(kind) + `:`).MatchString(examples) {
+			missing = append(missing, "file.steps."+kind)
+		}
+		walk(reflect.TypeOf(scenario.NewAction(kind)), "file.steps."+kind)
+	}
 	for _, m := range []string{"ends", "latency", "jitter", "loss", "rate", "queue"} { // LinkConfig's mapping form
 		if !strings.Contains(examples, m+":") {
 			missing = append(missing, "links[]."+m)
@@ -108,27 +115,36 @@ func TestDocIsWhole(t *testing.T) {
 // TestDocDefaults: the defaults the docs give are the ones the runner
 // uses (go doc scenario.PingStep once said 4s where the code used 2s).
 func TestDocDefaults(t *testing.T) {
-	// The schema's field comments.
+	// The schema's field comments, in schema.go and the steps' files.
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "schema.go", nil, parser.ParseComments)
+	sources, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	comment := map[string]string{} // Type.Field -> its line comment
-	ast.Inspect(f, func(n ast.Node) bool {
-		ts, ok := n.(*ast.TypeSpec)
-		if !ok {
-			return true
+	for _, src := range sources {
+		if strings.HasSuffix(src, "_test.go") {
+			continue
 		}
-		if st, ok := ts.Type.(*ast.StructType); ok {
-			for _, fl := range st.Fields.List {
-				for _, name := range fl.Names {
-					comment[ts.Name.Name+"."+name.Name] = fl.Comment.Text()
+		f, err := parser.ParseFile(fset, src, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok {
+				return true
+			}
+			if st, ok := ts.Type.(*ast.StructType); ok {
+				for _, fl := range st.Fields.List {
+					for _, name := range fl.Names {
+						comment[ts.Name.Name+"."+name.Name] = fl.Comment.Text()
+					}
 				}
 			}
-		}
-		return false
-	})
+			return false
+		})
+	}
 	const connectTimeout = 4 * time.Second // run.go's connect default
 	for _, c := range []struct {
 		field string

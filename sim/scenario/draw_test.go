@@ -91,6 +91,9 @@ var drawn = map[string][]string{
 		"label=<latency 5ms · loss 10%>",
 		"label=<1 Mbit/s>",
 	},
+	"impairment-change.yaml": {
+		"label=<latency 1ms>", // the latency before the steps change it
+	},
 	"l2-learning.yaml": {
 		"label=<latency 100µs>",
 		"<b>eth0</b> 10.0.0.3/24<br/><font point-size=\"8\" color=\"#666666\">02:00:00:00:00:03</font>",
@@ -108,6 +111,10 @@ var drawn = map[string][]string{
 	"port-mirror.yaml": {
 		"<b>p1</b> · mirrored to p9",
 		"<b>p9</b> · <b>monitor</b>: copies of p1, forwards nothing",
+	},
+	"rewire.yaml": {
+		"<b>STP on</b>, priority 4096<br/>bridge ID 4096.02:00:00:01:00:01<br/>hello 1s · max age 6s · forward delay 4s",
+		"<b>p8</b> · <font color=\"#666666\">unplugged</font>", // where the new cable goes
 	},
 	"stp-link-failure.yaml": {
 		"<b>STP on</b>, priority 4096<br/>bridge ID 4096.02:00:00:01:00:01<br/>hello 1s · max age 6s · forward delay 4s",

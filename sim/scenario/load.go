@@ -193,17 +193,22 @@ var (
 	lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 )
 
-// typeNames says what each schema type is, for messages.
+// typeNames says what each schema type is, for messages; a step kind is
+// its key, and a step's file names its own types (nameTypes).
 var typeNames = map[string]string{
 	"File": "the scenario", "SwitchConfig": "a switch", "PortConfig": "a port",
 	"MirrorConfig": "mirror", "HostConfig": "a host", "IfaceConfig": "an interface",
-	"linkMapping": "a link", "Step": "a step", "PingStep": "ping", "UDPStep": "udp",
-	"StateStep": "link/port", "MoveStep": "move", "ExpectStep": "expect",
-	"FDBExpect": "fdb", "FDBMatch": "an fdb entry", "CounterExpect": "counters",
-	"STPConfig": "stp", "BPDUStep": "bpdus", "STPExpect": "an stp check", "PortState": "a port state", "ConnectStep": "connect",
+	"linkMapping": "a link", "Step": "a step", "STPConfig": "stp",
 	"NetworkConfig": "a network", "ContainerConfig": "a container", "endpointMapping": "a container's network",
-	"ResolveStep": "resolve", "NATExpect": "nat", "FlowMatch": "a flow", "IPAMExpect": "ipam",
 	"composeEndpoint": "a container's network",
+}
+
+// nameTypes adds the names of a step's schema types, from its file's
+// init.
+func nameTypes(names map[string]string) {
+	for t, name := range names {
+		typeNames[t] = name
+	}
 }
 
 // yamlErrors turns the YAML library's errors into file:line errors.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/trace"
-	"github.com/netyard/netyard/nat"
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/capture"
@@ -222,39 +220,18 @@ func runOne(f *File, o Options) (*Report, error) {
 		return nil, err
 	}
 	g = g.Assigned() // as every backend does: the same MACs, for narration
-
 	seed := f.Seed
 	if o.Seed != nil {
 		seed = *o.Seed
 	}
 	rep := &Report{Scenario: cmp.Or(f.Name, f.path), File: f.path, Backend: cmp.Or(o.Backend, "mem"), Seed: seed}
-	out := o.Out
-	if out == nil {
-		out = io.Discard
+	r := &runner{f: f, g: g, out: o.Out, explain: o.Explain != nil}
+	if r.out == nil {
+		r.out = io.Discard
 	}
-	var tracer trace.Tracer
-	var names *strings.Replacer // bridge IDs to switch names, host MACs with names, in narration
 	origin := sim.Epoch
 	if rep.Backend != "mem" { // the netns backend runs on the wall clock
 		origin = clock.Real.Now()
-	}
-	var bus trace.Bus     // serialises the netns backend's goroutines for its sinks
-	var step atomic.Int64 // the step running, for trace lines; 0 while the topology is built
-	if w := o.TraceJSON; w != nil {
-		bus.Subscribe(trace.JSONLines(w, origin, step.Load))
-	}
-	if o.Explain != nil {
-		w := o.Explain
-		bus.Subscribe(func(e trace.Event) {
-			line := trace.Narrate(e)
-			if names != nil {
-				line = names.Replace(line)
-			}
-			fmt.Fprintf(w, "    %s  %s\n", stamp(e.Time.Sub(origin)), line)
-		})
-	}
-	if bus.Len() > 0 {
-		tracer = &bus
 	}
 	var pcap *capture.Writer
 	if o.Pcap != nil {
@@ -262,7 +239,7 @@ func runOne(f *File, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	b, err := backend.Build(rep.Backend, g, backend.Options{Seed: seed, Tracer: tracer, Capture: pcap, Budget: cmp.Or(f.Budget, DefaultBudget), NoOffloads: o.NoOffloads})
+	b, err := backend.Build(rep.Backend, g, backend.Options{Seed: seed, Tracer: o.tracer(origin, &r.step, &r.names), Capture: pcap, Budget: cmp.Or(f.Budget, DefaultBudget), NoOffloads: o.NoOffloads})
 	if err != nil {
 		return nil, err
 	}
@@ -270,85 +247,128 @@ func runOne(f *File, o Options) (*Report, error) {
 		defer func() { rep.Events = c.Events() }()
 	}
 	defer b.Close()
-	// In narration, bridge IDs become their switches' names, and hosts'
-	// MACs carry their host's name beside them.
-	var pairs []string
-	for _, sw := range g.Switches {
-		if st, err := b.World().STP(sw.Name); err == nil && st.Enabled {
-			pairs = append(pairs, st.Bridge.String(), sw.Name)
-		}
-	}
-	macs := map[vswitch.MAC]string{} // the host of each interface MAC
-	for _, h := range g.Hosts {
-		for _, i := range h.Ifaces {
-			macs[i.MAC] = h.Name
-			pairs = append(pairs, i.MAC.String(), i.MAC.String()+" ("+h.Name+")")
-		}
-	}
-	if len(pairs) > 0 {
-		names = strings.NewReplacer(pairs...)
-	}
-
-	fmt.Fprintf(out, "netyard: %s (%s), seed %d, backend %s\n", rep.Scenario, f.path, seed, rep.Backend)
-	if f.Description != "" {
-		for _, l := range wrap(strings.TrimSpace(f.Description), 76) {
-			fmt.Fprintf(out, "  %s\n", l)
-		}
-	}
-	r := &runner{f: f, g: g, b: b, w: b.World(), macs: macs}
-	stopped := ""
-	for i, s := range f.Steps {
-		at := b.Elapsed()
-		res := StepResult{Step: i + 1, Line: f.Line(fmt.Sprintf("steps[%d]", i)), At: at.Seconds()}
-		step.Store(int64(i + 1))
-		res.Kind, res.Desc = describe(s)
-		if s.Name != "" {
-			res.Desc = s.Name + ": " + res.Desc
-		}
-		if o.Explain != nil {
-			fmt.Fprintf(out, "  step %d (line %d): %s\n", res.Step, res.Line, res.Desc)
-		}
-		if stopped != "" {
-			res.Detail = "not run: " + stopped
-		} else {
-			r.seen = &Seen{}
-			res.Pass, res.Detail = r.step(s)
-			if !reflect.ValueOf(*r.seen).IsZero() {
-				res.Seen = r.seen
-			}
-			if r.spent != nil {
-				stopped = "the run stopped when its event budget ran out"
-				kind := "budget"
-				if errors.Is(r.spent, sim.ErrLoop) {
-					stopped, kind = "the run stopped when a frame looped", "loop"
-				}
-				if res.Seen == nil {
-					res.Seen = r.seen
-				}
-				res.Seen.Stopped, res.Seen.Why = kind, r.spent.Error()
-				res.Detail += "; " + r.stormDiagnostic()
-			}
-		}
-		if res.Pass {
-			rep.Passed++
-		} else {
-			rep.Failed++
-		}
-		if o.Explain != nil {
-			fmt.Fprintf(out, "  %s  %s\n", verdict(res.Pass), res.Detail)
-		} else {
-			fmt.Fprintf(out, "  [%s] %-4s step %d (line %d) %s: %s\n", stamp(at), verdict(res.Pass), res.Step, res.Line, res.Desc, res.Detail)
-		}
-		rep.Steps = append(rep.Steps, res)
-	}
+	r.b, r.w = b, b.World()
+	r.nameNodes()
+	r.header(rep)
+	r.steps(rep)
 	rep.Elapsed = b.Elapsed().Seconds()
-	fmt.Fprintf(out, "%d passed, %d failed\n", rep.Passed, rep.Failed)
+	fmt.Fprintf(r.out, "%d passed, %d failed\n", rep.Passed, rep.Failed)
 	if pcap != nil {
 		if err := pcap.Flush(); err != nil {
 			return rep, err
 		}
 	}
 	return rep, nil
+}
+
+// tracer assembles the sinks o asks for (JSON lines, narration) into one
+// tracer, or nil for none. step is the step running (0 while the topology
+// is built); names, once set, rename bridge IDs and MACs in narration.
+func (o Options) tracer(origin time.Time, step *atomic.Int64, names *atomic.Pointer[strings.Replacer]) trace.Tracer {
+	bus := &trace.Bus{} // serialises the netns backend's goroutines for its sinks
+	if w := o.TraceJSON; w != nil {
+		bus.Subscribe(trace.JSONLines(w, origin, step.Load))
+	}
+	if o.Explain != nil {
+		w := o.Explain
+		bus.Subscribe(func(e trace.Event) {
+			line := trace.Narrate(e)
+			if n := names.Load(); n != nil {
+				line = n.Replace(line)
+			}
+			fmt.Fprintf(w, "    %s  %s\n", stamp(e.Time.Sub(origin)), line)
+		})
+	}
+	if bus.Len() == 0 {
+		return nil
+	}
+	return bus
+}
+
+// nameNodes sets the names narration uses: bridge IDs become their
+// switches' names, and hosts' MACs carry their host's name beside them.
+func (r *runner) nameNodes() {
+	var pairs []string
+	for _, sw := range r.g.Switches {
+		if st, err := r.w.STP(sw.Name); err == nil && st.Enabled {
+			pairs = append(pairs, st.Bridge.String(), sw.Name)
+		}
+	}
+	r.macs = map[vswitch.MAC]string{}
+	for _, h := range r.g.Hosts {
+		for _, i := range h.Ifaces {
+			r.macs[i.MAC] = h.Name
+			pairs = append(pairs, i.MAC.String(), i.MAC.String()+" ("+h.Name+")")
+		}
+	}
+	if len(pairs) > 0 {
+		r.names.Store(strings.NewReplacer(pairs...))
+	}
+}
+
+// header prints what runs, where, and the file's description.
+func (r *runner) header(rep *Report) {
+	fmt.Fprintf(r.out, "netyard: %s (%s), seed %d, backend %s\n", rep.Scenario, r.f.path, rep.Seed, rep.Backend)
+	if d := r.f.Description; d != "" {
+		for _, l := range wrap(strings.TrimSpace(d), 76) {
+			fmt.Fprintf(r.out, "  %s\n", l)
+		}
+	}
+}
+
+// steps runs the file's steps in order into rep, each printed with its
+// verdict; once the backend stopped the run (a storm), the rest are
+// reported as not run.
+func (r *runner) steps(rep *Report) {
+	stopped := ""
+	for i, s := range r.f.Steps {
+		at := r.b.Elapsed()
+		res := StepResult{Step: i + 1, Line: r.f.Line(fmt.Sprintf("steps[%d]", i)), At: at.Seconds()}
+		r.step.Store(int64(i + 1))
+		res.Kind, res.Desc = describe(s)
+		if r.explain {
+			fmt.Fprintf(r.out, "  step %d (line %d): %s\n", res.Step, res.Line, res.Desc)
+		}
+		if stopped != "" {
+			res.Detail = "not run: " + stopped
+		} else {
+			res.Pass, res.Detail, res.Seen, stopped = r.do(s)
+		}
+		if res.Pass {
+			rep.Passed++
+		} else {
+			rep.Failed++
+		}
+		if r.explain {
+			fmt.Fprintf(r.out, "  %s  %s\n", verdict(res.Pass), res.Detail)
+		} else {
+			fmt.Fprintf(r.out, "  [%s] %-4s step %d (line %d) %s: %s\n", stamp(at), verdict(res.Pass), res.Step, res.Line, res.Desc, res.Detail)
+		}
+		rep.Steps = append(rep.Steps, res)
+	}
+}
+
+// do runs one step: its verdict, what it saw, and why the run stops
+// after it, if it does (the backend stopped it: a budget spent, a loop).
+func (r *runner) do(s Step) (pass bool, detail string, seen *Seen, stop string) {
+	if s.Action == nil {
+		return false, "a step with nothing to do", nil, ""
+	}
+	r.seen = &Seen{}
+	pass, detail = s.Action.run(r)
+	if !reflect.ValueOf(*r.seen).IsZero() {
+		seen = r.seen
+	}
+	if r.spent == nil {
+		return pass, detail, seen, ""
+	}
+	stop, kind := "the run stopped when its event budget ran out", "budget"
+	if errors.Is(r.spent, sim.ErrLoop) {
+		stop, kind = "the run stopped when a frame looped", "loop"
+	}
+	seen = r.seen
+	seen.Stopped, seen.Why = kind, r.spent.Error()
+	return pass, detail + "; " + r.stormDiagnostic(), seen, stop
 }
 
 // wrap breaks text into lines of at most width runes, at spaces.
@@ -374,61 +394,19 @@ func wrap(text string, width int) []string {
 // stamp formats an elapsed time as seconds with microseconds.
 func stamp(d time.Duration) string { return fmt.Sprintf("%.6fs", d.Seconds()) }
 
-// describe returns a step's kind and a one-line description.
-func describe(s Step) (kind, desc string) {
-	switch {
-	case s.Ping != nil:
-		p := s.Ping
-		return "ping", fmt.Sprintf("ping %s -> %s x%d", p.From, p.To, cmp.Or(p.Count, 1))
-	case s.UDP != nil:
-		return "udp", fmt.Sprintf("udp %s -> %s:%d", s.UDP.From, s.UDP.To, s.UDP.Port)
-	case s.Wait != nil:
-		return "wait", fmt.Sprintf("wait %v", *s.Wait)
-	case s.Link != nil:
-		return "link", fmt.Sprintf("link at %s %s", s.Link.At, s.Link.State)
-	case s.Port != nil:
-		return "port", fmt.Sprintf("port %s %s", s.Port.At, s.Port.State)
-	case s.Move != nil:
-		return "move", fmt.Sprintf("move %s to %s", s.Move.Iface, s.Move.To)
-	case s.BPDUs != nil:
-		return "bpdus", fmt.Sprintf("BPDUs of %s %s", s.BPDUs.Switch, s.BPDUs.State)
-	case s.Connect != nil:
-		return "connect", fmt.Sprintf("connect %s -> %s:%d", s.Connect.From, s.Connect.To, s.Connect.Port)
-	case s.Resolve != nil:
-		return "resolve", fmt.Sprintf("resolve %s %s from %s", strings.ToUpper(cmp.Or(s.Resolve.Type, "A")), s.Resolve.Name, s.Resolve.From)
-	default:
-		var parts []string
-		if s.Expect.FDB != nil {
-			parts = append(parts, "fdb of "+s.Expect.FDB.Switch)
-		}
-		if s.Expect.Counters != nil {
-			parts = append(parts, "counters of "+s.Expect.Counters.At)
-		}
-		if s.Expect.STP != nil {
-			parts = append(parts, "spanning tree of "+s.Expect.STP.Switch)
-		}
-		if s.Expect.NAT != nil {
-			parts = append(parts, "conntrack of "+s.Expect.NAT.Host)
-		}
-		if s.Expect.IPAM != nil {
-			parts = append(parts, "addresses of "+s.Expect.IPAM.Network)
-		}
-		if s.Expect.Reach != nil {
-			parts = append(parts, "reachability among "+strings.Join(slices.Sorted(maps.Keys(s.Expect.Reach)), " "))
-		}
-		return "expect", "expect " + strings.Join(parts, ", ")
-	}
-}
-
 // runner runs steps against a backend.
 type runner struct {
-	f     *File
-	g     *topo.Graph
-	b     backend.Backend
-	w     *fabric.Fabric         // b's world
-	spent error                  // why the backend stopped the run (budget, loop): the run ends
-	seen  *Seen                  // what the step running saw, as data
-	macs  map[vswitch.MAC]string // the host of each interface MAC
+	f       *File
+	g       *topo.Graph // the plan: the world's links are r.w's, not its
+	b       backend.Backend
+	w       *fabric.Fabric                   // b's world
+	out     io.Writer                        // each step and its verdict
+	explain bool                             // out gets the narration's step headers
+	spent   error                            // why the backend stopped the run (budget, loop): the run ends
+	seen    *Seen                            // what the step running saw, as data
+	macs    map[vswitch.MAC]string           // the host of each interface MAC
+	step    atomic.Int64                     // the step running, from 1, for trace lines
+	names   atomic.Pointer[strings.Replacer] // narration's names for bridge IDs and MACs
 }
 
 // hostOf returns the host whose interface has mac, or "".
@@ -439,15 +417,20 @@ func (r *runner) stormDiagnostic() string {
 	var busiest string
 	var most uint64
 	var total uint64
-	for _, sw := range r.g.Switches {
-		for _, port := range r.g.PortNames(sw.Name) {
-			st, err := r.w.Stats(topo.Endpoint{Node: sw.Name, Port: port})
+	for _, s := range r.g.Switches {
+		sw := r.w.Switch(s.Name)
+		if sw == nil {
+			continue
+		}
+		for i := range sw.NumPorts() { // the world's ports: a plug may have added some
+			port := sw.PortName(i)
+			st, err := sw.Stats(i)
 			if err != nil {
 				continue
 			}
 			total += st.RxFrames
 			if st.RxFrames > most {
-				most, busiest = st.RxFrames, sw.Name+":"+port
+				most, busiest = st.RxFrames, s.Name+":"+port
 			}
 		}
 	}
@@ -462,7 +445,6 @@ func endpoint(s string) topo.Endpoint {
 	return topo.Endpoint{Node: node, Port: port}
 }
 
-// step runs one step and returns its verdict and what was seen.
 // fail reports a backend error as the step's failure, and notes a spent
 // budget, which ends the run.
 func (r *runner) fail(err error) (bool, string) {
@@ -470,66 +452,6 @@ func (r *runner) fail(err error) (bool, string) {
 		r.spent = err
 	}
 	return false, err.Error()
-}
-
-func (r *runner) step(s Step) (bool, string) {
-	fail := r.fail
-	switch {
-	case s.Ping != nil:
-		return r.ping(s.Ping)
-	case s.UDP != nil:
-		u := s.UDP
-		to, why, err := r.addr(u.From, u.To)
-		if err != nil {
-			return fail(err)
-		}
-		if why != "" {
-			return u.Expect == "not-delivered", "not sent: " + why
-		}
-		res, err := r.b.UDP(u.From, to, u.Port, cmp.Or(u.Timeout, DefaultTimeout))
-		if err != nil {
-			return fail(err)
-		}
-		r.seen.Delivered, r.seen.Error = &res.Delivered, res.Err
-		want := u.Expect != "not-delivered"
-		if res.Delivered {
-			return want, "delivered"
-		}
-		return !want, "not delivered: " + res.Err
-	case s.Wait != nil:
-		if err := r.b.Wait(*s.Wait); err != nil {
-			return fail(err)
-		}
-		now := r.b.Elapsed().Seconds()
-		r.seen.Now = &now
-		return true, fmt.Sprintf("now at %s", stamp(r.b.Elapsed()))
-	case s.Link != nil:
-		if err := r.w.SetLink(endpoint(s.Link.At), s.Link.State == "up"); err != nil {
-			return fail(err)
-		}
-		return true, "link " + s.Link.State
-	case s.Port != nil:
-		if err := r.w.SetPort(endpoint(s.Port.At), s.Port.State == "up"); err != nil {
-			return fail(err)
-		}
-		return true, "port " + s.Port.State
-	case s.Move != nil:
-		if err := r.w.Move(endpoint(s.Move.Iface), endpoint(s.Move.To)); err != nil {
-			return fail(err)
-		}
-		return true, "replugged"
-	case s.Connect != nil:
-		return r.connect(s.Connect)
-	case s.Resolve != nil:
-		return r.resolve(s.Resolve)
-	case s.BPDUs != nil:
-		if err := r.w.SetBPDUTransmit(s.BPDUs.Switch, s.BPDUs.State == "on"); err != nil {
-			return fail(err)
-		}
-		return true, "BPDUs " + s.BPDUs.State
-	default:
-		return r.expect(s.Expect)
-	}
 }
 
 // addr turns a step's destination into an address: an address as it is;
@@ -567,154 +489,6 @@ func (r *runner) byDNS(to string, graphErr error) bool {
 		slices.ContainsFunc(d.Containers, func(c topo.Container) bool { return c.Name == to && c.Attach == "" })
 }
 
-func (r *runner) connect(c *ConnectStep) (bool, string) {
-	to, why, err := r.addr(c.From, c.To)
-	if err != nil {
-		return r.fail(err)
-	}
-	if why != "" {
-		return false, "not tried: " + why
-	}
-	got, err := r.b.Dial(c.From, netip.AddrPortFrom(to, c.Port), cmp.Or(c.Timeout, 4*time.Second))
-	if err != nil {
-		return r.fail(err)
-	}
-	pass := string(got.Result) == cmp.Or(c.Expect, "open")
-	r.seen.Result = string(got.Result)
-	if got.Peer.IsValid() {
-		r.seen.Peer = got.Peer.String()
-	}
-	detail := fmt.Sprintf("%s:%d is %s", to, c.Port, got.Result)
-	if got.Peer.IsValid() {
-		detail += fmt.Sprintf(", the listener saw the client as %s", got.Peer.Addr())
-	}
-	if c.SeenFrom != "" {
-		want, _ := r.g.ResolveAddr(c.SeenFrom)
-		if got.Peer.Addr() != want {
-			pass = false
-			detail += fmt.Sprintf("; expected it to see %s", want)
-		}
-	}
-	return pass, detail
-}
-
-func (r *runner) resolve(q *ResolveStep) (bool, string) {
-	qtype, name := dns.StringToType[strings.ToUpper(cmp.Or(q.Type, "A"))], q.Name
-	if qtype == dns.TypePTR {
-		if a, err := netip.ParseAddr(name); err == nil {
-			name, _ = dns.ReverseAddr(a.String()) // as dig -x asks
-		}
-	}
-	res, err := r.b.Resolve(q.From, name, qtype, cmp.Or(q.Timeout, DefaultTimeout))
-	if err != nil {
-		return r.fail(err)
-	}
-	got := res.Names
-	for _, a := range res.Addrs {
-		got = append(got, a.String())
-	}
-	r.seen.Rcode, r.seen.Answers, r.seen.Error = res.Rcode, got, res.Err
-	detail := fmt.Sprintf("%s: %s", q.Name, cmp.Or(res.Rcode, res.Err))
-	if len(got) > 0 {
-		detail += " " + strings.Join(got, " ")
-	}
-	switch q.Expect.Rcode {
-	case "nxdomain":
-		return res.Rcode == "NXDOMAIN", detail
-	case "servfail":
-		return res.Rcode == "SERVFAIL", detail
-	case "no-answer":
-		return res.Rcode == "NOERROR" && len(got) == 0, detail
-	case "timeout":
-		return res.Err == "timeout", detail
-	}
-	var want []string
-	for _, w := range q.Expect.Addrs {
-		if qtype == dns.TypePTR {
-			want = append(want, dns.Fqdn(w))
-			continue
-		}
-		a, _ := r.g.ResolveAddr(w)
-		want = append(want, a.String())
-	}
-	slices.Sort(want)
-	sorted := slices.Sorted(slices.Values(got))
-	if res.Rcode == "NOERROR" && slices.Equal(sorted, want) {
-		return true, detail
-	}
-	return false, detail + "; expected " + strings.Join(want, " ")
-}
-
-func (r *runner) ping(p *PingStep) (bool, string) {
-	to, why, err := r.addr(p.From, p.To)
-	if err != nil {
-		return r.fail(err)
-	}
-	if why != "" {
-		return p.Expect == "no-reply", "not sent: " + why
-	}
-	count := cmp.Or(p.Count, 1)
-	st, err := r.b.Ping(p.From, to, count, cmp.Or(p.Interval, DefaultInterval), cmp.Or(p.Timeout, DefaultTimeout))
-	if p.Expect == "storm" {
-		if sim.Stopped(err) {
-			r.spent = err
-			return true, "a storm, as expected: " + err.Error()
-		}
-		return false, fmt.Sprintf("no storm: no frame looped and the run stayed within its budget (%d/%d replies, %v)", st.Received, st.Sent, err)
-	}
-	if err != nil {
-		return r.fail(err)
-	}
-	detail := fmt.Sprintf("%d/%d replies from %s", st.Received, st.Sent, to)
-	r.seen.Sent, r.seen.Received = &st.Sent, &st.Received
-	if len(st.RTTs) > 0 {
-		lo, hi := slices.Min(st.RTTs), slices.Max(st.RTTs)
-		var sum time.Duration
-		for _, d := range st.RTTs {
-			sum += d
-		}
-		avg := sum / time.Duration(len(st.RTTs))
-		r.seen.RTT = &RTT{Min: lo.Seconds(), Avg: avg.Seconds(), Max: hi.Seconds()}
-		detail += fmt.Sprintf(", rtt min/avg/max %v/%v/%v", lo, avg, hi)
-	}
-	if len(st.Errors) > 0 {
-		r.seen.Errors = map[string]int{}
-		for _, e := range st.Errors {
-			r.seen.Errors[e]++
-		}
-	}
-	if len(st.Errors) > 0 {
-		detail += " (" + summarise(st.Errors) + ")"
-	}
-	var ok bool
-	switch {
-	case p.Received != nil:
-		ok = p.Received.Match(uint64(st.Received))
-		detail += fmt.Sprintf("; expected %s replies", p.Received)
-	case p.Expect == "no-reply":
-		ok = st.Received == 0
-	default:
-		ok = st.Received == st.Sent
-	}
-	if p.RTT != nil && len(st.RTTs) > 0 {
-		// Times are exact in memory. On the wall clock (netns) a busy
-		// machine can make anything slower, never faster than the links'
-		// latencies: only the lower bound holds there.
-		in := slices.Min(st.RTTs) >= p.RTT.Min
-		if r.b.VirtualTime() {
-			in = in && slices.Max(st.RTTs) <= p.RTT.Max
-		}
-		switch {
-		case !in && r.b.VirtualTime():
-			detail += fmt.Sprintf("; rtt outside %s", p.RTT)
-		case !in:
-			detail += fmt.Sprintf("; rtt below %v (on the wall clock only the lower bound of %s is checked)", p.RTT.Min, p.RTT)
-		}
-		ok = ok && in
-	}
-	return ok, detail
-}
-
 // summarise counts repeated error strings: "host unreachable x3".
 func summarise(errs []string) string {
 	n := map[string]int{}
@@ -733,244 +507,4 @@ func summarise(errs []string) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-func (r *runner) expect(x *ExpectStep) (bool, string) {
-	var problems, seen []string
-	if d := x.FDB; d != nil {
-		entries, err := r.w.FDB(d.Switch)
-		if err != nil {
-			return r.fail(err)
-		}
-		match := func(m FDBMatch) bool {
-			mac, _ := r.g.ResolveMAC(m.MAC)
-			for _, e := range entries {
-				if e.MAC == mac && (m.Port == "" || m.Port == e.Port) && (m.VLAN == 0 || m.VLAN == e.VLAN) {
-					return true
-				}
-			}
-			return false
-		}
-		for _, m := range d.Has {
-			if !match(m) {
-				problems = append(problems, fmt.Sprintf("%s lacks %s", d.Switch, describeMatch(m)))
-			}
-		}
-		for _, m := range d.Lacks {
-			if match(m) {
-				problems = append(problems, fmt.Sprintf("%s has %s", d.Switch, describeMatch(m)))
-			}
-		}
-		if d.Size != nil && !d.Size.Match(uint64(len(entries))) {
-			problems = append(problems, fmt.Sprintf("%s has %d entries, expected %s", d.Switch, len(entries), d.Size))
-		}
-		var list []string
-		data := []FDBSeen{}
-		for _, e := range entries {
-			list = append(list, fmt.Sprintf("%s@%s/vlan%d", e.MAC, e.Port, e.VLAN))
-			data = append(data, FDBSeen{MAC: e.MAC.String(), Host: r.hostOf(e.MAC), Port: e.Port, VLAN: e.VLAN})
-		}
-		r.seen.FDB = map[string][]FDBSeen{d.Switch: data}
-		seen = append(seen, fmt.Sprintf("fdb %s: [%s]", d.Switch, strings.Join(list, " ")))
-	}
-	if c := x.Counters; c != nil {
-		st, err := r.w.Stats(endpoint(c.At))
-		if err != nil {
-			return r.fail(err)
-		}
-		check := func(name string, want *Count, got uint64) {
-			if want != nil && !want.Match(got) {
-				problems = append(problems, fmt.Sprintf("%s %s = %d, expected %s", c.At, name, got, want))
-			}
-		}
-		check("rx_frames", c.RxFrames, st.RxFrames)
-		check("tx_frames", c.TxFrames, st.TxFrames)
-		check("rx_bytes", c.RxBytes, st.RxBytes)
-		check("tx_bytes", c.TxBytes, st.TxBytes)
-		for _, reason := range slices.Sorted(maps.Keys(c.Drops)) {
-			want := c.Drops[reason]
-			check("drops."+reason, &want, st.Drops[reason])
-		}
-		r.seen.Counters = map[string]CounterSeen{c.At: {RxFrames: st.RxFrames, TxFrames: st.TxFrames, RxBytes: st.RxBytes, TxBytes: st.TxBytes, Drops: st.Drops}}
-		drops := "none"
-		if len(st.Drops) > 0 {
-			var d []string
-			for _, k := range slices.Sorted(maps.Keys(st.Drops)) {
-				d = append(d, fmt.Sprintf("%s=%d", k, st.Drops[k]))
-			}
-			drops = strings.Join(d, " ")
-		}
-		seen = append(seen, fmt.Sprintf("%s rx %d tx %d, drops %s", c.At, st.RxFrames, st.TxFrames, drops))
-	}
-	if c := x.STP; c != nil {
-		st, err := r.w.STP(c.Switch)
-		if err != nil {
-			return r.fail(err)
-		}
-		root := st.Root.String()
-		for _, sw := range r.g.Switches { // name the root, if it is one of ours
-			if o, err := r.w.STP(sw.Name); err == nil && o.Bridge == st.Root {
-				root = sw.Name
-			}
-		}
-		rp := cmp.Or(st.RootPort, "none")
-		if c.Root != "" && c.Root != root {
-			problems = append(problems, fmt.Sprintf("%s sees %s as root, expected %s", c.Switch, root, c.Root))
-		}
-		if c.RootPort != "" && c.RootPort != rp {
-			problems = append(problems, fmt.Sprintf("%s root port is %s, expected %s", c.Switch, rp, c.RootPort))
-		}
-		var ports []string
-		data := STPSeen{Root: root, RootPort: st.RootPort, Ports: []STPPortSeen{}}
-		for _, ps := range st.Ports {
-			ports = append(ports, fmt.Sprintf("%s %s/%s", ps.Port, ps.Role, ps.State))
-			data.Ports = append(data.Ports, STPPortSeen{Port: ps.Port, Role: ps.Role.String(), State: ps.State.String()})
-			for _, want := range c.Ports {
-				if want.Port == ps.Port && (want.Role != "" && want.Role != ps.Role.String() || want.State != "" && want.State != ps.State.String()) {
-					problems = append(problems, fmt.Sprintf("%s %s is %s/%s, expected %s/%s", c.Switch, ps.Port, ps.Role, ps.State, cmp.Or(want.Role, "*"), cmp.Or(want.State, "*")))
-				}
-			}
-		}
-		r.seen.STP = map[string]STPSeen{c.Switch: data}
-		seen = append(seen, fmt.Sprintf("%s: root %s via %s; %s", c.Switch, root, rp, strings.Join(ports, ", ")))
-	}
-	if x.Reach != nil {
-		hosts := slices.Sorted(maps.Keys(x.Reach))
-		reached := 0
-		for _, a := range hosts {
-			for _, b := range hosts {
-				if a == b {
-					continue
-				}
-				to, _ := r.g.ResolveAddr(b)
-				st, err := r.b.Ping(a, to, 1, DefaultInterval, DefaultTimeout)
-				if err != nil {
-					return r.fail(err)
-				}
-				got, want := st.Received > 0, slices.Contains(x.Reach[a], b)
-				if got {
-					reached++
-				}
-				if got != want {
-					verb := map[bool]string{true: "reaches", false: "does not reach"}
-					problems = append(problems, fmt.Sprintf("%s %s %s", a, verb[got], b))
-				}
-			}
-		}
-		pairs := len(hosts) * (len(hosts) - 1)
-		r.seen.Reached, r.seen.Pairs = &reached, &pairs
-		seen = append(seen, fmt.Sprintf("%d of %d pairs reach each other", reached, pairs))
-	}
-	if c := x.NAT; c != nil {
-		flows, err := r.w.NAT(c.Host)
-		if err != nil {
-			return r.fail(err)
-		}
-		if c.Flows != nil && !c.Flows.Match(uint64(len(flows))) {
-			problems = append(problems, fmt.Sprintf("%s tracks %d flows, expected %s", c.Host, len(flows), c.Flows))
-		}
-		for _, m := range c.Has {
-			if !slices.ContainsFunc(flows, func(f nat.Flow) bool { return r.flowMatch(m, f) }) {
-				problems = append(problems, fmt.Sprintf("%s tracks no %s", c.Host, describeFlow(m)))
-			}
-		}
-		var list []string
-		data := []FlowSeen{}
-		for _, f := range flows {
-			proto, _, _ := strings.Cut(f.Orig.String(), " ")
-			data = append(data, FlowSeen{Kind: f.Kind, Proto: proto, Src: f.Orig.Src.String(), Dst: f.Orig.Dst.String(),
-				Reply: f.Reply.Src.String() + " -> " + f.Reply.Dst.String(), State: f.State})
-			state := ""
-			if f.State != "" {
-				state = " " + f.State
-			}
-			list = append(list, fmt.Sprintf("%s %s (reply %s -> %s)%s", f.Kind, f.Orig, f.Reply.Src, f.Reply.Dst, state))
-		}
-		r.seen.NAT = map[string][]FlowSeen{c.Host: data}
-		seen = append(seen, fmt.Sprintf("conntrack %s: [%s]", c.Host, strings.Join(list, "; ")))
-	}
-	if c := x.IPAM; c != nil {
-		p, s := r.ipam(c)
-		problems = append(problems, p...)
-		seen = append(seen, s)
-	}
-	if len(problems) > 0 {
-		r.seen.Problems = problems
-		return false, strings.Join(problems, "; ") + " (" + strings.Join(seen, "; ") + ")"
-	}
-	return true, strings.Join(seen, "; ")
-}
-
-// flowMatch reports whether a tracked flow matches m.
-func (r *runner) flowMatch(m FlowMatch, f nat.Flow) bool {
-	proto := map[uint8]string{nat.TCP: "tcp", nat.UDP: "udp", nat.ICMP: "icmp"}[f.Orig.Proto]
-	addrIs := func(want string, got ...netip.Addr) bool {
-		if want == "" {
-			return true
-		}
-		a, err := r.g.ResolveAddr(want)
-		return err == nil && slices.Contains(got, a)
-	}
-	return (m.Kind == "" || m.Kind == f.Kind) && (m.Proto == "" || m.Proto == proto) &&
-		(m.State == "" || m.State == f.State) &&
-		addrIs(m.From, f.Orig.Src.Addr()) && addrIs(m.To, f.Orig.Dst.Addr(), f.Reply.Src.Addr())
-}
-
-func describeFlow(m FlowMatch) string {
-	s := cmp.Or(m.Kind, "any") + " " + cmp.Or(m.Proto, "") + " flow"
-	if m.From != "" {
-		s += " from " + m.From
-	}
-	if m.To != "" {
-		s += " to " + m.To
-	}
-	if m.State != "" {
-		s += " in state " + m.State
-	}
-	return s
-}
-
-// ipam checks a network's allocation against the compiled Docker model.
-func (r *runner) ipam(c *IPAMExpect) (problems []string, seen string) {
-	d := r.g.Docker
-	host := cmp.Or(c.Host, d.Hosts[0].Name)
-	n := d.Network(host, c.Network)
-	if n == nil {
-		return []string{fmt.Sprintf("no network %q", c.Network)}, ""
-	}
-	if c.Subnet != "" && c.Subnet != n.Subnet.String() {
-		problems = append(problems, fmt.Sprintf("%s has subnet %s, expected %s", n.Name, n.Subnet, c.Subnet))
-	}
-	if c.Gateway != "" && c.Gateway != n.Gateway.String() {
-		problems = append(problems, fmt.Sprintf("%s has gateway %s, expected %s", n.Name, n.Gateway, c.Gateway))
-	}
-	got := map[string]string{}
-	for _, ct := range d.Containers {
-		for _, e := range ct.Endpoints {
-			if ct.Host == host && e.Network == n.Name && e.Addr.IsValid() {
-				got[ct.Name] = e.Addr.Addr().String()
-			}
-		}
-	}
-	for _, name := range slices.Sorted(maps.Keys(c.Containers)) {
-		if got[name] != c.Containers[name] {
-			problems = append(problems, fmt.Sprintf("%s has %s on %s, expected %s", name, cmp.Or(got[name], "no address"), n.Name, c.Containers[name]))
-		}
-	}
-	var list []string
-	for _, name := range slices.Sorted(maps.Keys(got)) {
-		list = append(list, name+"="+got[name])
-	}
-	return problems, fmt.Sprintf("%s: subnet %s gateway %s; %s", n.Name, n.Subnet, n.Gateway, strings.Join(list, " "))
-}
-
-func describeMatch(m FDBMatch) string {
-	s := m.MAC
-	if m.Port != "" {
-		s += " on " + m.Port
-	}
-	if m.VLAN != 0 {
-		s += fmt.Sprintf(" vlan %d", m.VLAN)
-	}
-	return s
 }

@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/netyard/netyard/sim/scenario"
 )
@@ -263,7 +262,7 @@ func TestStormsStopAtALoop(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.Steps = append(f.Steps, scenario.Step{Wait: new(time.Duration)})
+			f.Steps = append(f.Steps, scenario.Step{Action: new(scenario.WaitStep)})
 			var events []uint64
 			for range 2 {
 				rep, err := scenario.Run(f, scenario.Options{})

@@ -140,8 +140,13 @@ steps:
 	if !reflect.DeepEqual(a.Containers, b.Containers) {
 		t.Errorf("compose's containers = %+v\nwant %+v", b.Containers, a.Containers)
 	}
-	if *b.Steps[0].Wait != 10*time.Second || b.Steps[1].Resolve.Timeout != 1500*time.Millisecond {
-		t.Errorf("wait: 10 = %v, timeout: 1.5 = %v; want 10s and 1.5s", *b.Steps[0].Wait, b.Steps[1].Resolve.Timeout)
+	wait, ok1 := b.Steps[0].Action.(*scenario.WaitStep)
+	resolve, ok2 := b.Steps[1].Action.(*scenario.ResolveStep)
+	if !ok1 || !ok2 {
+		t.Fatalf("steps are %T and %T, want a wait and a resolve", b.Steps[0].Action, b.Steps[1].Action)
+	}
+	if time.Duration(*wait) != 10*time.Second || resolve.Timeout != 1500*time.Millisecond {
+		t.Errorf("wait: 10 = %v, timeout: 1.5 = %v; want 10s and 1.5s", time.Duration(*wait), resolve.Timeout)
 	}
 	ga, _ := a.Graph()
 	gb, _ := b.Graph()
@@ -166,5 +171,65 @@ links: [h1 -- s1, h2 -- s1]
 	}
 	if h := f.Hosts[1]; h.Name != "h2" || h.Address != "10.0.0.2/24" || len(h.Listen) != 1 {
 		t.Errorf("merged host = %+v, want h2 at 10.0.0.2/24 listening on tcp/80", h)
+	}
+}
+
+// TestStepsKnowTheLinks: the checks of link, unplug, plug and move know
+// which links exist at their step (the plan's, less those unplugged, plus
+// those plugged, with moves), and say what happened to a link that is
+// gone, all at file:line before anything runs.
+func TestStepsKnowTheLinks(t *testing.T) {
+	for _, c := range []struct {
+		name, steps string
+		want        []string // nil: the file loads
+	}{
+		{"unplug, then plug at the freed ends", "  - unplug: {at: h1:eth0}\n  - plug: [h1, s1:p1]\n  - link: {at: s1:p1, latency: 5ms}\n", nil},
+		{"plug into a port the switch lacks, then use it", "  - unplug: {at: s1:p1}\n  - plug: {ends: [h1, s1:p7], loss: 5%}\n  - port: {at: s1:p7, state: down}\n  - expect: {counters: {at: s1:p7, rx_frames: 0}}\n", nil},
+		{"a port before the plug that makes it", "  - port: {at: s1:p7, state: down}\n  - unplug: {at: s1:p1}\n  - plug: h1 -- s1:p7\n",
+			[]string{`bad.yaml:11: no switch port "s1:p7"`}},
+		{"change an unplugged link", "  - unplug: {at: h1:eth0}\n  - wait: 1s\n  - link: {at: s1:p1, latency: 50ms}\n  - link: {at: h1:eth0, state: up}\n",
+			[]string{`bad.yaml:13: no link at "s1:p1": step 2 (line 11) unplugged it`, `bad.yaml:14: no link at "h1:eth0": step 2 (line 11) unplugged it`}},
+		{"unplug twice", "  - unplug: {at: h2:eth0}\n  - unplug: {at: s1:p2}\n",
+			[]string{`bad.yaml:12: no link at "s1:p2": step 2 (line 11) unplugged it`}},
+		{"plug into a linked end", "  - plug: {ends: [h1, s1:p5]}\n",
+			[]string{"bad.yaml:11: h1:eth0 is already linked, by links[0] (line 7)"}},
+		{"plug twice", "  - unplug: {at: h1:eth0}\n  - plug: h1 -- s1:p5\n  - plug: s1:p5 -- h2:eth0\n",
+			[]string{"bad.yaml:13: s1:p5 is already linked, by the plug of step 3 (line 12)", "bad.yaml:13: h2:eth0 is already linked, by links[1] (line 8)"}},
+		{"move into a linked port", "  - move: {iface: h1:eth0, to: s1:p2}\n",
+			[]string{"bad.yaml:11: s1:p2 is already linked, by links[1] (line 8)"}},
+		{"move, then the old end", "  - unplug: {at: h2:eth0}\n  - move: {iface: h1:eth0, to: s1:p2}\n  - link: {at: s1:p1, state: down}\n  - link: {at: s1:p2, state: down}\n",
+			[]string{`bad.yaml:13: no link at "s1:p1": step 3 (line 12) moved it to s1:p2`}},
+		{"move an unplugged interface", "  - unplug: {at: h1:eth0}\n  - move: {iface: h1:eth0, to: s1:p1}\n",
+			[]string{`bad.yaml:12: "h1:eth0" is not a linked host interface: step 2 (line 11) unplugged it`}},
+		{"a link step that changes nothing", "  - link: {at: h1:eth0}\n",
+			[]string{"bad.yaml:11: link needs a state (up or down) or an impairment to change (latency, jitter, loss, rate, queue)"}},
+		{"a bad rate", "  - link: {at: h1:eth0, rate: fast}\n",
+			[]string{`bad.yaml:11: bad rate "fast": want bits per second like 10Mbit, or unlimited`}},
+		{"a negative queue", "  - link: {at: h1:eth0, queue: -1}\n",
+			[]string{"bad.yaml:11: queue -1 must not be negative"}},
+		{"a plug without the switch's port", "  - unplug: {at: h1:eth0}\n  - plug: [h1, s1]\n",
+			[]string{"bad.yaml:12: plug s1: name the switch's port, like s1:p9"}},
+		{"a plug to no interface", "  - plug: [h1:eth7, s1:p5]\n",
+			[]string{`bad.yaml:11: host h1 has no interface "eth7"`}},
+		{"a plug to no node", "  - plug: [h9, s1:p5]\n",
+			[]string{`bad.yaml:11: unknown node "h9" in link end "h9"`}},
+		{"a plug from a node to itself", "  - plug: [s1:p5, s1:p6]\n",
+			[]string{"bad.yaml:11: a link must join two different nodes"}},
+		{"a plug misspelt", "  - unplug: {at: h1:eth0}\n  - plug: {ends: [h1, s1:p5], latncy: 1ms}\n",
+			[]string{`bad.yaml:12: unknown field "latncy" in a link; did you mean latency?`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := errorLines(t, good+c.steps)
+			if len(c.want) == 0 && len(got) == 0 {
+				return
+			}
+			ok := len(got) == len(c.want)
+			for i := 0; ok && i < len(got); i++ {
+				ok = strings.HasPrefix(got[i], c.want[i])
+			}
+			if !ok {
+				t.Errorf("Parse reported:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
 	}
 }
