@@ -355,11 +355,11 @@ func (r *Router) unresolved(pkt []byte, err error) {
 
 // traceRouted says what forward sent: the packet's ends, protocol, TCP
 // flags and data, ICMP type or echo identifier, where it came in (Port)
-// and went out (Ports). (The trace has no field for the next hop or the
-// TTL yet.)
+// and went out (Ports), the next hop and the TTL it arrived with.
 func (r *Router) traceRouted(in *iface, rt *route, p header.IPv4) {
 	e := packetEvent(trace.Routed, p)
 	e.Port, e.Ports = in.name, []string{rt.out.name}
+	e.Via, e.TTL = rt.via, p.TTL()
 	if e.Proto == trace.ICMP && e.ICMP == (trace.ICMPType{}) {
 		e.SrcPort, e.DstPort = e.ID, e.ID // an echo: its identifier stands for both ports, as the gateway's
 	}

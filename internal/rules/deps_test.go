@@ -25,7 +25,7 @@ var osPkgs = []string{
 var shell = []string{"switch/tap/...", "switch/vxlan/kernel/...", "sim/netns/...", "internal/nsutil/...", "cmd/..."}
 
 // nodes are the node packages (rule 2).
-var nodes = []string{"switch/...", "nat/...", "dnsd/...", "ipam/...", "internal/stack/..."}
+var nodes = []string{"switch/...", "nat/...", "dnsd/...", "ipam/...", "router/...", "internal/stack/..."}
 
 // houseRules are the dependency rules of docs/design.md, numbered as in
 // ARCHITECTURE.md's "Rules".
@@ -64,6 +64,11 @@ var houseRules = []rules.Rule{
 		Why:    "nat never imports the switch: nodes meet only through endpoints",
 	},
 	{
+		Name: "2", Pkgs: []string{"router/..."}, Tests: true,
+		Forbid: []string{"switch/...", "nat/...", "dnsd/...", "ipam/..."},
+		Why:    "the router never imports another node: nodes meet only through endpoints",
+	},
+	{
 		Name: "3", Pkgs: []string{"..."}, Except: shell,
 		Forbid: osPkgs,
 		Why:    "the OS is touched only in switch/tap, switch/vxlan/kernel, sim/netns and internal/nsutil (and cmd)",
@@ -79,7 +84,7 @@ var houseRules = []rules.Rule{
 	},
 	{
 		Name: "3", Direct: true,
-		Pkgs:   []string{"switch/...", "nat/...", "dnsd/...", "internal/clock", "internal/link", "internal/trace", "internal/stack", "sim", "sim/topo", "sim/fabric", "sim/mem", "sim/backend", "sim/capture"},
+		Pkgs:   []string{"switch/...", "nat/...", "dnsd/...", "router/...", "internal/clock", "internal/link", "internal/trace", "internal/stack", "internal/header", "sim", "sim/topo/...", "sim/fabric", "sim/mem", "sim/backend", "sim/capture", "sim/kinds/...", "sim/memtest", "sim/trace"},
 		Except: shell,
 		Forbid: []string{"os"},
 		Why:    "core packages touch no OS interface (ipam and sim/scenario read and write their files)",

@@ -231,6 +231,12 @@ func routed(b *strings.Builder, e Event) {
 		out = e.Ports[0]
 	}
 	fmt.Fprintf(b, " out of %s", out)
+	if e.Via.IsValid() {
+		fmt.Fprintf(b, " via %s", e.Via)
+	}
+	if e.TTL > 0 {
+		fmt.Fprintf(b, ", TTL %d -> %d", e.TTL, e.TTL-1)
+	}
 	if e.NATSrc.IsValid() || e.NATDst.IsValid() {
 		if (e.Proto == TCP || e.Proto == UDP) && !icmpErr {
 			fmt.Fprintf(b, " as %s -> %s", e.NATSrc, e.NATDst)

@@ -84,6 +84,8 @@ type Event struct {
 	NATSrc  netip.AddrPort `json:"nat_src,omitzero"`  // source as translated (routed: as the packet left)
 	NATDst  netip.AddrPort `json:"nat_dst,omitzero"`  // destination as translated
 	NATFlow FlowChange     `json:"nat_flow,omitzero"` // what the packet did to its NAT flow
+	Via     netip.Addr     `json:"via,omitzero"`      // routed: the next hop, where it is not the destination
+	TTL     uint8          `json:"ttl,omitzero"`      // routed: the TTL the packet arrived with (it left with one less)
 	MAC     string         `json:"mac,omitempty"`     // ARP: the hardware address resolved or announced
 	ICMP    ICMPType       `json:"icmp,omitzero"`     // ICMP type and code, where the event is about an ICMP message
 	ID      uint16         `json:"id,omitzero"`       // ICMP echo identifier, DNS message ID, IPv4 datagram ID
