@@ -58,8 +58,7 @@ type (
 func (v *validator) segments() {
 	v.seg = make(map[string]int, len(v.g.Switches))
 	parent := make(map[string]string, len(v.g.Switches))
-	var find func(string) string
-	find = func(s string) string {
+	find := func(s string) string {
 		for parent[s] != s {
 			parent[s] = parent[parent[s]]
 			s = parent[s]
