@@ -203,11 +203,12 @@ func parse(b []byte) (packet, error) {
 	}
 	ip := header.IPv4(b)
 	p.ip = ip
-	if hl := ip.HeaderLen(); hl < header.IPv4MinLen || len(b) < hl+8 || ip.FragOff() != 0 {
+	hl := ip.HeaderLen()
+	if hl < header.IPv4MinLen || len(b) < hl+8 || ip.FlagsFrag()&header.IPv4OffMask != 0 {
 		return p, ErrMalformed // too short, or a non-first fragment
 	}
 	p.proto, p.src, p.dst = ip.Protocol(), ip.Src(), ip.Dst()
-	l4 := ip.Payload()
+	l4 := b[hl:]
 	switch p.proto {
 	case TCP:
 		t := header.TCP(l4)
@@ -314,8 +315,7 @@ func (t *Table) Published(proto uint8, dst netip.AddrPort) (Publish, bool) {
 // pseudo-header sum, which changes with the addresses and not with the
 // ports.
 func (t *Table) Translate(b []byte, o Origin, ext netip.Addr, now time.Time, partial bool) (Tuple, error) {
-	k, _, err := t.TranslateFlow(b, o, ext, now, partial)
-	return k, err
+	return t.translate(b, o, ext, now, partial, nil)
 }
 
 // Change says what a translated packet did to its flow.
@@ -331,15 +331,24 @@ const (
 
 // TranslateFlow is Translate, and says what the packet did to its flow.
 func (t *Table) TranslateFlow(b []byte, o Origin, ext netip.Addr, now time.Time, partial bool) (Tuple, Change, error) {
+	var ch Change
+	k, err := t.translate(b, o, ext, now, partial, &ch)
+	return k, ch, err
+}
+
+// translate is Translate, and with ch says what the packet did to its
+// flow. (Translate does not call TranslateFlow: the extra level copied
+// the tuple on the hot path.)
+func (t *Table) translate(b []byte, o Origin, ext netip.Addr, now time.Time, partial bool, change *Change) (Tuple, error) {
 	p, err := parse(b)
 	if err == errICMPError {
 		k, err := t.icmpError(p, now)
-		return k, Kept, err
+		return k, err
 	}
 	p.partial = partial
 	if err != nil {
 		t.count(&t.stats.Malformed)
-		return Tuple{}, Kept, err
+		return Tuple{}, err
 	}
 	k := p.tuple()
 	t.mu.Lock()
@@ -349,7 +358,7 @@ func (t *Table) TranslateFlow(b []byte, o Origin, ext netip.Addr, now time.Time,
 	if fresh {
 		if f, victim, err = t.newFlowLocked(p, k, o, ext, now); err != nil {
 			t.mu.Unlock()
-			return k, Kept, err
+			return k, err
 		}
 	}
 	reply := k != f.orig
@@ -383,7 +392,10 @@ func (t *Table) TranslateFlow(b []byte, o Origin, ext netip.Addr, now time.Time,
 	if victim != nil && onDrop != nil {
 		onDrop(victim.export())
 	}
-	return k, ch, nil
+	if change != nil {
+		*change = ch
+	}
+	return k, nil
 }
 
 // newFlowLocked returns a flow for k, to enter once its first packet is

@@ -42,3 +42,13 @@ func Update(field []byte, old, nu uint16) {
 	s += s >> 16
 	binary.BigEndian.PutUint16(field, ^uint16(s))
 }
+
+// Update32 is Update for a covered 32-bit field (an IPv4 address) that
+// changed from old to nu: both halves in one sum, one fold.
+func Update32(field []byte, old, nu uint32) {
+	hc := binary.BigEndian.Uint16(field)
+	s := uint64(^hc) + uint64(^uint16(old>>16)) + uint64(^uint16(old)) + uint64(nu>>16) + uint64(nu&0xffff)
+	s = s>>16 + s&0xffff
+	s = s>>16 + s&0xffff
+	binary.BigEndian.PutUint16(field, ^uint16(s))
+}

@@ -60,8 +60,14 @@ func (c Checksum) UpdatePseudo(old, nu uint16) {
 
 // updateAddr fixes c for a pseudo-header address that changed.
 func (c Checksum) updateAddr(old, nu [4]byte) {
-	c.UpdatePseudo(binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
-	c.UpdatePseudo(binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	switch {
+	case c.field == nil:
+	case c.partial:
+		c.UpdatePseudo(binary.BigEndian.Uint16(old[0:]), binary.BigEndian.Uint16(nu[0:]))
+		c.UpdatePseudo(binary.BigEndian.Uint16(old[2:]), binary.BigEndian.Uint16(nu[2:]))
+	default:
+		csum.Update32(c.field, binary.BigEndian.Uint32(old[:]), binary.BigEndian.Uint32(nu[:]))
+	}
 }
 
 // update32 fixes c for a covered 32-bit field (not of the pseudo-header).
