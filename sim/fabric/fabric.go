@@ -147,6 +147,7 @@ type Fabric struct {
 	wires    map[topo.Endpoint]*wire // by either end
 	laid     []*wire                 // in the order laid
 	macs     map[vswitch.MAC]string  // the host with each interface MAC
+	docker   *topo.Docker            // the world's Docker state; nil: none
 	closers  []func()
 }
 
@@ -245,6 +246,11 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 	f := &Fabric{graph: g, opts: o, nodes: map[string]Node{}, kinds: map[string]string{}, switches: map[string]*vswitch.Switch{},
 		gateways: map[string]*Gateway{}, wires: map[topo.Endpoint]*wire{}, macs: map[vswitch.MAC]string{}}
 	f.build = Build{Clock: o.Clock, Seed: o.Seed, Tracer: o.Tracer, Serial: o.Serial, f: f}
+	if d := g.Docker; d != nil {
+		c := *d // the world's own lists; nothing changes the allocators yet (connect and disconnect will clone them first)
+		c.Hosts, c.Networks, c.Containers = slices.Clone(d.Hosts), slices.Clone(d.Networks), slices.Clone(d.Containers)
+		f.docker = &c
+	}
 	ix := g.Index() // the graph's own lookups scan it: quadratic for a large one
 	for _, h := range g.Hosts {
 		for _, i := range h.Ifaces {
@@ -466,6 +472,16 @@ func LinkNames(g *topo.Graph) []string {
 // Graph returns the plan the world was built from. It is not the world:
 // links laid, removed or moved since are in Links.
 func (f *Fabric) Graph() *topo.Graph { return f.graph }
+
+// Docker returns the Docker model's record as the world has it: its hosts,
+// networks, containers and their allocations; nil for a plain topology.
+// It is the world's, not the plan's: what changes Docker's state while
+// the world runs (network connect and disconnect) changes it here.
+func (f *Fabric) Docker() *topo.Docker {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.docker
+}
 
 // Node returns the node named name, or nil.
 func (f *Fabric) Node(name string) Node {

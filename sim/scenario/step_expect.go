@@ -406,9 +406,9 @@ func describeFlow(m FlowMatch) string {
 	return s
 }
 
-// ipam checks a network's allocation against the compiled Docker model.
+// ipam checks a network's allocation against the world's Docker state.
 func (r *runner) ipam(c *IPAMExpect) (problems []string, seen string) {
-	d := r.g.Docker
+	d := r.w.Docker()
 	host := cmp.Or(c.Host, d.Hosts[0].Name)
 	n := d.Network(host, c.Network)
 	if n == nil {
