@@ -114,8 +114,6 @@ func (r *Router) checkHeader(f *iface, pkt []byte) (header.IPv4, bool) {
 	return p[:p.TotalLen()], true
 }
 
-const limitedBroadcast = 0xffffffff
-
 // checkAddrs drops, counted and traced, a packet with a martian source or
 // destination (RFC 1812 §5.3.7, as ip_route_input_slow).
 func (r *Router) checkAddrs(f *iface, p header.IPv4) bool {
@@ -125,7 +123,7 @@ func (r *Router) checkAddrs(f *iface, p header.IPv4) bool {
 		r.drop(f, p, "martian source %s on %s: %s", p.Src(), f.name, why)
 		return false
 	}
-	if why := martianDest(dst); why != "" {
+	if why := header.MartianDest(dst); why != "" {
 		r.stats.MartianDest++
 		r.drop(f, p, "martian destination %s on %s: %s", p.Dst(), f.name, why)
 		return false
@@ -134,22 +132,11 @@ func (r *Router) checkAddrs(f *iface, p header.IPv4) bool {
 }
 
 // martianSource says why src cannot be the source of a packet to dst, or
-// returns "". A source of 0.0.0.0 may send to the limited broadcast (a
-// DHCP client has no address yet).
+// returns "": header.MartianSource's classes, then the router's own
+// addresses and its subnets' broadcasts.
 func (r *Router) martianSource(src, dst uint32) string {
-	switch top := src >> 24; {
-	case src == limitedBroadcast:
-		return "the limited broadcast address"
-	case top&0xf0 == 0xe0:
-		return "a multicast address"
-	case top&0xf0 == 0xf0:
-		return "a class E address"
-	case dst == limitedBroadcast && src == 0:
-		return ""
-	case top == 0:
-		return "an address of 0.0.0.0/8 (this network)"
-	case top == 127:
-		return "a loopback address"
+	if why := header.MartianSource(src, dst); why != "" || dst == header.LimitedBroadcast {
+		return why
 	}
 	for i := range r.ifaces {
 		f := &r.ifaces[i]
@@ -159,20 +146,6 @@ func (r *Router) martianSource(src, dst uint32) string {
 		case f.hasBcast && src == f.bcast32:
 			return "the broadcast address of " + f.prefix.Masked().String()
 		}
-	}
-	return ""
-}
-
-// martianDest says why dst cannot be the destination of a packet from
-// outside, or returns "".
-func martianDest(dst uint32) string {
-	switch top := dst >> 24; {
-	case top == 0:
-		return "an address of 0.0.0.0/8 (this network)"
-	case top == 127:
-		return "a loopback address" // route_localnet is 0
-	case top&0xf0 == 0xf0 && dst != limitedBroadcast:
-		return "a class E address"
 	}
 	return ""
 }
@@ -234,7 +207,7 @@ func scanOptions(opts []byte) (bad int, srr bool) {
 // router forwards neither (no directed broadcasts, RFC 2644; no multicast
 // routing).
 func (r *Router) broadcast(dst uint32) bool {
-	if dst == limitedBroadcast || dst>>28 == 0xe {
+	if !header.Routable(dst) {
 		return true
 	}
 	for i := range r.ifaces {

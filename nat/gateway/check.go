@@ -54,7 +54,7 @@ func (g *Gateway) checkAddrs(l *leg, src, dst uint32) bool {
 		g.dropf(addr(src), addr(dst), "martian source %s on %s: %s", addr(src), l.ifc.Name(), why)
 		return false
 	}
-	if why := martianDest(dst); why != "" {
+	if why := header.MartianDest(dst); why != "" {
 		g.stats.MartianDest++
 		g.dropf(addr(src), addr(dst), "martian destination %s on %s: %s", addr(dst), l.ifc.Name(), why)
 		return false
@@ -69,25 +69,12 @@ func addr(a uint32) netip.Addr {
 	return netip.AddrFrom4(b)
 }
 
-const limitedBroadcast32 = 0xffffffff
-
 // martianSource says why src cannot be the source of a packet to dst, or
 // returns "" when it can. Linux takes any source but multicast and the
 // limited broadcast towards 255.255.255.255 (a DHCP client has none yet).
 func (g *Gateway) martianSource(src, dst uint32) string {
-	switch top := src >> 24; {
-	case src == limitedBroadcast32:
-		return "the limited broadcast address"
-	case top&0xf0 == 0xe0:
-		return "a multicast address"
-	case top&0xf0 == 0xf0:
-		return "a class E address"
-	case dst == limitedBroadcast32:
-		return ""
-	case top == 0:
-		return "an address of 0.0.0.0/8 (this network)"
-	case top == 127:
-		return "a loopback address"
+	if why := header.MartianSource(src, dst); why != "" || dst == header.LimitedBroadcast {
+		return why
 	}
 	for i := range g.legs {
 		l := &g.legs[i]
@@ -101,25 +88,11 @@ func (g *Gateway) martianSource(src, dst uint32) string {
 	return ""
 }
 
-// martianDest says why dst cannot be the destination of a packet arriving
-// from outside, or returns "".
-func martianDest(dst uint32) string {
-	switch top := dst >> 24; {
-	case top == 0:
-		return "an address of 0.0.0.0/8 (this network)"
-	case top == 127:
-		return "a loopback address" // net.ipv4.conf.*.route_localnet is 0
-	case top&0xf0 == 0xf0 && dst != limitedBroadcast32:
-		return "a class E address"
-	}
-	return ""
-}
-
 // notRouted reports whether dst is a broadcast or multicast address: a
 // router forwards neither (no directed broadcasts, RFC 2644; no multicast
 // routing), and takes a broadcast as its own.
 func (g *Gateway) notRouted(dst uint32) bool {
-	if dst == limitedBroadcast32 || dst>>28 == 0xe {
+	if !header.Routable(dst) {
 		return true
 	}
 	for i := range g.legs {
