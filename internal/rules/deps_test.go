@@ -142,6 +142,7 @@ var internalLayers = map[string]int{
 	"internal/nsutil":          0,
 	"internal/nsutil/nstest":   1,
 	"internal/header":          1,
+	"internal/registry":        0,
 	"internal/trace":           1,
 	"internal/trace/tracetest": 2,
 	"internal/link":            2,

@@ -9,13 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/netyard/netyard/internal/registry"
 	"github.com/netyard/netyard/sim/capture"
 	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/topo"
@@ -69,44 +68,23 @@ type Options struct {
 // Opener builds a plan into a running Backend. It must not change g.
 type Opener func(g *topo.Graph, o Options) (Backend, error)
 
-var (
-	mu      sync.Mutex
-	openers = map[string]Opener{}
-)
+var openers = registry.New[Opener]("backend:", nil)
 
 // Register makes a backend available by name (Build). Backends register
 // themselves from their packages' init; a program that imports none can
 // open none. It panics on a name registered twice.
-func Register(name string, open Opener) {
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := openers[name]; dup {
-		panic("backend: " + name + " registered twice")
-	}
-	openers[name] = open
-}
+func Register(name string, open Opener) { openers.Add(name, open) }
 
 // Names returns the registered backends, sorted.
-func Names() []string {
-	mu.Lock()
-	defer mu.Unlock()
-	var out []string
-	for n := range openers {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Names() []string { return openers.Names() }
 
 // ErrNoBackend is returned by Build for a backend nothing registered.
 var ErrNoBackend = errors.New("backend: no such backend")
 
 // Build builds g in the backend named name.
 func Build(name string, g *topo.Graph, o Options) (Backend, error) {
-	mu.Lock()
-	open := openers[name]
-	mu.Unlock()
-	if open == nil {
+	open, ok := openers.Get(name)
+	if !ok {
 		return nil, fmt.Errorf("%w %q (registered: %s)", ErrNoBackend, name, strings.Join(Names(), ", "))
 	}
 	return open(g, o)

@@ -29,7 +29,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +36,7 @@ import (
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/internal/registry"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/capture"
@@ -94,39 +94,24 @@ type Build struct {
 // OnClose registers f to run when the Fabric closes.
 func (b *Build) OnClose(f func()) { b.f.closers = append(b.f.closers, f) }
 
-var (
-	kindsMu sync.Mutex
-	kinds   = map[string]Builder{}
-)
+var kinds = registry.New[Builder]("fabric: node kind", nil)
 
 // Register makes kind buildable: every Fabric builds the plan's hosts of
-// that kind with b. It panics if kind is registered twice (a program
-// error, found at init).
+// that kind with b. It panics if kind is registered twice, or is the
+// sandbox kind (a program error, found at init).
 func Register(kind string, b Builder) {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	if _, dup := kinds[kind]; dup || kind == topo.SandboxKind {
-		panic("fabric: kind " + kind + " registered twice")
+	if kind == topo.SandboxKind {
+		panic("fabric: the sandbox kind is each backend's own")
 	}
-	kinds[kind] = b
+	kinds.Add(kind, b)
 }
 
 // Kinds returns the registered kinds, sorted.
-func Kinds() []string {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	var out []string
-	for k := range kinds {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func Kinds() []string { return kinds.Names() }
 
 func builder(kind string) Builder {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	return kinds[kind]
+	b, _ := kinds.Get(kind)
+	return b
 }
 
 // ErrUnknownKind is returned for a node of a kind nothing registered.

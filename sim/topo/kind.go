@@ -1,9 +1,6 @@
 package topo
 
-import (
-	"sort"
-	"sync"
-)
+import "github.com/netyard/netyard/internal/registry"
 
 // A NodeKind is a registered kind of node, as configuration: what its own
 // settings are and how they are checked. Its runtime half registers with
@@ -20,39 +17,20 @@ type NodeKind struct {
 	Compile func(spec any, ifaces []Iface, bad func(field, format string, args ...any)) any
 }
 
-var (
-	kindsMu sync.Mutex
-	kinds   = map[string]NodeKind{}
-)
+var kinds = registry.New[NodeKind]("topo: kind", nil)
 
 // RegisterKind makes a kind of node known to loaders. It panics on a kind
 // registered twice or one of the kinds that are not registered (a program
 // error, found at init).
 func RegisterKind(name string, k NodeKind) {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	if _, dup := kinds[name]; dup || name == SandboxKind || name == GatewayKind || name == "switch" || k.New == nil || k.Compile == nil {
-		panic("topo: kind " + name + " registered twice, reserved, or incomplete")
+	if name == SandboxKind || name == GatewayKind || name == "switch" || k.New == nil || k.Compile == nil {
+		panic("topo: kind " + name + " is reserved or incomplete")
 	}
-	kinds[name] = k
+	kinds.Add(name, k)
 }
 
 // LookupKind returns the registered kind named name.
-func LookupKind(name string) (NodeKind, bool) {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	k, ok := kinds[name]
-	return k, ok
-}
+func LookupKind(name string) (NodeKind, bool) { return kinds.Get(name) }
 
 // KindNames returns the registered kinds, sorted.
-func KindNames() []string {
-	kindsMu.Lock()
-	defer kindsMu.Unlock()
-	var out []string
-	for n := range kinds {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func KindNames() []string { return kinds.Names() }

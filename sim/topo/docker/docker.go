@@ -25,9 +25,8 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"sort"
-	"sync"
 
+	"github.com/netyard/netyard/internal/registry"
 	"github.com/netyard/netyard/ipam"
 	"github.com/netyard/netyard/sim/topo"
 	vswitch "github.com/netyard/netyard/switch"
@@ -95,37 +94,17 @@ type Driver interface {
 	Attach(h *HostPlan, n *topo.Network, e topo.EndpointConfig, s *topo.Host, ifname string, first bool)
 }
 
-var (
-	driversMu sync.Mutex
-	drivers   = map[string]Driver{"bridge": bridgeDriver{}, "none": noneDriver{}}
-)
+var drivers = registry.New[Driver]("docker: driver", map[string]Driver{"bridge": bridgeDriver{}, "none": noneDriver{}})
 
 // Register adds a network driver. It panics on a name registered twice.
-func Register(name string, d Driver) {
-	driversMu.Lock()
-	defer driversMu.Unlock()
-	if _, dup := drivers[name]; dup {
-		panic("docker: driver " + name + " registered twice")
-	}
-	drivers[name] = d
-}
+func Register(name string, d Driver) { drivers.Add(name, d) }
 
 // Drivers returns the registered network drivers, sorted.
-func Drivers() []string {
-	driversMu.Lock()
-	defer driversMu.Unlock()
-	var out []string
-	for n := range drivers {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Drivers() []string { return drivers.Names() }
 
 func driver(name string) Driver {
-	driversMu.Lock()
-	defer driversMu.Unlock()
-	return drivers[name]
+	d, _ := drivers.Get(name)
+	return d
 }
 
 // HostPlan is one Docker host being compiled: what a Driver works with.
