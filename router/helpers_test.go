@@ -12,6 +12,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/router"
@@ -43,9 +44,9 @@ func testConfig() router.Config {
 	return router.Config{
 		Name: "r1",
 		Ifaces: []router.Iface{
-			{Name: "eth0", MAC: macEth0, Addr: netip.MustParsePrefix("10.0.1.1/24")},
-			{Name: "eth1", MAC: macEth1, Addr: netip.MustParsePrefix("10.0.2.1/24"), MTU: 1000},
-			{Name: "eth2", MAC: macEth2, Addr: netip.MustParsePrefix("10.0.12.1/30")},
+			{Name: "eth0", MAC: header.MAC(macEth0), Addr: netip.MustParsePrefix("10.0.1.1/24")},
+			{Name: "eth1", MAC: header.MAC(macEth1), Addr: netip.MustParsePrefix("10.0.2.1/24"), MTU: 1000},
+			{Name: "eth2", MAC: header.MAC(macEth2), Addr: netip.MustParsePrefix("10.0.12.1/30")},
 		},
 		Routes: []router.Route{
 			{To: netip.MustParsePrefix("10.0.3.0/24"), Via: netip.MustParseAddr("10.0.12.2")},

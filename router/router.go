@@ -24,10 +24,10 @@ const (
 
 // Iface is one interface of a router.
 type Iface struct {
-	Name string           // e.g. eth0
-	MAC  net.HardwareAddr // 48 bits, unicast
-	Addr netip.Prefix     // the router's address and the connected subnet, e.g. 10.0.1.1/24
-	MTU  int              // the largest IPv4 packet it sends; 0: DefaultMTU
+	Name string       // e.g. eth0
+	MAC  header.MAC   // unicast
+	Addr netip.Prefix // the router's address and the connected subnet, e.g. 10.0.1.1/24
+	MTU  int          // the largest IPv4 packet it sends; 0: DefaultMTU
 	// Out is where the interface transmits; nil: to the receiver
 	// attached to its Endpoint.
 	Out link.Sender
@@ -192,7 +192,7 @@ func New(c Config, o Options) (*Router, error) {
 		if out == nil {
 			out = &f.port.Out
 		}
-		ifc, err := r.host.AddIface(ci.Name, append(net.HardwareAddr(nil), ci.MAC...), ci.Addr, out)
+		ifc, err := r.host.AddIface(ci.Name, ci.MAC, ci.Addr, out)
 		if err != nil {
 			return nil, fmt.Errorf("router %s: %w", r.name, err)
 		}

@@ -6,8 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-
-	"github.com/netyard/netyard/internal/header"
 )
 
 // Route is a static route: packets for To go to the neighbour Via.
@@ -161,8 +159,8 @@ func (c *Config) Check() []*ConfigError {
 			bad(i, -1, "name", "interface name %q is empty or also interface %d's", f.Name, j)
 		}
 		names[f.Name] = i
-		if m, ok := header.MACFrom(f.MAC); !ok || m.IsMulticast() {
-			bad(i, -1, "mac", "MAC %v is not a 48-bit unicast address", f.MAC)
+		if f.MAC.IsZero() || f.MAC.IsMulticast() {
+			bad(i, -1, "mac", "MAC %v is not a unicast address", f.MAC)
 		}
 		if f.MTU != 0 && (f.MTU < MinMTU || f.MTU > MaxMTU) {
 			bad(i, -1, "mtu", "MTU %d is outside %d-%d (RFC 791: every link carries 68 bytes whole)", f.MTU, MinMTU, MaxMTU)

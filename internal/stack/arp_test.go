@@ -11,6 +11,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 )
@@ -39,7 +40,7 @@ func newFloodHost(t testing.TB) *floodHost {
 		}
 		return nil
 	})
-	if _, err := f.h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/16"), out); err != nil {
+	if _, err := f.h.AddIface("eth0", header.MAC{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/16"), out); err != nil {
 		t.Fatal(err)
 	}
 	return f

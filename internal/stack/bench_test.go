@@ -1,12 +1,12 @@
 package stack_test
 
 import (
-	"net"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 )
@@ -46,10 +46,10 @@ func quietPair(t testing.TB) (*clock.Manual, *stack.Host, *stack.Host) {
 			return nil
 		})
 	}
-	if _, err := a.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), wire(b)); err != nil {
+	if _, err := a.AddIface("eth0", header.MAC{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), wire(b)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 2}, netip.MustParsePrefix("10.0.0.2/24"), wire(a)); err != nil {
+	if _, err := b.AddIface("eth0", header.MAC{2, 0, 0, 0, 0, 2}, netip.MustParsePrefix("10.0.0.2/24"), wire(a)); err != nil {
 		t.Fatal(err)
 	}
 	return e, a, b

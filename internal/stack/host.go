@@ -182,14 +182,14 @@ func (h *Host) Stats() Stats { return h.stats }
 // AddIface adds an interface with the given MAC and address/prefix that
 // transmits through out (nil: to the receiver attached to its Endpoint),
 // and returns it. Its index is what Input takes.
-func (h *Host) AddIface(name string, mac net.HardwareAddr, addr netip.Prefix, out link.Sender) (*Iface, error) {
-	if len(mac) != 6 {
-		return nil, fmt.Errorf("stack: %s: MAC %v is not 48 bits", name, mac)
+func (h *Host) AddIface(name string, mac header.MAC, addr netip.Prefix, out link.Sender) (*Iface, error) {
+	if mac.IsMulticast() {
+		return nil, fmt.Errorf("stack: %s: MAC %v is a multicast address", name, mac)
 	}
 	if !addr.Addr().Is4() {
 		return nil, fmt.Errorf("stack: %s: %v is not an IPv4 address", name, addr)
 	}
-	i := &Iface{h: h, idx: len(h.ifaces), name: name, mac: header.MAC(mac), prefix: addr, out: out, up: true}
+	i := &Iface{h: h, idx: len(h.ifaces), name: name, mac: mac, prefix: addr, out: out, up: true}
 	i.hw = i.mac[:]
 	if out == nil {
 		i.out = &i.ep.Out

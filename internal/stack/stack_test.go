@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 )
@@ -45,7 +46,7 @@ func twoHostsLink(t testing.TB) (*clock.Manual, *wire, *stack.Host, *stack.Host)
 		n := byte(i + 1)
 		h := stack.New(stack.Options{Name: name, Clock: e})
 		mac := net.HardwareAddr{2, 0, 0, 0, 0, n}
-		if _, err := h.AddIface("eth0", mac, netip.MustParsePrefix("10.0.0."+string('0'+n)+"/24"), end(1-i)); err != nil {
+		if _, err := h.AddIface("eth0", header.MAC(mac), netip.MustParsePrefix("10.0.0."+string('0'+n)+"/24"), end(1-i)); err != nil {
 			t.Fatal(err)
 		}
 		hosts[i] = h
@@ -134,7 +135,7 @@ func TestARPQueueBound(t *testing.T) {
 	e := clock.NewManual()
 	sent := &link.Channel{}
 	h := stack.New(stack.Options{Clock: e})
-	_, _ = h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), sent)
+	_, _ = h.AddIface("eth0", header.MAC{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), sent)
 	c, _ := h.ListenUDP(0)
 	for range stack.ARPQueue + 2 {
 		_ = c.SendTo(netip.MustParseAddrPort("10.0.0.2:9"), []byte("x"))
@@ -146,10 +147,10 @@ func TestARPQueueBound(t *testing.T) {
 
 func TestBadIface(t *testing.T) {
 	h := stack.New(stack.Options{})
-	if _, err := h.AddIface("eth0", net.HardwareAddr{1}, netip.MustParsePrefix("10.0.0.1/24"), link.Discard); err == nil {
-		t.Error("short MAC accepted")
+	if _, err := h.AddIface("eth0", header.MAC{1}, netip.MustParsePrefix("10.0.0.1/24"), link.Discard); err == nil {
+		t.Error("multicast MAC accepted")
 	}
-	if _, err := h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("::1/64"), link.Discard); err == nil {
+	if _, err := h.AddIface("eth0", header.MAC{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("::1/64"), link.Discard); err == nil {
 		t.Error("IPv6 address accepted")
 	}
 }
@@ -176,7 +177,7 @@ func FuzzInput(f *testing.F) {
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		e := clock.NewManual()
 		h := stack.New(stack.Options{Clock: e})
-		_, _ = h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), link.Discard)
+		_, _ = h.AddIface("eth0", header.MAC{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), link.Discard)
 		_, _ = h.ListenUDP(53)
 		_, _ = h.ListenTCPStream(80, func(s *stack.TCPStream) { s.OnData = func(p []byte) { _ = s.Write(p) } })
 		h.Input(0, frame)

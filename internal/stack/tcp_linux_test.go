@@ -20,6 +20,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/leak"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/nsutil"
@@ -94,7 +95,7 @@ func linuxClient(t *testing.T, offloads bool) {
 
 	var mu sync.Mutex
 	h := stack.New(stack.Options{Name: "dns", Clock: lockedClock{&mu}})
-	if _, err := h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0x99, 0, 1}, netip.MustParsePrefix("10.99.0.1/24"), d); err != nil {
+	if _, err := h.AddIface("eth0", header.MAC{2, 0, 0, 0x99, 0, 1}, netip.MustParsePrefix("10.99.0.1/24"), d); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

@@ -15,6 +15,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
@@ -77,10 +78,10 @@ func newTCPPair(t testing.TB, drop func(s segment) bool) *tcpPair {
 			return nil
 		})
 	}
-	if _, err := p.a.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), wire(0, p.b)); err != nil {
+	if _, err := p.a.AddIface("eth0", header.MAC{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), wire(0, p.b)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.b.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 2}, netip.MustParsePrefix("10.0.0.2/24"), wire(1, p.a)); err != nil {
+	if _, err := p.b.AddIface("eth0", header.MAC{2, 0, 0, 0, 0, 2}, netip.MustParsePrefix("10.0.0.2/24"), wire(1, p.a)); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -427,7 +428,7 @@ func newRawPeer(t testing.TB, tr trace.Tracer) *rawPeer {
 	t.Helper()
 	r := &rawPeer{e: clock.NewManual(), out: &link.Channel{}}
 	r.h = stack.New(stack.Options{Name: "h", Clock: r.e, Tracer: tr})
-	if _, err := r.h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), r.out); err != nil {
+	if _, err := r.h.AddIface("eth0", header.MAC{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/24"), r.out); err != nil {
 		t.Fatal(err)
 	}
 	return r

@@ -1,12 +1,12 @@
 package stack_test
 
 import (
-	"net"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
@@ -111,7 +111,7 @@ func TestEvictionAndCarrierFields(t *testing.T) {
 	e := clock.NewManual()
 	var events []trace.Event
 	h := stack.New(stack.Options{Name: "gw", Clock: e, Tracer: trace.Func(func(ev trace.Event) { events = append(events, ev) })})
-	i, err := h.AddIface("eth0", net.HardwareAddr{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/16"), link.Discard)
+	i, err := h.AddIface("eth0", header.MAC{2, 0, 0, 0, 0, 1}, netip.MustParsePrefix("10.0.0.1/16"), link.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"encoding/binary"
-	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/netyard/netyard/internal/csum"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/nat/gateway"
 )
@@ -169,11 +169,11 @@ func TestOverlappingSubnetsDecideInOrder(t *testing.T) {
 		r := newTracedRig(t)
 		g, err := gateway.New(gateway.Config{
 			Name: "host1",
-			LAN:  gateway.Leg{Name: "eth0", MAC: lanMAC, Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: r.lan},
+			LAN:  gateway.Leg{Name: "eth0", MAC: header.MAC(lanMAC), Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: r.lan},
 			Bridges: []gateway.Bridge{
-				{Leg: gateway.Leg{Name: "br-a", MAC: gwMAC, Addr: netip.MustParsePrefix("172.18.0.1/16"), Out: r.br}, Network: "a"},
-				{Leg: gateway.Leg{Name: "br-b", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 0xb}, Addr: netip.MustParsePrefix("172.18.5.1/24"), Out: r.br}, Network: "b"},
-				{Leg: gateway.Leg{Name: "br-c", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 0xc}, Addr: netip.MustParsePrefix("172.18.6.1/24"), Out: r.br}, Network: "c"},
+				{Leg: gateway.Leg{Name: "br-a", MAC: header.MAC(gwMAC), Addr: netip.MustParsePrefix("172.18.0.1/16"), Out: r.br}, Network: "a"},
+				{Leg: gateway.Leg{Name: "br-b", MAC: header.MAC{2, 0, 0, 0, 0, 0xb}, Addr: netip.MustParsePrefix("172.18.5.1/24"), Out: r.br}, Network: "b"},
+				{Leg: gateway.Leg{Name: "br-c", MAC: header.MAC{2, 0, 0, 0, 0, 0xc}, Addr: netip.MustParsePrefix("172.18.6.1/24"), Out: r.br}, Network: "c"},
 			},
 		}, gateway.Options{Tracer: trace.Func(func(e trace.Event) { r.events = append(r.events, e) })})
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/nat/gateway"
@@ -36,8 +37,8 @@ func newFloodRig(t *testing.T, max int) *floodRig {
 	r := &floodRig{lan: &link.Channel{}, br: &link.Channel{}}
 	g, err := gateway.New(gateway.Config{
 		Name: "host1",
-		LAN:  gateway.Leg{Name: "eth0", MAC: lanMAC, Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: r.lan},
-		Bridges: []gateway.Bridge{{Leg: gateway.Leg{Name: "br-net1", MAC: gwMAC, Addr: netip.MustParsePrefix("172.18.0.1/16"), Out: r.br},
+		LAN:  gateway.Leg{Name: "eth0", MAC: header.MAC(lanMAC), Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: r.lan},
+		Bridges: []gateway.Bridge{{Leg: gateway.Leg{Name: "br-net1", MAC: header.MAC(gwMAC), Addr: netip.MustParsePrefix("172.18.0.1/16"), Out: r.br},
 			Network: "net1"}},
 		MaxFlows: max,
 	}, gateway.Options{Clock: clock.NewManual(), Tracer: trace.Func(func(e trace.Event) {

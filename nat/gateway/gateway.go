@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 
 	"github.com/netyard/netyard/dnsd"
@@ -23,11 +22,11 @@ const DefaultMTU = 1500
 
 // Leg is one interface of the gateway.
 type Leg struct {
-	Name string           // e.g. eth0, docker0, br-mynet
-	MAC  net.HardwareAddr // 48 bits
-	Addr netip.Prefix     // the gateway's address and the leg's subnet
-	MTU  int              // the largest IPv4 packet the leg carries; 0: DefaultMTU
-	Out  link.Sender      // where the leg transmits
+	Name string // e.g. eth0, docker0, br-mynet
+	MAC  header.MAC
+	Addr netip.Prefix // the gateway's address and the leg's subnet
+	MTU  int          // the largest IPv4 packet the leg carries; 0: DefaultMTU
+	Out  link.Sender  // where the leg transmits
 }
 
 // Bridge is a leg on a bridge network.

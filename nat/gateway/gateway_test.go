@@ -13,6 +13,7 @@ import (
 	"github.com/netyard/netyard/dnsd"
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/csum"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/nat"
@@ -66,8 +67,8 @@ func rigWith(t testing.TB, traced bool) *rig {
 	dns.Add("net1", "a", ctr)
 	g, err := gateway.New(gateway.Config{
 		Name: "host1",
-		LAN:  gateway.Leg{Name: "eth0", MAC: lanMAC, Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: r.lan},
-		Bridges: []gateway.Bridge{{Leg: gateway.Leg{Name: "br-net1", MAC: gwMAC, Addr: netip.MustParsePrefix("172.18.0.1/16"), Out: r.br},
+		LAN:  gateway.Leg{Name: "eth0", MAC: header.MAC(lanMAC), Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: r.lan},
+		Bridges: []gateway.Bridge{{Leg: gateway.Leg{Name: "br-net1", MAC: header.MAC(gwMAC), Addr: netip.MustParsePrefix("172.18.0.1/16"), Out: r.br},
 			Network: "net1"}},
 		Publish: []nat.Publish{
 			{Proto: nat.TCP, Ext: netip.MustParseAddrPort("192.168.56.11:8080"), To: netip.AddrPortFrom(ctr, 80)},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netyard/netyard/dnsd"
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/internal/trace"
@@ -96,10 +97,10 @@ func newWorld(t testing.TB, c gateway.Config, upstreams ...string) *world {
 	w.dns = dnsd.New(dnsd.Options{Upstreams: upstreams})
 	w.dns.Add("net1", "a", ctr)
 	c.Name = "host1"
-	c.LAN = gateway.Leg{Name: "eth0", MAC: lanMAC, Addr: lanPrefix, Out: w.watch(0, w.lan.attach(func(f []byte) { w.gw.Input(0, f) }))}
+	c.LAN = gateway.Leg{Name: "eth0", MAC: header.MAC(lanMAC), Addr: lanPrefix, Out: w.watch(0, w.lan.attach(func(f []byte) { w.gw.Input(0, f) }))}
 	c.Bridges = []gateway.Bridge{
-		{Leg: gateway.Leg{Name: "br-net1", MAC: gwMAC, Addr: net1, Out: w.watch(1, w.br.attach(func(f []byte) { w.gw.Input(1, f) }))}, Network: "net1"},
-		{Leg: gateway.Leg{Name: "br-net2", MAC: net.HardwareAddr{2, 0x42, 0xac, 0x13, 0, 1}, Addr: net2, Out: w.watch(2, link.Discard)}, Network: "net2"},
+		{Leg: gateway.Leg{Name: "br-net1", MAC: header.MAC(gwMAC), Addr: net1, Out: w.watch(1, w.br.attach(func(f []byte) { w.gw.Input(1, f) }))}, Network: "net1"},
+		{Leg: gateway.Leg{Name: "br-net2", MAC: header.MAC{2, 0x42, 0xac, 0x13, 0, 1}, Addr: net2, Out: w.watch(2, link.Discard)}, Network: "net2"},
 	}
 	c.DNS = w.dns
 	var err error
@@ -117,7 +118,7 @@ func (w *world) host(name string, h *hub, mac net.HardwareAddr, addr netip.Prefi
 	w.t.Helper()
 	s := stack.New(stack.Options{Name: name, Clock: w.e})
 	out := h.attach(func(f []byte) { s.Input(0, f) })
-	if _, err := s.AddIface("eth0", mac, addr, out); err != nil {
+	if _, err := s.AddIface("eth0", header.MAC(mac), addr, out); err != nil {
 		w.t.Fatal(err)
 	}
 	return s

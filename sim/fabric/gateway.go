@@ -2,7 +2,6 @@ package fabric
 
 import (
 	"fmt"
-	"net"
 
 	"github.com/netyard/netyard/dnsd"
 	"github.com/netyard/netyard/internal/link"
@@ -44,7 +43,7 @@ func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 			}
 		})
 		node.ports[name] = p
-		return gateway.Leg{Name: name, MAC: net.HardwareAddr(fi.MAC[:]), Addr: fi.Addr, Out: &p.Out}
+		return gateway.Leg{Name: name, MAC: fi.MAC, Addr: fi.Addr, Out: &p.Out}
 	}
 	c := gateway.Config{Name: h.Name, LAN: leg(r.LAN), MaxFlows: r.MaxFlows}
 	for _, b := range r.Bridges {

@@ -1,11 +1,11 @@
 package fabric
 
 import (
-	"net"
 	"net/netip"
 	"runtime"
 	"testing"
 
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/leak"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/nat/gateway"
@@ -19,7 +19,7 @@ func serialGateway(t *testing.T) (*Gateway, func() (release func())) {
 	leak.Check(t) // first: it runs after the loop's stop below
 	gw, err := gateway.New(gateway.Config{
 		Name: "host1",
-		LAN:  gateway.Leg{Name: "eth0", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: link.Discard},
+		LAN:  gateway.Leg{Name: "eth0", MAC: header.MAC{2, 0, 0, 0, 0, 1}, Addr: netip.MustParsePrefix("192.168.56.11/24"), Out: link.Discard},
 	}, gateway.Options{})
 	if err != nil {
 		t.Fatal(err)

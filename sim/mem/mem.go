@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -96,7 +95,7 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 		host := stack.New(stack.Options{Name: h.Name, Clock: e, Tracer: tracer})
 		n.hosts[h.Name] = host
 		for _, fi := range h.Ifaces {
-			ifc, err := host.AddIface(fi.Name, net.HardwareAddr(fi.MAC[:]), fi.Addr, nil)
+			ifc, err := host.AddIface(fi.Name, fi.MAC, fi.Addr, nil)
 			if err != nil {
 				return nil, err
 			}

@@ -23,10 +23,10 @@ package router
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/router"
 	"github.com/netyard/netyard/sim/fabric"
@@ -62,7 +62,7 @@ type Plan struct {
 
 // placeholderMAC stands in for a MAC not assigned yet: a plan is checked
 // before the topology's MACs are assigned.
-var placeholderMAC = net.HardwareAddr{0x02, 0, 0, 0, 0, 1}
+var placeholderMAC = header.MAC{0x02, 0, 0, 0, 0, 1}
 
 // Compile checks a Spec against the router's interfaces and returns its
 // Plan, reporting every problem through bad at its field.
@@ -141,7 +141,7 @@ func last(p netip.Prefix) netip.Addr {
 func config(name string, ifaces []topo.Iface, p *Plan) router.Config {
 	c := router.Config{Name: name, Routes: slices.Clone(p.Routes)}
 	for _, i := range ifaces {
-		c.Ifaces = append(c.Ifaces, router.Iface{Name: i.Name, MAC: net.HardwareAddr(slices.Clone(i.MAC[:])), Addr: i.Addr, MTU: p.MTU})
+		c.Ifaces = append(c.Ifaces, router.Iface{Name: i.Name, MAC: i.MAC, Addr: i.Addr, MTU: p.MTU})
 	}
 	return c
 }
