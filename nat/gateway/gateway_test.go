@@ -311,10 +311,11 @@ func FuzzInputOffload(f *testing.F) {
 	})
 }
 
-// TestRoutedNarratesTCP: the routed line says a TCP packet's flags and
-// data length, so that SYN, ACK and RST read differently.
-func TestRoutedNarratesTCP(t *testing.T) {
-	r := newTracedRig(t)
+// tcpExchange sends a SYN, a segment of data and a RST from the container
+// to the outside address, port 80, through a rig whose neighbours are
+// known.
+func (r *rig) tcpExchange(t *testing.T) {
+	t.Helper()
 	r.introduce(t)
 	r.resolveLAN(t)
 	seg := func(tcp *layers.TCP, payload string) []byte {
@@ -326,6 +327,13 @@ func TestRoutedNarratesTCP(t *testing.T) {
 	r.gw.Input(1, seg(&layers.TCP{SYN: true}, ""))
 	r.gw.Input(1, seg(&layers.TCP{ACK: true, PSH: true}, "hello"))
 	r.gw.Input(1, seg(&layers.TCP{RST: true, ACK: true}, ""))
+}
+
+// TestRoutedNarratesTCP: the routed line says a TCP packet's flags and
+// data length, so that SYN, ACK and RST read differently.
+func TestRoutedNarratesTCP(t *testing.T) {
+	r := newTracedRig(t)
+	r.tcpExchange(t)
 	var got []string
 	for _, e := range r.events {
 		if e.Kind == trace.Routed {

@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/internal/trace/tracetest"
 	"github.com/netyard/netyard/nat/gateway"
@@ -29,17 +26,7 @@ func checkFields(t *testing.T, events []trace.Event) {
 // its NAT flow, so a program reads the translation from fields.
 func TestRoutedFields(t *testing.T) {
 	r := newTracedRig(t)
-	r.introduce(t)
-	r.resolveLAN(t)
-	seg := func(tcp *layers.TCP, payload string) []byte {
-		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: ctr.AsSlice(), DstIP: outer.AsSlice()}
-		tcp.SrcPort, tcp.DstPort, tcp.Window = 40000, 80, 512
-		_ = tcp.SetNetworkLayerForChecksum(ip)
-		return frame(t, ctrMAC, gwMAC, ip, tcp, gopacket.Payload(payload))
-	}
-	r.gw.Input(1, seg(&layers.TCP{SYN: true}, ""))
-	r.gw.Input(1, seg(&layers.TCP{ACK: true, PSH: true}, "hello"))
-	r.gw.Input(1, seg(&layers.TCP{RST: true, ACK: true}, ""))
+	r.tcpExchange(t)
 	var got []trace.Event
 	for _, e := range r.events {
 		if e.Kind == trace.Routed {
