@@ -131,7 +131,7 @@ type Fabric struct {
 	gateways map[string]*Gateway
 	wires    map[topo.Endpoint]*wire // by either end
 	laid     []*wire                 // in the order laid
-	macs     map[vswitch.MAC]string  // the host with each interface MAC
+	macs     map[vswitch.MAC]string  // the host of each MAC one host alone has
 	docker   *topo.Docker            // the world's Docker state; nil: none
 	closers  []func()
 }
@@ -229,7 +229,7 @@ var ErrUnknown = errors.New("unknown")
 // changed, nor kept beyond reading it here and in Connect.
 func New(g *topo.Graph, o Options) (*Fabric, error) {
 	f := &Fabric{graph: g, opts: o, nodes: map[string]Node{}, kinds: map[string]string{}, switches: map[string]*vswitch.Switch{},
-		gateways: map[string]*Gateway{}, wires: map[topo.Endpoint]*wire{}, macs: map[vswitch.MAC]string{}}
+		gateways: map[string]*Gateway{}, wires: map[topo.Endpoint]*wire{}, macs: g.HostsByMAC()}
 	f.build = Build{Clock: o.Clock, Seed: o.Seed, Tracer: o.Tracer, Serial: o.Serial, f: f}
 	if d := g.Docker; d != nil {
 		c := *d // the world's own lists; nothing changes the allocators yet (connect and disconnect will clone them first)
@@ -237,11 +237,6 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 		f.docker = &c
 	}
 	ix := g.Index() // the graph's own lookups scan it: quadratic for a large one
-	for _, h := range g.Hosts {
-		for _, i := range h.Ifaces {
-			f.macs[i.MAC] = h.Name
-		}
-	}
 	for _, s := range g.Switches {
 		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: o.Clock, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: o.Tracer, MAC: s.MAC, STP: s.STP})
 		for _, name := range ix.PortNames(s.Name) {

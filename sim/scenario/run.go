@@ -286,7 +286,8 @@ func (o Options) tracer(origin time.Time, step *atomic.Int64, names *atomic.Poin
 }
 
 // nameNodes sets the names narration uses: bridge IDs become their
-// switches' names, and hosts' MACs carry their host's name beside them.
+// switches' names, and hosts' MACs carry their host's name beside them
+// (where one host alone has the MAC).
 func (r *runner) nameNodes() {
 	var pairs []string
 	for _, sw := range r.g.Switches {
@@ -294,11 +295,12 @@ func (r *runner) nameNodes() {
 			pairs = append(pairs, st.Bridge.String(), sw.Name)
 		}
 	}
-	r.macs = map[vswitch.MAC]string{}
+	r.macs = r.g.HostsByMAC()
 	for _, h := range r.g.Hosts {
 		for _, i := range h.Ifaces {
-			r.macs[i.MAC] = h.Name
-			pairs = append(pairs, i.MAC.String(), i.MAC.String()+" ("+h.Name+")")
+			if r.macs[i.MAC] == h.Name {
+				pairs = append(pairs, i.MAC.String(), i.MAC.String()+" ("+h.Name+")")
+			}
 		}
 	}
 	if len(pairs) > 0 {

@@ -342,6 +342,26 @@ func (g *Graph) Assign() {
 	}
 }
 
+// HostsByMAC returns the host of each interface MAC that only one host
+// has. A MAC that several have (two Docker hosts' networks repeat theirs)
+// names nobody: a person reading it needs the segment to know whose it is.
+func (g *Graph) HostsByMAC() map[vswitch.MAC]string {
+	out := make(map[vswitch.MAC]string, len(g.Hosts))
+	shared := map[vswitch.MAC]bool{}
+	for _, h := range g.Hosts {
+		for _, i := range h.Ifaces {
+			if o, ok := out[i.MAC]; ok && o != h.Name {
+				shared[i.MAC] = true
+			}
+			out[i.MAC] = h.Name
+		}
+	}
+	for m := range shared {
+		delete(out, m)
+	}
+	return out
+}
+
 // Clone returns a copy of g that shares nothing g's Assign or a node's
 // list of interfaces or ports could change (specs and the Docker model are
 // shared: nothing changes them after compiling).
