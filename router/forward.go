@@ -32,7 +32,9 @@ func (r *Router) forward(in *stack.Iface, pkt []byte, _ link.Offload) bool {
 	switch {
 	case r.broadcast(dst):
 		r.stats.Broadcast++
-		r.drop(f, p, "to a broadcast or multicast address: not routed, and nothing on the router listens")
+		r.drop(f, p, func() string {
+			return "to a broadcast or multicast address: not routed, and nothing on the router listens"
+		})
 		return true
 	case r.owns(dst):
 		r.local(f, p)
@@ -40,20 +42,21 @@ func (r *Router) forward(in *stack.Iface, pkt []byte, _ link.Offload) bool {
 	case r.group:
 		// ip_forward: only what came to the router's own MAC is forwarded.
 		r.stats.LinkBroadcast++
-		r.drop(f, p, "a unicast packet in a link-layer broadcast or multicast frame: not forwarded")
+		r.drop(f, p, func() string { return "a unicast packet in a link-layer broadcast or multicast frame: not forwarded" })
 		return true
 	}
 	rt := r.table.lookup(dst)
 	switch {
 	case rt == nil:
-		r.refuse(f, p, &r.stats.NoRoute, header.ICMPv4Unreachable, codeNetUnreach, 0, "no route")
+		r.refuse(f, p, &r.stats.NoRoute, header.ICMPv4Unreachable, codeNetUnreach, 0, func() string { return "no route" })
 		return true
 	case p.TTL() <= 1:
-		r.refuse(f, p, &r.stats.TTLExceeded, header.ICMPv4TimeExceeded, codeTTLExceeded, 0, "TTL %d exceeded in transit", p.TTL())
+		r.refuse(f, p, &r.stats.TTLExceeded, header.ICMPv4TimeExceeded, codeTTLExceeded, 0, func() string { return fmt.Sprintf("TTL %d exceeded in transit", p.TTL()) })
 		return true
 	case len(p) > rt.out.mtu && p.DF():
-		r.refuse(f, p, &r.stats.FragFails, header.ICMPv4Unreachable, header.ICMPv4FragNeededCode, uint32(rt.out.mtu),
-			"%d bytes do not fit the MTU %d of %s and DF is set", len(p), rt.out.mtu, rt.out.name)
+		r.refuse(f, p, &r.stats.FragFails, header.ICMPv4Unreachable, header.ICMPv4FragNeededCode, uint32(rt.out.mtu), func() string {
+			return fmt.Sprintf("%d bytes do not fit the MTU %d of %s and DF is set", len(p), rt.out.mtu, rt.out.name)
+		})
 		return true
 	}
 	hop := rt.via
@@ -71,7 +74,7 @@ func (r *Router) forward(in *stack.Iface, pkt []byte, _ link.Offload) bool {
 	if err := r.send(rt.out, hop, frame); err != nil {
 		r.stats.SendErrors++
 		if r.tracer != nil {
-			r.drop(rt.out, p, "not sent out of %s: %v", rt.out.name, err)
+			r.drop(rt.out, p, func() string { return fmt.Sprintf("not sent out of %s: %v", rt.out.name, err) })
 		}
 	}
 	r.fwd.put(mine)
@@ -87,28 +90,34 @@ func (r *Router) checkHeader(f *iface, pkt []byte) (header.IPv4, bool) {
 	case header.OK:
 	case header.Short:
 		r.stats.HeaderErrors++
-		r.drop(f, nil, "an IPv4 packet of %d bytes is shorter than its header", len(p))
+		r.drop(f, nil, func() string { return fmt.Sprintf("an IPv4 packet of %d bytes is shorter than its header", len(p)) })
 		return nil, false
 	case header.BadVersion:
 		r.stats.HeaderErrors++
-		r.drop(f, nil, "IP version %d in an IPv4 frame", p.Version())
+		r.drop(f, nil, func() string { return fmt.Sprintf("IP version %d in an IPv4 frame", p.Version()) })
 		return nil, false
 	case header.BadHeaderLen:
 		r.stats.HeaderErrors++
-		r.drop(f, p, "IPv4 header length %d outside 20-%d", p.HeaderLen(), min(len(p), header.IPv4MaxLen))
+		r.drop(f, p, func() string {
+			return fmt.Sprintf("IPv4 header length %d outside 20-%d", p.HeaderLen(), min(len(p), header.IPv4MaxLen))
+		})
 		return nil, false
 	case header.Truncated:
 		r.stats.Truncated++
-		r.drop(f, p, "total length %d beyond the %d bytes received", p.TotalLen(), len(p))
+		r.drop(f, p, func() string {
+			return fmt.Sprintf("total length %d beyond the %d bytes received", p.TotalLen(), len(p))
+		})
 		return nil, false
 	default: // BadTotalLen
 		r.stats.HeaderErrors++
-		r.drop(f, p, "total length %d shorter than its %d-byte header", p.TotalLen(), p.HeaderLen())
+		r.drop(f, p, func() string {
+			return fmt.Sprintf("total length %d shorter than its %d-byte header", p.TotalLen(), p.HeaderLen())
+		})
 		return nil, false
 	}
 	if !p.ChecksumValid() {
 		r.stats.BadChecksum++
-		r.drop(f, p, "IPv4 header checksum %#04x is wrong", p.Checksum())
+		r.drop(f, p, func() string { return fmt.Sprintf("IPv4 header checksum %#04x is wrong", p.Checksum()) })
 		return nil, false
 	}
 	return p[:p.TotalLen()], true
@@ -118,14 +127,19 @@ func (r *Router) checkHeader(f *iface, pkt []byte) (header.IPv4, bool) {
 // destination (RFC 1812 §5.3.7, as ip_route_input_slow).
 func (r *Router) checkAddrs(f *iface, p header.IPv4) bool {
 	src, dst := p.Src32(), p.Dst32()
-	if why := r.martianSource(src, dst); why != "" {
+	if why, of := r.martianSource(src, dst); why != "" {
 		r.stats.MartianSource++
-		r.drop(f, p, "martian source %s on %s: %s", p.Src(), f.name, why)
+		r.drop(f, p, func() string {
+			if of != nil {
+				why += " " + of.prefix.Masked().String()
+			}
+			return fmt.Sprintf("martian source %s on %s: %s", p.Src(), f.name, why)
+		})
 		return false
 	}
 	if why := header.MartianDest(dst); why != "" {
 		r.stats.MartianDest++
-		r.drop(f, p, "martian destination %s on %s: %s", p.Dst(), f.name, why)
+		r.drop(f, p, func() string { return fmt.Sprintf("martian destination %s on %s: %s", p.Dst(), f.name, why) })
 		return false
 	}
 	return true
@@ -133,21 +147,22 @@ func (r *Router) checkAddrs(f *iface, p header.IPv4) bool {
 
 // martianSource says why src cannot be the source of a packet to dst, or
 // returns "": header.MartianSource's classes, then the router's own
-// addresses and its subnets' broadcasts.
-func (r *Router) martianSource(src, dst uint32) string {
+// addresses and its subnets' broadcasts (of: the interface whose subnet's
+// broadcast it is, for the message, built only when traced).
+func (r *Router) martianSource(src, dst uint32) (why string, of *iface) {
 	if why := header.MartianSource(src, dst); why != "" || dst == header.LimitedBroadcast {
-		return why
+		return why, nil
 	}
 	for i := range r.ifaces {
 		f := &r.ifaces[i]
 		switch {
 		case src == f.a32:
-			return "one of the router's own addresses"
+			return "one of the router's own addresses", nil
 		case f.hasBcast && src == f.bcast32:
-			return "the broadcast address of " + f.prefix.Masked().String()
+			return "the broadcast address of", f
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // checkOptions reads the header's options: a malformed one is answered
@@ -160,11 +175,11 @@ func (r *Router) checkOptions(f *iface, p header.IPv4) bool {
 	at, srr := scanOptions(p.Options())
 	switch {
 	case at >= 0:
-		r.refuse(f, p, &r.stats.HeaderErrors, header.ICMPv4ParamProblem, 0, uint32(header.IPv4MinLen+at)<<24, "malformed IPv4 option at byte %d", header.IPv4MinLen+at)
+		r.refuse(f, p, &r.stats.HeaderErrors, header.ICMPv4ParamProblem, 0, uint32(header.IPv4MinLen+at)<<24, func() string { return fmt.Sprintf("malformed IPv4 option at byte %d", header.IPv4MinLen+at) })
 		return false
 	case srr:
 		r.stats.SourceRouted++
-		r.drop(f, p, "a source route option: source routing is off (accept_source_route 0)")
+		r.drop(f, p, func() string { return "a source route option: source routing is off (accept_source_route 0)" })
 		return false
 	}
 	return true
@@ -320,10 +335,10 @@ func (r *Router) unresolved(pkt []byte, err error) {
 	}
 	if r.owns(p.Src32()) {
 		r.stats.OwnUndelivered++
-		r.drop(nil, p, "the router's own packet: %v", err)
+		r.drop(nil, p, func() string { return fmt.Sprintf("the router's own packet: %v", err) })
 		return
 	}
-	r.refuse(nil, p, &r.stats.HostUnreachable, header.ICMPv4Unreachable, header.ICMPv4HostUnreachCode, 0, "next hop for %s did not answer ARP", p.Dst())
+	r.refuse(nil, p, &r.stats.HostUnreachable, header.ICMPv4Unreachable, header.ICMPv4HostUnreachCode, 0, func() string { return fmt.Sprintf("next hop for %s did not answer ARP", p.Dst()) })
 }
 
 // traceRouted says what forward sent: the packet's ends, protocol, TCP
@@ -384,12 +399,12 @@ func (r *Router) event(e trace.Event) {
 
 // drop traces a dropped packet (the caller counts it). p may be nil, for
 // a packet whose addresses cannot be read; f nil, for one not received.
-func (r *Router) drop(f *iface, p header.IPv4, format string, args ...any) {
+func (r *Router) drop(f *iface, p header.IPv4, why func() string) {
 	if r.tracer == nil {
 		return
 	}
 	e := packetEvent(trace.Dropped, p)
-	e.Reason = fmt.Sprintf(format, args...)
+	e.Reason = why()
 	if e.SrcIP.IsValid() {
 		e.Src, e.Dst = e.SrcIP.String(), e.DstIP.String() // the narration's
 	}

@@ -22,7 +22,7 @@ import (
 func (r *Router) local(f *iface, p header.IPv4) {
 	if p.IsFragment() {
 		r.stats.LocalFragments++
-		r.drop(f, p, "a fragment for the router, which does not reassemble")
+		r.drop(f, p, func() string { return "a fragment for the router, which does not reassemble" })
 		return
 	}
 	l4 := p.Payload()
@@ -32,13 +32,15 @@ func (r *Router) local(f *iface, p header.IPv4) {
 		switch {
 		case m.Check() != header.OK:
 			r.stats.LocalIgnored++
-			r.drop(f, p, "a truncated ICMP message for the router")
+			r.drop(f, p, func() string { return "a truncated ICMP message for the router" })
 		case !m.ChecksumValid():
 			r.stats.LocalBadChecksum++
-			r.drop(f, p, "ICMP checksum wrong")
+			r.drop(f, p, func() string { return "ICMP checksum wrong" })
 		case m.Type() != header.ICMPv4EchoRequest:
 			r.stats.LocalIgnored++
-			r.drop(f, p, "ICMP %s for the router: nothing waits for it", icmpName(m.Type(), m.Code()))
+			r.drop(f, p, func() string {
+				return fmt.Sprintf("ICMP %s for the router: nothing waits for it", icmpName(m.Type(), m.Code()))
+			})
 		default:
 			r.echoReply(f, p)
 		}
@@ -47,33 +49,33 @@ func (r *Router) local(f *iface, p header.IPv4) {
 		switch {
 		case u.Check() != header.OK || u.Length() < header.UDPLen || u.Length() > len(u):
 			r.stats.LocalIgnored++
-			r.drop(f, p, "a truncated UDP datagram for the router")
+			r.drop(f, p, func() string { return "a truncated UDP datagram for the router" })
 		case u.Checksum() != 0 && !sumsToOnes(u[:u.Length()], p.PseudoSum(header.ProtocolUDP, u.Length())):
 			r.stats.LocalBadChecksum++
-			r.drop(f, p, "UDP checksum wrong")
+			r.drop(f, p, func() string { return "UDP checksum wrong" })
 		default:
-			r.refuse(f, p, &r.stats.Refused, header.ICMPv4Unreachable, codePortUnreach, 0, "UDP to port %d: nothing listens on the router", u.DstPort())
+			r.refuse(f, p, &r.stats.Refused, header.ICMPv4Unreachable, codePortUnreach, 0, func() string { return fmt.Sprintf("UDP to port %d: nothing listens on the router", u.DstPort()) })
 		}
 	case header.ProtocolTCP:
 		t := header.TCP(l4)
 		switch {
 		case t.Check() != header.OK:
 			r.stats.LocalIgnored++
-			r.drop(f, p, "a truncated TCP segment for the router")
+			r.drop(f, p, func() string { return "a truncated TCP segment for the router" })
 		case !sumsToOnes(t, p.PseudoSum(header.ProtocolTCP, len(t))):
 			r.stats.LocalBadChecksum++
-			r.drop(f, p, "TCP checksum wrong")
+			r.drop(f, p, func() string { return "TCP checksum wrong" })
 		case t.Flags()&header.TCPRst != 0:
 			r.stats.LocalIgnored++
-			r.drop(f, p, "a TCP reset for the router: it has no connections")
+			r.drop(f, p, func() string { return "a TCP reset for the router: it has no connections" })
 		case r.group:
 			r.stats.LocalIgnored++
-			r.drop(f, p, "a TCP segment in a link-layer broadcast or multicast frame")
+			r.drop(f, p, func() string { return "a TCP segment in a link-layer broadcast or multicast frame" })
 		default:
 			r.reset(f, p)
 		}
 	default:
-		r.refuse(f, p, &r.stats.Refused, header.ICMPv4Unreachable, codeProtoUnreach, 0, "%s: the router does not speak it", protoName(p.Protocol()))
+		r.refuse(f, p, &r.stats.Refused, header.ICMPv4Unreachable, codeProtoUnreach, 0, func() string { return fmt.Sprintf("%s: the router does not speak it", protoName(p.Protocol())) })
 	}
 }
 
@@ -124,7 +126,9 @@ func (r *Router) reset(f *iface, p header.IPv4) {
 	}
 	r.stats.Refused++
 	if r.tracer != nil {
-		r.drop(f, p, "TCP to port %d: nothing listens on the router: answered with a reset", t.DstPort())
+		r.drop(f, p, func() string {
+			return fmt.Sprintf("TCP to port %d: nothing listens on the router: answered with a reset", t.DstPort())
+		})
 	}
 	r.originate(frame, p.Dst(), p.Src(), header.ProtocolTCP, p.TOS())
 }
@@ -145,17 +149,17 @@ func putTCP(h header.TCP, src, dst uint16, seq, ack uint32, flags uint8) {
 // with why, and answers it with an ICMP error unless RFC 1812 forbids
 // one. rest is the error's second word (the MTU of fragmentation needed,
 // the pointer of parameter problem).
-func (r *Router) refuse(f *iface, p header.IPv4, n *uint64, typ, code uint8, rest uint32, format string, args ...any) {
+func (r *Router) refuse(f *iface, p header.IPv4, n *uint64, typ, code uint8, rest uint32, why func() string) {
 	*n++
 	not := r.noError(p)
 	if r.tracer != nil {
-		reason := fmt.Sprintf(format, args...)
+		reason := why()
 		if not == "" {
 			reason += ": answered with ICMP " + icmpName(typ, code)
 		} else {
 			reason += ": no ICMP error, " + not
 		}
-		r.drop(f, p, "%s", reason)
+		r.drop(f, p, func() string { return reason })
 	}
 	if not == "" {
 		r.sendError(p, typ, code, rest)
@@ -217,7 +221,9 @@ func (r *Router) originate(frame []byte, src, dst netip.Addr, proto, tos uint8) 
 	rt := r.table.lookup(v4(dst))
 	if rt == nil {
 		r.stats.OwnUndelivered++
-		r.drop(nil, nil, "no route back to %s for the router's own %s packet", dst, protoName(proto))
+		r.drop(nil, nil, func() string {
+			return fmt.Sprintf("no route back to %s for the router's own %s packet", dst, protoName(proto))
+		})
 		return
 	}
 	if !src.IsValid() {
@@ -237,7 +243,9 @@ func (r *Router) originate(frame []byte, src, dst netip.Addr, proto, tos uint8) 
 	}
 	if err := r.send(rt.out, hop, frame); err != nil {
 		r.stats.OwnUndelivered++
-		r.drop(nil, p, "the router's own %s packet not sent out of %s: %v", protoName(proto), rt.out.name, err)
+		r.drop(nil, p, func() string {
+			return fmt.Sprintf("the router's own %s packet not sent out of %s: %v", protoName(proto), rt.out.name, err)
+		})
 	}
 }
 

@@ -250,7 +250,7 @@ func (r *Router) InputOffload(idx int, frame []byte, o link.Offload) {
 	}
 	if _, _, err := link.ResolveTo(r.ifaces[idx].in, frame, o); err != nil {
 		r.stats.HeaderErrors++
-		r.drop(&r.ifaces[idx], nil, "offload metadata that does not fit the frame: %v", err)
+		r.drop(&r.ifaces[idx], nil, func() string { return fmt.Sprintf("offload metadata that does not fit the frame: %v", err) })
 	}
 }
 

@@ -506,6 +506,15 @@ func TestNoAllocs(t *testing.T) {
 	if !bytes.Equal(fr, orig) {
 		t.Errorf("the router changed the frame it was given")
 	}
+	// Nobody traces: a dropped packet costs no allocation either, so a
+	// flood of martians is not a flood of garbage.
+	martian := pkt{src: "127.0.0.1", dst: "10.0.2.10"}.frame(t)
+	if n := testing.AllocsPerRun(1000, func() { r.Input(0, martian) }); n != 0 {
+		t.Errorf("dropping a martian allocates %v times a packet, want 0", n)
+	}
+	if s := r.Stats(); s.MartianSource < 1000 {
+		t.Errorf("MartianSource %d: the martians were not dropped as such", s.MartianSource)
+	}
 }
 
 func BenchmarkForward(b *testing.B) {

@@ -64,14 +64,6 @@ func (o *Out) Attach(r Receiver) {
 	o.r.Store(&box{r})
 }
 
-// Attached returns the receiver attached, or nil.
-func (o *Out) Attached() Receiver {
-	if b := o.r.Load(); b != nil {
-		return b.r
-	}
-	return nil
-}
-
 // Send hands frame to the receiver attached.
 func (o *Out) Send(frame []byte) error {
 	b := o.r.Load()
@@ -101,26 +93,22 @@ func (o *Out) Carrier(up bool) {
 	}
 }
 
-// Wrap is an Endpoint around another, changing one direction or both:
-// In sees each frame handed to the endpoint (towards what is behind it)
-// and OutTo each frame coming out; a non-nil error drops the frame and
-// is returned to its sender. Either may be nil. A frame budget and loop
-// stop are Wraps.
+// Wrap is an Endpoint around another that sees each frame handed to it,
+// on its way to what is behind the wrapped endpoint: a non-nil error from
+// In drops the frame and is returned to its sender. What comes out of the
+// wrapped endpoint goes to the receiver attached, as it is. The fabric's
+// frame budget and loop stop are a Wrap.
 type Wrap struct {
-	E     Endpoint
-	In    func(frame []byte) error
-	OutTo func(frame []byte) error
-	out   Out
+	E  Endpoint
+	In func(frame []byte) error
 }
 
 var _ Endpoint = (*Wrap)(nil)
 
 // Receive hands frame to the endpoint wrapped.
 func (w *Wrap) Receive(frame []byte) error {
-	if w.In != nil {
-		if err := w.In(frame); err != nil {
-			return err
-		}
+	if err := w.In(frame); err != nil {
+		return err
 	}
 	return w.E.Receive(frame)
 }
@@ -128,10 +116,8 @@ func (w *Wrap) Receive(frame []byte) error {
 // ReceiveOffload hands a frame with offload metadata to the endpoint
 // wrapped.
 func (w *Wrap) ReceiveOffload(frame []byte, o Offload) error {
-	if w.In != nil {
-		if err := w.In(frame); err != nil {
-			return err
-		}
+	if err := w.In(frame); err != nil {
+		return err
 	}
 	return w.E.ReceiveOffload(frame, o)
 }
@@ -140,38 +126,7 @@ func (w *Wrap) ReceiveOffload(frame []byte, o Offload) error {
 func (w *Wrap) Carrier(up bool) { w.E.Carrier(up) }
 
 // Attach sets where what comes out of the wrapped endpoint goes.
-func (w *Wrap) Attach(r Receiver) {
-	if r == nil {
-		w.E.Attach(nil)
-		w.out.Attach(nil)
-		return
-	}
-	w.out.Attach(r)
-	w.E.Attach(wrapOut{w})
-}
-
-// wrapOut is what the wrapped endpoint delivers to.
-type wrapOut struct{ w *Wrap }
-
-func (o wrapOut) Receive(frame []byte) error {
-	if o.w.OutTo != nil {
-		if err := o.w.OutTo(frame); err != nil {
-			return err
-		}
-	}
-	return o.w.out.Send(frame)
-}
-
-func (o wrapOut) ReceiveOffload(frame []byte, off Offload) error {
-	if o.w.OutTo != nil {
-		if err := o.w.OutTo(frame); err != nil {
-			return err
-		}
-	}
-	return o.w.out.SendOffload(frame, off)
-}
-
-func (o wrapOut) Carrier(up bool) { o.w.out.Carrier(up) }
+func (w *Wrap) Attach(r Receiver) { w.E.Attach(r) }
 
 // Port is a node's port as an Endpoint, for nodes that take frames by
 // port index: Input and InputOffload receive, SetCarrier hears the

@@ -26,22 +26,34 @@ func (g *Gateway) checkHeader(l *leg, pkt []byte) ([]byte, bool) {
 		return pkt[:ip.TotalLen()], true
 	case header.Short:
 		g.stats.HeaderErrors++
-		g.dropLegf(l, "IPv4 packet of %d bytes is shorter than its header", len(pkt))
+		if g.tracer != nil { // the arguments would be boxed even untraced
+			g.dropLegf(l, "IPv4 packet of %d bytes is shorter than its header", len(pkt))
+		}
 	case header.BadVersion:
 		g.stats.HeaderErrors++
-		g.dropLegf(l, "IP version %d in an IPv4 frame", ip.Version())
+		if g.tracer != nil { // the arguments would be boxed even untraced
+			g.dropLegf(l, "IP version %d in an IPv4 frame", ip.Version())
+		}
 	case header.BadHeaderLen:
 		g.stats.HeaderErrors++
-		g.dropPktf(pkt, "IPv4 header length %d outside 20-%d", ip.HeaderLen(), min(len(pkt), header.IPv4MaxLen))
+		if g.tracer != nil { // the arguments would be boxed even untraced
+			g.dropPktf(pkt, "IPv4 header length %d outside 20-%d", ip.HeaderLen(), min(len(pkt), header.IPv4MaxLen))
+		}
 	case header.Truncated:
 		g.stats.Truncated++
-		g.dropPktf(pkt, "total length %d beyond the %d bytes received", ip.TotalLen(), len(pkt))
+		if g.tracer != nil { // the arguments would be boxed even untraced
+			g.dropPktf(pkt, "total length %d beyond the %d bytes received", ip.TotalLen(), len(pkt))
+		}
 	case header.BadTotalLen:
 		g.stats.HeaderErrors++
-		g.dropPktf(pkt, "total length %d shorter than its %d-byte header", ip.TotalLen(), ip.HeaderLen())
+		if g.tracer != nil { // the arguments would be boxed even untraced
+			g.dropPktf(pkt, "total length %d shorter than its %d-byte header", ip.TotalLen(), ip.HeaderLen())
+		}
 	default: // header.BadChecksum
 		g.stats.BadChecksum++
-		g.dropPktf(pkt, "IPv4 header checksum %#04x is wrong", ip.Checksum())
+		if g.tracer != nil { // the arguments would be boxed even untraced
+			g.dropPktf(pkt, "IPv4 header checksum %#04x is wrong", ip.Checksum())
+		}
 	}
 	return nil, false
 }
@@ -51,12 +63,16 @@ func (g *Gateway) checkHeader(l *leg, pkt []byte) ([]byte, bool) {
 func (g *Gateway) checkAddrs(l *leg, src, dst uint32) bool {
 	if why := g.martianSource(src, dst); why != "" {
 		g.stats.MartianSource++
-		g.dropf(addr(src), addr(dst), "martian source %s on %s: %s", addr(src), l.ifc.Name(), why)
+		if g.tracer != nil { // the arguments would be boxed even untraced
+			g.dropf(addr(src), addr(dst), "martian source %s on %s: %s", addr(src), l.ifc.Name(), why)
+		}
 		return false
 	}
 	if why := header.MartianDest(dst); why != "" {
 		g.stats.MartianDest++
-		g.dropf(addr(src), addr(dst), "martian destination %s on %s: %s", addr(dst), l.ifc.Name(), why)
+		if g.tracer != nil { // the arguments would be boxed even untraced
+			g.dropf(addr(src), addr(dst), "martian destination %s on %s: %s", addr(dst), l.ifc.Name(), why)
+		}
 		return false
 	}
 	return true
@@ -82,7 +98,7 @@ func (g *Gateway) martianSource(src, dst uint32) string {
 		case src == l.a32:
 			return "one of the gateway's own addresses"
 		case l.hasBcast && src == l.bcast32:
-			return "the broadcast address of " + l.subnet.String()
+			return l.bcastWhy
 		}
 	}
 	return ""
@@ -108,7 +124,9 @@ func (g *Gateway) dropPktf(pkt []byte, format string, args ...any) {
 	if g.tracer == nil {
 		return
 	}
-	g.dropf(header.IPv4(pkt).Src(), header.IPv4(pkt).Dst(), format, args...)
+	if g.tracer != nil { // the arguments would be boxed even untraced
+		g.dropf(header.IPv4(pkt).Src(), header.IPv4(pkt).Dst(), format, args...)
+	}
 }
 
 // dropLegf traces a drop of a packet whose addresses cannot be read.
@@ -116,5 +134,7 @@ func (g *Gateway) dropLegf(l *leg, format string, args ...any) {
 	if g.tracer == nil {
 		return
 	}
-	g.dropf(netip.Addr{}, netip.Addr{}, "on "+l.ifc.Name()+": "+format, args...)
+	if g.tracer != nil { // the arguments would be boxed even untraced
+		g.dropf(netip.Addr{}, netip.Addr{}, "on "+l.ifc.Name()+": "+format, args...)
+	}
 }

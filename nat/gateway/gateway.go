@@ -122,6 +122,7 @@ type leg struct {
 	// false for /31 and /32, RFC 3021).
 	a32, net32, mask32, bcast32 uint32
 	hasBcast                    bool
+	bcastWhy                    string // a martian source that is bcast32, in words: made once
 }
 
 // v4 returns an IPv4 address as a number.
@@ -210,6 +211,7 @@ func New(c Config, o Options) (*Gateway, error) {
 		lg.mask32 = ^(^uint32(0) >> l.Addr.Bits())
 		if l.Addr.Bits() < 31 {
 			lg.bcast32, lg.hasBcast = lg.net32|^lg.mask32, true
+			lg.bcastWhy = "the broadcast address of " + lg.subnet.String()
 		}
 		if lg.idx != len(g.legs) {
 			return fmt.Errorf("gateway %s: %s: interface index %d, want %d", g.name, l.Name, lg.idx, len(g.legs))

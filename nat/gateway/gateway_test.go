@@ -224,6 +224,14 @@ func TestForwardAllocatesNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { r.gw.Input(1, fr) }); n != 0 {
 		t.Errorf("%v allocations per forwarded packet", n)
 	}
+	// Nobody traces: dropping a martian costs no allocation either.
+	martian := udp(t, 64, netip.MustParseAddrPort("127.0.0.1:4000"), netip.AddrPortFrom(outer, 53))
+	if n := testing.AllocsPerRun(100, func() { r.gw.Input(1, martian) }); n != 0 {
+		t.Errorf("%v allocations per dropped martian", n)
+	}
+	if st := r.gw.Stats(); st.MartianSource < 100 {
+		t.Errorf("MartianSource %d: the martians were not dropped as such", st.MartianSource)
+	}
 }
 
 // resolveLAN answers the gateway's ARP for the outside address.

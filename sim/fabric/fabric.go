@@ -141,7 +141,7 @@ type wire struct {
 	cfg  topo.Link // its ends as they are now
 	l    *sim.Link
 	ends [2]link.Endpoint // the node endpoints joined
-	taps [2]*link.Wrap    // the link's ends, as the nodes see them
+	taps [2]link.Endpoint // the link's ends, as the nodes see them
 }
 
 // Close stops what the nodes started (gateways' goroutines).
@@ -159,7 +159,8 @@ var ErrLoop = fmt.Errorf("%w (stopped)", sim.ErrLoop)
 var ErrBudget = fmt.Errorf("%w (frames)", sim.ErrBudget)
 
 // spend counts one frame against the budget, and refuses every frame once
-// a loop was found.
+// a loop was found: in mem too, where the engine halts at the loop but the
+// event that found it (a flood) goes on sending.
 func (f *Fabric) spend([]byte) error {
 	if f.loop.Load() != nil {
 		return ErrLoop
