@@ -248,13 +248,6 @@ func (r *Router) owns(a uint32) bool {
 // leave by out towards hop: whole, or in fragments when it is bigger than
 // out's MTU (the caller has checked DF).
 func (r *Router) send(out *iface, hop netip.Addr, frame []byte) error {
-	// SendFrame sends at once to a resolved next hop. An unresolved one
-	// is resolved by the stack's own routing, which takes a destination
-	// off the connected subnets to its gateway: here, the next hop. (A
-	// destination on a connected subnet is its own next hop, as the
-	// stack's routing has it; Check refuses routes inside connected
-	// subnets, so the two never disagree.)
-	r.host.SetGateway(hop)
 	if len(frame)-stack.Headroom <= out.mtu {
 		return r.host.SendFrame(out.ifc, hop, frame, link.Offload{}, r.onUnresolved)
 	}

@@ -206,9 +206,9 @@ func (c *Config) Check() []*ConfigError {
 				case r.To == sub && r.Metric == 0:
 					bad(-1, i, "to", "%s is %s's connected subnet already", r.To, f.Name)
 				case r.To.Bits() > sub.Bits() && sub.Contains(r.To.Addr()):
-					// The stack resolves a next hop for what is on a
-					// connected subnet as on-link: a route inside one
-					// would be used only while the hop is resolved.
+					// Refused until a scenario shows it in both worlds:
+					// the stack now resolves the next hop the router
+					// gives it, so nothing else stands in the way.
 					bad(-1, i, "to", "%s lies inside %s's connected subnet %s: routes inside a connected subnet are not supported", r.To, f.Name, sub)
 				}
 			}

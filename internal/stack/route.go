@@ -37,6 +37,12 @@ func (h *Host) sendPacket(pkt []byte, fail func(pkt []byte, err error)) error {
 	if err != nil {
 		return err
 	}
+	return h.sendVia(i, hop, pkt, fail)
+}
+
+// sendVia sends an IPv4 packet as it is out of i to the next hop hop,
+// resolving the hop's MAC first if needed, as sendPacket does.
+func (h *Host) sendVia(i *Iface, hop netip.Addr, pkt []byte, fail func(pkt []byte, err error)) error {
 	cp := append([]byte(nil), pkt...)
 	var f func(error)
 	if fail != nil {
@@ -55,7 +61,8 @@ const Headroom = 14
 // the Ethernet header is written into frame[:Headroom] and the frame
 // leaves at once, without a copy: with its metadata if the interface
 // takes offloads, else segmented and checksummed in software. Otherwise
-// the packet is copied and queued for ARP as sendPacket does.
+// the packet is copied and queued for ARP of hop on i: the hop and the
+// interface are the caller's (a router's own table), not the host's.
 func (h *Host) SendFrame(i *Iface, hop netip.Addr, frame []byte, o link.Offload, fail func(pkt []byte, err error)) error {
 	if len(frame) < Headroom || !header.IsIPv4(frame[Headroom:]) {
 		return ErrMalformed
@@ -64,11 +71,11 @@ func (h *Host) SendFrame(i *Iface, hop netip.Addr, frame []byte, o link.Offload,
 	n := h.arp[hop]
 	if i == h.lo || n == nil || n.mac == nil || h.clk.Now().Sub(n.confirmed) >= ARPLifetime {
 		if !o.Pending() {
-			return h.sendPacket(pkt, fail)
+			return h.sendVia(i, hop, pkt, fail)
 		}
 		header.Ethernet(frame).SetEtherType(header.EtherTypeIPv4)
 		buf := make([]byte, len(frame)) // enough for the frame, or any of its segments
-		return link.Resolve(frame, o, buf, func(seg []byte) error { return h.sendPacket(seg[Headroom:], fail) })
+		return link.Resolve(frame, o, buf, func(seg []byte) error { return h.sendVia(i, hop, seg[Headroom:], fail) })
 	}
 	if !i.up {
 		return ErrDown
