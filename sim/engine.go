@@ -12,7 +12,7 @@ import (
 
 // Epoch is the virtual time at which every run starts: 2000-01-01 00:00:00 UTC.
 // Captures and traces show times from here.
-var Epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+var Epoch = clock.Epoch
 
 // ErrBudget is returned when a run executes more events than its budget
 // allows, as a broadcast storm would.

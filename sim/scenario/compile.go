@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/topo"
 	"github.com/netyard/netyard/sim/topo/docker"
 	vswitch "github.com/netyard/netyard/switch"
@@ -139,7 +138,7 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 	}
 	for i, l := range f.Links {
 		p := fmt.Sprintf("links[%d]", i)
-		tl := topo.Link{Config: sim.LinkConfig{Latency: l.Latency, Jitter: l.Jitter, Loss: l.Loss, Rate: l.Rate, Queue: l.Queue}}
+		tl := topo.Link{Config: l.config()}
 		for k, e := range l.Ends {
 			node, port, _ := strings.Cut(strings.TrimSpace(e), ":")
 			if defined[node] != "" {
@@ -247,10 +246,7 @@ func (f *File) didYouMean(word string, names []string) string {
 		}
 		f.suggested++
 	}
-	if s := topo.Nearest(word, names); s != "" {
-		return "; did you mean " + s + "?"
-	}
-	return ""
+	return topo.DidYouMean(word, names)
 }
 
 // located turns topo's errors (each a *topo.Error with a field path, or

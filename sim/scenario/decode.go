@@ -352,8 +352,8 @@ func joinPath(path, key string) string {
 
 // suggestField is "; did you mean X?" or the list of fields.
 func suggestField(key string, names []string) string {
-	if s := topo.Nearest(key, names); s != "" {
-		return "; did you mean " + s + "?"
+	if s := topo.DidYouMean(key, names); s != "" {
+		return s
 	}
 	return " (it has " + strings.Join(names, ", ") + ")"
 }
@@ -477,11 +477,7 @@ func (c *NodeConfig) decodeNode(d *decoder, n *yaml.Node, path string) {
 	}
 	k, ok := topo.LookupKind(c.Kind)
 	if !ok {
-		hint := ""
-		if s := topo.Nearest(c.Kind, topo.KindNames()); s != "" {
-			hint = "; did you mean " + s + "?"
-		}
-		d.bad(joinPath(path, "kind"), kindLine, "unknown kind %q (registered: %s)%s", c.Kind, strings.Join(topo.KindNames(), ", "), hint)
+		d.bad(joinPath(path, "kind"), kindLine, "unknown kind %q (registered: %s)%s", c.Kind, strings.Join(topo.KindNames(), ", "), topo.DidYouMean(c.Kind, topo.KindNames()))
 		return
 	}
 	c.Spec = k.New()

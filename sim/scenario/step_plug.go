@@ -34,11 +34,12 @@ func (s *PlugStep) link(host func(string) *topo.Host) topo.Link {
 		}
 		ends[i] = topo.Endpoint{Node: node, Port: port}
 	}
-	return topo.Link{A: ends[0], B: ends[1], Config: s.config()}
+	return topo.Link{A: ends[0], B: ends[1], Config: (*LinkConfig)(s).config()}
 }
 
-func (s *PlugStep) config() sim.LinkConfig {
-	return sim.LinkConfig{Latency: s.Latency, Jitter: s.Jitter, Loss: s.Loss, Rate: s.Rate, Queue: s.Queue}
+// config is the link's impairments, as the simulator takes them.
+func (l *LinkConfig) config() sim.LinkConfig {
+	return sim.LinkConfig{Latency: l.Latency, Jitter: l.Jitter, Loss: l.Loss, Rate: l.Rate, Queue: l.Queue}
 }
 
 func (s *PlugStep) check(c *checker, p string) {
@@ -89,7 +90,7 @@ func (s *PlugStep) check(c *checker, p string) {
 
 func (s *PlugStep) describe() string {
 	d := fmt.Sprintf("plug %s -- %s", s.Ends[0], s.Ends[1])
-	if c := s.config(); c != (sim.LinkConfig{}) {
+	if c := (*LinkConfig)(s).config(); c != (sim.LinkConfig{}) {
 		d += " (" + impairments(c) + ")"
 	}
 	return d

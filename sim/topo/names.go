@@ -178,3 +178,12 @@ func editDistance(a, b string, limit int) int {
 	}
 	return min(prev[len(b)], limit+1)
 }
+
+// DidYouMean is "; did you mean X?" for the candidate nearest word (see
+// Nearest), or "".
+func DidYouMean(word string, candidates []string) string {
+	if s := Nearest(word, candidates); s != "" {
+		return "; did you mean " + s + "?"
+	}
+	return ""
+}

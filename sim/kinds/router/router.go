@@ -117,23 +117,11 @@ func Compile(spec any, ifaces []topo.Iface, bad func(field, format string, args 
 	return p
 }
 
-// hasAddr reports whether interface i has an IPv4 host address, which
-// the topology's checks leave alone.
+// hasAddr reports whether interface i has an address the topology's own
+// checks accept (topo.HostPrefixProblem), so that a problem the router
+// finds with it is the router's to report, not a second word on the same.
 func hasAddr(ifaces []topo.Iface, i int) bool {
-	if i < 0 || i >= len(ifaces) {
-		return false
-	}
-	a := ifaces[i].Addr
-	return a.IsValid() && a.Addr().Is4() && (a.Bits() >= 31 || a.Addr() != a.Masked().Addr() && a.Addr() != last(a))
-}
-
-// last returns the broadcast address of p's subnet.
-func last(p netip.Prefix) netip.Addr {
-	b := p.Masked().Addr().As4()
-	for i := p.Bits(); i < 32; i++ {
-		b[i/8] |= 1 << (7 - i%8)
-	}
-	return netip.AddrFrom4(b)
+	return i >= 0 && i < len(ifaces) && ifaces[i].Addr.IsValid() && topo.HostPrefixProblem(ifaces[i].Addr) == ""
 }
 
 // config is the router.Config of a router named name with these

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/netyard/netyard/internal/registry"
 	"github.com/netyard/netyard/ipam"
@@ -269,7 +270,7 @@ func (c *compiler) networks(h *HostPlan) {
 		}
 		d := driver(n.Driver)
 		if d == nil {
-			bad(p+".driver", "driver %q is not supported yet (%s)%s", n.Driver, joinAnd(Drivers()), didYouMean(n.Driver, Drivers()))
+			bad(p+".driver", "driver %q is not supported yet (%s)%s", n.Driver, strings.Join(Drivers(), ", "), topo.DidYouMean(n.Driver, Drivers()))
 			c.broken[n.Name] = true
 			continue
 		}
@@ -280,26 +281,6 @@ func (c *compiler) networks(h *HostPlan) {
 		h.byName[n.Name] = n
 	}
 	h.byName["none"] = &topo.Network{Name: "none", Driver: "none", Host: h.Host.Name}
-}
-
-// joinAnd lists words: "bridge, none".
-func joinAnd(words []string) string {
-	out := ""
-	for i, w := range words {
-		if i > 0 {
-			out += ", "
-		}
-		out += w
-	}
-	return out
-}
-
-// didYouMean is "; did you mean X?" for the candidate nearest word, or "".
-func didYouMean(word string, candidates []string) string {
-	if s := topo.Nearest(word, candidates); s != "" {
-		return "; did you mean " + s + "?"
-	}
-	return ""
 }
 
 // names checks the containers' names and hosts: they share the node
@@ -334,7 +315,7 @@ func (c *compiler) names() {
 		case ct.Host != "" && ct.Attach != "":
 			c.bad(p+".host", "a client attached to the LAN runs on no Docker host")
 		case ct.Host != "" && c.byHost[ct.Host] == nil:
-			c.bad(p+".host", "unknown Docker host %q%s", ct.Host, didYouMean(ct.Host, hosts))
+			c.bad(p+".host", "unknown Docker host %q%s", ct.Host, topo.DidYouMean(ct.Host, hosts))
 		}
 	}
 }
@@ -378,7 +359,7 @@ func (c *compiler) addresses() {
 			case c.broken[e.Network]:
 				continue // refused where it was defined
 			case n == nil:
-				c.bad(p, "unknown network %q%s", e.Network, didYouMean(e.Network, known))
+				c.bad(p, "unknown network %q%s", e.Network, topo.DidYouMean(e.Network, known))
 				continue
 			case seen[e.Network]:
 				c.bad(p, "network %q is listed twice", e.Network)
