@@ -232,11 +232,7 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 	f := &Fabric{graph: g, opts: o, nodes: map[string]Node{}, kinds: map[string]string{}, switches: map[string]*vswitch.Switch{},
 		gateways: map[string]*Gateway{}, wires: map[topo.Endpoint]*wire{}, macs: g.HostsByMAC()}
 	f.build = Build{Clock: o.Clock, Seed: o.Seed, Tracer: o.Tracer, Serial: o.Serial, f: f}
-	if d := g.Docker; d != nil {
-		c := *d // the world's own lists; nothing changes the allocators yet (connect and disconnect will clone them first)
-		c.Hosts, c.Networks, c.Containers = slices.Clone(d.Hosts), slices.Clone(d.Networks), slices.Clone(d.Containers)
-		f.docker = &c
-	}
+	f.docker = g.Docker
 	ix := g.Index() // the graph's own lookups scan it: quadratic for a large one
 	for _, s := range g.Switches {
 		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: o.Clock, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: o.Tracer, MAC: s.MAC, STP: s.STP})
@@ -454,10 +450,11 @@ func LinkNames(g *topo.Graph) []string {
 // links laid, removed or moved since are in Links.
 func (f *Fabric) Graph() *topo.Graph { return f.graph }
 
-// Docker returns the Docker model's record as the world has it: its hosts,
-// networks, containers and their allocations; nil for a plain topology.
-// It is the world's, not the plan's: what changes Docker's state while
-// the world runs (network connect and disconnect) changes it here.
+// Docker returns the Docker state the world runs: its hosts, networks,
+// containers and their allocations; nil for a plain topology. Today it is
+// the record the plan was compiled with, as nothing changes it while the
+// world runs; network connect and disconnect will change it here, on a
+// copy of their own.
 func (f *Fabric) Docker() *topo.Docker {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -87,13 +87,30 @@ func (j *journal) saveLocked() error {
 	return os.Rename(tmp, j.path)
 }
 
-// remove deletes the state file and the run's IPAM file.
+// remove deletes the state file and the run's IPAM files.
 func (j *journal) remove() {
-	os.Remove(ipamFile(j.info.Prefix))
+	removeIPAM(j.info.Prefix)
 	os.Remove(j.path)
 }
 
-func ipamFile(prefix string) string { return filepath.Join(StateDir, prefix+".ipam.json") }
+// ipamFile is where a run keeps a Docker host's allocations, as Docker
+// keeps its IPAM state: the first host's as <prefix>.ipam.json, another's
+// as <prefix>.<host>.ipam.json.
+func ipamFile(prefix string, i int, host string) string {
+	if i == 0 {
+		return filepath.Join(StateDir, prefix+".ipam.json")
+	}
+	return filepath.Join(StateDir, prefix+"."+host+".ipam.json")
+}
+
+// removeIPAM deletes a run's IPAM files, and only its own.
+func removeIPAM(prefix string) {
+	os.Remove(ipamFile(prefix, 0, ""))
+	more, _ := filepath.Glob(filepath.Join(StateDir, prefix+".*.ipam.json"))
+	for _, f := range more {
+		os.Remove(f)
+	}
+}
 
 // SaveState records what a running `netyard up` of file runs, beside
 // what it made, and returns the state file's path. The network must be
@@ -102,10 +119,11 @@ func (n *Network) SaveState(file string) (string, error) {
 	if n.journal == nil {
 		return "", errors.New("netns: SaveState needs a Named network")
 	}
-	if d := n.world.Graph().Docker; d != nil && d.IPAM() != nil {
-		// The addresses handed out, as Docker keeps its IPAM state.
-		if err := d.IPAM().Save(ipamFile(Prefix)); err != nil {
-			return "", err
+	if d := n.world.Docker(); d != nil {
+		for i, h := range d.Hosts { // the addresses each handed out
+			if err := h.IPAM.Save(ipamFile(Prefix, i, h.Name)); err != nil {
+				return "", err
+			}
 		}
 	}
 	err := n.journal.update(func(r *RunInfo) {
@@ -239,7 +257,7 @@ func Cleanup() (Swept, error) {
 		if failed {
 			continue // try again next time
 		}
-		os.Remove(ipamFile(r.Prefix))
+		removeIPAM(r.Prefix)
 		if err := os.Remove(filepath.Join(StateDir, r.Prefix+".json")); err == nil {
 			sw.Removed = append(sw.Removed, "state "+r.Prefix)
 		}

@@ -40,15 +40,6 @@ type Docker struct {
 	Containers []Container
 }
 
-// IPAM returns the first Docker host's allocation (the LAN, the
-// networks, their endpoints), for `netyard up` to persist.
-func (d *Docker) IPAM() *ipam.Allocator {
-	if len(d.Hosts) == 0 {
-		return nil
-	}
-	return d.Hosts[0].IPAM
-}
-
 // Network returns network name of Docker host host, or nil. The default
 // network is one too.
 func (d *Docker) Network(host, name string) *Network {
