@@ -148,6 +148,12 @@ func Narrate(e Event) string { return itrace.Narrate(e) }
 // says after its node and port.
 func Text(e Event) string { return itrace.Text(e) }
 
+// NewRecord is e as a JSON line carries it, its time in seconds since
+// origin.
+func NewRecord(e Event, origin time.Time, step int64) Record {
+	return itrace.NewRecord(e, origin, step)
+}
+
 // JSONLines returns a subscriber that writes each event to w as one JSON
 // line (a Record), its time in seconds since origin; step, if not nil,
 // says the step running.
