@@ -98,7 +98,6 @@ type Stats struct {
 // iface is an interface at run time.
 type iface struct {
 	name                        string
-	idx                         int
 	ifc                         *stack.Iface
 	port                        link.Port   // the interface as an Endpoint
 	in                          link.Sender // Input for this interface, made once (InputOffload)
@@ -177,7 +176,7 @@ func New(c Config, o Options) (*Router, error) {
 	maxMTU := 0
 	for i, ci := range c.Ifaces {
 		f := &r.ifaces[i]
-		f.name, f.idx, f.prefix, f.mtu = ci.Name, i, ci.Addr, cmp.Or(ci.MTU, DefaultMTU)
+		f.name, f.prefix, f.mtu = ci.Name, ci.Addr, cmp.Or(ci.MTU, DefaultMTU)
 		f.a32, f.mask32 = v4(ci.Addr.Addr()), mask(ci.Addr.Bits())
 		f.net32 = f.a32 & f.mask32
 		if ci.Addr.Bits() < 31 {

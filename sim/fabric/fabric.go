@@ -254,7 +254,7 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 		}
 		f.switches[s.Name] = sw
 		f.nodes[s.Name] = switchNode{sw}
-		f.kinds[s.Name] = "switch"
+		f.kinds[s.Name] = topo.SwitchKind
 	}
 	for _, h := range g.Hosts {
 		if h.Sandbox() {
@@ -338,7 +338,7 @@ func (f *Fabric) endpointLocked(e topo.Endpoint, other string) (link.Endpoint, e
 	}
 	if sw := f.switches[e.Node]; sw != nil {
 		c := vswitch.PortConfig{Name: e.Port, Mode: vswitch.Access, PVID: vswitch.DefaultVLAN}
-		c.STP.Edge = f.kinds[other] != "switch"
+		c.STP.Edge = f.kinds[other] != topo.SwitchKind
 		idx, err := sw.AddPort(c, nil)
 		if err != nil {
 			return nil, fmt.Errorf("switch %s: %w", e.Node, err)
@@ -377,7 +377,7 @@ func (f *Fabric) AddLink(l topo.Link) error {
 	ka, kb := f.kinds[l.A.Node], f.kinds[l.B.Node]
 	direct := f.opts.Direct && (ka == topo.SandboxKind || kb == topo.SandboxKind)
 	lo := sim.LinkOptions{Clock: f.opts.Clock, Seed: f.opts.Seed, Tracer: f.opts.Tracer, Direct: direct}
-	if ka == "switch" && kb == "switch" {
+	if ka == topo.SwitchKind && kb == topo.SwitchKind {
 		lo.OnLoop = f.looped // only a loop brings a frame back between switches
 	}
 	sl, err := sim.NewLink(l.Name(), l.A.String(), l.B.String(), l.Config, lo)

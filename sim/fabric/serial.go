@@ -53,7 +53,7 @@ type Loop struct {
 func (b *Build) Loop(name, kind string, input func(port int, frame []byte, o link.Offload)) *Loop {
 	l := &Loop{name: name, kind: kind, input: input, tracer: b.Tracer, clk: b.Clock}
 	if b.Serial {
-		l.s = newSerial()
+		l.s = newSerial(l)
 		b.OnClose(l.s.stop)
 	}
 	return l
@@ -103,7 +103,7 @@ func (l *Loop) Feed(port int, fr []byte, o link.Offload) {
 		l.input(port, fr, o)
 		return
 	}
-	switch l.s.postFrame(l, port, fr, o) {
+	switch l.s.postFrame(port, fr, o) {
 	case queued:
 		return
 	case full:
@@ -128,17 +128,17 @@ func (l *Loop) dropped(format string, args ...any) {
 // serial runs jobs one at a time on one goroutine: frames for a node,
 // and functions (timers, reads of its state).
 type serial struct {
+	l     *Loop // whose frames it runs
 	ch    chan job
 	done  chan struct{}
 	once  sync.Once
 	bytes atomic.Int64 // of the buffers of the frames queued
 }
 
-// job is a frame for port idx of a loop's node (a buffer of size class
+// job is a frame for port idx of the loop's node (a buffer of size class
 // class), or a function.
 type job struct {
 	f     func()
-	l     *Loop
 	idx   int
 	frame *[]byte
 	class int
@@ -165,8 +165,8 @@ func classOf(n int) int {
 	return -1
 }
 
-func newSerial() *serial {
-	s := &serial{ch: make(chan job, GatewayQueue), done: make(chan struct{})}
+func newSerial(l *Loop) *serial {
+	s := &serial{l: l, ch: make(chan job, GatewayQueue), done: make(chan struct{})}
 	go s.loop()
 	return s
 }
@@ -180,7 +180,7 @@ func (s *serial) loop() {
 				j.f()
 				continue
 			}
-			j.l.input(j.idx, *j.frame, j.o)
+			s.l.input(j.idx, *j.frame, j.o)
 			frames[j.class].Put(j.frame)
 			s.bytes.Add(-int64(frameClasses[j.class])) // after the buffer is back: a waiter sees it there
 		case <-s.done:
@@ -215,9 +215,9 @@ const (
 	oversize // bigger than the biggest buffer
 )
 
-// postFrame queues a copy of a frame for l's port idx, or drops it when
+// postFrame queues a copy of a frame for the loop's port idx, or drops it when
 // the queue is full, by frames or by bytes.
-func (s *serial) postFrame(l *Loop, idx int, fr []byte, o link.Offload) int {
+func (s *serial) postFrame(idx int, fr []byte, o link.Offload) int {
 	c := classOf(len(fr))
 	if c < 0 {
 		return oversize
@@ -230,7 +230,7 @@ func (s *serial) postFrame(l *Loop, idx int, fr []byte, o link.Offload) int {
 	b := frames[c].Get().(*[]byte)
 	*b = append((*b)[:0], fr...)
 	select {
-	case s.ch <- job{l: l, idx: idx, frame: b, class: c, o: o}:
+	case s.ch <- job{idx: idx, frame: b, class: c, o: o}:
 		return queued
 	default:
 		s.bytes.Add(-size)

@@ -23,7 +23,7 @@ var kinds = registry.New[NodeKind]("topo: kind", nil)
 // registered twice or one of the kinds that are not registered (a program
 // error, found at init).
 func RegisterKind(name string, k NodeKind) {
-	if name == SandboxKind || name == GatewayKind || name == "switch" || k.New == nil || k.Compile == nil {
+	if name == SandboxKind || name == GatewayKind || name == SwitchKind || k.New == nil || k.Compile == nil {
 		panic("topo: kind " + name + " is reserved or incomplete")
 	}
 	kinds.Add(name, k)

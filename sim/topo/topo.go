@@ -95,8 +95,9 @@ type Host struct {
 	Spec any
 }
 
-// The kinds of interfaced node that are not registered.
+// The kinds of node that are not registered.
 const (
+	SwitchKind  = "switch"  // a switch (Graph.Switches)
 	SandboxKind = "host"    // a sandbox: a simulated host, or a namespace
 	GatewayKind = "gateway" // a Docker host's gateway (Router)
 )
