@@ -25,23 +25,10 @@ func (h *Host) Owns(a netip.Addr) bool { return h.owns(a) }
 // ErrMalformed is returned for a packet that is not IPv4.
 var ErrMalformed = errors.New("stack: not an IPv4 packet")
 
-// sendPacket sends an IPv4 packet as it is (the caller has set its TTL and
-// checksums) to the next hop for its destination, resolving the hop's MAC
-// first if needed. The host copies pkt. fail, if not nil, is called later
-// with the host's copy if the next hop cannot be resolved.
-func (h *Host) sendPacket(pkt []byte, fail func(pkt []byte, err error)) error {
-	if !header.IsIPv4(pkt) {
-		return ErrMalformed
-	}
-	i, hop, err := h.route(header.IPv4(pkt).Dst())
-	if err != nil {
-		return err
-	}
-	return h.sendVia(i, hop, pkt, fail)
-}
-
-// sendVia sends an IPv4 packet as it is out of i to the next hop hop,
-// resolving the hop's MAC first if needed, as sendPacket does.
+// sendVia sends an IPv4 packet as it is (the caller has set its TTL and
+// checksums) out of i to the next hop hop, resolving the hop's MAC first
+// if needed. The host copies pkt. fail, if not nil, is called later with
+// the host's copy if the next hop cannot be resolved.
 func (h *Host) sendVia(i *Iface, hop netip.Addr, pkt []byte, fail func(pkt []byte, err error)) error {
 	cp := append([]byte(nil), pkt...)
 	var f func(error)
