@@ -256,13 +256,15 @@ const (
 // leaving through the external address ext, in place: a new flow is
 // masqueraded behind ext. It returns the flow's tuple as it arrived.
 func (t *Table) Outbound(b []byte, ext netip.Addr, now time.Time) (Tuple, error) {
-	return t.Translate(b, FromInside, ext, now, false)
+	k, _, err := t.TranslateFlow(b, FromInside, ext, now, false)
+	return k, err
 }
 
 // Inbound translates a packet arriving on the external side, in place: a
 // reply of a tracked flow, or a new flow to a published port.
 func (t *Table) Inbound(b []byte, now time.Time) (Tuple, error) {
-	return t.Translate(b, FromOutside, netip.Addr{}, now, false)
+	k, _, err := t.TranslateFlow(b, FromOutside, netip.Addr{}, now, false)
+	return k, err
 }
 
 // Hairpin translates a packet from inside (a container) to a published
@@ -273,7 +275,8 @@ func (t *Table) Inbound(b []byte, now time.Time) (Tuple, error) {
 // is what Docker's userland proxy does for connections from the host's own
 // containers. A packet of a tracked flow is translated as its flow says.
 func (t *Table) Hairpin(b []byte, via netip.Addr, now time.Time) (Tuple, error) {
-	return t.Translate(b, Hairpinned, via, now, false)
+	k, _, err := t.TranslateFlow(b, Hairpinned, via, now, false)
+	return k, err
 }
 
 // Untranslate rewrites a packet this table translated back to how it
@@ -315,7 +318,8 @@ func (t *Table) Published(proto uint8, dst netip.AddrPort) (Publish, bool) {
 // pseudo-header sum, which changes with the addresses and not with the
 // ports.
 func (t *Table) Translate(b []byte, o Origin, ext netip.Addr, now time.Time, partial bool) (Tuple, error) {
-	return t.translate(b, o, ext, now, partial, nil)
+	k, _, err := t.TranslateFlow(b, o, ext, now, partial)
+	return k, err
 }
 
 // Change says what a translated packet did to its flow.
@@ -330,25 +334,18 @@ const (
 )
 
 // TranslateFlow is Translate, and says what the packet did to its flow.
+// It is the translation itself: Translate and the others are wrappers the
+// compiler inlines, so a packet costs one call.
 func (t *Table) TranslateFlow(b []byte, o Origin, ext netip.Addr, now time.Time, partial bool) (Tuple, Change, error) {
-	var ch Change
-	k, err := t.translate(b, o, ext, now, partial, &ch)
-	return k, ch, err
-}
-
-// translate is Translate, and with ch says what the packet did to its
-// flow. (Translate does not call TranslateFlow: the extra level copied
-// the tuple on the hot path.)
-func (t *Table) translate(b []byte, o Origin, ext netip.Addr, now time.Time, partial bool, change *Change) (Tuple, error) {
 	p, err := parse(b)
 	if err == errICMPError {
 		k, err := t.icmpError(p, now)
-		return k, err
+		return k, Kept, err
 	}
 	p.partial = partial
 	if err != nil {
 		t.count(&t.stats.Malformed)
-		return Tuple{}, err
+		return Tuple{}, Kept, err
 	}
 	k := p.tuple()
 	t.mu.Lock()
@@ -358,7 +355,7 @@ func (t *Table) translate(b []byte, o Origin, ext netip.Addr, now time.Time, par
 	if fresh {
 		if f, victim, err = t.newFlowLocked(p, k, o, ext, now); err != nil {
 			t.mu.Unlock()
-			return k, err
+			return k, Kept, err
 		}
 	}
 	reply := k != f.orig
@@ -392,10 +389,7 @@ func (t *Table) translate(b []byte, o Origin, ext netip.Addr, now time.Time, par
 	if victim != nil && onDrop != nil {
 		onDrop(victim.export())
 	}
-	if change != nil {
-		*change = ch
-	}
-	return k, nil
+	return k, ch, nil
 }
 
 // newFlowLocked returns a flow for k, to enter once its first packet is
