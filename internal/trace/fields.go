@@ -60,6 +60,23 @@ const (
 	OpBPDUStopped       // BPDU transmission stopped (a scenario's failed root)
 	OpBPDUResumed       // BPDU transmission resumed
 
+	// Overlay ops (Kind Overlay).
+	OpEncap          // a frame Src -> Dst (Len bytes) encapsulated in VNI to the VTEP
+	OpDecap          // a frame Src -> Dst (Len bytes) from the VTEP decapsulated from VNI
+	OpProxyARP       // an ARP request for DstIP answered locally from the peer table: at MAC
+	OpPeerAdded      // Container (SrcIP, MAC) on Network is at the VTEP: learned From a member in Round, at Lamport
+	OpPeerRemoved    // Container (SrcIP) on Network at the VTEP forgotten: Reason
+	OpPeerLearned    // (flood-and-learn) Src on VNI is behind the VTEP
+	OpMemberJoined   // Member (VTEP its address) joined; Reason how it was heard
+	OpMemberSuspect  // Member did not answer a probe: suspect; Reason
+	OpMemberAlive    // Member answered again (refuted suspicion)
+	OpMemberDead     // Member declared dead: Reason; its entries go with it
+	OpMemberLeft     // Member left the cluster
+	OpNetworkJoined  // Member joined Network (it has endpoints there)
+	OpNetworkLeft    // Member left Network
+	OpBulkSync       // a bulk sync of Network with Member: Count entries, Reason which way
+	OpGossipRejected // a gossip message From a member (VTEP its address) refused: Reason
+
 	numOps
 )
 
@@ -72,6 +89,9 @@ var opNames = [numOps]string{
 	"dns-answer", "dns-forwarded", "dns-upstream-error", "dns-upstream-timeout", "dns-upstream-failed", "dns-upstream-rcode",
 	"claims-root", "root", "role", "state", "tc-notify", "tc", "hello", "bpdu-guard", "edge-lost",
 	"tcn-received", "root-guard", "tc-ack", "root-guard-released", "max-age", "bpdu-stopped", "bpdu-resumed",
+	"encap", "decap", "proxy-arp", "peer-added", "peer-removed", "peer-learned",
+	"member-joined", "member-suspect", "member-alive", "member-dead", "member-left",
+	"network-joined", "network-left", "bulk-sync", "gossip-rejected",
 }
 
 // String returns the Op's name: "arp-request".

@@ -196,8 +196,52 @@ func Text(e Event) string {
 		b.WriteString("BPDU transmission stopped")
 	case OpBPDUResumed:
 		b.WriteString("BPDU transmission resumed")
+
+	case OpEncap:
+		fmt.Fprintf(&b, "encapsulated %s -> %s (%d bytes) in VXLAN %d to VTEP %s", e.Src, e.Dst, e.Len, e.VNI, e.VTEP)
+	case OpDecap:
+		fmt.Fprintf(&b, "decapsulated %s -> %s (%d bytes) from VXLAN %d of VTEP %s", e.Src, e.Dst, e.Len, e.VNI, e.VTEP)
+	case OpProxyARP:
+		fmt.Fprintf(&b, "answered ARP who-has %s itself from the peer table: %s is at %s (proxy ARP; no request crosses hosts)", e.DstIP, e.DstIP, e.MAC)
+	case OpPeerAdded:
+		fmt.Fprintf(&b, "learned %s %s %s on %s at VTEP %s", e.Container, e.SrcIP, e.MAC, e.Network, e.VTEP)
+		switch {
+		case e.From != "" && e.Round > 0:
+			fmt.Fprintf(&b, " (gossip from %s, round %d)", e.From, e.Round)
+		case e.From != "":
+			fmt.Fprintf(&b, " (from %s, %s)", e.From, cmpOr(e.Reason, "directly"))
+		}
+	case OpPeerRemoved:
+		fmt.Fprintf(&b, "forgot %s %s on %s at VTEP %s: %s", e.Container, e.SrcIP, e.Network, e.VTEP, e.Reason)
+	case OpPeerLearned:
+		fmt.Fprintf(&b, "learned %s on VXLAN %d behind VTEP %s (flood and learn)", e.Src, e.VNI, e.VTEP)
+	case OpMemberJoined:
+		fmt.Fprintf(&b, "member %s (%s) joined: %s", e.Member, e.VTEP, e.Reason)
+	case OpMemberSuspect:
+		fmt.Fprintf(&b, "member %s is suspect: %s", e.Member, e.Reason)
+	case OpMemberAlive:
+		fmt.Fprintf(&b, "member %s is alive again", e.Member)
+	case OpMemberDead:
+		fmt.Fprintf(&b, "member %s is dead: %s", e.Member, e.Reason)
+	case OpMemberLeft:
+		fmt.Fprintf(&b, "member %s left the cluster", e.Member)
+	case OpNetworkJoined:
+		fmt.Fprintf(&b, "%s joined network %s", e.Member, e.Network)
+	case OpNetworkLeft:
+		fmt.Fprintf(&b, "%s left network %s", e.Member, e.Network)
+	case OpBulkSync:
+		fmt.Fprintf(&b, "bulk sync of %s with %s: %d entries (%s)", e.Network, e.Member, e.Count, e.Reason)
+	case OpGossipRejected:
+		fmt.Fprintf(&b, "refused gossip from %s (%s): %s", cmpOr(e.From, "?"), e.VTEP, e.Reason)
 	}
 	return b.String()
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // src and dst are an event's ends as address:port.

@@ -53,6 +53,7 @@ const (
 	STP       Kind = "stp"       // spanning tree: root, role and state changes, BPDUs that mattered; Op says which
 	Routed    Kind = "routed"    // router: a packet forwarded (and translated) to another network
 	Frame     Kind = "frame"     // a link carried a frame (only to subscribers that ask for frames)
+	Overlay   Kind = "overlay"   // a VTEP or the overlay's control plane (gossip, peers, members); Op says which
 )
 
 // Event is one decision of one node. Node, Kind and Op say who did what;
@@ -116,6 +117,16 @@ type Event struct {
 	Bridge   string `json:"bridge,omitempty"`    // the bridge ID a BPDU came from (or, claiming root, this one)
 	Cost     uint32 `json:"cost,omitzero"`       // root path cost
 	RootPort string `json:"root_port,omitempty"` // the root port
+
+	// Overlay fields: a VTEP's frames and the control plane's tables.
+	VNI       uint32     `json:"vni,omitzero"`        // the VXLAN network identifier
+	VTEP      netip.Addr `json:"vtep,omitzero"`       // the remote VTEP (the outer address) concerned
+	Network   string     `json:"network,omitempty"`   // the Docker network concerned
+	Container string     `json:"container,omitempty"` // the container (endpoint) concerned
+	Member    string     `json:"member,omitempty"`    // the Docker host (cluster member) concerned
+	From      string     `json:"from,omitempty"`      // the member a piece of gossip came from
+	Round     int        `json:"round,omitzero"`      // the sender's gossip round it came in (0: a bulk sync or a direct message)
+	Lamport   uint64     `json:"lamport,omitzero"`    // the entry's Lamport time
 
 	// Link fields.
 	Link    string `json:"link,omitempty"`    // the link's name

@@ -42,6 +42,7 @@ const (
 	STP       = itrace.STP
 	Routed    = itrace.Routed
 	Frame     = itrace.Frame
+	Overlay   = itrace.Overlay
 )
 
 // Op says which event of its Kind an Event is; the typed fields each op
@@ -93,6 +94,21 @@ const (
 	OpMaxAge             = itrace.OpMaxAge
 	OpBPDUStopped        = itrace.OpBPDUStopped
 	OpBPDUResumed        = itrace.OpBPDUResumed
+	OpEncap              = itrace.OpEncap
+	OpDecap              = itrace.OpDecap
+	OpProxyARP           = itrace.OpProxyARP
+	OpPeerAdded          = itrace.OpPeerAdded
+	OpPeerRemoved        = itrace.OpPeerRemoved
+	OpPeerLearned        = itrace.OpPeerLearned
+	OpMemberJoined       = itrace.OpMemberJoined
+	OpMemberSuspect      = itrace.OpMemberSuspect
+	OpMemberAlive        = itrace.OpMemberAlive
+	OpMemberDead         = itrace.OpMemberDead
+	OpMemberLeft         = itrace.OpMemberLeft
+	OpNetworkJoined      = itrace.OpNetworkJoined
+	OpNetworkLeft        = itrace.OpNetworkLeft
+	OpBulkSync           = itrace.OpBulkSync
+	OpGossipRejected     = itrace.OpGossipRejected
 )
 
 // Ops returns every Op but OpNone, in order.
