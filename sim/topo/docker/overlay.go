@@ -103,7 +103,7 @@ func (c *compiler) planOverlay(n *topo.Network, p string) *overlayPlan {
 	if problem {
 		return o
 	}
-	switch used := c.vnis(); {
+	switch used := c.vnis(n.Name); {
 	case n.VNI != 0 && n.VNI > MaxVNI:
 		bad(p+".vni", "VNI %d is past VXLAN's 24 bits (at most %d)", n.VNI, MaxVNI)
 	case n.VNI != 0 && used[n.VNI] != "":
@@ -125,12 +125,12 @@ func (c *compiler) planOverlay(n *topo.Network, p string) *overlayPlan {
 	return o
 }
 
-// vnis returns the VNIs taken: every overlay's explicit one, and those
-// settled already.
-func (c *compiler) vnis() map[uint32]string {
+// vnis returns the VNIs taken but by network except: every overlay's
+// explicit one, and those settled already.
+func (c *compiler) vnis(except string) map[uint32]string {
 	used := map[uint32]string{}
 	for _, n := range c.m.Networks {
-		if n.Driver == "overlay" && n.VNI != 0 {
+		if n.Driver == "overlay" && n.VNI != 0 && n.Name != except {
 			used[n.VNI] = n.Name
 		}
 	}
