@@ -12,7 +12,16 @@
 // netyard's gateway (netyard up bench/nat.yaml). The ping goes to the
 // host's address.
 //
-// It needs root, iperf3 and ping; bench/compare.sh installs them and runs it.
+// With -overlay it compares overlays across two "machines": two network
+// namespaces joined by a veth pair as the underlay (192.168.56.11 and .12),
+// a container namespace on each (10.0.0.2 and 10.0.0.3, MTU 1450), joined
+// first by the kernel's vxlan device (VNI 4096, UDP 4789) on a Linux
+// bridge on each machine, as Docker's overlay driver sets it up, then by
+// netyard up bench/overlay.yaml --host host1 and --host host2, one in
+// each machine (VXLAN over kernel UDP sockets, gossip over memberlist).
+//
+// It needs root, iperf3 and ping; bench/compare.sh and bench/overlay.sh
+// install them and run it.
 package main
 
 import (
@@ -38,6 +47,8 @@ var (
 	scenario = flag.String("pair", "bench/pair.yaml", "the two-host scenario netyard brings up")
 	natMode  = flag.Bool("nat", false, "compare a published port through iptables with one through netyard's gateway")
 	natFile  = flag.String("nat-scenario", "bench/nat.yaml", "the Docker scenario netyard brings up with -nat")
+	ovMode   = flag.Bool("overlay", false, "compare netyard's overlay between two machines (namespaces on a veth underlay) with the kernel's VXLAN")
+	ovFile   = flag.String("overlay-scenario", "bench/overlay.yaml", "the two-host overlay scenario netyard brings up with -overlay, a host in each machine")
 )
 
 // target is the address measure speaks to: the far host, or with -nat the
@@ -72,6 +83,10 @@ func main() {
 		target = "192.168.56.11"
 		setups = []setup{{"kernel NAT", kernelNAT}, {"netyard gateway", netyardNAT}}
 	}
+	if *ovMode {
+		target = "10.0.0.3"
+		setups = []setup{{"kernel VXLAN", kernelVXLAN}, {"netyard overlay", netyardOverlay}}
+	}
 	for _, s := range setups {
 		fmt.Fprintf(os.Stderr, "== %s\n", s.name)
 		a, b, teardown, err := s.setup()
@@ -89,6 +104,10 @@ func main() {
 	}
 	if *natMode {
 		reportNAT(results)
+		return
+	}
+	if *ovMode {
+		reportOverlay(results)
 		return
 	}
 	report(results)
@@ -162,8 +181,18 @@ var upRE = regexp.MustCompile(`is up \(run (\w+)\)`)
 
 // up runs netyard up with args until it reports the topology up, and
 // returns the run's prefix and how to tear it down.
-func up(args ...string) (string, func(), error) {
-	cmd := exec.Command(*netyard, append([]string{"up"}, args...)...)
+func up(args ...string) (string, func(), error) { return upIn("", args...) }
+
+// upIn is up in the network namespace machine ("": this one), entered
+// with nsenter: only the network namespace, so that the namespaces
+// netyard names under /run/netns are seen here too (ip netns exec would
+// make them in a mount namespace of its own).
+func upIn(machine string, args ...string) (string, func(), error) {
+	argv := append([]string{*netyard, "up"}, args...)
+	if machine != "" {
+		argv = append([]string{"nsenter", "--net=/run/netns/" + machine}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err
@@ -241,6 +270,104 @@ func netyardNAT() (string, string, func(), error) {
 		return "", "", nil, err
 	}
 	return prefix + "-cli", prefix + "-srv", teardown, nil
+}
+
+// underlay makes two machines, a and b, joined by a veth pair (u0 on
+// each) with the hosts' addresses of bench/overlay.yaml.
+func underlay(a, b string) error {
+	return runAll(
+		[]string{"ip", "netns", "add", a}, []string{"ip", "netns", "add", b},
+		[]string{"ip", "link", "add", "u0", "netns", a, "type", "veth", "peer", "name", "u0", "netns", b},
+		ns(a, "ip", "addr", "add", "192.168.56.11/24", "dev", "u0"), ns(b, "ip", "addr", "add", "192.168.56.12/24", "dev", "u0"),
+		ns(a, "ip", "link", "set", "u0", "up"), ns(b, "ip", "link", "set", "u0", "up"),
+		ns(a, "ip", "link", "set", "lo", "up"), ns(b, "ip", "link", "set", "lo", "up"),
+	)
+}
+
+// kernelVXLAN is Docker's overlay done by the kernel on two machines: on
+// each a bridge with a vxlan device (VNI 4096, UDP 4789, the other
+// machine as its remote, learning) and a veth to the container.
+func kernelVXLAN() (string, string, func(), error) {
+	ma, mb, ca, cb := pfx+"-kma", pfx+"-kmb", pfx+"-kca", pfx+"-kcb"
+	teardown := func() {
+		for _, n := range []string{ca, cb, ma, mb} {
+			_ = run("ip", "netns", "del", n)
+		}
+	}
+	err := underlay(ma, mb)
+	for _, m := range []struct{ machine, ctr, local, remote, addr string }{
+		{ma, ca, "192.168.56.11", "192.168.56.12", "10.0.0.2/24"},
+		{mb, cb, "192.168.56.12", "192.168.56.11", "10.0.0.3/24"},
+	} {
+		if err != nil {
+			break
+		}
+		err = runAll(
+			[]string{"ip", "netns", "add", m.ctr},
+			ns(m.machine, "ip", "link", "add", "vxlan0", "type", "vxlan", "id", "4096", "dstport", "4789", "local", m.local, "remote", m.remote, "dev", "u0"),
+			ns(m.machine, "ip", "link", "add", "br0", "type", "bridge"),
+			ns(m.machine, "ip", "link", "set", "vxlan0", "master", "br0", "up"),
+			ns(m.machine, "ip", "link", "add", "veth0", "type", "veth", "peer", "name", "eth0", "netns", m.ctr),
+			ns(m.machine, "ip", "link", "set", "veth0", "mtu", "1450", "master", "br0", "up"),
+			ns(m.machine, "ip", "link", "set", "br0", "up"),
+			ns(m.ctr, "ip", "addr", "add", m.addr, "dev", "eth0"),
+			ns(m.ctr, "ip", "link", "set", "eth0", "mtu", "1450", "up"),
+			ns(m.ctr, "ip", "link", "set", "lo", "up"),
+		)
+	}
+	if err != nil {
+		teardown()
+	}
+	return ca, cb, teardown, err
+}
+
+// netyardOverlay brings bench/overlay.yaml up one Docker host per
+// machine, and waits until the containers reach each other (the hosts'
+// control planes have gossiped).
+func netyardOverlay() (string, string, func(), error) {
+	ma, mb := pfx+"-nma", pfx+"-nmb"
+	var downs []func()
+	teardown := func() {
+		for _, d := range slices.Backward(downs) {
+			d()
+		}
+		_ = run("ip", "netns", "del", ma)
+		_ = run("ip", "netns", "del", mb)
+	}
+	if err := underlay(ma, mb); err != nil {
+		teardown()
+		return "", "", nil, err
+	}
+	var prefixes []string
+	for i, m := range []string{ma, mb} {
+		prefix, down, err := upIn(m, *ovFile, "--host", fmt.Sprintf("host%d", i+1))
+		if err != nil {
+			teardown()
+			return "", "", nil, err
+		}
+		downs = append(downs, down)
+		prefixes = append(prefixes, prefix)
+	}
+	a, b := prefixes[0]+"-a", prefixes[1]+"-b"
+	for start := time.Now(); ; time.Sleep(200 * time.Millisecond) {
+		if run(ns(a, "ping", "-c", "1", "-W", "1", target)...) == nil {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			teardown()
+			return "", "", nil, fmt.Errorf("the containers did not reach each other within 30s of netyard up")
+		}
+	}
+	return a, b, teardown, nil
+}
+
+func reportOverlay(rs []result) {
+	fmt.Printf("%-18s %12s %14s %10s %10s\n", "overlay", "TCP Gbit/s", "UDP64 pkt/s", "UDP loss", "RTT us")
+	for _, r := range rs {
+		fmt.Printf("%-18s %12.2f %14.0f %9.1f%% %10.1f\n", r.name, r.tcpGbps, r.udpPPS, r.udpPct, r.rttUs)
+	}
+	k, ny := rs[0], rs[1]
+	fmt.Printf("\nnetyard overlay / kernel VXLAN: TCP %.2fx, UDP64 %.2fx (loss %.1f%% against %.1f%%), RTT %.2fx\n", ny.tcpGbps/k.tcpGbps, ny.udpPPS/k.udpPPS, ny.udpPct, k.udpPct, ny.rttUs/k.rttUs)
 }
 
 func reportNAT(rs []result) {
