@@ -674,11 +674,20 @@ func (d *drawing) hostKind(h *Host) (string, string) {
 // VLAN its switch port puts it in.
 func (d *drawing) ifaceText(h *Host, f *Iface) (text, tint string) {
 	parts := []string{"<b>" + esc(f.Name) + "</b> " + esc(f.Addr.String())}
+	if !f.Addr.IsValid() { // a VTEP's port
+		parts = []string{"<b>" + esc(f.Name) + "</b>"}
+	}
+	if f.MTU != 0 {
+		parts = append(parts, fmt.Sprintf("MTU %d", f.MTU))
+	}
 	tint = "#ffffff"
 	if r := h.Router; r != nil {
+		o := r.Overlay(f.Name)
 		switch {
 		case f.Name == r.LAN:
 			parts = append(parts, "on the LAN")
+		case o != nil:
+			parts = append(parts, fmt.Sprintf("VTEP of network %s: VXLAN %d over UDP 4789 of the LAN address", esc(o.Network), o.VNI))
 		default:
 			for _, rb := range r.Bridges {
 				if rb.Iface == f.Name {
