@@ -67,6 +67,10 @@ type Options struct {
 	// link drops what it is given and Looping reports the loop: the storm
 	// is stopped. mem halts its engine here. nil: nothing more.
 	OnLoop func()
+	// Underlay carries the Docker hosts' overlays over a network outside
+	// the world (netyard up --host: the machine's own); nil: over the
+	// gateways' LAN legs, from their own stacks.
+	Underlay Underlay
 }
 
 // Node is a running node, as the Fabric sees it: its ports.

@@ -109,3 +109,29 @@ func TestGatewayQueueAllocatesNothing(t *testing.T) {
 		t.Errorf("%v allocations per queued frame", n)
 	}
 }
+
+// TestDoAfterStopReturns: Do from another goroutine (an underlay's
+// control plane telling a change) returns once the loop stops, whether
+// its job was queued before the stop or not, and never runs it after
+// returning.
+func TestDoAfterStopReturns(t *testing.T) {
+	g, block := serialGateway(t)
+	release := block()
+	ran := make(chan bool, 1)
+	returned := make(chan struct{})
+	go func() {
+		var did bool
+		g.Do(func() { did = true })
+		ran <- did
+		close(returned)
+	}()
+	for len(g.s.ch) == 0 { // the job is queued behind the blocked one
+		runtime.Gosched()
+	}
+	g.s.stop()
+	release()
+	<-returned
+	// Either way is right, as long as it did not run after Do returned
+	// (the race detector would see did written then).
+	t.Logf("the job queued as the loop stopped ran: %v", <-ran)
+}

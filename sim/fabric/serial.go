@@ -91,10 +91,23 @@ func (l *Loop) Do(f func()) {
 		return
 	}
 	done := make(chan struct{})
-	if !l.s.post(func() { f(); close(done) }, true) {
+	var claim atomic.Int32 // 1: the loop runs f; 2: Do gave up on it
+	run := func() {
+		if claim.CompareAndSwap(0, 1) {
+			f()
+		}
+		close(done)
+	}
+	if !l.s.post(run, true) {
 		return
 	}
-	<-done
+	select {
+	case <-done:
+	case <-l.s.done: // a job queued as the loop stops may never run
+		if !claim.CompareAndSwap(0, 2) {
+			<-done // it runs: wait for it
+		}
+	}
 }
 
 // Feed takes a frame for port: at once, or queued for the loop.
