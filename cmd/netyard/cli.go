@@ -29,8 +29,10 @@ func init() {
 			"Loads each FILE and reports every problem in it as FILE:LINE: what is wrong, in one run. Exits 0 when every file is good, 2 otherwise.", cmdValidate},
 		{"draw", "FILE", "print the topology in Graphviz's language",
 			"Prints FILE's topology as a Graphviz graph: netyard draw lab.yaml | dot -Tsvg > lab.svg", cmdDraw},
-		{"up", "FILE [--explain] [--offloads=false]", "(root) build the topology in namespaces until Ctrl-C",
-			"Builds FILE's topology in named network namespaces and keeps it up until it is interrupted (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT), then removes everything it made. Its steps are not run. Needs root.", cmdUp},
+		{"up", "FILE [--explain] [--offloads=false] [--host NAME [--join ADDR[,ADDR]]]", "(root) build the topology in namespaces until Ctrl-C",
+			"Builds FILE's topology in named network namespaces and keeps it up until it is interrupted (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT), then removes everything it made. Its steps are not run. Needs root. " +
+				"With --host NAME it builds only Docker host NAME's part, for a real machine: NAME's gateway, the switches of its networks and its containers; not the LAN switch, the other Docker hosts or the clients on the LAN. " +
+				"Its gateway's LAN leg then has no cable: this machine's own network is the underlay. NAME's overlays reach the other hosts (each brought up on its own machine with its own --host) by VXLAN over a kernel UDP socket on NAME's address from FILE, port 4789, and by a memberlist control plane on the same address, TCP and UDP 7946, seeded by --join or else by the other hosts' addresses from FILE. That address must be one of this machine's. Published ports and docker_gwbridge's way out reach nothing beyond the host.", cmdUp},
 		{"exec", "[--run PREFIX] NODE -- CMD [ARG...]", "(root) run a command inside a node's namespace",
 			"Runs CMD inside NODE's namespace of a running netyard up, with the node's resolv.conf, and exits with CMD's status. --run names the up when several run (netyard ls shows them). Needs root.", cmdExec},
 		{"ls", "[--json]", "list running ups and their nodes",

@@ -28,12 +28,23 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	fs := flags("up", stderr)
 	explain := fs.Bool("explain", false, "narrate every decision of the switches as frames pass")
 	offloads := fs.Bool("offloads", true, "TAP offloads (TCP super-frames); --offloads=false for one frame per syscall")
+	only := fs.String("host", "", "bring up only Docker host `NAME`'s part, for a machine of its own, joined to the other hosts over this machine's network (VXLAN on UDP 4789 and gossip on TCP/UDP 7946 of NAME's address in FILE, which must be this machine's); its LAN leg has no cable")
+	join := fs.String("join", "", "with --host: the control plane's seeds, comma-separated `ADDR[:PORT],...` (port 7946 unless given); default: the other Docker hosts' addresses in FILE")
 	pos, done, code := parse(fs, args, stdout, stderr, false)
 	if done {
 		return code
 	}
 	if len(pos) != 1 {
 		fmt.Fprintln(stderr, "netyard up: want exactly one scenario file (netyard up --help explains)")
+		return 2
+	}
+	seeds, err := parseJoin(*join)
+	switch {
+	case err != nil:
+		fmt.Fprintln(stderr, "netyard up: --join:", err)
+		return 2
+	case *join != "" && *only == "":
+		fmt.Fprintln(stderr, "netyard up: --join needs --host: it names the seeds a Docker host brought up on a machine of its own joins")
 		return 2
 	}
 	if os.Geteuid() != 0 {
@@ -44,8 +55,16 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	tips := hints(g)
+	tips := hints(g, *only)
 	o := netns.Options{Seed: f.Seed, Named: true, NoOffloads: !*offloads, Logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }}
+	whole := g
+	if *only != "" {
+		if g, err = g.DockerHostPart(*only); err != nil {
+			fmt.Fprintln(stderr, "netyard up: --host:", err)
+			return 2
+		}
+		o.Machine = &netns.Machine{Join: seeds}
+	}
 	if *explain {
 		var mu sync.Mutex
 		start := time.Now()
@@ -69,7 +88,11 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "netyard: record state:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "netyard: %s is up (run %s); Ctrl-C tears it down\n", f.Name, netns.Prefix)
+	name := f.Name
+	if *only != "" {
+		name = fmt.Sprintf("%s's part of %s", *only, f.Name)
+	}
+	fmt.Fprintf(stdout, "netyard: %s is up (run %s); Ctrl-C tears it down\n", name, netns.Prefix)
 	for _, h := range g.Hosts {
 		where := "namespace " + n.Namespace(h.Name)
 		if h.Router != nil {
@@ -79,7 +102,16 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  %-10s %-26s lo only\n", h.Name, where)
 		}
 		for _, i := range h.Ifaces {
-			fmt.Fprintf(stdout, "  %-10s %-26s %s %s %s\n", h.Name, where, i.Name, i.Addr, i.MAC)
+			note := ""
+			if *only != "" && h.Router != nil && i.Name == h.Router.LAN {
+				note = "  no cable: this machine's network is the underlay"
+			}
+			fmt.Fprintf(stdout, "  %-10s %-26s %s %s %s%s\n", h.Name, where, i.Name, i.Addr, i.MAC, note)
+		}
+	}
+	if *only != "" {
+		for _, l := range machineLines(whole, g, *only, seeds) {
+			fmt.Fprintln(stdout, l)
 		}
 	}
 	for _, hint := range tips {
@@ -94,6 +126,96 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// gossipPort is the control plane's port (Docker's swarm gossip, TCP
+// and UDP).
+const gossipPort = 7946
+
+// parseJoin reads --join: ADDR or ADDR:PORT, comma-separated, IPv4 or
+// IPv6 (an IPv6 address with a port in brackets), the port 7946 unless
+// given.
+func parseJoin(s string) ([]netip.AddrPort, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []netip.AddrPort
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.AddrPortFrom(a.Unmap(), gossipPort))
+			continue
+		}
+		ap, err := netip.ParseAddrPort(f)
+		if err != nil || ap.Port() == 0 {
+			return nil, fmt.Errorf("%q is not an address or address:port (192.168.56.12, 192.168.56.12:7946, [fd00::2]:7946)", f)
+		}
+		out = append(out, netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()))
+	}
+	return out, nil
+}
+
+// machineLines says what a Docker host's part on a machine of its own
+// joins, and what of the whole plan is not here.
+func machineLines(whole, part *topo.Graph, host string, seeds []netip.AddrPort) []string {
+	gw := part.Host(host)
+	r := gw.Router
+	self := gw.Iface(r.LAN).Addr.Addr()
+	var out []string
+	if len(r.Overlays) == 0 {
+		out = append(out, fmt.Sprintf("  %s is on no overlay network: it joins no other host, and its containers reach nothing beyond its own networks", host))
+	} else {
+		var ovs []string
+		for _, o := range r.Overlays {
+			ovs = append(ovs, fmt.Sprintf("%s (VNI %d)", o.Network, o.VNI))
+		}
+		out = append(out, fmt.Sprintf("  %-10s %-26s %s over this machine's network: VXLAN on %s, gossip on %s",
+			host, "underlay", strings.Join(ovs, ", "), netip.AddrPortFrom(self, 4789), netip.AddrPortFrom(self, gossipPort)))
+		var join []string
+		for _, s := range seeds {
+			join = append(join, s.String())
+		}
+		if len(seeds) == 0 {
+			for _, m := range r.Swarm {
+				join = append(join, fmt.Sprintf("%s %s", m.Host, netip.AddrPortFrom(m.Addr, gossipPort)))
+			}
+		}
+		switch {
+		case len(join) == 0:
+			out = append(out, fmt.Sprintf("  %s is the only host of its overlays: there is nobody to join", host))
+		default:
+			out = append(out, fmt.Sprintf("  %-10s %-26s %s (each brought up on its own machine with netyard up --host)", host, "joins", strings.Join(join, ", ")))
+		}
+	}
+	var away []string
+	for _, h := range whole.Docker.Hosts {
+		if h.Name == host {
+			continue
+		}
+		var ctrs []string
+		for _, c := range whole.Docker.Containers {
+			if c.Host == h.Name {
+				ctrs = append(ctrs, c.Name)
+			}
+		}
+		if len(ctrs) > 0 {
+			away = append(away, fmt.Sprintf("%s (%s)", h.Name, strings.Join(ctrs, ", ")))
+		} else {
+			away = append(away, h.Name)
+		}
+	}
+	var clients []string
+	for _, c := range whole.Docker.Containers {
+		if c.Attach != "" {
+			clients = append(clients, c.Name)
+		}
+	}
+	if len(away) > 0 {
+		out = append(out, "  not here: the Docker hosts "+strings.Join(away, ", ")+" (each on its own machine)")
+	}
+	out = append(out, "  not here: the LAN switch"+map[bool]string{true: " and its clients " + strings.Join(clients, ", "), false: ""}[len(clients) > 0]+
+		"; published ports and docker_gwbridge's way out reach nothing beyond this host")
+	return out
+}
+
 // teardownSignals are the signals on which up tears its topology down.
 var teardownSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
 
@@ -102,12 +224,22 @@ var teardownSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP,
 // checks that for every scenario), so that every suggestion works: a
 // ping between hosts that reach each other, a name that resolves, a
 // published port that answers.
-func hints(g *topo.Graph) []string {
+//
+// With only, a Docker host's name (netyard up --host), the suggestions
+// are for that host's containers: tried in the whole plan, where the
+// other hosts are up as they will be on their own machines.
+func hints(g *topo.Graph, only string) []string {
 	n, err := mem.New(g, mem.Options{Seed: 1})
 	if err != nil {
 		return nil
 	}
 	const wait = 2 * time.Second
+	for _, h := range g.Hosts {
+		if h.Router != nil && len(h.Router.Overlays) > 0 {
+			_ = n.Wait(10 * time.Second) // the hosts' control planes converge, as before a user's first command
+			break
+		}
+	}
 	pings := func(from string, to netip.Addr) bool {
 		st, err := n.Ping(from, to, 1, time.Second, wait)
 		return err == nil && st.Received == 1
@@ -123,7 +255,7 @@ func hints(g *topo.Graph) []string {
 	names:
 		for _, a := range d.Containers {
 			ha := g.Host(a.Name)
-			if a.Attach != "" || ha == nil || !ha.Nameserver.IsValid() {
+			if a.Attach != "" || ha == nil || !ha.Nameserver.IsValid() || only != "" && a.Host != only {
 				continue
 			}
 			for _, b := range d.Containers {
@@ -141,7 +273,7 @@ func hints(g *topo.Graph) []string {
 		}
 	published:
 		for _, c := range d.Containers {
-			if c.Attach == "" {
+			if c.Attach == "" || only != "" { // with --host, no client is here
 				continue
 			}
 			for _, r := range g.Hosts {

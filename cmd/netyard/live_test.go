@@ -219,7 +219,7 @@ func TestUpHintsWork(t *testing.T) {
 			if !ok {
 				t.Fatal("load")
 			}
-			tips := hints(g)
+			tips := hints(g, "")
 			if len(tips) == 0 {
 				t.Fatalf("no hints for %s", file)
 			}

@@ -53,6 +53,10 @@ type Options struct {
 	FrameBudget uint64
 	// Logf reports problems on the data path (a TAP read error); nil: silent.
 	Logf func(format string, args ...any)
+	// Machine runs g as one Docker host's part on a machine of its own,
+	// its overlays carried over this machine's network (see Machine);
+	// nil: the whole of g is here, overlays over netyard's own LAN.
+	Machine *Machine
 }
 
 // Prefix is this process's name prefix for namespaces and devices.

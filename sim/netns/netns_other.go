@@ -27,6 +27,7 @@ type Options struct {
 	NoOffloads  bool
 	FrameBudget uint64
 	Logf        func(format string, args ...any)
+	Machine     *Machine
 }
 
 // Network is unavailable off Linux.

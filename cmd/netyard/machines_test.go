@@ -1,0 +1,82 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseJoin(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+		bad  bool
+	}{
+		{"", nil, false},
+		{"192.168.56.12", []string{"192.168.56.12:7946"}, false},
+		{"192.168.56.12:8000", []string{"192.168.56.12:8000"}, false},
+		{"192.168.56.12, 192.168.56.13:7947", []string{"192.168.56.12:7946", "192.168.56.13:7947"}, false},
+		{"fd00::2", []string{"[fd00::2]:7946"}, false},
+		{"[fd00::2]:8000", []string{"[fd00::2]:8000"}, false},
+		{"::ffff:192.168.56.12", []string{"192.168.56.12:7946"}, false},
+		{"host2", nil, true},
+		{"192.168.56.12:0", nil, true},
+		{"192.168.56.12,", nil, true},
+		{"192.168.56.300", nil, true},
+	} {
+		got, err := parseJoin(c.in)
+		var s []string
+		for _, a := range got {
+			s = append(s, a.String())
+		}
+		if (err != nil) != c.bad || !slices.Equal(s, c.want) {
+			t.Errorf("parseJoin(%q) = %v, %v; want %v (error: %v)", c.in, s, err, c.want, c.bad)
+		}
+	}
+	if _, err := parseJoin("host2"); err == nil || !strings.Contains(err.Error(), `"host2" is not an address`) {
+		t.Errorf("parseJoin(host2): %v", err)
+	}
+}
+
+// TestUpHostFlags: up's help names --host and --join and what --host
+// leaves out; --join alone is a command-line error, said before anything
+// is read or made.
+func TestUpHostFlags(t *testing.T) {
+	code, out, _ := netyard("up", "--help")
+	for _, want := range []string{"[--host NAME [--join ADDR[,ADDR]]]", "-host NAME", "-join ADDR[:PORT],...", "LAN leg then has no cable", "UDP 7946"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("netyard up --help lacks %q (exit %d):\n%s", want, code, out)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"up", "testdata/two-machines.yaml", "--join", "192.168.56.12"}, "--join needs --host"},
+		{[]string{"up", "testdata/two-machines.yaml", "--host", "host1", "--join", "host2"}, `--join: "host2" is not an address`},
+	} {
+		code, _, errOut := netyard(c.args...)
+		if code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("netyard %s: exit %d, %q; want 2 and %q", strings.Join(c.args, " "), code, errOut, c.want)
+		}
+	}
+}
+
+// TestUpHostRefusals: --host naming no Docker host of the file, or given
+// a file with none, is a clear error before anything is made.
+func TestUpHostRefusals(t *testing.T) {
+	needRoot(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"up", "testdata/two-machines.yaml", "--host", "hots2"}, `--host: topo: no Docker host "hots2" (the plan has host1, host2); did you mean host2?`},
+		{[]string{"up", "testdata/two-machines.yaml", "--host", "web"}, `no Docker host "web"`},
+		{[]string{"up", "../../scenarios/l2-learning.yaml", "--host", "host1"}, "the plan has no Docker hosts"},
+	} {
+		code, out, errOut := netyard(c.args...)
+		if code != 2 || !strings.Contains(errOut, c.want) || strings.Contains(out, "is up") {
+			t.Errorf("netyard %s: exit %d, %q; want 2 and %q", strings.Join(c.args, " "), code, errOut, c.want)
+		}
+	}
+}
