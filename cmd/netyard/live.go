@@ -197,7 +197,7 @@ func machineLines(whole, part *topo.Graph, host string, seeds []netip.AddrPort) 
 			}
 		}
 		if len(ctrs) > 0 {
-			away = append(away, fmt.Sprintf("%s (%s)", h.Name, strings.Join(ctrs, ", ")))
+			away = append(away, fmt.Sprintf("%s (containers %s)", h.Name, strings.Join(ctrs, ", ")))
 		} else {
 			away = append(away, h.Name)
 		}
@@ -209,11 +209,13 @@ func machineLines(whole, part *topo.Graph, host string, seeds []netip.AddrPort) 
 		}
 	}
 	if len(away) > 0 {
-		out = append(out, "  not here: the Docker hosts "+strings.Join(away, ", ")+" (each on its own machine)")
+		out = append(out, "  not here: "+strings.Join(away, ", ")+", each Docker host on its own machine")
 	}
-	out = append(out, "  not here: the LAN switch"+map[bool]string{true: " and its clients " + strings.Join(clients, ", "), false: ""}[len(clients) > 0]+
-		"; published ports and docker_gwbridge's way out reach nothing beyond this host")
-	return out
+	lan := "  not here: the LAN switch"
+	if len(clients) > 0 {
+		lan += " and the clients on it (" + strings.Join(clients, ", ") + ")"
+	}
+	return append(out, lan+"; published ports and docker_gwbridge's way out reach nothing beyond this host")
 }
 
 // teardownSignals are the signals on which up tears its topology down.

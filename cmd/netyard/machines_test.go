@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -79,4 +82,56 @@ func TestUpHostRefusals(t *testing.T) {
 			t.Errorf("netyard %s: exit %d, %q; want 2 and %q", strings.Join(c.args, " "), code, errOut, c.want)
 		}
 	}
+}
+
+// TestUpHostWithoutOverlay: a Docker host on no overlay network is a part
+// too: its bridge networks and containers, up alone, and the output says
+// it joins nobody.
+func TestUpHostWithoutOverlay(t *testing.T) {
+	needRoot(t)
+	cmd := exec.Command(os.Args[0], "up", "../../scenarios/docker-two-hosts.yaml", "--host", "host2")
+	cmd.Env = append(os.Environ(), "NETYARD_AS_MAIN=1")
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	var lines []string
+	prefix := ""
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "try:") {
+		lines = append(lines, sc.Text())
+		if _, rest, ok := strings.Cut(sc.Text(), "is up (run "); ok {
+			prefix, _, _ = strings.Cut(rest, ")")
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	text := strings.Join(lines, "\n")
+	t.Logf("netyard up --host host2:\n%s", text)
+	if prefix == "" {
+		t.Fatalf("netyard up --host host2 never came up:\n%s", text)
+	}
+	for _, want := range []string{"host2's part of docker-two-hosts is up", "host2 is on no overlay network: it joins no other host",
+		"not here: host1 (containers web1), each Docker host on its own machine", "not here: the LAN switch and the clients on it (client)", "no cable: this machine's network is the underlay"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("up --host host2 does not say %q:\n%s", want, text)
+		}
+	}
+	for _, absent := range []string{"web1", "client"} {
+		if l := leftovers(t, prefix); slices.Contains(l, "namespace "+prefix+"-"+absent) {
+			t.Errorf("%s is host1's or the LAN's, but has a namespace here: %v", absent, l)
+		}
+	}
+	if _, err := exec.LookPath("ping"); err == nil {
+		ex := exec.Command(os.Args[0], "exec", "--run", prefix, "tool2", "--", "ping", "-c", "1", "-W", "3", "web2")
+		ex.Env = append(os.Environ(), "NETYARD_AS_MAIN=1")
+		if b, err := ex.CombinedOutput(); err != nil {
+			t.Errorf("tool2 pings web2 on host2's own network: %v\n%s", err, b)
+		}
+	}
+	interrupt(t, cmd, prefix)
 }
