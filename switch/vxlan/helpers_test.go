@@ -105,14 +105,13 @@ func narration(ev []trace.Event) string {
 // rig is a Mux with one VTEP on a recording transport, a frame sink as
 // its switch port and a manual clock.
 type rig struct {
-	t     *testing.T
-	clk   *clock.Manual
-	w     *wire
-	tr    *events
-	mux   *vxlan.Mux
-	v     *vxlan.VTEP
-	sink  *link.Channel
-	carry link.Funcs
+	t    *testing.T
+	clk  *clock.Manual
+	w    *wire
+	tr   *events
+	mux  *vxlan.Mux
+	v    *vxlan.VTEP
+	sink *link.Channel
 }
 
 func newRig(t *testing.T, c vxlan.Config) *rig {
