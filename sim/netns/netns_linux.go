@@ -125,7 +125,11 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	f, err := fabric.New(g, fabric.Options{Clock: clock.Real, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true, FrameBudget: o.FrameBudget, Serial: true})
+	fo := fabric.Options{Clock: clock.Real, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true, FrameBudget: o.FrameBudget, Serial: true}
+	if o.Machine != nil {
+		fo.Underlay = &machineUnderlay{m: *o.Machine, logf: o.Logf}
+	}
+	f, err := fabric.New(g, fo)
 	if err != nil {
 		return nil, err
 	}
