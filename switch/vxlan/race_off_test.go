@@ -1,0 +1,5 @@
+//go:build !race
+
+package vxlan_test
+
+const raceEnabled = false
