@@ -107,12 +107,14 @@ func (ov *overlay) start() {
 		}
 	}
 	for _, o := range ov.locals {
-		ov.db.JoinNetwork(o.Network)
+		_ = ov.db.JoinNetwork(o.Network)
 		for _, e := range o.Endpoints {
-			pr := netdb.PeerRecord{Container: e.Container, IP: e.Addr, MAC: header.MAC(e.MAC), VTEP: ov.self}
-			_ = ov.db.Put(o.Network, netdb.PeerTable, e.Container, pr.Marshal())
-			er := netdb.EndpointRecord{Container: e.Container, IP: e.Addr, Aliases: e.Aliases}
-			_ = ov.db.Put(o.Network, netdb.EndpointTable, e.Container, er.Marshal())
+			if b, err := (netdb.PeerRecord{Container: e.Container, IP: e.Addr, MAC: header.MAC(e.MAC), VTEP: ov.self}).Marshal(); err == nil {
+				_ = ov.db.Put(o.Network, netdb.PeerTable, e.Container, b)
+			}
+			if b, err := (netdb.EndpointRecord{Container: e.Container, IP: e.Addr, Aliases: e.Aliases}).Marshal(); err == nil {
+				_ = ov.db.Put(o.Network, netdb.EndpointTable, e.Container, b)
+			}
 		}
 	}
 	ov.db.Join(seeds)
@@ -124,8 +126,8 @@ func (ov *overlay) accept(e netdb.Entry) string {
 	if e.Table != netdb.PeerTable || e.Deleted {
 		return ""
 	}
-	pr, err := netdb.UnmarshalPeer(e.Value)
-	if err != nil {
+	var pr netdb.PeerRecord
+	if err := pr.Unmarshal(e.Value); err != nil {
 		return fmt.Sprintf("a peer record that does not decode: %v", err)
 	}
 	if a, ok := ov.swarm[e.Owner]; !ok {
@@ -139,7 +141,7 @@ func (ov *overlay) accept(e netdb.Entry) string {
 // changed programs the data plane from the tables: a remote peer's MAC
 // and address into the VTEP, a remote endpoint's names into the DNS.
 func (ov *overlay) changed(c netdb.Change) {
-	e := c.Entry
+	e, del := c.Entry, c.Op == netdb.OpDelete
 	if e.Owner == ov.host {
 		return
 	}
@@ -149,21 +151,21 @@ func (ov *overlay) changed(c netdb.Change) {
 		if v == nil {
 			return
 		}
-		pr, err := netdb.UnmarshalPeer(e.Value)
-		if err != nil {
+		var pr netdb.PeerRecord
+		if err := pr.Unmarshal(e.Value); err != nil {
 			return
 		}
-		if e.Deleted {
+		if del {
 			v.RemovePeer(pr.MAC)
 			return
 		}
 		_ = v.AddPeer(vxlan.Peer{IP: pr.IP, MAC: pr.MAC, VTEP: pr.VTEP})
 	case netdb.EndpointTable:
-		er, err := netdb.UnmarshalEndpoint(e.Value)
-		if err != nil {
+		var er netdb.EndpointRecord
+		if err := er.Unmarshal(e.Value); err != nil {
 			return
 		}
-		if e.Deleted {
+		if del {
 			ov.dns.Remove(e.Network, er.Container)
 			return
 		}

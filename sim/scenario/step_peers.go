@@ -35,9 +35,14 @@ func (p *PeersStep) check(c *checker, q string) {
 		return
 	}
 	on := p.members(d.Containers)
-	for _, name := range append(slices.Clone(p.Has), p.Lacks...) {
+	for _, name := range p.Has {
 		if _, ok := on[name]; !ok {
-			c.bad(q, "%q is no container on the overlay %s", name, p.Network)
+			c.bad(q+".has", "%q is no container on the overlay %s", name, p.Network)
+		}
+	}
+	for _, name := range p.Lacks {
+		if !slices.ContainsFunc(d.Containers, func(ct topo.Container) bool { return ct.Name == name }) {
+			c.bad(q+".lacks", "%q is no container", name)
 		}
 	}
 	if len(p.Has)+len(p.Lacks) == 0 {
@@ -58,6 +63,26 @@ func (p *PeersStep) members(cts []topo.Container) map[string]netip.Addr {
 	return out
 }
 
+// addrs returns container name's addresses: on the network, or, for one
+// not on it, every address it has (none of which the VTEP may know).
+func (p *PeersStep) addrs(cts []topo.Container, name string) []netip.Addr {
+	var all []netip.Addr
+	for _, ct := range cts {
+		if ct.Name != name {
+			continue
+		}
+		for _, e := range ct.Endpoints {
+			if e.Network == p.Network {
+				return []netip.Addr{e.Addr.Addr()}
+			}
+			if e.Addr.IsValid() {
+				all = append(all, e.Addr.Addr())
+			}
+		}
+	}
+	return all
+}
+
 func (p *PeersStep) describe() string {
 	s := fmt.Sprintf("peers of %s on %s", p.Host, p.Network)
 	if p.Within > 0 {
@@ -67,7 +92,8 @@ func (p *PeersStep) describe() string {
 }
 
 func (p *PeersStep) run(r *runner) (bool, string) {
-	on := p.members(r.w.Docker().Containers)
+	cts := r.w.Docker().Containers
+	on := p.members(cts)
 	start := r.b.Elapsed()
 	for {
 		peers, err := r.w.Peers(p.Host, p.Network)
@@ -85,8 +111,10 @@ func (p *PeersStep) run(r *runner) (bool, string) {
 			}
 		}
 		for _, name := range p.Lacks {
-			if v, ok := known[on[name]]; ok {
-				problems = append(problems, fmt.Sprintf("%s still knows %s (%s at VTEP %s)", p.Host, name, on[name], v))
+			for _, a := range p.addrs(cts, name) {
+				if v, ok := known[a]; ok {
+					problems = append(problems, fmt.Sprintf("%s knows %s (%s at VTEP %s)", p.Host, name, a, v))
+				}
 			}
 		}
 		byAddr := map[netip.Addr]string{}
