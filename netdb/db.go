@@ -647,11 +647,12 @@ func (d *DB) alive(r memberRecord, how string) bool {
 
 // memberRecord takes a membership record that sender sent, by gossip or
 // in a push/pull. It reports whether this member had to refute a rumour
-// about itself. A member back from the dead that is not the sender is
-// asked for its state at once, so that its networks and entries return.
+// about itself. A member back from the dead (unless this is its own
+// push/pull) is asked for its state at once, so that its networks and
+// entries return.
 func (d *DB) memberRecord(r memberRecord, how, sender string, pushPull bool) (refuted bool) {
 	if r.Type == typeAlive {
-		if d.alive(r, how) && r.Name != sender {
+		if d.alive(r, how) && !(pushPull && r.Name == sender) {
 			if m := d.members[r.Name]; m.syncPending {
 				d.sendPushPull(m.Addr, flagJoin)
 			}

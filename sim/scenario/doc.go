@@ -212,6 +212,18 @@
 //	      nat: {host: host1, flows: ">=1", has: [{kind: published, proto: tcp, from: client, to: b, state: established}]}
 //	      ipam: {network: mybridge, subnet: 172.18.0.0/16, gateway: 172.18.0.1, containers: {a: 172.18.0.2}, host: host1}
 //
+// An overlay network spans Docker hosts (its hosts:, default every host):
+// one address space from 10.0.0.0/8 in /24s, a VNI from 4096 (or vni:),
+// MTU 1450, names resolvable from every host of it; a container whose
+// first network is a non-internal overlay goes out through its host's
+// docker_gwbridge. The peers step checks what a host's VTEP learned from
+// the control plane, waiting up to within for the gossip:
+//
+//	networks:
+//	  - {name: ov, driver: overlay, hosts: [host1, host2], vni: 4096}
+//	steps:
+//	  - peers: {host: host1, network: ov, has: [b], lacks: [c], within: 5s}
+//
 // A container's networks, in either form, are eth0, eth1, ... in the order
 // written; the first gives its default route (none if internal) and
 // nameserver. Network names bridge, host and none are Docker's own. Every
