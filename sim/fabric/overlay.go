@@ -29,7 +29,7 @@ type overlay struct {
 	host   string
 	mux    *vxlan.Mux
 	vteps  map[string]*vxlan.VTEP // by network
-	db     *netdb.DB
+	db     ControlPlane           // a netdb.DB on the gateway's stack, or the Underlay's
 	dns    *dnsd.Server
 	swarm  map[string]netip.Addr // member -> its address
 	self   netip.Addr
@@ -59,12 +59,12 @@ func (f *Fabric) addOverlays(node *Gateway, h topo.Host, host *stack.Host, dns *
 	for _, m := range r.Swarm {
 		ov.swarm[m.Host] = m.Addr
 	}
-	vx, err := host.ListenUDP(header.VXLANPort)
+	t, serve, err := f.vxlanTransport(h.Name, self, host)
 	if err != nil {
-		return nil, fmt.Errorf("gateway %s: vxlan: %w", h.Name, err)
+		return nil, err
 	}
-	ov.mux = vxlan.NewMux(stackTransport{vx}, vxlan.Options{Clock: clk, Tracer: f.opts.Tracer, Node: h.Name})
-	vx.OnRecv = func(src, _ netip.AddrPort, pkt []byte) { ov.mux.Input(src, pkt) }
+	ov.mux = vxlan.NewMux(t, vxlan.Options{Clock: clk, Tracer: f.opts.Tracer, Node: h.Name})
+	serve(ov.mux)
 	var byIdx []*vxlan.VTEP
 	for k, o := range r.Overlays {
 		v, err := ov.mux.Add(vxlan.Config{Name: o.Iface, VNI: o.VNI, ProxyARP: true})
@@ -77,21 +77,15 @@ func (f *Fabric) addOverlays(node *Gateway, h topo.Host, host *stack.Host, dns *
 		ov.vteps[o.Network] = v
 		byIdx = append(byIdx, v)
 	}
-	gc, err := host.ListenUDP(GossipPort)
-	if err != nil {
-		return nil, fmt.Errorf("gateway %s: gossip: %w", h.Name, err)
-	}
-	db, err := netdb.New(netdb.Config{
+	db, err := f.controlPlane(node, host, netdb.Config{
 		Name: h.Name, Addr: netip.AddrPortFrom(self, GossipPort), Clock: clk,
 		Rand: sim.Stream(f.opts.Seed, h.Name, "gossip"), Tracer: f.opts.Tracer,
-		Send:     gc.SendTo,
 		Accept:   ov.accept,
 		OnChange: ov.changed,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("gateway %s: %w", h.Name, err)
+		return nil, err
 	}
-	gc.OnRecv = func(src, _ netip.AddrPort, msg []byte) { db.Input(src, msg) }
 	ov.db = db
 	node.overlay = ov
 	f.build.OnStart(func() { node.Do(ov.start) })

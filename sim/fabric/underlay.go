@@ -1,8 +1,11 @@
 package fabric
 
 import (
+	"fmt"
 	"net/netip"
 
+	"github.com/netyard/netyard/internal/header"
+	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/netdb"
 	"github.com/netyard/netyard/switch/vxlan"
 )
@@ -59,4 +62,51 @@ var _ ControlPlane = (*netdb.DB)(nil)
 type UnderlayControl interface {
 	ControlPlane
 	Close() error
+}
+
+// vxlanTransport opens the outer UDP of host's VTEPs, self its LAN
+// address: through the Underlay when there is one, else a socket on UDP
+// 4789 of the gateway's stack. serve hands it the Mux made on it.
+func (f *Fabric) vxlanTransport(host string, self netip.Addr, st *stack.Host) (t vxlan.Transport, serve func(*vxlan.Mux), err error) {
+	if u := f.opts.Underlay; u != nil {
+		c, err := u.OpenVXLAN(host, netip.AddrPortFrom(self, header.VXLANPort))
+		if err != nil {
+			return nil, nil, fmt.Errorf("gateway %s: vxlan: %w", host, err)
+		}
+		f.build.OnClose(func() { _ = c.Close() })
+		return c, c.Serve, nil
+	}
+	vx, err := st.ListenUDP(header.VXLANPort)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gateway %s: vxlan: %w", host, err)
+	}
+	return stackTransport{vx}, func(m *vxlan.Mux) { vx.OnRecv = func(src, _ netip.AddrPort, pkt []byte) { m.Input(src, pkt) } }, nil
+}
+
+// controlPlane opens the control plane of node, host c.Name: through
+// the Underlay when there is one, its changes then run on the gateway's
+// loop; else a netdb.DB on UDP 7946 of the gateway's stack (c.Send set
+// here), on the loop already.
+func (f *Fabric) controlPlane(node *Gateway, st *stack.Host, c netdb.Config) (ControlPlane, error) {
+	if u := f.opts.Underlay; u != nil {
+		changed := c.OnChange
+		c.OnChange = func(ch netdb.Change) { node.Do(func() { changed(ch) }) }
+		cp, err := u.OpenControl(c)
+		if err != nil {
+			return nil, fmt.Errorf("gateway %s: %w", c.Name, err)
+		}
+		f.build.OnClose(func() { _ = cp.Close() })
+		return cp, nil
+	}
+	gc, err := st.ListenUDP(GossipPort)
+	if err != nil {
+		return nil, fmt.Errorf("gateway %s: gossip: %w", c.Name, err)
+	}
+	c.Send = gc.SendTo
+	db, err := netdb.New(c)
+	if err != nil {
+		return nil, fmt.Errorf("gateway %s: %w", c.Name, err)
+	}
+	gc.OnRecv = func(src, _ netip.AddrPort, msg []byte) { db.Input(src, msg) }
+	return db, nil
 }
