@@ -102,11 +102,16 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  %-10s %-26s lo only\n", h.Name, where)
 		}
 		for _, i := range h.Ifaces {
-			note := ""
-			if *only != "" && h.Router != nil && i.Name == h.Router.LAN {
-				note = "  no cable: this machine's network is the underlay"
+			addr, note := i.Addr.String(), ""
+			if h.Router != nil {
+				if o := h.Router.Overlay(i.Name); o != nil {
+					addr = fmt.Sprintf("VTEP of %s, VNI %d", o.Network, o.VNI) // a port with no address
+				}
+				if *only != "" && i.Name == h.Router.LAN {
+					note = "  no cable: this machine's network is the underlay"
+				}
 			}
-			fmt.Fprintf(stdout, "  %-10s %-26s %s %s %s%s\n", h.Name, where, i.Name, i.Addr, i.MAC, note)
+			fmt.Fprintf(stdout, "  %-10s %-26s %s %s %s%s\n", h.Name, where, i.Name, addr, i.MAC, note)
 		}
 	}
 	if *only != "" {

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"syscall"
+
+	"github.com/netyard/netyard/internal/clock"
 
 	"github.com/netyard/netyard/netdb"
 	"github.com/netyard/netyard/sim/fabric"
@@ -90,7 +93,155 @@ func (c *vxlanConn) Close() error {
 	return err
 }
 
-// OpenControl opens host's control plane on memberlist (netdb/cluster).
+// OpenControl opens host's control plane on this machine's network.
 func (u *machineUnderlay) OpenControl(c netdb.Config) (fabric.UnderlayControl, error) {
-	return nil, fmt.Errorf("netns: %s's control plane: memberlist (netdb/cluster) is not built yet", c.Name)
+	mc := &machineControl{seeds: u.m.Join, onChange: c.OnChange, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	c.OnChange = mc.enqueue
+	core, err := openGossip(c)
+	if err != nil {
+		return nil, fmt.Errorf("netns: %s's control plane on %s: %w%s", c.Name, c.Addr, err, notMine(c.Addr.Addr(), err))
+	}
+	mc.core = core
+	go mc.tell()
+	return mc, nil
+}
+
+// controlCore is the tables and membership under a machineControl.
+type controlCore interface {
+	fabric.ControlPlane
+	Close() error
+}
+
+// machineControl is a Docker host's control plane on this machine's
+// network. It tells the fabric each change from a goroutine of its own,
+// in order, as the fabric's Underlay asks: the tables call OnChange from
+// wherever a change happens (inside Join, inside a call the gateway's
+// loop made), and the fabric runs it on that loop and waits.
+type machineControl struct {
+	core     controlCore
+	seeds    []netip.AddrPort // Machine.Join; nil: the seeds the fabric gives
+	onChange func(netdb.Change)
+	mu       sync.Mutex
+	queue    []netdb.Change // guarded by mu: changes not told yet
+	wake     chan struct{}  // a change is queued
+	stop     chan struct{}  // closed by Close
+	done     chan struct{}  // closed when tell returns
+	closed   sync.Once
+}
+
+// enqueue queues a change to tell; it never waits.
+func (mc *machineControl) enqueue(c netdb.Change) {
+	mc.mu.Lock()
+	mc.queue = append(mc.queue, c)
+	mc.mu.Unlock()
+	select {
+	case mc.wake <- struct{}{}:
+	default:
+	}
+}
+
+// tell tells the queued changes in order until Close.
+func (mc *machineControl) tell() {
+	defer close(mc.done)
+	for {
+		select {
+		case <-mc.wake:
+		case <-mc.stop:
+			return
+		}
+		for {
+			mc.mu.Lock()
+			q := mc.queue
+			mc.queue = nil
+			mc.mu.Unlock()
+			if len(q) == 0 {
+				break
+			}
+			for _, c := range q {
+				if mc.onChange != nil {
+					mc.onChange(c)
+				}
+			}
+		}
+	}
+}
+
+// Join joins the cluster through Machine.Join's seeds if given, else
+// through seeds.
+func (mc *machineControl) Join(seeds []netip.AddrPort) {
+	if len(mc.seeds) > 0 {
+		seeds = mc.seeds
+	}
+	mc.core.Join(seeds)
+}
+
+func (mc *machineControl) JoinNetwork(nw string) error { return mc.core.JoinNetwork(nw) }
+func (mc *machineControl) Put(nw, table, key string, v []byte) error {
+	return mc.core.Put(nw, table, key, v)
+}
+func (mc *machineControl) Delete(nw, table, key string) error { return mc.core.Delete(nw, table, key) }
+func (mc *machineControl) Members() []netdb.Member            { return mc.core.Members() }
+
+// Close leaves the cluster and stops telling changes.
+func (mc *machineControl) Close() error {
+	var err error
+	mc.closed.Do(func() {
+		err = mc.core.Close()
+		close(mc.stop)
+		<-mc.done
+	})
+	return err
+}
+
+// gossipCore is netyard's own gossip (netdb.DB) on a kernel UDP socket.
+// The DB runs where its clock's timers fire, the gateway's loop (the
+// fabric gives the loop's clock): the fabric calls it from there, and
+// what the socket reads is handed to it there.
+type gossipCore struct {
+	*netdb.DB
+	conn *net.UDPConn
+	done chan struct{} // closed when the reader returns
+}
+
+// openGossip binds c.Addr and makes the DB on it.
+func openGossip(c netdb.Config) (*gossipCore, error) {
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(c.Addr))
+	if err != nil {
+		return nil, err
+	}
+	c.Send = func(dst netip.AddrPort, msg []byte) error {
+		_, err := conn.WriteToUDPAddrPort(msg, dst)
+		return err
+	}
+	db, err := netdb.New(c)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	g := &gossipCore{DB: db, conn: conn, done: make(chan struct{})}
+	go g.read(clock.Or(c.Clock))
+	return g, nil
+}
+
+// read hands each datagram to the DB on its clock's goroutine.
+func (g *gossipCore) read(clk clock.Clock) {
+	defer close(g.done)
+	buf := make([]byte, 1<<16)
+	for {
+		n, src, err := g.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return
+		}
+		msg := slices.Clone(buf[:n])
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+		clk.AfterFunc(0, func() { g.DB.Input(src, msg) })
+	}
+}
+
+// Close closes the socket; the DB, whose loop has stopped, says nothing
+// more and the others find it gone by probing.
+func (g *gossipCore) Close() error {
+	err := g.conn.Close()
+	<-g.done
+	return err
 }

@@ -6,8 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+	"github.com/vishvananda/netlink"
+
 	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/leak"
+	"github.com/netyard/netyard/sim/backend"
+	"github.com/netyard/netyard/sim/topo/docker"
 	"github.com/netyard/netyard/switch/vxlan"
 )
 
@@ -47,5 +52,72 @@ func TestMachineVXLANSocket(t *testing.T) {
 	}
 	if err := peer.Close(); err != nil { // never served: Close does not wait
 		t.Errorf("Close of a conn never served: %v", err)
+	}
+}
+
+// TestMachineParts: two Docker hosts' parts, each as on a machine of its
+// own, in one process here: the namespace's loopback has both hosts'
+// addresses, so their kernel sockets meet there. The parts' control
+// planes find each other, each host's DNS answers for the other's
+// container, a ping crosses by VXLAN, and both close leaving no
+// goroutine behind.
+func TestMachineParts(t *testing.T) {
+	needRoot(t)
+	leak.Check(t)
+	lo, err := netlink.LinkByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"192.168.56.11/32", "192.168.56.12/32"} {
+		p, _ := netlink.ParseAddr(a)
+		if err := netlink.AddrAdd(lo, p); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = netlink.AddrDel(lo, p) })
+	}
+	g, err := docker.Compile(&docker.Model{
+		Hosts:      []docker.Host{{Name: "host1", Address: netip.MustParsePrefix("192.168.56.11/24")}, {Name: "host2", Address: netip.MustParsePrefix("192.168.56.12/24")}},
+		Networks:   []docker.Network{{Name: "ov", Driver: "overlay", Internal: true}},
+		Containers: []docker.Container{{Name: "web", Host: "host1", Endpoints: []docker.Endpoint{{Network: "ov"}}}, {Name: "db", Host: "host2", Endpoints: []docker.Endpoint{{Network: "ov"}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nets []*Network
+	for _, h := range []string{"host1", "host2"} {
+		p, err := g.DockerHostPart(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := New(p, Options{Seed: 1, Machine: &Machine{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = n.Close() })
+		nets = append(nets, n)
+	}
+	var r backend.Resolved
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if r, err = nets[0].Resolve("web", "db", dns.TypeA, time.Second); err == nil && len(r.Addrs) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("web never resolved db through host1's DNS: %+v %v", r, err)
+		}
+	}
+	if r.Addrs[0] != netip.MustParseAddr("10.0.0.3") {
+		t.Errorf("db = %v, want 10.0.0.3", r.Addrs)
+	}
+	if st, err := nets[1].Ping("db", netip.MustParseAddr("10.0.0.2"), 1, time.Second, 3*time.Second); err != nil || st.Received != 1 {
+		t.Errorf("db pings web across the parts: %+v %v", st, err)
+	}
+	peers, err := nets[1].World().Peers("host2", "ov")
+	if err != nil || len(peers) != 1 || peers[0].VTEP != netip.MustParseAddr("192.168.56.11") {
+		t.Errorf("host2's peers on ov = %+v, %v; want web at VTEP 192.168.56.11", peers, err)
+	}
+	for _, n := range nets {
+		if err := n.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
 	}
 }
