@@ -224,11 +224,14 @@ func TestTwoMachines(t *testing.T) {
 		}
 	})
 	up1 := startUpIn(t, m1, file, "--host", "host1", "--explain")
-	up2 := startUpIn(t, m2, file, "--host", "host2", "--explain")
+	up2 := startUpIn(t, m2, file, "--host", "host2", "--join", "192.168.56.11", "--explain")
 	for _, want := range []string{"host1's part of two-machines is up", "no cable: this machine's network is the underlay", "vx-ov VTEP of ov, VNI 4096", "VXLAN on 192.168.56.11:4789, gossip on 192.168.56.11:7946", "joins", "host2 192.168.56.12:7946", "not here: host2 (containers db)"} {
 		if _, ok := up1.wait(want, time.Second); !ok {
 			t.Errorf("host1's up does not say %q:\n%s", want, up1.output())
 		}
+	}
+	if _, ok := up2.wait("joins                      192.168.56.11:7946 (each", time.Second); !ok {
+		t.Errorf("host2's up does not say it joins --join's seed:\n%s", up2.output())
 	}
 	for _, c := range []struct {
 		up       *upProc

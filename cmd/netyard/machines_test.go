@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/netyard/netyard/sim/netns"
 )
 
 func TestParseJoin(t *testing.T) {
@@ -134,4 +136,17 @@ func TestUpHostWithoutOverlay(t *testing.T) {
 		}
 	}
 	interrupt(t, cmd, prefix)
+}
+
+// TestUpHostNotThisMachine: a host whose address from the file is not
+// this machine's cannot bind its sockets; up says so and leaves nothing.
+func TestUpHostNotThisMachine(t *testing.T) {
+	needRoot(t)
+	code, out, errOut := netyard("up", "testdata/two-machines.yaml", "--host", "host1")
+	if code != 1 || !strings.Contains(errOut, "host1's address 192.168.56.11 is not an address of this machine") || strings.Contains(out, "is up") {
+		t.Errorf("up --host host1 where 192.168.56.11 is not here: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if runs, _, _ := netns.Runs(); len(runs) > 0 {
+		t.Errorf("runs left behind: %+v", runs)
+	}
 }

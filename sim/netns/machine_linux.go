@@ -6,10 +6,12 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 
 	"github.com/netyard/netyard/netdb"
 	"github.com/netyard/netyard/sim/fabric"
@@ -30,31 +32,39 @@ var _ fabric.Underlay = (*machineUnderlay)(nil)
 func (u *machineUnderlay) OpenVXLAN(host string, addr netip.AddrPort) (fabric.VXLANConn, error) {
 	c, err := kernel.Listen(addr)
 	if err != nil {
-		return nil, fmt.Errorf("netns: %s's VTEPs on %s: %w%s", host, addr, err, notMine(addr.Addr(), err))
+		return nil, bindError(host, "VXLAN", addr, err)
 	}
 	return &vxlanConn{Conn: c, logf: u.logf}, nil
 }
 
-// notMine explains a socket that could not be bound because its address
-// is not this machine's.
-func notMine(a netip.Addr, err error) string {
-	if !errors.Is(err, syscall.EADDRNOTAVAIL) {
-		return ""
-	}
-	mine := ""
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, ia := range addrs {
-			if p, ok := ia.(*net.IPNet); ok && !p.IP.IsLoopback() {
-				if x, ok := netip.AddrFromSlice(p.IP); ok && x.Unmap().Is4() == a.Is4() {
-					mine += " " + x.Unmap().String()
+// bindError explains a socket of host's (what: VXLAN, gossip) that could
+// not be bound on addr: most often an address that is not this
+// machine's, or a port another program holds.
+func bindError(host, what string, addr netip.AddrPort, err error) error {
+	a := addr.Addr()
+	switch {
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		var mine []string
+		if addrs, err := net.InterfaceAddrs(); err == nil {
+			for _, ia := range addrs {
+				if p, ok := ia.(*net.IPNet); ok && !p.IP.IsLoopback() {
+					if x, ok := netip.AddrFromSlice(p.IP); ok && x.Unmap().Is4() == a.Is4() {
+						mine = append(mine, x.Unmap().String())
+					}
 				}
 			}
 		}
+		has := "it has none but loopback"
+		if len(mine) > 0 {
+			has = "it has " + strings.Join(mine, ", ")
+		}
+		return fmt.Errorf("netns: %s's address %s is not an address of this machine (%s): netyard up --host binds the host's VXLAN (UDP %d) and gossip (TCP and UDP %d) sockets on its address from the file, so give this machine that address, or the file this machine's (%w)",
+			host, a, has, header.VXLANPort, fabric.GossipPort, syscall.EADDRNOTAVAIL)
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("netns: %s's %s socket: %s is taken by another program (another netyard up --host, a Linux vxlan device on that port, or Docker's own swarm, which uses 4789 and 7946) (%w)",
+			host, what, addr, syscall.EADDRINUSE)
 	}
-	if mine == "" {
-		mine = " none but loopback"
-	}
-	return fmt.Sprintf(" (%s is not an address of this machine, whose addresses are%s: netyard up --host binds the host's address from the file, so give this machine that address, or the file this machine's)", a, mine)
+	return fmt.Errorf("netns: %s's %s socket on %s: %w", host, what, addr, err)
 }
 
 // vxlanConn is the kernel socket with its reader.
@@ -99,7 +109,7 @@ func (u *machineUnderlay) OpenControl(c netdb.Config) (fabric.UnderlayControl, e
 	c.OnChange = mc.enqueue
 	core, err := openGossip(c)
 	if err != nil {
-		return nil, fmt.Errorf("netns: %s's control plane on %s: %w%s", c.Name, c.Addr, err, notMine(c.Addr.Addr(), err))
+		return nil, bindError(c.Name, "gossip", c.Addr, err)
 	}
 	mc.core = core
 	go mc.tell()

@@ -23,7 +23,7 @@ func TestMachineVXLANSocket(t *testing.T) {
 	needRoot(t)
 	leak.Check(t)
 	u := &machineUnderlay{}
-	if _, err := u.OpenVXLAN("host1", netip.MustParseAddrPort("192.0.2.11:4789")); err == nil || !strings.Contains(err.Error(), "192.0.2.11 is not an address of this machine") {
+	if _, err := u.OpenVXLAN("host1", netip.MustParseAddrPort("192.0.2.11:4789")); err == nil || !strings.Contains(err.Error(), "host1's address 192.0.2.11 is not an address of this machine (it has") {
 		t.Errorf("OpenVXLAN on an address not here: %v", err)
 	}
 	c, err := u.OpenVXLAN("host1", netip.MustParseAddrPort("127.0.0.1:0"))
@@ -33,6 +33,9 @@ func TestMachineVXLANSocket(t *testing.T) {
 	peer, err := u.OpenVXLAN("host2", netip.MustParseAddrPort("127.0.0.1:0"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := u.OpenVXLAN("host3", c.(*vxlanConn).LocalAddr()); err == nil || !strings.Contains(err.Error(), "is taken by another program") {
+		t.Errorf("OpenVXLAN on a port taken: %v", err)
 	}
 	m := vxlan.NewMux(c, vxlan.Options{})
 	c.Serve(m)
