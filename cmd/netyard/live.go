@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/sim/backend"
+	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/mem"
 	"github.com/netyard/netyard/sim/netns"
 	"github.com/netyard/netyard/sim/topo"
@@ -131,10 +133,6 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// gossipPort is the control plane's port (Docker's swarm gossip, TCP
-// and UDP).
-const gossipPort = 7946
-
 // parseJoin reads --join: ADDR or ADDR:PORT, comma-separated, IPv4 or
 // IPv6 (an IPv6 address with a port in brackets), the port 7946 unless
 // given.
@@ -146,7 +144,7 @@ func parseJoin(s string) ([]netip.AddrPort, error) {
 	for _, f := range strings.Split(s, ",") {
 		f = strings.TrimSpace(f)
 		if a, err := netip.ParseAddr(f); err == nil {
-			out = append(out, netip.AddrPortFrom(a.Unmap(), gossipPort))
+			out = append(out, netip.AddrPortFrom(a.Unmap(), fabric.GossipPort))
 			continue
 		}
 		ap, err := netip.ParseAddrPort(f)
@@ -173,14 +171,14 @@ func machineLines(whole, part *topo.Graph, host string, seeds []netip.AddrPort) 
 			ovs = append(ovs, fmt.Sprintf("%s (VNI %d)", o.Network, o.VNI))
 		}
 		out = append(out, fmt.Sprintf("  %-10s %-26s %s over this machine's network: VXLAN on %s, gossip on %s",
-			host, "underlay", strings.Join(ovs, ", "), netip.AddrPortFrom(self, 4789), netip.AddrPortFrom(self, gossipPort)))
+			host, "underlay", strings.Join(ovs, ", "), netip.AddrPortFrom(self, header.VXLANPort), netip.AddrPortFrom(self, fabric.GossipPort)))
 		var join []string
 		for _, s := range seeds {
 			join = append(join, s.String())
 		}
 		if len(seeds) == 0 {
 			for _, m := range r.Swarm {
-				join = append(join, fmt.Sprintf("%s %s", m.Host, netip.AddrPortFrom(m.Addr, gossipPort)))
+				join = append(join, fmt.Sprintf("%s %s", m.Host, netip.AddrPortFrom(m.Addr, fabric.GossipPort)))
 			}
 		}
 		switch {
