@@ -39,6 +39,13 @@ func DefaultPools() []Pool {
 	return append(p, Pool{Base: netip.MustParsePrefix("192.168.0.0/16"), Size: 20})
 }
 
+// GlobalPools are the address pools of Docker's swarm-scoped networks
+// (overlays): 10.0.0.0/8 cut into /24s (docker swarm init's
+// --default-addr-pool and its --default-addr-pool-mask-length 24).
+func GlobalPools() []Pool {
+	return []Pool{{Base: netip.MustParsePrefix("10.0.0.0/8"), Size: 24}}
+}
+
 // Request asks for a network. Zero fields take the defaults.
 type Request struct {
 	Name    string

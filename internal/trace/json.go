@@ -12,8 +12,8 @@ import (
 // while the topology is built), the event's fields, and its duration in
 // seconds ("dur"). Detail holds the event's sentence (Text) for the kinds
 // whose events carried one before they had fields (Host, STP, State,
-// Routed), so that readers of "detail" keep working; programs read the
-// fields.
+// Routed), so that readers of "detail" keep working, and for Overlay,
+// which is written the same way; programs read the fields.
 type Record struct {
 	T    float64 `json:"t"`
 	Step int64   `json:"step"`
@@ -25,7 +25,7 @@ type Record struct {
 func NewRecord(e Event, origin time.Time, step int64) Record {
 	r := Record{T: e.Time.Sub(origin).Seconds(), Step: step, Event: e, Dur: e.Dur.Seconds()}
 	switch e.Kind {
-	case Host, STP, State, Routed:
+	case Host, STP, State, Routed, Overlay:
 		r.Detail = Text(e)
 	}
 	return r

@@ -30,7 +30,7 @@ func TestJSONRoundTrip(t *testing.T) {
 			}
 			got := r.ToEvent(origin)
 			switch e.Kind {
-			case trace.Host, trace.STP, trace.State, trace.Routed:
+			case trace.Host, trace.STP, trace.State, trace.Routed, trace.Overlay:
 				if want := trace.Text(e); got.Detail != want {
 					t.Errorf("detail %q, want the sentence %q", got.Detail, want)
 				}

@@ -189,6 +189,9 @@ func (n *Network) addHost(th topo.Host) ([]func(), error) {
 			return nil, err
 		}
 		l, err := nh.LinkByName(fi.Name)
+		if err == nil && fi.MTU != 0 {
+			err = nh.LinkSetMTU(l, fi.MTU) // an overlay's 1450
+		}
 		if err == nil {
 			err = nh.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: fi.Addr.Addr().AsSlice(), Mask: net.CIDRMask(fi.Addr.Bits(), 32)}})
 		}

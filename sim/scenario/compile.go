@@ -329,7 +329,8 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 	for i, n := range f.Networks {
 		p := fmt.Sprintf("networks[%d]", i)
 		d.Networks = append(d.Networks, docker.Network{Name: n.Name, Driver: n.Driver, Internal: n.Internal,
-			Subnet: prefix(p+".subnet", n.Subnet), Gateway: addr(p+".gateway", n.Gateway), IPRange: prefix(p+".ip_range", n.IPRange)})
+			Subnet: prefix(p+".subnet", n.Subnet), Gateway: addr(p+".gateway", n.Gateway), IPRange: prefix(p+".ip_range", n.IPRange),
+			Hosts: n.Hosts, VNI: n.VNI})
 	}
 	for i, c := range f.Containers {
 		p := fmt.Sprintf("containers[%d]", i)

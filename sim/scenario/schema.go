@@ -104,12 +104,14 @@ type IfaceConfig struct {
 // NetworkConfig is a Docker network as written, in docker network
 // create's words.
 type NetworkConfig struct {
-	Name     string `yaml:"name"`
-	Driver   string `yaml:"driver"` // bridge (default)
-	Subnet   string `yaml:"subnet"`
-	Gateway  string `yaml:"gateway"`
-	IPRange  string `yaml:"ip_range"`
-	Internal bool   `yaml:"internal"`
+	Name     string   `yaml:"name"`
+	Driver   string   `yaml:"driver"` // bridge (default)
+	Subnet   string   `yaml:"subnet"`
+	Gateway  string   `yaml:"gateway"`
+	IPRange  string   `yaml:"ip_range"`
+	Internal bool     `yaml:"internal"`
+	Hosts    []string `yaml:"hosts"` // overlay: the Docker hosts it is on; default every host
+	VNI      uint32   `yaml:"vni"`   // overlay: its VXLAN network identifier; default the next free from 4096
 }
 
 // ContainerConfig is a container as written, in docker compose's words.

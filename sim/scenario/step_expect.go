@@ -425,7 +425,9 @@ func (r *runner) ipam(c *IPAMExpect) (problems []string, seen string) {
 	got := map[string]string{}
 	for _, ct := range d.Containers {
 		for _, e := range ct.Endpoints {
-			if ct.Host == host && e.Network == n.Name && e.Addr.IsValid() {
+			// An overlay's addresses are the swarm's: every host's
+			// containers on it share one space.
+			if (ct.Host == host || n.Scope == "swarm") && e.Network == n.Name && e.Addr.IsValid() {
 				got[ct.Name] = e.Addr.Addr().String()
 			}
 		}

@@ -74,7 +74,11 @@ type Network struct {
 	Gateway  netip.Addr
 	IPRange  netip.Prefix
 	Internal bool
-	Bridge   string // the switch (and gateway leg) name: docker0, br-NAME
+	Bridge   string   // the switch (and gateway leg) name: docker0, br-NAME, ov-NAME
+	Scope    string   // local (one host's), or swarm (an overlay, the same on every host of it)
+	VNI      uint32   // an overlay's VXLAN network identifier
+	MTU      int      // its containers' interfaces' MTU; zero: 1500
+	Hosts    []string // an overlay's Docker hosts
 }
 
 // Container is a sandbox on networks, or a client on the LAN.

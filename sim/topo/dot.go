@@ -405,7 +405,16 @@ func (d *drawing) clusters(b *strings.Builder) {
 			continue
 		}
 		rb := leg.rb
+		var ov *Network // an overlay: its gateway leg is internal whatever the network is
+		if g.Docker != nil {
+			if n := g.Docker.Network(leg.gw, rb.Network); n != nil && n.Scope == "swarm" {
+				ov = n
+			}
+		}
 		label := fmt.Sprintf("<b>network %s</b> · bridge %s", esc(rb.Network), esc(rb.Iface))
+		if ov != nil {
+			label = fmt.Sprintf("<b>network %s</b> · overlay, VXLAN %d, MTU %d · switch %s", esc(rb.Network), ov.VNI, ov.MTU, esc(rb.Iface))
+		}
 		if g.Docker != nil && len(g.Docker.Hosts) > 1 {
 			label += " on " + esc(leg.gw)
 		}
@@ -414,9 +423,18 @@ func (d *drawing) clusters(b *strings.Builder) {
 			label += " · ip-range " + esc(r.String())
 		}
 		colour, style := "#4a6fa5", "rounded"
-		if rb.Internal {
+		switch {
+		case ov != nil && ov.Internal:
+			label += fmt.Sprintf("<br/><font color=%q><b>internal</b>: no way out</font>", warnColour)
+			colour, style = warnColour, "rounded,dashed"
+		case ov != nil:
+			label += "<br/>the way out: docker_gwbridge"
+		case rb.Internal:
 			label += fmt.Sprintf("<br/><font color=%q><b>internal</b>: no default route, nothing leaves the host</font>", warnColour)
 			colour, style = warnColour, "rounded,dashed"
+		}
+		if ov != nil {
+			label += fmt.Sprintf("<br/>hosts %s: one segment, joined by VXLAN over the LAN", esc(strings.Join(ov.Hosts, ", ")))
 		}
 		if rb.Network == DefaultNetwork {
 			label += "<br/>default network: no name resolution"
@@ -553,7 +571,11 @@ func (d *drawing) portText(s *Switch, name string) (text, fill string) {
 	}
 	if peer, ok := d.peer(Endpoint{s.Name, name}); ok {
 		if h := d.hostNamed(peer.Node); h != nil && h.Router != nil {
-			parts = append(parts, "to the Docker host")
+			if o := h.Router.Overlay(peer.Port); o != nil {
+				parts = append(parts, fmt.Sprintf("the VTEP: VXLAN %d to the other hosts", o.VNI))
+			} else {
+				parts = append(parts, "to the Docker host")
+			}
 		}
 	} else {
 		parts = append(parts, fmt.Sprintf("<font color=%q>unplugged</font>", grey))
@@ -652,11 +674,20 @@ func (d *drawing) hostKind(h *Host) (string, string) {
 // VLAN its switch port puts it in.
 func (d *drawing) ifaceText(h *Host, f *Iface) (text, tint string) {
 	parts := []string{"<b>" + esc(f.Name) + "</b> " + esc(f.Addr.String())}
+	if !f.Addr.IsValid() { // a VTEP's port
+		parts = []string{"<b>" + esc(f.Name) + "</b>"}
+	}
+	if f.MTU != 0 {
+		parts = append(parts, fmt.Sprintf("MTU %d", f.MTU))
+	}
 	tint = "#ffffff"
 	if r := h.Router; r != nil {
+		o := r.Overlay(f.Name)
 		switch {
 		case f.Name == r.LAN:
 			parts = append(parts, "on the LAN")
+		case o != nil:
+			parts = append(parts, fmt.Sprintf("VTEP of network %s: VXLAN %d over UDP 4789 of the LAN address", esc(o.Network), o.VNI))
 		default:
 			for _, rb := range r.Bridges {
 				if rb.Iface == f.Name {

@@ -126,6 +126,45 @@ type Router struct {
 	Publish  []Publish
 	DNS      []DNSName
 	MaxFlows int // conntrack bound; 0: the default
+	// Overlays are the host's VTEPs, one per overlay network it is on.
+	Overlays []RouterOverlay
+	// Swarm is every other Docker host of the cluster the overlays
+	// gossip in (Docker's swarm): the control plane's seeds.
+	Swarm []SwarmMember
+}
+
+// RouterOverlay is a gateway's VTEP on an overlay network: a port of no
+// address on the network's switch of that host, encapsulating in VXLAN
+// over the host's LAN address.
+type RouterOverlay struct {
+	Iface     string // the VTEP's port (vx-NAME), an interface of the gateway with no address
+	Network   string
+	VNI       uint32
+	Endpoints []OverlayEndpoint // this host's containers on the network, which it announces
+}
+
+// OverlayEndpoint is a container's endpoint on an overlay network.
+type OverlayEndpoint struct {
+	Container string
+	Addr      netip.Addr
+	MAC       vswitch.MAC
+	Aliases   []string
+}
+
+// SwarmMember is a Docker host of the cluster.
+type SwarmMember struct {
+	Host string
+	Addr netip.Addr // its LAN address: its VTEP and gossip address
+}
+
+// Overlay returns the overlay whose VTEP port is iface, or nil.
+func (r *Router) Overlay(iface string) *RouterOverlay {
+	for i := range r.Overlays {
+		if r.Overlays[i].Iface == iface {
+			return &r.Overlays[i]
+		}
+	}
+	return nil
 }
 
 // RouterBridge is a gateway leg on a bridge network.
@@ -155,6 +194,7 @@ type Iface struct {
 	Name string       // e.g. eth0
 	Addr netip.Prefix // address and prefix, e.g. 10.0.0.1/24
 	MAC  vswitch.MAC  // zero: assigned by Assign
+	MTU  int          // zero: Ethernet's 1500
 }
 
 // Endpoint names one end of a link: a host interface or a switch port.

@@ -217,6 +217,8 @@ func (v *validator) host(i int) {
 			ap = p + ".address"
 		}
 		switch {
+		case !f.Addr.IsValid() && h.Router != nil && h.Router.Overlay(f.Name) != nil:
+			// a VTEP's port: frames in, VXLAN out over the LAN leg
 		case !f.Addr.IsValid():
 			v.bad(ap, "missing address (want CIDR like 10.0.0.1/24)")
 		case HostPrefixProblem(f.Addr) != "":
@@ -225,6 +227,9 @@ func (v *validator) host(i int) {
 			v.bad(ap, "duplicate address %s (also on %s)", f.Addr.Addr(), v.addrs[segAddr{seg, f.Addr.Addr()}])
 		default:
 			v.addrs[segAddr{seg, f.Addr.Addr()}] = h.Name + ":" + f.Name
+		}
+		if f.MTU != 0 && (f.MTU < 68 || f.MTU > 65535) {
+			v.bad(fp+".mtu", "MTU %d is outside 68-65535", f.MTU)
 		}
 		if !f.MAC.IsZero() {
 			if f.MAC.IsMulticast() {

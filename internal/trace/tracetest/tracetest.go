@@ -55,6 +55,21 @@ var required = map[trace.Op][]string{
 	trace.OpMaxAge:             {"Port", "Bridge"},
 	trace.OpBPDUStopped:        {},
 	trace.OpBPDUResumed:        {},
+	trace.OpEncap:              {"Port", "Src", "Dst", "Len", "VNI", "VTEP"},
+	trace.OpDecap:              {"Port", "Src", "Dst", "Len", "VNI", "VTEP"},
+	trace.OpProxyARP:           {"Port", "DstIP", "MAC"},
+	trace.OpPeerAdded:          {"Network", "Container", "SrcIP", "MAC", "VTEP", "From"},
+	trace.OpPeerRemoved:        {"Network", "Container", "SrcIP", "VTEP", "Reason"},
+	trace.OpPeerLearned:        {"Port", "Src", "VNI", "VTEP"},
+	trace.OpMemberJoined:       {"Member", "VTEP", "Reason"},
+	trace.OpMemberSuspect:      {"Member", "Reason"},
+	trace.OpMemberAlive:        {"Member"},
+	trace.OpMemberDead:         {"Member", "Reason"},
+	trace.OpMemberLeft:         {"Member"},
+	trace.OpNetworkJoined:      {"Member", "Network"},
+	trace.OpNetworkLeft:        {"Member", "Network"},
+	trace.OpBulkSync:           {"Member", "Network", "Reason"},
+	trace.OpGossipRejected:     {"Reason"},
 }
 
 // byKind lists the fields events of the kinds without ops always set.

@@ -10,7 +10,7 @@
 // real Docker hosts), its own gateway (routes, NAT, published ports) and
 // its own DNS, which answers for the containers of that host's networks.
 // A network of the model is made on every Docker host by its driver
-// (Register); bridge and none are built in. A container runs on one host
+// (Register); bridge, none and overlay are built in. A container runs on one host
 // (Container.Host, the first by default); a client attached to the LAN is
 // the world outside, next to the hosts.
 //
@@ -58,6 +58,8 @@ type Network struct {
 	Gateway  netip.Addr   // zero: the subnet's first address
 	IPRange  netip.Prefix // zero: the subnet
 	Internal bool
+	Hosts    []string // overlay: the Docker hosts it is on; none: every host
+	VNI      uint32   // overlay: its VXLAN network identifier; zero: the next free from 4096
 }
 
 // Container is a sandbox on networks, or a client on the LAN.
@@ -95,7 +97,7 @@ type Driver interface {
 	Attach(h *HostPlan, n *topo.Network, e topo.EndpointConfig, s *topo.Host, ifname string, first bool)
 }
 
-var drivers = registry.New[Driver]("docker: driver", map[string]Driver{"bridge": bridgeDriver{}, "none": noneDriver{}})
+var drivers = registry.New[Driver]("docker: driver", map[string]Driver{"bridge": bridgeDriver{}, "none": noneDriver{}, "overlay": overlayDriver{}})
 
 // Register adds a network driver. It panics on a name registered twice.
 func Register(name string, d Driver) { drivers.Add(name, d) }
@@ -117,6 +119,9 @@ type HostPlan struct {
 	prefix  string // of its bridges' switch names: "" with one host
 	nets    []topo.Network
 	byName  map[string]*topo.Network // the networks that exist on it, none included
+	absent  map[string]bool          // overlays of the model that are not on it
+	gw      *topo.Network            // docker_gwbridge, once an overlay container needs it
+	needGW  map[string]bool          // the containers that get an endpoint on it
 }
 
 // Bad records a problem at a field path of the model.
@@ -135,7 +140,7 @@ func (h *HostPlan) SwitchName(bridge string) string { return h.prefix + bridge }
 // run. m is not changed.
 func Compile(m *Model) (*topo.Graph, error) {
 	g := &topo.Graph{}
-	c := &compiler{m: m, g: g, broken: map[string]bool{}}
+	c := &compiler{m: m, g: g, broken: map[string]bool{}, global: ipam.New(ipam.GlobalPools()), ovs: map[string]*overlayPlan{}}
 	c.hosts()
 	for _, h := range c.plans {
 		c.networks(h)
@@ -145,6 +150,7 @@ func Compile(m *Model) (*topo.Graph, error) {
 	for _, h := range c.plans {
 		c.bridges(h)
 	}
+	c.swarm()
 	c.containers()
 	d := &topo.Docker{Containers: c.ctrs}
 	for _, h := range c.plans {
@@ -154,6 +160,9 @@ func Compile(m *Model) (*topo.Graph, error) {
 			if n := &h.nets[i+1]; h.byName[n.Name] == n && n.Bridge != "" {
 				d.Networks = append(d.Networks, *n)
 			}
+		}
+		if h.gw != nil {
+			d.Networks = append(d.Networks, *h.gw)
 		}
 		g.Hosts = append(g.Hosts, *h.Gateway)
 	}
@@ -177,6 +186,8 @@ type compiler struct {
 	broken map[string]bool  // networks the model has but that could not be made
 	ctrs   []topo.Container // the model's, settled
 	eps    [][]Endpoint     // each container's endpoints that can be made
+	global *ipam.Allocator  // the swarm's address space (overlays)
+	ovs    map[string]*overlayPlan
 }
 
 func (c *compiler) bad(path, format string, a ...any) {
@@ -218,7 +229,7 @@ func (c *compiler) hosts() {
 		if _, err := dh.IPAM.RequestNetwork(ipam.Request{Name: "lan", Subnet: c.lan, Gateway: dh.Address.Addr()}); err != nil && dh.Address.Masked() == c.lan && dh.Address.Addr() != c.lan.Addr() {
 			c.bad(p+".address", "%v", err)
 		}
-		h := &HostPlan{Host: dh, Graph: c.g, c: c, byName: map[string]*topo.Network{}}
+		h := &HostPlan{Host: dh, Graph: c.g, c: c, byName: map[string]*topo.Network{}, absent: map[string]bool{}, needGW: map[string]bool{}}
 		c.plans = append(c.plans, h)
 		c.byHost[dh.Name] = h
 	}
@@ -247,7 +258,7 @@ func (c *compiler) networks(h *HostPlan) {
 	}
 	h.nets = []topo.Network{{Name: topo.DefaultNetwork, Driver: "bridge", Host: h.Host.Name}}
 	for _, n := range c.m.Networks {
-		h.nets = append(h.nets, topo.Network{Name: n.Name, Host: h.Host.Name, Driver: cmp.Or(n.Driver, "bridge"), Subnet: n.Subnet, Gateway: n.Gateway, IPRange: n.IPRange, Internal: n.Internal})
+		h.nets = append(h.nets, topo.Network{Name: n.Name, Host: h.Host.Name, Driver: cmp.Or(n.Driver, "bridge"), Subnet: n.Subnet, Gateway: n.Gateway, IPRange: n.IPRange, Internal: n.Internal, VNI: n.VNI, Hosts: n.Hosts})
 	}
 	for i := range h.nets {
 		n := &h.nets[i]
@@ -272,6 +283,13 @@ func (c *compiler) networks(h *HostPlan) {
 		if d == nil {
 			bad(p+".driver", "driver %q is not supported yet (%s)%s", n.Driver, strings.Join(Drivers(), ", "), topo.DidYouMean(n.Driver, Drivers()))
 			c.broken[n.Name] = true
+			continue
+		}
+		if n.Driver == "overlay" && len(n.Hosts) > 0 && !slices.Contains(n.Hosts, h.Host.Name) {
+			h.absent[n.Name] = true
+			if c.ovs[n.Name] == nil {
+				d.Create(h, n, p) // checks it once, wherever it is
+			}
 			continue
 		}
 		if !d.Create(h, n, p) {
@@ -358,6 +376,9 @@ func (c *compiler) addresses() {
 			switch {
 			case c.broken[e.Network]:
 				continue // refused where it was defined
+			case n == nil && h.absent[e.Network]:
+				c.bad(p, "the overlay %q is not on %s (its hosts: %s)", e.Network, h.Host.Name, strings.Join(c.ovs[e.Network].hosts, ", "))
+				continue
 			case n == nil:
 				c.bad(p, "unknown network %q%s", e.Network, topo.DidYouMean(e.Network, known))
 				continue
@@ -389,10 +410,14 @@ func (c *compiler) addresses() {
 			h := c.hostOf(i)
 			for j, e := range c.eps[i] {
 				n := h.byName[e.Network]
-				if n.Driver != "bridge" || e.IP.IsValid() != static {
+				if !n.Subnet.IsValid() || e.IP.IsValid() != static {
 					continue
 				}
-				addr, err := h.Host.IPAM.RequestAddress(n.Name, e.IP)
+				alloc := h.Host.IPAM
+				if n.Scope == scopeSwarm {
+					alloc = c.global
+				}
+				addr, err := alloc.RequestAddress(n.Name, e.IP)
 				if err != nil {
 					c.bad(c.endpointPath(i, e.Network)+".ip", "%v", err)
 					continue
@@ -500,10 +525,13 @@ func (c *compiler) containers() {
 		default:
 			for j, e := range ct.Endpoints {
 				n := h.byName[e.Network]
-				if n.Driver == "bridge" && !e.Addr.IsValid() {
+				if n.Subnet.IsValid() && !e.Addr.IsValid() {
 					continue // IPAM refused it
 				}
 				driver(n.Driver).Attach(h, n, e, &s, fmt.Sprintf("eth%d", j), j == 0)
+			}
+			if h.needGW[s.Name] {
+				c.gwbridge(h, &s, fmt.Sprintf("eth%d", len(ct.Endpoints)), p)
 			}
 			if len(s.Ifaces) == 0 {
 				s.Loopback = true // on none, or its networks were refused: a node for steps to name
@@ -515,6 +543,10 @@ func (c *compiler) containers() {
 				if len(ct.Endpoints) > 0 && ct.Endpoints[0].Network == "none" {
 					c.bad(pp, "only a container on a bridge network can publish a port")
 				}
+				break
+			}
+			if len(ct.Endpoints) > 0 && h.byName[ct.Endpoints[0].Network] != nil && h.byName[ct.Endpoints[0].Network].Scope == scopeSwarm {
+				c.bad(pp, "a port of a container on an overlay is published by swarm's ingress routing mesh, which netyard does not model: publish from a container on a bridge network")
 				break
 			}
 			if published[h] == nil {
