@@ -94,6 +94,10 @@ type Build struct {
 // OnClose registers f to run when the Fabric closes.
 func (b *Build) OnClose(f func()) { b.f.closers = append(b.f.closers, f) }
 
+// OnStart registers f to run once the plan's links are laid (Connect):
+// where a node starts talking (a control plane joining its cluster).
+func (b *Build) OnStart(f func()) { b.f.starters = append(b.f.starters, f) }
+
 var kinds = registry.New[Builder]("fabric: node kind", nil)
 
 // Register makes kind buildable: every Fabric builds the plan's hosts of
@@ -134,6 +138,7 @@ type Fabric struct {
 	macs     map[vswitch.MAC]string  // the host of each MAC one host alone has
 	docker   *topo.Docker            // the world's Docker state; nil: none
 	closers  []func()
+	starters []func() // run once Connect has laid the links
 }
 
 // wire is a link of the world: the plan's, or one laid since.
@@ -321,6 +326,9 @@ func (f *Fabric) Connect() error {
 		if err := f.AddLink(l); err != nil {
 			return err
 		}
+	}
+	for _, s := range f.starters {
+		s()
 	}
 	return nil
 }

@@ -17,7 +17,8 @@ import (
 type Gateway struct {
 	*gateway.Gateway
 	*Loop
-	ports map[string]*link.Port // the legs, by interface name
+	ports   map[string]*link.Port // the legs and VTEPs, by interface name
+	overlay *overlay              // nil: on no overlay network
 }
 
 // addGateway builds the gateway node of h (h.Router set), with an
@@ -25,14 +26,21 @@ type Gateway struct {
 func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 	r := h.Router
 	node := &Gateway{ports: map[string]*link.Port{}}
-	node.Loop = f.build.Loop(h.Name, "gateway", func(idx int, fr []byte, o link.Offload) { node.Gateway.InputOffload(idx, fr, o) })
+	var vteps func(i int, fr []byte, o link.Offload)
+	legs := 0
+	node.Loop = f.build.Loop(h.Name, "gateway", func(idx int, fr []byte, o link.Offload) {
+		if idx >= legs {
+			vteps(idx-legs, fr, o)
+			return
+		}
+		node.Gateway.InputOffload(idx, fr, o)
+	})
 	clk := node.Clock()
 	names := map[string]topo.Iface{}
 	for _, i := range h.Ifaces {
 		names[i.Name] = i
 	}
 	var ifcs []*stack.Iface
-	legs := 0
 	leg := func(name string) gateway.Leg {
 		fi := names[name]
 		idx := legs
@@ -43,7 +51,7 @@ func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 			}
 		})
 		node.ports[name] = p
-		return gateway.Leg{Name: name, MAC: fi.MAC, Addr: fi.Addr, Out: &p.Out}
+		return gateway.Leg{Name: name, MAC: fi.MAC, Addr: fi.Addr, Out: &p.Out, MTU: fi.MTU}
 	}
 	c := gateway.Config{Name: h.Name, LAN: leg(r.LAN), MaxFlows: r.MaxFlows}
 	for _, b := range r.Bridges {
@@ -64,6 +72,11 @@ func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 		return nil, err
 	}
 	node.Gateway = gw
+	if len(r.Overlays) > 0 {
+		if vteps, err = f.addOverlays(node, h, gw.Host(), c.DNS, legs); err != nil {
+			return nil, err
+		}
+	}
 	ifcs = gw.Host().Ifaces()
 	for _, i := range ifcs {
 		i.SetUp(false) // until Connect lays the links
