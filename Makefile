@@ -11,6 +11,9 @@ FUZZ_TARGETS = \
 	./switch:FuzzInput \
 	./switch:FuzzParseBPDU \
 	./switch:FuzzSTPSequence \
+	./switch/vxlan:FuzzInput \
+	./switch/vxlan:FuzzReceive \
+	./switch/vxlan:FuzzReceiveOffload \
 	./internal/link:FuzzResolve \
 	./internal/stack:FuzzInput \
 	./internal/stack:FuzzDNSAnswer \

@@ -12,7 +12,10 @@ require (
 
 require golang.org/x/net v0.62.0
 
-require github.com/miekg/dns v1.1.73
+require (
+	github.com/hashicorp/memberlist v0.7.0
+	github.com/miekg/dns v1.1.73
+)
 
 require (
 	github.com/google/btree v1.1.3 // indirect
@@ -23,6 +26,5 @@ require (
 	github.com/hashicorp/go-multierror v1.1.1 // indirect
 	github.com/hashicorp/go-sockaddr v1.0.7 // indirect
 	github.com/hashicorp/golang-lru v1.0.2 // indirect
-	github.com/hashicorp/memberlist v0.7.0 // indirect
 	github.com/sean-/seed v0.0.0-20170313163322-e2103e2c3529 // indirect
 )

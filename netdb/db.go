@@ -115,7 +115,7 @@ type Stats struct {
 	Probes                   uint64 // pings sent
 	PushPulls                uint64 // membership state exchanges started
 	BulkSyncs                uint64 // bulk syncs sent (unsolicited or in answer), one per network
-	SendErrors               uint64 // datagrams the transport refused (also under Dropped)
+	SendErrors               uint64 // datagrams the transport refused (each traced as a drop)
 	StoreStats                      // the tables' counters: entries, rejections and ignored events by reason
 }
 
@@ -137,6 +137,7 @@ type DB struct {
 	members map[string]*member
 	started bool
 	stopped bool
+	gone    bool // stopped by Leave, not by Stop
 	seeds   []netip.AddrPort
 	round   uint32
 
@@ -280,6 +281,7 @@ func (d *DB) Leave() {
 		d.sendTo(m.Addr, m.Name, msg)
 	}
 	d.store.Trace(trace.Event{Op: trace.OpMemberLeft, Member: d.name})
+	d.gone = true
 	d.Stop()
 }
 
@@ -314,11 +316,15 @@ func (d *DB) Delete(nw, table, key string) error { return d.store.Delete(nw, tab
 // Entries returns a table's live entries, by key.
 func (d *DB) Entries(nw, table string) []Entry { return d.store.Entries(nw, table) }
 
-// Members returns every member known, this one included, by name.
+// Members returns every member known, this one included (dead after
+// Stop, left after Leave), by name.
 func (d *DB) Members() []Member {
 	self := Member{Name: d.name, Addr: d.addr, State: StateAlive, Incarnation: d.inc}
-	if d.stopped {
+	switch {
+	case d.gone:
 		self.State = StateLeft
+	case d.stopped:
+		self.State = StateDead
 	}
 	out := []Member{self}
 	for _, m := range d.members {

@@ -623,16 +623,24 @@ func (s *Store) CommonNetworks(member string) []string {
 // HandleMessage takes a message of table and network events another
 // member sent: a gossip message whose parts are events (memberlist's
 // user messages), or a bulk sync. Membership parts are refused here;
-// DB takes those itself.
-func (s *Store) HandleMessage(o Origin, msg []byte) {
+// DB takes those itself. When the message is the first part of an
+// unsolicited bulk sync of a network this member is in, it returns that
+// network: the layer answers with its own (BulkSync).
+func (s *Store) HandleMessage(o Origin, msg []byte) (answer string) {
 	m, err := decode(msg)
 	if err != nil {
 		s.Reject(o, reasonOf(err), fmt.Sprintf("%s: %v", reasonOf(err), err))
-		return
+		return ""
 	}
+	s.mu.Lock()
+	o.Member = m.From
+	if !o.Addr.IsValid() {
+		o.Addr = s.members[m.From]
+	}
+	s.mu.Unlock()
 	switch m.Type {
 	case typeGossip:
-		o.Member, o.Round = m.From, int(m.Round)
+		o.Round = int(m.Round)
 		s.mu.Lock()
 		for _, p := range m.Parts {
 			switch p.Type {
@@ -646,11 +654,22 @@ func (s *Store) HandleMessage(o Origin, msg []byte) {
 		}
 		s.unlockAndFlush()
 	case typeBulkSync:
-		o.Member, o.Round, o.Bulk = m.From, 0, true
+		o.Round, o.Bulk = 0, true
 		s.handleBulk(o, m)
+		if m.Flags&flagUnsolicited != 0 && m.Part == 0 && slices.Contains(s.Networks(), m.Network) {
+			return m.Network
+		}
 	default:
 		s.Reject(o, ReasonUnexpected, fmt.Sprintf("message type %d where table events were expected", m.Type))
 	}
+	return ""
+}
+
+// BroadcastMessage is the message that carries one broadcast on its own,
+// from this member: what a layer whose transport takes whole messages
+// (memberlist's user messages) sends for it.
+func (s *Store) BroadcastMessage(b Broadcast) []byte {
+	return encodeGossip(s.name, 0, [][]byte{b.Body})
 }
 
 // handleBulk applies a bulk sync's entries for its network.
@@ -928,7 +947,8 @@ func (s *Store) Stop() {
 
 // BulkSync encodes network nw's entries (tombstones included, with the
 // time they have left) as bulk sync messages within MaxPacket, and traces
-// the sync with member: reason is "sent" or "sent in answer".
+// the sync with member ("sent" or "sent in answer"), unless member is ""
+// (the tables of a push/pull).
 func (s *Store) BulkSync(nw, member string, unsolicited bool) [][]byte {
 	s.mu.Lock()
 	now := s.clk.Now()
@@ -955,7 +975,9 @@ func (s *Store) BulkSync(nw, member string, unsolicited bool) [][]byte {
 		flags, reason = flagUnsolicited, "sent"
 	}
 	msgs := encodeBulkSync(s.name, s.syncID, flags, nw, evs)
-	s.traceLocked(trace.Event{Op: trace.OpBulkSync, Member: member, Network: nw, Count: len(evs), Reason: reason})
+	if member != "" {
+		s.traceLocked(trace.Event{Op: trace.OpBulkSync, Member: member, Network: nw, Count: len(evs), Reason: reason})
+	}
 	s.unlockAndFlush()
 	return msgs
 }

@@ -25,7 +25,7 @@ var osPkgs = []string{
 var shell = []string{"switch/tap/...", "switch/vxlan/kernel/...", "sim/netns/...", "internal/nsutil/...", "cmd/..."}
 
 // nodes are the node packages (rule 2).
-var nodes = []string{"switch/...", "nat/...", "dnsd/...", "ipam/...", "router/...", "internal/stack/..."}
+var nodes = []string{"switch/...", "nat/...", "dnsd/...", "ipam/...", "router/...", "internal/stack/...", "netdb/..."}
 
 // houseRules are the dependency rules of docs/design.md, numbered as in
 // ARCHITECTURE.md's "Rules".
@@ -84,7 +84,7 @@ var houseRules = []rules.Rule{
 	},
 	{
 		Name: "3", Direct: true,
-		Pkgs:   []string{"switch/...", "nat/...", "dnsd/...", "router/...", "internal/clock", "internal/link", "internal/trace", "internal/stack", "internal/header", "sim", "sim/topo/...", "sim/fabric", "sim/mem", "sim/backend", "sim/capture", "sim/kinds/...", "sim/memtest", "sim/trace"},
+		Pkgs:   []string{"switch/...", "nat/...", "dnsd/...", "router/...", "netdb/...", "internal/clock", "internal/link", "internal/trace", "internal/stack", "internal/header", "sim", "sim/topo/...", "sim/fabric", "sim/mem", "sim/backend", "sim/capture", "sim/kinds/...", "sim/memtest", "sim/trace"},
 		Except: shell,
 		Forbid: []string{"os"},
 		Why:    "core packages touch no OS interface (ipam and sim/scenario read and write their files)",

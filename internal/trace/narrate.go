@@ -225,10 +225,12 @@ func Text(e Event) string {
 		fmt.Fprintf(&b, "member %s is dead: %s", e.Member, e.Reason)
 	case OpMemberLeft:
 		fmt.Fprintf(&b, "member %s left the cluster", e.Member)
-	case OpNetworkJoined:
-		fmt.Fprintf(&b, "%s joined network %s", e.Member, e.Network)
-	case OpNetworkLeft:
-		fmt.Fprintf(&b, "%s left network %s", e.Member, e.Network)
+	case OpNetworkJoined, OpNetworkLeft:
+		verb := map[Op]string{OpNetworkJoined: "joined", OpNetworkLeft: "left"}[e.Op]
+		if e.Member != e.Node {
+			b.WriteString(e.Member + " ")
+		}
+		fmt.Fprintf(&b, "%s network %s", verb, e.Network)
 	case OpBulkSync:
 		fmt.Fprintf(&b, "bulk sync of %s with %s: %d entries (%s)", e.Network, e.Member, e.Count, e.Reason)
 	case OpGossipRejected:

@@ -181,6 +181,8 @@ var narrated = []struct {
 		"host1 member host2 left the cluster"},
 	{"network-joined", trace.Event{Node: "host1", Kind: trace.Overlay, Op: trace.OpNetworkJoined, Member: "host2", Network: "ov"},
 		"host1 host2 joined network ov"},
+	{"network-joined-self", trace.Event{Node: "host1", Kind: trace.Overlay, Op: trace.OpNetworkJoined, Member: "host1", Network: "ov"},
+		"host1 joined network ov"},
 	{"network-left", trace.Event{Node: "host1", Kind: trace.Overlay, Op: trace.OpNetworkLeft, Member: "host2", Network: "ov"},
 		"host1 host2 left network ov"},
 	{"bulk-sync", trace.Event{Node: "host1", Kind: trace.Overlay, Op: trace.OpBulkSync, Member: "host2", Network: "ov", Count: 3, Reason: "sent"},

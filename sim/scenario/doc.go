@@ -191,6 +191,7 @@
 //	networks:
 //	  - {name: mybridge}                          # driver: bridge (or none); subnet, gateway, ip_range from IPAM unless given
 //	  - {name: backend, subnet: 172.30.0.0/24, gateway: 172.30.0.254, ip_range: 172.30.0.128/25, internal: true}
+//	  - {name: ov, driver: overlay, hosts: [host1], vni: 4096}  # across Docker hosts: see below
 //	containers:
 //	  - {name: a, networks: [mybridge], host: host1}  # no networks: the default network, bridge; [none]: loopback only; host: default the first
 //	  - name: b
@@ -208,6 +209,7 @@
 //	  - ping: {from: a, to: b}                    # a container's name is looked up by the sender's DNS
 //	  - ping: {from: a, to: b:eth0}               # host:iface is the graph's address: no DNS
 //	  - connect: {from: client, to: host1, port: 8080, seen_from: client}
+//	  - peers: {host: host1, network: ov, lacks: [a], within: 5s}  # what host1's VTEP learned from the gossip
 //	  - expect:
 //	      nat: {host: host1, flows: ">=1", has: [{kind: published, proto: tcp, from: client, to: b, state: established}]}
 //	      ipam: {network: mybridge, subnet: 172.18.0.0/16, gateway: 172.18.0.1, containers: {a: 172.18.0.2}, host: host1}
@@ -217,12 +219,8 @@
 // MTU 1450, names resolvable from every host of it; a container whose
 // first network is a non-internal overlay goes out through its host's
 // docker_gwbridge. The peers step checks what a host's VTEP learned from
-// the control plane, waiting up to within for the gossip:
-//
-//	networks:
-//	  - {name: ov, driver: overlay, hosts: [host1, host2], vni: 4096}
-//	steps:
-//	  - peers: {host: host1, network: ov, has: [b], lacks: [c], within: 5s}
+// the control plane (has, lacks: containers), waiting up to within for
+// the gossip.
 //
 // A container's networks, in either form, are eth0, eth1, ... in the order
 // written; the first gives its default route (none if internal) and

@@ -77,6 +77,27 @@ var drawn = map[string][]string{
 		"publishes 192.168.56.12:8080/tcp → web2 172.18.0.2:80",
 		"publishes 192.168.56.11:8080/tcp → web1 172.18.0.2:80",
 	},
+	"overlay-two-hosts.yaml": {
+		"<b>network ov</b> · overlay, VXLAN 4096, MTU 1450 · switch ov-ov on host1",
+		"the way out: docker_gwbridge",
+		"hosts host1, host2: one segment, joined by VXLAN over the LAN",
+		"the VTEP: VXLAN 4096 to the other hosts",
+		"<b>network docker_gwbridge</b> · bridge docker_gwbridge on host2",
+	},
+	"overlay-isolation.yaml": {
+		"<b>network blue</b> · overlay, VXLAN 4096, MTU 1450 · switch ov-blue on host2",
+		"<b>network green</b> · overlay, VXLAN 4097, MTU 1450 · switch ov-green on host1",
+		"<b>network local</b> · bridge br-local on host1",
+	},
+	"overlay-no-broadcast.yaml": {
+		"<b>network ov</b> · overlay, VXLAN 4096, MTU 1450 · switch ov-ov on host2",
+		"<b>internal</b>: no way out",
+		"VTEP of network ov: VXLAN 4096 over UDP 4789 of the LAN address",
+	},
+	"overlay-host-leaves.yaml": {
+		"<b>network ov</b> · overlay, VXLAN 4096, MTU 1450 · switch ov-ov on host1",
+		"<b>host2.ov-ov</b>",
+	},
 	"docker-publish.yaml": {
 		"publishes 192.168.56.11:8080/tcp → containerB 172.18.0.10:80",
 		"publishes 192.168.56.11:49153/tcp → containerB 172.18.0.10:443",

@@ -172,6 +172,17 @@ func TestPcapReadableByTshark(t *testing.T) {
 			if err != nil || len(bytes.TrimSpace(bad)) > 0 {
 				t.Errorf("tshark finds malformed frames (%v):\n%s", err, bad)
 			}
+			if strings.HasPrefix(filepath.Base(path), "overlay-") {
+				// The outer packets decode as VXLAN with the inner frame.
+				vx, err := exec.Command(tshark, "-n", "-r", file, "-Y", "vxlan && eth.type == 0x0800 && icmp").Output()
+				if err != nil || bytes.Count(vx, []byte("\n")) == 0 {
+					t.Errorf("tshark decodes no ICMP inside VXLAN (%v)", err)
+				}
+				raw, err := exec.Command(tshark, "-n", "-r", file, "-Y", "udp.port == 4789 && !vxlan").Output()
+				if err != nil || len(bytes.TrimSpace(raw)) > 0 {
+					t.Errorf("tshark leaves packets to UDP 4789 undecoded as VXLAN (%v):\n%s", err, raw)
+				}
+			}
 		})
 	}
 }

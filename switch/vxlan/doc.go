@@ -83,6 +83,6 @@
 //
 // Encapsulating and decapsulating allocate nothing when nobody traces:
 // buffers come from a pool, lookups are map reads keyed by the MAC as a
-// number, and trace events are built only when a tracer is set. Time is
-// read only when learning, from the Mux's clock (Options.Clock).
+// number, and trace events are built only when a tracer is set. On the
+// data path the clock (Options.Clock) is read only to learn and to trace.
 package vxlan

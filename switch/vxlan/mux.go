@@ -37,6 +37,8 @@ type Queuer interface {
 // TransportFunc adapts a function to a Transport.
 type TransportFunc func(dst netip.AddrPort, pkt []byte) error
 
+var _ Transport = TransportFunc(nil)
+
 // Send calls f(dst, pkt).
 func (f TransportFunc) Send(dst netip.AddrPort, pkt []byte) error { return f(dst, pkt) }
 
@@ -79,7 +81,9 @@ var (
 	ErrBadConfig = errors.New("vxlan: bad VTEP configuration")
 )
 
-// NewMux returns a Mux with no VTEPs that sends through t.
+// NewMux returns a Mux with no VTEPs that sends through t, which is
+// required. If t is a Queuer, VTEPs queue what they send several of at
+// once (segments, floods) and flush.
 func NewMux(t Transport, o Options) *Mux {
 	m := &Mux{
 		t:      t,

@@ -511,7 +511,7 @@ func (v *VTEP) input(from netip.Addr, frame []byte) {
 			})
 			return
 		}
-	} else if v.learn {
+	} else if v.learn && from.IsValid() {
 		v.learnFrom(src, from)
 	}
 	if v.down.Load() || v.removed.Load() {

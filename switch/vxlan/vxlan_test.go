@@ -17,6 +17,7 @@ import (
 	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/trace"
+	"github.com/netyard/netyard/internal/trace/tracetest"
 	"github.com/netyard/netyard/switch/vxlan"
 )
 
@@ -687,6 +688,42 @@ func TestTraceEvents(t *testing.T) {
 	for _, e := range ev {
 		if e.Node != "host1" || e.Port != "vx-ov" || e.Kind != trace.Overlay || e.VNI != 4096 || e.VTEP != vtepB || e.Len != 98 || !e.Time.Equal(r.clk.Now()) {
 			t.Errorf("event %+v lacks a field", e)
+		}
+	}
+}
+
+// TestEventsCarryTheirFields: every event the VTEP and the Mux emit has
+// the fields its kind and op promise (tracetest), so a program reads
+// them rather than the sentence. An aged learned entry is Kind Aged, as
+// the switch's, which has no VLAN to give.
+func TestEventsCarryTheirFields(t *testing.T) {
+	r := newRig(t, vxlan.Config{VNI: 42, Learn: true, ProxyARP: true, MaxEntries: 1, Ageing: time.Second})
+	_ = r.v.AddPeer(vxlan.Peer{IP: ip(3), MAC: mac(3), VTEP: vtepB})
+	_ = r.v.Receive(frame(mac(3), mac(2), 10))                                         // encap
+	_ = r.v.Receive(arpFrame(1, header.Broadcast, mac(2), ip(2), header.MAC{}, ip(3))) // proxy ARP
+	_ = r.v.Receive(arpFrame(1, header.Broadcast, mac(2), ip(2), header.MAC{}, ip(9))) // no-flood
+	r.mux.Input(from(vtepB), packet(42, frame(mac(2), mac(3), 10)))                    // decap
+	r.mux.Input(from(vtepC), packet(42, frame(mac(2), mac(8), 10)))                    // learned
+	r.mux.Input(from(vtepC), packet(42, frame(mac(2), mac(9), 10)))                    // learn-full
+	r.mux.Input(from(vtepC), packet(42, frame(mac(2), mac(3), 10)))                    // wrong-vtep
+	r.mux.Input(from(vtepC), packet(77, frame(mac(2), mac(3), 10)))                    // unknown-vni
+	r.mux.Input(from(vtepC), []byte{1, 2, 3})                                          // runt
+	r.clk.Advance(time.Second)                                                         // aged
+	seen := map[string]bool{}
+	for _, e := range r.tr.take() {
+		key := string(e.Kind) + " " + e.Op.String()
+		seen[key] = true
+		miss := tracetest.Missing(e)
+		if e.Kind == trace.Aged && slices.Equal(miss, []string{"VLAN"}) {
+			continue
+		}
+		if len(miss) > 0 {
+			t.Errorf("%s lacks %v: %+v", trace.Narrate(e), miss, e)
+		}
+	}
+	for _, k := range []string{"overlay encap", "overlay decap", "overlay proxy-arp", "overlay peer-learned", "dropped ", "aged "} {
+		if !seen[k] {
+			t.Errorf("no %q event", k)
 		}
 	}
 }
