@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
-	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/header"
-
 	"github.com/netyard/netyard/netdb"
+	"github.com/netyard/netyard/netdb/cluster"
 	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/switch/vxlan"
 	"github.com/netyard/netyard/switch/vxlan/kernel"
@@ -107,7 +106,7 @@ func (c *vxlanConn) Close() error {
 func (u *machineUnderlay) OpenControl(c netdb.Config) (fabric.UnderlayControl, error) {
 	mc := &machineControl{seeds: u.m.Join, onChange: c.OnChange, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	c.OnChange = mc.enqueue
-	core, err := openGossip(c)
+	core, err := openCluster(c, u.logf)
 	if err != nil {
 		return nil, bindError(c.Name, "gossip", c.Addr, err)
 	}
@@ -203,55 +202,67 @@ func (mc *machineControl) Close() error {
 	return err
 }
 
-// gossipCore is netyard's own gossip (netdb.DB) on a kernel UDP socket.
-// The DB runs where its clock's timers fire, the gateway's loop (the
-// fabric gives the loop's clock): the fabric calls it from there, and
-// what the socket reads is handed to it there.
-type gossipCore struct {
-	*netdb.DB
-	conn *net.UDPConn
-	done chan struct{} // closed when the reader returns
+// clusterCore is netdb/cluster: the tables on memberlist, on TCP and UDP
+// of the host's address. memberlist runs on goroutines of its own and
+// the DB is safe for concurrent use.
+type clusterCore struct {
+	*cluster.DB
+	name    string
+	logf    func(format string, args ...any)
+	stop    chan struct{}  // closed by Close
+	joining sync.WaitGroup // the goroutine of Join
+	once    sync.Once
 }
 
-// openGossip binds c.Addr and makes the DB on it.
-func openGossip(c netdb.Config) (*gossipCore, error) {
-	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(c.Addr))
+// openCluster starts memberlist on c.Addr.
+func openCluster(c netdb.Config, logf func(format string, args ...any)) (*clusterCore, error) {
+	db, err := cluster.New(cluster.Config{Name: c.Name, Addr: c.Addr, Tracer: c.Tracer, Accept: c.Accept, OnChange: c.OnChange})
 	if err != nil {
 		return nil, err
 	}
-	c.Send = func(dst netip.AddrPort, msg []byte) error {
-		_, err := conn.WriteToUDPAddrPort(msg, dst)
-		return err
-	}
-	db, err := netdb.New(c)
-	if err != nil {
-		conn.Close()
-		return nil, err
-	}
-	g := &gossipCore{DB: db, conn: conn, done: make(chan struct{})}
-	go g.read(clock.Or(c.Clock))
-	return g, nil
+	return &clusterCore{DB: db, name: c.Name, logf: logf, stop: make(chan struct{})}, nil
 }
 
-// read hands each datagram to the DB on its clock's goroutine.
-func (g *gossipCore) read(clk clock.Clock) {
-	defer close(g.done)
-	buf := make([]byte, 1<<16)
-	for {
-		n, src, err := g.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			return
+// Join joins through seeds without waiting: memberlist's Join is a TCP
+// push/pull with each, and a seed may not be up yet (the other machine's
+// netyard up starts later), so it is tried again every second until one
+// answers. After that memberlist keeps the membership, and the cluster
+// asks dead members back itself.
+func (c *clusterCore) Join(seeds []netip.AddrPort) {
+	if len(seeds) == 0 {
+		return
+	}
+	c.joining.Add(1)
+	go func() {
+		defer c.joining.Done()
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for first := true; ; {
+			err := c.DB.Join(seeds)
+			if err == nil {
+				return
+			}
+			if first && c.logf != nil { // memberlist's errors come a line per seed
+				c.logf("netns: %s has joined nobody yet (%s); it tries again every second", c.name, strings.Join(strings.Fields(err.Error()), " "))
+			}
+			first = false
+			select {
+			case <-t.C:
+			case <-c.stop:
+				return
+			}
 		}
-		msg := slices.Clone(buf[:n])
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-		clk.AfterFunc(0, func() { g.DB.Input(src, msg) })
-	}
+	}()
 }
 
-// Close closes the socket; the DB, whose loop has stopped, says nothing
-// more and the others find it gone by probing.
-func (g *gossipCore) Close() error {
-	err := g.conn.Close()
-	<-g.done
+// Close leaves the cluster, as a Docker host shutting down does: the
+// others forget its containers at once.
+func (c *clusterCore) Close() error {
+	var err error
+	c.once.Do(func() {
+		close(c.stop)
+		err = c.DB.Leave() // a Join under way fails once memberlist is down
+		c.joining.Wait()
+	})
 	return err
 }
