@@ -62,8 +62,8 @@ func TestMachineVXLANSocket(t *testing.T) {
 // own, in one process here: the namespace's loopback has both hosts'
 // addresses, so their kernel sockets meet there. The parts' control
 // planes find each other, each host's DNS answers for the other's
-// container, a ping crosses by VXLAN, and both close leaving no
-// goroutine behind.
+// container, a ping crosses by VXLAN; host2 shuts down, leaving the
+// cluster, and host1 forgets its container; nothing is left running.
 func TestMachineParts(t *testing.T) {
 	needRoot(t)
 	leak.Check(t)
@@ -118,9 +118,25 @@ func TestMachineParts(t *testing.T) {
 	if err != nil || len(peers) != 1 || peers[0].VTEP != netip.MustParseAddr("192.168.56.11") {
 		t.Errorf("host2's peers on ov = %+v, %v; want web at VTEP 192.168.56.11", peers, err)
 	}
-	for _, n := range nets {
-		if err := n.Close(); err != nil {
-			t.Errorf("Close: %v", err)
+	// host2 shuts down: it leaves the cluster, and host1 forgets web's
+	// peer db at once, without waiting for probes to fail.
+	if err := nets[1].Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	closed := time.Now()
+	for deadline := closed.Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		peers, err := nets[0].World().Peers("host1", "ov")
+		if err == nil && len(peers) == 0 {
+			break
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("host1 still has %+v 10s after host2 left", peers)
+		}
+	}
+	if d := time.Since(closed); d > 3*time.Second {
+		t.Logf("host1 took %v to forget the peers of a host that left (a failure detection is about 5 s; a leave is gossiped at once)", d)
+	}
+	if err := nets[0].Close(); err != nil {
+		t.Errorf("Close: %v", err)
 	}
 }
