@@ -14,6 +14,8 @@ FUZZ_TARGETS = \
 	./switch/vxlan:FuzzInput \
 	./switch/vxlan:FuzzReceive \
 	./switch/vxlan:FuzzReceiveOffload \
+	./netdb:FuzzDecode \
+	./netdb:FuzzRecords \
 	./internal/link:FuzzResolve \
 	./internal/stack:FuzzInput \
 	./internal/stack:FuzzDNSAnswer \
