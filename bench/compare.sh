@@ -6,19 +6,9 @@
 # netyard's gateway (bench/nat.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "$(id -u)" != 0 ]; then
-	echo "bench/compare.sh needs root: it creates network namespaces" >&2
-	exit 2
-fi
-need=""
-command -v iperf3 >/dev/null 2>&1 || need="$need iperf3"
-command -v ping >/dev/null 2>&1 || need="$need iputils-ping"
-command -v ip >/dev/null 2>&1 || need="$need iproute2"
-command -v iptables >/dev/null 2>&1 || need="$need iptables"
-if [ -n "$need" ]; then
-	DEBIAN_FRONTEND=noninteractive apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
-fi
+. bench/lib.sh
+need_root bench/compare.sh
+need_tools iperf3=iperf3 ping=iputils-ping ip=iproute2 iptables=iptables
 go build -o bin/netyard ./cmd/netyard
 args=()
 for a in "$@"; do

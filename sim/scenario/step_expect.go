@@ -427,7 +427,7 @@ func (r *runner) ipam(c *IPAMExpect) (problems []string, seen string) {
 		for _, e := range ct.Endpoints {
 			// An overlay's addresses are the swarm's: every host's
 			// containers on it share one space.
-			if (ct.Host == host || n.Scope == "swarm") && e.Network == n.Name && e.Addr.IsValid() {
+			if (ct.Host == host || n.Scope == topo.ScopeSwarm) && e.Network == n.Name && e.Addr.IsValid() {
 				got[ct.Name] = e.Addr.Addr().String()
 			}
 		}

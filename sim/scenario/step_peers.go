@@ -30,7 +30,7 @@ func (p *PeersStep) check(c *checker, q string) {
 		c.bad(q, "peers is for Docker scenarios with an overlay network")
 		return
 	}
-	if d.Network(p.Host, p.Network) == nil || d.Network(p.Host, p.Network).Scope != "swarm" {
+	if d.Network(p.Host, p.Network) == nil || d.Network(p.Host, p.Network).Scope != topo.ScopeSwarm {
 		c.bad(q, "%s has no overlay network %q", p.Host, p.Network)
 		return
 	}

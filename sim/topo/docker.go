@@ -65,6 +65,10 @@ type DockerHost struct {
 	IPAM    *ipam.Allocator // what it allocated
 }
 
+// ScopeSwarm is the Scope of a network that spans Docker hosts (an
+// overlay), as docker network inspect says it.
+const ScopeSwarm = "swarm"
+
 // Network is a Docker network on one Docker host.
 type Network struct {
 	Name     string
@@ -75,7 +79,7 @@ type Network struct {
 	IPRange  netip.Prefix
 	Internal bool
 	Bridge   string   // the switch (and gateway leg) name: docker0, br-NAME, ov-NAME
-	Scope    string   // local (one host's), or swarm (an overlay, the same on every host of it)
+	Scope    string   // "": one host's; ScopeSwarm: an overlay's, the same on every host of it
 	VNI      uint32   // an overlay's VXLAN network identifier
 	MTU      int      // its containers' interfaces' MTU; zero: 1500
 	Hosts    []string // an overlay's Docker hosts

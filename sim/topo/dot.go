@@ -407,7 +407,7 @@ func (d *drawing) clusters(b *strings.Builder) {
 		rb := leg.rb
 		var ov *Network // an overlay: its gateway leg is internal whatever the network is
 		if g.Docker != nil {
-			if n := g.Docker.Network(leg.gw, rb.Network); n != nil && n.Scope == "swarm" {
+			if n := g.Docker.Network(leg.gw, rb.Network); n != nil && n.Scope == ScopeSwarm {
 				ov = n
 			}
 		}

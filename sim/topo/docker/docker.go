@@ -414,7 +414,7 @@ func (c *compiler) addresses() {
 					continue
 				}
 				alloc := h.Host.IPAM
-				if n.Scope == scopeSwarm {
+				if n.Scope == topo.ScopeSwarm {
 					alloc = c.global
 				}
 				addr, err := alloc.RequestAddress(n.Name, e.IP)
@@ -545,7 +545,7 @@ func (c *compiler) containers() {
 				}
 				break
 			}
-			if len(ct.Endpoints) > 0 && h.byName[ct.Endpoints[0].Network] != nil && h.byName[ct.Endpoints[0].Network].Scope == scopeSwarm {
+			if len(ct.Endpoints) > 0 && h.byName[ct.Endpoints[0].Network] != nil && h.byName[ct.Endpoints[0].Network].Scope == topo.ScopeSwarm {
 				c.bad(pp, "a port of a container on an overlay is published by swarm's ingress routing mesh, which netyard does not model: publish from a container on a bridge network")
 				break
 			}

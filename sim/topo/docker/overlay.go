@@ -15,7 +15,6 @@ const (
 	MaxVNI     = 1<<24 - 1 // VXLAN's 24 bits
 	OverlayMTU = 1450      // 1500 less VXLAN's 50 bytes of outer headers
 	GWBridge   = "docker_gwbridge"
-	scopeSwarm = "swarm"
 )
 
 // overlayPlan is what an overlay network settles once for all its hosts:
@@ -48,7 +47,7 @@ func (overlayDriver) Create(h *HostPlan, n *topo.Network, p string) bool {
 	if !o.ok {
 		return false
 	}
-	n.Scope, n.VNI, n.MTU, n.Hosts = scopeSwarm, o.vni, OverlayMTU, o.hosts
+	n.Scope, n.VNI, n.MTU, n.Hosts = topo.ScopeSwarm, o.vni, OverlayMTU, o.hosts
 	n.Subnet, n.Gateway, n.IPRange = o.alloc.Subnet, o.alloc.Gateway, o.alloc.IPRange
 	n.Bridge = "ov-" + n.Name
 	// The host's own networks must not overlap the swarm's.
@@ -177,7 +176,7 @@ func (overlayDriver) Attach(h *HostPlan, n *topo.Network, e topo.EndpointConfig,
 // docker_gwbridge, made on first use, and its default route through it.
 func (c *compiler) gwbridge(h *HostPlan, s *topo.Host, ifname, p string) {
 	if h.gw == nil {
-		n := &topo.Network{Name: GWBridge, Host: h.Host.Name, Driver: "bridge", Scope: "local"}
+		n := &topo.Network{Name: GWBridge, Host: h.Host.Name, Driver: "bridge"}
 		alloc, err := h.Host.IPAM.RequestNetwork(ipam.Request{Name: GWBridge})
 		if err != nil {
 			c.bad(p, "docker_gwbridge on %s: %v", h.Host.Name, err)
