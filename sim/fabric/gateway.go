@@ -53,7 +53,7 @@ func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 		node.ports[name] = p
 		return gateway.Leg{Name: name, MAC: fi.MAC, Addr: fi.Addr, Out: &p.Out, MTU: fi.MTU}
 	}
-	c := gateway.Config{Name: h.Name, LAN: leg(r.LAN), MaxFlows: r.MaxFlows}
+	c := gateway.Config{Name: h.Name, LAN: leg(r.LAN), MaxFlows: r.MaxFlows, AllowDirectRouting: r.AllowDirectRouting}
 	for _, b := range r.Bridges {
 		c.Bridges = append(c.Bridges, gateway.Bridge{Leg: leg(b.Iface), Network: b.Network, Internal: b.Internal})
 	}
