@@ -103,6 +103,9 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 		if h.Gateway.IsValid() {
 			host.SetGateway(h.Gateway)
 		}
+		for _, r := range h.Routes {
+			host.AddRoute(stack.Route{To: r.To, Via: r.Via})
+		}
 		for _, port := range h.ListenTCP {
 			l, err := host.ListenTCP(port)
 			if err != nil {
