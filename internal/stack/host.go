@@ -151,6 +151,7 @@ type Host struct {
 	lo      *Iface // loopback: 127.0.0.0/8 and the host's own addresses
 	output  func(pkt []byte) bool
 	routes  []Route // static routes, longest prefix first
+	loq     [][]byte // frames sent through lo, not yet taken in
 
 	tcpPorts map[uint16]int // TCP connections per local port
 	arpOrder list.List      // of *neighbour: the table, least recently updated first
@@ -175,10 +176,14 @@ func New(o Options) *Host {
 	h.lo = &Iface{h: h, idx: -1, name: "lo", prefix: netip.MustParsePrefix("127.0.0.1/8"), up: true}
 	h.lo.hw = h.lo.mac[:]
 	// What goes out of lo comes back in as a new event, as a softirq
-	// would take it, so that a reply is never built inside its request.
+	// would take it, so that a reply is never built inside its request;
+	// in the order sent, whatever the clock does with timers due at once
+	// (a wall clock runs each on its own goroutine).
 	h.lo.out = link.Func(func(frame []byte) error {
-		cp := append([]byte(nil), frame...)
-		h.clk.AfterFunc(0, func() { h.input(h.lo, cp, link.Offload{}, false) })
+		h.loq = append(h.loq, append([]byte(nil), frame...))
+		if len(h.loq) == 1 {
+			h.clk.AfterFunc(0, h.loopback)
+		}
 		return nil
 	})
 	return h

@@ -134,3 +134,13 @@ func (h *Host) AddRoute(r Route) {
 	copy(h.routes[i+1:], h.routes[i:])
 	h.routes[i] = r
 }
+
+// loopback takes in the frames sent through lo so far, in order; what
+// they make the host send through lo waits for the next round.
+func (h *Host) loopback() {
+	q := h.loq
+	h.loq = nil
+	for _, f := range q {
+		h.input(h.lo, f, link.Offload{}, false)
+	}
+}

@@ -1,5 +1,10 @@
 package topo
 
+import (
+	"fmt"
+	"strings"
+)
+
 // Docker's host network: a container on it has no sandbox of its own. It
 // runs on its Docker host's stack (the gateway node's), with the host's
 // interfaces and addresses, so the graph has no node for it: its listen
@@ -50,4 +55,32 @@ func (ix *Index) stackHost(name string) *Host {
 		return ix.Host(s)
 	}
 	return nil
+}
+
+// hostNotes are what a drawing says of a Docker host's own stack: the
+// containers on its host network (and what they listen on), and whether
+// it allows direct routing to its containers.
+func (d *drawing) hostNotes(h *Host) []string {
+	var notes []string
+	if d.g.Docker != nil {
+		for _, c := range d.g.Docker.Containers {
+			if c.Host == h.Name && c.OnHostNetwork() {
+				notes = append(notes, "container "+esc(c.Name)+" on the host network")
+			}
+		}
+	}
+	var ports []string
+	for _, p := range h.Router.ListenTCP {
+		ports = append(ports, fmt.Sprintf("tcp/%d", p))
+	}
+	for _, p := range h.Router.ListenUDP {
+		ports = append(ports, fmt.Sprintf("udp/%d", p))
+	}
+	if len(ports) > 0 {
+		notes = append(notes, "listens "+strings.Join(ports, ", ")+" on the host's own stack")
+	}
+	if h.Router.AllowDirectRouting {
+		notes = append(notes, "allow-direct-routing: published container ports reached by their own addresses")
+	}
+	return notes
 }
