@@ -150,7 +150,7 @@ type Host struct {
 	forward func(in *Iface, pkt []byte, o link.Offload) bool
 	lo      *Iface // loopback: 127.0.0.0/8 and the host's own addresses
 	output  func(pkt []byte) bool
-	routes  []Route // static routes, longest prefix first
+	routes  []Route  // static routes, longest prefix first
 	loq     [][]byte // frames sent through lo, not yet taken in
 
 	tcpPorts map[uint16]int // TCP connections per local port
