@@ -1,0 +1,566 @@
+package fabric
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/netyard/netyard/dnsd"
+	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/sim/topo/docker"
+)
+
+// A Docker that changes while it runs: docker network connect and
+// disconnect, docker stop, start and restart, docker network rm, on the
+// world's own copy of the Docker state (the plan's record, topo.Docker,
+// stays as compiled). Each host's IPAM is a clone of the compiled one, so
+// a stopped container's addresses go back to it and a start asks again,
+// as libnetwork releases an endpoint's address when its sandbox is torn
+// down (Endpoint.Delete -> releaseAddress) and a start makes new
+// endpoints: a dynamic address comes back the lowest free, which is the
+// old one unless it was taken meanwhile. The changes to a sandbox (an
+// interface made or deleted, its default route) are the backend's
+// (Sandboxes); the fabric lays and removes the links and tells the
+// host's DNS server (dnsd Add and Remove), so a name is known or
+// forgotten at once. Only bridge networks change at run time; the other
+// drivers are refused as not modelled at run time yet.
+
+// Sandboxes is what a backend does to its sandboxes when the Docker state
+// changes them at run time.
+type Sandboxes interface {
+	// AddIface makes interface i in sandbox host: its address and MAC,
+	// without carrier until the fabric links it (Node(host).Endpoint(i.Name)
+	// is then the interface).
+	AddIface(host string, i topo.Iface) error
+	// RemoveIface deletes interface name of sandbox host (already
+	// unlinked), with its address and the routes through it.
+	RemoveIface(host, name string) error
+	// SetGateway sets sandbox host's default route (invalid: none).
+	SetGateway(host string, gw netip.Addr) error
+}
+
+// SetSandboxes gives the fabric the backend's Sandboxes, which Docker's
+// run-time changes need. Backends call it before the world runs.
+func (f *Fabric) SetSandboxes(s Sandboxes) {
+	f.dmu.Lock()
+	defer f.dmu.Unlock()
+	f.sandboxes = s
+}
+
+// ctrState is a container as it runs: what the record cannot say.
+type ctrState struct {
+	stopped bool
+	ifaces  map[string]string // network -> its interface in the sandbox, while running
+	next    int               // the next ethN, counted per sandbox as Docker 20.10's nextIfIndex
+	gw      netip.Addr        // its default route now
+}
+
+// runtimeLocked returns the Docker run-time state, made on first use from
+// the plan: every container running, its interfaces as compiled.
+func (f *Fabric) runtimeLocked() map[string]*ctrState {
+	if f.ctrs != nil {
+		return f.ctrs
+	}
+	f.ctrs = map[string]*ctrState{}
+	for _, c := range f.docker.Containers {
+		if c.Attach != "" {
+			continue
+		}
+		st := &ctrState{ifaces: map[string]string{}}
+		h := f.graph.Host(c.Name)
+		if h != nil {
+			st.next, st.gw = len(h.Ifaces), h.Gateway
+			for i, e := range c.Endpoints {
+				if i < len(h.Ifaces) && e.Addr.IsValid() && h.Ifaces[i].Addr == e.Addr {
+					st.ifaces[e.Network] = h.Ifaces[i].Name
+				}
+			}
+		}
+		f.ctrs[c.Name] = st
+	}
+	return f.ctrs
+}
+
+// cloneDocker copies a compiled Docker record for the world to change:
+// its own hosts' IPAMs, networks and containers.
+func cloneDocker(d *topo.Docker) *topo.Docker {
+	if d == nil {
+		return nil
+	}
+	c := &topo.Docker{Hosts: slices.Clone(d.Hosts), Networks: slices.Clone(d.Networks), Containers: slices.Clone(d.Containers)}
+	for i := range c.Hosts {
+		if c.Hosts[i].IPAM != nil {
+			c.Hosts[i].IPAM = c.Hosts[i].IPAM.Clone()
+		}
+	}
+	for i := range c.Containers {
+		c.Containers[i].Endpoints = slices.Clone(c.Containers[i].Endpoints)
+	}
+	return c
+}
+
+// ID returns the deterministic stand-in for the 64-hex ID Docker gives an
+// object (a network, a container), from its kind and name: Docker's are
+// random, netyard's the same every run.
+func ID(kind, name string) string {
+	s := sha256.Sum256([]byte("netyard " + kind + " " + name))
+	return hex.EncodeToString(s[:])
+}
+
+// Errors of Docker's run-time changes, in Docker 20.10's words (moby
+// v20.10.0: libnetwork/error.go, daemon/errors.go,
+// daemon/container_operations.go, daemon/network.go), wrapped around
+// these so that callers can branch.
+var (
+	ErrDockerRefused = errors.New("refused by Docker")
+	ErrNotModelled   = errors.New("not modelled at run time yet")
+)
+
+// Docker's words for a refusal.
+func dockerErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrDockerRefused, fmt.Sprintf(format, a...))
+}
+
+// NetworkNotFound is Docker's refusal of an unknown network.
+func NetworkNotFound(name string) string { return fmt.Sprintf("network %s not found", name) }
+
+// NotConnected is Docker's refusal to disconnect a container from a
+// network it is not on.
+func NotConnected(ctr, network string) string {
+	return fmt.Sprintf("container %s is not connected to network %s", ID("container", ctr), network)
+}
+
+// AlreadyConnected is Docker's refusal to connect a container twice.
+func AlreadyConnected(ctr, network string) string {
+	return fmt.Sprintf("endpoint with name %s already exists in network %s", ctr, network)
+}
+
+// AlreadyStopped and AlreadyStarted are Docker's words for a container
+// already in the state asked (the API answers 304 Not Modified; the CLI
+// prints the name and exits 0; netyard refuses the step, which changes
+// nothing).
+const (
+	AlreadyStopped = "Container is already stopped"
+	AlreadyStarted = "Container is already started"
+)
+
+// ActiveEndpoints is Docker 20.10's refusal to remove a network with
+// running containers on it.
+func ActiveEndpoints(host, network string) string {
+	return fmt.Sprintf("error while removing network: network %s id %s has active endpoints", network, ID("network", host+"/"+network))
+}
+
+// Predefined is Docker's refusal to remove a predefined network.
+func Predefined(network string) string {
+	return fmt.Sprintf("%s is a pre-defined network and cannot be removed", network)
+}
+
+// RuntimeDriver says why network n cannot change at run time, or "".
+func RuntimeDriver(n *topo.Network) string {
+	switch {
+	case n.Scope == topo.ScopeSwarm:
+		return fmt.Sprintf("network %s: the overlay driver is %s (bridge networks are)", n.Name, ErrNotModelled)
+	case n.Name == docker.GWBridge:
+		return fmt.Sprintf("network %s: swarm's docker_gwbridge is %s", n.Name, ErrNotModelled)
+	case n.Driver != "bridge":
+		return fmt.Sprintf("network %s: the %s driver is %s (bridge networks are)", n.Name, n.Driver, ErrNotModelled)
+	}
+	return ""
+}
+
+// container returns the record of container name, running on a Docker
+// host, or an error in Docker's words.
+func (f *Fabric) containerLocked(name string) (*topo.Container, *ctrState, error) {
+	if f.docker == nil {
+		return nil, nil, fmt.Errorf("%w: no Docker here", ErrUnknown)
+	}
+	for i := range f.docker.Containers {
+		if c := &f.docker.Containers[i]; c.Name == name && c.Attach == "" {
+			return c, f.runtimeLocked()[name], nil
+		}
+	}
+	return nil, nil, dockerErr("No such container: %s", name)
+}
+
+// networkLocked returns network name of host, or Docker's refusal.
+func (f *Fabric) networkLocked(host, name string) (*topo.Network, error) {
+	n := f.docker.Network(host, name)
+	if n == nil {
+		return nil, dockerErr("%s", NetworkNotFound(name))
+	}
+	return n, nil
+}
+
+// hostIPAM returns Docker host name's record.
+func (f *Fabric) dockerHost(name string) *topo.DockerHost {
+	for i := range f.docker.Hosts {
+		if h := &f.docker.Hosts[i]; h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// dnsOf returns the DNS server of Docker host name, or nil.
+func (f *Fabric) dnsOf(host string) *dnsd.Server {
+	if g := f.Gateway(host); g != nil {
+		return g.dns
+	}
+	return nil
+}
+
+// switchOfNetwork returns the name of network n's switch: as the plan
+// named it.
+func (f *Fabric) bridgeSwitch(n *topo.Network) string {
+	if len(f.docker.Hosts) > 1 {
+		return n.Host + "." + n.Bridge
+	}
+	return n.Bridge
+}
+
+// DockerConnect connects container ctr to network (docker network
+// connect [--ip ip] [--alias a]...), and says what changed. A stopped
+// container gets its endpoint when it starts, as in Docker.
+func (f *Fabric) DockerConnect(ctr, network string, ip netip.Addr, aliases []string) ([]string, error) {
+	f.dmu.Lock()
+	defer f.dmu.Unlock()
+	c, st, err := f.containerLocked(ctr)
+	if err != nil {
+		return nil, err
+	}
+	n, err := f.networkLocked(c.Host, network)
+	if err != nil {
+		return nil, err
+	}
+	if why := RuntimeDriver(n); why != "" {
+		return nil, errors.New(why)
+	}
+	for _, e := range c.Endpoints {
+		if e.Network == network {
+			return nil, dockerErr("%s", AlreadyConnected(ctr, network))
+		}
+		if e.Network == "none" {
+			return nil, dockerErr("container %s is on the none network and cannot be connected to another", ctr)
+		}
+	}
+	e := topo.EndpointConfig{Network: network, Aliases: slices.Clone(aliases), Static: ip.IsValid()}
+	if ip.IsValid() {
+		e.Addr = netip.PrefixFrom(ip, n.Subnet.Bits())
+	}
+	if st.stopped {
+		f.setEndpoints(c, append(slices.Clone(c.Endpoints), topo.EndpointConfig{Network: network, Aliases: e.Aliases, Static: e.Static}))
+		return []string{fmt.Sprintf("%s is stopped: it joins %s when it starts", ctr, network)}, nil
+	}
+	got, err := f.attachLocked(c, st, n, e)
+	if err != nil {
+		return nil, err
+	}
+	f.setEndpoints(c, append(slices.Clone(c.Endpoints), got))
+	return f.routeLocked(c, st, []string{f.joined(c, st, got)})
+}
+
+// setEndpoints replaces a container's endpoints in the record, under mu:
+// readers of Docker() see the old list or the new one.
+func (f *Fabric) setEndpoints(c *topo.Container, eps []topo.EndpointConfig) {
+	f.mu.Lock()
+	c.Endpoints = eps
+	f.mu.Unlock()
+}
+
+// joined says what an endpoint brought: "eth1 172.19.0.2/16 on net2, DNS
+// c1 (and its aliases) -> 172.19.0.2".
+func (f *Fabric) joined(c *topo.Container, st *ctrState, e topo.EndpointConfig) string {
+	names := append([]string{c.Name}, e.Aliases...)
+	return fmt.Sprintf("%s %s on %s (MAC %s); DNS on %s: %s -> %s", st.ifaces[e.Network], e.Addr, e.Network, docker.MAC(e.Addr.Addr()), e.Network, strings.Join(names, ", "), e.Addr.Addr())
+}
+
+// attachLocked gives running container c its endpoint e on n: an address
+// from the host's IPAM (e.Addr if static), the next interface, the link
+// to the bridge, the DNS names.
+func (f *Fabric) attachLocked(c *topo.Container, st *ctrState, n *topo.Network, e topo.EndpointConfig) (topo.EndpointConfig, error) {
+	if f.sandboxes == nil {
+		return e, fmt.Errorf("fabric: this backend cannot change sandboxes at run time")
+	}
+	h := f.dockerHost(c.Host)
+	addr, err := h.IPAM.RequestAddress(n.Name, e.Addr.Addr())
+	if err != nil {
+		return e, dockerErr("%v", err)
+	}
+	e.Addr = netip.PrefixFrom(addr, n.Subnet.Bits())
+	ifname := fmt.Sprintf("eth%d", st.next)
+	iface := topo.Iface{Name: ifname, Addr: e.Addr, MAC: docker.MAC(addr), MTU: n.MTU}
+	undo := func() { _ = h.IPAM.ReleaseAddress(n.Name, addr) }
+	if err := f.sandboxes.AddIface(c.Name, iface); err != nil {
+		undo()
+		return e, err
+	}
+	l := topo.Link{A: topo.Endpoint{Node: f.bridgeSwitch(n), Port: c.Name}, B: topo.Endpoint{Node: c.Name, Port: ifname}}
+	if err := f.AddLink(l); err != nil {
+		_ = f.sandboxes.RemoveIface(c.Name, ifname)
+		undo()
+		return e, err
+	}
+	st.next++
+	st.ifaces[n.Name] = ifname
+	if dns := f.dnsOf(c.Host); dns != nil {
+		dns.Add(n.Name, c.Name, addr, e.Aliases...)
+	}
+	return e, nil
+}
+
+// detachLocked takes running container c's endpoint on network away: the
+// link, the interface, the DNS names, the address (back to IPAM).
+func (f *Fabric) detachLocked(c *topo.Container, st *ctrState, e topo.EndpointConfig) (string, error) {
+	ifname := st.ifaces[e.Network]
+	if ifname == "" {
+		return "", nil // none, or refused at compile: nothing to take away
+	}
+	if dns := f.dnsOf(c.Host); dns != nil {
+		dns.Remove(e.Network, c.Name)
+	}
+	end := topo.Endpoint{Node: c.Name, Port: ifname}
+	if f.Link(end) != nil {
+		if err := f.RemoveLink(end); err != nil {
+			return "", err
+		}
+	}
+	if err := f.sandboxes.RemoveIface(c.Name, ifname); err != nil {
+		return "", err
+	}
+	delete(st.ifaces, e.Network)
+	if e.Addr.IsValid() {
+		if err := f.dockerHost(c.Host).IPAM.ReleaseAddress(e.Network, e.Addr.Addr()); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("%s (%s on %s) gone; %s released; DNS on %s forgot %s", ifname, e.Addr, e.Network, e.Addr.Addr(), e.Network, c.Name), nil
+}
+
+// gatewayFor returns the default route a container with endpoints eps
+// has, as the compile gives it: its first network's gateway, none if
+// that network is internal.
+func (f *Fabric) gatewayFor(host string, eps []topo.EndpointConfig, st *ctrState) netip.Addr {
+	for _, e := range eps {
+		if st.ifaces[e.Network] == "" {
+			continue
+		}
+		if n := f.docker.Network(host, e.Network); n != nil && !n.Internal {
+			return n.Gateway
+		}
+		return netip.Addr{}
+	}
+	return netip.Addr{}
+}
+
+// routeLocked sets c's default route after a change, and adds what
+// changed to what.
+func (f *Fabric) routeLocked(c *topo.Container, st *ctrState, what []string) ([]string, error) {
+	gw := f.gatewayFor(c.Host, c.Endpoints, st)
+	if gw == st.gw {
+		return what, nil
+	}
+	if err := f.sandboxes.SetGateway(c.Name, gw); err != nil {
+		return what, err
+	}
+	st.gw = gw
+	if gw.IsValid() {
+		return append(what, "default route via "+gw.String()), nil
+	}
+	return append(what, "no default route"), nil
+}
+
+// DockerDisconnect disconnects container ctr from network (docker network
+// disconnect), and says what changed.
+func (f *Fabric) DockerDisconnect(ctr, network string) ([]string, error) {
+	f.dmu.Lock()
+	defer f.dmu.Unlock()
+	c, st, err := f.containerLocked(ctr)
+	if err != nil {
+		return nil, err
+	}
+	n, err := f.networkLocked(c.Host, network)
+	if err != nil {
+		return nil, err
+	}
+	if why := RuntimeDriver(n); why != "" {
+		return nil, errors.New(why)
+	}
+	k := slices.IndexFunc(c.Endpoints, func(e topo.EndpointConfig) bool { return e.Network == network })
+	if k < 0 {
+		return nil, dockerErr("%s", NotConnected(ctr, network))
+	}
+	what := fmt.Sprintf("%s is stopped: it no longer joins %s when it starts", ctr, network)
+	if !st.stopped {
+		if what, err = f.detachLocked(c, st, c.Endpoints[k]); err != nil {
+			return nil, err
+		}
+	}
+	f.setEndpoints(c, slices.Delete(slices.Clone(c.Endpoints), k, k+1))
+	if st.stopped {
+		return []string{what}, nil
+	}
+	return f.routeLocked(c, st, []string{what})
+}
+
+// DockerStop stops container ctr (docker stop): its sandbox's interfaces
+// go, its addresses go back to IPAM, its names leave DNS. Its endpoints
+// stay in the record, without addresses, for the next start.
+func (f *Fabric) DockerStop(ctr string) ([]string, error) {
+	f.dmu.Lock()
+	defer f.dmu.Unlock()
+	c, st, err := f.containerLocked(ctr)
+	if err != nil {
+		return nil, err
+	}
+	if st.stopped {
+		return nil, dockerErr("%s", AlreadyStopped)
+	}
+	if why := f.stopStartable(c); why != "" {
+		return nil, errors.New(why)
+	}
+	var what []string
+	eps := slices.Clone(c.Endpoints)
+	for i, e := range eps {
+		w, err := f.detachLocked(c, st, e)
+		if err != nil {
+			return what, err
+		}
+		if w != "" {
+			what = append(what, w)
+		}
+		if !e.Static {
+			eps[i].Addr = netip.Prefix{}
+		}
+	}
+	if st.gw.IsValid() {
+		if err := f.sandboxes.SetGateway(c.Name, netip.Addr{}); err != nil {
+			return what, err
+		}
+		st.gw = netip.Addr{}
+	}
+	f.setEndpoints(c, eps) // a static address kept, to be asked for again
+	st.stopped, st.next = true, 0
+	return append([]string{ctr + " stopped"}, what...), nil
+}
+
+// stopStartable says why c cannot be stopped and started at run time, or
+// "".
+func (f *Fabric) stopStartable(c *topo.Container) string {
+	if len(c.Publish) > 0 {
+		return fmt.Sprintf("container %s publishes ports: stopping and starting one that does is %s", c.Name, ErrNotModelled)
+	}
+	for _, e := range c.Endpoints {
+		if e.Network == "none" {
+			continue
+		}
+		if n := f.docker.Network(c.Host, e.Network); n != nil {
+			if why := RuntimeDriver(n); why != "" {
+				return why
+			}
+		}
+	}
+	return ""
+}
+
+// DockerStart starts container ctr (docker start): a new sandbox's
+// interfaces from eth0, in the order of its endpoints, each with an
+// address asked of IPAM again (the same static one; a dynamic one the
+// lowest free), its names back in DNS, its default route.
+func (f *Fabric) DockerStart(ctr string) ([]string, error) {
+	f.dmu.Lock()
+	defer f.dmu.Unlock()
+	c, st, err := f.containerLocked(ctr)
+	if err != nil {
+		return nil, err
+	}
+	if !st.stopped {
+		return nil, dockerErr("%s", AlreadyStarted)
+	}
+	for _, e := range c.Endpoints {
+		if e.Network != "none" && f.docker.Network(c.Host, e.Network) == nil {
+			return nil, dockerErr("%s", NetworkNotFound(e.Network))
+		}
+	}
+	eps := slices.Clone(c.Endpoints)
+	what := []string{ctr + " started"}
+	st.stopped = false
+	for i, e := range eps {
+		if e.Network == "none" {
+			continue
+		}
+		n := f.docker.Network(c.Host, e.Network)
+		if !e.Static {
+			e.Addr = netip.Prefix{}
+		}
+		got, err := f.attachLocked(c, st, n, e)
+		if err != nil {
+			f.setEndpoints(c, eps)
+			return what, err
+		}
+		eps[i] = got
+		what = append(what, f.joined(c, st, got))
+	}
+	f.setEndpoints(c, eps)
+	return f.routeLocked(c, st, what)
+}
+
+// DockerRestart stops and starts container ctr (docker restart).
+func (f *Fabric) DockerRestart(ctr string) ([]string, error) {
+	a, err := f.DockerStop(ctr)
+	if err != nil {
+		return a, err
+	}
+	b, err := f.DockerStart(ctr)
+	return append(a, b...), err
+}
+
+// DockerRemoveNetwork removes network name of Docker host host (docker
+// network rm): refused while a running container is on it, as Docker
+// refuses a network with active endpoints. The bridge and the gateway's
+// leg on it are unlinked, the subnet goes back to IPAM. (The gateway
+// keeps the leg, without carrier: nothing can reach it.)
+func (f *Fabric) DockerRemoveNetwork(host, name string) ([]string, error) {
+	f.dmu.Lock()
+	defer f.dmu.Unlock()
+	if f.docker == nil {
+		return nil, fmt.Errorf("%w: no Docker here", ErrUnknown)
+	}
+	if name == topo.DefaultNetwork || name == "host" || name == "none" {
+		return nil, dockerErr("%s", Predefined(name))
+	}
+	n, err := f.networkLocked(host, name)
+	if err != nil {
+		return nil, err
+	}
+	if why := RuntimeDriver(n); why != "" {
+		return nil, errors.New(why)
+	}
+	rt := f.runtimeLocked()
+	for _, c := range f.docker.Containers {
+		if c.Host != host || rt[c.Name] == nil || rt[c.Name].stopped {
+			continue
+		}
+		if slices.ContainsFunc(c.Endpoints, func(e topo.EndpointConfig) bool { return e.Network == name }) {
+			return nil, dockerErr("%s", ActiveEndpoints(host, name))
+		}
+	}
+	leg := topo.Endpoint{Node: host, Port: n.Bridge}
+	if f.Link(leg) != nil {
+		if err := f.RemoveLink(leg); err != nil {
+			return nil, err
+		}
+	}
+	if err := f.dockerHost(host).IPAM.ReleaseNetwork(name); err != nil {
+		return nil, err
+	}
+	subnet := n.Subnet
+	f.mu.Lock()
+	f.docker.Networks = slices.DeleteFunc(f.docker.Networks, func(x topo.Network) bool { return x.Host == host && x.Name == name })
+	f.mu.Unlock()
+	return []string{fmt.Sprintf("network %s removed: %s unlinked from %s, subnet %s released", name, f.bridgeSwitch(n), host, subnet)}, nil
+}
+
