@@ -509,7 +509,17 @@ func (f *Fabric) DockerStart(ctr string) ([]string, error) {
 }
 
 // DockerRestart stops and starts container ctr (docker restart).
+// A stopped container is started, as docker restart does.
 func (f *Fabric) DockerRestart(ctr string) ([]string, error) {
+	f.dmu.Lock()
+	_, st, err := f.containerLocked(ctr)
+	f.dmu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if st.stopped {
+		return f.DockerStart(ctr)
+	}
 	a, err := f.DockerStop(ctr)
 	if err != nil {
 		return a, err
@@ -557,10 +567,10 @@ func (f *Fabric) DockerRemoveNetwork(host, name string) ([]string, error) {
 	if err := f.dockerHost(host).IPAM.ReleaseNetwork(name); err != nil {
 		return nil, err
 	}
-	subnet := n.Subnet
+	subnet, sw := n.Subnet, f.bridgeSwitch(n)
 	f.mu.Lock()
 	f.docker.Networks = slices.DeleteFunc(f.docker.Networks, func(x topo.Network) bool { return x.Host == host && x.Name == name })
 	f.mu.Unlock()
-	return []string{fmt.Sprintf("network %s removed: %s unlinked from %s, subnet %s released", name, f.bridgeSwitch(n), host, subnet)}, nil
+	return []string{fmt.Sprintf("network %s removed: %s unlinked from %s, subnet %s released", name, sw, host, subnet)}, nil
 }
 
