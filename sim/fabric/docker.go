@@ -573,4 +573,3 @@ func (f *Fabric) DockerRemoveNetwork(host, name string) ([]string, error) {
 	f.mu.Unlock()
 	return []string{fmt.Sprintf("network %s removed: %s unlinked from %s, subnet %s released", name, sw, host, subnet)}, nil
 }
-

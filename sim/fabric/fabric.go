@@ -247,7 +247,7 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 		gateways: map[string]*Gateway{}, wires: map[topo.Endpoint]*wire{}, macs: g.HostsByMAC()}
 	f.build = Build{Clock: o.Clock, Seed: o.Seed, Tracer: o.Tracer, Serial: o.Serial, f: f}
 	f.docker = cloneDocker(g.Docker) // the world's own, to change while it runs
-	ix := g.Index() // the graph's own lookups scan it: quadratic for a large one
+	ix := g.Index()                  // the graph's own lookups scan it: quadratic for a large one
 	for _, s := range g.Switches {
 		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: o.Clock, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: o.Tracer, MAC: s.MAC, STP: s.STP})
 		for _, name := range ix.PortNames(s.Name) {

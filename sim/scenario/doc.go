@@ -210,6 +210,12 @@
 //	  - ping: {from: a, to: b:eth0}               # host:iface is the graph's address: no DNS
 //	  - connect: {from: client, to: host1, port: 8080, seen_from: client}
 //	  - peers: {host: host1, network: ov, lacks: [a], within: 5s}  # what host1's VTEP learned from the gossip
+//	  - network: {connect: backend, container: a, ip: 172.30.0.140, aliases: [api]}  # docker network connect: the next ethN
+//	  - network: {disconnect: backend, container: a}  # the interface, its address and its names go at once
+//	  - container: {stop: a}                      # its addresses back to IPAM, its names out of DNS
+//	  - container: {start: a}                     # asked again: the lowest free
+//	  - container: {restart: a}                   # stop, then start
+//	  - network: {rm: mybridge, host: host1, expect: refused}  # a and b run on it: Docker refuses
 //	  - expect:
 //	      nat: {host: host1, flows: ">=1", has: [{kind: published, proto: tcp, from: client, to: b, state: established}]}
 //	      ipam: {network: mybridge, subnet: 172.18.0.0/16, gateway: 172.18.0.1, containers: {a: 172.18.0.2}, host: host1}
@@ -228,6 +234,21 @@
 // network is made on every Docker host; with several hosts their bridges
 // are named after them (host2.br-mybridge). ipam's host is whose view it
 // checks (default the first).
+//
+// Docker changes while it runs. network connects a container to a
+// network (ip: a static address, on a network whose subnet the file
+// gives; aliases), disconnects it, or removes a network (rm, on host,
+// default the first Docker host); container stops, starts or restarts
+// one. A connect gives a running container the next interface of its
+// sandbox (eth1, then eth2 after a disconnect, as Docker 20.10 numbers
+// them), an address from the host's IPAM and its names in DNS at once; a
+// disconnect or a stop takes them away. IPAM hands out the lowest free
+// address, so a start may get another address than the stop gave back.
+// Only bridge networks change at run time (overlays and the other
+// drivers are refused), and a container that publishes ports is not
+// stopped. What Docker would refuse is a problem of the file, in
+// Docker's words, except a network's rm with expect: refused, which
+// passes when Docker refuses it (running containers on it).
 //
 // A destination that does not resolve is not tried: ping passes only with
 // expect: no-reply, udp only with not-delivered, connect never.
