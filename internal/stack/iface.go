@@ -40,3 +40,7 @@ func (h *Host) RemoveIface(name string) error {
 
 // Gateway returns the default gateway (invalid: none).
 func (h *Host) Gateway() netip.Addr { return h.gw }
+
+// SetPrefix changes the interface's address and on-link prefix (a
+// router's leg retired: 0.0.0.0/32, which routes nothing).
+func (i *Iface) SetPrefix(p netip.Prefix) { i.prefix = p }

@@ -1,6 +1,7 @@
 package fabric
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,8 +11,13 @@ import (
 	"strings"
 
 	"github.com/netyard/netyard/dnsd"
+	"github.com/netyard/netyard/internal/link"
+	"github.com/netyard/netyard/internal/stack"
+	"github.com/netyard/netyard/ipam"
+	"github.com/netyard/netyard/nat/gateway"
 	"github.com/netyard/netyard/sim/topo"
 	"github.com/netyard/netyard/sim/topo/docker"
+	vswitch "github.com/netyard/netyard/switch"
 )
 
 // A Docker that changes while it runs: docker network connect and
@@ -531,8 +537,8 @@ func (f *Fabric) DockerRestart(ctr string) ([]string, error) {
 // DockerRemoveNetwork removes network name of Docker host host (docker
 // network rm): refused while a running container is on it, as Docker
 // refuses a network with active endpoints. The bridge and the gateway's
-// leg on it are unlinked, the subnet goes back to IPAM. (The gateway
-// keeps the leg, without carrier: nothing can reach it.)
+// leg on it are unlinked, the leg goes (gateway.RemoveBridge), the
+// subnet goes back to IPAM.
 func (f *Fabric) DockerRemoveNetwork(host, name string) ([]string, error) {
 	f.dmu.Lock()
 	defer f.dmu.Unlock()
@@ -564,6 +570,16 @@ func (f *Fabric) DockerRemoveNetwork(host, name string) ([]string, error) {
 			return nil, err
 		}
 	}
+	if gw := f.Gateway(host); gw != nil {
+		var gerr error
+		gw.Do(func() { gerr = gw.Gateway.RemoveBridge(name) })
+		if gerr != nil {
+			return nil, gerr
+		}
+		f.mu.Lock()
+		delete(gw.ports, n.Bridge)
+		f.mu.Unlock()
+	}
 	if err := f.dockerHost(host).IPAM.ReleaseNetwork(name); err != nil {
 		return nil, err
 	}
@@ -572,4 +588,103 @@ func (f *Fabric) DockerRemoveNetwork(host, name string) ([]string, error) {
 	f.docker.Networks = slices.DeleteFunc(f.docker.Networks, func(x topo.Network) bool { return x.Host == host && x.Name == name })
 	f.mu.Unlock()
 	return []string{fmt.Sprintf("network %s removed: %s unlinked from %s, subnet %s released", name, sw, host, subnet)}, nil
+}
+
+// runtimeLegPorts numbers the Loop ports of gateway legs added while the
+// world runs: this plus the leg's interface index, clear of the legs and
+// VTEPs the plan numbered from 0.
+const runtimeLegPorts = 1 << 20
+
+// NetworkRequest is a network as docker network create asks for it (a
+// bridge network; zero fields from IPAM).
+type NetworkRequest struct {
+	Name     string
+	Driver   string // bridge (default)
+	Subnet   netip.Prefix
+	Gateway  netip.Addr
+	IPRange  netip.Prefix
+	Internal bool
+}
+
+// NetworkExists is Docker's refusal to create a network twice.
+func NetworkExists(name string) string { return fmt.Sprintf("network with name %s already exists", name) }
+
+// DockerCreateNetwork creates a bridge network on Docker host host while
+// the world runs (docker network create): a subnet from the host's IPAM
+// (round robin over the pools), a switch named as Docker names the
+// bridge, and a new leg of the host's gateway on it owning the gateway
+// address.
+func (f *Fabric) DockerCreateNetwork(host string, r NetworkRequest) ([]string, error) {
+	f.dmu.Lock()
+	defer f.dmu.Unlock()
+	if f.docker == nil {
+		return nil, fmt.Errorf("%w: no Docker here", ErrUnknown)
+	}
+	dh := f.dockerHost(host)
+	gw := f.Gateway(host)
+	if dh == nil || gw == nil {
+		return nil, fmt.Errorf("%w Docker host %q", ErrUnknown, host)
+	}
+	if f.docker.Network(host, r.Name) != nil || r.Name == "host" || r.Name == "none" {
+		return nil, dockerErr("%s", NetworkExists(r.Name))
+	}
+	n := topo.Network{Name: r.Name, Host: host, Driver: cmp.Or(r.Driver, "bridge"), Internal: r.Internal, Bridge: "br-" + r.Name}
+	if why := RuntimeDriver(&n); why != "" {
+		return nil, errors.New(why)
+	}
+	if len(n.Bridge) > topo.MaxIfaceNameLen {
+		return nil, fmt.Errorf("the bridge device would be %q, longer than Linux's %d bytes: use at most %d characters", n.Bridge, topo.MaxIfaceNameLen, topo.MaxIfaceNameLen-3)
+	}
+	alloc, err := dh.IPAM.RequestNetwork(ipam.Request{Name: r.Name, Subnet: r.Subnet, Gateway: r.Gateway, IPRange: r.IPRange})
+	if err != nil {
+		return nil, dockerErr("%v", err)
+	}
+	n.Subnet, n.Gateway, n.IPRange = alloc.Subnet, alloc.Gateway, alloc.IPRange
+	sw := f.bridgeSwitch(&n)
+	f.mu.Lock()
+	if f.nodes[sw] != nil && f.switches[sw] == nil {
+		f.mu.Unlock()
+		_ = dh.IPAM.ReleaseNetwork(r.Name)
+		return nil, fmt.Errorf("fabric: %s is a node already, not a switch", sw)
+	}
+	if f.switches[sw] == nil { // a network removed and made again keeps its switch
+		s := vswitch.New(vswitch.Options{Name: sw, Clock: f.opts.Clock, Tracer: f.opts.Tracer})
+		f.switches[sw], f.nodes[sw], f.kinds[sw] = s, switchNode{s}, topo.SwitchKind
+	}
+	f.mu.Unlock()
+	leg := gateway.Bridge{Leg: gateway.Leg{Name: n.Bridge, MAC: docker.MAC(n.Gateway), Addr: netip.PrefixFrom(n.Gateway, n.Subnet.Bits())}, Network: n.Name, Internal: n.Internal}
+	var p *link.Port
+	gw.Do(func() {
+		k := len(gw.Gateway.Host().Ifaces())
+		var ifc *stack.Iface
+		p = gw.Port(runtimeLegPorts+k, func(up bool) {
+			if ifc != nil {
+				ifc.SetUp(up)
+			}
+		})
+		leg.Out = &p.Out
+		if _, err = gw.Gateway.AddBridge(leg); err != nil {
+			return
+		}
+		ifc = gw.Gateway.Host().Ifaces()[k]
+		ifc.SetUp(false) // until linked
+	})
+	if err != nil {
+		_ = dh.IPAM.ReleaseNetwork(r.Name)
+		return nil, err
+	}
+	f.mu.Lock()
+	gw.ports[n.Bridge] = p
+	f.mu.Unlock()
+	if err := f.AddLink(topo.Link{A: topo.Endpoint{Node: sw, Port: host}, B: topo.Endpoint{Node: host, Port: n.Bridge}}); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	f.docker.Networks = append(f.docker.Networks, n)
+	f.mu.Unlock()
+	what := fmt.Sprintf("network %s created: id %s, bridge %s, subnet %s, gateway %s", n.Name, ID("network", host+"/"+n.Name), sw, n.Subnet, n.Gateway)
+	if n.Internal {
+		what += ", internal"
+	}
+	return []string{what}, nil
 }

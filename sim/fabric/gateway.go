@@ -30,6 +30,10 @@ func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 	var vteps func(i int, fr []byte, o link.Offload)
 	legs := 0
 	node.Loop = f.build.Loop(h.Name, "gateway", func(idx int, fr []byte, o link.Offload) {
+		if idx >= runtimeLegPorts { // a leg added while running (docker.go)
+			node.Gateway.InputOffload(idx-runtimeLegPorts, fr, o)
+			return
+		}
 		if idx >= legs {
 			vteps(idx-legs, fr, o)
 			return
