@@ -388,6 +388,13 @@ func (f *Fabric) DockerDisconnect(ctr, network string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	k := slices.IndexFunc(c.Endpoints, func(e topo.EndpointConfig) bool { return e.Network == network })
+	if st.stopped && k >= 0 && f.docker.Network(c.Host, network) == nil {
+		// A stopped container comes off a network that is gone from its
+		// settings alone, as DisconnectFromNetwork does.
+		f.setEndpoints(c, slices.Delete(slices.Clone(c.Endpoints), k, k+1))
+		return []string{fmt.Sprintf("%s is stopped: it no longer joins %s (removed) when it starts", ctr, network)}, nil
+	}
 	n, err := f.networkLocked(c.Host, network)
 	if err != nil {
 		return nil, err
@@ -395,7 +402,6 @@ func (f *Fabric) DockerDisconnect(ctr, network string) ([]string, error) {
 	if why := RuntimeDriver(n); why != "" {
 		return nil, errors.New(why)
 	}
-	k := slices.IndexFunc(c.Endpoints, func(e topo.EndpointConfig) bool { return e.Network == network })
 	if k < 0 {
 		return nil, dockerErr("%s", NotConnected(ctr, network))
 	}

@@ -216,6 +216,7 @@
 //	  - container: {start: a}                     # asked again: the lowest free
 //	  - container: {restart: a}                   # stop, then start
 //	  - network: {rm: mybridge, host: host1, expect: refused}  # a and b run on it: Docker refuses
+//	  - network: {create: {name: late, subnet: 172.31.0.0/24, internal: true}, host: host1}  # a bridge, made while running
 //	  - expect:
 //	      nat: {host: host1, flows: ">=1", has: [{kind: published, proto: tcp, from: client, to: b, state: established}]}
 //	      ipam: {network: mybridge, subnet: 172.18.0.0/16, gateway: 172.18.0.1, containers: {a: 172.18.0.2}, host: host1}
@@ -235,9 +236,10 @@
 // are named after them (host2.br-mybridge). ipam's host is whose view it
 // checks (default the first).
 //
-// Docker changes while it runs. network connects a container to a
-// network (ip: a static address, on a network whose subnet the file
-// gives; aliases), disconnects it, or removes a network (rm, on host,
+// Docker changes while it runs. network creates a bridge network (create,
+// written as an entry of networks is), connects a container to a network
+// (ip: a static address, on a network whose subnet the file gives;
+// aliases), disconnects it, or removes a network (create and rm on host,
 // default the first Docker host); container stops, starts or restarts
 // one. A connect gives a running container the next interface of its
 // sandbox (eth1, then eth2 after a disconnect, as Docker 20.10 numbers

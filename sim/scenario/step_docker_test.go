@@ -36,6 +36,11 @@ steps:
   - container: {stop: pub}
   - network: {connect: back, container: nobody}
   - network: {connect: back, disconnect: back, container: web}
+  - network: {create: {name: front}}
+  - network: {create: {name: mac, driver: macvlan}}
+  - network: {create: {name: back, subnet: 172.31.0.0/24}}
+  - network: {connect: back, container: web, ip: 172.31.0.9}
+  - network: {connect: back, container: pub, ip: 172.30.0.9}
 `
 	id := fabric.ID("container", "web")
 	want := []string{
@@ -50,7 +55,10 @@ steps:
 		`bad.yaml:22: bridge is a pre-defined network and cannot be removed`,
 		`bad.yaml:23: container pub publishes ports: stopping and starting one that does is not modelled at run time yet`,
 		`bad.yaml:24: No such container: nobody`,
-		`bad.yaml:25: a network step has exactly one of connect, disconnect and rm`,
+		`bad.yaml:25: a network step has exactly one of create, connect, disconnect and rm`,
+		`bad.yaml:26: network with name front already exists`,
+		`bad.yaml:27: network mac: the macvlan driver is not modelled at run time yet (bridge networks are)`,
+		`bad.yaml:30: Invalid address 172.30.0.9: It does not belong to any of this network's subnets`,
 	}
 	got := errorLines(t, src)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
