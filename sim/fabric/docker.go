@@ -613,7 +613,9 @@ type NetworkRequest struct {
 }
 
 // NetworkExists is Docker's refusal to create a network twice.
-func NetworkExists(name string) string { return fmt.Sprintf("network with name %s already exists", name) }
+func NetworkExists(name string) string {
+	return fmt.Sprintf("network with name %s already exists", name)
+}
 
 // DockerCreateNetwork creates a bridge network on Docker host host while
 // the world runs (docker network create): a subnet from the host's IPAM
