@@ -14,6 +14,7 @@ import (
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/ipam"
+	"github.com/netyard/netyard/nat"
 	"github.com/netyard/netyard/nat/gateway"
 	"github.com/netyard/netyard/sim/topo"
 	"github.com/netyard/netyard/sim/topo/docker"
@@ -338,12 +339,23 @@ func (f *Fabric) detachLocked(c *topo.Container, st *ctrState, e topo.EndpointCo
 		return "", err
 	}
 	delete(st.ifaces, e.Network)
-	if e.Addr.IsValid() {
-		if err := f.dockerHost(c.Host).IPAM.ReleaseAddress(e.Network, e.Addr.Addr()); err != nil {
-			return "", err
+	if !e.Addr.IsValid() {
+		return fmt.Sprintf("%s gone", ifname), nil
+	}
+	if err := f.dockerHost(c.Host).IPAM.ReleaseAddress(e.Network, e.Addr.Addr()); err != nil {
+		return "", err
+	}
+	what := fmt.Sprintf("%s (%s on %s) gone; %s released; DNS on %s forgot %s", ifname, e.Addr, e.Network, e.Addr.Addr(), e.Network, c.Name)
+	// The bridge driver's Leave clears the host's conntrack entries of
+	// the address (clearEndpointConnections, moby#8795).
+	if gw := f.Gateway(c.Host); gw != nil {
+		n := 0
+		gw.Do(func() { n = gw.NAT().Purge(e.Addr.Addr()) })
+		if n > 0 {
+			what += fmt.Sprintf("; %d conntrack flows of %s cleared", n, e.Addr.Addr())
 		}
 	}
-	return fmt.Sprintf("%s (%s on %s) gone; %s released; DNS on %s forgot %s", ifname, e.Addr, e.Network, e.Addr.Addr(), e.Network, c.Name), nil
+	return what, nil
 }
 
 // gatewayFor returns the default route a container with endpoints eps
@@ -434,7 +446,10 @@ func (f *Fabric) DockerStop(ctr string) ([]string, error) {
 	if why := f.stopStartable(c); why != "" {
 		return nil, errors.New(why)
 	}
-	var what []string
+	what, err := f.publishLocked(c, false)
+	if err != nil {
+		return what, err
+	}
 	eps := slices.Clone(c.Endpoints)
 	for i, e := range eps {
 		w, err := f.detachLocked(c, st, e)
@@ -462,9 +477,6 @@ func (f *Fabric) DockerStop(ctr string) ([]string, error) {
 // stopStartable says why c cannot be stopped and started at run time, or
 // "".
 func (f *Fabric) stopStartable(c *topo.Container) string {
-	if len(c.Publish) > 0 {
-		return fmt.Sprintf("container %s publishes ports: stopping and starting one that does is %s", c.Name, ErrNotModelled)
-	}
 	for _, e := range c.Endpoints {
 		if e.Network == "none" {
 			continue
@@ -517,7 +529,46 @@ func (f *Fabric) DockerStart(ctr string) ([]string, error) {
 		what = append(what, f.joined(c, st, got))
 	}
 	f.setEndpoints(c, eps)
-	return f.routeLocked(c, st, what)
+	pub, err := f.publishLocked(c, true)
+	if err != nil {
+		return append(what, pub...), err
+	}
+	return f.routeLocked(c, st, append(what, pub...))
+}
+
+// publishLocked publishes container c's ports on its host's gateway, to
+// its first endpoint's address (a start), or takes them away (a stop), as
+// Docker adds and removes a container's DNAT rules and proxies: while it
+// is stopped a client's connection to the host port is refused.
+func (f *Fabric) publishLocked(c *topo.Container, on bool) ([]string, error) {
+	if len(c.Publish) == 0 {
+		return nil, nil
+	}
+	gw, h := f.Gateway(c.Host), f.dockerHost(c.Host)
+	if gw == nil || h == nil || len(c.Endpoints) == 0 || !c.Endpoints[0].Addr.IsValid() {
+		return nil, nil
+	}
+	var what []string
+	var err error
+	gw.Do(func() {
+		for _, pm := range c.Publish {
+			proto := map[string]uint8{"tcp": nat.TCP, "udp": nat.UDP}[pm.Proto]
+			ext := netip.AddrPortFrom(h.Address.Addr(), pm.HostPort)
+			if !on {
+				if err = gw.NAT().RemovePublish(proto, ext); err != nil {
+					return
+				}
+				what = append(what, fmt.Sprintf("%s/%s no longer published", ext, pm.Proto))
+				continue
+			}
+			to := netip.AddrPortFrom(c.Endpoints[0].Addr.Addr(), pm.ContainerPort)
+			if err = gw.NAT().AddPublish(nat.Publish{Proto: proto, Ext: ext, To: to}); err != nil {
+				return
+			}
+			what = append(what, fmt.Sprintf("%s/%s published to %s", ext, pm.Proto, to))
+		}
+	})
+	return what, err
 }
 
 // DockerRestart stops and starts container ctr (docker restart).
