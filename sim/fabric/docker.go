@@ -166,6 +166,14 @@ func Predefined(network string) string {
 	return fmt.Sprintf("%s is a pre-defined network and cannot be removed", network)
 }
 
+// Docker 20.10's words for connects its runconfig refuses.
+const (
+	ConflictNoNetwork   = "container cannot be connected to multiple networks with one of the networks in private (none) mode"
+	ConflictHostNetwork = "container cannot be disconnected from host network or connected to host network"
+	AliasOnDefault      = "network-scoped alias is supported only for containers in user defined networks"
+	IPOnDefault         = "user specified IP address is supported on user defined networks only"
+)
+
 // RuntimeDriver says why network n cannot change at run time, or "".
 func RuntimeDriver(n *topo.Network) string {
 	switch {
@@ -239,6 +247,12 @@ func (f *Fabric) DockerConnect(ctr, network string, ip netip.Addr, aliases []str
 	if err != nil {
 		return nil, err
 	}
+	switch network {
+	case "none":
+		return nil, dockerErr("%s", ConflictNoNetwork)
+	case "host":
+		return nil, dockerErr("%s", ConflictHostNetwork)
+	}
 	n, err := f.networkLocked(c.Host, network)
 	if err != nil {
 		return nil, err
@@ -251,8 +265,14 @@ func (f *Fabric) DockerConnect(ctr, network string, ip netip.Addr, aliases []str
 			return nil, dockerErr("%s", AlreadyConnected(ctr, network))
 		}
 		if e.Network == "none" {
-			return nil, dockerErr("container %s is on the none network and cannot be connected to another", ctr)
+			return nil, dockerErr("%s", ConflictNoNetwork)
 		}
+	}
+	if network == topo.DefaultNetwork && len(aliases) > 0 {
+		return nil, dockerErr("%s", AliasOnDefault)
+	}
+	if network == topo.DefaultNetwork && ip.IsValid() {
+		return nil, dockerErr("%s", IPOnDefault)
 	}
 	e := topo.EndpointConfig{Network: network, Aliases: slices.Clone(aliases), Static: ip.IsValid()}
 	if ip.IsValid() {

@@ -42,6 +42,8 @@ steps:
   - network: {create: {name: back, subnet: 172.31.0.0/24}}
   - network: {connect: back, container: web, ip: 172.31.0.9}
   - network: {connect: back, container: pub, ip: 172.30.0.9}
+  - network: {connect: host, container: web}
+  - network: {connect: bridge, container: web, aliases: [x]}
 `
 	id := fabric.ID("container", "web")
 	want := []string{
@@ -59,6 +61,8 @@ steps:
 		`bad.yaml:27: network with name front already exists`,
 		`bad.yaml:28: network mac: the macvlan driver is not modelled at run time yet (bridge networks are)`,
 		`bad.yaml:31: Invalid address 172.30.0.9: It does not belong to any of this network's subnets`,
+		`bad.yaml:32: container cannot be disconnected from host network or connected to host network`,
+		`bad.yaml:33: network-scoped alias is supported only for containers in user defined networks`,
 	}
 	got := errorLines(t, src)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

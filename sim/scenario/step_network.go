@@ -155,6 +155,14 @@ func (s *NetworkStep) check(c *checker, p string) {
 	if !ok {
 		return
 	}
+	switch {
+	case name == "host":
+		c.bad(p+"."+field, "%s", fabric.ConflictHostNetwork)
+		return
+	case name == "none" && s.Connect != "":
+		c.bad(p+".connect", "%s", fabric.ConflictNoNetwork)
+		return
+	}
 	net := k.network(host, name)
 	if net == nil && s.Disconnect != "" && !k.running[s.Container] && slices.Contains(k.eps[s.Container], name) {
 		// Docker takes a stopped container off a network that is gone,
@@ -189,8 +197,10 @@ func (s *NetworkStep) check(c *checker, p string) {
 		c.bad(p+".connect", "%s", fabric.AlreadyConnected(s.Container, name))
 		return
 	case slices.Contains(k.eps[s.Container], "none"):
-		c.bad(p+".container", "container %s is on the none network and cannot be connected to another", s.Container)
+		c.bad(p+".container", "%s", fabric.ConflictNoNetwork)
 		return
+	case name == topo.DefaultNetwork && len(s.Aliases) > 0:
+		c.bad(p+".aliases", "%s", fabric.AliasOnDefault)
 	}
 	if s.IP != "" {
 		a, err := netip.ParseAddr(s.IP)
@@ -198,7 +208,7 @@ func (s *NetworkStep) check(c *checker, p string) {
 		case err != nil || !a.Is4():
 			c.bad(p+".ip", "%q is not an IPv4 address", s.IP)
 		case name == topo.DefaultNetwork:
-			c.bad(p+".ip", "user specified IP address is supported on user defined networks only")
+			c.bad(p+".ip", "%s", fabric.IPOnDefault)
 		case !c.userSubnet(k, host, name):
 			c.bad(p+".ip", "user specified IP address is supported only when connecting to networks with user configured subnets")
 		case !net.Subnet.Contains(a):
