@@ -61,9 +61,10 @@ func (f *Fabric) SetSandboxes(s Sandboxes) {
 // ctrState is a container as it runs: what the record cannot say.
 type ctrState struct {
 	stopped bool
-	ifaces  map[string]string // network -> its interface in the sandbox, while running
-	next    int               // the next ethN, counted per sandbox as Docker 20.10's nextIfIndex
-	gw      netip.Addr        // its default route now
+	ifaces  map[string]string     // network -> its interface in the sandbox, while running
+	next    int                   // the next ethN, counted per sandbox as Docker 20.10's nextIfIndex
+	gw      netip.Addr            // its default route now
+	static  map[string]netip.Addr // network -> the address asked for (ip:), asked again at each start
 }
 
 // runtimeLocked returns the Docker run-time state, made on first use from
@@ -77,7 +78,12 @@ func (f *Fabric) runtimeLocked() map[string]*ctrState {
 		if c.Attach != "" {
 			continue
 		}
-		st := &ctrState{ifaces: map[string]string{}}
+		st := &ctrState{ifaces: map[string]string{}, static: map[string]netip.Addr{}}
+		for _, e := range c.Endpoints {
+			if e.Static && e.Addr.IsValid() {
+				st.static[e.Network] = e.Addr.Addr()
+			}
+		}
 		h := f.graph.Host(c.Name)
 		if h != nil {
 			st.next, st.gw = len(h.Ifaces), h.Gateway
@@ -278,6 +284,9 @@ func (f *Fabric) DockerConnect(ctr, network string, ip netip.Addr, aliases []str
 	if ip.IsValid() {
 		e.Addr = netip.PrefixFrom(ip, n.Subnet.Bits())
 	}
+	if ip.IsValid() {
+		st.static[network] = ip
+	}
 	if st.stopped {
 		f.setEndpoints(c, append(slices.Clone(c.Endpoints), topo.EndpointConfig{Network: network, Aliases: e.Aliases, Static: e.Static}))
 		return []string{fmt.Sprintf("%s is stopped: it joins %s when it starts", ctr, network)}, nil
@@ -425,6 +434,7 @@ func (f *Fabric) DockerDisconnect(ctr, network string) ([]string, error) {
 		// A stopped container comes off a network that is gone from its
 		// settings alone, as DisconnectFromNetwork does.
 		f.setEndpoints(c, slices.Delete(slices.Clone(c.Endpoints), k, k+1))
+		delete(st.static, network)
 		return []string{fmt.Sprintf("%s is stopped: it no longer joins %s (removed) when it starts", ctr, network)}, nil
 	}
 	n, err := f.networkLocked(c.Host, network)
@@ -444,6 +454,7 @@ func (f *Fabric) DockerDisconnect(ctr, network string) ([]string, error) {
 		}
 	}
 	f.setEndpoints(c, slices.Delete(slices.Clone(c.Endpoints), k, k+1))
+	delete(st.static, network)
 	if st.stopped {
 		return []string{what}, nil
 	}
@@ -479,9 +490,7 @@ func (f *Fabric) DockerStop(ctr string) ([]string, error) {
 		if w != "" {
 			what = append(what, w)
 		}
-		if !e.Static {
-			eps[i].Addr = netip.Prefix{}
-		}
+		eps[i].Addr = netip.Prefix{} // docker inspect shows none while it is stopped
 	}
 	if st.gw.IsValid() {
 		if err := f.sandboxes.SetGateway(c.Name, netip.Addr{}); err != nil {
@@ -489,7 +498,7 @@ func (f *Fabric) DockerStop(ctr string) ([]string, error) {
 		}
 		st.gw = netip.Addr{}
 	}
-	f.setEndpoints(c, eps) // a static address kept, to be asked for again
+	f.setEndpoints(c, eps)
 	st.stopped, st.next = true, 0
 	return append([]string{ctr + " stopped"}, what...), nil
 }
@@ -537,8 +546,9 @@ func (f *Fabric) DockerStart(ctr string) ([]string, error) {
 			continue
 		}
 		n := f.docker.Network(c.Host, e.Network)
-		if !e.Static {
-			e.Addr = netip.Prefix{}
+		e.Addr = netip.Prefix{}
+		if a, ok := st.static[e.Network]; ok {
+			e.Addr = netip.PrefixFrom(a, n.Subnet.Bits())
 		}
 		got, err := f.attachLocked(c, st, n, e)
 		if err != nil {

@@ -81,3 +81,38 @@ func TestDockerAtRunTimeLeavesThePlan(t *testing.T) {
 		t.Errorf("the world's container a has %d endpoints, want 2", len(d.Containers[0].Endpoints))
 	}
 }
+
+// TestDockerStartKeepsStaticAddress: a static address (ip:) is asked for
+// again at each start; while stopped the record shows no address.
+func TestDockerStartKeepsStaticAddress(t *testing.T) {
+	g, err := docker.Compile(&docker.Model{
+		Networks: []docker.Network{{Name: "n", Subnet: netip.MustParsePrefix("10.9.0.0/24")}},
+		Containers: []docker.Container{
+			{Name: "a", Endpoints: []docker.Endpoint{{Network: "n"}}},
+			{Name: "c", Endpoints: []docker.Endpoint{{Network: "n", IP: netip.MustParseAddr("10.9.0.2")}}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := mem.New(g, mem.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := n.World()
+	if _, err := w.DockerStop("c"); err != nil {
+		t.Fatal(err)
+	}
+	if e := w.Docker().Containers[1].Endpoints[0]; e.Addr.IsValid() {
+		t.Errorf("stopped, c shows %s", e.Addr)
+	}
+	if _, err := w.DockerStart("c"); err != nil {
+		t.Fatal(err)
+	}
+	if e := w.Docker().Containers[1].Endpoints[0]; e.Addr.Addr() != netip.MustParseAddr("10.9.0.2") {
+		t.Errorf("started, c has %s, want its static 10.9.0.2", e.Addr)
+	}
+	if st, err := n.Ping("a", netip.MustParseAddr("10.9.0.2"), 1, time.Second, time.Second); err != nil || st.Received != 1 {
+		t.Errorf("a -> c: %+v %v", st, err)
+	}
+}
