@@ -374,14 +374,14 @@ func (s *NetworkStep) describe() string {
 		}
 		return d
 	case s.Connect != "":
-		d := fmt.Sprintf("docker network connect %s %s", s.Connect, s.Container)
+		d := "docker network connect"
 		if s.IP != "" {
-			d = fmt.Sprintf("docker network connect --ip %s %s %s", s.IP, s.Connect, s.Container)
+			d += " --ip " + s.IP
 		}
 		for _, a := range s.Aliases {
 			d += " --alias " + a
 		}
-		return d
+		return d + " " + s.Connect + " " + s.Container
 	case s.Disconnect != "":
 		return fmt.Sprintf("docker network disconnect %s %s", s.Disconnect, s.Container)
 	}
