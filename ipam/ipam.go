@@ -53,6 +53,9 @@ type Request struct {
 	Gateway netip.Addr            // default: the subnet's first usable address
 	IPRange netip.Prefix          // addresses for endpoints come from here; default the subnet
 	Aux     map[string]netip.Addr // auxiliary addresses, reserved, never handed out
+	// Serial hands addresses out serially (the next free after the last
+	// given), as swarm's allocator asks for overlays; default first-free.
+	Serial bool
 }
 
 // Network is an allocated network.
@@ -64,6 +67,7 @@ type Network struct {
 	Aux     map[string]netip.Addr `json:"aux,omitempty"`
 	Used    []netip.Addr          `json:"used"` // endpoint addresses, sorted
 	Last    netip.Addr            `json:"last"` // last address handed out (serial allocation)
+	Serial  bool                  `json:"serial,omitempty"`
 }
 
 // Allocator is an IPAM instance.
@@ -71,6 +75,7 @@ type Allocator struct {
 	mu       sync.Mutex
 	pools    []Pool              // immutable
 	networks map[string]*Network // guarded by mu
+	cursor   int                 // guarded by mu; where the next search of the pools' subnets starts
 }
 
 // New returns an allocator over pools (nil: DefaultPools).
@@ -128,7 +133,7 @@ func (a *Allocator) RequestNetwork(r Request) (*Network, error) {
 			return nil, fmt.Errorf("%w: every default pool subnet is in use", ErrExhausted)
 		}
 	}
-	n := &Network{Name: r.Name, Subnet: subnet, Gateway: r.Gateway, IPRange: cmp.Or(r.IPRange, subnet), Aux: map[string]netip.Addr{}}
+	n := &Network{Name: r.Name, Subnet: subnet, Gateway: r.Gateway, IPRange: cmp.Or(r.IPRange, subnet), Aux: map[string]netip.Addr{}, Serial: r.Serial}
 	if !n.Gateway.IsValid() {
 		n.Gateway = subnet.Addr().Next()
 	}
@@ -149,22 +154,40 @@ func (a *Allocator) RequestNetwork(r Request) (*Network, error) {
 	return n.clone(), nil
 }
 
-// nextPoolSubnetLocked returns the first pool subnet that overlaps nothing.
+// nextPoolSubnetLocked returns the first pool subnet that overlaps
+// nothing, searching the pools' subnets (in order, as one list) from the
+// one after the last handed out and wrapping round, as Docker 20.10's
+// getPredefinedPool does: a released subnet is given again only once the
+// list has gone round.
 func (a *Allocator) nextPoolSubnetLocked() (netip.Prefix, bool) {
+	total := 0
 	for _, p := range a.pools {
-		step := uint32(1) << (32 - p.Size)
-		base := p.Base.Masked().Addr().As4()
-		start := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
-		count := uint32(1) << (p.Size - p.Base.Bits())
-		for i := uint32(0); i < count; i++ {
-			v := start + i*step
-			cand := netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), p.Size)
-			if a.overlapsLocked(cand) == "" {
-				return cand, true
-			}
+		total += 1 << (p.Size - p.Base.Bits())
+	}
+	for k := range total {
+		i := (a.cursor + k) % total
+		cand := a.poolSubnet(i)
+		if a.overlapsLocked(cand) == "" {
+			a.cursor = (i + 1) % total
+			return cand, true
 		}
 	}
 	return netip.Prefix{}, false
+}
+
+// poolSubnet returns the i-th subnet of the pools, counted across them in
+// order.
+func (a *Allocator) poolSubnet(i int) netip.Prefix {
+	for _, p := range a.pools {
+		count := 1 << (p.Size - p.Base.Bits())
+		if i >= count {
+			i -= count
+			continue
+		}
+		v := addrU32(p.Base.Masked().Addr()) + uint32(i)<<(32-p.Size)
+		return netip.PrefixFrom(u32Addr(v), p.Size)
+	}
+	return netip.Prefix{}
 }
 
 // ReleaseNetwork frees a network and its subnet.
@@ -221,8 +244,8 @@ func (a *Allocator) RequestAddress(name string, want netip.Addr) (netip.Addr, er
 	}
 	first, last := rangeOf(n.IPRange)
 	size := int(last - first + 1)
-	cur := first - 1
-	if n.Last.IsValid() && n.IPRange.Contains(n.Last) {
+	cur := first - 1 // first-free: from the bottom of the range every time
+	if n.Serial && n.Last.IsValid() && n.IPRange.Contains(n.Last) {
 		cur = addrU32(n.Last)
 	}
 	for range size {
@@ -314,12 +337,28 @@ func rangeOf(p netip.Prefix) (first, last uint32) {
 
 type state struct {
 	Networks []*Network `json:"networks"`
+	Cursor   int        `json:"pool_cursor,omitempty"`
+}
+
+// Clone returns an allocator with a's pools and a copy of its state: what
+// a runtime changes without touching the record it started from.
+func (a *Allocator) Clone() *Allocator {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := &Allocator{pools: a.pools, networks: make(map[string]*Network, len(a.networks)), cursor: a.cursor}
+	for name, n := range a.networks {
+		c.networks[name] = n.clone()
+	}
+	return c
 }
 
 // Save writes the allocator's state to path atomically (a temporary file
 // in the same directory, then rename).
 func (a *Allocator) Save(path string) error {
-	b, err := json.MarshalIndent(state{Networks: a.Networks()}, "", "  ")
+	a.mu.Lock()
+	cursor := a.cursor
+	a.mu.Unlock()
+	b, err := json.MarshalIndent(state{Networks: a.Networks(), Cursor: cursor}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -355,6 +394,7 @@ func (a *Allocator) Load(path string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.networks = map[string]*Network{}
+	a.cursor = s.Cursor
 	for _, n := range s.Networks {
 		if n.Aux == nil {
 			n.Aux = map[string]netip.Addr{}

@@ -2,8 +2,10 @@ package ipam_test
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/netyard/netyard/ipam"
@@ -114,13 +116,102 @@ func TestAddressesSerialRangeStaticRelease(t *testing.T) {
 	}
 }
 
-func TestSerialDoesNotReuseAtOnce(t *testing.T) {
+// TestFirstFreeReuse: a released address is the next one given, the
+// lowest free, as Docker's bitmap gives the first free bit (observed on
+// Docker 20.10: stop a container, run another, it takes the address).
+func TestFirstFreeReuse(t *testing.T) {
 	a := ipam.New(nil)
 	_, _ = a.RequestNetwork(ipam.Request{Name: "n", Subnet: pfx("10.0.0.0/24")})
+	var got []netip.Addr
+	for range 3 {
+		addr, _ := a.RequestAddress("n", netip.Addr{})
+		got = append(got, addr)
+	}
+	_ = a.ReleaseAddress("n", got[0])
+	_ = a.ReleaseAddress("n", got[1])
+	if next, _ := a.RequestAddress("n", netip.Addr{}); next != got[0] {
+		t.Errorf("after releasing %s and %s got %s, want the lowest free %s", got[0], got[1], next, got[0])
+	}
+	if next, _ := a.RequestAddress("n", netip.Addr{}); next != got[1] {
+		t.Errorf("then %s, want %s", next, got[1])
+	}
+	if next, _ := a.RequestAddress("n", netip.Addr{}); next != ip("10.0.0.5") {
+		t.Errorf("then %s, want 10.0.0.5", next)
+	}
+}
+
+// TestSerialDoesNotReuseAtOnce: a network asked for serially (swarm's
+// overlays) hands out the next free after the last given.
+func TestSerialDoesNotReuseAtOnce(t *testing.T) {
+	a := ipam.New(nil)
+	_, _ = a.RequestNetwork(ipam.Request{Name: "n", Subnet: pfx("10.0.0.0/24"), Serial: true})
 	first, _ := a.RequestAddress("n", netip.Addr{})
 	_ = a.ReleaseAddress("n", first)
 	if next, _ := a.RequestAddress("n", netip.Addr{}); next == first {
-		t.Errorf("released %s was handed out again at once; Docker allocates serially", first)
+		t.Errorf("released %s was handed out again at once; swarm allocates serially", first)
+	}
+}
+
+// TestPoolsRoundRobin: a released pool subnet is given again only once
+// the list of pool subnets has wrapped, as Docker 20.10's getPredefinedPool
+// searched from the one after the last it gave.
+func TestPoolsRoundRobin(t *testing.T) {
+	a := ipam.New([]ipam.Pool{{Base: pfx("10.10.0.0/16"), Size: 24}, {Base: pfx("10.20.0.0/23"), Size: 24}})
+	req := func(name string) string {
+		t.Helper()
+		n, err := a.RequestNetwork(ipam.Request{Name: name})
+		if err != nil {
+			return err.Error()
+		}
+		return n.Subnet.String()
+	}
+	if got := req("a"); got != "10.10.0.0/24" {
+		t.Fatalf("a: %s", got)
+	}
+	if got := req("b"); got != "10.10.1.0/24" {
+		t.Fatalf("b: %s", got)
+	}
+	_ = a.ReleaseNetwork("a")
+	if got := req("c"); got != "10.10.2.0/24" {
+		t.Errorf("after releasing a: %s, want 10.10.2.0/24 (not a's, until the list wraps)", got)
+	}
+	// Take the rest of the first pool and the second: the search wraps
+	// and finds a's subnet free.
+	for i := 3; i < 256; i++ {
+		_ = req(fmt.Sprintf("x%d", i))
+	}
+	if got := req("y0"); got != "10.20.0.0/24" {
+		t.Errorf("into the second pool: %s", got)
+	}
+	if got := req("y1"); got != "10.20.1.0/24" {
+		t.Errorf("the second pool's last: %s", got)
+	}
+	if got := req("wrapped"); got != "10.10.0.0/24" {
+		t.Errorf("after the wrap: %s, want a's 10.10.0.0/24", got)
+	}
+	if got := req("full"); !strings.Contains(got, "every default pool subnet is in use") {
+		t.Errorf("all taken: %s", got)
+	}
+}
+
+// TestClone: a clone allocates on its own; the original is untouched.
+func TestClone(t *testing.T) {
+	a := ipam.New(nil)
+	_, _ = a.RequestNetwork(ipam.Request{Name: "bridge"})
+	_, _ = a.RequestNetwork(ipam.Request{Name: "n", Subnet: pfx("10.0.0.0/24")})
+	first, _ := a.RequestAddress("n", netip.Addr{})
+	c := a.Clone()
+	if addr, _ := c.RequestAddress("n", netip.Addr{}); addr == first {
+		t.Errorf("the clone handed out %s, in use in the original", addr)
+	}
+	if m, _ := c.RequestNetwork(ipam.Request{Name: "m"}); m.Subnet != pfx("172.18.0.0/16") {
+		t.Errorf("the clone's next pool subnet %s, want 172.18.0.0/16 (its cursor copied)", m.Subnet)
+	}
+	if n, _ := a.Network("n"); len(n.Used) != 1 {
+		t.Errorf("the original changed: %v", n.Used)
+	}
+	if _, err := a.Network("m"); err == nil {
+		t.Error("the original has the clone's network")
 	}
 }
 

@@ -108,7 +108,7 @@ type Publish struct {
 }
 
 // Stats counts what the table did. Every flow created ends expired,
-// dropped early or closed, or is still in the table.
+// dropped early, closed or purged, or is still in the table.
 type Stats struct {
 	Created   uint64 // flows started
 	Expired   uint64 // flows removed at their timeout
@@ -122,6 +122,9 @@ type Stats struct {
 	// Closed counts TCP flows removed at once because a reset came before
 	// any reply, as Linux does.
 	Closed uint64
+	// Purged counts flows removed because an address they use went
+	// (Purge: a container's endpoint left its network).
+	Purged uint64
 }
 
 // Table is a connection tracking table.

@@ -129,6 +129,7 @@ type leg struct {
 	a32, net32, mask32, bcast32 uint32
 	hasBcast                    bool
 	bcastWhy                    string // a martian source that is bcast32, in words: made once
+	gone                        bool   // its network was removed (RemoveBridge): a tombstone
 }
 
 // v4 returns an IPv4 address as a number.

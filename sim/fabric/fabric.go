@@ -143,6 +143,11 @@ type Fabric struct {
 	docker   *topo.Docker            // the world's Docker state; nil: none
 	closers  []func()
 	starters []func() // run once Connect has laid the links
+
+	// Docker's run-time changes (docker.go), one at a time under dmu.
+	dmu       sync.Mutex
+	sandboxes Sandboxes            // the backend's; nil: none can change
+	ctrs      map[string]*ctrState // by container, made on first use
 }
 
 // wire is a link of the world: the plan's, or one laid since.
@@ -241,8 +246,8 @@ func New(g *topo.Graph, o Options) (*Fabric, error) {
 	f := &Fabric{graph: g, opts: o, nodes: map[string]Node{}, kinds: map[string]string{}, switches: map[string]*vswitch.Switch{},
 		gateways: map[string]*Gateway{}, wires: map[topo.Endpoint]*wire{}, macs: g.HostsByMAC()}
 	f.build = Build{Clock: o.Clock, Seed: o.Seed, Tracer: o.Tracer, Serial: o.Serial, f: f}
-	f.docker = g.Docker
-	ix := g.Index() // the graph's own lookups scan it: quadratic for a large one
+	f.docker = cloneDocker(g.Docker) // the world's own, to change while it runs
+	ix := g.Index()                  // the graph's own lookups scan it: quadratic for a large one
 	for _, s := range g.Switches {
 		sw := vswitch.New(vswitch.Options{Name: s.Name, Clock: o.Clock, AgeingTime: s.AgeingTime, MaxEntries: s.MaxEntries, Tracer: o.Tracer, MAC: s.MAC, STP: s.STP})
 		for _, name := range ix.PortNames(s.Name) {
@@ -463,10 +468,10 @@ func LinkNames(g *topo.Graph) []string {
 func (f *Fabric) Graph() *topo.Graph { return f.graph }
 
 // Docker returns the Docker state the world runs: its hosts, networks,
-// containers and their allocations; nil for a plain topology. Today it is
-// the record the plan was compiled with, as nothing changes it while the
-// world runs; network connect and disconnect will change it here, on a
-// copy of their own.
+// containers and their allocations; nil for a plain topology. It starts
+// as a copy of the record the plan was compiled with (its own IPAMs) and
+// changes as Docker does at run time (docker.go: connect, disconnect,
+// stop, start, network rm).
 func (f *Fabric) Docker() *topo.Docker {
 	f.mu.Lock()
 	defer f.mu.Unlock()

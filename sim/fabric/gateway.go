@@ -19,6 +19,7 @@ type Gateway struct {
 	*Loop
 	ports   map[string]*link.Port // the legs and VTEPs, by interface name
 	overlay *overlay              // nil: on no overlay network
+	dns     *dnsd.Server          // the host's embedded DNS server: run-time changes tell it
 }
 
 // addGateway builds the gateway node of h (h.Router set), with an
@@ -29,6 +30,10 @@ func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 	var vteps func(i int, fr []byte, o link.Offload)
 	legs := 0
 	node.Loop = f.build.Loop(h.Name, "gateway", func(idx int, fr []byte, o link.Offload) {
+		if idx >= runtimeLegPorts { // a leg added while running (docker.go)
+			node.Gateway.InputOffload(idx-runtimeLegPorts, fr, o)
+			return
+		}
 		if idx >= legs {
 			vteps(idx-legs, fr, o)
 			return
@@ -72,6 +77,7 @@ func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 		return nil, err
 	}
 	node.Gateway = gw
+	node.dns = c.DNS
 	if len(r.Overlays) > 0 {
 		if vteps, err = f.addOverlays(node, h, gw.Host(), c.DNS, legs); err != nil {
 			return nil, err

@@ -84,6 +84,7 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 		return nil, err
 	}
 	n := &Network{world: f, Engine: e, hosts: map[string]*stack.Host{}}
+	f.SetSandboxes(sandboxes{n})
 	for _, h := range g.Hosts {
 		if !h.Sandbox() {
 			continue // the fabric's own

@@ -135,6 +135,7 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 	}
 	n := &Network{world: f, opts: o, hosts: map[string]*host{}, accepted: make(chan netip.AddrPort, 64),
 		udpWant: map[string]bool{}, udpWake: make(chan struct{}, 1)}
+	f.SetSandboxes(sandboxes{n})
 	if o.Named {
 		if n.journal, err = newJournal(); err != nil {
 			f.Close()

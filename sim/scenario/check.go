@@ -39,6 +39,8 @@ type checker struct {
 	plugged map[topo.Endpoint]bool   // switch ports a plug made
 
 	hostNames, switchNames []string // for suggestions, when first needed
+
+	dock *dockerCheck // the Docker state as the steps change it (step_network.go); nil until a step asks
 }
 
 // cable is a link as the steps see it.

@@ -213,6 +213,13 @@
 //	  - connect: {from: client, to: host1, port: 8080, seen_from: client}
 //	  - connect: {from: host1, to: 127.0.0.1, port: 8080}  # from the Docker host itself, or from nginx: the same stack
 //	  - peers: {host: host1, network: ov, lacks: [a], within: 5s}  # what host1's VTEP learned from the gossip
+//	  - network: {connect: backend, container: a, ip: 172.30.0.140, aliases: [api]}  # docker network connect: the next ethN
+//	  - network: {disconnect: backend, container: a}  # the interface, its address and its names go at once
+//	  - container: {stop: a}                      # its addresses back to IPAM, its names out of DNS
+//	  - container: {start: a}                     # asked again: the lowest free
+//	  - container: {restart: a}                   # stop, then start
+//	  - network: {rm: mybridge, host: host1, expect: refused}  # a and b run on it: Docker refuses
+//	  - network: {create: {name: late, subnet: 172.31.0.0/24, internal: true}, host: host1}  # a bridge, made while running
 //	  - expect:
 //	      nat: {host: host1, flows: ">=1", has: [{kind: published, proto: tcp, from: client, to: b, state: established}]}
 //	      ipam: {network: mybridge, subnet: 172.18.0.0/16, gateway: 172.18.0.1, containers: {a: 172.18.0.2}, host: host1}
@@ -245,6 +252,22 @@
 // published port only when the host allows direct routing
 // (allow_direct_routing, dockerd's allow-direct-routing, off by default
 // as in Docker 28.2 and later), an unpublished one never.
+//
+// Docker changes while it runs. network creates a bridge network (create,
+// written as an entry of networks is), connects a container to a network
+// (ip: a static address, on a network whose subnet the file gives;
+// aliases), disconnects it, or removes a network (create and rm on host,
+// default the first Docker host); container stops, starts or restarts
+// one. A connect gives a running container the next interface of its
+// sandbox (eth1, then eth2 after a disconnect, as Docker 20.10 numbers
+// them), an address from the host's IPAM and its names in DNS at once; a
+// disconnect or a stop takes them away. IPAM hands out the lowest free
+// address, so a start may get another address than the stop gave back.
+// Only bridge networks change at run time (overlays and the other
+// drivers are refused); a stop takes a container's published ports
+// away (clients are refused) and a start publishes them again. What Docker would refuse is a problem of the file, in
+// Docker's words, except a network's rm with expect: refused, which
+// passes when Docker refuses it (running containers on it).
 //
 // A destination that does not resolve is not tried: ping passes only with
 // expect: no-reply, udp only with not-delivered, connect never.

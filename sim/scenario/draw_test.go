@@ -45,6 +45,11 @@ var drawn = map[string][]string{
 		"listens tcp/80",
 		"<b>the hosts' LAN</b> 192.168.56.0/24",
 	},
+	"docker-connect.yaml": { // the plan as compiled: the steps change the world, not the drawing
+		"<b>network back</b> · bridge br-back<br/>subnet 172.30.0.0/24 · gateway 172.30.0.1",
+		"<b>eth0</b> 172.30.0.2/24 · back",
+		"<b>eth0</b> 172.18.0.2/16 · front",
+	},
 	"docker-default-bridge.yaml": {
 		"<b>network bridge</b> · bridge docker0<br/>subnet 172.17.0.0/16 · gateway 172.17.0.1<br/>default network: no name resolution",
 		"<b>eth0</b> 172.17.0.2/16 · bridge",

@@ -121,6 +121,11 @@ func (x *ExpectStep) check(c *checker, p string) {
 		for _, n := range f.Networks {
 			networks = append(networks, n.Name)
 		}
+		if c.dock != nil { // and those steps made (step_network.go)
+			for _, m := range c.dock.created {
+				networks = append(networks, m.n.Name)
+			}
+		}
 		var hosts []string // as compiled: host1 when the file names none
 		if d := ix.Graph().Docker; d != nil {
 			for _, h := range d.Hosts {

@@ -107,6 +107,7 @@ type EndpointConfig struct {
 	Network string
 	Addr    netip.Prefix // the address it got, with the subnet's length
 	Aliases []string
+	Static  bool // Addr was asked for (ip:): a start asks for it again
 }
 
 // PortMapping is a published port, as docker run -p writes it: HostPort 0

@@ -422,7 +422,7 @@ func (c *compiler) addresses() {
 				}
 			}
 			c.eps[i] = append(c.eps[i], e)
-			ct.Endpoints = append(ct.Endpoints, topo.EndpointConfig{Network: e.Network, Aliases: e.Aliases})
+			ct.Endpoints = append(ct.Endpoints, topo.EndpointConfig{Network: e.Network, Aliases: e.Aliases, Static: e.IP.IsValid()})
 		}
 	}
 	for _, static := range []bool{true, false} {

@@ -113,7 +113,7 @@ func (c *compiler) planOverlay(n *topo.Network, p string) *overlayPlan {
 		for o.vni = FirstVNI; used[o.vni] != ""; o.vni++ {
 		}
 	}
-	alloc, err := c.global.RequestNetwork(ipam.Request{Name: n.Name, Subnet: n.Subnet, Gateway: n.Gateway, IPRange: n.IPRange})
+	alloc, err := c.global.RequestNetwork(ipam.Request{Name: n.Name, Subnet: n.Subnet, Gateway: n.Gateway, IPRange: n.IPRange, Serial: true}) // swarm allocates serially
 	if err != nil {
 		bad(p, "%v", err)
 	}
