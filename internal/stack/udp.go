@@ -21,6 +21,7 @@ const (
 type UDPConn struct {
 	h    *Host
 	port uint16
+	addr netip.Addr // bound to this address only (ListenUDPAddr); zero: every address
 	// OnRecv, if set, gets every datagram; payload is only valid during the call.
 	OnRecv func(src, dst netip.AddrPort, payload []byte)
 	// OnError, if set, gets ICMP errors for datagrams this socket sent.
@@ -54,6 +55,22 @@ func (h *Host) ListenUDP(port uint16) (*UDPConn, error) {
 	c := &UDPConn{h: h, port: port}
 	h.udp[port] = c
 	return c, nil
+}
+
+// ListenUDPAddr binds port on the local address addr only (a loopback
+// address such as Docker's 127.0.0.11, or one of the host's): a datagram
+// to the port at another address finds no socket, and gets port
+// unreachable, as from a kernel socket bound to addr. The port is the
+// socket's on every address, though: one socket a port.
+func (h *Host) ListenUDPAddr(addr netip.Addr, port uint16) (*UDPConn, error) {
+	if !h.owns(addr) {
+		return nil, fmt.Errorf("%w: %s", ErrNotLocal, addr)
+	}
+	c, err := h.ListenUDP(port)
+	if err == nil {
+		c.addr = addr
+	}
+	return c, err
 }
 
 // Close unbinds the socket.
@@ -103,6 +120,9 @@ func (c *UDPConn) SendFromTo(src netip.Addr, dst netip.AddrPort, payload []byte)
 
 func (h *Host) inputUDP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, u *layers.UDP, bcast bool) {
 	c := h.udp[uint16(u.DstPort)]
+	if c != nil && c.addr.IsValid() && c.addr != dst {
+		c = nil // bound to another address
+	}
 	if c == nil {
 		if bcast {
 			h.droppedf(i.name, "udp to port %d: nobody listening", u.DstPort)

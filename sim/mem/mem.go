@@ -121,6 +121,9 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 			}
 			c.OnRecv = n.gotUDP
 		}
+		if err := n.serveDNS(h, host); err != nil {
+			return nil, fmt.Errorf("host %s: %w", h.Name, err)
+		}
 	}
 	if err := f.Connect(); err != nil {
 		return nil, err
@@ -363,13 +366,21 @@ func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (r
 
 // Resolve asks host from's nameserver for name's records of type qtype.
 func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration) (backend.Resolved, error) {
-	h := n.hosts[from]
-	if h == nil {
+	if n.hosts[from] == nil {
 		return backend.Resolved{}, fmt.Errorf("%w host %q", ErrUnknown, from)
 	}
 	ns := n.world.Graph().Host(from).Nameserver
 	if !ns.IsValid() {
 		return backend.Resolved{Err: "no nameserver"}, nil
+	}
+	return n.ResolveAt(from, ns, name, qtype, timeout)
+}
+
+// ResolveAt asks server for name's records of type qtype from host from.
+func (n *Network) ResolveAt(from string, ns netip.Addr, name string, qtype uint16, timeout time.Duration) (backend.Resolved, error) {
+	h := n.hosts[from]
+	if h == nil {
+		return backend.Resolved{}, fmt.Errorf("%w host %q", ErrUnknown, from)
 	}
 	var res backend.Resolved
 	done := false
@@ -377,6 +388,9 @@ func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration
 		done = true
 		if err != nil {
 			res.Err = reason(err)
+			if strings.HasPrefix(res.Err, "port unreachable") {
+				res.Err = "port unreachable" // as a kernel's socket says it (ECONNREFUSED): netns's words
+			}
 			return
 		}
 		res = backend.Answer(m)

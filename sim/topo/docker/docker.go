@@ -47,6 +47,7 @@ type Model struct {
 type Host struct {
 	Name    string
 	Address netip.Prefix // zero: DefaultHostAddress
+	DNS     []netip.Addr // its resolvers (resolv.conf's nameservers); none: Docker's fallback, topo.FallbackDNS
 }
 
 // Network is a network as docker network create makes it, on every
@@ -72,6 +73,7 @@ type Container struct {
 	Publish   []topo.PortMapping
 	ListenTCP []uint16
 	ListenUDP []uint16
+	ServeDNS  map[string]netip.Addr // a LAN client's DNS server: names to addresses; nil: none
 }
 
 // Endpoint is a container's endpoint on a network.
@@ -205,6 +207,7 @@ func (c *compiler) hosts() {
 	for i, mh := range hosts {
 		p := fmt.Sprintf("hosts[%d]", i)
 		dh := topo.DockerHost{Name: mh.Name, Address: cmp.Or(mh.Address, DefaultHostAddress), IPAM: ipam.New(nil)}
+		dh.DNS = slices.Clone(mh.DNS)
 		if err := topo.ValidName(dh.Name); err != nil {
 			c.bad(p+".name", "a Docker host's %v", err)
 		} else if c.byHost[dh.Name] != nil {
@@ -521,6 +524,7 @@ func (c *compiler) containers() {
 			}
 			ct.Address = addr
 			s.Ifaces = []topo.Iface{{Name: "eth0", Addr: addr}}
+			s.ServeDNS = c.m.Containers[i].ServeDNS
 			g.Links = append(g.Links, topo.Link{A: topo.Endpoint{Node: topo.LANSwitch, Port: ct.Name}, B: topo.Endpoint{Node: ct.Name, Port: "eth0"}})
 		default:
 			for j, e := range ct.Endpoints {
