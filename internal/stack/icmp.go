@@ -167,6 +167,11 @@ func (h *Host) sendIPFrom(src, dst netip.Addr, proto layers.IPProtocol, fail fun
 		src = i.prefix.Addr()
 		if i == h.lo {
 			src = dst // a local route's source is the address itself
+			if isLoopback(dst) {
+				// Linux's local 127.0.0.0/8 route has src 127.0.0.1: a
+				// query to 127.0.0.11 comes from 127.0.0.1, as in Docker.
+				src = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+			}
 		}
 	}
 	h.ipID++

@@ -66,6 +66,11 @@ func Text(e Event) string {
 		routed(&b, e)
 		return b.String()
 	}
+	if e.Member != "" && e.Kind == Host && embeddedDNSOps[e.Op] {
+		// Docker's embedded DNS server answers inside the container's
+		// sandbox, but it is the daemon's (a socket of dockerd).
+		fmt.Fprintf(&b, "[%s's embedded DNS server, at 127.0.0.11 in this sandbox] ", e.Member)
+	}
 	switch e.Op {
 	case OpARPRequest:
 		fmt.Fprintf(&b, "ARP who-has %s? tell %s (request %d of %d)", e.DstIP, e.SrcIP, e.Try, e.Tries)
@@ -291,3 +296,7 @@ func routed(b *strings.Builder, e Event) {
 		}
 	}
 }
+
+// embeddedDNSOps are the ops a Docker host's embedded DNS server traces
+// (with Member, its host), in a container's sandbox.
+var embeddedDNSOps = map[Op]bool{OpDNSAnswer: true, OpDNSForwarded: true, OpDNSUpstreamError: true, OpDNSUpstreamTimeout: true, OpDNSUpstreamFailed: true, OpDNSUpstreamRcode: true}

@@ -76,6 +76,9 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 		}
 		p := fmt.Sprintf("hosts[%d]", i)
 		th := topo.Host{Name: h.Name}
+		if len(h.DNS) > 0 {
+			bad(p+".dns", "dns is a Docker host's resolvers: a file with containers has Docker hosts")
+		}
 		ifs := h.Interfaces
 		switch {
 		case h.Address != "" && len(ifs) > 0:
@@ -325,6 +328,7 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 			bad(p, "in a Docker scenario a host is a Docker host: name and address only")
 		}
 		d.Hosts = append(d.Hosts, docker.Host{Name: h.Name, Address: prefix(p+".address", h.Address)})
+		d.Hosts[len(d.Hosts)-1].DNS = f.hostDNS(p+".dns", h.DNS, bad)
 	}
 	for i, n := range f.Networks {
 		p := fmt.Sprintf("networks[%d]", i)
@@ -350,6 +354,7 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 			tc.Publish = append(tc.Publish, m)
 		}
 		tc.ListenTCP, tc.ListenUDP = f.listen(p, c.Listen, &errs)
+		tc.ServeDNS = f.serveDNS(p, c, bad)
 		d.Containers = append(d.Containers, tc)
 	}
 	g, err := docker.Compile(d)

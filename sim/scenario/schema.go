@@ -82,6 +82,7 @@ type HostConfig struct {
 	Gateway    string        `yaml:"gateway"`
 	Interfaces []IfaceConfig `yaml:"interfaces"`
 	Listen     []string      `yaml:"listen"` // e.g. tcp/80: ports that accept connections
+	DNS        []string      `yaml:"dns"`    // a Docker host's resolvers (its resolv.conf's nameservers), at most 3
 }
 
 // NodeConfig is a node of a registered kind (topo.RegisterKind) as
@@ -123,6 +124,14 @@ type ContainerConfig struct {
 	Address  string           `yaml:"address"`  // with attach: its LAN address
 	Publish  []string         `yaml:"publish"`  // "8080:80/tcp", "80"; compose's ports (short syntax) is the same
 	Listen   []string         `yaml:"listen"`   // "tcp/80", "udp/53"
+	Serve    *ServeConfig     `yaml:"serve"`    // with attach: the servers the client runs
+}
+
+// ServeConfig is what a LAN client serves: dns, a small authoritative DNS
+// server on its port 53 with A records for its names (name: address),
+// NXDOMAIN for every other, the Docker hosts' upstream (a host's dns:).
+type ServeConfig struct {
+	DNS map[string]string `yaml:"dns"`
 }
 
 // EndpointConfig is a container's network: a name, or a mapping with ip
