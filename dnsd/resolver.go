@@ -101,38 +101,44 @@ type Client struct {
 // answer (for UDP within the 512 bytes or EDNS0 size the query allows,
 // for TCP within 65535), at once or when an upstream answers. A message
 // that does not unpack gets FORMERR with its ID; one shorter than an ID,
-// or a response, gets nothing, and is counted.
-func (r *Resolver) ServeBytes(b []byte, c Client, reply func([]byte)) {
+// or a response, gets nothing, and is counted. It reports whether reply
+// will be called (once).
+func (r *Resolver) ServeBytes(b []byte, c Client, reply func([]byte)) bool {
 	q := new(dns.Msg)
 	if err := q.Unpack(b); err != nil {
 		r.stats.malformed.Add(1)
 		if len(b) < 2 {
 			r.event(trace.Event{Kind: trace.Dropped, Reason: "DNS message from " + c.Addr.String() + ": shorter than a DNS ID, not answered"})
-			return
+			return false
 		}
 		m := new(dns.Msg)
 		m.Id = uint16(b[0])<<8 | uint16(b[1])
 		m.Response, m.Rcode = true, dns.RcodeFormatError
-		if w, err := m.Pack(); err == nil {
-			r.answered(nil, c, source{})
-			reply(w)
+		w, err := m.Pack()
+		if err != nil { // cannot happen: a header alone
+			return false
 		}
-		return
+		r.answered(nil, c, source{})
+		reply(w)
+		return true
 	}
 	if q.Response {
 		r.stats.malformed.Add(1)
 		r.event(trace.Event{Kind: trace.Dropped, Reason: "DNS message from " + c.Addr.String() + ": a response, not a query"})
-		return
+		return false
 	}
 	r.Serve(q, c, func(m *dns.Msg) {
 		pack := PackUDP
 		if c.TCP {
 			pack = PackTCP
 		}
-		if w, err := pack(q, m); err == nil {
-			reply(w)
+		w, err := pack(q, m)
+		if err != nil { // an upstream's answer that does not pack: SERVFAIL instead
+			w, _ = pack(q, ServFail(q))
 		}
+		reply(w)
 	})
+	return true
 }
 
 // Serve answers q from c: reply gets the answer once, at once for the

@@ -139,7 +139,11 @@ func (h *Host) inputICMPError(i *Iface, from netip.Addr, ic *layers.ICMPv4) {
 			w.done(PingResult{Seq: uint16(key), From: from, Err: e})
 		}
 	case header.ProtocolUDP:
-		if c := h.udp[header.UDP(inner).SrcPort()]; c != nil && c.OnError != nil {
+		c := h.udpAt[netip.AddrPortFrom(q.Src(), header.UDP(inner).SrcPort())]
+		if c == nil {
+			c = h.udp[header.UDP(inner).SrcPort()]
+		}
+		if c != nil && c.OnError != nil {
 			c.OnError(e)
 		}
 	case header.ProtocolTCP:

@@ -1,10 +1,13 @@
 package netns
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -43,10 +46,16 @@ func (n *Network) serveDNS(h *host, th topo.Host) error {
 		var pc net.PacketConn
 		var l net.Listener
 		if err := nsutil.Do(h.ns, func() (err error) {
-			if pc, err = net.ListenPacket("udp4", addr); err != nil {
+			// SO_REUSEADDR, as netyard's own listeners (listenUDP): a
+			// container that serves udp/53 itself keeps its socket on
+			// every address, and the kernel hands 127.0.0.11's datagrams
+			// to the socket bound there.
+			if pc, err = listenPacketReuse(addr); err != nil {
 				return err
 			}
-			l, err = net.Listen("tcp4", addr)
+			if !slices.Contains(th.ListenTCP, 53) { // else the container's own tcp/53 has the port
+				l, err = net.Listen("tcp4", addr)
+			}
 			return err
 		}); err != nil {
 			if pc != nil {
@@ -57,13 +66,15 @@ func (n *Network) serveDNS(h *host, th topo.Host) error {
 		n.conns = append(n.conns, pc)
 		d.wg.Add(1)
 		go d.serveUDP(r, pc)
-		n.startDNS(&dns.Server{Listener: l, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
-			got := make(chan *dns.Msg, 1)
-			r.Serve(q, dnsd.Client{Addr: addrPort(w.RemoteAddr()), TCP: true}, func(m *dns.Msg) { got <- m })
-			if b, err := dnsd.PackTCP(q, <-got); err == nil {
-				w.Write(b)
-			}
-		})})
+		if l != nil {
+			n.startDNS(&dns.Server{Listener: l, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+				got := make(chan *dns.Msg, 1)
+				r.Serve(q, dnsd.Client{Addr: addrPort(w.RemoteAddr()), TCP: true}, func(m *dns.Msg) { got <- m })
+				if b, err := dnsd.PackTCP(q, <-got); err == nil {
+					w.Write(b)
+				}
+			})})
+		}
 	}
 	if th.ServeDNS != nil {
 		var pc net.PacketConn
@@ -76,6 +87,21 @@ func (n *Network) serveDNS(h *host, th topo.Host) error {
 		n.startDNS(&dns.Server{PacketConn: pc, Handler: dnsd.NewZone(th.ServeDNS).Handler()})
 	}
 	return nil
+}
+
+// reuseAddr sets SO_REUSEADDR on a socket before it binds.
+var reuseAddr = net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
+	var serr error
+	if err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1) }); err != nil {
+		return err
+	}
+	return serr
+}}
+
+// listenPacketReuse binds a UDP socket on addr with SO_REUSEADDR, in the
+// calling thread's namespace.
+func listenPacketReuse(addr string) (net.PacketConn, error) {
+	return reuseAddr.ListenPacket(context.Background(), "udp4", addr)
 }
 
 // startDNS runs s until the network closes.

@@ -434,7 +434,7 @@ func greet(c net.Conn, host string, port uint16) {
 func (n *Network) listenUDP(h *host, port uint16) error {
 	var c net.PacketConn
 	if err := nsutil.Do(h.ns, func() (err error) {
-		c, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port))
+		c, err = listenPacketReuse(fmt.Sprintf(":%d", port)) // beside the embedded DNS server's 127.0.0.11:53
 		return err
 	}); err != nil {
 		return fmt.Errorf("netns: host %s: listen udp/%d: %w", h.name, port, err)
