@@ -130,7 +130,7 @@ type Host struct {
 	arp     map[netip.Addr]*neighbour
 	udp     map[uint16]*UDPConn
 	udpAt   map[netip.AddrPort]*UDPConn // sockets bound to one address (ListenUDPAddr), which win over udp's
-	echo    map[uint32]*echoWait // by id<<16 | seq
+	echo    map[uint32]*echoWait        // by id<<16 | seq
 	tcpL    map[uint16]*TCPListener
 	tcpC    map[tcpKey]*TCPStream
 	isn     uint32 // next initial sequence number (deterministic)
