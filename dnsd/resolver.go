@@ -205,7 +205,7 @@ func (f *forward) next() {
 	up, try := r.o.Upstreams[f.up], f.try
 	qs := f.q.Question[0]
 	r.event(trace.Event{Op: trace.OpDNSForwarded, ID: f.q.Id, SrcIP: f.c.Addr.Addr(), SrcPort: f.c.Addr.Port(), QType: dns.TypeToString[qs.Qtype], Name: qs.Name,
-		Upstream: up, Try: f.up + 1, Tries: len(r.o.Upstreams), NewID: f.q.Id})
+		Upstream: up, Try: f.up + 1, Tries: len(r.o.Upstreams)})
 	f.timer = r.o.Clock.AfterFunc(UpstreamTimeout, func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()

@@ -156,7 +156,10 @@ func Text(e Event) string {
 			fmt.Fprintf(&b, " (no upstream answered of %d)", e.Tries)
 		}
 	case OpDNSForwarded:
-		fmt.Fprintf(&b, "DNS query %d from %s for %s %s forwarded to upstream %s (%d of %d) as query %d", e.ID, src(e), e.QType, e.Name, e.Upstream, e.Try, e.Tries, e.NewID)
+		fmt.Fprintf(&b, "DNS query %d from %s for %s %s forwarded to upstream %s (%d of %d)", e.ID, src(e), e.QType, e.Name, e.Upstream, e.Try, e.Tries)
+		if e.NewID != 0 { // Docker's resolver keeps the client's ID
+			fmt.Fprintf(&b, " as query %d", e.NewID)
+		}
 	case OpDNSUpstreamError:
 		fmt.Fprintf(&b, "DNS query %d for %s to upstream %s: %s", e.ID, e.Name, e.Upstream, e.Reason)
 	case OpDNSUpstreamTimeout:
