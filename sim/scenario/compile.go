@@ -77,7 +77,7 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 		p := fmt.Sprintf("hosts[%d]", i)
 		th := topo.Host{Name: h.Name}
 		if len(h.DNS) > 0 {
-			bad(p+".dns", "dns is a Docker host's resolvers: a file with containers has Docker hosts")
+			bad(p+".dns", "dns is a Docker host's resolvers: only a file with networks or containers has Docker hosts")
 		}
 		ifs := h.Interfaces
 		switch {
