@@ -24,6 +24,8 @@ FUZZ_TARGETS = \
 	./dnsd:FuzzAnswerBytes \
 	./dnsd:FuzzParseNames \
 	./dnsd:FuzzIndex \
+	./dnsd:FuzzResolverBytes \
+	./dnsd:FuzzZoneBytes \
 	./nat:FuzzTranslate \
 	./nat:FuzzTable \
 	./nat:FuzzPortBits \

@@ -302,33 +302,71 @@ func (s *Server) Answer(src netip.Addr, q *dns.Msg) *dns.Msg {
 // is not SERVFAIL, and answers ServFail(q) when none comes. Without
 // upstreams, an unknown name is NXDOMAIN.
 func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
+	s.mu.RLock()
+	nets := s.scopeLocked(src)
+	s.mu.RUnlock()
+	r, known := s.lookup(nets, q)
+	switch {
+	case known:
+		return r, false
+	case len(s.opts.Upstreams) > 0:
+		return nil, true
+	}
+	return NXDomain(q), false
+}
+
+// LookupFor answers q for the container named container from the
+// server's own records, scoped to the networks the container is on at the
+// time of the call (Add and Remove change that at once, as Docker's
+// network connect and disconnect do): the embedded resolver of each
+// container's sandbox (Resolver) asks this. It reports known false (and
+// no answer) when the name is none of theirs: the caller forwards it.
+func (s *Server) LookupFor(container string, q *dns.Msg) (r *dns.Msg, known bool) {
+	s.mu.RLock()
+	nets := s.nets[container]
+	s.mu.RUnlock()
+	return s.lookup(nets, q)
+}
+
+// NXDomain is the answer to q for a name nobody knows, as Docker's
+// resolver builds its answers: qr rd ra, not aa.
+func NXDomain(q *dns.Msg) *dns.Msg {
+	r := new(dns.Msg)
+	r.SetRcode(q, dns.RcodeNameError)
+	r.RecursionAvailable = true
+	return r
+}
+
+// lookup answers q from the records of networks nets (sorted), or reports
+// known false. Answers carry Docker's flags, qr rd ra and not aa
+// (libnetwork/resolver.go createRespMsg): the embedded server answers as a
+// recursive resolver, though it holds the records itself.
+func (s *Server) lookup(nets []string, q *dns.Msg) (r *dns.Msg, known bool) {
 	r = new(dns.Msg)
 	switch {
 	case q.Opcode != dns.OpcodeQuery: // RFC 1035 §4.1.1: not implemented
 		r.SetRcode(q, dns.RcodeNotImplemented)
-		return r, false
+		return r, true
 	case len(q.Question) != 1 || countOPT(q) > 1: // RFC 6891 §6.1.1: one OPT at most
 		r.SetRcodeFormatError(q)
-		return r, false
+		return r, true
 	}
 	if opt := q.IsEdns0(); opt != nil && opt.Version() != 0 {
 		// RFC 6891 §6.1.3: a version the server does not implement is
 		// BADVERS, with an OPT record of the version it does (0).
 		r.SetRcode(q, dns.RcodeBadVers)
 		r.SetEdns0(uint16(udpSize(q, MaxUDPSize)), false)
-		return r, false
+		return r, true
 	}
 	r.SetReply(q)
-	r.Authoritative = true
-	r.RecursionAvailable = len(s.opts.Upstreams) > 0
+	r.RecursionAvailable = true
 	qs := q.Question[0]
 	name := strings.ToLower(dns.Fqdn(qs.Name))
 
 	s.mu.RLock()
 	var addrs []netip.Addr
 	var ptr string
-	known := false
-	for _, network := range s.scopeLocked(src) {
+	for _, network := range nets {
 		if network == DefaultBridge {
 			continue
 		}
@@ -349,7 +387,7 @@ func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
 	switch {
 	case qs.Qtype == dns.TypePTR && ptr != "":
 		r.Answer = append(r.Answer, &dns.PTR{Hdr: hdr(qs.Name, dns.TypePTR), Ptr: ptr})
-		return r, false
+		return r, true
 	case known && qs.Qtype == dns.TypeA:
 		s.shuffle(addrs)
 		if len(addrs) > maxA {
@@ -359,14 +397,11 @@ func (s *Server) Lookup(src netip.Addr, q *dns.Msg) (r *dns.Msg, forward bool) {
 		for _, a := range addrs {
 			r.Answer = append(r.Answer, &dns.A{Hdr: hdr(qs.Name, dns.TypeA), A: net.IP(a.AsSlice())})
 		}
-		return r, false
-	case known: // AAAA and the rest: the name exists, no such record
-		return r, false
-	case len(s.opts.Upstreams) > 0:
-		return nil, true
+		return r, true
+	case known: // AAAA, MX (Docker's "implicit MX", RFC 5321 §5.1) and the rest: the name exists, no such record
+		return r, true
 	}
-	r.Rcode = dns.RcodeNameError
-	return r, false
+	return nil, false
 }
 
 // maxA is more A records than a 65535-byte message can hold (each takes 15
@@ -412,11 +447,12 @@ func (s *Server) Upstreams() []netip.AddrPort {
 	return out
 }
 
-// ServFail returns the answer to q when no upstream answered.
+// ServFail returns the answer to q when no upstream answered: Docker's
+// new(dns.Msg).SetRcode(query, dns.RcodeServerFailure), qr rd only
+// (libnetwork/resolver.go serveDNS).
 func ServFail(q *dns.Msg) *dns.Msg {
 	r := new(dns.Msg)
 	r.SetRcode(q, dns.RcodeServerFailure)
-	r.RecursionAvailable = true
 	return r
 }
 

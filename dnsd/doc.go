@@ -8,7 +8,7 @@
 // container that sent it (identified by its source address): it resolves
 // the names and aliases of the containers that share a network with it, as
 // `name` and `name.network`, and only those; Docker does the same. Answers
-// carry TTL 600, as Docker's do. Several containers answering to one alias
+// carry TTL 600 and the flags qr rd ra, not aa, as Docker's do. Several containers answering to one alias
 // come back in an order shuffled by the server's seeded random stream.
 // Container addresses have PTR records (name.network.). A known name asked
 // for AAAA gets an empty NOERROR answer. Anything else goes to up to three
@@ -19,6 +19,20 @@
 // resolves no names, as in Docker. An opcode other than QUERY is NOTIMP; a
 // query with two OPT records FORMERR, one of an EDNS version other than 0
 // BADVERS (RFC 6891 §6.1).
+//
+// # The embedded resolver
+//
+// Docker runs its embedded server at 127.0.0.11 inside each container's
+// own namespace. A Resolver is that server for one container: it answers
+// from the Server of the container's Docker host, scoped by container
+// (LookupFor: the networks the container is on at the time of the query,
+// so a network connect or disconnect, which only calls Add or Remove, is
+// seen at once), and forwards other names to the host's resolvers through
+// a Transport that sends from the container's sandbox, as libnetwork's
+// resolver dials its upstreams inside the container's namespace: 4 s each,
+// the next on SERVFAIL, REFUSED or an error, SERVFAIL when none answered
+// (current moby; Docker 20.10 let the client time out). Zone is the small
+// authoritative server a LAN client runs as such an upstream.
 //
 // # Indexes
 //

@@ -89,7 +89,7 @@ func (r *refServer) answer(src netip.Addr, q *dns.Msg) *dns.Msg {
 	}
 	m := new(dns.Msg)
 	m.SetReply(q)
-	m.Authoritative = true
+	m.RecursionAvailable = true // Docker's flags: qr rd ra, not aa
 	switch {
 	case qs.Qtype == dns.TypePTR && ptr != "":
 		m.Answer = append(m.Answer, &dns.PTR{Hdr: dns.RR_Header{Name: qs.Name, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: dnsd.TTL}, Ptr: ptr})

@@ -157,9 +157,10 @@ func TestKillThenCleanup(t *testing.T) {
 
 // TestUpDockerPublish: the Docker model in real namespaces, with real
 // tools. From the client on the LAN, curl reaches the published port and
-// the container answers with the client's address; from a container, dig
-// asks the embedded DNS server on the gateway, and getent and ping (libc,
-// through the resolv.conf netyard wrote) resolve containers' names.
+// the container answers with the client's address; a container's
+// resolv.conf says nameserver 127.0.0.11, dig asks the embedded DNS server
+// there (the gateway refuses), and getent and ping (libc, through the
+// resolv.conf netyard wrote) resolve containers' names.
 func TestUpDockerPublish(t *testing.T) {
 	needRoot(t)
 	cmd, prefix := startUp(t, "../../scenarios/docker-publish.yaml")
@@ -183,11 +184,21 @@ func TestUpDockerPublish(t *testing.T) {
 	if out := run("nc", "client", "--", "nc", "-z", "-w", "3", "192.168.56.11", "49153"); strings.Contains(out, "refused") {
 		t.Errorf("nc to the ephemeral published port: %q", out)
 	}
-	if out := run("dig", "containerA", "--", "dig", "+short", "+time=3", "@172.18.0.1", "containerB"); out != "" && strings.TrimSpace(out) != "172.18.0.10" {
-		t.Errorf("dig @172.18.0.1 containerB: %q", out)
+	if out := run("cat", "containerA", "--", "cat", "/etc/resolv.conf"); !strings.Contains(out, "\nnameserver 127.0.0.11\n") || !strings.Contains(out, "options ndots:0") {
+		t.Errorf("containerA's /etc/resolv.conf, want Docker's embedded DNS server, nameserver 127.0.0.11, options ndots:0:\n%s", out)
 	}
-	if out := run("dig", "containerA", "--", "dig", "+short", "+tcp", "+time=3", "@172.18.0.1", "containerB"); out != "" && strings.TrimSpace(out) != "172.18.0.10" {
-		t.Errorf("dig +tcp @172.18.0.1 containerB (DNS over TCP, from a kernel): %q", out)
+	if out := run("dig", "containerA", "--", "dig", "+short", "+time=3", "containerB"); out != "" && strings.TrimSpace(out) != "172.18.0.10" {
+		t.Errorf("dig containerB (127.0.0.11, in containerA's namespace): %q", out)
+	}
+	if out := run("dig", "containerA", "--", "dig", "+short", "+tcp", "+time=3", "@127.0.0.11", "containerB"); out != "" && strings.TrimSpace(out) != "172.18.0.10" {
+		t.Errorf("dig +tcp @127.0.0.11 containerB (DNS over TCP, from a kernel): %q", out)
+	}
+	if _, err := exec.LookPath("dig"); err == nil {
+		ex := exec.Command(os.Args[0], "exec", "--run", prefix, "containerA", "--", "dig", "+time=2", "+tries=1", "@172.18.0.1", "containerB")
+		ex.Env = append(os.Environ(), "NETYARD_AS_MAIN=1")
+		if out, err := ex.CombinedOutput(); err == nil || !strings.Contains(string(out), "refused") {
+			t.Errorf("dig @172.18.0.1 containerB: %v, want refused, as on Docker (the gateway serves no DNS):\n%s", err, out)
+		}
 	}
 	if out := run("getent", "containerA", "--", "getent", "hosts", "web"); out != "" && !strings.HasPrefix(out, "172.18.0.10") {
 		t.Errorf("getent hosts web (an alias): %q", out)

@@ -66,6 +66,53 @@ func (h *Host) Query(server netip.Addr, name string, qtype uint16, done func(*dn
 	}, nil
 }
 
+// Exchange sends q as it is (its ID included) to server from an
+// ephemeral UDP port and calls done once with the answer (matched by
+// source, ID and question; anything else is dropped and traced), or with
+// an error (an ICMP error, no route), unless cancel is called first. An
+// upstream that never answers never calls done. It makes a Host a
+// forwarder's transport (dnsd.Transport): Docker's embedded resolver
+// forwards from the container's own sandbox.
+func (h *Host) Exchange(q *dns.Msg, server netip.AddrPort, done func(*dns.Msg, error)) (cancel func()) {
+	c, err := h.ListenUDP(0)
+	if err != nil {
+		done(nil, err)
+		return func() {}
+	}
+	wire, err := q.Pack()
+	if err != nil {
+		c.Close()
+		done(nil, fmt.Errorf("stack: query %q: %w", q.Question[0].Name, err))
+		return func() {}
+	}
+	finished := false
+	finish := func(m *dns.Msg, err error) {
+		if !finished {
+			finished = true
+			c.Close()
+			done(m, err)
+		}
+	}
+	c.OnRecv = func(src, _ netip.AddrPort, payload []byte) {
+		r := new(dns.Msg)
+		if src != server || r.Unpack(payload) != nil || !Answers(r, q.Id, q.Question[0]) {
+			h.droppedf("", "DNS answer from %s does not match query %d for %s", src, q.Id, q.Question[0].Name)
+			return
+		}
+		finish(r, nil)
+	}
+	c.OnError = func(err error) { finish(nil, err) }
+	if err := c.SendTo(server, wire); err != nil {
+		finish(nil, err)
+	}
+	return func() {
+		if !finished {
+			finished = true
+			c.Close()
+		}
+	}
+}
+
 // Answers reports whether r answers the query id asked about question: a
 // response with that ID and that one question (the name compared without
 // case, RFC 4343), as a resolver checks before believing it.

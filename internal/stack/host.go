@@ -137,7 +137,8 @@ type Host struct {
 	gw      netip.Addr
 	arp     map[netip.Addr]*neighbour
 	udp     map[uint16]*UDPConn
-	echo    map[uint32]*echoWait // by id<<16 | seq
+	udpAt   map[netip.AddrPort]*UDPConn // sockets bound to one address (ListenUDPAddr), which win over udp's
+	echo    map[uint32]*echoWait        // by id<<16 | seq
 	tcpL    map[uint16]*TCPListener
 	tcpC    map[tcpKey]*TCPStream
 	isn     uint32 // next initial sequence number (deterministic)
@@ -165,6 +166,7 @@ func New(o Options) *Host {
 		tracer:  o.Tracer,
 		arp:     map[netip.Addr]*neighbour{},
 		udp:     map[uint16]*UDPConn{},
+		udpAt:   map[netip.AddrPort]*UDPConn{},
 		echo:    map[uint32]*echoWait{},
 		tcpL:    map[uint16]*TCPListener{},
 		tcpC:    map[tcpKey]*TCPStream{},

@@ -139,7 +139,11 @@ func (h *Host) inputICMPError(i *Iface, from netip.Addr, ic *layers.ICMPv4) {
 			w.done(PingResult{Seq: uint16(key), From: from, Err: e})
 		}
 	case header.ProtocolUDP:
-		if c := h.udp[header.UDP(inner).SrcPort()]; c != nil && c.OnError != nil {
+		c := h.udpAt[netip.AddrPortFrom(q.Src(), header.UDP(inner).SrcPort())]
+		if c == nil {
+			c = h.udp[header.UDP(inner).SrcPort()]
+		}
+		if c != nil && c.OnError != nil {
 			c.OnError(e)
 		}
 	case header.ProtocolTCP:
@@ -167,6 +171,11 @@ func (h *Host) sendIPFrom(src, dst netip.Addr, proto layers.IPProtocol, fail fun
 		src = i.prefix.Addr()
 		if i == h.lo {
 			src = dst // a local route's source is the address itself
+			if isLoopback(dst) {
+				// Linux's local 127.0.0.0/8 route has src 127.0.0.1: a
+				// query to 127.0.0.11 comes from 127.0.0.1, as in Docker.
+				src = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+			}
 		}
 	}
 	h.ipID++

@@ -21,6 +21,7 @@ const (
 type UDPConn struct {
 	h    *Host
 	port uint16
+	addr netip.Addr // bound to this address only (ListenUDPAddr); zero: every address
 	// OnRecv, if set, gets every datagram; payload is only valid during the call.
 	OnRecv func(src, dst netip.AddrPort, payload []byte)
 	// OnError, if set, gets ICMP errors for datagrams this socket sent.
@@ -56,8 +57,35 @@ func (h *Host) ListenUDP(port uint16) (*UDPConn, error) {
 	return c, nil
 }
 
+// ListenUDPAddr binds port on the local address addr only (a loopback
+// address such as Docker's 127.0.0.11, or one of the host's), as a kernel
+// socket bound to addr: it gets the datagrams to addr:port, ahead of a
+// socket bound to the port on every address (ListenUDP), which may exist
+// beside it (with SO_REUSEADDR, in a kernel's terms) and gets the rest.
+func (h *Host) ListenUDPAddr(addr netip.Addr, port uint16) (*UDPConn, error) {
+	if !h.owns(addr) {
+		return nil, fmt.Errorf("%w: %s", ErrNotLocal, addr)
+	}
+	if port == 0 {
+		return nil, fmt.Errorf("stack: ListenUDPAddr %s: a port is needed", addr)
+	}
+	ap := netip.AddrPortFrom(addr, port)
+	if h.udpAt[ap] != nil {
+		return nil, fmt.Errorf("%w: udp/%s", ErrPortInUse, ap)
+	}
+	c := &UDPConn{h: h, port: port, addr: addr}
+	h.udpAt[ap] = c
+	return c, nil
+}
+
 // Close unbinds the socket.
 func (c *UDPConn) Close() {
+	if c.addr.IsValid() {
+		if ap := netip.AddrPortFrom(c.addr, c.port); c.h.udpAt[ap] == c {
+			delete(c.h.udpAt, ap)
+		}
+		return
+	}
 	if c.h.udp[c.port] == c {
 		delete(c.h.udp, c.port)
 	}
@@ -102,7 +130,10 @@ func (c *UDPConn) SendFromTo(src netip.Addr, dst netip.AddrPort, payload []byte)
 }
 
 func (h *Host) inputUDP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, u *layers.UDP, bcast bool) {
-	c := h.udp[uint16(u.DstPort)]
+	c := h.udpAt[netip.AddrPortFrom(dst, uint16(u.DstPort))]
+	if c == nil {
+		c = h.udp[uint16(u.DstPort)]
+	}
 	if c == nil {
 		if bcast {
 			h.droppedf(i.name, "udp to port %d: nobody listening", u.DstPort)

@@ -66,6 +66,11 @@ func Text(e Event) string {
 		routed(&b, e)
 		return b.String()
 	}
+	if e.Member != "" && e.Kind == Host && embeddedDNSOps[e.Op] {
+		// Docker's embedded DNS server answers inside the container's
+		// sandbox, but it is the daemon's (a socket of dockerd).
+		fmt.Fprintf(&b, "[%s's embedded DNS server, at 127.0.0.11 in this sandbox] ", e.Member)
+	}
 	switch e.Op {
 	case OpARPRequest:
 		fmt.Fprintf(&b, "ARP who-has %s? tell %s (request %d of %d)", e.DstIP, e.SrcIP, e.Try, e.Tries)
@@ -151,7 +156,10 @@ func Text(e Event) string {
 			fmt.Fprintf(&b, " (no upstream answered of %d)", e.Tries)
 		}
 	case OpDNSForwarded:
-		fmt.Fprintf(&b, "DNS query %d from %s for %s %s forwarded to upstream %s (%d of %d) as query %d", e.ID, src(e), e.QType, e.Name, e.Upstream, e.Try, e.Tries, e.NewID)
+		fmt.Fprintf(&b, "DNS query %d from %s for %s %s forwarded to upstream %s (%d of %d)", e.ID, src(e), e.QType, e.Name, e.Upstream, e.Try, e.Tries)
+		if e.NewID != 0 { // Docker's resolver keeps the client's ID
+			fmt.Fprintf(&b, " as query %d", e.NewID)
+		}
 	case OpDNSUpstreamError:
 		fmt.Fprintf(&b, "DNS query %d for %s to upstream %s: %s", e.ID, e.Name, e.Upstream, e.Reason)
 	case OpDNSUpstreamTimeout:
@@ -291,3 +299,7 @@ func routed(b *strings.Builder, e Event) {
 		}
 	}
 }
+
+// embeddedDNSOps are the ops a Docker host's embedded DNS server traces
+// (with Member, its host), in a container's sandbox.
+var embeddedDNSOps = map[Op]bool{OpDNSAnswer: true, OpDNSForwarded: true, OpDNSUpstreamError: true, OpDNSUpstreamTimeout: true, OpDNSUpstreamFailed: true, OpDNSUpstreamRcode: true}

@@ -108,6 +108,8 @@ var narrated = []struct {
 		"host1 DNS upstream 8.8.8.8:53 for query 4242: port unreachable from 8.8.8.8"},
 	{"dns-upstream-rcode", trace.Event{Node: "host1", Kind: trace.Host, Op: trace.OpDNSUpstreamRcode, ID: 4242, Name: "example.com.", Upstream: up53, Rcode: "SERVFAIL"},
 		"host1 DNS upstream 8.8.8.8:53 answered query 4242 for example.com. SERVFAIL: trying the next"},
+	{"dns-answer-embedded", trace.Event{Node: "web", Kind: trace.Host, Op: trace.OpDNSAnswer, Proto: trace.UDP, SrcIP: netip.MustParseAddr("127.0.0.11"), DstIP: netip.MustParseAddr("127.0.0.1"), DstPort: 32768, Name: "db.", QType: "A", Answers: []string{"A 172.18.0.3"}, Rcode: "NOERROR", Member: "host1", Container: "web"},
+		"web [host1's embedded DNS server, at 127.0.0.11 in this sandbox] DNS answer to 127.0.0.1:32768: db. A 172.18.0.3 (NOERROR)"},
 
 	{"routed", trace.Event{Node: "host1", Kind: trace.Routed, Proto: trace.TCP, SrcIP: a1, SrcPort: 32768, DstIP: far, DstPort: 80, Flags: trace.SYN | trace.ACK, Len: 120, Ports: []string{"eth0"},
 		NATSrc: netip.AddrPortFrom(ext, 32768), NATDst: netip.AddrPortFrom(far, 80), NATFlow: trace.FlowCreated},

@@ -46,6 +46,8 @@ type Backend interface {
 	// Resolve asks host from's nameserver for name's records of type
 	// qtype (dns.TypeA, dns.TypeAAAA, dns.TypePTR).
 	Resolve(from, name string, qtype uint16, timeout time.Duration) (Resolved, error)
+	// ResolveAt asks server (dig @server), not host from's nameserver.
+	ResolveAt(from string, server netip.Addr, name string, qtype uint16, timeout time.Duration) (Resolved, error)
 	// World returns the running world: switches, gateways, links; what
 	// every backend shares.
 	World() *fabric.Fabric
@@ -118,7 +120,9 @@ type Resolved struct {
 	Addrs []netip.Addr // the A (and AAAA) records, in the order answered
 	Names []string     // the PTR records
 	Rcode string       // NOERROR, NXDOMAIN, SERVFAIL, ...; "" without an answer
-	Err   string       // why there was no answer: "timeout", "no nameserver", ...
+	Err   string       // why there was no answer: "timeout", "no nameserver", "port unreachable", ...
+	Flags []string     // the header's flags set, as dig prints them: qr aa tc rd ra ad cd
+	TTLs  []uint32     // the answer records' TTLs, in order
 }
 
 // UDPResult is the outcome of one datagram.
@@ -130,6 +134,14 @@ type UDPResult struct {
 // Answer reads the addresses and rcode of a DNS answer.
 func Answer(m *dns.Msg) Resolved {
 	r := Resolved{Rcode: dns.RcodeToString[m.Rcode]}
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{m.Response, "qr"}, {m.Authoritative, "aa"}, {m.Truncated, "tc"}, {m.RecursionDesired, "rd"}, {m.RecursionAvailable, "ra"}, {m.AuthenticatedData, "ad"}, {m.CheckingDisabled, "cd"}} {
+		if f.on {
+			r.Flags = append(r.Flags, f.name)
+		}
+	}
 	for _, rr := range m.Answer {
 		switch v := rr.(type) {
 		case *dns.A:
@@ -142,7 +154,10 @@ func Answer(m *dns.Msg) Resolved {
 			}
 		case *dns.PTR:
 			r.Names = append(r.Names, v.Ptr)
+		case *dns.MX:
+			r.Names = append(r.Names, v.Mx)
 		}
+		r.TTLs = append(r.TTLs, rr.Header().Ttl)
 	}
 	return r
 }

@@ -201,6 +201,9 @@ func (s Stack) Resolve(ns netip.Addr, name string, qtype uint16, timeout time.Du
 			done = true
 			if err != nil {
 				res.Err = Reason(err)
+				if strings.HasPrefix(res.Err, "port unreachable") {
+					res.Err = "port unreachable" // as a kernel's socket says it (ECONNREFUSED): netns's words
+				}
 				return
 			}
 			res = Answer(m)

@@ -19,7 +19,7 @@ type Gateway struct {
 	*Loop
 	ports   map[string]*link.Port // the legs and VTEPs, by interface name
 	overlay *overlay              // nil: on no overlay network
-	dns     *dnsd.Server          // the host's embedded DNS server: run-time changes tell it
+	dns     *dnsd.Server          // the host's daemon's records, which its containers' embedded resolvers answer from
 }
 
 // addGateway builds the gateway node of h (h.Router set), with an
@@ -66,20 +66,21 @@ func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 		proto := map[string]uint8{"tcp": nat.TCP, "udp": nat.UDP}[p.Proto]
 		c.Publish = append(c.Publish, nat.Publish{Proto: proto, Ext: p.Ext, To: p.To})
 	}
-	// No upstreams: there is no outside network to ask, so unknown names
-	// answer NXDOMAIN.
-	c.DNS = dnsd.New(dnsd.Options{Rand: sim.Stream(f.opts.Seed, h.Name, "dns shuffle")})
+	// The daemon's records. The gateway answers no DNS (Config.DNS stays
+	// nil: its port 53 is closed, as dig @172.18.0.1 finds on Docker):
+	// each container's sandbox has its own resolver at 127.0.0.11
+	// (Resolver), which answers from these.
+	node.dns = dnsd.New(dnsd.Options{Rand: sim.Stream(f.opts.Seed, h.Name, "dns shuffle")})
 	for _, n := range r.DNS {
-		c.DNS.Add(n.Network, n.Container, n.Addr, n.Aliases...)
+		node.dns.Add(n.Network, n.Container, n.Addr, n.Aliases...)
 	}
 	gw, err := gateway.New(c, gateway.Options{Clock: clk, Tracer: f.opts.Tracer, Rand: sim.Stream(f.opts.Seed, h.Name, "dns ids")})
 	if err != nil {
 		return nil, err
 	}
 	node.Gateway = gw
-	node.dns = c.DNS
 	if len(r.Overlays) > 0 {
-		if vteps, err = f.addOverlays(node, h, gw.Host(), c.DNS, legs); err != nil {
+		if vteps, err = f.addOverlays(node, h, gw.Host(), node.dns, legs); err != nil {
 			return nil, err
 		}
 	}

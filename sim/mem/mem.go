@@ -121,6 +121,9 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 			}
 			c.OnRecv = n.gotUDP
 		}
+		if err := n.serveDNS(h, host); err != nil {
+			return nil, fmt.Errorf("host %s: %w", h.Name, err)
+		}
 	}
 	if err := n.listenOnHosts(g); err != nil {
 		return nil, err
@@ -295,12 +298,21 @@ func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (b
 
 // Resolve asks host from's nameserver for name's records of type qtype.
 func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration) (backend.Resolved, error) {
+	g := n.world.Graph()
+	if _, err := n.probe(from); err != nil {
+		return backend.Resolved{}, err
+	}
+	return n.ResolveAt(from, g.Host(g.StackOf(from)).Nameserver, name, qtype, timeout)
+}
+
+// ResolveAt asks server for name's records of type qtype from host from
+// (dig @server).
+func (n *Network) ResolveAt(from string, server netip.Addr, name string, qtype uint16, timeout time.Duration) (backend.Resolved, error) {
 	s, err := n.probe(from)
 	if err != nil {
 		return backend.Resolved{}, err
 	}
-	g := n.world.Graph()
-	return s.Resolve(g.Host(g.StackOf(from)).Nameserver, name, qtype, timeout)
+	return s.Resolve(server, name, qtype, timeout)
 }
 
 // probe returns the stack steps from host from run on: its own, or for

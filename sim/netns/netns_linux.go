@@ -18,6 +18,7 @@ import (
 	"github.com/vishvananda/netlink"
 	vnetns "github.com/vishvananda/netns"
 
+	"github.com/netyard/netyard/dnsd"
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/nsutil"
@@ -82,6 +83,7 @@ type Network struct {
 	conns     []net.PacketConn
 	journal   *journal // the state file of a Named network; nil otherwise
 	resolvs   []string // resolv.conf directories this network made
+	dns       dnsState // the DNS servers inside its namespaces
 }
 
 // host is one namespace.
@@ -243,6 +245,9 @@ func (n *Network) addHost(th topo.Host) ([]func(), error) {
 		if err := n.writeResolvConf(h.nsName, th.Nameserver); err != nil {
 			return nil, err
 		}
+	}
+	if err := n.serveDNS(h, th); err != nil {
+		return nil, fmt.Errorf("netns: host %s: DNS: %w", th.Name, err)
 	}
 	return readers, nil
 }
@@ -439,7 +444,7 @@ func greet(c net.Conn, host string, port uint16) {
 func (n *Network) listenUDP(h *host, port uint16) error {
 	var c net.PacketConn
 	if err := nsutil.Do(h.ns, func() (err error) {
-		c, err = net.ListenPacket("udp4", fmt.Sprintf(":%d", port))
+		c, err = listenPacketReuse(fmt.Sprintf(":%d", port)) // beside the embedded DNS server's 127.0.0.11:53
 		return err
 	}); err != nil {
 		return fmt.Errorf("netns: host %s: listen udp/%d: %w", h.name, port, err)
@@ -506,7 +511,11 @@ func (n *Network) writeResolvConf(nsName string, ns netip.Addr) error {
 		return err
 	}
 	n.resolvs = append(n.resolvs, dir)
-	return os.WriteFile(filepath.Join(dir, "resolv.conf"), fmt.Appendf(nil, "# %s\n# the embedded DNS server of this container's network\nnameserver %s\noptions ndots:0\n", mark(Prefix), ns), 0o644)
+	conf := fmt.Appendf(nil, "# %s\n# the Docker host's resolvers, copied (the default bridge)\nnameserver %s\n", mark(Prefix), ns)
+	if ns == dnsd.EmbeddedAddr {
+		conf = fmt.Appendf(nil, "# %s\n# Docker's embedded DNS server, in this container's own namespace\nnameserver %s\noptions ndots:0\n", mark(Prefix), ns)
+	}
+	return os.WriteFile(filepath.Join(dir, "resolv.conf"), conf, 0o644)
 }
 
 // Close stops every TAP reader, removes the devices and the namespaces
@@ -521,6 +530,7 @@ func (n *Network) Close() error {
 		for _, c := range n.conns {
 			c.Close()
 		}
+		n.dns.close()
 		n.world.Close()
 		for _, d := range n.devs {
 			if err := d.Close(); err != nil {

@@ -315,9 +315,19 @@ func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration
 	if !h.nameserver.IsValid() {
 		return backend.Resolved{Err: "no nameserver"}, nil
 	}
+	return n.ResolveAt(from, h.nameserver, name, qtype, timeout)
+}
+
+// ResolveAt asks server for name's records of type qtype from inside
+// host from's namespace (dig @server).
+func (n *Network) ResolveAt(from string, server netip.Addr, name string, qtype uint16, timeout time.Duration) (backend.Resolved, error) {
+	h, err := n.host(from)
+	if err != nil {
+		return backend.Resolved{}, err
+	}
 	var c net.Conn
 	if err := nsutil.Do(h.ns, func() (err error) {
-		c, err = net.Dial("udp4", netip.AddrPortFrom(h.nameserver, 53).String())
+		c, err = net.Dial("udp4", netip.AddrPortFrom(server, 53).String())
 		return err
 	}); err != nil {
 		return backend.Resolved{Err: sendError(err)}, nil
@@ -331,6 +341,9 @@ func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			return backend.Resolved{Err: "timeout"}, n.budgetErr()
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) { // an ICMP port unreachable, as dig says "connection refused"
+			return backend.Resolved{Err: "port unreachable"}, n.budgetErr()
 		}
 		return backend.Resolved{Err: sendError(err)}, n.budgetErr()
 	}

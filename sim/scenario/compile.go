@@ -79,6 +79,9 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 			bad(p+".allow_direct_routing", "allow_direct_routing is a Docker host's (dockerd's allow-direct-routing): for a file with networks or containers")
 		}
 		th := topo.Host{Name: h.Name}
+		if len(h.DNS) > 0 {
+			bad(p+".dns", "dns is a Docker host's resolvers: only a file with networks or containers has Docker hosts")
+		}
 		ifs := h.Interfaces
 		switch {
 		case h.Address != "" && len(ifs) > 0:
@@ -328,6 +331,7 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 			bad(p, "in a Docker scenario a host is a Docker host: name and address only")
 		}
 		d.Hosts = append(d.Hosts, docker.Host{Name: h.Name, Address: prefix(p+".address", h.Address), AllowDirectRouting: h.AllowDirectRouting})
+		d.Hosts[len(d.Hosts)-1].DNS = f.hostDNS(p+".dns", h.DNS, bad)
 	}
 	for i, n := range f.Networks {
 		p := fmt.Sprintf("networks[%d]", i)
@@ -356,6 +360,7 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 		for j, r := range c.Routes {
 			tc.Routes = append(tc.Routes, docker.Route{To: prefix(fmt.Sprintf("%s.routes[%d].to", p, j), r.To), Via: r.Via})
 		}
+		tc.ServeDNS = f.serveDNS(p, c, bad)
 		d.Containers = append(d.Containers, tc)
 	}
 	g, err := docker.Compile(d)

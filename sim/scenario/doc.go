@@ -131,11 +131,15 @@
 //     expect open (default: a listener answered), refused (an RST) or
 //     timeout; seen_from is the client's address as the listener must see
 //     it (a host, or an address), its own or the one NAT gave it.
-//   - resolve asks from's nameserver for name, of type A (default), AAAA
-//     or PTR (name is then an address, and the answer names), within
-//     timeout (default 2s): expect a list (addresses, or hosts and
-//     host:iface for theirs, in any order) or nxdomain, servfail,
-//     no-answer (NOERROR without addresses) or timeout.
+//   - resolve asks from's nameserver (or server, an address or a host,
+//     as dig @server) for name, of type A (default), AAAA, MX (the answer
+//     names the mail exchangers) or PTR (name is then an address, and the
+//     answer names), within timeout (default 2s): expect a list
+//     (addresses, or hosts and host:iface for theirs, in any order) or
+//     nxdomain, servfail, no-answer (NOERROR without addresses), timeout
+//     or refused (an ICMP port unreachable came back: nobody serves DNS
+//     there). ttl is every answer record's TTL; flags the answer's
+//     header flags, exactly, as dig prints them (qr aa tc rd ra ad cd).
 //   - wait lets time pass.
 //   - link brings the link at one of its ends up or down, or changes its
 //     impairments, or both: the impairments it names (latency, jitter,
@@ -184,10 +188,11 @@
 // switches and links (which it may not have); its hosts are Docker hosts,
 // a name and a LAN address (one host, host1 at 192.168.56.11/24, when
 // omitted; several share one LAN, each with its own networks, IPAM,
-// gateway and DNS). Package sim/topo/docker compiles it into switches, a
-// gateway node per Docker host and sandboxes.
+// gateway and DNS), and its resolvers (dns:, the host's resolv.conf, at
+// most 3). Package sim/topo/docker compiles it into switches, a gateway
+// node per Docker host and sandboxes.
 //
-//	hosts: [{name: host1, address: 192.168.56.11/24, allow_direct_routing: false}]  # dockerd's allow-direct-routing
+//	hosts: [{name: host1, address: 192.168.56.11/24, dns: [192.168.56.50], allow_direct_routing: false}]  # dns: its resolvers; dockerd's allow-direct-routing
 //	networks:
 //	  - {name: mybridge}                          # driver: bridge (or none); subnet, gateway, ip_range from IPAM unless given
 //	  - {name: backend, subnet: 172.30.0.0/24, gateway: 172.30.0.254, ip_range: 172.30.0.128/25, internal: true}
@@ -201,11 +206,16 @@
 //	  - name: c                                   # compose's words work too:
 //	    networks: {mybridge: {ipv4_address: 172.18.0.11, aliases: [cache]}, backend: }
 //	    ports: ["8081:80"]                        # ports is publish (short syntax only)
-//	  - {name: client, attach: lan, address: 192.168.56.50/24}  # on the hosts' LAN; address: default the next free
+//	  - name: client                              # on the hosts' LAN
+//	    attach: lan
+//	    address: 192.168.56.50/24                 # default: the next free
+//	    serve: {dns: {outside.test: 192.168.56.50}}  # a DNS server on the client: A for its names, NXDOMAIN for others, aa
 //	  - {name: router-client, attach: lan, routes: [{to: 172.18.0.0/16, via: host1}]}  # via a Docker host or an address
 //	  - {name: nginx, networks: [host], listen: [tcp/8000]}  # the host's own stack: no sandbox, no other network
 //	steps:
-//	  - resolve: {from: a, name: db, expect: [b]} # or nxdomain, servfail, no-answer, timeout
+//	  - resolve: {from: a, name: db, expect: [b], ttl: 600, flags: [qr, rd, ra]} # or nxdomain, servfail, no-answer, timeout, refused
+//	  - resolve: {from: a, name: outside.test, expect: [client]}  # not a container's: forwarded to host1's dns
+//	  - resolve: {from: a, name: db, server: 172.18.0.1, expect: refused}  # dig @gateway: Docker's gateway serves no DNS
 //	  - resolve: {from: a, name: b, type: AAAA, expect: no-answer}
 //	  - resolve: {from: a, name: 172.18.0.10, type: PTR, expect: [b.mybridge]}  # as dig -x
 //	  - ping: {from: a, to: b}                    # a container's name is looked up by the sender's DNS
@@ -234,7 +244,16 @@
 //
 // A container's networks, in either form, are eth0, eth1, ... in the order
 // written; the first gives its default route (none if internal) and
-// nameserver. Network names bridge, host and none are Docker's own. Every
+// nameserver: as in Docker, on the default bridge its host's resolvers
+// (Docker's fallback, 8.8.8.8 and 8.8.4.4, when the host has no dns:),
+// which know no container; on any other network the embedded DNS server
+// at 127.0.0.11 in the container's own sandbox, which answers the names
+// of the containers sharing a network with it (qr rd ra, TTL 600) and
+// forwards the rest to its host's dns from the container's sandbox (they
+// cross its bridge, masqueraded), SERVFAIL when none answers within 4s
+// each, as current Docker; with no dns on the host, netyard, which has no
+// Internet, answers NXDOMAIN for them. The gateway serves no DNS: a query
+// to it is refused. Network names bridge, host and none are Docker's own. Every
 // network is made on every Docker host; with several hosts their bridges
 // are named after them (host2.br-mybridge). ipam's host is whose view it
 // checks (default the first).

@@ -55,12 +55,19 @@ var drawn = map[string][]string{
 		"<b>eth0</b> 172.17.0.2/16 · bridge",
 		"<b>eth0</b> 172.17.0.3/16 · bridge",
 	},
+	"docker-dns.yaml": {
+		"nameserver 127.0.0.11 (embedded DNS of host1, in this sandbox)",
+		"nameserver 127.0.0.11 (embedded DNS of host2, in this sandbox)",
+		"default route via 172.17.0.1<br/>nameserver 192.168.56.2", // plain, on the default bridge: host1's resolver
+		"serves DNS: outside.test www.outside.test",
+		"Docker host: routes, NAT; its daemon's DNS answers in each container",
+	},
 	"docker-internal.yaml": {
 		"<b>network backend</b> · bridge br-backend<br/>subnet 172.30.0.0/24 · gateway 172.30.0.1<br/><font color=\"#c00000\"><b>internal</b>: no default route, nothing leaves the host",
 		"gateway of network backend <font color=\"#c00000\">(internal)</font>",
 		"<b>eth0</b> 172.30.0.2/24 · backend · aliases store",
 		"<b>eth0</b> 172.30.0.3/24 · backend · aliases store",
-		"no default route<br/>nameserver 172.30.0.1",
+		"no default route<br/>nameserver 127.0.0.11 (embedded DNS of host1, in this sandbox)",
 		"<b>eth1</b> 172.30.0.4/24 · backend", // app, on both networks
 		"default route via 172.18.0.1",
 	},

@@ -85,7 +85,8 @@ type HostConfig struct {
 	// AllowDirectRouting is a Docker host's dockerd option
 	// allow-direct-routing: LAN clients with a route to a bridge's subnet
 	// via the host reach published container ports directly.
-	AllowDirectRouting bool `yaml:"allow_direct_routing"`
+	AllowDirectRouting bool     `yaml:"allow_direct_routing"`
+	DNS                []string `yaml:"dns"` // a Docker host's resolvers (its resolv.conf's nameservers), at most 3
 }
 
 // NodeConfig is a node of a registered kind (topo.RegisterKind) as
@@ -128,6 +129,7 @@ type ContainerConfig struct {
 	Publish  []string         `yaml:"publish"`  // "8080:80/tcp", "80"; compose's ports (short syntax) is the same
 	Listen   []string         `yaml:"listen"`   // "tcp/80", "udp/53"
 	Routes   []RouteConfig    `yaml:"routes"`   // with attach: a LAN client's static routes
+	Serve    *ServeConfig     `yaml:"serve"`    // with attach: the servers the client runs
 }
 
 // RouteConfig is a static route as written: to a subnet, via a Docker
@@ -135,6 +137,13 @@ type ContainerConfig struct {
 type RouteConfig struct {
 	To  string `yaml:"to"`
 	Via string `yaml:"via"`
+}
+
+// ServeConfig is what a LAN client serves: dns, a small authoritative DNS
+// server on its port 53 with A records for its names (name: address),
+// NXDOMAIN for every other, the Docker hosts' upstream (a host's dns:).
+type ServeConfig struct {
+	DNS map[string]string `yaml:"dns"`
 }
 
 // EndpointConfig is a container's network: a name, or a mapping with ip

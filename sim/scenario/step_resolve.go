@@ -10,6 +10,8 @@ import (
 
 	"github.com/miekg/dns"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/netyard/netyard/sim/backend"
 )
 
 func init() { registerStep[ResolveStep]("resolve", 90) }
@@ -18,10 +20,21 @@ func init() { registerStep[ResolveStep]("resolve", 90) }
 type ResolveStep struct {
 	From    string        `yaml:"from"`
 	Name    string        `yaml:"name"`
-	Type    string        `yaml:"type"`    // A (default), AAAA or PTR (name: an address, answered with names)
+	Type    string        `yaml:"type"`    // A (default), AAAA, MX (answered with mail exchangers' names) or PTR (name: an address, answered with names)
 	Timeout time.Duration `yaml:"timeout"` // default 2s (DefaultTimeout)
 	Expect  ResolveExpect `yaml:"expect"`
+	// Server asks this server (an address, or a host, host:iface) rather
+	// than the container's nameserver, as dig @server does.
+	Server string `yaml:"server"`
+	// TTL, when set, is every answer record's TTL (Docker's are 600).
+	TTL *uint32 `yaml:"ttl"`
+	// Flags, when set, are the answer's header flags, exactly, as dig
+	// prints them: qr, aa, tc, rd, ra, ad, cd (Docker's: qr rd ra).
+	Flags []string `yaml:"flags"`
 }
+
+// dnsFlags are the header flags a resolve step can assert, in dig's order.
+var dnsFlags = []string{"qr", "aa", "tc", "rd", "ra", "ad", "cd"}
 
 // ResolveExpect is what a name should resolve to: a list of addresses
 // (or host names and host:iface, for their addresses) in any order, or
@@ -38,12 +51,12 @@ func (r *ResolveExpect) UnmarshalYAML(n *yaml.Node) error {
 		return n.Decode(&r.Addrs)
 	case yaml.ScalarNode:
 		switch n.Value {
-		case "nxdomain", "servfail", "no-answer", "timeout":
+		case "nxdomain", "servfail", "no-answer", "timeout", "refused":
 			r.Rcode = n.Value
 			return nil
 		}
 	}
-	return fmt.Errorf("line %d: resolve expects a list of addresses, nxdomain, servfail, no-answer or timeout", n.Line)
+	return fmt.Errorf("line %d: resolve expects a list of addresses, nxdomain, servfail, no-answer, timeout or refused", n.Line)
 }
 
 func (q *ResolveStep) check(c *checker, p string) {
@@ -52,12 +65,26 @@ func (q *ResolveStep) check(c *checker, p string) {
 		c.bad(p+".name", "resolve needs a name")
 	}
 	if q.Expect.Rcode == "" && len(q.Expect.Addrs) == 0 {
-		c.bad(p+".expect", "resolve needs expect: a list of addresses, or nxdomain, servfail, no-answer, timeout")
+		c.bad(p+".expect", "resolve needs expect: a list of addresses, or nxdomain, servfail, no-answer, timeout, refused")
 	}
 	t := strings.ToUpper(q.Type)
-	c.oneOf(p+".type", "type", t, "", "A", "AAAA", "PTR")
+	c.oneOf(p+".type", "type", t, "", "A", "AAAA", "PTR", "MX")
+	if q.Server != "" && !c.known(q.Server) {
+		c.notAddr(p+".server", q.Server)
+	}
+	for i, fl := range q.Flags {
+		if !slices.Contains(dnsFlags, strings.ToLower(fl)) {
+			c.bad(fmt.Sprintf("%s.flags[%d]", p, i), "flag %q: a DNS header's flags are %s", fl, strings.Join(dnsFlags, ", "))
+		}
+	}
+	if (q.TTL != nil || q.Flags != nil) && (q.Expect.Rcode == "timeout" || q.Expect.Rcode == "refused") {
+		c.bad(p+".expect", "ttl and flags are an answer's, and expect %s is no answer", q.Expect.Rcode)
+	}
+	if q.TTL != nil && q.Expect.Rcode != "" {
+		c.bad(p+".ttl", "ttl is the answer records', and expect %s has none", q.Expect.Rcode)
+	}
 	for _, a := range q.Expect.Addrs {
-		if t == "PTR" {
+		if t == "PTR" || t == "MX" {
 			continue // names, as the answer gives them
 		}
 		if !c.known(a) {
@@ -67,7 +94,11 @@ func (q *ResolveStep) check(c *checker, p string) {
 }
 
 func (q *ResolveStep) describe() string {
-	return fmt.Sprintf("resolve %s %s from %s", strings.ToUpper(cmp.Or(q.Type, "A")), q.Name, q.From)
+	s := fmt.Sprintf("resolve %s %s from %s", strings.ToUpper(cmp.Or(q.Type, "A")), q.Name, q.From)
+	if q.Server != "" {
+		s += " @" + q.Server
+	}
+	return s
 }
 
 func (q *ResolveStep) run(r *runner) (bool, string) {
@@ -77,7 +108,14 @@ func (q *ResolveStep) run(r *runner) (bool, string) {
 			name, _ = dns.ReverseAddr(a.String()) // as dig -x asks
 		}
 	}
-	res, err := r.b.Resolve(q.From, name, qtype, cmp.Or(q.Timeout, DefaultTimeout))
+	var res backend.Resolved
+	var err error
+	if q.Server != "" {
+		srv, _ := r.g.ResolveAddr(q.Server)
+		res, err = r.b.ResolveAt(q.From, srv, name, qtype, cmp.Or(q.Timeout, DefaultTimeout))
+	} else {
+		res, err = r.b.Resolve(q.From, name, qtype, cmp.Or(q.Timeout, DefaultTimeout))
+	}
 	if err != nil {
 		return r.fail(err)
 	}
@@ -90,6 +128,13 @@ func (q *ResolveStep) run(r *runner) (bool, string) {
 	if len(got) > 0 {
 		detail += " " + strings.Join(got, " ")
 	}
+	if q.Flags != nil || q.TTL != nil {
+		if ok, why := q.header(res); !ok {
+			return false, detail + "; " + why
+		} else if res.Rcode != "" {
+			detail += " (" + why + ")"
+		}
+	}
 	switch q.Expect.Rcode {
 	case "nxdomain":
 		return res.Rcode == "NXDOMAIN", detail
@@ -99,10 +144,12 @@ func (q *ResolveStep) run(r *runner) (bool, string) {
 		return res.Rcode == "NOERROR" && len(got) == 0, detail
 	case "timeout":
 		return res.Err == "timeout", detail
+	case "refused":
+		return res.Err == "port unreachable", detail
 	}
 	var want []string
 	for _, w := range q.Expect.Addrs {
-		if qtype == dns.TypePTR {
+		if qtype == dns.TypePTR || qtype == dns.TypeMX {
 			want = append(want, dns.Fqdn(w))
 			continue
 		}
@@ -115,4 +162,36 @@ func (q *ResolveStep) run(r *runner) (bool, string) {
 		return true, detail
 	}
 	return false, detail + "; expected " + strings.Join(want, " ")
+}
+
+// header checks the answer's flags and its records' TTL against the
+// step's, and says what they were.
+func (q *ResolveStep) header(res backend.Resolved) (bool, string) {
+	if res.Rcode == "" {
+		return false, "no answer to read flags or a TTL from"
+	}
+	got := "flags " + strings.Join(res.Flags, " ")
+	if q.Flags != nil {
+		var want []string
+		for _, f := range dnsFlags {
+			if slices.ContainsFunc(q.Flags, func(w string) bool { return strings.EqualFold(w, f) }) {
+				want = append(want, f)
+			}
+		}
+		if !slices.Equal(want, res.Flags) {
+			return false, got + ", expected flags " + strings.Join(want, " ")
+		}
+	}
+	if q.TTL != nil {
+		if len(res.TTLs) == 0 {
+			return false, got + ": no record to read a TTL from"
+		}
+		for _, ttl := range res.TTLs {
+			if ttl != *q.TTL {
+				return false, fmt.Sprintf("%s, TTL %d, expected %d", got, ttl, *q.TTL)
+			}
+		}
+		got += fmt.Sprintf(", TTL %d", *q.TTL)
+	}
+	return true, got
 }

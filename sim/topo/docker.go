@@ -68,6 +68,26 @@ type DockerHost struct {
 	IPAM    *ipam.Allocator // what it allocated
 	// AllowDirectRouting is dockerd's allow-direct-routing (Router's).
 	AllowDirectRouting bool
+	// DNS are the host's resolvers (its resolv.conf's nameservers): the
+	// embedded DNS server's upstreams, and the default bridge's
+	// containers' nameservers. Empty: none configured (Resolvers gives
+	// Docker's fallback).
+	DNS []netip.Addr
+}
+
+// FallbackDNS are the resolvers Docker gives a container when its host's
+// resolv.conf has none: Google's public servers
+// (libnetwork/internal/resolvconf defaultIPv4NSs).
+var FallbackDNS = []netip.Addr{netip.MustParseAddr("8.8.8.8"), netip.MustParseAddr("8.8.4.4")}
+
+// Resolvers returns the nameservers a container that does not use the
+// embedded server gets (the default bridge, the host network): the
+// host's DNS, or Docker's fallback when it has none.
+func (h *DockerHost) Resolvers() []netip.Addr {
+	if len(h.DNS) > 0 {
+		return h.DNS
+	}
+	return FallbackDNS
 }
 
 // ScopeSwarm is the Scope of a network that spans Docker hosts (an

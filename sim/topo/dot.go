@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"html"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -641,7 +642,14 @@ func (d *drawing) hostNode(b *strings.Builder, indent string, h *Host) {
 			notes = append(notes, fmt.Sprintf("route %s via %s", esc(r.To.String()), esc(r.Via.String())))
 		}
 		if h.Nameserver.IsValid() {
-			notes = append(notes, "nameserver "+esc(h.Nameserver.String()))
+			ns := "nameserver " + esc(h.Nameserver.String())
+			if h.EmbeddedDNS != "" {
+				ns += esc(" (embedded DNS of " + h.EmbeddedDNS + ", in this sandbox)")
+			}
+			notes = append(notes, ns)
+		}
+		if len(h.ServeDNS) > 0 {
+			notes = append(notes, "serves DNS: "+esc(strings.Join(slices.Sorted(maps.Keys(h.ServeDNS)), " ")))
 		}
 		if l := listening(h); l != "" {
 			notes = append(notes, "listens "+l)
@@ -660,7 +668,7 @@ func (d *drawing) hostNode(b *strings.Builder, indent string, h *Host) {
 func (d *drawing) hostKind(h *Host) (string, string) {
 	switch {
 	case h.Router != nil:
-		return "Docker host: routes, NAT, DNS on each gateway address", gatewayFill
+		return "Docker host: routes, NAT; its daemon's DNS answers in each container", gatewayFill
 	case !h.Sandbox():
 		return h.Kind, gatewayFill
 	case h.Loopback:

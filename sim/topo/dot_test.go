@@ -152,7 +152,7 @@ func TestDOTShowsConfiguration(t *testing.T) {
 			"publishes 192.168.56.11:49153/udp → web 172.18.0.2:53",
 			"<b>eth0</b> 172.18.0.2/16 · front · aliases www",
 			"<b>eth0</b> 172.30.0.128/24 · back · aliases store",
-			"no default route<br/>nameserver 172.30.0.1",
+			"no default route<br/>nameserver 127.0.0.11 (embedded DNS of host1, in this sandbox)",
 			"published 8080→80/tcp, 49153→53/udp",
 			"outside client on the LAN",
 			"container, --network none",

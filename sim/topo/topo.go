@@ -93,6 +93,16 @@ type Host struct {
 	// a sandbox, or a gateway when Router is set.
 	Kind string
 	Spec any
+	// EmbeddedDNS names the Docker host whose daemon's embedded DNS
+	// server answers at 127.0.0.11 in this sandbox (Nameserver then),
+	// as Docker's does in a container's own namespace: each backend hands
+	// the sandbox's queries there to a dnsd.Resolver of that host's
+	// records. "": none.
+	EmbeddedDNS string
+	// ServeDNS makes the host a small authoritative DNS server on its
+	// port 53 (a LAN client serving the Docker hosts' upstream names):
+	// names to their A records. nil: none.
+	ServeDNS map[string]netip.Addr
 	// Routes are the host's static routes beyond its connected prefixes
 	// and its Gateway (ip route add TO via VIA): a LAN client's route to
 	// a bridge's subnet via a Docker host.

@@ -51,6 +51,7 @@ type Host struct {
 	// with a route to a bridge's subnet via this host reaches published
 	// container ports directly (Docker 28.2+ drops all of it otherwise).
 	AllowDirectRouting bool
+	DNS                []netip.Addr // its resolvers (resolv.conf's nameservers); none: Docker's fallback, topo.FallbackDNS
 }
 
 // Network is a network as docker network create makes it, on every
@@ -76,6 +77,7 @@ type Container struct {
 	Publish   []topo.PortMapping
 	ListenTCP []uint16
 	ListenUDP []uint16
+	ServeDNS  map[string]netip.Addr // a LAN client's DNS server: names to addresses; nil: none
 	// Routes are a LAN client's static routes (attach: lan only).
 	Routes []Route
 }
@@ -221,6 +223,7 @@ func (c *compiler) hosts() {
 	for i, mh := range hosts {
 		p := fmt.Sprintf("hosts[%d]", i)
 		dh := topo.DockerHost{Name: mh.Name, Address: cmp.Or(mh.Address, DefaultHostAddress), IPAM: ipam.New(nil)}
+		dh.DNS = slices.Clone(mh.DNS)
 		if err := topo.ValidName(dh.Name); err != nil {
 			c.bad(p+".name", "a Docker host's %v", err)
 		} else if c.byHost[dh.Name] != nil {
@@ -467,6 +470,9 @@ func (c *compiler) bridges(h *HostPlan) {
 		g.Switches = append(g.Switches, topo.Switch{Name: topo.LANSwitch})
 	}
 	h.Gateway = &topo.Host{Name: dh.Name, Ifaces: []topo.Iface{{Name: "eth0", Addr: dh.Address}}, Router: &topo.Router{LAN: "eth0"}}
+	// The host's own resolv.conf: what steps from it (and from its host
+	// network's containers) ask.
+	h.Gateway.Nameserver = dh.Resolvers()[0]
 	g.Links = append(g.Links, topo.Link{A: topo.Endpoint{Node: topo.LANSwitch, Port: dh.Name}, B: topo.Endpoint{Node: dh.Name, Port: "eth0"}})
 	for i := range h.nets {
 		if n := &h.nets[i]; h.byName[n.Name] == n {
@@ -541,6 +547,7 @@ func (c *compiler) containers() {
 			}
 			ct.Address = addr
 			s.Ifaces = []topo.Iface{{Name: "eth0", Addr: addr}}
+			s.ServeDNS = c.m.Containers[i].ServeDNS
 			g.Links = append(g.Links, topo.Link{A: topo.Endpoint{Node: topo.LANSwitch, Port: ct.Name}, B: topo.Endpoint{Node: ct.Name, Port: "eth0"}})
 		case ct.OnHostNetwork():
 			c.hostNetwork(h, i, published)

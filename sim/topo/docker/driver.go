@@ -70,7 +70,7 @@ func (bridgeDriver) Attach(h *HostPlan, n *topo.Network, e topo.EndpointConfig, 
 	h.Graph.Links = append(h.Graph.Links, topo.Link{A: topo.Endpoint{Node: h.SwitchName(n.Bridge), Port: s.Name}, B: topo.Endpoint{Node: s.Name, Port: ifname}})
 	h.Gateway.Router.DNS = append(h.Gateway.Router.DNS, topo.DNSName{Network: n.Name, Container: s.Name, Addr: e.Addr.Addr(), Aliases: e.Aliases})
 	if first {
-		s.Nameserver = n.Gateway
+		h.nameserver(n, s)
 		if !n.Internal {
 			s.Gateway = n.Gateway
 		}

@@ -88,9 +88,8 @@ func (c *compiler) hostNetwork(h *HostPlan, i int, published map[*HostPlan]map[p
 	}
 	listen("tcp", ct.ListenTCP, &r.ListenTCP)
 	listen("udp", ct.ListenUDP, &r.ListenUDP)
-	// Its resolv.conf is the host's: the host's upstream resolvers, once
-	// Docker hosts have them (docker.Host.DNS, the dns work); until then
-	// none, and a resolve from it says "no nameserver".
+	// Its resolv.conf is the host's (the gateway's Nameserver, the host's
+	// first resolver): it does not use the embedded server.
 }
 
 // hostOptions settles what the model says of each Docker host beyond its

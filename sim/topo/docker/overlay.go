@@ -165,7 +165,7 @@ func (overlayDriver) Attach(h *HostPlan, n *topo.Network, e topo.EndpointConfig,
 	ov := h.Gateway.Router.Overlay("vx-" + n.Name)
 	ov.Endpoints = append(ov.Endpoints, topo.OverlayEndpoint{Container: s.Name, Addr: e.Addr.Addr(), MAC: mac, Aliases: e.Aliases})
 	if first {
-		s.Nameserver = n.Gateway
+		h.nameserver(n, s)
 		if !n.Internal {
 			h.needGW[s.Name] = true
 		}

@@ -65,8 +65,8 @@ func TestOverlayCompiles(t *testing.T) {
 		t.Errorf("c2 eth0 = %s, want 10.0.0.3/24: one address space across hosts", got)
 	}
 	// A non-internal overlay's container goes out through docker_gwbridge.
-	if len(c1.Ifaces) != 2 || c1.Ifaces[1].Name != "eth1" || c1.Gateway != c1.Ifaces[1].Addr.Masked().Addr().Next() || c1.Nameserver.String() != "10.0.0.1" {
-		t.Errorf("c1 = %+v, want eth1 on docker_gwbridge, its default route there, nameserver 10.0.0.1", c1)
+	if len(c1.Ifaces) != 2 || c1.Ifaces[1].Name != "eth1" || c1.Gateway != c1.Ifaces[1].Addr.Masked().Addr().Next() || c1.Nameserver.String() != "127.0.0.11" || c1.EmbeddedDNS != "host1" {
+		t.Errorf("c1 = %+v, want eth1 on docker_gwbridge, its default route there, nameserver 127.0.0.11 (host1's embedded DNS)", c1)
 	}
 	if gw := g.Docker.Network("host1", docker.GWBridge); gw == nil || gw.Subnet.String() != "172.18.0.0/16" {
 		t.Errorf("host1's docker_gwbridge = %+v, want 172.18.0.0/16", gw)
