@@ -53,6 +53,10 @@ type Request struct {
 	Gateway netip.Addr            // default: the subnet's first usable address
 	IPRange netip.Prefix          // addresses for endpoints come from here; default the subnet
 	Aux     map[string]netip.Addr // auxiliary addresses, reserved, never handed out
+	// Share names networks whose subnet this one may overlap: a macvlan
+	// or ipvlan network on the LAN's own subnet shares it with the LAN
+	// (which the host's IPAM holds so that no bridge overlaps it).
+	Share []string
 }
 
 // Network is an allocated network.
@@ -83,9 +87,9 @@ func New(pools []Pool) *Allocator {
 
 func overlaps(a, b netip.Prefix) bool { return a.Overlaps(b) }
 
-func (a *Allocator) overlapsLocked(p netip.Prefix) string {
+func (a *Allocator) overlapsLocked(p netip.Prefix, share ...[]string) string {
 	for _, n := range a.sortedLocked() {
-		if overlaps(n.Subnet, p) {
+		if overlaps(n.Subnet, p) && (len(share) == 0 || !slices.Contains(share[0], n.Name)) {
 			return n.Name
 		}
 	}
@@ -119,7 +123,7 @@ func (a *Allocator) RequestNetwork(r Request) (*Network, error) {
 		if subnet != subnet.Masked() {
 			return nil, fmt.Errorf("ipam: subnet %s has host bits set (did you mean %s?)", subnet, subnet.Masked())
 		}
-		if other := a.overlapsLocked(subnet); other != "" {
+		if other := a.overlapsLocked(subnet, r.Share); other != "" {
 			return nil, fmt.Errorf("%w: %s overlaps network %s", ErrOverlap, subnet, other)
 		}
 	} else {

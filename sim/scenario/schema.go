@@ -112,6 +112,15 @@ type NetworkConfig struct {
 	Internal bool     `yaml:"internal"`
 	Hosts    []string `yaml:"hosts"` // overlay: the Docker hosts it is on; default every host
 	VNI      uint32   `yaml:"vni"`   // overlay: its VXLAN network identifier; default the next free from 4096
+	// DriverOpts are the driver's options, docker network create -o
+	// (macvlan: parent, macvlan_mode; ipvlan: parent, ipvlan_mode, ipvlan_flag).
+	DriverOpts map[string]string `yaml:"driver_opts"`
+	// AuxAddresses are addresses IPAM keeps for devices outside Docker
+	// (compose's ipam config aux_addresses, --aux-address): name -> address.
+	AuxAddresses map[string]string `yaml:"aux_addresses"`
+	// Subnets are more subnets after subnet (an ipvlan l3 network routes
+	// between them).
+	Subnets []string `yaml:"subnets"`
 }
 
 // ContainerConfig is a container as written, in docker compose's words.
@@ -123,6 +132,7 @@ type ContainerConfig struct {
 	Address  string           `yaml:"address"`  // with attach: its LAN address
 	Publish  []string         `yaml:"publish"`  // "8080:80/tcp", "80"; compose's ports (short syntax) is the same
 	Listen   []string         `yaml:"listen"`   // "tcp/80", "udp/53"
+	VLAN     uint16           `yaml:"vlan"`     // with attach: lan, the VLAN of its LAN switch port (an access port); default 1
 }
 
 // EndpointConfig is a container's network: a name, or a mapping with ip

@@ -93,6 +93,10 @@ type Host struct {
 	// a sandbox, or a gateway when Router is set.
 	Kind string
 	Spec any
+	// DefaultDev is the interface of a default route with no gateway
+	// ("default dev eth0": ipvlan l3's children, which reach every
+	// address through their parent); "": none. Gateway, when set, wins.
+	DefaultDev string
 }
 
 // The kinds of node that are not registered.
@@ -195,6 +199,9 @@ type Iface struct {
 	Addr netip.Prefix // address and prefix, e.g. 10.0.0.1/24
 	MAC  vswitch.MAC  // zero: assigned by Assign
 	MTU  int          // zero: Ethernet's 1500
+	// NoARP makes the interface resolve no neighbour (Linux's IFF_NOARP,
+	// as ipvlan l3 sets on its children): every frame goes to its own MAC.
+	NoARP bool
 }
 
 // Endpoint names one end of a link: a host interface or a switch port.
