@@ -68,10 +68,11 @@ const (
 	L3Outbound                // an ipvlan l3 child's packet for no child: the host's routing is not modelled
 	NotIPv4                   // ipvlan: a frame with no IPv4 or ARP address to sort it by
 	NoSubIface                // tagged frame from the host's stack, or for a sub-interface with nothing on it
+	NoReceiver                // a broadcast from the wire that no child of its sub-interface takes
 	numReasons
 )
 
-var reasonNames = [numReasons]string{"runt", "no-vlan", "not-for-us", "host-to-child", "child-to-host", "private", "no-wire", "l3-noarp", "l3-no-broadcast", "l3-outbound", "not-ipv4", "no-sub-interface"}
+var reasonNames = [numReasons]string{"runt", "no-vlan", "not-for-us", "host-to-child", "child-to-host", "private", "no-wire", "l3-noarp", "l3-no-broadcast", "l3-outbound", "not-ipv4", "no-sub-interface", "no-receiver"}
 
 func (r Reason) String() string {
 	if r >= 0 && r < numReasons {
@@ -106,6 +107,7 @@ type domain struct {
 	children []*child
 	byMAC    map[header.MAC]*child // macvlan children
 	byIP     map[netip.Addr]*child // ipvlan children
+	byAddr   map[netip.Addr]*child // every child, for narration
 	passthru *child
 }
 
@@ -182,6 +184,7 @@ func New(o Options) (*NIC, error) {
 				d.passthru = k
 			}
 		}
+		d.byAddr[c.Addr] = k
 		d.children = append(d.children, k)
 		n.kids = append(n.kids, k)
 	}
@@ -192,7 +195,7 @@ func New(o Options) (*NIC, error) {
 }
 
 func (n *NIC) domain(name string, vlan uint16, dummy bool) *domain {
-	d := &domain{name: name, vlan: vlan, dummy: dummy, byMAC: map[header.MAC]*child{}, byIP: map[netip.Addr]*child{}}
+	d := &domain{name: name, vlan: vlan, dummy: dummy, byMAC: map[header.MAC]*child{}, byIP: map[netip.Addr]*child{}, byAddr: map[netip.Addr]*child{}}
 	n.doms = append(n.doms, d)
 	return d
 }
@@ -304,6 +307,7 @@ func (n *NIC) fromWire(frame []byte) {
 			n.send(PortHost, frame)
 		}
 		from := d.byMAC[src] // a sibling's frame the switch sent back (VEPA's hairpin)
+		sent := d == n.untag
 		for _, c := range d.children {
 			switch {
 			case c == from, c.l3:
@@ -312,6 +316,10 @@ func (n *NIC) fromWire(frame []byte) {
 				continue
 			}
 			n.send(c.port, frame)
+			sent = true
+		}
+		if !sent {
+			n.drop(PortWire, NoReceiver, frame, "a broadcast of VLAN %d that no child of %s takes (ipvlan l3 children take none)", d.vlan, d.name)
 		}
 		return
 	}
@@ -367,7 +375,7 @@ func (n *NIC) target(d *domain, frame []byte, from *child) *child {
 	}
 	if e.Dst() == n.o.MAC || e.Dst().IsBroadcast() {
 		if a, _, ok := l3dst(frame); ok {
-			if c := d.byIP[a]; c != nil && c != from {
+			if c := d.byAddr[a]; c != nil && c != from {
 				return c
 			}
 		}
