@@ -47,6 +47,8 @@ func TestVLANDriversRefuse(t *testing.T) {
 			"bad.yaml:2: ipam: address outside the subnet or range: auxiliary address router=10.9.9.9 is not a free usable address of 10.0.0.0/24"},
 		{"a bad auxiliary address", "networks:\n  - {name: a, subnet: 10.0.0.0/24, aux_addresses: {router: 10.9.9}}\ncontainers:\n  - {name: x, networks: [a]}\n",
 			`bad IPv4 address "10.9.9"`},
+		{"publish on macvlan", mv + "containers:\n  - {name: x, networks: [a], publish: [\"8080:80\"]}\n",
+			"bad.yaml:4: a container on the macvlan network a has its own address on the LAN, reachable directly: Docker maps ports on bridge networks only"},
 		{"vlan on a container", mv + "containers:\n  - {name: x, networks: [a], vlan: 10}\n",
 			"bad.yaml:4: vlan is for a client attached to the LAN (attach: lan)"},
 		{"a client in a VLAN without its address", mv + "containers:\n  - {name: x, attach: lan, vlan: 10}\n",

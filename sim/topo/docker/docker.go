@@ -563,6 +563,10 @@ func (c *compiler) containers() {
 				c.bad(pp, "a port of a container on an overlay is published by swarm's ingress routing mesh, which netyard does not model: publish from a container on a bridge network")
 				break
 			}
+			if why := vlanPublish(h, ct); why != "" {
+				c.bad(pp, "%s", why)
+				break
+			}
 			if published[h] == nil {
 				published[h] = map[portKey]bool{}
 			}

@@ -271,6 +271,10 @@ func (d vlanDriver) Attach(h *HostPlan, n *topo.Network, e topo.EndpointConfig, 
 	h.nic.Ifaces = append(h.nic.Ifaces, topo.Iface{Name: ch.Port})
 	card.Children = append(card.Children, ch)
 	h.Graph.Links = append(h.Graph.Links, topo.Link{A: topo.Endpoint{Node: h.nic.Name, Port: ch.Port}, B: topo.Endpoint{Node: s.Name, Port: ifname}})
+	// Docker's embedded DNS serves every user-defined network, these too;
+	// the names wait for a resolver the container can reach (127.0.0.11
+	// in its own sandbox): no gateway leg is on these networks.
+	h.Gateway.Router.DNS = append(h.Gateway.Router.DNS, topo.DNSName{Network: n.Name, Container: s.Name, Addr: e.Addr.Addr(), Aliases: e.Aliases})
 	if first {
 		switch {
 		case l3:
@@ -323,4 +327,17 @@ func (c *compiler) vlans() {
 			lan.Ports = append(lan.Ports, topo.Port{Name: mc.Name, VLAN: mc.VLAN})
 		}
 	}
+}
+
+// vlanPublish says why container ct, whose first network is a macvlan or
+// ipvlan one, publishes nothing, or returns "".
+func vlanPublish(h *HostPlan, ct *topo.Container) string {
+	if len(ct.Endpoints) == 0 {
+		return ""
+	}
+	n := h.byName[ct.Endpoints[0].Network]
+	if n == nil || n.Driver != "macvlan" && n.Driver != "ipvlan" {
+		return ""
+	}
+	return fmt.Sprintf("a container on the %s network %s has its own address on the LAN, reachable directly: Docker maps ports on bridge networks only (docker run -p does nothing here)", n.Driver, n.Name)
 }
