@@ -1,6 +1,7 @@
 package macvlan
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -410,7 +411,7 @@ func (n *NIC) fromChild(c *child, frame []byte) {
 	}
 	if o := d.byMAC[e.Dst()]; o != nil && o != c {
 		if c.Mode == "bridge" && o.Mode == "bridge" {
-			n.send(o.port, frame)
+			n.sibling(c, o, frame)
 			return
 		}
 		if c.Mode == "private" {
@@ -461,7 +462,7 @@ func (n *NIC) fromIPvlan(c *child, frame []byte) {
 		case c.Flag == "vepa":
 			n.toWire(c, frame)
 		default:
-			n.send(o.port, frame) // routed between the children, whatever their subnets
+			n.sibling(c, o, frame) // routed between the children, whatever their subnets
 		}
 		return
 	}
@@ -484,12 +485,43 @@ func (n *NIC) fromIPvlan(c *child, frame []byte) {
 			n.drop(c.port, Private, frame, "%s and %s are ipvlan children with flag private: they do not reach each other", c.Container, o.Container)
 			return
 		case c.Flag == "bridge" && o.Flag == "bridge":
-			n.send(o.port, frame)
+			n.sibling(c, o, frame)
 			return
 		}
 	}
 	n.toHost(c, frame)
 	n.toWire(c, frame)
+}
+
+// sibling delivers a child's unicast frame to a sibling inside the card,
+// and says so: a macvlan or ipvlan l2 card forwards it by MAC or address
+// as a bridge would, an l3 card routes it.
+func (n *NIC) sibling(c, o *child, frame []byte) {
+	n.send(o.port, frame)
+	if n.o.Tracer == nil {
+		return
+	}
+	e := header.Ethernet(frame)
+	ev := trace.Event{Time: n.clk.Now(), Node: n.o.Name, Kind: trace.Forwarded, Port: c.Container, Ports: []string{o.Container},
+		VLAN: max(c.dom.vlan, 1), Src: e.Src().String(), Dst: e.Dst().String()}
+	if c.l3 {
+		if ip := header.IPv4(e.L3()); header.IsIPv4(ip) {
+			ev = trace.Event{Time: ev.Time, Node: ev.Node, Kind: trace.Routed, Port: c.Container, Ports: ev.Ports,
+				Proto: trace.Proto(ip.Protocol()), SrcIP: ip.Src(), DstIP: ip.Dst()}
+			if l4 := ip.Payload(); len(l4) >= 8 && ip.HeaderLen() >= header.IPv4MinLen && !ip.IsFragment() {
+				switch ip.Protocol() {
+				case header.ProtocolTCP, header.ProtocolUDP:
+					ev.SrcPort, ev.DstPort = binary.BigEndian.Uint16(l4[0:]), binary.BigEndian.Uint16(l4[2:])
+					if ip.Protocol() == header.ProtocolTCP && len(l4) >= 14 {
+						ev.Flags = trace.TCPFlags(l4[13])
+					}
+				case header.ProtocolICMP:
+					ev.SrcPort = binary.BigEndian.Uint16(l4[4:]) // the echo identifier, as the gateway's NAT narrates it
+				}
+			}
+		}
+	}
+	n.o.Tracer.Trace(ev)
 }
 
 // drop counts r and traces it on port, with the sentence why.
