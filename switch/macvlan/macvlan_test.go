@@ -270,7 +270,7 @@ func FuzzInput(f *testing.F) {
 	f.Add(uint8(2), append(append(append([]byte{}, card[:]...), card[:]...), 0x08, 0x00, 0x45))
 	f.Add(uint8(4), append(append(append([]byte{}, card[:]...), card[:]...), 0x08, 0x06, 0, 1))
 	f.Fuzz(func(t *testing.T, port uint8, frame []byte) {
-		n, err := macvlan.New(macvlan.Options{MAC: card, HostAddr: hostIP, Children: kids})
+		n, err := macvlan.New(macvlan.Options{MAC: card, HostAddr: hostIP, Children: kids, Tracer: &lab{}}) // the narration's paths too
 		if err != nil {
 			t.Fatal(err)
 		}
