@@ -190,7 +190,10 @@ func New(o Options) (*NIC, error) {
 		n.kids = append(n.kids, k)
 	}
 	for i := range FirstChild + len(n.kids) {
-		n.ports = append(n.ports, &link.Port{Input: func(frame []byte) { n.Input(i, frame) }})
+		n.ports = append(n.ports, &link.Port{
+			Input:        func(frame []byte) { n.input(i, frame, link.Offload{}) },
+			InputOffload: func(frame []byte, o link.Offload) { n.input(i, frame, o) },
+		})
 	}
 	return n, nil
 }
@@ -222,7 +225,12 @@ func (n *NIC) Stats() Stats {
 }
 
 // Input takes a frame arriving on port.
-func (n *NIC) Input(port int, frame []byte) {
+func (n *NIC) Input(port int, frame []byte) { n.input(port, frame, link.Offload{}) }
+
+// input takes a frame arriving on port with its offload metadata, which
+// travels with it (shifted by a tag pushed or popped): a TCP super-frame
+// from one container's TAP reaches another's whole.
+func (n *NIC) input(port int, frame []byte, o link.Offload) {
 	n.in.Add(1)
 	e := header.Ethernet(frame)
 	if e.Check() != header.OK {
@@ -231,35 +239,35 @@ func (n *NIC) Input(port int, frame []byte) {
 	}
 	switch {
 	case port == PortWire:
-		n.fromWire(frame)
+		n.fromWire(frame, o)
 	case port == PortHost:
-		n.fromHost(frame)
+		n.fromHost(frame, o)
 	case port >= FirstChild && port < len(n.ports):
-		n.fromChild(n.kids[port-FirstChild], frame)
+		n.fromChild(n.kids[port-FirstChild], frame, o)
 	}
 }
 
-// send puts frame out of port.
-func (n *NIC) send(port int, frame []byte) {
-	if n.ports[port].Send(frame) == nil {
+// send puts frame out of port, with its offload metadata.
+func (n *NIC) send(port int, frame []byte, o link.Offload) {
+	if n.ports[port].SendOffload(frame, o) == nil {
 		n.out.Add(1)
 	}
 }
 
 // toWire sends a child's frame out of the card, tagged for its parent's
 // VLAN.
-func (n *NIC) toWire(c *child, frame []byte) {
+func (n *NIC) toWire(c *child, frame []byte, o link.Offload) {
 	if c.dom.dummy {
 		n.drop(c.port, NoWire, frame, "%s's parent %s is a dummy (a network with no parent): nothing leaves it but to a sibling", c.Container, c.dom.name)
 		return
 	}
 	if c.dom.vlan == 0 {
-		n.send(PortWire, frame)
+		n.send(PortWire, frame, o)
 		return
 	}
 	bp := n.bufs.Get().(*[]byte)
 	b := header.Ethernet(frame).AppendPushTag((*bp)[:0], c.dom.vlan)
-	n.send(PortWire, b)
+	n.send(PortWire, b, o.Shift(header.VLANTagLen))
 	*bp = b
 	n.bufs.Put(bp)
 }
@@ -285,7 +293,7 @@ func l3dst(frame []byte) (a netip.Addr, arp, ok bool) {
 }
 
 // fromWire sorts a frame from the LAN to the host and the children.
-func (n *NIC) fromWire(frame []byte) {
+func (n *NIC) fromWire(frame []byte, o link.Offload) {
 	e := header.Ethernet(frame)
 	d := n.untag
 	if e.Tagged() && e.VID() != 0 {
@@ -296,16 +304,16 @@ func (n *NIC) fromWire(frame []byte) {
 		bp := n.bufs.Get().(*[]byte)
 		defer func() { n.bufs.Put(bp) }()
 		*bp = e.AppendUntagged((*bp)[:0])
-		frame, e = *bp, header.Ethernet(*bp)
+		frame, e, o = *bp, header.Ethernet(*bp), o.Shift(-header.VLANTagLen)
 	}
 	if p := d.passthru; p != nil {
-		n.send(p.port, frame) // passthru: the child has the whole card
+		n.send(p.port, frame, o) // passthru: the child has the whole card
 		return
 	}
 	dst, src := e.Dst(), e.Src()
 	if dst.IsMulticast() {
 		if d == n.untag {
-			n.send(PortHost, frame)
+			n.send(PortHost, frame, o)
 		}
 		from := d.byMAC[src] // a sibling's frame the switch sent back (VEPA's hairpin)
 		sent := d == n.untag
@@ -316,7 +324,7 @@ func (n *NIC) fromWire(frame []byte) {
 			case from != nil && c.Mode != "vepa":
 				continue
 			}
-			n.send(c.port, frame)
+			n.send(c.port, frame, o)
 			sent = true
 		}
 		if !sent {
@@ -329,7 +337,7 @@ func (n *NIC) fromWire(frame []byte) {
 			n.drop(PortWire, Private, frame, "%s and %s are macvlan children in private mode: not even through the switch", from.Container, c.Container)
 			return
 		}
-		n.send(c.port, frame)
+		n.send(c.port, frame, o)
 		return
 	}
 	if dst == n.o.MAC {
@@ -339,12 +347,12 @@ func (n *NIC) fromWire(frame []byte) {
 					n.drop(PortWire, L3NoARP, frame, "ARP for %s, %s's address on ipvlan l3: the child is NOARP and answers no ARP (reach it by a route via %s)", a, c.Container, n.o.HostAddr)
 					return
 				}
-				n.send(c.port, frame)
+				n.send(c.port, frame, o)
 				return
 			}
 		}
 		if d == n.untag {
-			n.send(PortHost, frame)
+			n.send(PortHost, frame, o)
 			return
 		}
 		n.drop(PortWire, NoSubIface, frame, "for eth0.%d itself, which has no address (Docker makes the sub-interface bare)", d.vlan)
@@ -355,7 +363,7 @@ func (n *NIC) fromWire(frame []byte) {
 
 // fromHost sends the host's own frames to the wire, and says when one was
 // meant for a child, which never gets it.
-func (n *NIC) fromHost(frame []byte) {
+func (n *NIC) fromHost(frame []byte, o link.Offload) {
 	e := header.Ethernet(frame)
 	if c := n.target(n.untag, frame, nil); c != nil {
 		n.drop(PortHost, HostToChild, frame, "%s's own frame for its child %s (%s) is not handed to it, only to the wire: Linux's %s gives a child what comes in from the wire or from a sibling, and the switch will not send the frame back out the port it came in (a host cannot reach its children)", n.o.Host, c.Container, c.Addr, c.Driver)
@@ -364,7 +372,7 @@ func (n *NIC) fromHost(frame []byte) {
 		n.drop(PortHost, NoSubIface, frame, "the host's stack sent a frame tagged for VLAN %d: its sub-interfaces carry only their children", e.VID())
 		return
 	}
-	n.send(PortWire, frame)
+	n.send(PortWire, frame, o)
 }
 
 // target returns the child of d frame is for (by MAC, or by address for
@@ -386,41 +394,41 @@ func (n *NIC) target(d *domain, frame []byte, from *child) *child {
 
 // fromChild forwards a child's frame: to a sibling inside the card, or to
 // the wire.
-func (n *NIC) fromChild(c *child, frame []byte) {
+func (n *NIC) fromChild(c *child, frame []byte, off link.Offload) {
 	if c.Mode == "passthru" {
-		n.toWire(c, frame)
+		n.toWire(c, frame, off)
 		return
 	}
 	if c.ipvlan {
-		n.fromIPvlan(c, frame)
+		n.fromIPvlan(c, frame, off)
 		return
 	}
 	e := header.Ethernet(frame)
 	d := c.dom
 	if e.Dst().IsMulticast() {
 		if c.Mode == "bridge" {
-			for _, o := range d.children {
-				if o != c && !o.ipvlan && o.Mode == "bridge" {
-					n.send(o.port, frame)
+			for _, sib := range d.children {
+				if sib != c && !sib.ipvlan && sib.Mode == "bridge" {
+					n.send(sib.port, frame, off)
 				}
 			}
 		}
 		n.toHost(c, frame)
-		n.toWire(c, frame)
+		n.toWire(c, frame, off)
 		return
 	}
-	if o := d.byMAC[e.Dst()]; o != nil && o != c {
-		if c.Mode == "bridge" && o.Mode == "bridge" {
-			n.sibling(c, o, frame)
+	if sib := d.byMAC[e.Dst()]; sib != nil && sib != c {
+		if c.Mode == "bridge" && sib.Mode == "bridge" {
+			n.sibling(c, sib, frame, off)
 			return
 		}
 		if c.Mode == "private" {
-			n.drop(c.port, Private, frame, "%s is a macvlan child in private mode: it reaches no sibling (%s)", c.Container, o.Container)
+			n.drop(c.port, Private, frame, "%s is a macvlan child in private mode: it reaches no sibling (%s)", c.Container, sib.Container)
 			return
 		}
 	}
 	n.toHost(c, frame)
-	n.toWire(c, frame)
+	n.toWire(c, frame, off)
 }
 
 // toHost says so when a child's frame was meant for the host, which never
@@ -437,7 +445,7 @@ func (n *NIC) toHost(c *child, frame []byte) {
 }
 
 // fromIPvlan forwards an ipvlan child's frame, by address.
-func (n *NIC) fromIPvlan(c *child, frame []byte) {
+func (n *NIC) fromIPvlan(c *child, frame []byte, off link.Offload) {
 	e := header.Ethernet(frame)
 	d := c.dom
 	a, arp, ok := l3dst(frame)
@@ -453,51 +461,51 @@ func (n *NIC) fromIPvlan(c *child, frame []byte) {
 			n.drop(c.port, NotIPv4, frame, "%s sent EtherType %#04x: ipvlan l3 routes IPv4 only", c.Container, e.InnerType())
 			return
 		}
-		o := d.byIP[a]
+		sib := d.byIP[a]
 		switch {
-		case o == nil || o == c:
+		case sib == nil || sib == c:
 			n.drop(c.port, L3Outbound, frame, "%s's packet for %s, no child's address: ipvlan l3 would route it through %s's own table (ipvlan_process_outbound), which netyard does not model", c.Container, a, n.o.Host)
-		case c.Flag == "private" || o.Flag == "private":
-			n.drop(c.port, Private, frame, "%s and %s are ipvlan children with flag private: they do not reach each other", c.Container, o.Container)
+		case c.Flag == "private" || sib.Flag == "private":
+			n.drop(c.port, Private, frame, "%s and %s are ipvlan children with flag private: they do not reach each other", c.Container, sib.Container)
 		case c.Flag == "vepa":
-			n.toWire(c, frame)
+			n.toWire(c, frame, off)
 		default:
-			n.sibling(c, o, frame) // routed between the children, whatever their subnets
+			n.sibling(c, sib, frame, off) // routed between the children, whatever their subnets
 		}
 		return
 	}
 	if e.Dst().IsMulticast() {
 		if c.Flag == "bridge" {
-			for _, o := range d.children {
-				if o != c && o.ipvlan && !o.l3 && o.Flag == "bridge" {
-					n.send(o.port, frame)
+			for _, sib := range d.children {
+				if sib != c && sib.ipvlan && !sib.l3 && sib.Flag == "bridge" {
+					n.send(sib.port, frame, off)
 				}
 			}
 		}
 		n.toHost(c, frame)
-		n.toWire(c, frame)
+		n.toWire(c, frame, off)
 		return
 	}
-	if o := d.byIP[a]; ok && o != nil && o != c && e.Dst() == n.o.MAC {
+	if sib := d.byIP[a]; ok && sib != nil && sib != c && e.Dst() == n.o.MAC {
 		switch {
-		case o.l3:
-		case c.Flag == "private" || o.Flag == "private":
-			n.drop(c.port, Private, frame, "%s and %s are ipvlan children with flag private: they do not reach each other", c.Container, o.Container)
+		case sib.l3:
+		case c.Flag == "private" || sib.Flag == "private":
+			n.drop(c.port, Private, frame, "%s and %s are ipvlan children with flag private: they do not reach each other", c.Container, sib.Container)
 			return
-		case c.Flag == "bridge" && o.Flag == "bridge":
-			n.sibling(c, o, frame)
+		case c.Flag == "bridge" && sib.Flag == "bridge":
+			n.sibling(c, sib, frame, off)
 			return
 		}
 	}
 	n.toHost(c, frame)
-	n.toWire(c, frame)
+	n.toWire(c, frame, off)
 }
 
 // sibling delivers a child's unicast frame to a sibling inside the card,
 // and says so: a macvlan or ipvlan l2 card forwards it by MAC or address
 // as a bridge would, an l3 card routes it.
-func (n *NIC) sibling(c, o *child, frame []byte) {
-	n.send(o.port, frame)
+func (n *NIC) sibling(c, o *child, frame []byte, off link.Offload) {
+	n.send(o.port, frame, off)
 	if n.o.Tracer == nil {
 		return
 	}
