@@ -70,6 +70,10 @@ var drawn = map[string][]string{
 		`<b>eth0</b> 192.168.56.3/24<br/><font point-size="8" color="#666666">02:42:c0:a8:38:03`,
 		`<b>eth0</b> 192.168.56.11/24 · on the LAN<br/><font point-size="8" color="#666666">02:00:c0:a8:38:0b`,
 	},
+	"docker-macvlan-internal.yaml": {
+		"<b>eth0</b> 10.99.0.2/24",
+		"no default route",
+	},
 	"docker-macvlan-vlan.yaml": {
 		"<b>host1</b> · trunk · tagged 10 · native 1",
 		"<b>v10</b> · VLAN 10",

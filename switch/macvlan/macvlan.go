@@ -133,6 +133,7 @@ func New(o Options) (*NIC, error) {
 	n := &NIC{o: o, clk: clock.Or(o.Clock), byVLAN: map[uint16]*domain{}}
 	n.bufs.New = func() any { b := make([]byte, 0, 1600); return &b }
 	n.untag = n.domain("eth0", 0, false)
+	dummies := map[string]*domain{}
 	for i, c := range o.Children {
 		k := &child{Child: c, port: FirstChild + i, idx: i}
 		switch c.Driver {
@@ -157,7 +158,10 @@ func New(o Options) (*NIC, error) {
 		d := n.untag
 		switch {
 		case c.Dummy:
-			d = n.domain(c.Parent, 0, true)
+			if d = dummies[c.Parent]; d == nil {
+				d = n.domain(c.Parent, 0, true)
+				dummies[c.Parent] = d
+			}
 		case c.VLAN > 4094:
 			return nil, fmt.Errorf("macvlan: child %s: VLAN %d out of range 1-4094", c.Container, c.VLAN)
 		case c.VLAN != 0:

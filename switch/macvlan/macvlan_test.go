@@ -202,9 +202,13 @@ func TestSubInterface(t *testing.T) {
 	}
 	d := macvlanKid("c2", "10.9.0.2", "bridge")
 	d.Parent, d.Dummy = "dm-inner", true
-	l = newLab(t, d)
+	d2 := d
+	d2.Container, d2.Addr, d2.MAC = "c3", netip.MustParseAddr("10.9.0.3"), mac("10.9.0.3")
+	l = newLab(t, d, d2)
 	l.n.Input(macvlan.FirstChild, arp(t, mac("10.9.0.2"), d.Addr, bcast, lanIP, 0))
-	eq(t, "a dummy parent has no wire", l.got(), []int{0, 0, 0})
+	eq(t, "a dummy parent has no wire, and its children share it", l.got(), []int{0, 0, 0, 1})
+	l.n.Input(macvlan.FirstChild+1, ping(t, mac("10.9.0.3"), d2.Addr, mac("10.9.0.2"), d.Addr))
+	eq(t, "siblings on a dummy", l.got(), []int{0, 0, 1, 0})
 }
 
 func TestIPvlanL2(t *testing.T) {
