@@ -49,6 +49,8 @@ func TestVLANDriversRefuse(t *testing.T) {
 			`bad IPv4 address "10.9.9"`},
 		{"publish on macvlan", mv + "containers:\n  - {name: x, networks: [a], publish: [\"8080:80\"]}\n",
 			"bad.yaml:4: a container on the macvlan network a has its own address on the LAN, reachable directly: Docker maps ports on bridge networks only"},
+		{"two containers on passthru", strings.Replace(mv, "{parent: eth0}", "{parent: eth0, macvlan_mode: passthru}", 1) + "containers:\n  - {name: x, networks: [a]}\n  - {name: y, networks: [a]}\n",
+			"bad.yaml:5: the macvlan network a is in passthru mode: its parent eth0 is x's alone"},
 		{"vlan on a container", mv + "containers:\n  - {name: x, networks: [a], vlan: 10}\n",
 			"bad.yaml:4: vlan is for a client attached to the LAN (attach: lan)"},
 		{"a client in a VLAN without its address", mv + "containers:\n  - {name: x, attach: lan, vlan: 10}\n",

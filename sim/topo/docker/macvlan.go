@@ -288,11 +288,20 @@ func (d vlanDriver) Attach(h *HostPlan, n *topo.Network, e topo.EndpointConfig, 
 // lanChildren marks the addresses of macvlan and ipvlan children on the
 // LAN's own subnet as taken there, and refuses one that a Docker host or
 // a LAN client with a static address has: IPAM knows nothing of the LAN.
+// It refuses a second container on a passthru network too.
 func (c *compiler) lanChildren(owner map[netip.Addr]string) {
+	passthru := map[*topo.Network]string{} // the one container of each passthru network
 	for i := range c.ctrs {
 		h := c.hostOf(i)
 		for _, e := range c.ctrs[i].Endpoints {
 			n := h.byName[e.Network]
+			if n != nil && n.Driver == "macvlan" && n.DriverOpts["macvlan_mode"] == "passthru" {
+				if o := passthru[n]; o != "" {
+					c.bad(c.endpointPath(i, e.Network), "the macvlan network %s is in passthru mode: its parent %s is %s's alone (Linux takes one macvlan on a passthru parent)", n.Name, n.DriverOpts["parent"], o)
+					continue
+				}
+				passthru[n] = c.ctrs[i].Name
+			}
 			if n == nil || !e.Addr.IsValid() || (n.Driver != "macvlan" && n.Driver != "ipvlan") || n.DriverOpts["parent"] != "eth0" || !c.lan.Contains(e.Addr.Addr()) {
 				continue
 			}
