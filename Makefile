@@ -12,6 +12,7 @@ FUZZ_TARGETS = \
 	./switch:FuzzParseBPDU \
 	./switch:FuzzSTPSequence \
 	./switch/vxlan:FuzzInput \
+	./switch/macvlan:FuzzInput \
 	./switch/vxlan:FuzzReceive \
 	./switch/vxlan:FuzzReceiveOffload \
 	./netdb:FuzzDecode \

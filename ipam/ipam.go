@@ -56,6 +56,10 @@ type Request struct {
 	// Serial hands addresses out serially (the next free after the last
 	// given), as swarm's allocator asks for overlays; default first-free.
 	Serial bool
+	// Share names networks whose subnet this one may overlap: a macvlan
+	// or ipvlan network on the LAN's own subnet shares it with the LAN
+	// (which the host's IPAM holds so that no bridge overlaps it).
+	Share []string
 }
 
 // Network is an allocated network.
@@ -88,9 +92,9 @@ func New(pools []Pool) *Allocator {
 
 func overlaps(a, b netip.Prefix) bool { return a.Overlaps(b) }
 
-func (a *Allocator) overlapsLocked(p netip.Prefix) string {
+func (a *Allocator) overlapsLocked(p netip.Prefix, share ...[]string) string {
 	for _, n := range a.sortedLocked() {
-		if overlaps(n.Subnet, p) {
+		if overlaps(n.Subnet, p) && (len(share) == 0 || !slices.Contains(share[0], n.Name)) {
 			return n.Name
 		}
 	}
@@ -124,7 +128,7 @@ func (a *Allocator) RequestNetwork(r Request) (*Network, error) {
 		if subnet != subnet.Masked() {
 			return nil, fmt.Errorf("ipam: subnet %s has host bits set (did you mean %s?)", subnet, subnet.Masked())
 		}
-		if other := a.overlapsLocked(subnet); other != "" {
+		if other := a.overlapsLocked(subnet, r.Share); other != "" {
 			return nil, fmt.Errorf("%w: %s overlaps network %s", ErrOverlap, subnet, other)
 		}
 	} else {

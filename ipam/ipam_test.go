@@ -296,3 +296,25 @@ func FuzzParseRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestShare: a network may share the subnet of the networks it names (a
+// macvlan network on the LAN's own), and no other.
+func TestShare(t *testing.T) {
+	a := ipam.New(nil)
+	if _, err := a.RequestNetwork(ipam.Request{Name: "lan", Subnet: pfx("192.168.56.0/24"), Gateway: ip("192.168.56.11")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.RequestNetwork(ipam.Request{Name: "br", Subnet: pfx("192.168.56.0/24")}); !errors.Is(err, ipam.ErrOverlap) {
+		t.Errorf("a bridge on the LAN: %v, want ErrOverlap", err)
+	}
+	n, err := a.RequestNetwork(ipam.Request{Name: "mv", Subnet: pfx("192.168.56.0/24"), Share: []string{"lan"}, Aux: map[string]netip.Addr{"router": ip("192.168.56.2")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := a.RequestAddress("mv", netip.Addr{}); n.Gateway != ip("192.168.56.1") || got != ip("192.168.56.3") {
+		t.Errorf("gateway %s, first address %s; want .1 and .3 (past the auxiliary .2)", n.Gateway, got)
+	}
+	if _, err := a.RequestNetwork(ipam.Request{Name: "mv2", Subnet: pfx("192.168.56.0/25"), Share: []string{"lan"}}); !errors.Is(err, ipam.ErrOverlap) {
+		t.Errorf("a second network on mv's subnet: %v, want ErrOverlap", err)
+	}
+}

@@ -99,12 +99,17 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 		where := "namespace " + n.Namespace(h.Name)
 		if h.Router != nil {
 			where = "gateway (in this process)"
+		} else if !h.Sandbox() {
+			where = h.KindName() + " (in this process)"
 		}
 		if len(h.Ifaces) == 0 {
 			fmt.Fprintf(stdout, "  %-10s %-26s lo only\n", h.Name, where)
 		}
 		for _, i := range h.Ifaces {
 			addr, note := i.Addr.String(), ""
+			if !i.Addr.IsValid() {
+				addr = "port" // a node's port: frames only
+			}
 			if h.Router != nil {
 				if o := h.Router.Overlay(i.Name); o != nil {
 					addr = fmt.Sprintf("VTEP of %s, VNI %d", o.Network, o.VNI) // a port with no address

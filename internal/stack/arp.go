@@ -103,6 +103,9 @@ func (h *Host) resolveAndSend(i *Iface, hop netip.Addr, ls []gopacket.Serializab
 	if i == h.lo {
 		return h.transmit(i, h.eth(i, i.hw, layers.EthernetTypeIPv4, ls)...)
 	}
+	if i.noARP { // Linux's NUD_NOARP neighbour: the device's own address
+		return h.transmit(i, h.eth(i, i.hw, layers.EthernetTypeIPv4, ls)...)
+	}
 	if hop == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || hop == lastAddr(i.prefix) {
 		return h.transmit(i, h.eth(i, broadcastMAC, layers.EthernetTypeIPv4, ls)...)
 	}

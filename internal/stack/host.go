@@ -69,7 +69,14 @@ type Iface struct {
 	out    link.Sender
 	up     bool
 	ep     link.Port // the interface as an Endpoint
+	noARP  bool      // IFF_NOARP: no neighbour is resolved, frames go to the interface's own MAC
 }
+
+// SetNoARP makes the interface resolve no neighbour, as Linux's IFF_NOARP
+// does (ipvlan l3's children): every frame it sends is addressed to its
+// own MAC (arp_constructor's NUD_NOARP with the device's address), and
+// ARP it receives is dropped.
+func (i *Iface) SetNoARP(on bool) { i.noARP = on }
 
 // Name returns the interface's name.
 func (i *Iface) Name() string { return i.name }
@@ -153,6 +160,7 @@ type Host struct {
 	output  func(pkt []byte) bool
 	routes  []Route  // static routes, longest prefix first
 	loq     [][]byte // frames sent through lo, not yet taken in
+	gwDev   *Iface   // a default route with no gateway ("default dev eth0"); nil: none
 
 	tcpPorts map[uint16]int // TCP connections per local port
 	arpOrder list.List      // of *neighbour: the table, least recently updated first
@@ -226,6 +234,11 @@ func (h *Host) Ifaces() []*Iface { return h.ifaces }
 // when packets are sent.
 func (h *Host) SetGateway(gw netip.Addr) { h.gw = gw }
 
+// SetDefaultDev sets a default route out of i with no gateway ("ip route
+// add default dev eth0"): every address off the connected prefixes is
+// taken to be on-link there. A gateway, when set, wins.
+func (h *Host) SetDefaultDev(i *Iface) { h.gwDev = i }
+
 // Addr returns the address of the first interface.
 func (h *Host) Addr() netip.Addr {
 	if len(h.ifaces) == 0 {
@@ -273,6 +286,9 @@ func (h *Host) route(dst netip.Addr) (*Iface, netip.Addr, error) {
 				return i, h.gw, nil
 			}
 		}
+	}
+	if h.gwDev != nil && !h.gw.IsValid() {
+		return h.gwDev, dst, nil
 	}
 	return nil, netip.Addr{}, ErrNoRoute
 }
@@ -425,6 +441,8 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 		return
 	}
 	switch {
+	case d.has(layers.LayerTypeARP) && i.noARP:
+		h.droppedf(i.name, "ARP on a NOARP interface")
 	case d.has(layers.LayerTypeARP):
 		h.inputARP(i, &d.arp)
 	case d.has(layers.LayerTypeIPv4):

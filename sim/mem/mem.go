@@ -97,6 +97,10 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 				return nil, err
 			}
 			ifc.SetUp(false)
+			ifc.SetNoARP(fi.NoARP)
+			if fi.Name == h.DefaultDev {
+				host.SetDefaultDev(ifc)
+			}
 		}
 		if err := f.AddNode(h.Name, hostNode{host}); err != nil {
 			return nil, err

@@ -206,6 +206,9 @@ func (n *Network) addHost(th topo.Host) ([]func(), error) {
 		if err == nil && fi.MTU != 0 {
 			err = nh.LinkSetMTU(l, fi.MTU) // an overlay's 1450
 		}
+		if err == nil && fi.NoARP {
+			err = nh.LinkSetARPOff(l) // an ipvlan l3 child
+		}
 		if err == nil {
 			err = nh.AddrAdd(l, &netlink.Addr{IPNet: &net.IPNet{IP: fi.Addr.Addr().AsSlice(), Mask: net.CIDRMask(fi.Addr.Bits(), 32)}})
 		}
@@ -222,6 +225,10 @@ func (n *Network) addHost(th topo.Host) ([]func(), error) {
 	if th.Gateway.IsValid() {
 		if err := nh.RouteAdd(&netlink.Route{Gw: th.Gateway.AsSlice()}); err != nil {
 			return nil, fmt.Errorf("default route via %s: %w", th.Gateway, err)
+		}
+	} else if th.DefaultDev != "" {
+		if err := defaultDev(nh, th); err != nil {
+			return nil, err
 		}
 	}
 	for _, r := range th.Routes { // ip route add TO via VIA

@@ -337,11 +337,12 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 		p := fmt.Sprintf("networks[%d]", i)
 		d.Networks = append(d.Networks, docker.Network{Name: n.Name, Driver: n.Driver, Internal: n.Internal,
 			Subnet: prefix(p+".subnet", n.Subnet), Gateway: addr(p+".gateway", n.Gateway), IPRange: prefix(p+".ip_range", n.IPRange),
-			Hosts: n.Hosts, VNI: n.VNI})
+			Hosts: n.Hosts, VNI: n.VNI, DriverOpts: n.DriverOpts})
+		f.vlanNetwork(p, n, &d.Networks[len(d.Networks)-1], prefix, addr, bad)
 	}
 	for i, c := range f.Containers {
 		p := fmt.Sprintf("containers[%d]", i)
-		tc := docker.Container{Name: c.Name, Host: c.Host, Attach: c.Attach, Address: prefix(p+".address", c.Address)}
+		tc := docker.Container{Name: c.Name, Host: c.Host, Attach: c.Attach, Address: prefix(p+".address", c.Address), VLAN: c.VLAN}
 		if c.Attach == "" && c.Address != "" {
 			bad(p+".address", "a container's address comes from its networks (give ip there); address is for attach: lan")
 		}

@@ -55,6 +55,7 @@
 //	  - port: {at: s1:p2, state: up}
 //	  - move: {iface: h3:eth1, to: s1:p7}
 //	  - bpdus: {switch: s1, state: off}    # a root that goes silent; on resumes
+//	  - frames: {on: s1:p1, match: "vlan 10", count: ">=2"}  # frames its link carried so far
 //	  - ping: {from: h1, to: h2, expect: storm}
 //	  - name: a label for the report       # any step may have one
 //	    expect:
@@ -155,6 +156,10 @@
 //   - port brings a switch port up or down; move replugs a host
 //     interface's link into another, free, switch port; bpdus stops (off)
 //     or resumes (on) a switch's BPDUs while its links stay up.
+//   - frames counts the frames the link at one of its ends (on) has
+//     carried since the run began whose one-line decoding (as --explain's
+//     frame lines give it: "vlan 10", "ARP who-has", "ICMP") contains
+//     match (empty: every frame), and checks the count (default ">=1").
 //   - expect checks state; it has one or more of:
 //     fdb, a switch's forwarding database: has and lacks list entries
 //     (mac, a MAC or host or host:iface, with port and vlan optional), size
@@ -197,6 +202,8 @@
 //	  - {name: mybridge}                          # driver: bridge (or none); subnet, gateway, ip_range from IPAM unless given
 //	  - {name: backend, subnet: 172.30.0.0/24, gateway: 172.30.0.254, ip_range: 172.30.0.128/25, internal: true}
 //	  - {name: ov, driver: overlay, hosts: [host1], vni: 4096}  # across Docker hosts: see below
+//	  - {name: mv, driver: macvlan, subnet: 192.168.56.0/24, driver_opts: {parent: eth0.10, macvlan_mode: bridge}, aux_addresses: {router: 192.168.56.2}}
+//	  - {name: iv, driver: ipvlan, subnets: [10.1.214.0/24], driver_opts: {parent: eth0, ipvlan_mode: l3, ipvlan_flag: bridge}}
 //	containers:
 //	  - {name: a, networks: [mybridge], host: host1}  # no networks: the default network, bridge; [none]: loopback only; host: default the first
 //	  - name: b
@@ -212,6 +219,7 @@
 //	    serve: {dns: {outside.test: 192.168.56.50}}  # a DNS server on the client: A for its names, NXDOMAIN for others, aa
 //	  - {name: router-client, attach: lan, routes: [{to: 172.18.0.0/16, via: host1}]}  # via a Docker host or an address
 //	  - {name: nginx, networks: [host], listen: [tcp/8000]}  # the host's own stack: no sandbox, no other network
+//	  - {name: v10, attach: lan, vlan: 10, address: 192.168.10.50/24}  # on an access port of VLAN 10
 //	steps:
 //	  - resolve: {from: a, name: db, expect: [b], ttl: 600, flags: [qr, rd, ra]} # or nxdomain, servfail, no-answer, timeout, refused
 //	  - resolve: {from: a, name: outside.test, expect: [client]}  # not a container's: forwarded to host1's dns
@@ -241,6 +249,21 @@
 // docker_gwbridge. The peers step checks what a host's VTEP learned from
 // the control plane (has, lacks: containers), waiting up to within for
 // the gossip.
+//
+// A macvlan or ipvlan network (driver_opts: parent eth0, or eth0.N, an
+// 802.1Q sub-interface netyard makes: the LAN switch's port to the host
+// becomes a trunk; no parent: an internal network on a dummy) puts its
+// containers on the LAN through the host's card, a node of its own
+// (host1's is eth0): macvlan children with their own MACs
+// (macvlan_mode bridge, private, vepa or passthru), ipvlan children
+// with the card's (ipvlan_mode l2 or l3, ipvlan_flag bridge, private or
+// vepa; l3 children are NOARP with a default route dev eth0, and the
+// card routes between their subnets: subnets lists those after subnet).
+// Their subnet may be the LAN's own; an address IPAM hands out that the
+// LAN's hosts or clients have is refused (ip_range or aux_addresses keep
+// IPAM off it). As in Linux the host cannot reach its children, nor they
+// it. One such network per parent, as Docker 20.10. aux_addresses (any
+// driver) are reserved in IPAM.
 //
 // A container's networks, in either form, are eth0, eth1, ... in the order
 // written; the first gives its default route (none if internal) and

@@ -84,6 +84,28 @@ var drawn = map[string][]string{
 		"route 172.18.0.0/16 via 192.168.56.11",
 		"publishes 192.168.56.11:8080/tcp → app 172.18.0.10:80",
 	},
+	"docker-macvlan.yaml": {
+		`<b>eth0</b><br/><font point-size="8">nic</font>`, // host1's card, a node of its own
+		`<b>eth0</b> 192.168.56.3/24<br/><font point-size="8" color="#666666">02:42:c0:a8:38:03`,
+		`<b>eth0</b> 192.168.56.11/24 · on the LAN<br/><font point-size="8" color="#666666">02:00:c0:a8:38:0b`,
+	},
+	"docker-macvlan-internal.yaml": {
+		"<b>eth0</b> 10.99.0.2/24",
+		"no default route",
+	},
+	"docker-macvlan-vlan.yaml": {
+		"<b>host1</b> · trunk · tagged 10 · native 1",
+		"<b>v10</b> · VLAN 10",
+		"<b>eth0</b> 192.168.10.50/24 · VLAN 10",
+	},
+	"docker-ipvlan-l2.yaml": {
+		`<b>eth0</b> 192.168.56.192/24<br/><font point-size="8" color="#666666">02:00:c0:a8:38:0b`, // the card's MAC
+		`<b>eth0</b> 192.168.56.193/24<br/><font point-size="8" color="#666666">02:00:c0:a8:38:0b`,
+	},
+	"docker-ipvlan-l3.yaml": {
+		`<b>eth0</b> 192.168.214.10/24<br/><font point-size="8" color="#666666">02:00:c0:a8:38:0b`,
+		`<b>eth0</b> 10.1.214.10/24<br/><font point-size="8" color="#666666">02:00:c0:a8:38:0b`,
+	},
 	"docker-none.yaml": {
 		"<b>network none</b><br/>loopback only",
 		"container, --network none",

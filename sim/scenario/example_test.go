@@ -45,5 +45,5 @@ steps:
 	// unplug
 	// plug h2 -- s1:p3
 	// wait
-	// [ping udp wait link unplug plug network container port move bpdus connect resolve peers expect]
+	// [ping udp wait link unplug plug network container port move bpdus frames connect resolve peers expect]
 }

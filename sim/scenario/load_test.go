@@ -60,7 +60,7 @@ func TestBadFiles(t *testing.T) {
 		{"bad publish", docker + "  - {name: x, publish: [abc]}\n", `bad.yaml:4: publish "abc": want HOSTPORT:PORT`},
 		{"name taken", docker + "  - {name: host1}\n", `bad.yaml:4: name "host1" is taken (the Docker host)`},
 		{"switches in a Docker file", docker + "  - {name: x}\nswitches: [{name: s1}]\n", "a Docker scenario (networks, containers) builds its own switches"},
-		{"unknown driver", strings.Replace(docker, "subnet: 10.0.0.0/24", "driver: ipvlan", 1) + "  - {name: x}\n", `bad.yaml:2: driver "ipvlan" is not supported yet`},
+		{"unknown driver", strings.Replace(docker, "subnet: 10.0.0.0/24", "driver: ipvlam", 1) + "  - {name: x}\n", `bad.yaml:2: driver "ipvlam" is not supported yet`},
 		{"empty", "", "bad.yaml:1: empty scenario"},
 		// Names that would become paths or devices (issue 9, item 2).
 		{"host name with a path", strings.Replace(good, "{name: h2,", `{name: "a/../../../../tmp/X",`, 1), `bad.yaml:5: name "a/../../../../tmp/X": use letters, digits`},

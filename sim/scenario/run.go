@@ -241,7 +241,7 @@ func runOne(f *File, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	b, err := backend.Build(rep.Backend, g, backend.Options{Seed: seed, Tracer: o.tracer(origin, &r.step, &r.names), Capture: pcap, Budget: cmp.Or(f.Budget, DefaultBudget), NoOffloads: o.NoOffloads})
+	b, err := backend.Build(rep.Backend, g, backend.Options{Seed: seed, Tracer: o.tracer(origin, &r.step, &r.names, r.countFrames()), Capture: pcap, Budget: cmp.Or(f.Budget, DefaultBudget), NoOffloads: o.NoOffloads})
 	if err != nil {
 		return nil, err
 	}
@@ -267,8 +267,11 @@ func runOne(f *File, o Options) (*Report, error) {
 // tracer assembles the sinks o asks for (JSON lines, narration) into one
 // tracer, or nil for none. step is the step running (0 while the topology
 // is built); names, once set, rename bridge IDs and MACs in narration.
-func (o Options) tracer(origin time.Time, step *atomic.Int64, names *atomic.Pointer[strings.Replacer]) trace.Tracer {
+func (o Options) tracer(origin time.Time, step *atomic.Int64, names *atomic.Pointer[strings.Replacer], frames func(trace.Event)) trace.Tracer {
 	bus := &trace.Bus{} // serialises the netns backend's goroutines for its sinks
+	if frames != nil {  // the file's frames steps count what links carry
+		bus.Subscribe(frames, trace.Frame)
+	}
 	if w := o.TraceJSON; w != nil {
 		bus.Subscribe(trace.JSONLines(w, origin, step.Load))
 	}
@@ -412,6 +415,7 @@ type runner struct {
 	macs    map[vswitch.MAC]string           // the host of each interface MAC
 	step    atomic.Int64                     // the step running, from 1, for trace lines
 	names   atomic.Pointer[strings.Replacer] // narration's names for bridge IDs and MACs
+	frames  *frameCounts                     // what the frames steps count; nil: the file has none
 }
 
 // hostOf returns the host whose interface has mac, or "".

@@ -117,6 +117,15 @@ type NetworkConfig struct {
 	Internal bool     `yaml:"internal"`
 	Hosts    []string `yaml:"hosts"` // overlay: the Docker hosts it is on; default every host
 	VNI      uint32   `yaml:"vni"`   // overlay: its VXLAN network identifier; default the next free from 4096
+	// DriverOpts are the driver's options, docker network create -o
+	// (macvlan: parent, macvlan_mode; ipvlan: parent, ipvlan_mode, ipvlan_flag).
+	DriverOpts map[string]string `yaml:"driver_opts"`
+	// AuxAddresses are addresses IPAM keeps for devices outside Docker
+	// (compose's ipam config aux_addresses, --aux-address): name -> address.
+	AuxAddresses map[string]string `yaml:"aux_addresses"`
+	// Subnets are more subnets after subnet (an ipvlan l3 network routes
+	// between them).
+	Subnets []string `yaml:"subnets"`
 }
 
 // ContainerConfig is a container as written, in docker compose's words.
@@ -130,6 +139,7 @@ type ContainerConfig struct {
 	Listen   []string         `yaml:"listen"`   // "tcp/80", "udp/53"
 	Routes   []RouteConfig    `yaml:"routes"`   // with attach: a LAN client's static routes
 	Serve    *ServeConfig     `yaml:"serve"`    // with attach: the servers the client runs
+	VLAN     uint16           `yaml:"vlan"`     // with attach: lan, the VLAN of its LAN switch port (an access port); default 1
 }
 
 // RouteConfig is a static route as written: to a subnet, via a Docker

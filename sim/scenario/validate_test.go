@@ -86,8 +86,8 @@ func TestNothingFollowsFromAMistake(t *testing.T) {
 			""}, // no problem at all: the control
 		{"a refused network", strings.Replace(docker, "10.0.0.0/24", "10.0.0.0/31", 1) + "  - {name: x, networks: [a]}\n" + "steps:\n  - expect: {ipam: {network: a}}\n  - ping: {from: x, to: x}\n",
 			"bad.yaml:2: 10.0.0.0/31: want a prefix length from /8 to /30"},
-		{"a refused driver", strings.Replace(docker, "subnet: 10.0.0.0/24", "driver: macvlan", 1) + "  - {name: x, networks: [a]}\n" + "steps:\n  - resolve: {from: x, name: x, expect: [x]}\n",
-			`bad.yaml:2: driver "macvlan" is not supported yet`},
+		{"a refused driver", strings.Replace(docker, "subnet: 10.0.0.0/24", "driver: maclan", 1) + "  - {name: x, networks: [a]}\n" + "steps:\n  - resolve: {from: x, name: x, expect: [x]}\n",
+			`bad.yaml:2: driver "maclan" is not supported yet`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := errorLines(t, c.src)

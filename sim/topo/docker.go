@@ -108,6 +108,15 @@ type Network struct {
 	VNI      uint32   // an overlay's VXLAN network identifier
 	MTU      int      // its containers' interfaces' MTU; zero: 1500
 	Hosts    []string // an overlay's Docker hosts
+	// DriverOpts are the network's driver options (docker network
+	// create -o), as written: macvlan's parent and macvlan_mode,
+	// ipvlan's parent, ipvlan_mode and ipvlan_flag.
+	DriverOpts map[string]string
+	// Aux are the auxiliary addresses IPAM reserves (--aux-address).
+	Aux map[string]netip.Addr
+	// Subnets are the network's subnets after the first (Subnet): an
+	// ipvlan l3 network routes between several.
+	Subnets []netip.Prefix
 }
 
 // Container is a sandbox on networks, or a client on the LAN.

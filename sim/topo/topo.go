@@ -103,6 +103,10 @@ type Host struct {
 	// port 53 (a LAN client serving the Docker hosts' upstream names):
 	// names to their A records. nil: none.
 	ServeDNS map[string]netip.Addr
+	// DefaultDev is the interface of a default route with no gateway
+	// ("default dev eth0": ipvlan l3's children, which reach every
+	// address through their parent); "": none. Gateway, when set, wins.
+	DefaultDev string
 	// Routes are the host's static routes beyond its connected prefixes
 	// and its Gateway (ip route add TO via VIA): a LAN client's route to
 	// a bridge's subnet via a Docker host.
@@ -223,6 +227,9 @@ type Iface struct {
 	Addr netip.Prefix // address and prefix, e.g. 10.0.0.1/24
 	MAC  vswitch.MAC  // zero: assigned by Assign
 	MTU  int          // zero: Ethernet's 1500
+	// NoARP makes the interface resolve no neighbour (Linux's IFF_NOARP,
+	// as ipvlan l3 sets on its children): every frame goes to its own MAC.
+	NoARP bool
 }
 
 // Endpoint names one end of a link: a host interface or a switch port.

@@ -219,6 +219,8 @@ func (v *validator) host(i int) {
 		switch {
 		case !f.Addr.IsValid() && h.Router != nil && h.Router.Overlay(f.Name) != nil:
 			// a VTEP's port: frames in, VXLAN out over the LAN leg
+		case !f.Addr.IsValid() && h.Kind == NICKind:
+			// a network card's port: frames only
 		case !f.Addr.IsValid():
 			v.bad(ap, "missing address (want CIDR like 10.0.0.1/24)")
 		case HostPrefixProblem(f.Addr) != "":

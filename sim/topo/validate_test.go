@@ -212,7 +212,7 @@ func TestDockerCompileReportsEverything(t *testing.T) {
 			{Name: "mc", Subnet: netip.MustParsePrefix("239.1.0.0/16")},
 			{Name: "toolongname13"},
 			{Name: "host"},
-			{Name: "ovl", Driver: "macvlan"},
+			{Name: "ovl", Driver: "maclan"},
 		},
 		Containers: []docker.Container{
 			{Name: "a", Endpoints: []docker.Endpoint{{Network: "ok"}, {Network: "ok"}}},
@@ -229,7 +229,7 @@ func TestDockerCompileReportsEverything(t *testing.T) {
 		"networks[1].subnet: 239.1.0.0 is a multicast address",
 		`networks[2].name: the bridge device would be "br-toolongname13"`,
 		`networks[3].name: "host" is Docker's network of the host's own stack`,
-		`networks[4].driver: driver "macvlan" is not supported yet`,
+		`networks[4].driver: driver "maclan" is not supported yet`,
 		`containers[2].name: a container's name "c/d"`,
 		`containers[0].networks[1]: network "ok" is listed twice`,
 		"containers[2].networks[0].ip: 127.0.0.1 is a loopback address",

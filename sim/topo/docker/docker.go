@@ -65,6 +65,11 @@ type Network struct {
 	Internal bool
 	Hosts    []string // overlay: the Docker hosts it is on; none: every host
 	VNI      uint32   // overlay: its VXLAN network identifier; zero: the next free from 4096
+	// DriverOpts are docker network create's -o options (macvlan:
+	// parent, macvlan_mode; ipvlan: parent, ipvlan_mode, ipvlan_flag).
+	DriverOpts map[string]string
+	Aux        map[string]netip.Addr // reserved in IPAM, never handed out (--aux-address)
+	Subnets    []netip.Prefix        // subnets after Subnet (an ipvlan l3 network routes between them)
 }
 
 // Container is a sandbox on networks, or a client on the LAN.
@@ -80,6 +85,7 @@ type Container struct {
 	ServeDNS  map[string]netip.Addr // a LAN client's DNS server: names to addresses; nil: none
 	// Routes are a LAN client's static routes (attach: lan only).
 	Routes []Route
+	VLAN   uint16 // with Attach: the LAN switch's port is an access port in this VLAN; 0: VLAN 1
 }
 
 // Route is a LAN client's static route: To via Via, a Docker host's
@@ -137,6 +143,8 @@ type HostPlan struct {
 	absent  map[string]bool          // overlays of the model that are not on it
 	gw      *topo.Network            // docker_gwbridge, once an overlay container needs it
 	needGW  map[string]bool          // the containers that get an endpoint on it
+	nic     *topo.Host               // its network card as a node of its own, once a macvlan or ipvlan network needs it
+	parents map[string]string        // parent device -> the macvlan or ipvlan network on it
 }
 
 // Bad records a problem at a field path of the model.
@@ -168,6 +176,7 @@ func Compile(m *Model) (*topo.Graph, error) {
 	c.swarm()
 	c.containers()
 	c.hostOptions()
+	c.vlans()
 	d := &topo.Docker{Containers: c.ctrs, Warnings: c.warnings}
 	for _, h := range c.plans {
 		h.Host.Default = h.nets[0]
@@ -181,6 +190,9 @@ func Compile(m *Model) (*topo.Graph, error) {
 			d.Networks = append(d.Networks, *h.gw)
 		}
 		g.Hosts = append(g.Hosts, *h.Gateway)
+		if h.nic != nil {
+			g.Hosts = append(g.Hosts, *h.nic)
+		}
 	}
 	g.Docker = d
 	if len(c.errs) > 0 {
@@ -277,7 +289,8 @@ func (c *compiler) networks(h *HostPlan) {
 	}
 	h.nets = []topo.Network{{Name: topo.DefaultNetwork, Driver: "bridge", Host: h.Host.Name}}
 	for _, n := range c.m.Networks {
-		h.nets = append(h.nets, topo.Network{Name: n.Name, Host: h.Host.Name, Driver: cmp.Or(n.Driver, "bridge"), Subnet: n.Subnet, Gateway: n.Gateway, IPRange: n.IPRange, Internal: n.Internal, VNI: n.VNI, Hosts: n.Hosts})
+		h.nets = append(h.nets, topo.Network{Name: n.Name, Host: h.Host.Name, Driver: cmp.Or(n.Driver, "bridge"), Subnet: n.Subnet, Gateway: n.Gateway, IPRange: n.IPRange, Internal: n.Internal, VNI: n.VNI, Hosts: n.Hosts,
+			DriverOpts: n.DriverOpts, Aux: n.Aux, Subnets: n.Subnets})
 	}
 	for i := range h.nets {
 		n := &h.nets[i]
@@ -440,12 +453,12 @@ func (c *compiler) addresses() {
 				if n.Scope == topo.ScopeSwarm {
 					alloc = c.global
 				}
-				addr, err := alloc.RequestAddress(n.Name, e.IP)
+				addr, err := alloc.RequestAddress(ipamName(n, e.IP), e.IP)
 				if err != nil {
 					c.bad(c.endpointPath(i, e.Network)+".ip", "%v", err)
 					continue
 				}
-				c.ctrs[i].Endpoints[j].Addr = netip.PrefixFrom(addr, n.Subnet.Bits())
+				c.ctrs[i].Endpoints[j].Addr = netip.PrefixFrom(addr, subnetOf(n, addr).Bits())
 			}
 		}
 	}
@@ -509,6 +522,7 @@ func (c *compiler) containers() {
 			owner[a] = ct.Name
 		}
 	}
+	c.lanChildren(owner)
 	published := map[*HostPlan]map[portKey]bool{}
 	for i := range c.ctrs {
 		ct := &c.ctrs[i]
@@ -538,7 +552,7 @@ func (c *compiler) containers() {
 			} else if why := topo.HostPrefixProblem(addr); why != "" {
 				c.bad(p+".address", "%s", why)
 				break
-			} else if addr.Masked() != c.lan {
+			} else if addr.Masked() != c.lan && c.m.Containers[i].VLAN == 0 {
 				c.bad(p+".address", "%s is not on the LAN %s", addr, c.lan)
 				break
 			} else if o := owner[addr.Addr()]; o != ct.Name {
@@ -577,6 +591,10 @@ func (c *compiler) containers() {
 			}
 			if len(ct.Endpoints) > 0 && h.byName[ct.Endpoints[0].Network] != nil && h.byName[ct.Endpoints[0].Network].Scope == topo.ScopeSwarm {
 				c.bad(pp, "a port of a container on an overlay is published by swarm's ingress routing mesh, which netyard does not model: publish from a container on a bridge network")
+				break
+			}
+			if why := vlanPublish(h, ct); why != "" {
+				c.bad(pp, "%s", why)
 				break
 			}
 			if published[h] == nil {

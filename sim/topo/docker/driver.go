@@ -48,7 +48,7 @@ func (bridgeDriver) Create(h *HostPlan, n *topo.Network, p string) bool {
 	}
 	// The default network asks like any other: the first of IPAM's pools
 	// is Docker's 172.17.0.0/16, and it asks first.
-	alloc, err := h.Host.IPAM.RequestNetwork(ipam.Request{Name: n.Name, Subnet: n.Subnet, Gateway: n.Gateway, IPRange: n.IPRange})
+	alloc, err := h.Host.IPAM.RequestNetwork(ipam.Request{Name: n.Name, Subnet: n.Subnet, Gateway: n.Gateway, IPRange: n.IPRange, Aux: n.Aux})
 	if err != nil {
 		bad(p, "%v", err)
 		return false
