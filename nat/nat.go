@@ -77,6 +77,7 @@ const (
 	kindMasquerade = "masquerade"
 	kindPublished  = "published"
 	kindHairpin    = "hairpin"
+	kindRouted     = "routed"
 )
 
 // tcpState is where a TCP flow is, as Dump names it.
@@ -250,6 +251,7 @@ const (
 	FromInside  Origin = iota // leaving: masqueraded behind the external address
 	FromOutside               // arriving from outside: only to a published port
 	Hairpinned                // from inside to a published port: DNAT and SNAT
+	Routed                    // leaving untranslated, tracked so that its replies come back (Docker's enable_ip_masquerade false)
 )
 
 // Outbound translates a packet (an IPv4 packet, starting at its header)
@@ -401,6 +403,8 @@ func (t *Table) TranslateFlow(b []byte, o Origin, ext netip.Addr, now time.Time,
 func (t *Table) newFlowLocked(p packet, k Tuple, o Origin, ext netip.Addr, now time.Time) (f, victim *flow, err error) {
 	kind, reply := kindMasquerade, Tuple{}
 	switch o {
+	case Routed:
+		kind, reply = kindRouted, Tuple{p.proto, k.Dst, k.Src}
 	case FromInside:
 		port, ok := t.freePortLocked(p.proto, ext, k.Dst, p.sport, now)
 		if !ok {
@@ -452,7 +456,7 @@ func (t *Table) addLocked(f *flow) {
 	f.seq, f.due = t.seq, f.expires
 	t.heapPush(f)
 	t.classifyLocked(f)
-	if f.kind != kindPublished {
+	if f.kind != kindPublished && f.kind != kindRouted {
 		t.portsAddLocked(f)
 	}
 	t.stats.Created++
@@ -484,7 +488,7 @@ func (t *Table) removeLocked(f *flow) {
 	}
 	t.heapRemove(f)
 	t.unlistLocked(f)
-	if f.kind != kindPublished {
+	if f.kind != kindPublished && f.kind != kindRouted {
 		t.portsDelLocked(f)
 	}
 }

@@ -34,6 +34,9 @@ type Bridge struct {
 	Leg
 	Network  string // the network's name, for DNS scoping and traces
 	Internal bool   // no way out
+	// NoMasquerade routes what leaves with the container's own address,
+	// tracked so that replies come back (enable_ip_masquerade false).
+	NoMasquerade bool
 }
 
 // Config describes a gateway.
@@ -379,6 +382,9 @@ func (g *Gateway) route(l *leg, pkt []byte, o link.Offload, maxFrag int) bool {
 			return false
 		}
 		if b := g.bridgeFor(d); b != nil {
+			if b.bridge.NoMasquerade && g.translate(pkt, o, nat.FromOutside, netip.Addr{}, true, maxFrag) {
+				return true // a reply to what a container sent unmasqueraded
+			}
 			g.stats.Direct++
 			g.dropPktf(pkt, "from outside straight to a container on %s: containers are reached through published ports", b.bridge.Network)
 			return true
@@ -409,6 +415,9 @@ func (g *Gateway) route(l *leg, pkt []byte, o link.Offload, maxFrag int) bool {
 		g.stats.Internal++
 		g.dropPktf(pkt, "network %s is internal: no way out", l.bridge.Network)
 		return true
+	}
+	if l.bridge.NoMasquerade {
+		return g.translate(pkt, o, nat.Routed, netip.Addr{}, false, maxFrag)
 	}
 	return g.translate(pkt, o, nat.FromInside, g.legs[0].addr, false, maxFrag)
 }

@@ -55,7 +55,7 @@ func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 	}
 	c := gateway.Config{Name: h.Name, LAN: leg(r.LAN), MaxFlows: r.MaxFlows}
 	for _, b := range r.Bridges {
-		c.Bridges = append(c.Bridges, gateway.Bridge{Leg: leg(b.Iface), Network: b.Network, Internal: b.Internal})
+		c.Bridges = append(c.Bridges, gateway.Bridge{Leg: leg(b.Iface), Network: b.Network, Internal: b.Internal, NoMasquerade: b.NoMasquerade})
 	}
 	for _, p := range r.Publish {
 		proto := map[string]uint8{"tcp": nat.TCP, "udp": nat.UDP}[p.Proto]

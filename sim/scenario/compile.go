@@ -75,6 +75,9 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 			break // a Docker file's hosts are Docker hosts: compileDocker's
 		}
 		p := fmt.Sprintf("hosts[%d]", i)
+		if h.PortRange != "" {
+			bad(p+".port_range", "port_range is a Docker host's (a file with networks or containers)")
+		}
 		th := topo.Host{Name: h.Name}
 		ifs := h.Interfaces
 		switch {
@@ -324,13 +327,13 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 		if h.MAC != "" || h.Gateway != "" || len(h.Interfaces) > 0 || len(h.Listen) > 0 {
 			bad(p, "in a Docker scenario a host is a Docker host: name and address only")
 		}
-		d.Hosts = append(d.Hosts, docker.Host{Name: h.Name, Address: prefix(p+".address", h.Address)})
+		d.Hosts = append(d.Hosts, docker.Host{Name: h.Name, Address: prefix(p+".address", h.Address), PortRange: f.portRange(p+".port_range", h.PortRange, &errs)})
 	}
 	for i, n := range f.Networks {
 		p := fmt.Sprintf("networks[%d]", i)
 		d.Networks = append(d.Networks, docker.Network{Name: n.Name, Driver: n.Driver, Internal: n.Internal,
 			Subnet: prefix(p+".subnet", n.Subnet), Gateway: addr(p+".gateway", n.Gateway), IPRange: prefix(p+".ip_range", n.IPRange),
-			Hosts: n.Hosts, VNI: n.VNI})
+			Hosts: n.Hosts, VNI: n.VNI, DriverOpts: n.DriverOpts})
 	}
 	for i, c := range f.Containers {
 		p := fmt.Sprintf("containers[%d]", i)
@@ -339,15 +342,18 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 			bad(p+".address", "a container's address comes from its networks (give ip there); address is for attach: lan")
 		}
 		for j, e := range c.Networks {
-			tc.Endpoints = append(tc.Endpoints, docker.Endpoint{Network: e.Name, IP: addr(fmt.Sprintf("%s.networks[%d].ip", p, j), e.IP), Aliases: e.Aliases})
+			tc.Endpoints = append(tc.Endpoints, docker.Endpoint{Network: e.Name, IP: addr(fmt.Sprintf("%s.networks[%d].ip", p, j), e.IP), Aliases: e.Aliases, GwPriority: e.GwPriority})
 		}
 		for j, s := range c.Publish {
-			m, err := topo.ParsePortMapping(s)
+			ms, err := topo.ParsePortSpec(s)
 			if err != nil {
 				bad(fmt.Sprintf("%s.publish[%d]", p, j), "%v", err)
 				continue
 			}
-			tc.Publish = append(tc.Publish, m)
+			for _, m := range ms {
+				tc.Publish = append(tc.Publish, m)
+				tc.PublishFrom = append(tc.PublishFrom, j)
+			}
 		}
 		tc.ListenTCP, tc.ListenUDP = f.listen(p, c.Listen, &errs)
 		d.Containers = append(d.Containers, tc)
@@ -389,4 +395,23 @@ func (f *File) validate(errs Errors) error {
 	}
 	slices.SortStableFunc(errs, func(a, b *Error) int { return a.Line - b.Line })
 	return errs
+}
+
+// portRange reads a Docker host's port_range, "32768-60999" (as Linux's
+// ip_local_port_range is written, with a space or a '-').
+func (f *File) portRange(path, s string, errs *Errors) [2]uint16 {
+	if s == "" {
+		return [2]uint16{}
+	}
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "-")
+	if !ok {
+		a, b, ok = strings.Cut(strings.TrimSpace(s), " ")
+	}
+	first, err1 := strconv.ParseUint(strings.TrimSpace(a), 10, 16)
+	last, err2 := strconv.ParseUint(strings.TrimSpace(b), 10, 16)
+	if !ok || err1 != nil || err2 != nil || first == 0 || last < first {
+		*errs = append(*errs, f.errAt(path, "port range %q: want FIRST-LAST with 1 <= FIRST <= LAST <= 65535, like Linux's 32768-60999", s))
+		return [2]uint16{}
+	}
+	return [2]uint16{uint16(first), uint16(last)}
 }

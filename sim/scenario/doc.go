@@ -196,7 +196,7 @@
 //	  - {name: a, networks: [mybridge], host: host1}  # no networks: the default network, bridge; [none]: loopback only; host: default the first
 //	  - name: b
 //	    networks: [{name: mybridge, ip: 172.18.0.10, aliases: [db]}, backend]
-//	    publish: ["8080:80/tcp", "443", "53/udp"] # no host port: one from 49153 up
+//	    publish: ["8080:80/tcp", "443", "53/udp"] # no host port: the host's next from 32768 (port_range)
 //	    listen: [tcp/80, udp/53]
 //	  - name: c                                   # compose's words work too:
 //	    networks: {mybridge: {ipv4_address: 172.18.0.11, aliases: [cache]}, backend: }

@@ -82,6 +82,9 @@ type HostConfig struct {
 	Gateway    string        `yaml:"gateway"`
 	Interfaces []IfaceConfig `yaml:"interfaces"`
 	Listen     []string      `yaml:"listen"` // e.g. tcp/80: ports that accept connections
+	// PortRange is a Docker host's range for published ports without a
+	// host port, "32768-60999" (Linux's ip_local_port_range, the default).
+	PortRange string `yaml:"port_range"`
 }
 
 // NodeConfig is a node of a registered kind (topo.RegisterKind) as
@@ -112,6 +115,10 @@ type NetworkConfig struct {
 	Internal bool     `yaml:"internal"`
 	Hosts    []string `yaml:"hosts"` // overlay: the Docker hosts it is on; default every host
 	VNI      uint32   `yaml:"vni"`   // overlay: its VXLAN network identifier; default the next free from 4096
+	// DriverOpts are the driver's options in Docker's keys (docker network
+	// create -o, compose's driver_opts), such as
+	// com.docker.network.bridge.enable_icc: "false".
+	DriverOpts map[string]string `yaml:"driver_opts"`
 }
 
 // ContainerConfig is a container as written, in docker compose's words.
@@ -131,6 +138,9 @@ type EndpointConfig struct {
 	Name    string   `yaml:"name"`
 	IP      string   `yaml:"ip"`
 	Aliases []string `yaml:"aliases"`
+	// GwPriority is compose's gw_priority (Docker 28's --gw-priority): the
+	// endpoint with the highest gives the container its default route.
+	GwPriority int `yaml:"gw_priority"`
 }
 
 // endpointMapping is the mapping form of an endpoint; ipv4_address

@@ -41,7 +41,7 @@ type NATExpect struct {
 
 // FlowMatch matches a tracked flow; empty fields match anything.
 type FlowMatch struct {
-	Kind  string `yaml:"kind"`  // masquerade, published or hairpin
+	Kind  string `yaml:"kind"`  // masquerade, published, hairpin or routed
 	Proto string `yaml:"proto"` // tcp, udp or icmp
 	From  string `yaml:"from"`  // who started it: a host or an address
 	To    string `yaml:"to"`    // where it really goes: a host or an address
@@ -107,7 +107,7 @@ func (x *ExpectStep) check(c *checker, p string) {
 			c.bad(p+".nat.host", "%q is not a Docker host", n.Host)
 		}
 		for _, m := range n.Has {
-			c.oneOf(p+".nat.has", "kind", m.Kind, "", "masquerade", "published", "hairpin")
+			c.oneOf(p+".nat.has", "kind", m.Kind, "", "masquerade", "published", "hairpin", "routed")
 			c.oneOf(p+".nat.has", "proto", m.Proto, "", "tcp", "udp", "icmp")
 			for _, a := range []string{m.From, m.To} {
 				if a != "" && !c.known(a) {

@@ -1,10 +1,7 @@
 package topo
 
 import (
-	"fmt"
 	"net/netip"
-	"strconv"
-	"strings"
 
 	"github.com/netyard/netyard/ipam"
 )
@@ -63,6 +60,9 @@ type DockerHost struct {
 	Address netip.Prefix
 	Default Network         // its bridge network
 	IPAM    *ipam.Allocator // what it allocated
+	// Ports are its published host ports, as Docker's port allocator
+	// hands them out (a runtime step that publishes more continues it).
+	Ports *PortAllocator
 }
 
 // ScopeSwarm is the Scope of a network that spans Docker hosts (an
@@ -83,6 +83,11 @@ type Network struct {
 	VNI      uint32   // an overlay's VXLAN network identifier
 	MTU      int      // its containers' interfaces' MTU; zero: 1500
 	Hosts    []string // an overlay's Docker hosts
+	// Bridge driver options (driver_opts): com.docker.network.bridge.enable_icc
+	// false isolates the containers' ports from each other,
+	// enable_ip_masquerade false sends what leaves with the container's
+	// own address.
+	NoICC, NoMasquerade bool
 }
 
 // Container is a sandbox on networks, or a client on the LAN.
@@ -102,57 +107,9 @@ type EndpointConfig struct {
 	Network string
 	Addr    netip.Prefix // the address it got, with the subnet's length
 	Aliases []string
+	// GwPriority is Docker 28's gw-priority: the endpoint with the
+	// highest gives the container its default route (Docker's order
+	// settles ties).
+	GwPriority int
 }
 
-// PortMapping is a published port, as docker run -p writes it: HostPort 0
-// picks one from EphemeralFirst upwards.
-type PortMapping struct {
-	Proto         string // tcp or udp
-	HostPort      uint16
-	ContainerPort uint16
-}
-
-// String returns the mapping as ParsePortMapping reads it: "8080:80/tcp",
-// or "80/tcp" without a host port.
-func (m PortMapping) String() string {
-	if m.HostPort == 0 {
-		return fmt.Sprintf("%d/%s", m.ContainerPort, m.Proto)
-	}
-	return fmt.Sprintf("%d:%d/%s", m.HostPort, m.ContainerPort, m.Proto)
-}
-
-// Docker's range for published ports given without a host port.
-const (
-	EphemeralFirst = 49153
-	EphemeralLast  = 65535
-)
-
-// ParsePortMapping reads "8080:80/tcp", "8080:80", "80/udp" or "80".
-func ParsePortMapping(s string) (PortMapping, error) {
-	m := PortMapping{Proto: "tcp"}
-	spec, proto, ok := strings.Cut(strings.TrimSpace(s), "/")
-	if ok {
-		m.Proto = proto
-	}
-	if m.Proto != "tcp" && m.Proto != "udp" {
-		return m, fmt.Errorf("publish %q: protocol %q, want tcp or udp", s, proto)
-	}
-	hostPart, ctrPart, two := strings.Cut(spec, ":")
-	if !two {
-		ctrPart, hostPart = hostPart, ""
-	}
-	port := func(t string) (uint16, bool) {
-		n, err := strconv.ParseUint(t, 10, 16)
-		return uint16(n), err == nil && n >= 1
-	}
-	var okC, okH bool
-	m.ContainerPort, okC = port(ctrPart)
-	okH = true
-	if two {
-		m.HostPort, okH = port(hostPart)
-	}
-	if !okC || !okH {
-		return m, fmt.Errorf("publish %q: want HOSTPORT:PORT[/tcp|udp] or PORT[/tcp|udp] with ports 1-65535 (an address to bind is not supported)", s)
-	}
-	return m, nil
-}

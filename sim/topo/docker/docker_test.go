@@ -11,15 +11,16 @@ import (
 )
 
 // TestCompileAddresses: the default network takes 172.17/16 first; user
-// networks follow in file order; a static address is taken before any
-// dynamic one, whatever the order of the containers; an ephemeral host
-// port starts at 49153.
+// networks follow in file order; addresses are given out in container
+// order; an ephemeral host port starts at the host's range (Linux's
+// 32768); a container on two networks takes its default route by
+// Docker's order (by network name here), whatever eth0 is.
 func TestCompileAddresses(t *testing.T) {
 	d := &docker.Model{
 		Networks: []docker.Network{{Name: "one"}, {Name: "two", Subnet: netip.MustParsePrefix("10.9.0.0/24")}},
 		Containers: []docker.Container{
-			{Name: "dyn", Endpoints: []docker.Endpoint{{Network: "one"}}},
-			{Name: "static", Endpoints: []docker.Endpoint{{Network: "one", IP: netip.MustParseAddr("172.18.0.2")}},
+			{Name: "dyn", Endpoints: []docker.Endpoint{{Network: "two"}}},
+			{Name: "static", Endpoints: []docker.Endpoint{{Network: "two", IP: netip.MustParseAddr("10.9.0.10")}},
 				Publish: []topo.PortMapping{{Proto: "tcp", ContainerPort: 80}}},
 			{Name: "default"},
 			{Name: "both", Endpoints: []docker.Endpoint{{Network: "two"}, {Network: "one"}}},
@@ -37,11 +38,11 @@ func TestCompileAddresses(t *testing.T) {
 		return h.Iface(iface).Addr.String()
 	}
 	for _, c := range []struct{ host, iface, want string }{
-		{"static", "eth0", "172.18.0.2/16"},
-		{"dyn", "eth0", "172.18.0.3/16"},
+		{"dyn", "eth0", "10.9.0.2/24"},
+		{"static", "eth0", "10.9.0.10/24"},
 		{"default", "eth0", "172.17.0.2/16"},
-		{"both", "eth0", "10.9.0.2/24"},
-		{"both", "eth1", "172.18.0.4/16"},
+		{"both", "eth0", "10.9.0.3/24"},
+		{"both", "eth1", "172.18.0.2/16"},
 		{"host1", "eth0", "192.168.56.11/24"},
 		{"host1", "docker0", "172.17.0.1/16"},
 		{"host1", "br-one", "172.18.0.1/16"},
@@ -51,11 +52,11 @@ func TestCompileAddresses(t *testing.T) {
 			t.Errorf("%s:%s = %q, want %s", c.host, c.iface, got, c.want)
 		}
 	}
-	if p := g.Host("host1").Router.Publish; len(p) != 1 || p[0].Ext.Port() != 49153 {
-		t.Errorf("published %+v, want host port 49153", p)
+	if p := g.Host("host1").Router.Publish; len(p) != 1 || p[0].Ext.Port() != topo.DefaultPortFirst {
+		t.Errorf("published %+v, want host port %d", p, topo.DefaultPortFirst)
 	}
-	if gw := g.Host("both").Gateway; gw != netip.MustParseAddr("10.9.0.1") {
-		t.Errorf("both's default route via %v, want its first network's gateway", gw)
+	if gw := g.Host("both").Gateway; gw != netip.MustParseAddr("172.18.0.1") {
+		t.Errorf("both's default route via %v, want one's gateway (Docker orders endpoints by network name)", gw)
 	}
 	if err := g.Validate(); err != nil {
 		t.Error(err)
@@ -80,8 +81,8 @@ func TestCompileChangesNothing(t *testing.T) {
 	if !reflect.DeepEqual(*d, before) {
 		t.Errorf("Compile changed its model:\n got %+v\nwant %+v", *d, before)
 	}
-	if p := g.Docker.Containers[0].Publish[0].HostPort; p != topo.EphemeralFirst {
-		t.Errorf("the plan's host port %d, want %d", p, topo.EphemeralFirst)
+	if p := g.Docker.Containers[0].Publish[0].HostPort; p != topo.DefaultPortFirst {
+		t.Errorf("the plan's host port %d, want %d", p, topo.DefaultPortFirst)
 	}
 }
 
