@@ -112,4 +112,3 @@ type EndpointConfig struct {
 	// settles ties).
 	GwPriority int
 }
-
