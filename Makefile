@@ -38,6 +38,7 @@ FUZZ_TARGETS = \
 	./sim/scenario:FuzzParseProbability \
 	./sim/topo:FuzzValidName \
 	./sim/topo:FuzzParsePortMapping \
+	./sim/topo:FuzzParsePortSpec \
 	./sim/scenario:FuzzRun \
 	./sim/netns:FuzzParseRun \
 	./sim/capture:FuzzSummarize \

@@ -160,3 +160,61 @@ func TestCompileRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineRules: the default route by libnetwork's order (internal
+// last, gw_priority first), ports published through that endpoint and
+// none for a container on internal networks only, driver options on the
+// bridge and its ports, and Docker's bridge name for a long network name.
+func TestEngineRules(t *testing.T) {
+	d := &docker.Model{
+		Networks: []docker.Network{
+			{Name: "aaa", Internal: true},
+			{Name: "zzz"},
+			{Name: "mmm", DriverOpts: map[string]string{docker.OptICC: "false", docker.OptMasquerade: "0", docker.OptMTU: "1400"}},
+			{Name: "a-name-longer-than-linux-takes"},
+		},
+		Containers: []docker.Container{
+			{Name: "two", Endpoints: []docker.Endpoint{{Network: "aaa"}, {Network: "zzz"}}, Publish: []topo.PortMapping{{Proto: "tcp", HostPort: 8080, ContainerPort: 80}}},
+			{Name: "prio", Endpoints: []docker.Endpoint{{Network: "zzz"}, {Network: "mmm", GwPriority: 5}}},
+			{Name: "inner", Endpoints: []docker.Endpoint{{Network: "aaa"}}, Publish: []topo.PortMapping{{Proto: "tcp", HostPort: 9090, ContainerPort: 80}}},
+			{Name: "long", Endpoints: []docker.Endpoint{{Network: "a-name-longer-than-linux-takes"}}},
+		},
+	}
+	g, err := docker.Compile(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	two := g.Host("two")
+	if two.Gateway != netip.MustParseAddr("172.19.0.1") || two.Ifaces[0].Name != "eth0" || two.Ifaces[0].Addr.Addr() != netip.MustParseAddr("172.18.0.2") {
+		t.Errorf("two: route via %v, ifaces %+v; want zzz's gateway, eth0 on aaa", two.Gateway, two.Ifaces)
+	}
+	r := g.Host("host1").Router
+	if len(r.Publish) != 1 || r.Publish[0].To.String() != "172.19.0.2:80" {
+		t.Errorf("published %+v, want only two's 8080 to its zzz address", r.Publish)
+	}
+	if gw := g.Host("prio").Gateway; gw != netip.MustParseAddr("172.20.0.1") {
+		t.Errorf("prio's route via %v, want mmm's (gw_priority 5)", gw)
+	}
+	if i := g.Host("prio").Iface("eth1"); i == nil || i.MTU != 1400 {
+		t.Errorf("prio's eth1 on mmm: %+v, want MTU 1400", i)
+	}
+	sw := g.Switch("br-mmm")
+	if sw == nil || len(sw.Ports) != 2 || sw.Ports[0].Isolated || !sw.Ports[1].Isolated {
+		t.Errorf("br-mmm ports %+v: want the gateway's open, prio's isolated", sw)
+	}
+	for _, b := range r.Bridges {
+		if b.Network == "mmm" && !b.NoMasquerade {
+			t.Errorf("mmm's leg masquerades")
+		}
+	}
+	want := docker.BridgeName("a-name-longer-than-linux-takes")
+	if want != "br-"+docker.NetworkID("a-name-longer-than-linux-takes")[:12] || g.Switch(want) == nil {
+		t.Errorf("long network's bridge %q not in the graph", want)
+	}
+	if p := g.Docker.Hosts[0].Ports; p == nil || p.First != topo.DefaultPortFirst || p.Last != topo.DefaultPortLast {
+		t.Errorf("host1's port allocator %+v", p)
+	}
+}
