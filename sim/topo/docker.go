@@ -15,14 +15,17 @@ import (
 // Each Docker host is a gateway node (package nat/gateway) with a leg on
 // the hosts' LAN, a switch named "lan", owning the host's address. Each
 // bridge network is a switch named as Docker names its Linux bridge
-// (docker0 for the default network, br-NAME for the others), with a port
+// (docker0 for the default network, br-NAME for the others, or br- and 12
+// hex digits of the network's ID when br-NAME is no Linux device name), with a port
 // per container (named after it) and one for the gateway's leg (named
 // after the host), which owns the network's gateway address. Containers
 // are sandboxes with eth0, eth1, ... in the order of their networks, MACs
 // derived from their addresses as Docker did (02:42 and the IPv4
-// address), the first network's gateway as their default route (none on
-// an internal network) and nameserver. A container attached to the LAN is
-// the outside world: a client next to the hosts.
+// address), and as their default route (none on an internal network),
+// nameserver and published ports those of the endpoint Docker sorts first
+// (libnetwork's Endpoint.Less: gw_priority, internal last, then by
+// network name). A container attached to the LAN is the outside world: a
+// client next to the hosts.
 
 // DefaultNetwork is the network every Docker host has, as in Docker.
 const DefaultNetwork = "bridge"
