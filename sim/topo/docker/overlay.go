@@ -183,6 +183,9 @@ func (c *compiler) gwbridge(h *HostPlan, s *topo.Host, ifname, p string) {
 			return
 		}
 		n.Subnet, n.Gateway, n.IPRange, n.Bridge = alloc.Subnet, alloc.Gateway, alloc.IPRange, GWBridge
+		// Docker makes it with enable_icc false (libnetwork's
+		// createGWNetwork): containers meet on their overlays, never here.
+		n.NoICC = true
 		h.gw = n
 		bridgeDriver{}.Lay(h, n)
 	}
@@ -194,6 +197,7 @@ func (c *compiler) gwbridge(h *HostPlan, s *topo.Host, ifname, p string) {
 	e := topo.EndpointConfig{Network: GWBridge, Addr: netip.PrefixFrom(addr, h.gw.Subnet.Bits())}
 	s.Ifaces = append(s.Ifaces, topo.Iface{Name: ifname, Addr: e.Addr, MAC: MAC(addr)})
 	h.Graph.Links = append(h.Graph.Links, topo.Link{A: topo.Endpoint{Node: h.SwitchName(GWBridge), Port: s.Name}, B: topo.Endpoint{Node: s.Name, Port: ifname}})
+	isolate(h, h.gw, s.Name)
 	s.Gateway = h.gw.Gateway
 }
 
