@@ -325,7 +325,7 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 	for i, h := range f.Hosts {
 		p := fmt.Sprintf("hosts[%d]", i)
 		if h.MAC != "" || h.Gateway != "" || len(h.Interfaces) > 0 || len(h.Listen) > 0 {
-			bad(p, "in a Docker scenario a host is a Docker host: name and address only")
+			bad(p, "in a Docker scenario a host is a Docker host: name, address and port_range only")
 		}
 		d.Hosts = append(d.Hosts, docker.Host{Name: h.Name, Address: prefix(p+".address", h.Address), PortRange: f.portRange(p+".port_range", h.PortRange, &errs)})
 	}

@@ -87,6 +87,7 @@ func TestBadFiles(t *testing.T) {
 		{"driver option unknown", strings.Replace(docker, "subnet: 10.0.0.0/24", "subnet: 10.0.0.0/24, driver_opts: {com.docker.network.bridge.enable_icc_: \"false\"}", 1) + "  - {name: x}\n", `did you mean com.docker.network.bridge.enable_icc?`},
 		{"bad mtu", strings.Replace(docker, "subnet: 10.0.0.0/24", "subnet: 10.0.0.0/24, driver_opts: {com.docker.network.driver.mtu: \"-1\"}", 1) + "  - {name: x}\n", `bad.yaml:2: invalid MTU number: -1`},
 		{"bad port range", "hosts: [{name: host1, port_range: 5000-4000}]\n" + docker + "  - {name: x}\n", `bad.yaml:1: port range "5000-4000"`},
+		{"overlay option", strings.Replace(docker, "subnet: 10.0.0.0/24", "driver: overlay, driver_opts: {encrypted: \"\"}", 1) + "  - {name: x}\n", `bad.yaml:2: option "encrypted": netyard's overlay driver takes no options`},
 		{"port range on a plain host", strings.Replace(good, "{name: h1,", "{name: h1, port_range: 1-2,", 1), `bad.yaml:4: port_range is a Docker host's`},
 		{"publish ranges that differ", docker + "  - {name: x, networks: [a], publish: [\"8000-8010:80-85\"]}\n", "bad.yaml:4: publish \"8000-8010:80-85\": invalid ranges specified for container and host Ports: 80-85 and 8000-8010"},
 		{"publish on an address the host lacks", docker + "  - {name: x, networks: [a], publish: [\"192.168.56.99:8080:80\"]}\n", "bad.yaml:4: listen tcp4 192.168.56.99:8080: bind: cannot assign requested address"},

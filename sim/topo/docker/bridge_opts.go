@@ -92,3 +92,13 @@ func isolate(h *HostPlan, n *topo.Network, container string) {
 		sw.Ports = append(sw.Ports, topo.Port{Name: container, Isolated: true})
 	}
 }
+
+// noOptions refuses, at path p, every driver option n was given: driver
+// takes none that netyard models. It reports whether there were none.
+func noOptions(h *HostPlan, n *topo.Network, p, driver string) bool {
+	opts := h.DriverOpts(n.Name)
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		h.Bad(p+".driver_opts."+k, "option %q: netyard's %s driver takes no options", k, driver)
+	}
+	return len(opts) == 0
+}

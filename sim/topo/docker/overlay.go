@@ -43,6 +43,9 @@ func (overlayDriver) Create(h *HostPlan, n *topo.Network, p string) bool {
 	if o == nil {
 		o = c.planOverlay(n, p)
 		c.ovs[n.Name] = o
+		if !noOptions(h, n, p, "overlay") {
+			o.ok = false
+		}
 	}
 	if !o.ok {
 		return false
