@@ -77,7 +77,7 @@ const (
 	kindMasquerade = "masquerade"
 	kindPublished  = "published"
 	kindHairpin    = "hairpin"
-	kindRouted     = "routed"
+	kindRouted     = "routed" // tracked, not translated: direct routing to a published container port, or leaving unmasqueraded
 )
 
 // tcpState is where a TCP flow is, as Dump names it.
@@ -105,6 +105,9 @@ type Publish struct {
 	Proto uint8
 	Ext   netip.AddrPort
 	To    netip.AddrPort
+	// Bind is the one host address it was published on (-p
+	// 192.168.56.11:8080:80); zero: all of them (0.0.0.0).
+	Bind netip.Addr
 }
 
 // Stats counts what the table did. Every flow created ends expired,
@@ -137,12 +140,15 @@ type Table struct {
 	seq       uint64
 	stats     Stats
 	onDrop    func(victim Flow)
+	// publishedTo holds the containers' ends of published ports, by
+	// protocol: what direct routing may reach (Routed).
+	publishedTo map[Tuple]bool
 }
 
 // New returns a table holding at most max flows (0: DefaultMax).
 func New(max int) *Table {
 	return &Table{max: cmp.Or(max, DefaultMax), flows: map[Tuple]*flow{},
-		ports: map[portKey]*portSet{}, published: map[Tuple]Publish{}}
+		ports: map[portKey]*portSet{}, published: map[Tuple]Publish{}, publishedTo: map[Tuple]bool{}}
 }
 
 // OnEarlyDrop sets a function to hear of every flow dropped early to make
@@ -181,7 +187,16 @@ func (t *Table) AddPublish(p Publish) error {
 		return fmt.Errorf("%w: %s", ErrPublished, p.Ext)
 	}
 	t.published[k] = p
+	t.publishedTo[Tuple{Proto: p.Proto, Dst: p.To}] = true
 	return nil
+}
+
+// PublishedTo reports whether a port published for proto leads to the
+// container's address and port to.
+func (t *Table) PublishedTo(proto uint8, to netip.AddrPort) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.publishedTo[Tuple{Proto: proto, Dst: to}]
 }
 
 // packet is a parsed IPv4 packet's translatable fields.
@@ -251,7 +266,22 @@ const (
 	FromInside  Origin = iota // leaving: masqueraded behind the external address
 	FromOutside               // arriving from outside: only to a published port
 	Hairpinned                // from inside to a published port: DNAT and SNAT
-	Routed                    // leaving untranslated, tracked so that its replies come back (Docker's enable_ip_masquerade false)
+	// Routed is a packet from outside addressed straight to a container
+	// (direct routing): only to a container's published port, tracked
+	// and not translated, so that its replies leave as they are rather
+	// than masqueraded.
+	Routed
+	// FromHost is a packet the Docker host itself sends to a published
+	// port: DNAT and SNAT as Hairpinned, but the port it is masqueraded
+	// behind is never its own source port, which the host's stack may
+	// use again for a connection of its own to the container, as
+	// docker-proxy's connection has a port of its own.
+	FromHost
+	// Unmasqueraded is a packet leaving from a network that does not
+	// masquerade (Docker's enable_ip_masquerade false): to anywhere,
+	// tracked and not translated, so that its replies (from a host with
+	// a route back) come in.
+	Unmasqueraded
 )
 
 // Outbound translates a packet (an IPv4 packet, starting at its header)
@@ -403,8 +433,18 @@ func (t *Table) TranslateFlow(b []byte, o Origin, ext netip.Addr, now time.Time,
 func (t *Table) newFlowLocked(p packet, k Tuple, o Origin, ext netip.Addr, now time.Time) (f, victim *flow, err error) {
 	kind, reply := kindMasquerade, Tuple{}
 	switch o {
-	case Routed:
+	case Unmasqueraded:
 		kind, reply = kindRouted, Tuple{p.proto, k.Dst, k.Src}
+	case Routed:
+		if !t.publishedTo[Tuple{Proto: p.proto, Dst: k.Dst}] || p.proto == ICMP {
+			t.stats.Refused++
+			return nil, nil, ErrRefused
+		}
+		kind, reply = kindRouted, Tuple{p.proto, k.Dst, k.Src}
+		if t.liveLocked(reply, now) != nil { // a flow of the container's has that tuple
+			t.stats.Refused++
+			return nil, nil, ErrRefused
+		}
 	case FromInside:
 		port, ok := t.freePortLocked(p.proto, ext, k.Dst, p.sport, now)
 		if !ok {
@@ -430,7 +470,11 @@ func (t *Table) newFlowLocked(p packet, k Tuple, o Origin, ext netip.Addr, now t
 			}
 			break
 		}
-		port, ok := t.freePortLocked(p.proto, ext, pub.To, p.sport, now)
+		want := p.sport
+		if o == FromHost {
+			want = 0
+		}
+		port, ok := t.freePortLocked(p.proto, ext, pub.To, want, now)
 		if !ok {
 			t.stats.Full++
 			return nil, nil, ErrFull

@@ -211,6 +211,8 @@ func FuzzTranslate(f *testing.F) {
 	f.Add(pkt(f, nat.TCP, ap(container, 40000), ap(outside, 443), "syn"))
 	f.Add(pkt(f, nat.UDP, ap(container, 5000), ap(outside, 53), ""))
 	f.Add(pkt(f, nat.ICMP, ap(container, 7), ap(outside, 7), ""))
+	f.Add(pkt(f, nat.TCP, ap(outside, 40000), ap(container, 80), "syn")) // direct routing
+	f.Add(pkt(f, nat.TCP, ap(host, 32768), ap(host, 8080), "syn"))       // from the host
 	f.Add(icmpErr(f, outside, host, 3, 3, pkt(f, nat.UDP, ap(host, 5000), ap(outside, 53), "")))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tb := nat.New(4)
@@ -219,6 +221,10 @@ func FuzzTranslate(f *testing.F) {
 		_, _ = tb.Outbound(c, host, t0)
 		c = append([]byte(nil), b...)
 		_, _ = tb.Inbound(c, t0)
+		for _, o := range []nat.Origin{nat.Hairpinned, nat.Routed, nat.FromHost} {
+			c = append([]byte(nil), b...)
+			_, _ = tb.Translate(c, o, netip.MustParseAddr("172.18.0.1"), t0, false)
+		}
 	})
 }
 
@@ -377,13 +383,13 @@ func TestUntranslate(t *testing.T) {
 	}
 }
 
-// TestRouted: a flow from a network that does not masquerade leaves
+// TestUnmasqueraded: a flow from a network that does not masquerade leaves
 // untouched and is tracked, so that its reply comes in untouched too,
 // while a packet from outside that starts nothing is still refused.
-func TestRouted(t *testing.T) {
+func TestUnmasqueraded(t *testing.T) {
 	tb := nat.New(0)
 	out := pkt(t, nat.TCP, ap(container, 40000), ap(outside, 22), "syn")
-	if _, _, err := tb.TranslateFlow(out, nat.Routed, netip.Addr{}, t0, false); err != nil {
+	if _, _, err := tb.TranslateFlow(out, nat.Unmasqueraded, netip.Addr{}, t0, false); err != nil {
 		t.Fatal(err)
 	}
 	check(t, out, nat.TCP, ap(container, 40000), ap(outside, 22), "syn")

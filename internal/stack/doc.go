@@ -1,7 +1,8 @@
 // Package stack is a small, deterministic IPv4 host stack for simulated
 // sandboxes: ARP with a bounded cache, retries and timeouts; IPv4 with
-// on-link routes, a default gateway and loopback (127.0.0.0/8 and the
-// host's own addresses, as Linux's local table); ICMP echo and errors; UDP
+// on-link routes, static routes, a default gateway and loopback
+// (127.0.0.0/8 and the host's own addresses, as Linux's local table, with
+// an Output hook where Linux has its nat OUTPUT chain); ICMP echo and errors; UDP
 // sockets; a small TCP (streams for servers such as DNS over TCP, and
 // handshake-level probes); a DNS stub resolver over UDP and TCP.
 //

@@ -48,6 +48,14 @@ type Options struct {
 	// when it took the packet (forwarded or dropped it); false lets the
 	// host deliver it as usual.
 	Forward func(in *Iface, pkt []byte, o link.Offload) bool
+	// Output, if set, sees every IPv4 packet the host makes itself for
+	// one of its own addresses (127.0.0.0/8 included) before it goes
+	// round through loopback: the place of Linux's nat OUTPUT chain,
+	// where Docker's rules turn a connection from the host to a published
+	// port into one to the container. pkt is the whole packet, checksums
+	// set, valid only during the call. It returns true when it took the
+	// packet.
+	Output func(pkt []byte) bool
 }
 
 // Iface is one interface of a host.
@@ -141,6 +149,9 @@ type Host struct {
 	sending bool                     // sbuf is in use
 	forward func(in *Iface, pkt []byte, o link.Offload) bool
 	lo      *Iface // loopback: 127.0.0.0/8 and the host's own addresses
+	output  func(pkt []byte) bool
+	routes  []Route  // static routes, longest prefix first
+	loq     [][]byte // frames sent through lo, not yet taken in
 
 	tcpPorts map[uint16]int // TCP connections per local port
 	arpOrder list.List      // of *neighbour: the table, least recently updated first
@@ -158,16 +169,21 @@ func New(o Options) *Host {
 		tcpL:    map[uint16]*TCPListener{},
 		tcpC:    map[tcpKey]*TCPStream{},
 		forward: o.Forward,
+		output:  o.Output,
 
 		tcpPorts: map[uint16]int{},
 	}
 	h.lo = &Iface{h: h, idx: -1, name: "lo", prefix: netip.MustParsePrefix("127.0.0.1/8"), up: true}
 	h.lo.hw = h.lo.mac[:]
 	// What goes out of lo comes back in as a new event, as a softirq
-	// would take it, so that a reply is never built inside its request.
+	// would take it, so that a reply is never built inside its request;
+	// in the order sent, whatever the clock does with timers due at once
+	// (a wall clock runs each on its own goroutine).
 	h.lo.out = link.Func(func(frame []byte) error {
-		cp := append([]byte(nil), frame...)
-		h.clk.AfterFunc(0, func() { h.input(h.lo, cp, link.Offload{}, false) })
+		h.loq = append(h.loq, append([]byte(nil), frame...))
+		if len(h.loq) == 1 {
+			h.clk.AfterFunc(0, h.loopback)
+		}
 		return nil
 	})
 	return h
@@ -238,6 +254,15 @@ func (h *Host) route(dst netip.Addr) (*Iface, netip.Addr, error) {
 	for _, i := range h.ifaces {
 		if i.prefix.Masked().Contains(dst) {
 			return i, dst, nil
+		}
+	}
+	for _, r := range h.routes {
+		if r.To.Contains(dst) {
+			for _, i := range h.ifaces {
+				if i.prefix.Masked().Contains(r.Via) {
+					return i, r.Via, nil
+				}
+			}
 		}
 	}
 	if h.gw.IsValid() {

@@ -179,7 +179,13 @@ func (h *Host) sendIPFrom(src, dst netip.Addr, proto layers.IPProtocol, fail fun
 	}); ok {
 		_ = t.SetNetworkLayerForChecksum(ip)
 	}
-	return h.resolveAndSend(i, hop, append([]gopacket.SerializableLayer{ip}, ls...), fail)
+	ls = append([]gopacket.SerializableLayer{ip}, ls...)
+	if i == h.lo && h.output != nil {
+		if pkt, err := serialize(ls); err == nil && h.output(pkt) {
+			return nil
+		}
+	}
+	return h.resolveAndSend(i, hop, ls, fail)
 }
 
 // sendUnreachable answers a packet with ICMP destination unreachable,

@@ -112,3 +112,35 @@ func (h *Host) sendICMPError(pkt []byte, typ, code uint8, mtu uint16) {
 		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, code), Seq: mtu},
 		gopacket.Payload(quote))
 }
+
+// Route is a static route: packets to To go by the next hop Via, which
+// must be on a connected prefix when they are sent (ip route add TO via
+// VIA).
+type Route struct {
+	To  netip.Prefix
+	Via netip.Addr
+}
+
+// AddRoute adds a static route, consulted after the connected prefixes
+// and before the default gateway, longest prefix first (the first added
+// first among equals), as Linux's main table chooses.
+func (h *Host) AddRoute(r Route) {
+	r.To = r.To.Masked()
+	i := len(h.routes)
+	for i > 0 && h.routes[i-1].To.Bits() < r.To.Bits() {
+		i--
+	}
+	h.routes = append(h.routes, Route{})
+	copy(h.routes[i+1:], h.routes[i:])
+	h.routes[i] = r
+}
+
+// loopback takes in the frames sent through lo so far, in order; what
+// they make the host send through lo waits for the next round.
+func (h *Host) loopback() {
+	q := h.loq
+	h.loq = nil
+	for _, f := range q {
+		h.input(h.lo, f, link.Offload{}, false)
+	}
+}

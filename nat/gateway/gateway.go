@@ -50,6 +50,12 @@ type Config struct {
 	// MaxDNSForwards bounds the queries waiting for an upstream; 0:
 	// MaxDNSForwards.
 	MaxDNSForwards int
+	// AllowDirectRouting is dockerd's allow-direct-routing: a packet from
+	// outside addressed straight to a container (a LAN host with a route
+	// to the bridge's subnet via this host) reaches the container's
+	// published ports, and only those; false, as Docker 28.2+ by default:
+	// none of it (the Direct counter).
+	AllowDirectRouting bool
 }
 
 // Options are the gateway's surroundings.
@@ -157,6 +163,7 @@ type Gateway struct {
 	// onUnresolved is unreachable as a func value made once, so that
 	// forwarding a packet allocates nothing for it.
 	onUnresolved func(sent []byte, err error)
+	direct       bool // Config.AllowDirectRouting
 }
 
 // stateOf says why a flow could be dropped early.
@@ -182,6 +189,7 @@ func New(c Config, o Options) (*Gateway, error) {
 		dns:    c.DNS,
 		ids:    o.Rand,
 		buf:    make([]byte, stack.Headroom+65536),
+		direct: c.AllowDirectRouting,
 	}
 	if g.ids == nil {
 		g.ids = rand.New(rand.NewPCG(0, 0))
@@ -198,7 +206,7 @@ func New(c Config, o Options) (*Gateway, error) {
 		}
 	})
 	g.frag.init()
-	g.host = stack.New(stack.Options{Name: g.name, Clock: g.clk, Tracer: o.Tracer, Forward: g.forward})
+	g.host = stack.New(stack.Options{Name: g.name, Clock: g.clk, Tracer: o.Tracer, Forward: g.forward, Output: g.output})
 	add := func(l Leg, b *Bridge) error {
 		mtu := cmp.Or(l.MTU, DefaultMTU)
 		if mtu < 68 || mtu > 65535 { // RFC 791: every host takes 68 bytes unfragmented
@@ -236,6 +244,7 @@ func New(c Config, o Options) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway %s: %w", g.name, err)
 		}
 	}
+	g.publishLoopback(c.Publish)
 	if g.dns != nil {
 		conn, err := g.host.ListenUDP(stack.DNSPort)
 		if err != nil {
@@ -385,6 +394,9 @@ func (g *Gateway) route(l *leg, pkt []byte, o link.Offload, maxFrag int) bool {
 			if b.bridge.NoMasquerade && g.translate(pkt, o, nat.FromOutside, netip.Addr{}, true, maxFrag) {
 				return true // a reply to what a container sent unmasqueraded
 			}
+			if g.direct {
+				return g.routeDirect(b, pkt, o, maxFrag)
+			}
 			g.stats.Direct++
 			g.dropPktf(pkt, "from outside straight to a container on %s: containers are reached through published ports", b.bridge.Network)
 			return true
@@ -417,7 +429,7 @@ func (g *Gateway) route(l *leg, pkt []byte, o link.Offload, maxFrag int) bool {
 		return true
 	}
 	if l.bridge.NoMasquerade {
-		return g.translate(pkt, o, nat.Routed, netip.Addr{}, false, maxFrag)
+		return g.translate(pkt, o, nat.Unmasqueraded, netip.Addr{}, false, maxFrag)
 	}
 	return g.translate(pkt, o, nat.FromInside, g.legs[0].addr, false, maxFrag)
 }
@@ -484,6 +496,9 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 	var ol *leg
 	if rerr == nil {
 		ol = g.legOf(out)
+	}
+	if ol == nil && rerr == nil && out.Index() < 0 {
+		return g.deliverLocal(k, pkt, frame, out, hop, ch)
 	}
 	if ol == nil {
 		g.stats.NoRoute++

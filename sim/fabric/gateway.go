@@ -53,13 +53,13 @@ func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 		node.ports[name] = p
 		return gateway.Leg{Name: name, MAC: fi.MAC, Addr: fi.Addr, Out: &p.Out, MTU: fi.MTU}
 	}
-	c := gateway.Config{Name: h.Name, LAN: leg(r.LAN), MaxFlows: r.MaxFlows}
+	c := gateway.Config{Name: h.Name, LAN: leg(r.LAN), MaxFlows: r.MaxFlows, AllowDirectRouting: r.AllowDirectRouting}
 	for _, b := range r.Bridges {
 		c.Bridges = append(c.Bridges, gateway.Bridge{Leg: leg(b.Iface), Network: b.Network, Internal: b.Internal, NoMasquerade: b.NoMasquerade})
 	}
 	for _, p := range r.Publish {
 		proto := map[string]uint8{"tcp": nat.TCP, "udp": nat.UDP}[p.Proto]
-		c.Publish = append(c.Publish, nat.Publish{Proto: proto, Ext: p.Ext, To: p.To})
+		c.Publish = append(c.Publish, nat.Publish{Proto: proto, Ext: p.Ext, To: p.To, Bind: p.Bind})
 	}
 	// No upstreams: there is no outside network to ask, so unknown names
 	// answer NXDOMAIN.

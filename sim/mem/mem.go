@@ -16,15 +16,11 @@
 package mem
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
-	"strings"
 	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
@@ -107,6 +103,9 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 		if h.Gateway.IsValid() {
 			host.SetGateway(h.Gateway)
 		}
+		for _, r := range h.Routes {
+			host.AddRoute(stack.Route{To: r.To, Via: r.Via})
+		}
 		for _, port := range h.ListenTCP {
 			l, err := host.ListenTCP(port)
 			if err != nil {
@@ -122,10 +121,39 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 			c.OnRecv = n.gotUDP
 		}
 	}
+	if err := n.listenOnHosts(g); err != nil {
+		return nil, err
+	}
 	if err := f.Connect(); err != nil {
 		return nil, err
 	}
 	return n, nil
+}
+
+// listenOnHosts opens the ports the Docker hosts' own stacks listen on
+// (their containers' on the host network), as the sandboxes' are.
+func (n *Network) listenOnHosts(g *topo.Graph) error {
+	for _, h := range g.Hosts {
+		gw := n.world.Gateway(h.Name)
+		if h.Router == nil || gw == nil {
+			continue
+		}
+		for _, port := range h.Router.ListenTCP {
+			l, err := gw.Host().ListenTCP(port)
+			if err != nil {
+				return fmt.Errorf("host %s: %w", h.Name, err)
+			}
+			l.OnAccept = func(peer netip.AddrPort) { n.accepted = append(n.accepted, peer) }
+		}
+		for _, port := range h.Router.ListenUDP {
+			c, err := gw.Host().ListenUDP(port)
+			if err != nil {
+				return fmt.Errorf("host %s: %w", h.Name, err)
+			}
+			c.OnRecv = n.gotUDP
+		}
+	}
+	return nil
 }
 
 // hostNode is a simulated host as a fabric node: its interfaces.
@@ -207,70 +235,22 @@ func (n *Network) budgetErr() error {
 // interval apart, each waiting up to timeout for its reply, and runs the
 // network until every probe is answered or has timed out.
 func (n *Network) Ping(from string, to netip.Addr, count int, interval, timeout time.Duration) (backend.PingStats, error) {
-	h := n.hosts[from]
-	if h == nil {
-		return backend.PingStats{}, fmt.Errorf("%w host %q", ErrUnknown, from)
+	s, err := n.probe(from)
+	if err != nil {
+		return backend.PingStats{}, err
 	}
 	n.pingID++
-	id := n.pingID
-	st := backend.PingStats{Sent: count}
-	type probe struct {
-		done bool
-		res  stack.PingResult
-	}
-	probes := make([]probe, count)
-	left := count
-	finish := func(i int, r stack.PingResult) {
-		if probes[i].done {
-			return
-		}
-		probes[i] = probe{true, r}
-		left--
-	}
-	for i := range probes {
-		n.Engine.Schedule(time.Duration(i)*interval, func() {
-			seq := uint16(i + 1)
-			cancel, err := h.Ping(to, id, seq, 56, func(r stack.PingResult) { finish(i, r) })
-			if err != nil {
-				finish(i, stack.PingResult{Seq: seq, Err: err})
-				return
-			}
-			n.Engine.Schedule(timeout, func() {
-				cancel()
-				finish(i, stack.PingResult{Seq: seq, Err: errTimeout})
-			})
-		})
-	}
-	if stopped(n.Engine.RunUntil(func() bool { return left == 0 }, n.Engine.Elapsed()+time.Duration(count)*interval+timeout)) {
-		return st, n.budgetErr()
-	}
-	if err := n.settle(); err != nil {
-		return st, err
-	}
-	for _, p := range probes {
-		switch {
-		case p.res.Reply:
-			st.Received++
-			st.RTTs = append(st.RTTs, p.res.RTT)
-		case p.res.Err != nil:
-			st.Errors = append(st.Errors, reason(p.res.Err))
-		}
-	}
-	return st, nil
+	return s.Ping(n.pingID, to, count, interval, timeout)
 }
-
-var errTimeout = errors.New("no reply within the timeout")
 
 // UDP sends one datagram from host from to to:port and runs the network
 // until it arrives or timeout passes. If to belongs to a host of the graph
 // without a socket on port, that host listens on port for the duration.
 func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Duration) (backend.UDPResult, error) {
-	h := n.hosts[from]
-	if h == nil {
-		return backend.UDPResult{}, fmt.Errorf("%w host %q", ErrUnknown, from)
+	s, err := n.probe(from)
+	if err != nil {
+		return backend.UDPResult{}, err
 	}
-	var res backend.UDPResult
-	done := false
 	payload := fmt.Appendf(nil, "netyard udp probe %d", n.Engine.Events())
 	for _, name := range slices.Sorted(maps.Keys(n.hosts)) {
 		dst := n.hosts[name]
@@ -282,31 +262,9 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 			l.OnRecv = n.gotUDP
 		}
 	}
-	c, err := h.ListenUDP(0)
-	if err != nil {
-		return res, err
-	}
-	defer c.Close()
-	c.OnError = func(err error) { res.Err, done = reason(err), true }
 	n.udpWant, n.udpGot = payload, false
 	defer func() { n.udpWant = nil }()
-	if err := c.SendTo(netip.AddrPortFrom(to, port), payload); err != nil {
-		return backend.UDPResult{Err: reason(err)}, nil
-	}
-	arrived := func() bool { return n.udpGot }
-	if stopped(n.Engine.RunUntil(func() bool { return done || arrived() }, n.Engine.Elapsed()+timeout)) {
-		return res, n.budgetErr()
-	}
-	if err := n.settle(); err != nil {
-		return res, err
-	}
-	switch {
-	case arrived():
-		res = backend.UDPResult{Delivered: true}
-	case !done:
-		res.Err = "timeout"
-	}
-	return res, nil
+	return s.UDP(netip.AddrPortFrom(to, port), payload, func() bool { return n.udpGot }, timeout)
 }
 
 // gotUDP notes whether a datagram a socket received is the one the UDP
@@ -320,86 +278,53 @@ func (n *Network) gotUDP(_, _ netip.AddrPort, p []byte) {
 // Dial tries a TCP handshake from host from to to. With open, it runs
 // on until the listener has the handshake's last ACK, to report the client
 // as the listener saw it.
-func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (res backend.ConnectResult, err error) {
-	h := n.hosts[from]
-	if h == nil {
-		return backend.ConnectResult{}, fmt.Errorf("%w host %q", ErrUnknown, from)
-	}
-	result := ""
-	n.accepted = n.accepted[:0]
-	cancel, err := h.ConnectTCP(to, func(r string) { result = r })
-	if errors.Is(err, stack.ErrNoRoute) {
-		return backend.ConnectResult{Result: backend.TimedOut}, nil // as a kernel's connect fails: no answer
-	}
+func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (backend.ConnectResult, error) {
+	s, err := n.probe(from)
 	if err != nil {
 		return backend.ConnectResult{}, err
 	}
-	deadline := n.Engine.Elapsed() + timeout
-	if stopped(n.Engine.RunUntil(func() bool { return result != "" }, deadline)) {
-		return backend.ConnectResult{}, n.budgetErr()
-	}
-	defer func() {
-		if serr := n.settle(); serr != nil && err == nil {
-			res, err = backend.ConnectResult{}, serr
+	n.accepted = n.accepted[:0]
+	return s.Dial(to, timeout, func() (netip.AddrPort, bool) {
+		if len(n.accepted) == 0 {
+			return netip.AddrPort{}, false
 		}
-	}()
-	switch result {
-	case stack.TCPOpen:
-		if stopped(n.Engine.RunUntil(func() bool { return len(n.accepted) > 0 }, deadline)) {
-			return backend.ConnectResult{}, n.budgetErr()
-		}
-		r := backend.ConnectResult{Result: backend.Outcome(result)}
-		if len(n.accepted) > 0 {
-			r.Peer = n.accepted[0]
-		}
-		return r, nil
-	case stack.TCPRefused:
-		return backend.ConnectResult{Result: backend.Outcome(result)}, nil
-	case "":
-		cancel()
-	}
-	return backend.ConnectResult{Result: backend.TimedOut}, nil
+		return n.accepted[0], true
+	})
 }
 
 // Resolve asks host from's nameserver for name's records of type qtype.
 func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration) (backend.Resolved, error) {
-	h := n.hosts[from]
-	if h == nil {
-		return backend.Resolved{}, fmt.Errorf("%w host %q", ErrUnknown, from)
-	}
-	ns := n.world.Graph().Host(from).Nameserver
-	if !ns.IsValid() {
-		return backend.Resolved{Err: "no nameserver"}, nil
-	}
-	var res backend.Resolved
-	done := false
-	cancel, err := h.Query(ns, name, qtype, func(m *dns.Msg, err error) {
-		done = true
-		if err != nil {
-			res.Err = reason(err)
-			return
-		}
-		res = backend.Answer(m)
-	})
+	s, err := n.probe(from)
 	if err != nil {
-		return backend.Resolved{Err: reason(err)}, nil
+		return backend.Resolved{}, err
 	}
-	if stopped(n.Engine.RunUntil(func() bool { return done }, n.Engine.Elapsed()+timeout)) {
-		return res, n.budgetErr()
-	}
-	if err := n.settle(); err != nil {
-		return res, err
-	}
-	if !done {
-		cancel()
-		res.Err = "timeout"
-	}
-	return res, nil
+	g := n.world.Graph()
+	return s.Resolve(g.Host(g.StackOf(from)).Nameserver, name, qtype, timeout)
 }
 
-// reason is an error of the host stack as a scenario report shows it: what
-// went wrong, without the package's prefix.
-func reason(err error) string { return strings.TrimPrefix(err.Error(), "stack: ") }
+// probe returns the stack steps from host from run on: its own, or for
+// the Docker host (and a container on its host network) the gateway's.
+func (n *Network) probe(from string) (backend.Stack, error) {
+	name := n.world.Graph().StackOf(from)
+	h := n.hosts[name]
+	if h == nil {
+		if gw := n.world.Gateway(name); gw != nil {
+			h = gw.Host()
+		}
+	}
+	if h == nil {
+		return backend.Stack{}, fmt.Errorf("%w host %q", ErrUnknown, from)
+	}
+	return backend.Stack{Host: h, Clock: n.Engine, Do: func(f func()) { f() }, Run: n.run, Settle: n.settle}, nil
+}
+
+// run runs the network until done reports true or d has passed.
+func (n *Network) run(done func() bool, d time.Duration) error {
+	if stopped(n.Engine.RunUntil(done, n.Engine.Elapsed()+d)) {
+		return n.budgetErr()
+	}
+	return nil
+}
 
 func owns(h *stack.Host, a netip.Addr) bool {
 	for _, i := range h.Ifaces() {

@@ -165,6 +165,9 @@ func (n *Network) build(g *topo.Graph) error {
 		}
 		readers = append(readers, r...)
 	}
+	if err := n.listenOnHosts(g); err != nil {
+		return err
+	}
 	if err := n.world.Connect(); err != nil {
 		return err
 	}
@@ -216,6 +219,12 @@ func (n *Network) addHost(th topo.Host) ([]func(), error) {
 	if th.Gateway.IsValid() {
 		if err := nh.RouteAdd(&netlink.Route{Gw: th.Gateway.AsSlice()}); err != nil {
 			return nil, fmt.Errorf("default route via %s: %w", th.Gateway, err)
+		}
+	}
+	for _, r := range th.Routes { // ip route add TO via VIA
+		dst := &net.IPNet{IP: r.To.Addr().AsSlice(), Mask: net.CIDRMask(r.To.Bits(), 32)}
+		if err := nh.RouteAdd(&netlink.Route{Dst: dst, Gw: r.Via.AsSlice()}); err != nil {
+			return nil, fmt.Errorf("route to %s via %s: %w", r.To, r.Via, err)
 		}
 	}
 	for _, port := range th.ListenTCP {

@@ -42,6 +42,9 @@ func (n *Network) owner(a netip.Addr) *host {
 // Ping sends count ICMP echo requests from host from's namespace through a
 // raw socket, interval apart, and waits up to timeout for each reply.
 func (n *Network) Ping(from string, to netip.Addr, count int, interval, timeout time.Duration) (backend.PingStats, error) {
+	if s, ok := n.stackProbe(from); ok {
+		return s.Ping(uint16(n.pingID.Add(1)&0x7fff)|0x4000, to, count, interval, timeout)
+	}
 	h, err := n.host(from)
 	if err != nil {
 		return backend.PingStats{}, err
@@ -184,8 +187,9 @@ func sendError(err error) string {
 // UDP sends one datagram from host from's namespace to to:port; the host
 // owning to listens on the port meanwhile, unless it has a socket there.
 func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Duration) (backend.UDPResult, error) {
+	s, fromStack := n.stackProbe(from)
 	src, err := n.host(from)
-	if err != nil {
+	if err != nil && !fromStack {
 		return backend.UDPResult{}, err
 	}
 	dst := netip.AddrPortFrom(to, port)
@@ -211,6 +215,18 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 			go n.readUDP(l, payload)
 		}
 	}
+	arrived := func() bool {
+		n.udpMu.Lock()
+		defer n.udpMu.Unlock()
+		return n.udpWant[string(payload)]
+	}
+	if fromStack {
+		r, err := s.UDP(dst, payload, arrived, timeout)
+		if err == nil {
+			err = n.budgetErr()
+		}
+		return r, err
+	}
 	var c net.Conn
 	if err := nsutil.Do(src.ns, func() (err error) {
 		c, err = net.Dial("udp4", dst.String())
@@ -228,11 +244,6 @@ func (n *Network) UDP(from string, to netip.Addr, port uint16, timeout time.Dura
 	}()
 	if _, err := c.Write(payload); err != nil {
 		return backend.UDPResult{Err: sendError(err)}, nil
-	}
-	arrived := func() bool {
-		n.udpMu.Lock()
-		defer n.udpMu.Unlock()
-		return n.udpWant[string(payload)]
 	}
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
@@ -257,12 +268,16 @@ wait:
 // waits (up to a second) for the listener's accept, to report the client
 // as the listener saw it.
 func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (backend.ConnectResult, error) {
+	s, fromStack := n.stackProbe(from)
 	h, err := n.host(from)
-	if err != nil {
+	if err != nil && !fromStack {
 		return backend.ConnectResult{}, err
 	}
 	for len(n.accepted) > 0 {
 		<-n.accepted
+	}
+	if fromStack {
+		return s.Dial(to, timeout, n.stackAccepted)
 	}
 	var c net.Conn
 	err = nsutil.Do(h.ns, func() (err error) {
@@ -290,6 +305,9 @@ func (n *Network) Dial(from string, to netip.AddrPort, timeout time.Duration) (b
 // Resolve asks host from's nameserver for name's records of type qtype,
 // with a query sent from inside its namespace (as its resolver would).
 func (n *Network) Resolve(from, name string, qtype uint16, timeout time.Duration) (backend.Resolved, error) {
+	if s, ok := n.stackProbe(from); ok {
+		return s.Resolve(n.stackNameserver(from), name, qtype, timeout)
+	}
 	h, err := n.host(from)
 	if err != nil {
 		return backend.Resolved{}, err

@@ -27,6 +27,10 @@ type RunInfo struct {
 	// unrecorded; a cleanup checks each one's mark before removing it.
 	Owned []Owned `json:"owned"`
 	Alive bool    `json:"-"`
+	// Shared lists the containers on a Docker host's host network, each
+	// with its host: they are the host's own stack, in this process, and
+	// have no namespace.
+	Shared map[string]string `json:"shared,omitempty"`
 }
 
 // Owned is one object a run made.

@@ -138,6 +138,16 @@ func (n *Network) SaveState(file string) (string, error) {
 			}
 			r.Addrs[h.Name] = strings.Join(a, ", ")
 		}
+		if d := n.world.Graph().Docker; d != nil {
+			for _, c := range d.Containers {
+				if c.OnHostNetwork() {
+					if r.Shared == nil {
+						r.Shared = map[string]string{}
+					}
+					r.Shared[c.Name] = c.Host
+				}
+			}
+		}
 	})
 	return n.journal.path, err
 }
@@ -336,7 +346,7 @@ func FindHost(prefix, host string) (string, error) {
 		return "", err
 	}
 	var found []string
-	gateway := false
+	gateway, shared := false, ""
 	for _, r := range runs {
 		if !r.Alive || (prefix != "" && r.Prefix != prefix) {
 			continue
@@ -345,7 +355,12 @@ func FindHost(prefix, host string) (string, error) {
 			found = append(found, ns)
 		} else if _, ok := r.Addrs[host]; ok {
 			gateway = true
+		} else if h, ok := r.Shared[host]; ok {
+			shared = h
 		}
+	}
+	if len(found) == 0 && shared != "" {
+		return "", fmt.Errorf("%s is on the host network: it runs on the Docker host %s's own stack, netyard's own node in the netyard up process, not a namespace; exec into a container or a client (a step from: %s runs from %s)", host, shared, host, shared)
 	}
 	if len(found) == 0 && gateway {
 		return "", fmt.Errorf("%s is a Docker host: its gateway is netyard's own node, in the netyard up process, not a namespace; exec into a container or a client", host)

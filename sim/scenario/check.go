@@ -117,11 +117,12 @@ func (c *checker) switches() []string {
 
 // host checks that name is a host a step can run from.
 func (c *checker) host(path, name string) {
-	switch h := c.ix.Host(name); {
+	switch h := c.ix.Host(c.ix.Graph().StackOf(name)); {
+	case h != nil && h.Router != nil:
+		// The Docker host's own stack (from: host1), or a container on
+		// its host network.
 	case h == nil:
 		c.bad(path, "unknown host %q%s", name, c.f.didYouMean(name, c.hosts()))
-	case h.Router != nil:
-		c.bad(path, "%q is a Docker host: steps run from containers and clients", name)
 	case !h.Sandbox():
 		c.bad(path, "%q is a %s, one of netyard's own nodes: steps run from hosts", name, h.Kind)
 	}

@@ -75,6 +75,9 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 			break // a Docker file's hosts are Docker hosts: compileDocker's
 		}
 		p := fmt.Sprintf("hosts[%d]", i)
+		if h.AllowDirectRouting {
+			bad(p+".allow_direct_routing", "allow_direct_routing is a Docker host's (dockerd's allow-direct-routing): for a file with networks or containers")
+		}
 		if h.PortRange != "" {
 			bad(p+".port_range", "port_range is a Docker host's (a file with networks or containers)")
 		}
@@ -325,9 +328,9 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 	for i, h := range f.Hosts {
 		p := fmt.Sprintf("hosts[%d]", i)
 		if h.MAC != "" || h.Gateway != "" || len(h.Interfaces) > 0 || len(h.Listen) > 0 {
-			bad(p, "in a Docker scenario a host is a Docker host: name, address and port_range only")
+			bad(p, "in a Docker scenario a host is a Docker host: name, address, allow_direct_routing and port_range only")
 		}
-		d.Hosts = append(d.Hosts, docker.Host{Name: h.Name, Address: prefix(p+".address", h.Address), PortRange: f.portRange(p+".port_range", h.PortRange, &errs)})
+		d.Hosts = append(d.Hosts, docker.Host{Name: h.Name, Address: prefix(p+".address", h.Address), AllowDirectRouting: h.AllowDirectRouting, PortRange: f.portRange(p+".port_range", h.PortRange, &errs)})
 	}
 	for i, n := range f.Networks {
 		p := fmt.Sprintf("networks[%d]", i)
@@ -356,6 +359,9 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 			}
 		}
 		tc.ListenTCP, tc.ListenUDP = f.listen(p, c.Listen, &errs)
+		for j, r := range c.Routes {
+			tc.Routes = append(tc.Routes, docker.Route{To: prefix(fmt.Sprintf("%s.routes[%d].to", p, j), r.To), Via: r.Via})
+		}
 		d.Containers = append(d.Containers, tc)
 	}
 	g, err := docker.Compile(d)

@@ -168,8 +168,9 @@
 //     disabled) and state (forwarding, learning, listening, blocking,
 //     disabled);
 //     nat, a Docker host's connection tracking: flows counts them, has
-//     lists flows by kind (masquerade, published, hairpin, routed: left
-//     unmasqueraded, enable_ip_masquerade false), proto (tcp,
+//     lists flows by kind (masquerade, published, hairpin, routed:
+//     tracked, not translated, direct routing to a published port or
+//     leaving unmasqueraded), proto (tcp,
 //     udp, icmp), from and to (hosts or addresses) and TCP state
 //     (syn-sent, syn-recv, established, fin-wait, close);
 //     ipam, what IPAM gave a Docker network: subnet, gateway, and
@@ -189,7 +190,7 @@
 // gateway and DNS). Package sim/topo/docker compiles it into switches, a
 // gateway node per Docker host and sandboxes.
 //
-//	hosts: [{name: host1, address: 192.168.56.11/24, port_range: 32768-60999}]  # port_range: where -p PORT's host ports come from
+//	hosts: [{name: host1, address: 192.168.56.11/24, allow_direct_routing: false, port_range: 32768-60999}]  # dockerd's allow-direct-routing; port_range: where -p PORT's host ports come from
 //	networks:
 //	  - {name: mybridge, subnet: 172.18.0.0/16}   # driver: bridge (or none); subnet, gateway, ip_range from IPAM unless given (a static ip needs subnet)
 //	  - {name: backend, subnet: 172.30.0.0/24, gateway: 172.30.0.254, ip_range: 172.30.0.128/25, internal: true}
@@ -200,12 +201,14 @@
 //	  - {name: a, networks: [mybridge], host: host1}  # no networks: the default network, bridge; [none]: loopback only; host: default the first
 //	  - name: b
 //	    networks: [{name: mybridge, ip: 172.18.0.10, aliases: [db]}, backend]
-//	    publish: ["8080:80/tcp", "443", "53/udp", "8000-8001:80-81", "127.0.0.1:9090:80"] # no host port: the host's next from its port_range
+//	    publish: ["8080:80/tcp", "443", "53/udp", "8100-8101:80-81", "127.0.0.1:9090:80"] # no host port: the host's next from its port_range
 //	    listen: [tcp/80, udp/53]
 //	  - name: c                                   # compose's words work too:
 //	    networks: {mybridge: {ipv4_address: 172.18.0.11, aliases: [cache], gw_priority: 1}, backend: }
 //	    ports: ["8081:80"]                        # ports is publish (short syntax only)
 //	  - {name: client, attach: lan, address: 192.168.56.50/24}  # on the hosts' LAN; address: default the next free
+//	  - {name: router-client, attach: lan, routes: [{to: 172.18.0.0/16, via: host1}]}  # via a Docker host or an address
+//	  - {name: nginx, networks: [host], listen: [tcp/8000]}  # the host's own stack: no sandbox, no other network
 //	steps:
 //	  - resolve: {from: a, name: db, expect: [b]} # or nxdomain, servfail, no-answer, timeout
 //	  - resolve: {from: a, name: b, type: AAAA, expect: no-answer}
@@ -213,6 +216,7 @@
 //	  - ping: {from: a, to: b}                    # a container's name is looked up by the sender's DNS
 //	  - ping: {from: a, to: b:eth0}               # host:iface is the graph's address: no DNS
 //	  - connect: {from: client, to: host1, port: 8080, seen_from: client}
+//	  - connect: {from: host1, to: 127.0.0.1, port: 8080}  # from the Docker host itself, or from nginx: the same stack
 //	  - peers: {host: host1, network: ov, lacks: [a], within: 5s}  # what host1's VTEP learned from the gossip
 //	  - expect:
 //	      nat: {host: host1, flows: ">=1", has: [{kind: published, proto: tcp, from: client, to: b, state: established}]}
@@ -241,6 +245,20 @@
 // is made on every Docker host; with several hosts their bridges are
 // named after them (host2.br-mybridge). ipam's host is whose view it
 // checks (default the first).
+//
+// Steps may run from a Docker host (from: host1): from its own stack,
+// the gateway's, which reaches its containers' addresses over its bridge
+// legs and a published port at 127.0.0.1 or at its own address, as
+// Docker's OUTPUT rules and docker-proxy do (the container sees the
+// gateway's address on its network). A container on the host network is
+// that stack: its listen ports are the host's, steps from it run from
+// the host, its name stands for the host's address, its publish is
+// discarded with Docker's warning, and it has no other network (Docker's
+// words refuse one). A LAN client's routes lead to a bridge's subnet via
+// a Docker host; what it sends there straight to a container reaches a
+// published port only when the host allows direct routing
+// (allow_direct_routing, dockerd's allow-direct-routing, off by default
+// as in Docker 28.2 and later), an unpublished one never.
 //
 // A destination that does not resolve is not tried: ping passes only with
 // expect: no-reply, udp only with not-delivered, connect never.

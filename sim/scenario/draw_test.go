@@ -65,6 +65,13 @@ var drawn = map[string][]string{
 		"<b>eth0</b> 172.18.0.3/16 · frontend",
 		"<b>eth1</b> 172.19.0.3/16 · backend",
 	},
+	"docker-host.yaml": {
+		"container hostweb on the host network",
+		"listens tcp/8081, udp/9001 on the host's own stack",
+		"allow-direct-routing: published container ports reached by their own addresses",
+		"route 172.18.0.0/16 via 192.168.56.11",
+		"publishes 192.168.56.11:8080/tcp → app 172.18.0.10:80",
+	},
 	"docker-none.yaml": {
 		"<b>network none</b><br/>loopback only",
 		"container, --network none",

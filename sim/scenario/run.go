@@ -65,6 +65,9 @@ type Report struct {
 	// differs between the worlds.
 	Netns       *Report  `json:"netns,omitempty"`
 	Differences []string `json:"differences,omitempty"`
+	// Warnings are what Docker would warn of and go on, at file:line
+	// (published ports of a container on the host network, discarded).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // OK reports whether every step passed, in every world run, with the same
@@ -249,6 +252,7 @@ func runOne(f *File, o Options) (*Report, error) {
 	r.b, r.w = b, b.World()
 	r.nameNodes()
 	r.header(rep)
+	r.warnings(rep)
 	r.steps(rep)
 	rep.Elapsed = b.Elapsed().Seconds()
 	fmt.Fprintf(r.out, "%d passed, %d failed\n", rep.Passed, rep.Failed)
@@ -487,7 +491,7 @@ func (r *runner) byDNS(to string, graphErr error) bool {
 		return false
 	}
 	return graphErr != nil || !strings.Contains(to, ":") &&
-		slices.ContainsFunc(d.Containers, func(c topo.Container) bool { return c.Name == to && c.Attach == "" })
+		slices.ContainsFunc(d.Containers, func(c topo.Container) bool { return c.Name == to && c.Attach == "" && !c.OnHostNetwork() })
 }
 
 // summarise counts repeated error strings: "host unreachable x3".
@@ -508,4 +512,17 @@ func summarise(errs []string) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// warnings reports what the Docker model warned of, each at its file:line,
+// as docker run prints a warning and goes on.
+func (r *runner) warnings(rep *Report) {
+	if r.g.Docker == nil {
+		return
+	}
+	for _, w := range r.g.Docker.Warnings {
+		e := r.f.errAt(w.Path, "%s", w.Msg)
+		rep.Warnings = append(rep.Warnings, e.Error())
+		fmt.Fprintf(r.out, "  %s\n", e.Error())
+	}
 }

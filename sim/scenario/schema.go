@@ -82,6 +82,10 @@ type HostConfig struct {
 	Gateway    string        `yaml:"gateway"`
 	Interfaces []IfaceConfig `yaml:"interfaces"`
 	Listen     []string      `yaml:"listen"` // e.g. tcp/80: ports that accept connections
+	// AllowDirectRouting is a Docker host's dockerd option
+	// allow-direct-routing: LAN clients with a route to a bridge's subnet
+	// via the host reach published container ports directly.
+	AllowDirectRouting bool `yaml:"allow_direct_routing"`
 	// PortRange is a Docker host's range for published ports without a
 	// host port, "32768-60999" (Linux's ip_local_port_range, the default).
 	PortRange string `yaml:"port_range"`
@@ -130,6 +134,14 @@ type ContainerConfig struct {
 	Address  string           `yaml:"address"`  // with attach: its LAN address
 	Publish  []string         `yaml:"publish"`  // "8080:80/tcp", "80"; compose's ports (short syntax) is the same
 	Listen   []string         `yaml:"listen"`   // "tcp/80", "udp/53"
+	Routes   []RouteConfig    `yaml:"routes"`   // with attach: a LAN client's static routes
+}
+
+// RouteConfig is a static route as written: to a subnet, via a Docker
+// host's name or an address.
+type RouteConfig struct {
+	To  string `yaml:"to"`
+	Via string `yaml:"via"`
 }
 
 // EndpointConfig is a container's network: a name, or a mapping with ip

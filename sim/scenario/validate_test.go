@@ -233,3 +233,44 @@ func TestStepsKnowTheLinks(t *testing.T) {
 		})
 	}
 }
+
+// TestHostNetworkMistakes: the host network with a bridge is refused in
+// Docker's words at its line, and so are routes with a bad next hop;
+// published ports on the host network are a warning in the report, not
+// an error.
+func TestHostNetworkMistakes(t *testing.T) {
+	src := `name: host-net
+networks:
+  - {name: mine}
+containers:
+  - {name: a, networks: [host, mine]}
+  - {name: b, networks: [mine, host]}
+  - {name: c, attach: lan, routes: [{to: 172.18.0.0/16, via: nowhere}]}
+steps:
+  - connect: {from: host1, to: 127.0.0.1, port: 80, expect: refused}
+`
+	want := []string{
+		"bad.yaml:5: container sharing network namespace with another container or host cannot be connected to any other network",
+		"bad.yaml:6: container cannot be disconnected from host network or connected to host network",
+		`bad.yaml:7: via "nowhere": want a Docker host's name or an address on the LAN 192.168.56.0/24`,
+	}
+	if got := errorLines(t, src); !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	f, err := scenario.Parse("ok.yaml", []byte(`name: warned
+containers:
+  - {name: a, networks: [host], publish: ["8080:80"]}
+steps:
+  - connect: {from: a, to: 127.0.0.1, port: 8080, expect: refused}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := scenario.Run(f, scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || len(rep.Warnings) != 1 || rep.Warnings[0] != "ok.yaml:3: a: WARNING: Published ports are discarded when using host network mode" {
+		t.Errorf("report ok %v, warnings %q", rep.OK(), rep.Warnings)
+	}
+}

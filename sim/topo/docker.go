@@ -38,6 +38,9 @@ type Docker struct {
 	Hosts      []DockerHost
 	Networks   []Network // the user's networks, host by host (not the predefined ones)
 	Containers []Container
+	// Warnings are what Docker would warn of and go on (published ports
+	// of a container on the host network, discarded).
+	Warnings []*Error
 }
 
 // Network returns network name of Docker host host, or nil. The default
@@ -63,6 +66,8 @@ type DockerHost struct {
 	Address netip.Prefix
 	Default Network         // its bridge network
 	IPAM    *ipam.Allocator // what it allocated
+	// AllowDirectRouting is dockerd's allow-direct-routing (Router's).
+	AllowDirectRouting bool
 	// Ports are its published host ports, as Docker's port allocator
 	// hands them out (a runtime step that publishes more continues it).
 	Ports *PortAllocator

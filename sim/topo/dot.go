@@ -630,11 +630,15 @@ func (d *drawing) hostNode(b *strings.Builder, indent string, h *Host) {
 			}
 			notes = append(notes, fmt.Sprintf("publishes %s/%s → %s", esc(p.Ext.String()), esc(p.Proto), to))
 		}
+		notes = append(notes, d.hostNotes(h)...)
 	} else {
 		if h.Gateway.IsValid() {
 			notes = append(notes, "default route via "+esc(h.Gateway.String()))
 		} else if len(h.Ifaces) > 0 && d.g.Docker != nil && d.cluster[h.Name] != LANSwitch {
 			notes = append(notes, "no default route")
+		}
+		for _, r := range h.Routes {
+			notes = append(notes, fmt.Sprintf("route %s via %s", esc(r.To.String()), esc(r.Via.String())))
 		}
 		if h.Nameserver.IsValid() {
 			notes = append(notes, "nameserver "+esc(h.Nameserver.String()))

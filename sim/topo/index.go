@@ -119,7 +119,7 @@ func (ix *Index) PortConfig(sw, name string) vswitch.PortConfig {
 
 // ResolveAddr turns "h2", "h2:eth1" or "10.0.0.2" into an address, as
 // Graph.ResolveAddr.
-func (ix *Index) ResolveAddr(s string) (netip.Addr, error) { return resolveAddr(s, ix.Host) }
+func (ix *Index) ResolveAddr(s string) (netip.Addr, error) { return resolveAddr(s, ix.stackHost) }
 
 // ResolveMAC turns "h1", "h1:eth0" or "02:00:00:00:00:01" into a MAC, as
 // Graph.ResolveMAC.

@@ -96,6 +96,17 @@ type Host struct {
 	// a sandbox, or a gateway when Router is set.
 	Kind string
 	Spec any
+	// Routes are the host's static routes beyond its connected prefixes
+	// and its Gateway (ip route add TO via VIA): a LAN client's route to
+	// a bridge's subnet via a Docker host.
+	Routes []Route
+}
+
+// Route is a static route of a host: To via the next hop Via, an
+// address on one of the host's connected prefixes.
+type Route struct {
+	To  netip.Prefix
+	Via netip.Addr
 }
 
 // The kinds of node that are not registered.
@@ -134,6 +145,13 @@ type Router struct {
 	// Swarm is every other Docker host of the cluster the overlays
 	// gossip in (Docker's swarm): the control plane's seeds.
 	Swarm []SwarmMember
+	// ListenTCP and ListenUDP are the ports the host's own stack listens
+	// on: those of its containers on the host network.
+	ListenTCP, ListenUDP []uint16
+	// AllowDirectRouting is dockerd's allow-direct-routing: packets from
+	// outside addressed straight to a container reach its published
+	// ports (and only those); false: none.
+	AllowDirectRouting bool
 }
 
 // RouterOverlay is a gateway's VTEP on an overlay network: a port of no
@@ -442,7 +460,7 @@ func (g *Graph) Assigned() *Graph {
 var ErrNotFound = errors.New("topo: not found")
 
 // ResolveAddr turns "h2", "h2:eth1" or "10.0.0.2" into an address.
-func (g *Graph) ResolveAddr(s string) (netip.Addr, error) { return resolveAddr(s, g.Host) }
+func (g *Graph) ResolveAddr(s string) (netip.Addr, error) { return resolveAddr(s, g.stackHost) }
 
 // ResolveMAC turns "h1", "h1:eth0" or "02:00:00:00:00:01" into a MAC.
 func (g *Graph) ResolveMAC(s string) (vswitch.MAC, error) { return resolveMAC(s, g.Host) }

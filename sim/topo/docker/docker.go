@@ -47,6 +47,10 @@ type Model struct {
 type Host struct {
 	Name    string
 	Address netip.Prefix // zero: DefaultHostAddress
+	// AllowDirectRouting is dockerd's allow-direct-routing: a LAN client
+	// with a route to a bridge's subnet via this host reaches published
+	// container ports directly (Docker 28.2+ drops all of it otherwise).
+	AllowDirectRouting bool
 	// PortRange is the range its published ports without a host port
 	// come from (Linux's ip_local_port_range, which Docker reads); zero:
 	// topo.DefaultPortFirst-DefaultPortLast.
@@ -79,10 +83,19 @@ type Container struct {
 	Publish   []topo.PortMapping
 	ListenTCP []uint16
 	ListenUDP []uint16
+	// Routes are a LAN client's static routes (attach: lan only).
+	Routes []Route
 	// PublishFrom is, for each of Publish, the index of the entry it was
 	// written as (one -p with ranges is several mappings), for the paths
 	// of problems; nil: its own index.
 	PublishFrom []int
+}
+
+// Route is a LAN client's static route: To via Via, a Docker host's
+// name or an address on the LAN.
+type Route struct {
+	To  netip.Prefix
+	Via string
 }
 
 // Endpoint is a container's endpoint on a network.
@@ -167,7 +180,8 @@ func Compile(m *Model) (*topo.Graph, error) {
 	}
 	c.swarm()
 	c.containers()
-	d := &topo.Docker{Containers: c.ctrs}
+	c.hostOptions()
+	d := &topo.Docker{Containers: c.ctrs, Warnings: c.warnings}
 	for _, h := range c.plans {
 		h.Host.Default = h.nets[0]
 		d.Hosts = append(d.Hosts, h.Host)
@@ -203,6 +217,8 @@ type compiler struct {
 	eps    [][]Endpoint     // each container's endpoints that can be made
 	global *ipam.Allocator  // the swarm's address space (overlays)
 	ovs    map[string]*overlayPlan
+	// warnings are what Docker warns of and goes on (host.go).
+	warnings []*topo.Error
 }
 
 func (c *compiler) bad(path, format string, a ...any) {
@@ -315,6 +331,7 @@ func (c *compiler) networks(h *HostPlan) {
 		h.byName[n.Name] = n
 	}
 	h.byName["none"] = &topo.Network{Name: "none", Driver: "none", Host: h.Host.Name}
+	h.byName[topo.HostNetwork] = &topo.Network{Name: topo.HostNetwork, Driver: "host", Host: h.Host.Name}
 }
 
 // names checks the containers' names and hosts: they share the node
@@ -380,7 +397,7 @@ func (c *compiler) addresses() {
 		for _, n := range h.nets {
 			known = append(known, n.Name)
 		}
-		known = append(known, "none")
+		known = append(known, "none", topo.HostNetwork)
 		eps := mc.Endpoints
 		if len(eps) == 0 && mc.Attach == "" { // docker run without --network
 			eps = []Endpoint{{Network: topo.DefaultNetwork}}
@@ -400,6 +417,9 @@ func (c *compiler) addresses() {
 				continue
 			case seen[e.Network]:
 				c.bad(p, "network %q is listed twice", e.Network)
+				continue
+			case j > 0 && (n.Driver == "host" || eps[0].Network == topo.HostNetwork):
+				c.bad(p, "%s", hostConflict(n.Driver == "host"))
 				continue
 			case n.Driver == "none" && len(eps) > 1:
 				c.bad(p, "a container on the none network has no other network")
@@ -536,6 +556,9 @@ func (c *compiler) containers() {
 			ct.Address = addr
 			s.Ifaces = []topo.Iface{{Name: "eth0", Addr: addr}}
 			g.Links = append(g.Links, topo.Link{A: topo.Endpoint{Node: topo.LANSwitch, Port: ct.Name}, B: topo.Endpoint{Node: ct.Name, Port: "eth0"}})
+		case ct.OnHostNetwork():
+			c.hostNetwork(h, i)
+			continue
 		default:
 			// Interfaces are named in the order the networks are listed
 			// (docker run's, then docker network connect's: eth0, eth1,

@@ -152,7 +152,7 @@ func TestCompileRefuses(t *testing.T) {
 	_, err := docker.Compile(d)
 	for _, want := range []string{
 		"hosts[1].address: 10.0.0.2/24 is not on the LAN 192.168.56.0/24",
-		`networks[0].driver: driver "overlai" is not supported yet (bridge, none, overlay)`,
+		`networks[0].driver: driver "overlai" is not supported yet (bridge, host, none, overlay)`,
 		`containers[0].host: unknown Docker host "host3"`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
