@@ -41,6 +41,7 @@ FUZZ_TARGETS = \
 	./sim/scenario:FuzzParseProbability \
 	./sim/topo:FuzzValidName \
 	./sim/topo:FuzzParsePortMapping \
+	./sim/topo:FuzzParsePortSpec \
 	./sim/scenario:FuzzRun \
 	./sim/netns:FuzzParseRun \
 	./sim/capture:FuzzSummarize \

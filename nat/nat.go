@@ -77,7 +77,7 @@ const (
 	kindMasquerade = "masquerade"
 	kindPublished  = "published"
 	kindHairpin    = "hairpin"
-	kindRouted     = "routed" // tracked, not translated: direct routing to a published container port
+	kindRouted     = "routed" // tracked, not translated: direct routing to a published container port, or leaving unmasqueraded
 )
 
 // tcpState is where a TCP flow is, as Dump names it.
@@ -105,6 +105,9 @@ type Publish struct {
 	Proto uint8
 	Ext   netip.AddrPort
 	To    netip.AddrPort
+	// Bind is the one host address it was published on (-p
+	// 192.168.56.11:8080:80); zero: all of them (0.0.0.0).
+	Bind netip.Addr
 }
 
 // Stats counts what the table did. Every flow created ends expired,
@@ -277,6 +280,11 @@ const (
 	// use again for a connection of its own to the container, as
 	// docker-proxy's connection has a port of its own.
 	FromHost
+	// Unmasqueraded is a packet leaving from a network that does not
+	// masquerade (Docker's enable_ip_masquerade false): to anywhere,
+	// tracked and not translated, so that its replies (from a host with
+	// a route back) come in.
+	Unmasqueraded
 )
 
 // Outbound translates a packet (an IPv4 packet, starting at its header)
@@ -428,6 +436,8 @@ func (t *Table) TranslateFlow(b []byte, o Origin, ext netip.Addr, now time.Time,
 func (t *Table) newFlowLocked(p packet, k Tuple, o Origin, ext netip.Addr, now time.Time) (f, victim *flow, err error) {
 	kind, reply := kindMasquerade, Tuple{}
 	switch o {
+	case Unmasqueraded:
+		kind, reply = kindRouted, Tuple{p.proto, k.Dst, k.Src}
 	case Routed:
 		if !t.publishedTo[Tuple{Proto: p.proto, Dst: k.Dst}] || p.proto == ICMP {
 			t.stats.Refused++

@@ -382,3 +382,27 @@ func TestUntranslate(t *testing.T) {
 		t.Error("a packet of no flow was untranslated")
 	}
 }
+
+// TestUnmasqueraded: a flow from a network that does not masquerade leaves
+// untouched and is tracked, so that its reply comes in untouched too,
+// while a packet from outside that starts nothing is still refused.
+func TestUnmasqueraded(t *testing.T) {
+	tb := nat.New(0)
+	out := pkt(t, nat.TCP, ap(container, 40000), ap(outside, 22), "syn")
+	if _, _, err := tb.TranslateFlow(out, nat.Unmasqueraded, netip.Addr{}, t0, false); err != nil {
+		t.Fatal(err)
+	}
+	check(t, out, nat.TCP, ap(container, 40000), ap(outside, 22), "syn")
+	back := pkt(t, nat.TCP, ap(outside, 22), ap(container, 40000), "synack")
+	if _, err := tb.Inbound(back, t0.Add(time.Second)); err != nil {
+		t.Fatalf("the reply: %v", err)
+	}
+	check(t, back, nat.TCP, ap(outside, 22), ap(container, 40000), "synack")
+	if f := tb.Dump(t0.Add(time.Second)); len(f) != 1 || f[0].Kind != "routed" {
+		t.Errorf("flows %+v, want one routed", f)
+	}
+	stray := pkt(t, nat.TCP, ap(outside, 23), ap(container, 40001), "syn")
+	if _, err := tb.Inbound(stray, t0.Add(time.Second)); err == nil {
+		t.Errorf("a new flow from outside to a container was let in")
+	}
+}

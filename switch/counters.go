@@ -20,6 +20,7 @@ const (
 	DropBlocked                     // STP: data frame on a port that is not forwarding
 	DropBPDU                        // STP: malformed BPDU, or a BPDU on a guarded edge port
 	DropDoubleTag                   // a frame of the VLAN the ingress port carries untagged whose payload is itself VLAN-tagged (VLAN hopping), or a QinQ frame about to leave untagged out of a trunk whose native VLAN it is
+	DropIsolated                    // from an isolated port to another isolated port
 	numDropReasons
 )
 
@@ -36,6 +37,7 @@ var dropNames = [numDropReasons]string{
 	DropBlocked:   "stp-blocked",
 	DropBPDU:      "bpdu",
 	DropDoubleTag: "double-tag",
+	DropIsolated:  "isolated",
 }
 
 // String returns the reason's name, such as "vlan" or "fdb-full"; see

@@ -115,6 +115,9 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 		case out == in:
 			s.drop(p, DropFiltered, frame)
 			return
+		case p.isolated && out >= 0 && out < len(ports) && ports[out].isolated:
+			s.drop(p, DropIsolated, frame)
+			return
 		case out >= 0 && out < len(ports) && ports[out].state.Load() == 0:
 			q := ports[out]
 			sent := s.transmit(ports, q, frame, tag, vlan, &v, o)
@@ -130,7 +133,7 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 	}
 	var sent []string
 	for _, q := range ports {
-		if q == p || q.state.Load() != 0 || !q.member.has(vlan) {
+		if q == p || q.state.Load() != 0 || !q.member.has(vlan) || p.isolated && q.isolated {
 			continue
 		}
 		if s.transmit(ports, q, frame, tag, vlan, &v, o) && s.tracer != nil {

@@ -67,6 +67,10 @@ type PortConfig struct {
 	// STP is the port's spanning tree settings, used when the switch runs
 	// STP.
 	STP PortSTP
+	// Isolated ports forward only to ports that are not isolated, as a
+	// Linux bridge port with the isolated flag (bridge link set isolated
+	// on): two isolated ports never exchange frames.
+	Isolated bool
 }
 
 type vlanSet [4096 / 64]uint64
@@ -88,6 +92,8 @@ type port struct {
 	state  atomic.Uint32      // stDown | stNoCarrier | stMonitor; 0: forwarding
 	mirror atomic.Int32       // index+1 of the monitor port copying this port; 0: none
 	ctr    counters
+	// isolated is PortConfig.Isolated.
+	isolated bool
 }
 
 // classify returns the VLAN of a frame arriving with tag, and whether the
@@ -200,7 +206,7 @@ func (s *Switch) AddPort(c PortConfig, out link.Sender) (int, error) {
 	s.addMu.Lock()
 	defer s.addMu.Unlock()
 	old := *s.ports.Load()
-	p := &port{idx: len(old), name: c.Name, mode: c.Mode, out: out}
+	p := &port{idx: len(old), name: c.Name, mode: c.Mode, out: out, isolated: c.Isolated}
 	if out == nil {
 		p.out = &p.ep.Out
 	}

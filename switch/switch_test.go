@@ -463,3 +463,21 @@ func TestDropReasonNames(t *testing.T) {
 		t.Errorf("ParseDropReason(double-tag) = %v, %v; want DropDoubleTag", r, ok)
 	}
 }
+
+// TestIsolatedPorts: two isolated ports never exchange frames, flooded or
+// forwarded; each still reaches a port that is not isolated (Linux's
+// bridge port flag isolated, Docker's enable_icc false).
+func TestIsolatedPorts(t *testing.T) {
+	r := newRig(t, vswitch.Options{}, vswitch.PortConfig{}, vswitch.PortConfig{Isolated: true}, vswitch.PortConfig{Isolated: true})
+	r.in(1, frame64(vswitch.Broadcast, mac(1))) // from an isolated port: to the gateway's only
+	r.want(1, 0, 0)
+	r.in(0, frame64(vswitch.Broadcast, mac(9))) // from the open port: to both
+	r.want(0, 1, 1)
+	r.in(2, frame64(mac(9), mac(2))) // known, to the open port
+	r.want(1, 0, 0)
+	r.in(2, frame64(mac(1), mac(2))) // known, to another isolated port: dropped
+	r.want(0, 0, 0)
+	if r.drops(2)["isolated"] != 1 {
+		t.Errorf("drops = %v, want isolated 1", r.drops(2))
+	}
+}

@@ -181,7 +181,7 @@ func TestUpDockerPublish(t *testing.T) {
 	if out := run("curl", "client", "--", "curl", "-s", "-m", "5", "http://192.168.56.11:8080/"); out != "" && !strings.Contains(out, "hello from containerB port 80: you are 192.168.56.12:") {
 		t.Errorf("curl to the published port: %q", out)
 	}
-	if out := run("nc", "client", "--", "nc", "-z", "-w", "3", "192.168.56.11", "49153"); strings.Contains(out, "refused") {
+	if out := run("nc", "client", "--", "nc", "-z", "-w", "3", "192.168.56.11", "32768"); strings.Contains(out, "refused") {
 		t.Errorf("nc to the ephemeral published port: %q", out)
 	}
 	if out := run("cat", "containerA", "--", "cat", "/etc/resolv.conf"); !strings.Contains(out, "\nnameserver 127.0.0.11\n") || !strings.Contains(out, "options ndots:0") {

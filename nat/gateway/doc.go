@@ -25,13 +25,19 @@
 //
 // From a bridge network:
 //   - to one of the gateway's own addresses: a published port is reached
-//     through the hairpin (the container behind it sees the gateway's
-//     address, as with Docker's userland proxy); anything else is for the
-//     gateway itself (ping, DNS);
+//     through the hairpin, translated both ways (the container behind it
+//     sees the gateway's address, as with Docker's userland proxy, which
+//     is a process with its own sockets: there a UDP reply comes back from
+//     the proxy's address, the gateway's, and the container behind sees
+//     the proxy's source port); anything else is for the gateway itself
+//     (ping, DNS);
 //   - to another bridge network: dropped, networks are isolated (Docker's
 //     DOCKER-ISOLATION chains);
 //   - elsewhere: dropped when the network is internal, else masqueraded
-//     behind the host's address and sent out of the LAN leg.
+//     behind the host's address and sent out of the LAN leg; from a
+//     network with NoMasquerade (Docker's enable_ip_masquerade false),
+//     routed with the container's own address and tracked, so that a reply
+//     (from a LAN host with a route back) comes in.
 //
 // From the LAN:
 //   - to the host's address: a reply of a tracked flow or a new flow to a

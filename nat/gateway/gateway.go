@@ -34,6 +34,9 @@ type Bridge struct {
 	Leg
 	Network  string // the network's name, for DNS scoping and traces
 	Internal bool   // no way out
+	// NoMasquerade routes what leaves with the container's own address,
+	// tracked so that replies come back (enable_ip_masquerade false).
+	NoMasquerade bool
 }
 
 // Config describes a gateway.
@@ -389,6 +392,9 @@ func (g *Gateway) route(l *leg, pkt []byte, o link.Offload, maxFrag int) bool {
 			return false
 		}
 		if b := g.bridgeFor(d); b != nil {
+			if b.bridge.NoMasquerade && g.translate(pkt, o, nat.FromOutside, netip.Addr{}, true, maxFrag) {
+				return true // a reply to what a container sent unmasqueraded
+			}
 			if g.direct {
 				return g.routeDirect(b, pkt, o, maxFrag)
 			}
@@ -422,6 +428,9 @@ func (g *Gateway) route(l *leg, pkt []byte, o link.Offload, maxFrag int) bool {
 		g.stats.Internal++
 		g.dropPktf(pkt, "network %s is internal: no way out", l.bridge.Network)
 		return true
+	}
+	if l.bridge.NoMasquerade {
+		return g.translate(pkt, o, nat.Unmasqueraded, netip.Addr{}, false, maxFrag)
 	}
 	return g.translate(pkt, o, nat.FromInside, g.legs[0].addr, false, maxFrag)
 }

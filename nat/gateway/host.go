@@ -38,8 +38,8 @@ var loopback = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 func (g *Gateway) publishLoopback(ps []nat.Publish) {
 	lan := g.legs[0].addr
 	for _, p := range ps {
-		if p.Ext.Addr() != lan {
-			continue
+		if p.Ext.Addr() != lan || p.Bind.IsValid() {
+			continue // published on one address only: not on loopback
 		}
 		// ErrPublished: published on 127.0.0.1 itself, which was added first.
 		_ = g.nat.AddPublish(nat.Publish{Proto: p.Proto, Ext: netip.AddrPortFrom(loopback, p.Ext.Port()), To: p.To})

@@ -60,11 +60,11 @@ func (f *Fabric) addGateway(h topo.Host) (*Gateway, error) {
 	}
 	c := gateway.Config{Name: h.Name, LAN: leg(r.LAN), MaxFlows: r.MaxFlows, AllowDirectRouting: r.AllowDirectRouting}
 	for _, b := range r.Bridges {
-		c.Bridges = append(c.Bridges, gateway.Bridge{Leg: leg(b.Iface), Network: b.Network, Internal: b.Internal})
+		c.Bridges = append(c.Bridges, gateway.Bridge{Leg: leg(b.Iface), Network: b.Network, Internal: b.Internal, NoMasquerade: b.NoMasquerade})
 	}
 	for _, p := range r.Publish {
 		proto := map[string]uint8{"tcp": nat.TCP, "udp": nat.UDP}[p.Proto]
-		c.Publish = append(c.Publish, nat.Publish{Proto: proto, Ext: p.Ext, To: p.To})
+		c.Publish = append(c.Publish, nat.Publish{Proto: proto, Ext: p.Ext, To: p.To, Bind: p.Bind})
 	}
 	// The daemon's records. The gateway answers no DNS (Config.DNS stays
 	// nil: its port 53 is closed, as dig @172.18.0.1 finds on Docker):

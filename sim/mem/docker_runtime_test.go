@@ -89,7 +89,7 @@ func TestDockerStartKeepsStaticAddress(t *testing.T) {
 		Networks: []docker.Network{{Name: "n", Subnet: netip.MustParsePrefix("10.9.0.0/24")}},
 		Containers: []docker.Container{
 			{Name: "a", Endpoints: []docker.Endpoint{{Network: "n"}}},
-			{Name: "c", Endpoints: []docker.Endpoint{{Network: "n", IP: netip.MustParseAddr("10.9.0.2")}}},
+			{Name: "c", Endpoints: []docker.Endpoint{{Network: "n", IP: netip.MustParseAddr("10.9.0.5")}}},
 		},
 	})
 	if err != nil {
@@ -109,10 +109,10 @@ func TestDockerStartKeepsStaticAddress(t *testing.T) {
 	if _, err := w.DockerStart("c"); err != nil {
 		t.Fatal(err)
 	}
-	if e := w.Docker().Containers[1].Endpoints[0]; e.Addr.Addr() != netip.MustParseAddr("10.9.0.2") {
-		t.Errorf("started, c has %s, want its static 10.9.0.2", e.Addr)
+	if e := w.Docker().Containers[1].Endpoints[0]; e.Addr.Addr() != netip.MustParseAddr("10.9.0.5") {
+		t.Errorf("started, c has %s, want its static 10.9.0.5", e.Addr)
 	}
-	if st, err := n.Ping("a", netip.MustParseAddr("10.9.0.2"), 1, time.Second, time.Second); err != nil || st.Received != 1 {
+	if st, err := n.Ping("a", netip.MustParseAddr("10.9.0.5"), 1, time.Second, time.Second); err != nil || st.Received != 1 {
 		t.Errorf("a -> c: %+v %v", st, err)
 	}
 }

@@ -78,6 +78,9 @@ func (f *File) compile(t taint) (*topo.Graph, Errors) {
 		if h.AllowDirectRouting {
 			bad(p+".allow_direct_routing", "allow_direct_routing is a Docker host's (dockerd's allow-direct-routing): for a file with networks or containers")
 		}
+		if h.PortRange != "" {
+			bad(p+".port_range", "port_range is a Docker host's (a file with networks or containers)")
+		}
 		th := topo.Host{Name: h.Name}
 		if len(h.DNS) > 0 {
 			bad(p+".dns", "dns is a Docker host's resolvers: only a file with networks or containers has Docker hosts")
@@ -328,9 +331,9 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 	for i, h := range f.Hosts {
 		p := fmt.Sprintf("hosts[%d]", i)
 		if h.MAC != "" || h.Gateway != "" || len(h.Interfaces) > 0 || len(h.Listen) > 0 {
-			bad(p, "in a Docker scenario a host is a Docker host: name and address only")
+			bad(p, "in a Docker scenario a host is a Docker host: name, address, allow_direct_routing and port_range only")
 		}
-		d.Hosts = append(d.Hosts, docker.Host{Name: h.Name, Address: prefix(p+".address", h.Address), AllowDirectRouting: h.AllowDirectRouting})
+		d.Hosts = append(d.Hosts, docker.Host{Name: h.Name, Address: prefix(p+".address", h.Address), AllowDirectRouting: h.AllowDirectRouting, PortRange: f.portRange(p+".port_range", h.PortRange, &errs)})
 		d.Hosts[len(d.Hosts)-1].DNS = f.hostDNS(p+".dns", h.DNS, bad)
 	}
 	for i, n := range f.Networks {
@@ -347,15 +350,18 @@ func (f *File) compileDocker() (*topo.Graph, Errors) {
 			bad(p+".address", "a container's address comes from its networks (give ip there); address is for attach: lan")
 		}
 		for j, e := range c.Networks {
-			tc.Endpoints = append(tc.Endpoints, docker.Endpoint{Network: e.Name, IP: addr(fmt.Sprintf("%s.networks[%d].ip", p, j), e.IP), Aliases: e.Aliases})
+			tc.Endpoints = append(tc.Endpoints, docker.Endpoint{Network: e.Name, IP: addr(fmt.Sprintf("%s.networks[%d].ip", p, j), e.IP), Aliases: e.Aliases, GwPriority: e.GwPriority})
 		}
 		for j, s := range c.Publish {
-			m, err := topo.ParsePortMapping(s)
+			ms, err := topo.ParsePortSpec(s)
 			if err != nil {
 				bad(fmt.Sprintf("%s.publish[%d]", p, j), "%v", err)
 				continue
 			}
-			tc.Publish = append(tc.Publish, m)
+			for _, m := range ms {
+				tc.Publish = append(tc.Publish, m)
+				tc.PublishFrom = append(tc.PublishFrom, j)
+			}
 		}
 		tc.ListenTCP, tc.ListenUDP = f.listen(p, c.Listen, &errs)
 		for j, r := range c.Routes {
@@ -401,4 +407,23 @@ func (f *File) validate(errs Errors) error {
 	}
 	slices.SortStableFunc(errs, func(a, b *Error) int { return a.Line - b.Line })
 	return errs
+}
+
+// portRange reads a Docker host's port_range, "32768-60999" (as Linux's
+// ip_local_port_range is written, with a space or a '-').
+func (f *File) portRange(path, s string, errs *Errors) [2]uint16 {
+	if s == "" {
+		return [2]uint16{}
+	}
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "-")
+	if !ok {
+		a, b, ok = strings.Cut(strings.TrimSpace(s), " ")
+	}
+	first, err1 := strconv.ParseUint(strings.TrimSpace(a), 10, 16)
+	last, err2 := strconv.ParseUint(strings.TrimSpace(b), 10, 16)
+	if !ok || err1 != nil || err2 != nil || first == 0 || last < first {
+		*errs = append(*errs, f.errAt(path, "port range %q: want FIRST-LAST with 1 <= FIRST <= LAST <= 65535, like Linux's 32768-60999", s))
+		return [2]uint16{}
+	}
+	return [2]uint16{uint16(first), uint16(last)}
 }

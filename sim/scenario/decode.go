@@ -372,8 +372,9 @@ func typeName(t reflect.Type) string {
 // composeEndpoint is a network's settings in compose's map form,
 // networks: {backend: {aliases: [db], ipv4_address: 172.30.0.10}}.
 type composeEndpoint struct {
-	IP      string   `yaml:"ip"`
-	Aliases []string `yaml:"aliases"`
+	IP         string   `yaml:"ip"`
+	Aliases    []string `yaml:"aliases"`
+	GwPriority int      `yaml:"gw_priority"`
 }
 
 // composeNetworks reads compose's map form of a container's networks, in
@@ -385,7 +386,7 @@ func (d *decoder) composeNetworks(n *yaml.Node, v reflect.Value, path string) {
 		d.mark(p, kv.key.Line)
 		var c composeEndpoint
 		d.decode(kv.val, reflect.ValueOf(&c).Elem(), p)
-		eps = append(eps, EndpointConfig{Name: kv.key.Value, IP: c.IP, Aliases: c.Aliases})
+		eps = append(eps, EndpointConfig{Name: kv.key.Value, IP: c.IP, Aliases: c.Aliases, GwPriority: c.GwPriority})
 	}
 	v.Set(reflect.ValueOf(eps))
 }

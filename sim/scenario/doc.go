@@ -168,7 +168,8 @@
 //     and drops by reason: runt, bad-source, vlan, filtered, port-down,
 //     link-local, fdb-full, tx-error, monitor, stp-blocked, bpdu,
 //     double-tag (a frame in its port's untagged VLAN that carries
-//     another VLAN tag: a VLAN hop refused);
+//     another VLAN tag: a VLAN hop refused), isolated (between two
+//     isolated ports: a Docker network with enable_icc false);
 //     reach, a matrix of who reaches whom among its hosts (one ping each
 //     way per pair, timeout 2s);
 //     stp, a switch's spanning tree: root (a switch), root_port ("none" on
@@ -176,7 +177,9 @@
 //     disabled) and state (forwarding, learning, listening, blocking,
 //     disabled);
 //     nat, a Docker host's connection tracking: flows counts them, has
-//     lists flows by kind (masquerade, published, hairpin, routed), proto (tcp,
+//     lists flows by kind (masquerade, published, hairpin, routed:
+//     tracked, not translated, direct routing to a published port or
+//     leaving unmasqueraded), proto (tcp,
 //     udp, icmp), from and to (hosts or addresses) and TCP state
 //     (syn-sent, syn-recv, established, fin-wait, close);
 //     ipam, what IPAM gave a Docker network: subnet, gateway, and
@@ -197,21 +200,23 @@
 // most 3). Package sim/topo/docker compiles it into switches, a gateway
 // node per Docker host and sandboxes.
 //
-//	hosts: [{name: host1, address: 192.168.56.11/24, dns: [192.168.56.50], allow_direct_routing: false}]  # dns: its resolvers; dockerd's allow-direct-routing
+//	hosts: [{name: host1, address: 192.168.56.11/24, dns: [192.168.56.50], allow_direct_routing: false, port_range: 32768-60999}]  # dns: its resolvers; dockerd's allow-direct-routing; port_range: where -p PORT's host ports come from
 //	networks:
-//	  - {name: mybridge}                          # driver: bridge (or none); subnet, gateway, ip_range from IPAM unless given
+//	  - {name: mybridge, subnet: 172.18.0.0/16}   # driver: bridge (or none); subnet, gateway, ip_range from IPAM unless given (a static ip needs subnet)
 //	  - {name: backend, subnet: 172.30.0.0/24, gateway: 172.30.0.254, ip_range: 172.30.0.128/25, internal: true}
 //	  - {name: ov, driver: overlay, hosts: [host1], vni: 4096}  # across Docker hosts: see below
 //	  - {name: mv, driver: macvlan, subnet: 192.168.56.0/24, driver_opts: {parent: eth0.10, macvlan_mode: bridge}, aux_addresses: {router: 192.168.56.2}}
 //	  - {name: iv, driver: ipvlan, subnets: [10.1.214.0/24], driver_opts: {parent: eth0, ipvlan_mode: l3, ipvlan_flag: bridge}}
+//	  - name: quiet                               # docker network create -o, in Docker's keys
+//	    driver_opts: {com.docker.network.bridge.enable_icc: "false", com.docker.network.bridge.enable_ip_masquerade: "false", com.docker.network.driver.mtu: "1400"}
 //	containers:
 //	  - {name: a, networks: [mybridge], host: host1}  # no networks: the default network, bridge; [none]: loopback only; host: default the first
 //	  - name: b
 //	    networks: [{name: mybridge, ip: 172.18.0.10, aliases: [db]}, backend]
-//	    publish: ["8080:80/tcp", "443", "53/udp"] # no host port: one from 49153 up
+//	    publish: ["8080:80/tcp", "443", "53/udp", "8100-8101:80-81", "127.0.0.1:9090:80"] # no host port: the host's next from its port_range
 //	    listen: [tcp/80, udp/53]
 //	  - name: c                                   # compose's words work too:
-//	    networks: {mybridge: {ipv4_address: 172.18.0.11, aliases: [cache]}, backend: }
+//	    networks: {mybridge: {ipv4_address: 172.18.0.11, aliases: [cache], gw_priority: 1}, backend: }
 //	    ports: ["8081:80"]                        # ports is publish (short syntax only)
 //	  - name: client                              # on the hosts' LAN
 //	    attach: lan
@@ -266,8 +271,11 @@
 // driver) are reserved in IPAM.
 //
 // A container's networks, in either form, are eth0, eth1, ... in the order
-// written; the first gives its default route (none if internal) and
-// nameserver: as in Docker, on the default bridge its host's resolvers
+// written (docker run's network, then docker network connect's); its
+// default route, nameserver and published ports come from the one Docker
+// sorts first: the highest gw_priority, then not internal, then one with
+// a gateway, then by name (an internal network gives no default route).
+// Its nameserver: as in Docker, on the default bridge its host's resolvers
 // (Docker's fallback, 8.8.8.8 and 8.8.4.4, when the host has no dns:),
 // which know no container; on any other network the embedded DNS server
 // at 127.0.0.11 in the container's own sandbox, which answers the names
@@ -276,9 +284,15 @@
 // cross its bridge, masqueraded), SERVFAIL when none answers within 4s
 // each, as current Docker; with no dns on the host, netyard, which has no
 // Internet, answers NXDOMAIN for them. The gateway serves no DNS: a query
-// to it is refused. Network names bridge, host and none are Docker's own. Every
-// network is made on every Docker host; with several hosts their bridges
-// are named after them (host2.br-mybridge). ipam's host is whose view it
+// to it is refused. A static ip needs the network's subnet given, and
+// is not taken on the default bridge (Docker's words); addresses are given out in container
+// order, so one an earlier container took is refused. -p on a container
+// on internal networks only is ignored, as Docker ignores it. Network
+// names bridge, host and none are Docker's own; any other name is taken,
+// its bridge br-NAME, or br- and 12 hex digits of its ID (the SHA-256 of
+// the name) when br-NAME is not a valid Linux device name. Every network
+// is made on every Docker host; with several hosts their bridges are
+// named after them (host2.br-mybridge). ipam's host is whose view it
 // checks (default the first).
 //
 // Steps may run from a Docker host (from: host1): from its own stack,

@@ -141,12 +141,19 @@ var drawn = map[string][]string{
 	},
 	"docker-publish.yaml": {
 		"publishes 192.168.56.11:8080/tcp → containerB 172.18.0.10:80",
-		"publishes 192.168.56.11:49153/tcp → containerB 172.18.0.10:443",
+		"publishes 192.168.56.11:32768/tcp → containerB 172.18.0.10:443",
 		"publishes 192.168.56.11:8125/udp → containerB 172.18.0.10:8125",
 		"publishes 192.168.56.11:9000/udp → containerB 172.18.0.10:9000",
-		"published 8080→80/tcp, 49153→443/tcp, 8125→8125/udp, 9000→9000/udp",
+		"published 8080→80/tcp, 32768→443/tcp, 8125→8125/udp, 9000→9000/udp",
 		"<b>eth0</b> 172.18.0.10/16 · mybridge · aliases web",
 		"listens tcp/80, tcp/443, udp/8125",
+	},
+	"docker-options.yaml": {
+		"publishes 192.168.56.11:40000/tcp → web 172.18.0.2:80",
+		"publishes 192.168.56.11:40001/tcp → web 172.18.0.2:443",
+		"publishes 192.168.56.11:8001/tcp → web 172.18.0.2:82",
+		"publishes 127.0.0.1:9090/tcp → web 172.18.0.2:80",
+		"<b>network a-network-name-longer-than-fifteen</b> · bridge br-75ec80264ccc",
 	},
 	"impaired-link.yaml": {
 		"label=<latency 10ms>",

@@ -85,8 +85,11 @@ type HostConfig struct {
 	// AllowDirectRouting is a Docker host's dockerd option
 	// allow-direct-routing: LAN clients with a route to a bridge's subnet
 	// via the host reach published container ports directly.
-	AllowDirectRouting bool     `yaml:"allow_direct_routing"`
-	DNS                []string `yaml:"dns"` // a Docker host's resolvers (its resolv.conf's nameservers), at most 3
+	AllowDirectRouting bool `yaml:"allow_direct_routing"`
+	// PortRange is a Docker host's range for published ports without a
+	// host port, "32768-60999" (Linux's ip_local_port_range, the default).
+	PortRange string   `yaml:"port_range"`
+	DNS       []string `yaml:"dns"` // a Docker host's resolvers (its resolv.conf's nameservers), at most 3
 }
 
 // NodeConfig is a node of a registered kind (topo.RegisterKind) as
@@ -118,7 +121,8 @@ type NetworkConfig struct {
 	Hosts    []string `yaml:"hosts"` // overlay: the Docker hosts it is on; default every host
 	VNI      uint32   `yaml:"vni"`   // overlay: its VXLAN network identifier; default the next free from 4096
 	// DriverOpts are the driver's options, docker network create -o
-	// (macvlan: parent, macvlan_mode; ipvlan: parent, ipvlan_mode, ipvlan_flag).
+	// (macvlan: parent, macvlan_mode; ipvlan: parent, ipvlan_mode,
+	// ipvlan_flag; bridge: com.docker.network.bridge.enable_icc, ...).
 	DriverOpts map[string]string `yaml:"driver_opts"`
 	// AuxAddresses are addresses IPAM keeps for devices outside Docker
 	// (compose's ipam config aux_addresses, --aux-address): name -> address.
@@ -162,6 +166,9 @@ type EndpointConfig struct {
 	Name    string   `yaml:"name"`
 	IP      string   `yaml:"ip"`
 	Aliases []string `yaml:"aliases"`
+	// GwPriority is compose's gw_priority (Docker 28's --gw-priority): the
+	// endpoint with the highest gives the container its default route.
+	GwPriority int `yaml:"gw_priority"`
 }
 
 // endpointMapping is the mapping form of an endpoint; ipv4_address

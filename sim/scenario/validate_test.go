@@ -64,7 +64,7 @@ steps:
 		`bad.yaml:15: unknown field "pign" in a step; did you mean ping?`,
 		`bad.yaml:16: received >=4 can never pass: the ping sends 3 probes (count)`,
 		`bad.yaml:17: bad duration "soon": want like 10s, 250ms or 1m30s (a bare number is seconds)`,
-		`bad.yaml:18: unknown drop reason "gremlins" (the reasons: runt, bad-source, vlan, filtered, port-down, link-local, fdb-full, tx-error, monitor, stp-blocked, bpdu, double-tag)`,
+		`bad.yaml:18: unknown drop reason "gremlins" (the reasons: runt, bad-source, vlan, filtered, port-down, link-local, fdb-full, tx-error, monitor, stp-blocked, bpdu, double-tag, isolated)`,
 	}
 	got := errorLines(t, src)
 	if !reflect.DeepEqual(got, want) {

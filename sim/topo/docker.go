@@ -1,10 +1,7 @@
 package topo
 
 import (
-	"fmt"
 	"net/netip"
-	"strconv"
-	"strings"
 
 	"github.com/netyard/netyard/ipam"
 )
@@ -18,14 +15,17 @@ import (
 // Each Docker host is a gateway node (package nat/gateway) with a leg on
 // the hosts' LAN, a switch named "lan", owning the host's address. Each
 // bridge network is a switch named as Docker names its Linux bridge
-// (docker0 for the default network, br-NAME for the others), with a port
+// (docker0 for the default network, br-NAME for the others, or br- and 12
+// hex digits of the network's ID when br-NAME is no Linux device name), with a port
 // per container (named after it) and one for the gateway's leg (named
 // after the host), which owns the network's gateway address. Containers
 // are sandboxes with eth0, eth1, ... in the order of their networks, MACs
 // derived from their addresses as Docker did (02:42 and the IPv4
-// address), the first network's gateway as their default route (none on
-// an internal network) and nameserver. A container attached to the LAN is
-// the outside world: a client next to the hosts.
+// address), and as their default route (none on an internal network),
+// nameserver and published ports those of the endpoint Docker sorts first
+// (libnetwork's Endpoint.Less: gw_priority, internal last, then by
+// network name). A container attached to the LAN is the outside world: a
+// client next to the hosts.
 
 // DefaultNetwork is the network every Docker host has, as in Docker.
 const DefaultNetwork = "bridge"
@@ -73,6 +73,9 @@ type DockerHost struct {
 	// containers' nameservers. Empty: none configured (Resolvers gives
 	// Docker's fallback).
 	DNS []netip.Addr
+	// Ports are its published host ports, as Docker's port allocator
+	// hands them out (a runtime step that publishes more continues it).
+	Ports *PortAllocator
 }
 
 // FallbackDNS are the resolvers Docker gives a container when its host's
@@ -117,6 +120,11 @@ type Network struct {
 	// Subnets are the network's subnets after the first (Subnet): an
 	// ipvlan l3 network routes between several.
 	Subnets []netip.Prefix
+	// Bridge driver options (driver_opts): com.docker.network.bridge.enable_icc
+	// false isolates the containers' ports from each other,
+	// enable_ip_masquerade false sends what leaves with the container's
+	// own address.
+	NoICC, NoMasquerade bool
 }
 
 // Container is a sandbox on networks, or a client on the LAN.
@@ -137,57 +145,8 @@ type EndpointConfig struct {
 	Addr    netip.Prefix // the address it got, with the subnet's length
 	Aliases []string
 	Static  bool // Addr was asked for (ip:): a start asks for it again
-}
-
-// PortMapping is a published port, as docker run -p writes it: HostPort 0
-// picks one from EphemeralFirst upwards.
-type PortMapping struct {
-	Proto         string // tcp or udp
-	HostPort      uint16
-	ContainerPort uint16
-}
-
-// String returns the mapping as ParsePortMapping reads it: "8080:80/tcp",
-// or "80/tcp" without a host port.
-func (m PortMapping) String() string {
-	if m.HostPort == 0 {
-		return fmt.Sprintf("%d/%s", m.ContainerPort, m.Proto)
-	}
-	return fmt.Sprintf("%d:%d/%s", m.HostPort, m.ContainerPort, m.Proto)
-}
-
-// Docker's range for published ports given without a host port.
-const (
-	EphemeralFirst = 49153
-	EphemeralLast  = 65535
-)
-
-// ParsePortMapping reads "8080:80/tcp", "8080:80", "80/udp" or "80".
-func ParsePortMapping(s string) (PortMapping, error) {
-	m := PortMapping{Proto: "tcp"}
-	spec, proto, ok := strings.Cut(strings.TrimSpace(s), "/")
-	if ok {
-		m.Proto = proto
-	}
-	if m.Proto != "tcp" && m.Proto != "udp" {
-		return m, fmt.Errorf("publish %q: protocol %q, want tcp or udp", s, proto)
-	}
-	hostPart, ctrPart, two := strings.Cut(spec, ":")
-	if !two {
-		ctrPart, hostPart = hostPart, ""
-	}
-	port := func(t string) (uint16, bool) {
-		n, err := strconv.ParseUint(t, 10, 16)
-		return uint16(n), err == nil && n >= 1
-	}
-	var okC, okH bool
-	m.ContainerPort, okC = port(ctrPart)
-	okH = true
-	if two {
-		m.HostPort, okH = port(hostPart)
-	}
-	if !okC || !okH {
-		return m, fmt.Errorf("publish %q: want HOSTPORT:PORT[/tcp|udp] or PORT[/tcp|udp] with ports 1-65535 (an address to bind is not supported)", s)
-	}
-	return m, nil
+	// GwPriority is Docker 28's gw-priority: the endpoint with the
+	// highest gives the container its default route (Docker's order
+	// settles ties).
+	GwPriority int
 }

@@ -171,7 +171,7 @@ func devValidName(s string) bool {
 // FuzzParsePortMapping checks that a mapping ParsePortMapping accepts has
 // a protocol and ports in range, and that its String parses back to it.
 func FuzzParsePortMapping(f *testing.F) {
-	for _, s := range []string{"8080:80/tcp", "8080:80", "53/udp", "80", "0.0.0.0:80:80", "80/sctp", "70000", "0", "", ":80", "80:", "1:1/udp", " 443 ", "080:0080/tcp"} {
+	for _, s := range []string{"8080:80/tcp", "8080:80", "53/udp", "80", "0.0.0.0:80:80", "80/sctp", "70000", "0", "", ":80", "80:", "1:1/udp", " 443 ", "080:0080/tcp", "127.0.0.1:8080:80", "127.0.0.1::80/udp", "8000-8010:80", "8000-8001:80-81", "::1:80:80", "1.2.3.4:0:80"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -185,6 +185,33 @@ func FuzzParsePortMapping(f *testing.F) {
 		back, err := topo.ParsePortMapping(m.String())
 		if err != nil || back != m {
 			t.Fatalf("ParsePortMapping(%q) = %+v, whose String %q parses to %+v, %v", s, m, m.String(), back, err)
+		}
+	})
+}
+
+// FuzzParsePortSpec checks that what ParsePortSpec accepts is at most
+// maxPortSpec mappings, each one ParsePortMapping reads back from its
+// String, with container ports in sequence.
+func FuzzParsePortSpec(f *testing.F) {
+	for _, s := range []string{"8000-8010:80-90", "192.168.56.11:8000-8002:80-82/udp", "1-65535", "80-79", "8000-8010:80-85", "65535-65535:1", "0.0.0.0::80-81", "-", "1-"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ms, err := topo.ParsePortSpec(s)
+		if err != nil {
+			return
+		}
+		if len(ms) == 0 || len(ms) > 1024 {
+			t.Fatalf("ParsePortSpec(%q): %d mappings", s, len(ms))
+		}
+		for i, m := range ms {
+			if m.ContainerPort != ms[0].ContainerPort+uint16(i) {
+				t.Fatalf("ParsePortSpec(%q)[%d] = %+v: out of sequence", s, i, m)
+			}
+			back, err := topo.ParsePortMapping(m.String())
+			if err != nil || back != m {
+				t.Fatalf("ParsePortSpec(%q)[%d] = %+v, whose String %q parses to %+v, %v", s, i, m, m.String(), back, err)
+			}
 		}
 	})
 }

@@ -61,6 +61,9 @@ type Port struct {
 	STP     vswitch.PortSTP
 	// NotEdge keeps a port facing a host from being an STP edge port.
 	NotEdge bool
+	// Isolated ports forward to ports that are not isolated only, as
+	// Linux's bridge port flag isolated (Docker's enable_icc false).
+	Isolated bool
 }
 
 // Mirror copies the traffic of Sources to the monitor port To.
@@ -204,6 +207,9 @@ type RouterBridge struct {
 	Iface    string // the leg's interface, named after the bridge (docker0, br-NAME)
 	Network  string
 	Internal bool
+	// NoMasquerade forwards what leaves the network with the container's
+	// own address (Docker's enable_ip_masquerade false).
+	NoMasquerade bool
 }
 
 // Publish is a published port: Proto "tcp" or "udp", Ext on the host's
@@ -212,6 +218,10 @@ type Publish struct {
 	Proto string
 	Ext   netip.AddrPort
 	To    netip.AddrPort
+	// Bind is the host address it was published on as written
+	// (127.0.0.1:8080:80); zero: all the host's addresses (0.0.0.0), Ext
+	// being its LAN address.
+	Bind netip.Addr
 }
 
 // DNSName is a name the embedded DNS server answers on a network.
@@ -353,7 +363,7 @@ func portConfig(s *Switch, p *Port, name string, kind func(string) Kind, link in
 	c := vswitch.PortConfig{Name: name}
 	notEdge := false
 	if p != nil {
-		c = vswitch.PortConfig{Name: p.Name, Mode: p.Mode, PVID: p.VLAN, Allowed: p.Allowed, Native: p.Native, STP: p.STP}
+		c = vswitch.PortConfig{Name: p.Name, Mode: p.Mode, PVID: p.VLAN, Allowed: p.Allowed, Native: p.Native, STP: p.STP, Isolated: p.Isolated}
 		notEdge = p.NotEdge
 	}
 	if s.STP != nil && !notEdge && link >= 0 {

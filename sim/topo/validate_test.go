@@ -210,7 +210,7 @@ func TestDockerCompileReportsEverything(t *testing.T) {
 		Networks: []docker.Network{
 			{Name: "ok", Subnet: netip.MustParsePrefix("10.1.0.0/24")},
 			{Name: "mc", Subnet: netip.MustParsePrefix("239.1.0.0/16")},
-			{Name: "toolongname13"},
+			{Name: " "},
 			{Name: "host"},
 			{Name: "ovl", Driver: "maclan"},
 		},
@@ -227,8 +227,8 @@ func TestDockerCompileReportsEverything(t *testing.T) {
 	want := []string{
 		"hosts[0].address: 192.168.56.255 is the broadcast address",
 		"networks[1].subnet: 239.1.0.0 is a multicast address",
-		`networks[2].name: the bridge device would be "br-toolongname13"`,
-		`networks[3].name: "host" is Docker's network of the host's own stack`,
+		"networks[2].name: invalid name: name is empty",
+		"networks[3].name: operation is not permitted on predefined host network",
 		`networks[4].driver: driver "maclan" is not supported yet`,
 		`containers[2].name: a container's name "c/d"`,
 		`containers[0].networks[1]: network "ok" is listed twice`,

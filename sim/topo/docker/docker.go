@@ -52,6 +52,10 @@ type Host struct {
 	// container ports directly (Docker 28.2+ drops all of it otherwise).
 	AllowDirectRouting bool
 	DNS                []netip.Addr // its resolvers (resolv.conf's nameservers); none: Docker's fallback, topo.FallbackDNS
+	// PortRange is the range its published ports without a host port
+	// come from (Linux's ip_local_port_range, which Docker reads); zero:
+	// topo.DefaultPortFirst-DefaultPortLast.
+	PortRange [2]uint16
 }
 
 // Network is a network as docker network create makes it, on every
@@ -65,8 +69,10 @@ type Network struct {
 	Internal bool
 	Hosts    []string // overlay: the Docker hosts it is on; none: every host
 	VNI      uint32   // overlay: its VXLAN network identifier; zero: the next free from 4096
-	// DriverOpts are docker network create's -o options (macvlan:
-	// parent, macvlan_mode; ipvlan: parent, ipvlan_mode, ipvlan_flag).
+	// DriverOpts are docker network create's -o options in Docker's keys
+	// (macvlan: parent, macvlan_mode; ipvlan: parent, ipvlan_mode,
+	// ipvlan_flag; bridge: com.docker.network.bridge.enable_icc, ...);
+	// each driver reads its own.
 	DriverOpts map[string]string
 	Aux        map[string]netip.Addr // reserved in IPAM, never handed out (--aux-address)
 	Subnets    []netip.Prefix        // subnets after Subnet (an ipvlan l3 network routes between them)
@@ -86,6 +92,10 @@ type Container struct {
 	// Routes are a LAN client's static routes (attach: lan only).
 	Routes []Route
 	VLAN   uint16 // with Attach: the LAN switch's port is an access port in this VLAN; 0: VLAN 1
+	// PublishFrom is, for each of Publish, the index of the entry it was
+	// written as (one -p with ranges is several mappings), for the paths
+	// of problems; nil: its own index.
+	PublishFrom []int
 }
 
 // Route is a LAN client's static route: To via Via, a Docker host's
@@ -100,6 +110,10 @@ type Endpoint struct {
 	Network string
 	IP      netip.Addr // zero: from IPAM
 	Aliases []string
+	// GwPriority is Docker 28's --gw-priority (compose's gw_priority):
+	// the endpoint with the highest gives the container its default
+	// route; 0 by default.
+	GwPriority int
 }
 
 // A Driver makes the networks of one network driver on a Docker host
@@ -234,7 +248,7 @@ func (c *compiler) hosts() {
 	c.byHost = map[string]*HostPlan{}
 	for i, mh := range hosts {
 		p := fmt.Sprintf("hosts[%d]", i)
-		dh := topo.DockerHost{Name: mh.Name, Address: cmp.Or(mh.Address, DefaultHostAddress), IPAM: ipam.New(nil)}
+		dh := topo.DockerHost{Name: mh.Name, Address: cmp.Or(mh.Address, DefaultHostAddress), IPAM: ipam.New(nil), Ports: c.portRange(p, mh.PortRange)}
 		dh.DNS = slices.Clone(mh.DNS)
 		if err := topo.ValidName(dh.Name); err != nil {
 			c.bad(p+".name", "a Docker host's %v", err)
@@ -295,20 +309,21 @@ func (c *compiler) networks(h *HostPlan) {
 	for i := range h.nets {
 		n := &h.nets[i]
 		p := fmt.Sprintf("networks[%d]", i-1)
-		switch err := topo.ValidName(n.Name); {
-		case n.Name == "":
-			bad(p+".name", "a network needs a name")
-			continue
-		case err != nil:
-			bad(p+".name", "a network's %v", err)
+		// Docker takes a network name of any length and bytes; it refuses a
+		// blank one, a predefined one and one that exists (moby's
+		// libnetwork controller.NewNetwork and daemon.createNetwork), in
+		// these words. The bridge's device name is derived (BridgeName).
+		switch {
+		case strings.TrimSpace(n.Name) == "":
+			bad(p+".name", "invalid name: name is empty")
 			continue
 		case h.byName[n.Name] != nil || c.broken[n.Name]:
-			bad(p+".name", "duplicate network %q", n.Name)
+			bad(p+".name", "network with name %s already exists", n.Name)
 			continue
 		case i > 0 && n.Name == "none" && n.Driver == "none":
 			continue // docker network create -d none none: it exists already
 		case i > 0 && predefined[n.Name] != "":
-			bad(p+".name", "%q is %s; it exists already", n.Name, predefined[n.Name])
+			bad(p+".name", "operation is not permitted on predefined %s network (%s)", n.Name, predefined[n.Name])
 			continue
 		}
 		d := driver(n.Driver)
@@ -431,6 +446,10 @@ func (c *compiler) addresses() {
 					c.bad(p+".ip", "%s", why)
 					continue
 				}
+				if why := c.staticRefused(n); why != "" {
+					c.bad(p+".ip", "%s", why)
+					continue
+				}
 			}
 			for k, a := range e.Aliases {
 				if err := topo.ValidDNSName(a); err != nil {
@@ -438,28 +457,29 @@ func (c *compiler) addresses() {
 				}
 			}
 			c.eps[i] = append(c.eps[i], e)
-			ct.Endpoints = append(ct.Endpoints, topo.EndpointConfig{Network: e.Network, Aliases: e.Aliases, Static: e.IP.IsValid()})
+			ct.Endpoints = append(ct.Endpoints, topo.EndpointConfig{Network: e.Network, Aliases: e.Aliases, GwPriority: e.GwPriority, Static: e.IP.IsValid()})
 		}
 	}
-	for _, static := range []bool{true, false} {
-		for i := range c.ctrs {
-			h := c.hostOf(i)
-			for j, e := range c.eps[i] {
-				n := h.byName[e.Network]
-				if !n.Subnet.IsValid() || e.IP.IsValid() != static {
-					continue
-				}
-				alloc := h.Host.IPAM
-				if n.Scope == topo.ScopeSwarm {
-					alloc = c.global
-				}
-				addr, err := alloc.RequestAddress(ipamName(n, e.IP), e.IP)
-				if err != nil {
-					c.bad(c.endpointPath(i, e.Network)+".ip", "%v", err)
-					continue
-				}
-				c.ctrs[i].Endpoints[j].Addr = netip.PrefixFrom(addr, subnetOf(n, addr).Bits())
+	// In container order, as Docker starts them: a static address an
+	// earlier container took dynamically fails the later container, as
+	// it does on Docker, rather than moving the dynamic one.
+	for i := range c.ctrs {
+		h := c.hostOf(i)
+		for j, e := range c.eps[i] {
+			n := h.byName[e.Network]
+			if !n.Subnet.IsValid() {
+				continue
 			}
+			alloc := h.Host.IPAM
+			if n.Scope == topo.ScopeSwarm {
+				alloc = c.global
+			}
+			addr, err := alloc.RequestAddress(ipamName(n, e.IP), e.IP)
+			if err != nil {
+				c.bad(c.endpointPath(i, e.Network)+".ip", "%s", c.addressRefused(i, n, e.IP, err))
+				continue
+			}
+			c.ctrs[i].Endpoints[j].Addr = netip.PrefixFrom(addr, subnetOf(n, addr).Bits())
 		}
 	}
 }
@@ -501,12 +521,6 @@ func MAC(a netip.Addr) vswitch.MAC {
 	return vswitch.MAC{0x02, 0x42, b[0], b[1], b[2], b[3]}
 }
 
-// portKey is a published host port.
-type portKey struct {
-	proto string
-	port  uint16
-}
-
 // containers makes each container a sandbox on its networks (or on the
 // LAN, after the first host's address), and publishes its ports on its
 // host.
@@ -523,7 +537,6 @@ func (c *compiler) containers() {
 		}
 	}
 	c.lanChildren(owner)
-	published := map[*HostPlan]map[portKey]bool{}
 	for i := range c.ctrs {
 		ct := &c.ctrs[i]
 		h := c.hostOf(i)
@@ -564,15 +577,19 @@ func (c *compiler) containers() {
 			s.ServeDNS = c.m.Containers[i].ServeDNS
 			g.Links = append(g.Links, topo.Link{A: topo.Endpoint{Node: topo.LANSwitch, Port: ct.Name}, B: topo.Endpoint{Node: ct.Name, Port: "eth0"}})
 		case ct.OnHostNetwork():
-			c.hostNetwork(h, i, published)
+			c.hostNetwork(h, i)
 			continue
 		default:
+			// Interfaces are named in the order the networks are listed
+			// (docker run's, then docker network connect's: eth0, eth1,
+			// ...); the routes come from the endpoint Docker orders first.
+			gw := primary(h, ct.Endpoints)
 			for j, e := range ct.Endpoints {
 				n := h.byName[e.Network]
 				if n.Subnet.IsValid() && !e.Addr.IsValid() {
 					continue // IPAM refused it
 				}
-				driver(n.Driver).Attach(h, n, e, &s, fmt.Sprintf("eth%d", j), j == 0)
+				driver(n.Driver).Attach(h, n, e, &s, fmt.Sprintf("eth%d", j), j == gw)
 			}
 			if h.needGW[s.Name] {
 				c.gwbridge(h, &s, fmt.Sprintf("eth%d", len(ct.Endpoints)), p)
@@ -581,39 +598,7 @@ func (c *compiler) containers() {
 				s.Loopback = true // on none, or its networks were refused: a node for steps to name
 			}
 		}
-		for k, pm := range ct.Publish {
-			pp := fmt.Sprintf("%s.publish[%d]", p, k)
-			if s.Loopback || len(s.Ifaces) == 0 {
-				if len(ct.Endpoints) > 0 && ct.Endpoints[0].Network == "none" {
-					c.bad(pp, "only a container on a bridge network can publish a port")
-				}
-				break
-			}
-			if len(ct.Endpoints) > 0 && h.byName[ct.Endpoints[0].Network] != nil && h.byName[ct.Endpoints[0].Network].Scope == topo.ScopeSwarm {
-				c.bad(pp, "a port of a container on an overlay is published by swarm's ingress routing mesh, which netyard does not model: publish from a container on a bridge network")
-				break
-			}
-			if why := vlanPublish(h, ct); why != "" {
-				c.bad(pp, "%s", why)
-				break
-			}
-			if published[h] == nil {
-				published[h] = map[portKey]bool{}
-			}
-			key := portKey{pm.Proto, pm.HostPort}
-			if key.port == 0 { // docker run -p 80: the first free port from 49153
-				for key.port = topo.EphemeralFirst; published[h][key] && key.port < topo.EphemeralLast; key.port++ {
-				}
-			}
-			if published[h][key] {
-				c.bad(pp, "host port %d/%s is already published", key.port, pm.Proto)
-				continue
-			}
-			published[h][key] = true
-			ct.Publish[k].HostPort = key.port
-			h.Gateway.Router.Publish = append(h.Gateway.Router.Publish, topo.Publish{Proto: pm.Proto,
-				Ext: netip.AddrPortFrom(h.Host.Address.Addr(), key.port), To: netip.AddrPortFrom(s.Ifaces[0].Addr.Addr(), pm.ContainerPort)})
-		}
+		c.publish(h, i, &s)
 		g.Hosts = append(g.Hosts, s)
 	}
 }

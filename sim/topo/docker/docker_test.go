@@ -11,15 +11,16 @@ import (
 )
 
 // TestCompileAddresses: the default network takes 172.17/16 first; user
-// networks follow in file order; a static address is taken before any
-// dynamic one, whatever the order of the containers; an ephemeral host
-// port starts at 49153.
+// networks follow in file order; addresses are given out in container
+// order; an ephemeral host port starts at the host's range (Linux's
+// 32768); a container on two networks takes its default route by
+// Docker's order (by network name here), whatever eth0 is.
 func TestCompileAddresses(t *testing.T) {
 	d := &docker.Model{
 		Networks: []docker.Network{{Name: "one"}, {Name: "two", Subnet: netip.MustParsePrefix("10.9.0.0/24")}},
 		Containers: []docker.Container{
-			{Name: "dyn", Endpoints: []docker.Endpoint{{Network: "one"}}},
-			{Name: "static", Endpoints: []docker.Endpoint{{Network: "one", IP: netip.MustParseAddr("172.18.0.2")}},
+			{Name: "dyn", Endpoints: []docker.Endpoint{{Network: "two"}}},
+			{Name: "static", Endpoints: []docker.Endpoint{{Network: "two", IP: netip.MustParseAddr("10.9.0.10")}},
 				Publish: []topo.PortMapping{{Proto: "tcp", ContainerPort: 80}}},
 			{Name: "default"},
 			{Name: "both", Endpoints: []docker.Endpoint{{Network: "two"}, {Network: "one"}}},
@@ -37,11 +38,11 @@ func TestCompileAddresses(t *testing.T) {
 		return h.Iface(iface).Addr.String()
 	}
 	for _, c := range []struct{ host, iface, want string }{
-		{"static", "eth0", "172.18.0.2/16"},
-		{"dyn", "eth0", "172.18.0.3/16"},
+		{"dyn", "eth0", "10.9.0.2/24"},
+		{"static", "eth0", "10.9.0.10/24"},
 		{"default", "eth0", "172.17.0.2/16"},
-		{"both", "eth0", "10.9.0.2/24"},
-		{"both", "eth1", "172.18.0.4/16"},
+		{"both", "eth0", "10.9.0.3/24"},
+		{"both", "eth1", "172.18.0.2/16"},
 		{"host1", "eth0", "192.168.56.11/24"},
 		{"host1", "docker0", "172.17.0.1/16"},
 		{"host1", "br-one", "172.18.0.1/16"},
@@ -51,11 +52,11 @@ func TestCompileAddresses(t *testing.T) {
 			t.Errorf("%s:%s = %q, want %s", c.host, c.iface, got, c.want)
 		}
 	}
-	if p := g.Host("host1").Router.Publish; len(p) != 1 || p[0].Ext.Port() != 49153 {
-		t.Errorf("published %+v, want host port 49153", p)
+	if p := g.Host("host1").Router.Publish; len(p) != 1 || p[0].Ext.Port() != topo.DefaultPortFirst {
+		t.Errorf("published %+v, want host port %d", p, topo.DefaultPortFirst)
 	}
-	if gw := g.Host("both").Gateway; gw != netip.MustParseAddr("10.9.0.1") {
-		t.Errorf("both's default route via %v, want its first network's gateway", gw)
+	if gw := g.Host("both").Gateway; gw != netip.MustParseAddr("172.18.0.1") {
+		t.Errorf("both's default route via %v, want one's gateway (Docker orders endpoints by network name)", gw)
 	}
 	if err := g.Validate(); err != nil {
 		t.Error(err)
@@ -80,8 +81,8 @@ func TestCompileChangesNothing(t *testing.T) {
 	if !reflect.DeepEqual(*d, before) {
 		t.Errorf("Compile changed its model:\n got %+v\nwant %+v", *d, before)
 	}
-	if p := g.Docker.Containers[0].Publish[0].HostPort; p != topo.EphemeralFirst {
-		t.Errorf("the plan's host port %d, want %d", p, topo.EphemeralFirst)
+	if p := g.Docker.Containers[0].Publish[0].HostPort; p != topo.DefaultPortFirst {
+		t.Errorf("the plan's host port %d, want %d", p, topo.DefaultPortFirst)
 	}
 }
 
@@ -157,5 +158,63 @@ func TestCompileRefuses(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
+	}
+}
+
+// TestEngineRules: the default route by libnetwork's order (internal
+// last, gw_priority first), ports published through that endpoint and
+// none for a container on internal networks only, driver options on the
+// bridge and its ports, and Docker's bridge name for a long network name.
+func TestEngineRules(t *testing.T) {
+	d := &docker.Model{
+		Networks: []docker.Network{
+			{Name: "aaa", Internal: true},
+			{Name: "zzz"},
+			{Name: "mmm", DriverOpts: map[string]string{docker.OptICC: "false", docker.OptMasquerade: "0", docker.OptMTU: "1400"}},
+			{Name: "a-name-longer-than-linux-takes"},
+		},
+		Containers: []docker.Container{
+			{Name: "two", Endpoints: []docker.Endpoint{{Network: "aaa"}, {Network: "zzz"}}, Publish: []topo.PortMapping{{Proto: "tcp", HostPort: 8080, ContainerPort: 80}}},
+			{Name: "prio", Endpoints: []docker.Endpoint{{Network: "zzz"}, {Network: "mmm", GwPriority: 5}}},
+			{Name: "inner", Endpoints: []docker.Endpoint{{Network: "aaa"}}, Publish: []topo.PortMapping{{Proto: "tcp", HostPort: 9090, ContainerPort: 80}}},
+			{Name: "long", Endpoints: []docker.Endpoint{{Network: "a-name-longer-than-linux-takes"}}},
+		},
+	}
+	g, err := docker.Compile(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	two := g.Host("two")
+	if two.Gateway != netip.MustParseAddr("172.19.0.1") || two.Ifaces[0].Name != "eth0" || two.Ifaces[0].Addr.Addr() != netip.MustParseAddr("172.18.0.2") {
+		t.Errorf("two: route via %v, ifaces %+v; want zzz's gateway, eth0 on aaa", two.Gateway, two.Ifaces)
+	}
+	r := g.Host("host1").Router
+	if len(r.Publish) != 1 || r.Publish[0].To.String() != "172.19.0.2:80" {
+		t.Errorf("published %+v, want only two's 8080 to its zzz address", r.Publish)
+	}
+	if gw := g.Host("prio").Gateway; gw != netip.MustParseAddr("172.20.0.1") {
+		t.Errorf("prio's route via %v, want mmm's (gw_priority 5)", gw)
+	}
+	if i := g.Host("prio").Iface("eth1"); i == nil || i.MTU != 1400 {
+		t.Errorf("prio's eth1 on mmm: %+v, want MTU 1400", i)
+	}
+	sw := g.Switch("br-mmm")
+	if sw == nil || len(sw.Ports) != 2 || sw.Ports[0].Isolated || !sw.Ports[1].Isolated {
+		t.Errorf("br-mmm ports %+v: want the gateway's open, prio's isolated", sw)
+	}
+	for _, b := range r.Bridges {
+		if b.Network == "mmm" && !b.NoMasquerade {
+			t.Errorf("mmm's leg masquerades")
+		}
+	}
+	want := docker.BridgeName("a-name-longer-than-linux-takes")
+	if want != "br-"+docker.NetworkID("a-name-longer-than-linux-takes")[:12] || g.Switch(want) == nil {
+		t.Errorf("long network's bridge %q not in the graph", want)
+	}
+	if p := g.Docker.Hosts[0].Ports; p == nil || p.First != topo.DefaultPortFirst || p.Last != topo.DefaultPortLast {
+		t.Errorf("host1's port allocator %+v", p)
 	}
 }

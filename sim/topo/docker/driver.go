@@ -21,13 +21,9 @@ func (bridgeDriver) Create(h *HostPlan, n *topo.Network, p string) bool {
 	}
 	n.Bridge = "docker0"
 	if n.Name != topo.DefaultNetwork {
-		n.Bridge = "br-" + n.Name
+		n.Bridge = BridgeName(n.Name)
 	}
-	if len(n.Bridge) > topo.MaxIfaceNameLen {
-		bad(p+".name", "the bridge device would be %q, longer than Linux's %d bytes: use at most %d characters", n.Bridge, topo.MaxIfaceNameLen, topo.MaxIfaceNameLen-3)
-		return false
-	}
-	problem := false
+	problem := !bridgeOptions(h, n, p, bad)
 	check := func(field, why string) {
 		if why != "" {
 			bad(p+"."+field, "%s", why)
@@ -60,14 +56,22 @@ func (bridgeDriver) Create(h *HostPlan, n *topo.Network, p string) bool {
 func (bridgeDriver) Lay(h *HostPlan, n *topo.Network) {
 	g, gw, sw := h.Graph, h.Gateway, h.SwitchName(n.Bridge)
 	g.Switches = append(g.Switches, topo.Switch{Name: sw})
-	gw.Ifaces = append(gw.Ifaces, topo.Iface{Name: n.Bridge, Addr: netip.PrefixFrom(n.Gateway, n.Subnet.Bits()), MAC: MAC(n.Gateway)})
-	gw.Router.Bridges = append(gw.Router.Bridges, topo.RouterBridge{Iface: n.Bridge, Network: n.Name, Internal: n.Internal})
+	gw.Ifaces = append(gw.Ifaces, topo.Iface{Name: n.Bridge, Addr: netip.PrefixFrom(n.Gateway, n.Subnet.Bits()), MAC: MAC(n.Gateway), MTU: n.MTU})
+	gw.Router.Bridges = append(gw.Router.Bridges, topo.RouterBridge{Iface: n.Bridge, Network: n.Name, Internal: n.Internal, NoMasquerade: n.NoMasquerade})
+	if n.NoICC {
+		// The gateway's port is declared first, so that the ports keep
+		// the order of the links.
+		g.Switches[len(g.Switches)-1].Ports = []topo.Port{{Name: h.Host.Name}}
+	}
 	g.Links = append(g.Links, topo.Link{A: topo.Endpoint{Node: sw, Port: h.Host.Name}, B: topo.Endpoint{Node: h.Host.Name, Port: n.Bridge}})
 }
 
 func (bridgeDriver) Attach(h *HostPlan, n *topo.Network, e topo.EndpointConfig, s *topo.Host, ifname string, first bool) {
-	s.Ifaces = append(s.Ifaces, topo.Iface{Name: ifname, Addr: e.Addr, MAC: MAC(e.Addr.Addr())})
+	s.Ifaces = append(s.Ifaces, topo.Iface{Name: ifname, Addr: e.Addr, MAC: MAC(e.Addr.Addr()), MTU: n.MTU})
 	h.Graph.Links = append(h.Graph.Links, topo.Link{A: topo.Endpoint{Node: h.SwitchName(n.Bridge), Port: s.Name}, B: topo.Endpoint{Node: s.Name, Port: ifname}})
+	if n.NoICC {
+		isolate(h, n, s.Name)
+	}
 	h.Gateway.Router.DNS = append(h.Gateway.Router.DNS, topo.DNSName{Network: n.Name, Container: s.Name, Addr: e.Addr.Addr(), Aliases: e.Aliases})
 	if first {
 		h.nameserver(n, s)

@@ -64,25 +64,21 @@ func (hostDriver) Attach(*HostPlan, *topo.Network, topo.EndpointConfig, *topo.Ho
 // hostNetwork makes container i, on the host network of h, part of h's
 // own stack: its listen ports are the gateway's, its published ports are
 // discarded with Docker's warning.
-func (c *compiler) hostNetwork(h *HostPlan, i int, published map[*HostPlan]map[portKey]bool) {
+func (c *compiler) hostNetwork(h *HostPlan, i int) {
 	ct := &c.ctrs[i]
 	p := fmt.Sprintf("containers[%d]", i)
 	if len(ct.Publish) > 0 {
 		c.warnings = append(c.warnings, &topo.Error{Path: p + ".publish", Msg: ct.Name + ": " + warnPublishHost})
 		ct.Publish = nil
 	}
-	if published[h] == nil {
-		published[h] = map[portKey]bool{}
-	}
 	r := h.Gateway.Router
 	listen := func(proto string, ports []uint16, to *[]uint16) {
 		for _, port := range ports {
-			key := portKey{proto, port}
-			if published[h][key] {
+			// The host's ports are one space: its port allocator's.
+			if _, err := h.Host.Ports.Request(proto, netip.Addr{}, port, 0); err != nil {
 				c.bad(p+".listen", "listen %s/%d: the port is taken on the Docker host %s (published, or another container on the host network listens there): address already in use", proto, port, h.Host.Name)
 				continue
 			}
-			published[h][key] = true
 			*to = append(*to, port)
 		}
 	}

@@ -43,6 +43,9 @@ func (overlayDriver) Create(h *HostPlan, n *topo.Network, p string) bool {
 	if o == nil {
 		o = c.planOverlay(n, p)
 		c.ovs[n.Name] = o
+		if !noOptions(h, n, p, "overlay") {
+			o.ok = false
+		}
 	}
 	if !o.ok {
 		return false
@@ -183,6 +186,9 @@ func (c *compiler) gwbridge(h *HostPlan, s *topo.Host, ifname, p string) {
 			return
 		}
 		n.Subnet, n.Gateway, n.IPRange, n.Bridge = alloc.Subnet, alloc.Gateway, alloc.IPRange, GWBridge
+		// Docker makes it with enable_icc false (libnetwork's
+		// createGWNetwork): containers meet on their overlays, never here.
+		n.NoICC = true
 		h.gw = n
 		bridgeDriver{}.Lay(h, n)
 	}
@@ -194,6 +200,7 @@ func (c *compiler) gwbridge(h *HostPlan, s *topo.Host, ifname, p string) {
 	e := topo.EndpointConfig{Network: GWBridge, Addr: netip.PrefixFrom(addr, h.gw.Subnet.Bits())}
 	s.Ifaces = append(s.Ifaces, topo.Iface{Name: ifname, Addr: e.Addr, MAC: MAC(addr)})
 	h.Graph.Links = append(h.Graph.Links, topo.Link{A: topo.Endpoint{Node: h.SwitchName(GWBridge), Port: s.Name}, B: topo.Endpoint{Node: s.Name, Port: ifname}})
+	isolate(h, h.gw, s.Name)
 	s.Gateway = h.gw.Gateway
 }
 
