@@ -17,7 +17,7 @@ import (
 // it run from the gateway (topo.Graph.StackOf), it sees the host's
 // interfaces and addresses, and its name stands for the host's address.
 // A namespace of its own beside the gateway would need the host's
-// addresses twice, on two stacks (see docs/issue12/host.md).
+// addresses twice, on two stacks (see docs/docker/host.md).
 
 func init() { Register("host", hostDriver{}) }
 
