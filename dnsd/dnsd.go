@@ -475,17 +475,22 @@ var ErrShort = errors.New("dnsd: query shorter than a DNS header")
 func (s *Server) AnswerBytes(src netip.Addr, query []byte) ([]byte, error) {
 	q := new(dns.Msg)
 	if err := q.Unpack(query); err != nil {
-		if len(query) < 2 {
-			return nil, ErrShort
-		}
-		r := new(dns.Msg)
-		r.Id = uint16(query[0])<<8 | uint16(query[1])
-		r.Response = true
-		r.Rcode = dns.RcodeFormatError
-		return r.Pack()
+		return formErr(query)
 	}
 	if q.Response {
 		return nil, errors.New("dnsd: a response, not a query")
 	}
 	return PackUDP(q, s.Answer(src, q))
+}
+
+// formErr is the answer to a query that does not unpack: FORMERR with its
+// ID, or ErrShort when it is shorter than an ID.
+func formErr(query []byte) ([]byte, error) {
+	if len(query) < 2 {
+		return nil, ErrShort
+	}
+	r := new(dns.Msg)
+	r.Id = uint16(query[0])<<8 | uint16(query[1])
+	r.Response, r.Rcode = true, dns.RcodeFormatError
+	return r.Pack()
 }

@@ -60,13 +60,7 @@ func (z *Zone) Answer(q *dns.Msg) *dns.Msg {
 func (z *Zone) AnswerBytes(query []byte) ([]byte, error) {
 	q := new(dns.Msg)
 	if err := q.Unpack(query); err != nil {
-		if len(query) < 2 {
-			return nil, ErrShort
-		}
-		r := new(dns.Msg)
-		r.Id = uint16(query[0])<<8 | uint16(query[1])
-		r.Response, r.Rcode = true, dns.RcodeFormatError
-		return r.Pack()
+		return formErr(query)
 	}
 	if q.Response {
 		return nil, errors.New("dnsd: a response, not a query")

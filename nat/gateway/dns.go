@@ -184,18 +184,7 @@ func answered(m *dns.Msg, from source) trace.Event {
 		e.Rcode, e.Reason = dns.RcodeToString[dns.RcodeFormatError], "the query did not unpack"
 		return e
 	}
-	e.Rcode, e.TC = dns.RcodeToString[m.Rcode], m.Truncated
-	if len(m.Question) == 1 {
-		e.Name, e.QType = m.Question[0].Name, dns.TypeToString[m.Question[0].Qtype]
-	}
-	for _, rr := range m.Answer {
-		switch v := rr.(type) {
-		case *dns.A:
-			e.Answers = append(e.Answers, "A "+v.A.String())
-		case *dns.PTR:
-			e.Answers = append(e.Answers, "PTR "+v.Ptr)
-		}
-	}
+	dnsd.DescribeAnswer(&e, m)
 	return e
 }
 

@@ -208,29 +208,7 @@ func New(c Config, o Options) (*Gateway, error) {
 	})
 	g.frag.init()
 	g.host = stack.New(stack.Options{Name: g.name, Clock: g.clk, Tracer: o.Tracer, Forward: g.forward, Output: g.output})
-	add := func(l Leg, b *Bridge) error {
-		mtu := cmp.Or(l.MTU, DefaultMTU)
-		if mtu < 68 || mtu > 65535 { // RFC 791: every host takes 68 bytes unfragmented
-			return fmt.Errorf("gateway %s: %s: MTU %d outside 68-65535", g.name, l.Name, mtu)
-		}
-		out := &legOut{g: g, out: l.Out, mtu: mtu}
-		ifc, err := g.host.AddIface(l.Name, l.MAC, l.Addr, out)
-		if err != nil {
-			return fmt.Errorf("gateway %s: %w", g.name, err)
-		}
-		lg := leg{ifc: ifc, idx: ifc.Index(), addr: l.Addr.Addr(), subnet: l.Addr.Masked(), mtu: mtu, bridge: b}
-		lg.a32, lg.net32 = v4(lg.addr), v4(lg.subnet.Addr())
-		lg.mask32 = ^(^uint32(0) >> l.Addr.Bits())
-		if l.Addr.Bits() < 31 {
-			lg.bcast32, lg.hasBcast = lg.net32|^lg.mask32, true
-			lg.bcastWhy = "the broadcast address of " + lg.subnet.String()
-		}
-		if lg.idx != len(g.legs) {
-			return fmt.Errorf("gateway %s: %s: interface index %d, want %d", g.name, l.Name, lg.idx, len(g.legs))
-		}
-		g.legs = append(g.legs, lg)
-		return nil
-	}
+	add := func(l Leg, b *Bridge) error { _, err := g.addLeg(l, b); return err }
 	if err := add(c.LAN, nil); err != nil {
 		return nil, err
 	}
@@ -629,4 +607,30 @@ func dropped(src, dst netip.Addr, reason string) trace.Event {
 		e.SrcIP, e.DstIP = src, dst
 	}
 	return e
+}
+
+// addLeg gives the gateway's stack an interface for l (b: the bridge it
+// is a leg of; nil for the LAN) and appends its leg, returning its index.
+func (g *Gateway) addLeg(l Leg, b *Bridge) (int, error) {
+	mtu := cmp.Or(l.MTU, DefaultMTU)
+	if mtu < 68 || mtu > 65535 { // RFC 791: every host takes 68 bytes unfragmented
+		return 0, fmt.Errorf("gateway %s: %s: MTU %d outside 68-65535", g.name, l.Name, mtu)
+	}
+	out := &legOut{g: g, out: l.Out, mtu: mtu}
+	ifc, err := g.host.AddIface(l.Name, l.MAC, l.Addr, out)
+	if err != nil {
+		return 0, fmt.Errorf("gateway %s: %w", g.name, err)
+	}
+	lg := leg{ifc: ifc, idx: ifc.Index(), addr: l.Addr.Addr(), subnet: l.Addr.Masked(), mtu: mtu, bridge: b}
+	lg.a32, lg.net32 = v4(lg.addr), v4(lg.subnet.Addr())
+	lg.mask32 = ^(^uint32(0) >> l.Addr.Bits())
+	if l.Addr.Bits() < 31 {
+		lg.bcast32, lg.hasBcast = lg.net32|^lg.mask32, true
+		lg.bcastWhy = "the broadcast address of " + lg.subnet.String()
+	}
+	if lg.idx != len(g.legs) {
+		return 0, fmt.Errorf("gateway %s: %s: interface index %d, want %d", g.name, l.Name, lg.idx, len(g.legs))
+	}
+	g.legs = append(g.legs, lg)
+	return lg.idx, nil
 }

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"cmp"
 	"fmt"
 	"net/netip"
 )
@@ -20,29 +19,7 @@ func (g *Gateway) AddBridge(b Bridge) (int, error) {
 			return 0, fmt.Errorf("gateway %s: a leg on %s exists", g.name, b.Network)
 		}
 	}
-	l := b.Leg
-	mtu := cmp.Or(l.MTU, DefaultMTU)
-	if mtu < 68 || mtu > 65535 {
-		return 0, fmt.Errorf("gateway %s: %s: MTU %d outside 68-65535", g.name, l.Name, mtu)
-	}
-	out := &legOut{g: g, out: l.Out, mtu: mtu}
-	ifc, err := g.host.AddIface(l.Name, l.MAC, l.Addr, out)
-	if err != nil {
-		return 0, fmt.Errorf("gateway %s: %w", g.name, err)
-	}
-	bp := &b
-	lg := leg{ifc: ifc, idx: ifc.Index(), addr: l.Addr.Addr(), subnet: l.Addr.Masked(), mtu: mtu, bridge: bp}
-	lg.a32, lg.net32 = v4(lg.addr), v4(lg.subnet.Addr())
-	lg.mask32 = ^(^uint32(0) >> l.Addr.Bits())
-	if l.Addr.Bits() < 31 {
-		lg.bcast32, lg.hasBcast = lg.net32|^lg.mask32, true
-		lg.bcastWhy = "the broadcast address of " + lg.subnet.String()
-	}
-	if lg.idx != len(g.legs) {
-		return 0, fmt.Errorf("gateway %s: %s: interface index %d, want %d", g.name, l.Name, lg.idx, len(g.legs))
-	}
-	g.legs = append(g.legs, lg)
-	return lg.idx, nil
+	return g.addLeg(b.Leg, &b)
 }
 
 // RemoveBridge takes away the leg on network (docker network rm). The leg
