@@ -291,27 +291,38 @@ func (o Options) tracer(origin time.Time, step *atomic.Int64, names *atomic.Poin
 	return bus
 }
 
-// nameNodes sets the names narration uses: bridge IDs become their
-// switches' names, and hosts' MACs carry their host's name beside them
-// (where one host alone has the MAC).
+// nameNodes sets the names narration uses (NarrationNames).
 func (r *runner) nameNodes() {
+	r.macs = r.g.HostsByMAC()
+	if n := NarrationNames(r.g, r.w); n != nil {
+		r.names.Store(n)
+	}
+}
+
+// NarrationNames returns the replacements --explain makes in every line:
+// bridge IDs become their switches' names, and hosts' MACs carry their
+// host's name beside them (where one host alone has the MAC); nil when
+// there is nothing to rename. A live world's event stream uses the same,
+// so its sentences are the narration's.
+func NarrationNames(g *topo.Graph, w *fabric.Fabric) *strings.Replacer {
 	var pairs []string
-	for _, sw := range r.g.Switches {
-		if st, err := r.w.STP(sw.Name); err == nil && st.Enabled {
+	for _, sw := range g.Switches {
+		if st, err := w.STP(sw.Name); err == nil && st.Enabled {
 			pairs = append(pairs, st.Bridge.String(), sw.Name)
 		}
 	}
-	r.macs = r.g.HostsByMAC()
-	for _, h := range r.g.Hosts {
+	macs := g.HostsByMAC()
+	for _, h := range g.Hosts {
 		for _, i := range h.Ifaces {
-			if r.macs[i.MAC] == h.Name {
+			if macs[i.MAC] == h.Name {
 				pairs = append(pairs, i.MAC.String(), i.MAC.String()+" ("+h.Name+")")
 			}
 		}
 	}
-	if len(pairs) > 0 {
-		r.names.Store(strings.NewReplacer(pairs...))
+	if len(pairs) == 0 {
+		return nil
 	}
+	return strings.NewReplacer(pairs...)
 }
 
 // header prints what runs, where, and the file's description.
