@@ -131,6 +131,9 @@ type Event struct {
 	// Link fields.
 	Link    string `json:"link,omitempty"`    // the link's name
 	Summary string `json:"summary,omitempty"` // a frame, decoded in one line
+	// Bytes is a Frame event's frame, a copy the subscriber may keep (a
+	// live capture, a page's frame decode); not in JSON.
+	Bytes []byte `json:"-"`
 }
 
 // Tracer receives events. Implementations used by the netns backend must be

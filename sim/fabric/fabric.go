@@ -407,7 +407,7 @@ func (f *Fabric) AddLink(l topo.Link) error {
 				c.Write(l.Name(), at, frame, "")
 			}
 			if trace.Wants(tr, trace.Frame) { // a subscriber asked for frames
-				tr.Trace(trace.Event{Time: at, Node: "link " + l.Name(), Kind: trace.Frame, Link: l.Name(), Port: from.Name(), Len: len(frame), Summary: capture.Summarize(frame)})
+				tr.Trace(trace.Event{Time: at, Node: "link " + l.Name(), Kind: trace.Frame, Link: l.Name(), Port: from.Name(), Len: len(frame), Summary: capture.Summarize(frame), Bytes: slices.Clone(frame)})
 			}
 		}
 	}
