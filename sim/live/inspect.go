@@ -366,17 +366,35 @@ func newReader(w *fabric.Fabric) *reader {
 	r.docker, r.runs = w.DockerSnapshot()
 	for _, h := range r.g.Hosts {
 		for _, i := range h.Ifaces {
-			if i.MAC != (vswitch.MAC{}) {
-				r.owners[i.MAC] = h.Name
-			}
+			r.own(i.MAC, h.Name)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(r.runs)) {
 		for _, i := range r.runs[name].Ifaces {
-			r.owners[i.MAC] = name
+			r.own(i.MAC, name)
+		}
+	}
+	for m, name := range r.owners {
+		if name == ambiguous {
+			delete(r.owners, m)
 		}
 	}
 	return r
+}
+
+// ambiguous marks a MAC more than one node has (each Docker host's leg
+// on its own docker_gwbridge): an FDB entry of it names nobody.
+const ambiguous = "\x00"
+
+// own notes that node has MAC m.
+func (r *reader) own(m vswitch.MAC, node string) {
+	switch old, ok := r.owners[m]; {
+	case m == vswitch.MAC{}:
+	case !ok || old == node:
+		r.owners[m] = node
+	default:
+		r.owners[m] = ambiguous
+	}
 }
 
 // networksOf returns every Docker network of the world, with its host:
@@ -479,6 +497,15 @@ func (r *reader) networkOf(n topo.Network) Network {
 			}
 			out.Containers[fabric.ID("container", c.Name)] = NetworkEndpoint{Name: c.Name, EndpointID: endpointID(c.Host, n.Name, c.Name),
 				MacAddress: run.Ifaces[n.Name].MAC.String(), IPv4Address: e.Addr.String()}
+		}
+		for _, i := range r.extraIfaces(c) {
+			if i.Network == n.Name {
+				// Docker names a container's leg on docker_gwbridge
+				// after its sandbox: gateway_ and 12 hex digits.
+				id := fabric.ID("container", c.Name)
+				out.Containers[id] = NetworkEndpoint{Name: "gateway_" + id[:12], EndpointID: endpointID(c.Host, n.Name, c.Name),
+					MacAddress: i.MAC, IPv4Address: i.Addr}
+			}
 		}
 	}
 	return out
@@ -744,6 +771,9 @@ func (r *reader) hosts() []Host {
 					h.Ifaces = append(h.Ifaces, Iface{Name: i.Name, Addr: i.Addr.String(), MAC: i.MAC.String(), Network: e.Network})
 				}
 			}
+			if run.Running {
+				h.Ifaces = append(h.Ifaces, r.extraIfaces(c)...)
+			}
 			slices.SortFunc(h.Ifaces, func(a, b Iface) int { return strings.Compare(a.Name, b.Name) })
 			h.Gateway = addrString(run.Gateway)
 		case isCtr:
@@ -761,6 +791,38 @@ func (r *reader) hosts() []Host {
 			h.Nameserver = addrString(plan.Nameserver)
 		}
 		out = append(out, h)
+	}
+	return out
+}
+
+// extraIfaces returns the interfaces container c has beyond its
+// endpoints, as planned: an overlay's container's leg on docker_gwbridge,
+// which Docker lists in no container's Networks.
+func (r *reader) extraIfaces(c topo.Container) []Iface {
+	plan := r.g.Host(c.Name)
+	if plan == nil || r.g.Docker == nil {
+		return nil
+	}
+	planned := map[netip.Prefix]bool{}
+	for _, pc := range r.g.Docker.Containers {
+		if pc.Name == c.Name {
+			for _, e := range pc.Endpoints {
+				planned[e.Addr] = true
+			}
+		}
+	}
+	var out []Iface
+	for _, i := range plan.Ifaces {
+		if !i.Addr.IsValid() || planned[i.Addr] {
+			continue
+		}
+		f := Iface{Name: i.Name, Addr: i.Addr.String(), MAC: i.MAC.String()}
+		for _, n := range r.dockerNetworks() {
+			if n.Host == c.Host && n.Subnet.Contains(i.Addr.Addr()) {
+				f.Network = n.Name
+			}
+		}
+		out = append(out, f)
 	}
 	return out
 }

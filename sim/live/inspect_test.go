@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/netyard/netyard/sim/backend"
+	_ "github.com/netyard/netyard/sim/kinds/nic"
+	_ "github.com/netyard/netyard/sim/kinds/router"
 	"github.com/netyard/netyard/sim/live"
 	"github.com/netyard/netyard/sim/mem"
 	"github.com/netyard/netyard/sim/scenario"
@@ -40,7 +42,6 @@ func world(t *testing.T, name string) *mem.Network {
 }
 
 var (
-	containerA = netip.MustParseAddr("172.18.0.2")
 	containerB = netip.MustParseAddr("172.18.0.10")
 	host1      = netip.MustParseAddr("192.168.56.11")
 )
@@ -371,5 +372,69 @@ func TestInspectTextGolden(t *testing.T) {
 	}
 	if !bytes.Equal(runs[0], want) {
 		t.Errorf("the text differs from %s (go test -update rewrites it):\n%s", golden, runs[0])
+	}
+}
+
+// TestInspectEveryScenario: every scenario's world inspects, as JSON and
+// as text, and every name the inspection lists is found by InspectOne.
+func TestInspectEveryScenario(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "scenarios", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			f, err := scenario.Load(file)
+			if err != nil {
+				t.Skipf("does not load: %v", err)
+			}
+			g, err := f.Graph()
+			if err != nil {
+				t.Skipf("does not compile: %v", err)
+			}
+			n, err := mem.New(g, mem.Options{Seed: f.Seed})
+			if err != nil {
+				t.Skipf("does not build in mem: %v", err)
+			}
+			defer n.World().Close()
+			if err := n.Wait(2 * time.Second); err != nil {
+				t.Logf("wait: %v", err)
+			}
+			w := n.World()
+			in := live.Inspect(w)
+			if _, err := json.Marshal(in); err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := live.WriteText(&buf, in); err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, x := range in.Networks {
+				names = append(names, x.Host+"/"+x.Name)
+			}
+			for _, x := range in.Switches {
+				names = append(names, x.Name)
+			}
+			for _, x := range in.Gateways {
+				names = append(names, x.Name)
+			}
+			for _, x := range in.Hosts {
+				names = append(names, x.Name)
+			}
+			for _, x := range in.Links {
+				names = append(names, x.Name, x.A, x.B)
+			}
+			for _, name := range names {
+				v, err := live.InspectOne(w, name)
+				if err != nil {
+					t.Errorf("InspectOne(%q): %v", name, err)
+					continue
+				}
+				if err := live.WriteText(&buf, v); err != nil {
+					t.Errorf("WriteText(InspectOne(%q)): %v", name, err)
+				}
+			}
+		})
 	}
 }
