@@ -20,10 +20,10 @@ import (
 	"github.com/netyard/netyard/sim/scenario"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// world runs scenario file name (in scenarios/) in mem, without its steps.
-func world(t *testing.T, name string) *mem.Network {
+// inspectWorld runs scenario file name (in scenarios/) in mem, without its steps.
+func inspectWorld(t *testing.T, name string) *mem.Network {
 	t.Helper()
 	f, err := scenario.Load(filepath.Join("..", "..", "scenarios", name))
 	if err != nil {
@@ -42,20 +42,20 @@ func world(t *testing.T, name string) *mem.Network {
 }
 
 var (
-	containerB = netip.MustParseAddr("172.18.0.10")
-	host1      = netip.MustParseAddr("192.168.56.11")
+	publishB     = netip.MustParseAddr("172.18.0.10")
+	publishHost1 = netip.MustParseAddr("192.168.56.11")
 )
 
-// publishWorld is docker-publish after some traffic: containerA pings
+// inspectPublish is docker-publish after some traffic: containerA pings
 // containerB (both learned on br-mybridge), the client connects to the
 // published 8080 (a published flow in host1's conntrack); then 1.5s pass.
-func publishWorld(t *testing.T) *mem.Network {
+func inspectPublish(t *testing.T) *mem.Network {
 	t.Helper()
-	n := world(t, "docker-publish.yaml")
-	if st, err := n.Ping("containerA", containerB, 2, time.Second, time.Second); err != nil || st.Received != 2 {
+	n := inspectWorld(t, "docker-publish.yaml")
+	if st, err := n.Ping("containerA", publishB, 2, time.Second, time.Second); err != nil || st.Received != 2 {
 		t.Fatalf("ping containerA -> containerB: %+v, %v", st, err)
 	}
-	if r, err := n.Dial("client", netip.AddrPortFrom(host1, 8080), time.Second); err != nil || r.Result != backend.Open {
+	if r, err := n.Dial("client", netip.AddrPortFrom(publishHost1, 8080), time.Second); err != nil || r.Result != backend.Open {
 		t.Fatalf("client -> host1:8080: %+v, %v", r, err)
 	}
 	if err := n.Wait(1500 * time.Millisecond); err != nil { // the entries age
@@ -64,9 +64,9 @@ func publishWorld(t *testing.T) *mem.Network {
 	return n
 }
 
-// asJSON returns v as JSON decoded into plain maps, the shape a client
+// inspectJSON returns v as JSON decoded into plain maps, the shape a client
 // of the API sees.
-func asJSON(t *testing.T, v any) map[string]any {
+func inspectJSON(t *testing.T, v any) map[string]any {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -79,8 +79,8 @@ func asJSON(t *testing.T, v any) map[string]any {
 	return m
 }
 
-// find returns the element of list whose key is value.
-func find(t *testing.T, list any, key, value string) map[string]any {
+// inspectFind returns the element of list whose key is value.
+func inspectFind(t *testing.T, list any, key, value string) map[string]any {
 	t.Helper()
 	for _, x := range list.([]any) {
 		if m := x.(map[string]any); m[key] == value {
@@ -95,10 +95,10 @@ func find(t *testing.T, list any, key, value string) map[string]any {
 // plan and the traffic made, in Docker's words for networks and
 // containers.
 func TestInspectAgreesWithTheWorld(t *testing.T) {
-	n := publishWorld(t)
-	m := asJSON(t, live.Inspect(n.World()))
+	n := inspectPublish(t)
+	m := inspectJSON(t, live.Inspect(n.World()))
 
-	mybridge := find(t, m["networks"], "Name", "mybridge")
+	mybridge := inspectFind(t, m["networks"], "Name", "mybridge")
 	cfg := mybridge["IPAM"].(map[string]any)["Config"].([]any)[0].(map[string]any)
 	if cfg["Subnet"] != "172.18.0.0/16" || cfg["Gateway"] != "172.18.0.1" {
 		t.Errorf("mybridge's IPAM.Config = %v, want Subnet 172.18.0.0/16, Gateway 172.18.0.1", cfg)
@@ -119,7 +119,7 @@ func TestInspectAgreesWithTheWorld(t *testing.T) {
 		t.Errorf("containerB on mybridge = %v, want IPv4Address 172.18.0.10/16, MacAddress 02:42:ac:12:00:0a", b)
 	}
 
-	cb := find(t, m["containers"], "Name", "containerB")
+	cb := inspectFind(t, m["containers"], "Name", "containerB")
 	ep := cb["Networks"].(map[string]any)["mybridge"].(map[string]any)
 	if cb["State"] != "running" || ep["IPAddress"] != "172.18.0.10" || ep["IPPrefixLen"] != 16.0 || ep["Gateway"] != "172.18.0.1" ||
 		ep["MacAddress"] != "02:42:ac:12:00:0a" || !slices.Equal(ep["Aliases"].([]any), []any{"web"}) {
@@ -134,54 +134,54 @@ func TestInspectAgreesWithTheWorld(t *testing.T) {
 		}
 	}
 
-	sw := find(t, m["switches"], "name", "br-mybridge")
+	sw := inspectFind(t, m["switches"], "name", "br-mybridge")
 	for mac, port := range map[string]string{"02:42:ac:12:00:02": "containerA", "02:42:ac:12:00:0a": "containerB"} {
-		e := find(t, sw["fdb"], "mac", mac)
+		e := inspectFind(t, sw["fdb"], "mac", mac)
 		if e["port"] != port || e["vlan"] != 1.0 || e["host"] != port {
 			t.Errorf("br-mybridge's FDB entry of %s = %v, want port %s", mac, e, port)
 		}
 	}
 
-	gw := find(t, m["gateways"], "name", "host1")
+	gw := inspectFind(t, m["gateways"], "name", "host1")
 	var published map[string]any
 	for _, f := range gw["nat"].([]any) {
 		if f := f.(map[string]any); f["kind"] == "published" && f["orig_dst"] == "192.168.56.11:8080" {
 			published = f
 		}
 	}
-	if published == nil || published["proto"] != "tcp" || published["orig_src"] != "192.168.56.12:"+port(published["orig_src"]) ||
+	if published == nil || published["proto"] != "tcp" || published["orig_src"] != "192.168.56.12:"+inspectPort(published["orig_src"]) ||
 		published["reply_src"] != "172.18.0.10:80" || published["expires"].(float64) <= 0 {
 		t.Errorf("host1's published flow to 8080 = %v (nat %v)", published, gw["nat"])
 	}
-	p := find(t, gw["published"], "host", "192.168.56.11:8080")
+	p := inspectFind(t, gw["published"], "host", "192.168.56.11:8080")
 	if p["to"] != "172.18.0.10:80" || p["container"] != "containerB" || p["proto"] != "tcp" {
 		t.Errorf("host1's published 8080 = %v", p)
 	}
-	web := find(t, gw["dns"], "name", "containerB")
+	web := inspectFind(t, gw["dns"], "name", "containerB")
 	if web["network"] != "mybridge" || web["addr"] != "172.18.0.10" || !slices.Equal(web["aliases"].([]any), []any{"web"}) {
 		t.Errorf("host1's DNS record of containerB = %v", web)
 	}
-	alloc := find(t, gw["ipam"], "network", "mybridge")
+	alloc := inspectFind(t, gw["ipam"], "network", "mybridge")
 	if !slices.Equal(alloc["allocated"].([]any), []any{"172.18.0.2", "172.18.0.10"}) || alloc["subnet"] != "172.18.0.0/16" {
 		t.Errorf("host1's IPAM of mybridge = %v", alloc)
 	}
 
-	client := find(t, m["hosts"], "name", "client")
-	if client["kind"] != "client" || find(t, client["ifaces"], "name", "eth0")["addr"] != "192.168.56.12/24" {
+	client := inspectFind(t, m["hosts"], "name", "client")
+	if client["kind"] != "client" || inspectFind(t, client["ifaces"], "name", "eth0")["addr"] != "192.168.56.12/24" {
 		t.Errorf("client = %v", client)
 	}
-	a := find(t, m["hosts"], "name", "containerA")
+	a := inspectFind(t, m["hosts"], "name", "containerA")
 	if a["kind"] != "container" || a["gateway"] != "172.18.0.1" || a["nameserver"] != "127.0.0.11" {
 		t.Errorf("containerA = %v", a)
 	}
-	l := find(t, m["links"], "a", "br-mybridge:containerB")
+	l := inspectFind(t, m["links"], "a", "br-mybridge:containerB")
 	if l["b"] != "containerB:eth0" || l["up"] != true || l["name"] != "br-mybridge:containerB -- containerB:eth0" || l["a_to_b"].(map[string]any)["sent"].(float64) == 0 {
 		t.Errorf("containerB's link = %v", l)
 	}
 }
 
-// port returns the port of "addr:port", as a string.
-func port(v any) string {
+// inspectPort returns the port of "addr:port", as a string.
+func inspectPort(v any) string {
 	ap, err := netip.ParseAddrPort(v.(string))
 	if err != nil {
 		return ""
@@ -192,7 +192,7 @@ func port(v any) string {
 // TestInspectOne: each kind of name finds its thing; a bridge's name
 // gives its network and its switch.
 func TestInspectOne(t *testing.T) {
-	n := publishWorld(t)
+	n := inspectPublish(t)
 	w := n.World()
 	for name, want := range map[string]string{
 		"mybridge": "network", "br-mybridge": "network", "host1/mybridge": "network", "bridge": "network", "docker0": "network",
@@ -233,7 +233,7 @@ func TestInspectOne(t *testing.T) {
 // loop is left alternate and blocking (s3:p2), and s1 is everyone's
 // root.
 func TestInspectSTP(t *testing.T) {
-	n := world(t, "stp-triangle.yaml")
+	n := inspectWorld(t, "stp-triangle.yaml")
 	if err := n.Wait(40 * time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestInspectSTP(t *testing.T) {
 // TestInspectFollowsTheWorld: a disconnect and a stop made while the world
 // runs show in the next inspection.
 func TestInspectFollowsTheWorld(t *testing.T) {
-	n := publishWorld(t)
+	n := inspectPublish(t)
 	w := n.World()
 	if _, err := w.DockerDisconnect("containerA", "mybridge"); err != nil {
 		t.Fatal(err)
@@ -339,7 +339,7 @@ func TestInspectFollowsTheWorld(t *testing.T) {
 func TestInspectTextGolden(t *testing.T) {
 	var runs [2][]byte
 	for i := range runs {
-		n := publishWorld(t)
+		n := inspectPublish(t)
 		var buf bytes.Buffer
 		if err := live.WriteText(&buf, live.Inspect(n.World())); err != nil {
 			t.Fatal(err)
@@ -358,7 +358,7 @@ func TestInspectTextGolden(t *testing.T) {
 		t.Fatalf("two runs of the same world inspect differently:\n%s\n---\n%s", runs[0], runs[1])
 	}
 	golden := filepath.Join("testdata", "inspect-docker-publish.txt")
-	if *update {
+	if *updateGolden {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
