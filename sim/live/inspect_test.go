@@ -438,3 +438,41 @@ func TestInspectEveryScenario(t *testing.T) {
 		})
 	}
 }
+
+// TestInspectWhileDockerChanges: an inspection on another goroutine than
+// the one changing Docker (netns: the API's handler beside a connect)
+// reads each table under its lock (go test -race), and always sees
+// containerA either on mybridge with its address or off it.
+func TestInspectWhileDockerChanges(t *testing.T) {
+	n := inspectWorld(t, "docker-publish.yaml")
+	w := n.World()
+	done := make(chan error)
+	go func() {
+		defer close(done)
+		for range 20 {
+			if _, err := w.DockerDisconnect("containerA", "mybridge"); err != nil {
+				done <- err
+				return
+			}
+			if _, err := w.DockerConnect("containerA", "mybridge", netip.Addr{}, nil); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	for running := true; running; {
+		select {
+		case err, ok := <-done:
+			if ok {
+				t.Fatal(err)
+			}
+			running = false
+		default:
+		}
+		for _, c := range live.Inspect(w).Containers {
+			if e, on := c.Networks["mybridge"]; c.Name == "containerA" && on && e.IPAddress != "172.18.0.2" {
+				t.Fatalf("containerA on mybridge at %q", e.IPAddress)
+			}
+		}
+	}
+}
