@@ -359,11 +359,57 @@ type reader struct {
 	runs   map[string]fabric.ContainerRun
 	now    time.Time
 	owners map[vswitch.MAC]string // who has each MAC
+	ix     *topo.Index            // the plan's lookups
+
+	// Read once, in newReader: the Docker networks sorted by name and
+	// host with their switches (bridges[i] of nets[i]; "" for none), the
+	// containers sorted by name with their interfaces beyond their
+	// endpoints, and the running containers by host and address.
+	nets    []topo.Network
+	bridges []string
+	ctrs    []topo.Container
+	extra   map[string][]Iface
+	at      map[hostAddr]string
+}
+
+type hostAddr struct {
+	host string
+	addr netip.Addr
 }
 
 func newReader(w *fabric.Fabric) *reader {
-	r := &reader{w: w, g: w.Graph(), now: w.Now(), owners: map[vswitch.MAC]string{}}
+	r := &reader{w: w, g: w.Graph(), now: w.Now(), owners: map[vswitch.MAC]string{}, extra: map[string][]Iface{}, at: map[hostAddr]string{}}
+	r.ix = r.g.Index()
 	r.docker, r.runs = w.DockerSnapshot()
+	r.nets = r.dockerNetworks()
+	for i := range r.nets {
+		sw, ok := w.NetworkSwitch(&r.nets[i])
+		if !ok {
+			sw = ""
+		}
+		r.bridges = append(r.bridges, sw)
+	}
+	r.ctrs = r.dockerContainers()
+	planned := map[string]map[netip.Prefix]bool{} // the plan's endpoints of each container
+	if d := r.g.Docker; d != nil {
+		for _, c := range d.Containers {
+			planned[c.Name] = map[netip.Prefix]bool{}
+			for _, e := range c.Endpoints {
+				planned[c.Name][e.Addr] = true
+			}
+		}
+	}
+	for _, c := range r.ctrs {
+		r.extra[c.Name] = r.extraIfaces(c, planned[c.Name])
+		if !r.runs[c.Name].Running {
+			continue
+		}
+		for _, e := range c.Endpoints {
+			if e.Addr.IsValid() {
+				r.at[hostAddr{c.Host, e.Addr.Addr()}] = c.Name
+			}
+		}
+	}
 	for _, h := range r.g.Hosts {
 		for _, i := range h.Ifaces {
 			r.own(i.MAC, h.Name)
@@ -397,7 +443,7 @@ func (r *reader) own(m vswitch.MAC, node string) {
 	}
 }
 
-// networksOf returns every Docker network of the world, with its host:
+// dockerNetworks returns every Docker network of the world, with its host:
 // each host's default bridge and the user's networks, sorted by name and
 // host.
 func (r *reader) dockerNetworks() []topo.Network {
@@ -417,8 +463,8 @@ func (r *reader) dockerNetworks() []topo.Network {
 
 func (r *reader) networks() []Network {
 	var out []Network
-	for _, n := range r.dockerNetworks() {
-		out = append(out, r.networkOf(n))
+	for i := range r.nets {
+		out = append(out, r.networkOf(i))
 	}
 	return out
 }
@@ -426,11 +472,10 @@ func (r *reader) networks() []Network {
 // network finds the Docker network name (NAME, HOST/NAME, or its
 // bridge); nil, nil if none is.
 func (r *reader) network(name string) (*Network, error) {
-	var found []topo.Network
-	for _, n := range r.dockerNetworks() {
-		sw, _ := r.w.NetworkSwitch(&n)
-		if n.Name == name || n.Host+"/"+n.Name == name || (sw != "" && sw == name) {
-			found = append(found, n)
+	var found []int
+	for i, n := range r.nets {
+		if n.Name == name || n.Host+"/"+n.Name == name || (r.bridges[i] != "" && r.bridges[i] == name) {
+			found = append(found, i)
 		}
 	}
 	switch len(found) {
@@ -441,8 +486,8 @@ func (r *reader) network(name string) (*Network, error) {
 		return &n, nil
 	}
 	var names []string
-	for _, n := range found {
-		names = append(names, n.Host+"/"+n.Name)
+	for _, i := range found {
+		names = append(names, r.nets[i].Host+"/"+r.nets[i].Name)
 	}
 	return nil, fmt.Errorf("%w: network %s is on %d Docker hosts; name one: %s", ErrNotFound, name, len(found), strings.Join(names, ", "))
 }
@@ -460,13 +505,12 @@ func endpointID(host, network, ctr string) string {
 	return fabric.ID("endpoint", host+"/"+network+"/"+ctr)
 }
 
-func (r *reader) networkOf(n topo.Network) Network {
+// networkOf returns network r.nets[i].
+func (r *reader) networkOf(i int) Network {
+	n := r.nets[i]
 	out := Network{Name: n.Name, ID: networkID(&n), Scope: cmp.Or(n.Scope, "local"), Driver: n.Driver, Internal: n.Internal,
 		IPAM: IPAM{Driver: "default", Options: map[string]string{}, Config: []IPAMConfig{}}, Containers: map[string]NetworkEndpoint{},
-		Options: options(&n, r.isDefault(n)), Labels: map[string]string{}, Host: n.Host}
-	if sw, ok := r.w.NetworkSwitch(&n); ok {
-		out.Bridge = sw
-	}
+		Options: options(&n, r.isDefault(n)), Labels: map[string]string{}, Host: n.Host, Bridge: r.bridges[i]}
 	if n.Subnet.IsValid() {
 		c := IPAMConfig{Subnet: n.Subnet.String()}
 		if n.Gateway.IsValid() {
@@ -486,7 +530,7 @@ func (r *reader) networkOf(n topo.Network) Network {
 	for _, s := range n.Subnets {
 		out.IPAM.Config = append(out.IPAM.Config, IPAMConfig{Subnet: s.String()})
 	}
-	for _, c := range r.dockerContainers() {
+	for _, c := range r.ctrs {
 		run := r.runs[c.Name]
 		if c.Host != n.Host || !run.Running {
 			continue
@@ -498,7 +542,7 @@ func (r *reader) networkOf(n topo.Network) Network {
 			out.Containers[fabric.ID("container", c.Name)] = NetworkEndpoint{Name: c.Name, EndpointID: endpointID(c.Host, n.Name, c.Name),
 				MacAddress: run.Ifaces[n.Name].MAC.String(), IPv4Address: e.Addr.String()}
 		}
-		for _, i := range r.extraIfaces(c) {
+		for _, i := range r.extra[c.Name] {
 			if i.Network == n.Name {
 				// Docker names a container's leg on docker_gwbridge
 				// after its sandbox: gateway_ and 12 hex digits.
@@ -570,7 +614,7 @@ func (r *reader) dockerContainers() []topo.Container {
 
 func (r *reader) containers() []Container {
 	var out []Container
-	for _, c := range r.dockerContainers() {
+	for _, c := range r.ctrs {
 		run := r.runs[c.Name]
 		ct := Container{ID: fabric.ID("container", c.Name), Name: c.Name, Host: c.Host, State: "exited",
 			Networks: map[string]ContainerEndpoint{}, Ports: map[string][]PortBinding{}}
@@ -620,8 +664,8 @@ func (r *reader) switchOf(name string) (Switch, bool) {
 		return Switch{}, false
 	}
 	s := Switch{Name: name, AgeingTime: seconds(sw.AgeingTime()), FDB: []FDBEntry{}, Ports: []Port{}}
-	for _, n := range r.dockerNetworks() {
-		if b, _ := r.w.NetworkSwitch(&n); b == name {
+	for i, n := range r.nets {
+		if r.bridges[i] == name {
 			s.Network = n.Name
 		}
 	}
@@ -646,7 +690,8 @@ func (r *reader) switchOf(name string) (Switch, bool) {
 			p.VLAN = cmp.Or(c.PVID, vswitch.DefaultVLAN)
 		}
 		end := topo.Endpoint{Node: name, Port: pn}
-		p.Up = sw.PortUp(i) && r.w.Link(end) != nil && r.w.Link(end).Up()
+		l := r.w.Link(end)
+		p.Up = sw.PortUp(i) && l != nil && l.Up()
 		if ps, err := sw.Stats(i); err == nil {
 			p.Rx, p.Tx, p.RxBytes, p.TxBytes = ps.RxFrames, ps.TxFrames, ps.RxBytes, ps.TxBytes
 			maps.Copy(p.Drops, ps.Drops)
@@ -674,7 +719,7 @@ func (r *reader) gateway(name string) (Gateway, bool) {
 		return Gateway{}, false
 	}
 	g := Gateway{Name: name, NAT: []Flow{}, Published: []Published{}, DNS: []DNSRecord{}, IPAM: []IPAMAlloc{}, Drops: map[string]uint64{}}
-	if h := r.g.Host(name); h != nil && h.Router != nil {
+	if h := r.ix.Host(name); h != nil && h.Router != nil {
 		if i := h.Iface(h.Router.LAN); i != nil {
 			g.Address = i.Addr.String()
 		}
@@ -687,7 +732,7 @@ func (r *reader) gateway(name string) (Gateway, bool) {
 	}
 	pubs, _ := r.w.Published(name)
 	for _, p := range pubs {
-		pb := Published{Proto: protoName(p.Proto), Host: p.Ext.String(), To: p.To.String(), Container: r.containerAt(name, p.To.Addr())}
+		pb := Published{Proto: protoName(p.Proto), Host: p.Ext.String(), To: p.To.String(), Container: r.at[hostAddr{name, p.To.Addr()}]}
 		if p.Bind.IsValid() {
 			pb.Bind = p.Bind.String()
 		}
@@ -728,22 +773,6 @@ func addrString(a netip.Addr) string {
 	return a.String()
 }
 
-// containerAt names the running container of Docker host host at
-// address a, or "".
-func (r *reader) containerAt(host string, a netip.Addr) string {
-	for _, c := range r.dockerContainers() {
-		if c.Host != host || !r.runs[c.Name].Running {
-			continue
-		}
-		for _, e := range c.Endpoints {
-			if e.Addr.IsValid() && e.Addr.Addr() == a {
-				return c.Name
-			}
-		}
-	}
-	return ""
-}
-
 // hosts reads every node that is neither a switch nor a gateway: the
 // sandboxes (containers with their interfaces as they are now) and the
 // nodes of registered kinds, sorted by name.
@@ -760,7 +789,7 @@ func (r *reader) hosts() []Host {
 			continue
 		}
 		h := Host{Name: nk.Name, Kind: nk.Kind, Ifaces: []Iface{}}
-		plan := r.g.Host(nk.Name)
+		plan := r.ix.Host(nk.Name)
 		c, isCtr := ctrs[nk.Name]
 		switch {
 		case isCtr && c.Attach == "":
@@ -772,7 +801,7 @@ func (r *reader) hosts() []Host {
 				}
 			}
 			if run.Running {
-				h.Ifaces = append(h.Ifaces, r.extraIfaces(c)...)
+				h.Ifaces = append(h.Ifaces, r.extra[c.Name]...)
 			}
 			slices.SortFunc(h.Ifaces, func(a, b Iface) int { return strings.Compare(a.Name, b.Name) })
 			h.Gateway = addrString(run.Gateway)
@@ -798,18 +827,11 @@ func (r *reader) hosts() []Host {
 // extraIfaces returns the interfaces container c has beyond its
 // endpoints, as planned: an overlay's container's leg on docker_gwbridge,
 // which Docker lists in no container's Networks.
-func (r *reader) extraIfaces(c topo.Container) []Iface {
-	plan := r.g.Host(c.Name)
-	if plan == nil || r.g.Docker == nil {
+// planned are the addresses of its endpoints in the plan.
+func (r *reader) extraIfaces(c topo.Container, planned map[netip.Prefix]bool) []Iface {
+	plan := r.ix.Host(c.Name)
+	if plan == nil {
 		return nil
-	}
-	planned := map[netip.Prefix]bool{}
-	for _, pc := range r.g.Docker.Containers {
-		if pc.Name == c.Name {
-			for _, e := range pc.Endpoints {
-				planned[e.Addr] = true
-			}
-		}
 	}
 	var out []Iface
 	for _, i := range plan.Ifaces {
@@ -817,7 +839,7 @@ func (r *reader) extraIfaces(c topo.Container) []Iface {
 			continue
 		}
 		f := Iface{Name: i.Name, Addr: i.Addr.String(), MAC: i.MAC.String()}
-		for _, n := range r.dockerNetworks() {
+		for _, n := range r.nets {
 			if n.Host == c.Host && n.Subnet.Contains(i.Addr.Addr()) {
 				f.Network = n.Name
 			}
