@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netyard/netyard/dnsd"
+	"github.com/netyard/netyard/internal/stack"
 	"github.com/netyard/netyard/ipam"
 	"github.com/netyard/netyard/nat"
 	"github.com/netyard/netyard/nat/gateway"
@@ -274,3 +275,15 @@ func (f *Fabric) GatewayStats(name string) (gateway.Stats, error) {
 
 // Now returns the world's time: virtual in mem.
 func (f *Fabric) Now() time.Time { return f.opts.Clock.Now() }
+
+// GatewayARP returns gateway name's neighbour table (ip neigh on the
+// Docker host): the resolved entries, sorted by address.
+func (f *Fabric) GatewayARP(name string) ([]stack.ARPEntry, error) {
+	g := f.Gateway(name)
+	if g == nil {
+		return nil, fmt.Errorf("%w gateway %q", ErrUnknown, name)
+	}
+	var out []stack.ARPEntry
+	g.Do(func() { out = g.Gateway.Host().ARPCache() })
+	return out, nil
+}

@@ -174,6 +174,7 @@ type Gateway struct {
 	Published []Published       `json:"published"`
 	DNS       []DNSRecord       `json:"dns"`
 	IPAM      []IPAMAlloc       `json:"ipam"`
+	ARP       []Neighbour       `json:"arp"` // its neighbour table, as ip neigh lists it
 	Forwarded uint64            `json:"forwarded"`
 	Drops     map[string]uint64 `json:"drops"` // by reason
 }
@@ -216,6 +217,13 @@ type IPAMAlloc struct {
 	Gateway   string   `json:"gateway"`
 	IPRange   string   `json:"ip_range,omitempty"` // when not the whole subnet
 	Allocated []string `json:"allocated"`
+}
+
+// Neighbour is a resolved entry of a neighbour (ARP) table.
+type Neighbour struct {
+	Addr string `json:"addr"`
+	MAC  string `json:"mac"`
+	Host string `json:"host,omitempty"` // who has the MAC, where the world knows
 }
 
 // Host is a sandbox (a container, a LAN client, a plain host) or a node
@@ -626,6 +634,8 @@ func (r *reader) containers() []Container {
 			n := r.docker.Network(c.Host, e.Network)
 			if n != nil {
 				ce.NetworkID = networkID(n)
+			} else {
+				ce.NetworkID = fabric.ID("network", c.Host+"/"+e.Network) // none, host: predefined
 			}
 			if run.Running && e.Addr.IsValid() {
 				ce.EndpointID = endpointID(c.Host, e.Network, c.Name)
@@ -718,7 +728,7 @@ func (r *reader) gateway(name string) (Gateway, bool) {
 	if r.w.Gateway(name) == nil {
 		return Gateway{}, false
 	}
-	g := Gateway{Name: name, NAT: []Flow{}, Published: []Published{}, DNS: []DNSRecord{}, IPAM: []IPAMAlloc{}, Drops: map[string]uint64{}}
+	g := Gateway{Name: name, NAT: []Flow{}, Published: []Published{}, DNS: []DNSRecord{}, IPAM: []IPAMAlloc{}, ARP: []Neighbour{}, Drops: map[string]uint64{}}
 	if h := r.ix.Host(name); h != nil && h.Router != nil {
 		if i := h.Iface(h.Router.LAN); i != nil {
 			g.Address = i.Addr.String()
@@ -752,6 +762,14 @@ func (r *reader) gateway(name string) (Gateway, bool) {
 			al.Allocated = append(al.Allocated, u.String())
 		}
 		g.IPAM = append(g.IPAM, al)
+	}
+	arp, _ := r.w.GatewayARP(name)
+	for _, e := range arp {
+		nb := Neighbour{Addr: e.Addr.String(), MAC: e.MAC.String()}
+		if len(e.MAC) == 6 {
+			nb.Host = r.owners[vswitch.MAC(e.MAC)]
+		}
+		g.ARP = append(g.ARP, nb)
 	}
 	if st, err := r.w.GatewayStats(name); err == nil {
 		g.Forwarded = st.Forwarded

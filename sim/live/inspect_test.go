@@ -166,6 +166,10 @@ func TestInspectAgreesWithTheWorld(t *testing.T) {
 		t.Errorf("host1's IPAM of mybridge = %v", alloc)
 	}
 
+	if nb := inspectFind(t, gw["arp"], "addr", "172.18.0.10"); nb["mac"] != "02:42:ac:12:00:0a" || nb["host"] != "containerB" {
+		t.Errorf("host1's neighbour 172.18.0.10 = %v", nb)
+	}
+
 	client := inspectFind(t, m["hosts"], "name", "client")
 	if client["kind"] != "client" || inspectFind(t, client["ifaces"], "name", "eth0")["addr"] != "192.168.56.12/24" {
 		t.Errorf("client = %v", client)

@@ -340,6 +340,12 @@ func (t *text) gatewaySection(g Gateway) {
 		rows = append(rows, []string{a.Network, a.Subnet, a.Gateway, a.IPRange, strings.Join(a.Allocated, ",")})
 	}
 	t.table("    ", []string{"NETWORK", "SUBNET", "GATEWAY", "RANGE", "ALLOCATED"}, rows)
+	t.printf("  ARP:\n")
+	rows = nil
+	for _, n := range g.ARP {
+		rows = append(rows, []string{n.Addr, n.MAC, n.Host})
+	}
+	t.table("    ", []string{"ADDR", "MAC", "HOST"}, rows)
 	t.printf("  Forwarded %d; dropped: %s\n", g.Forwarded, cmpOr(counts(g.Drops), "none"))
 }
 
