@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -477,6 +478,26 @@ func TestInspectWhileDockerChanges(t *testing.T) {
 			if e, on := c.Networks["mybridge"]; c.Name == "containerA" && on && e.IPAddress != "172.18.0.2" {
 				t.Fatalf("containerA on mybridge at %q", e.IPAddress)
 			}
+		}
+	}
+}
+
+// TestInspectOneOnTwoHosts: a network name two Docker hosts have is
+// named HOST/NAME; alone it is refused with the choices.
+func TestInspectOneOnTwoHosts(t *testing.T) {
+	w := inspectWorld(t, "docker-two-hosts.yaml").World()
+	_, err := live.InspectOne(w, "bridge")
+	if !errors.Is(err, live.ErrNotFound) || !strings.Contains(err.Error(), "host1/bridge, host2/bridge") {
+		t.Errorf("InspectOne(bridge) on two hosts: %v, want ErrNotFound naming host1/bridge, host2/bridge", err)
+	}
+	for _, name := range []string{"host2/bridge", "host2.docker0"} {
+		v, err := live.InspectOne(w, name)
+		if err != nil {
+			t.Errorf("InspectOne(%q): %v", name, err)
+			continue
+		}
+		if o := v.(live.One); o.Network.Host != "host2" || o.Switch == nil || o.Switch.Name != "host2.docker0" {
+			t.Errorf("InspectOne(%q) = %+v, want host2's bridge and its switch", name, o)
 		}
 	}
 }
