@@ -29,6 +29,8 @@ type world struct {
 	bus *trace.Bus
 	srv *live.Server
 	web *httptest.Server
+	// names are the narration's (scenario.NarrationNames)
+	names *strings.Replacer
 }
 
 // serve builds scenario file in memory and serves it; edit changes the
@@ -48,8 +50,12 @@ func serve(t *testing.T, file string, edit func(*live.Options)) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.names = scenario.NarrationNames(g, w.net.World())
+	if w.names == nil {
+		w.names = strings.NewReplacer()
+	}
 	o := live.Options{Backend: w.net, Graph: g, Name: f.Name, File: f.Path(), Run: "nytest", Bus: w.bus, Origin: sim.Epoch,
-		Names: scenario.NarrationNames(g, w.net.World()), Lock: &w.mu}
+		Names: w.names, Lock: &w.mu}
 	if edit != nil {
 		edit(&o)
 	}
