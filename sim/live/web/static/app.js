@@ -546,9 +546,9 @@
     ny.index = 0;
     ny.total = entries.length;
     appendEvents();
+    const at = /(?:^#|&)n=(\d+)/.exec(location.hash); // #n=N: open at entry N
     if (world.recorded) {
-      goTo(0);
-      updateEvents(0, 0);
+      goTo(at ? Number(at[1]) : 0);
     } else {
       goTo(entries.length);
       follow();
