@@ -23,16 +23,16 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// screenshots asks the browser tests to refresh the README's screenshots
+// brScreenshots asks the browser tests to refresh the README's screenshots
 // in docs/img (go test ./sim/live/web -run Browser -args -screenshots, or
 // NETYARD_SCREENSHOTS=1).
-var screenshots = flag.Bool("screenshots", false, "browser tests: also write the page's screenshots into docs/img")
+var brScreenshots = flag.Bool("screenshots", false, "browser tests: also write the page's screenshots into docs/img")
 
 // The wall clock's deadlines of a browser test: generous, as CI is a busy
 // 2-core machine; a test that passes takes a few seconds.
 const (
-	readyTimeout = 60 * time.Second // the page drawn and its history loaded
-	testTimeout  = 3 * time.Minute  // everything one test does in its browser
+	brReadyTimeout = 60 * time.Second // the page drawn and its history loaded
+	brTestTimeout  = 3 * time.Minute  // everything one test does in its browser
 )
 
 // chromiumPath returns the Chromium to drive: $NETYARD_CHROMIUM, else the
@@ -77,7 +77,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1400, 900),
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), brTestTimeout)
 	t.Cleanup(cancel)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(acancel)
@@ -142,10 +142,10 @@ func (b *browser) open(t *testing.T, url string) *tab {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](
 		`window.netyard !== undefined && window.netyard.ready === true`,
 		chromedp.WithPollingInterval(50*time.Millisecond),
-		chromedp.WithPollingTimeout(readyTimeout),
+		chromedp.WithPollingTimeout(brReadyTimeout),
 	)); err != nil {
 		t.Fatalf("the page at %s never became ready (window.netyard.ready) in %v: %v; its console: %q",
-			url, readyTimeout, err, tb.messages())
+			url, brReadyTimeout, err, tb.messages())
 	}
 	return tb
 }
@@ -157,9 +157,9 @@ func (tb *tab) messages() []string {
 	return append([]string(nil), tb.console...)
 }
 
-// eval evaluates the JavaScript expression js in tb's page, awaiting it if
+// evalIn evaluates the JavaScript expression js in tb's page, awaiting it if
 // it is a promise, and decodes its value as a T.
-func eval[T any](tb *tab, js string) T {
+func evalIn[T any](tb *tab, js string) T {
 	tb.t.Helper()
 	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -172,7 +172,7 @@ func eval[T any](tb *tab, js string) T {
 // controls do, and waits for the page to have drawn it.
 func (tb *tab) step(n uint64) {
 	tb.t.Helper()
-	got := eval[uint64](tb, fmt.Sprintf(`(async () => {
+	got := evalIn[uint64](tb, fmt.Sprintf(`(async () => {
 		await window.netyard.step(%d);
 		await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
 		return window.netyard.index;
@@ -188,7 +188,7 @@ func (tb *tab) step(n uint64) {
 func (tb *tab) screenshot(name string) {
 	tb.t.Helper()
 	// Let the layout's animations settle before the picture.
-	eval[bool](tb, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
+	evalIn[bool](tb, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
 	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		tb.t.Fatalf("screenshot of %s: %v", tb.url, err)
@@ -199,8 +199,8 @@ func (tb *tab) screenshot(name string) {
 		tb.t.Fatalf("saving the screenshot: %v", err)
 	}
 	tb.t.Logf("screenshot: %s (%d bytes)", path, len(png))
-	if *screenshots || os.Getenv("NETYARD_SCREENSHOTS") == "1" {
-		root, err := moduleRoot()
+	if *brScreenshots || os.Getenv("NETYARD_SCREENSHOTS") == "1" {
+		root, err := brModuleRoot()
 		if err != nil {
 			tb.t.Fatal(err)
 		}
@@ -215,9 +215,9 @@ func (tb *tab) screenshot(name string) {
 	}
 }
 
-// moduleRoot returns the directory of the go.mod above the working
+// brModuleRoot returns the directory of the go.mod above the working
 // directory.
-func moduleRoot() (string, error) {
+func brModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
@@ -234,8 +234,8 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// getJSON decodes the JSON answer of GET url into v.
-func getJSON(t *testing.T, url string, v any) {
+// brGetJSON decodes the JSON answer of GET url into v.
+func brGetJSON(t *testing.T, url string, v any) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -254,8 +254,8 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 }
 
-// entry is what the browser tests read of a history entry.
-type entry struct {
+// brEntry is what the browser tests read of a history entry.
+type brEntry struct {
 	N        uint64 `json:"n"`
 	Text     string `json:"text"`
 	Node     string `json:"node"`
@@ -269,16 +269,16 @@ type entry struct {
 	WasState string `json:"was_state"`
 }
 
-// history is GET /api/v1/history.
-type history struct {
-	First   uint64  `json:"first"`
-	Next    uint64  `json:"next"`
-	Dropped uint64  `json:"dropped"`
-	Entries []entry `json:"entries"`
+// brHistory is GET /api/v1/history.
+type brHistory struct {
+	First   uint64    `json:"first"`
+	Next    uint64    `json:"next"`
+	Dropped uint64    `json:"dropped"`
+	Entries []brEntry `json:"entries"`
 }
 
-// topology is what the browser tests read of GET /api/v1/topology.
-type topology struct {
+// brTopology is what the browser tests read of GET /api/v1/topology.
+type brTopology struct {
 	Name  string `json:"name"`
 	Nodes []struct {
 		ID        string   `json:"id"`
@@ -289,19 +289,19 @@ type topology struct {
 	} `json:"nodes"`
 	Links []struct {
 		ID string `json:"id"`
-		A  end    `json:"a"`
-		B  end    `json:"b"`
+		A  brEnd  `json:"a"`
+		B  brEnd  `json:"b"`
 	} `json:"links"`
 }
 
-// end is one end of a link.
-type end struct {
+// brEnd is one end of a link.
+type brEnd struct {
 	Node string `json:"node"`
 	Port string `json:"port"`
 }
 
-// js quotes s as a JavaScript string literal.
-func js(s string) string {
+// jsQuote quotes s as a JavaScript string literal.
+func jsQuote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }

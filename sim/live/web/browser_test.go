@@ -15,9 +15,9 @@ import (
 	"github.com/netyard/netyard/sim/scenario"
 )
 
-// serveRecording runs the scenario file in memory, records it and serves
+// brServeRecording runs the scenario file in memory, records it and serves
 // the page over the recording; it returns the server's URL.
-func serveRecording(t *testing.T, file string) string {
+func brServeRecording(t *testing.T, file string) string {
 	t.Helper()
 	f, err := scenario.Load(filepath.Join("..", "..", "..", "scenarios", file))
 	if err != nil {
@@ -37,13 +37,13 @@ func serveRecording(t *testing.T, file string) string {
 
 // drawnNodes returns the ids of the nodes the page drew, sorted.
 func drawnNodes(tb *tab) []string {
-	ids := eval[[]string](tb, `window.netyard.cy.nodes().map(n => n.id())`)
+	ids := evalIn[[]string](tb, `window.netyard.cy.nodes().map(n => n.id())`)
 	slices.Sort(ids)
 	return ids
 }
 
 // topologyNodes returns the ids of the nodes of the API's topology, sorted.
-func topologyNodes(tp topology) []string {
+func topologyNodes(tp brTopology) []string {
 	var ids []string
 	for _, n := range tp.Nodes {
 		ids = append(ids, n.ID)
@@ -61,12 +61,12 @@ type stpRow struct {
 
 // stpRowOf reads the #stp row of switch sw's port.
 func stpRowOf(tb *tab, sw, port string) stpRow {
-	return eval[stpRow](tb, fmt.Sprintf(`(() => {
+	return evalIn[stpRow](tb, fmt.Sprintf(`(() => {
 		const tr = document.querySelector('#stp tr[data-switch=' + CSS.escape(%s) + '][data-port=' + CSS.escape(%s) + ']');
 		if (!tr) return {found: false, role: "", state: ""};
 		const td = s => { const c = tr.querySelector(s); return c ? c.textContent.trim() : ""; };
 		return {found: true, role: td('td.role'), state: td('td.state')};
-	})()`, js(sw), js(port)))
+	})()`, jsQuote(sw), jsQuote(port)))
 }
 
 // edgeView is a link as the graph draws it.
@@ -79,40 +79,47 @@ type edgeView struct {
 
 // edgeOf reads the graph's edge of link id.
 func edgeOf(tb *tab, id string) edgeView {
-	return eval[edgeView](tb, fmt.Sprintf(`(() => {
+	return evalIn[edgeView](tb, fmt.Sprintf(`(() => {
 		const e = window.netyard.cy.getElementById(%s);
 		if (!e || e.length === 0) return {found: false, blocked: false, a_state: "", b_state: ""};
 		return {found: true, blocked: e.hasClass('blocked'), a_state: String(e.data('a_state') || ""), b_state: String(e.data('b_state') || "")};
-	})()`, js(id)))
+	})()`, jsQuote(id)))
 }
 
 // fdbHas reports whether the page's FDB table of switch sw has a row for mac.
 func fdbHas(tb *tab, sw, mac string) bool {
-	return eval[bool](tb, fmt.Sprintf(`document.querySelector('#fdb table[data-switch=' + CSS.escape(%s) + '] tr[data-mac=' + CSS.escape(%s) + ']') !== null`,
-		js(sw), js(mac)))
+	return evalIn[bool](tb, fmt.Sprintf(`document.querySelector('#fdb table[data-switch=' + CSS.escape(%s) + '] tr[data-mac=' + CSS.escape(%s) + ']') !== null`,
+		jsQuote(sw), jsQuote(mac)))
 }
 
-// eventText returns the text of the event list's entry n ("" and false if
-// there is none) and whether it is the current one.
-func eventText(tb *tab, n uint64) (text string, found, current bool) {
-	v := eval[struct {
-		Found   bool   `json:"found"`
-		Text    string `json:"text"`
-		Current bool   `json:"current"`
+// eventText returns the texts the event list shows for entry n: the li's
+// own, then each of its elements' (a time or a step may sit beside the
+// sentence), whether there is such an li, and whether it is the current
+// one.
+func eventText(tb *tab, n uint64) (texts []string, found, current bool) {
+	v := evalIn[struct {
+		Found   bool     `json:"found"`
+		Texts   []string `json:"texts"`
+		Current bool     `json:"current"`
 	}](tb, fmt.Sprintf(`(() => {
 		const li = document.querySelector('#events li[data-n="%d"]');
-		if (!li) return {found: false, text: "", current: false};
-		return {found: true, text: li.textContent, current: li.classList.contains('current')};
+		if (!li) return {found: false, texts: [], current: false};
+		const texts = [li.textContent].concat(Array.from(li.querySelectorAll('*')).map(e => e.textContent));
+		return {found: true, texts: texts, current: li.classList.contains('current')};
 	})()`, n))
-	return v.Text, v.Found, v.Current
+	return v.Texts, v.Found, v.Current
 }
 
-// sameText reports whether the event list's text shows the narration:
-// equal once runs of white space are one space (the list may add a time
-// or a step around it, but the sentence must be there whole).
-func sameText(shown, narration string) bool {
+// shows reports whether one of the texts is the narration, once runs of
+// white space are one space.
+func shows(texts []string, narration string) bool {
 	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
-	return strings.Contains(norm(shown), norm(narration))
+	for _, t := range texts {
+		if norm(t) == norm(narration) {
+			return true
+		}
+	}
+	return false
 }
 
 // portKey names a switch's port.
@@ -124,12 +131,12 @@ type portKey struct{ sw, port string }
 // when its MAC is learned, and the narration in the event list.
 func TestBrowserSTPTriangle(t *testing.T) {
 	b := newBrowser(t)
-	url := serveRecording(t, "stp-triangle.yaml")
+	url := brServeRecording(t, "stp-triangle.yaml")
 
-	var tp topology
-	getJSON(t, url+"/api/v1/topology", &tp)
-	var h history
-	getJSON(t, url+"/api/v1/history", &h)
+	var tp brTopology
+	brGetJSON(t, url+"/api/v1/topology", &tp)
+	var h brHistory
+	brGetJSON(t, url+"/api/v1/history", &h)
 	if len(h.Entries) == 0 {
 		t.Fatal("the recording's history is empty")
 	}
@@ -148,7 +155,7 @@ func TestBrowserSTPTriangle(t *testing.T) {
 		if got := drawnNodes(tb); !slices.Equal(got, want) {
 			t.Errorf("the page drew nodes %v, the topology has %v", got, want)
 		}
-		if got := eval[uint64](tb, `window.netyard.total`); got != total {
+		if got := evalIn[uint64](tb, `window.netyard.total`); got != total {
 			t.Errorf("window.netyard.total = %d, the history's last entry is %d", got, total)
 		}
 	})
@@ -168,7 +175,7 @@ func TestBrowserSTPTriangle(t *testing.T) {
 			t.Fatalf("the history leaves s3:p2 %q, not blocking (the scenario says it cuts the loop)", got)
 		}
 		for _, l := range tp.Links {
-			ends := []end{l.A, l.B}
+			ends := []brEnd{l.A, l.B}
 			blocked := false
 			for _, e := range ends {
 				st, ok := final[portKey{e.Node, e.Port}]
@@ -213,7 +220,7 @@ func TestBrowserSTPTriangle(t *testing.T) {
 		tb.t = t
 		// The first port to go from learning to forwarding (a port between
 		// switches: host ports are edge ports, forwarding at once).
-		var fw entry
+		var fw brEntry
 		for _, e := range h.Entries {
 			if e.Kind == "stp" && e.State == "forwarding" && e.WasState == "learning" {
 				fw = e
@@ -239,7 +246,7 @@ func TestBrowserSTPTriangle(t *testing.T) {
 		}
 		// The graph follows: the port's end of its edge.
 		for _, l := range tp.Links {
-			for i, e := range []end{l.A, l.B} {
+			for i, e := range []brEnd{l.A, l.B} {
 				if e.Node != fw.Node || e.Port != fw.Port {
 					continue
 				}
@@ -263,7 +270,7 @@ func TestBrowserSTPTriangle(t *testing.T) {
 
 	t.Run("an FDB row appears when its MAC is learned", func(t *testing.T) {
 		tb.t = t
-		var l entry
+		var l brEntry
 		for _, e := range h.Entries {
 			if e.Kind == "learned" && e.Src != "" {
 				l = e
@@ -294,13 +301,13 @@ func TestBrowserSTPTriangle(t *testing.T) {
 			if e.Kind != "stp" && e.Kind != "learned" && e.Kind != "host" {
 				continue
 			}
-			text, found, _ := eventText(tb, e.N)
+			texts, found, _ := eventText(tb, e.N)
 			if !found {
 				t.Errorf("#events has no li[data-n=%d] (%s)", e.N, e.Text)
 				continue
 			}
-			if !sameText(text, e.Text) {
-				t.Errorf("#events li[data-n=%d] says %q, the narration is %q", e.N, text, e.Text)
+			if !shows(texts, e.Text) {
+				t.Errorf("#events li[data-n=%d] says %q, the narration is %q", e.N, texts[0], e.Text)
 			}
 			checked++
 			if checked >= 200 {
@@ -320,10 +327,10 @@ func TestBrowserSTPTriangle(t *testing.T) {
 // gateway, and containerB's published ports.
 func TestBrowserDocker(t *testing.T) {
 	b := newBrowser(t)
-	url := serveRecording(t, "docker-publish.yaml")
+	url := brServeRecording(t, "docker-publish.yaml")
 
-	var tp topology
-	getJSON(t, url+"/api/v1/topology", &tp)
+	var tp brTopology
+	brGetJSON(t, url+"/api/v1/topology", &tp)
 	tb := b.open(t, url+"/")
 
 	want := topologyNodes(tp)
@@ -339,13 +346,13 @@ func TestBrowserDocker(t *testing.T) {
 		Network   string   `json:"network"`
 	}
 	nodeOf := func(id string) node {
-		return eval[node](tb, fmt.Sprintf(`(() => {
+		return evalIn[node](tb, fmt.Sprintf(`(() => {
 			const n = window.netyard.cy.getElementById(%s);
 			if (!n || n.length === 0) return {found: false, kind: "", label: "", published: [], network: ""};
 			const p = n.data('published');
 			return {found: true, kind: String(n.data('kind') || ""), label: String(n.data('label') || ""),
 				published: Array.isArray(p) ? p.map(String) : [], network: String(n.data('network') || "")};
-		})()`, js(id)))
+		})()`, jsQuote(id)))
 	}
 	// What the page must draw, by kind: the topology's own nodes.
 	kinds := map[string][]string{}
