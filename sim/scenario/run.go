@@ -48,7 +48,20 @@ type Options struct {
 	// NoOffloads turns the netns backend's TAP offloads off (one frame per
 	// syscall), for comparison.
 	NoOffloads bool
+	// Trace receives every event of every kind, frames too (with their
+	// Bytes), synchronously and in order, with the step running (0 while
+	// the topology is built): a recording of the run (the web page's);
+	// nil: none.
+	Trace func(e trace.Event, step int64)
+	// World, if not nil, is called once the world is built, before the
+	// first step, with the plan and the world (NarrationNames of them
+	// name the narration's MACs and bridge IDs from then on).
+	World func(g *topo.Graph, w *fabric.Fabric)
 }
+
+// allKinds are the kinds Options.Trace hears: all of them, frames too.
+var allKinds = []trace.Kind{trace.Learned, trace.Moved, trace.Aged, trace.Flushed, trace.Forwarded, trace.Flooded,
+	trace.Dropped, trace.Mirrored, trace.State, trace.Host, trace.Lost, trace.STP, trace.Routed, trace.Frame, trace.Overlay}
 
 // Report is the outcome of a run.
 type Report struct {
@@ -251,6 +264,9 @@ func runOne(f *File, o Options) (*Report, error) {
 	defer b.Close()
 	r.b, r.w = b, b.World()
 	r.nameNodes()
+	if o.World != nil {
+		o.World(g, r.w)
+	}
 	r.header(rep)
 	r.warnings(rep)
 	r.steps(rep)
@@ -274,6 +290,9 @@ func (o Options) tracer(origin time.Time, step *atomic.Int64, names *atomic.Poin
 	}
 	if w := o.TraceJSON; w != nil {
 		bus.Subscribe(trace.JSONLines(w, origin, step.Load))
+	}
+	if fn := o.Trace; fn != nil {
+		bus.Subscribe(func(e trace.Event) { fn(e, step.Load()) }, allKinds...)
 	}
 	if o.Explain != nil {
 		w := o.Explain
