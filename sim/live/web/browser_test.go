@@ -93,9 +93,9 @@ func fdbHas(tb *tab, sw, mac string) bool {
 }
 
 // eventText returns the texts the event list shows for entry n: the li's
-// own, then each of its elements' (a time or a step may sit beside the
-// sentence), whether there is such an li, and whether it is the current
-// one.
+// whole text, its own text (outside its elements), then each of its
+// elements' (a time or a step may sit beside the sentence), whether there
+// is such an li, and whether it is the current one.
 func eventText(tb *tab, n uint64) (texts []string, found, current bool) {
 	v := evalIn[struct {
 		Found   bool     `json:"found"`
@@ -104,7 +104,8 @@ func eventText(tb *tab, n uint64) (texts []string, found, current bool) {
 	}](tb, fmt.Sprintf(`(() => {
 		const li = document.querySelector('#events li[data-n="%d"]');
 		if (!li) return {found: false, texts: [], current: false};
-		const texts = [li.textContent].concat(Array.from(li.querySelectorAll('*')).map(e => e.textContent));
+		const own = Array.from(li.childNodes).filter(c => c.nodeType === Node.TEXT_NODE).map(c => c.textContent).join('');
+		const texts = [li.textContent, own].concat(Array.from(li.querySelectorAll('*')).map(e => e.textContent));
 		return {found: true, texts: texts, current: li.classList.contains('current')};
 	})()`, n))
 	return v.Texts, v.Found, v.Current
@@ -140,7 +141,15 @@ func TestBrowserSTPTriangle(t *testing.T) {
 	if len(h.Entries) == 0 {
 		t.Fatal("the recording's history is empty")
 	}
-	total := h.Entries[len(h.Entries)-1].N
+	// A recording holds every entry, 1 to total, so entry n is applied
+	// exactly at index n: step(n-1) is the instant before it, step(n) its
+	// instant.
+	for i, e := range h.Entries {
+		if e.N != uint64(i)+1 {
+			t.Fatalf("the recording's history is not whole: its entry %d is n=%d (first %d, dropped %d)", i, e.N, h.First, h.Dropped)
+		}
+	}
+	total := uint64(len(h.Entries))
 
 	tb := b.open(t, url+"/")
 
@@ -324,7 +333,8 @@ func TestBrowserSTPTriangle(t *testing.T) {
 
 // TestBrowserDocker opens docker-publish.yaml's recording and checks that
 // the Docker world is drawn: its containers, its bridge, the Docker host's
-// gateway, and containerB's published ports.
+// gateway, containerB's published ports, and the published port's flow in
+// the NAT table once the run has made it.
 func TestBrowserDocker(t *testing.T) {
 	b := newBrowser(t)
 	url := brServeRecording(t, "docker-publish.yaml")
@@ -393,6 +403,24 @@ func TestBrowserDocker(t *testing.T) {
 	shown := strings.Join(cb.Published, " ") + " " + cb.Label
 	if !strings.Contains(shown, "8080") {
 		t.Errorf("containerB shows no published port 8080: published %q, label %q", cb.Published, cb.Label)
+	}
+
+	// The NAT table follows the run: empty at its start; at its end, the
+	// client's connection to host1:8080 translated to containerB:80 (the
+	// scenario's first step). The screenshot shows the tables filled.
+	nat := func() string { return evalIn[string](tb, `(document.querySelector('#nat') || {innerText: ""}).innerText`) }
+	published := func(s string) bool {
+		return strings.Contains(s, "192.168.56.11:8080") && strings.Contains(s, "172.18.0.10:80")
+	}
+	tb.step(0)
+	if s := nat(); published(s) {
+		t.Errorf("#nat at index 0, before any frame, already shows the published flow: %q", s)
+	}
+	var h brHistory
+	brGetJSON(t, url+"/api/v1/history", &h)
+	tb.step(uint64(len(h.Entries)))
+	if s := nat(); !published(s) {
+		t.Errorf("#nat at the end shows no flow from host1:8080 to 172.18.0.10:80: %q", s)
 	}
 	tb.screenshot("web-docker.png")
 }
