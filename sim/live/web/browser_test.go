@@ -408,7 +408,9 @@ func TestBrowserDocker(t *testing.T) {
 	// The NAT table follows the run: empty at its start; at its end, the
 	// client's connection to host1:8080 translated to containerB:80 (the
 	// scenario's first step). The screenshot shows the tables filled.
-	nat := func() string { return evalIn[string](tb, `(document.querySelector('#nat') || {innerText: ""}).innerText`) }
+	nat := func() string {
+		return evalIn[string](tb, `(document.querySelector('#nat') || {innerText: ""}).innerText`)
+	}
 	published := func(s string) bool {
 		return strings.Contains(s, "192.168.56.11:8080") && strings.Contains(s, "172.18.0.10:80")
 	}
