@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/netyard/netyard/sim/fabric"
 	"github.com/netyard/netyard/sim/topo"
 	vswitch "github.com/netyard/netyard/switch"
 )
@@ -92,7 +93,7 @@ type ViewNetwork struct {
 
 // TopologyOf returns the drawing's data of plan g with its links as they
 // are now (links: fabric.Links(); nil: g's own). Every link is drawn up;
-// LinksUp marks those that are down.
+// LinksUp marks those that are down (WorldTopology does).
 func TopologyOf(name string, g *topo.Graph, links []topo.Link) Topology {
 	t := Topology{Name: name, Nodes: []ViewNode{}, Links: []ViewLink{}, Networks: []ViewNetwork{}}
 	if g == nil {
@@ -174,6 +175,24 @@ func TopologyOf(name string, g *topo.Graph, links []topo.Link) Topology {
 		t.Links = append(t.Links, ViewLink{ID: l.Name(), A: ViewEnd{l.A.Node, l.A.Port}, B: ViewEnd{l.B.Node, l.B.Port}, Up: true,
 			Latency: l.Config.Latency.Seconds(), Jitter: l.Config.Jitter.Seconds(), Loss: l.Config.Loss, Rate: l.Config.Rate})
 	}
+	return t
+}
+
+// WorldTopology returns the drawing of the running world w, as it is now:
+// its links (impairments and carrier) and each switch's STP roles and
+// states. The caller holds whatever keeps w still (the mem world's lock).
+func WorldTopology(name string, w *fabric.Fabric) Topology {
+	g := w.Graph()
+	t := TopologyOf(name, g, w.Links())
+	for _, s := range g.Switches {
+		if st, err := w.STP(s.Name); err == nil {
+			t.SetSTP(s.Name, st)
+		}
+	}
+	t.LinksUp(func(e topo.Endpoint) bool {
+		l := w.Link(e)
+		return l == nil || l.Up()
+	})
 	return t
 }
 

@@ -4,9 +4,11 @@ import (
 	"slices"
 	"testing"
 
-	_ "github.com/netyard/netyard/sim/kinds/router"
+	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/fabric"
+	_ "github.com/netyard/netyard/sim/kinds/router"
 	"github.com/netyard/netyard/sim/live"
+	_ "github.com/netyard/netyard/sim/mem"
 	"github.com/netyard/netyard/sim/scenario"
 	"github.com/netyard/netyard/sim/topo"
 )
@@ -152,4 +154,33 @@ func TestTopologyOfImpairments(t *testing.T) {
 		}
 	}
 	t.Fatal("no link of h1 drawn")
+}
+
+// A running world's drawing shows its links' carrier and each switch's
+// STP states as they are now.
+func TestWorldTopology(t *testing.T) {
+	_, g := topologyOf(t, "stp-triangle")
+	b, err := backend.Build("mem", g, backend.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	w := b.World()
+	down := g.Links[0]
+	if err := w.SetLink(down.A, false); err != nil {
+		t.Fatal(err)
+	}
+	v := live.WorldTopology("stp-triangle", w)
+	for _, l := range v.Links {
+		if want := l.ID != down.Name(); l.Up != want {
+			t.Errorf("link %s: up %v, want %v", l.ID, l.Up, want)
+		}
+	}
+	for _, s := range []string{"s1", "s2", "s3"} {
+		for _, p := range node(t, v, s).Ports {
+			if p.Role == "" || p.State == "" {
+				t.Errorf("%s %s: role %q state %q, want the port's STP role and state", s, p.Name, p.Role, p.State)
+			}
+		}
+	}
 }

@@ -81,12 +81,7 @@ func Record(f *scenario.File, o scenario.Options) (*Recording, *scenario.Report,
 	world, tr := o.World, o.Trace
 	o.World = func(g *topo.Graph, w *fabric.Fabric) {
 		names = scenario.NarrationNames(g, w)
-		rec.Topology = live.TopologyOf("", g, w.Links())
-		for _, s := range g.Switches {
-			if st, err := w.STP(s.Name); err == nil {
-				rec.Topology.SetSTP(s.Name, st)
-			}
-		}
+		rec.Topology = live.WorldTopology("", w)
 		if world != nil {
 			world(g, w)
 		}

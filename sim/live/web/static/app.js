@@ -96,7 +96,7 @@
           const dst = (e.dst_ip || "") + (e.dst_port ? ":" + e.dst_port : "");
           const key = [node, e.proto, src, dst].join("|");
           const old = st.nat[key];
-          st.nat[key] = { node: node, proto: e.proto || "", src: src, dst: dst, nsrc: e.nat_src || "", ndst: e.nat_dst || "", flow: e.nat_flow || "", count: (old ? old.count : 0) + 1, n: e.n };
+          st.nat[key] = { node: node, proto: e.proto || "", src: src, dst: dst, nsrc: e.nat_src || "", ndst: e.nat_dst || "", flow: e.nat_flow || (old ? old.flow : ""), count: (old ? old.count : 0) + 1, n: e.n };
         }
         break;
     }
@@ -187,6 +187,11 @@
     return lines.join("\n");
   }
 
+  function labelWidth(n, least) {
+    const longest = Math.max(...n.data("label").split("\n").map((l) => l.length));
+    return Math.max(least, 7 * longest + 14);
+  }
+
   function buildGraph() {
     const els = [];
     for (const n of topo.nodes) {
@@ -218,23 +223,29 @@
       wheelSensitivity: 0.3,
       style: [
         { selector: "node", style: { label: "data(label)", "text-wrap": "wrap", "text-valign": "bottom", "text-margin-y": 4, "font-size": 10, "background-color": "#90a4ae", width: 28, height: 28, "border-width": 1, "border-color": "#546e7a" } },
-        { selector: "node.switch", style: { shape: "round-rectangle", width: 46, height: 24, "background-color": "#42a5f5", "text-valign": "center", "text-margin-y": 0, color: "#fff", "font-weight": 600, "text-outline-color": "#1565c0", "text-outline-width": 1 } },
+        { selector: "node.switch", style: { shape: "round-rectangle", width: (n) => labelWidth(n, 46), height: (n) => 10 + 13 * n.data("label").split("\n").length, "background-color": "#42a5f5", "text-valign": "center", "text-margin-y": 0, color: "#fff", "font-weight": 600, "text-outline-color": "#1565c0", "text-outline-width": 1 } },
         { selector: "node.host", style: { shape: "ellipse", "background-color": "#cfd8dc" } },
         { selector: "node.container", style: { shape: "round-rectangle", "background-color": "#81c784" } },
-        { selector: "node.gateway", style: { shape: "hexagon", width: 40, height: 34, "background-color": "#ffb74d" } },
+        { selector: "node.gateway", style: { shape: "hexagon", width: 40, height: 34, "background-color": "#ffb74d", "text-valign": "center", "text-halign": "right", "text-margin-x": 8, "text-margin-y": 0, "text-justification": "left" } },
         { selector: "node.nic", style: { shape: "rectangle", width: 30, height: 18, "background-color": "#b0bec5" } },
         { selector: "node.client", style: { shape: "ellipse", "background-color": "#ce93d8" } },
         { selector: "node.node", style: { shape: "diamond", "background-color": "#ffd54f" } },
-        { selector: "edge", style: { width: 3, "line-color": "#78909c", "curve-style": "bezier", label: "data(label)", "font-size": 9, "text-wrap": "wrap", "text-background-color": "#fff", "text-background-opacity": 0.8, "source-label": "data(source_label)", "target-label": "data(target_label)", "source-text-offset": 22, "target-text-offset": 22, "source-text-margin-y": -6, "target-text-margin-y": -6, color: "#37474f" } },
+        { selector: "edge", style: { width: 3, "line-color": "#78909c", "curve-style": "bezier", label: "data(label)", "font-size": 9, "text-wrap": "wrap", "text-background-color": "#fff", "text-background-opacity": 0.8, "source-label": "data(source_label)", "target-label": "data(target_label)", "source-text-offset": 34, "target-text-offset": 34, "source-text-margin-y": -6, "target-text-margin-y": -6, color: "#37474f" } },
         { selector: "edge.trunk", style: { width: 5, "line-color": "#5c6bc0" } },
         { selector: "edge.impaired", style: { "line-color": "#ff8f00" } },
         { selector: "edge.blocked", style: { "line-style": "dashed", "line-color": "#e53935", "line-dash-pattern": [8, 5] } },
         { selector: "edge.down", style: { "line-style": "dotted", "line-color": "#bdbdbd", opacity: 0.6 } },
-        { selector: "node.packet", style: { width: 10, height: 10, label: "", "background-color": "data(colour)", "border-width": 0, events: "no" } },
+        { selector: "node.packet", style: { width: 11, height: 11, label: "", "background-color": "data(colour)", "border-width": 1, "border-color": "#fff", "z-index": 10 } },
       ],
-      layout: { name: "dagre", rankDir: "TB", nodeSep: 50, rankSep: 80, edgeSep: 20, fit: true, padding: 30 },
+      layout: { name: "dagre", rankDir: "TB", nodeSep: 70, rankSep: 100, edgeSep: 30, fit: true, padding: 30 },
     });
     ny.cy = cy;
+    cy.on("tap", "node.packet", (ev) => showFrame(ev.target.data("n")));
+    cy.on("tap", "edge", (ev) => {
+      // the edge's last frame up to the position
+      const id = ev.target.id();
+      for (let i = ny.index - 1; i >= 0; i--) if (entries[i].kind === "frame" && entries[i].link === id) { showFrame(entries[i].n); return; }
+    });
     const legend = Object.entries(PROTO_COLOURS).map(([k, c]) => '<span><i style="background:' + c + '"></i>' + k.toUpperCase() + "</span>").join("");
     $("#legend").innerHTML = legend + '<span style="color:#e53935">- - blocked</span><span style="color:#9e9e9e">··· down</span>';
   }
@@ -280,7 +291,7 @@
       const toNode = fromNode === d.a_node ? d.b_node : d.a_node;
       const a = cy.getElementById(fromNode), b = cy.getElementById(toNode);
       if (a.empty() || b.empty()) continue;
-      const dot = cy.add({ group: "nodes", data: { id: "pkt-" + e.n + "-" + Math.random().toString(36).slice(2, 7), colour: PROTO_COLOURS[protocol(e.summary)] }, classes: "packet", position: Object.assign({}, a.position()), selectable: false, grabbable: false });
+      const dot = cy.add({ group: "nodes", data: { id: "pkt-" + e.n + "-" + Math.random().toString(36).slice(2, 7), n: e.n, colour: PROTO_COLOURS[protocol(e.summary)] }, classes: "packet", position: Object.assign({}, a.position()), selectable: false, grabbable: false });
       started++;
       dot.animate({ position: Object.assign({}, b.position()) }, { duration: dur, easing: "ease-in-out-sine", complete: () => dot.remove() });
     }
@@ -350,8 +361,8 @@
       rows = Object.values(state.nat).map((r) => Object.assign({ fresh: r.n === state.last }, r));
     }
     if (!rows.length) { $("#nat").innerHTML = '<p class="empty">no translated flow' + (live ? "" : " yet") + "</p>"; return; }
-    let html = "<table><tr><th>gateway</th><th>proto</th><th>from</th><th>to</th><th>as</th><th>flow</th></tr>";
-    for (const r of rows) html += '<tr data-gateway="' + esc(r.node) + '"' + (r.fresh ? ' class="fresh"' : "") + "><td>" + esc(r.node) + "</td><td>" + esc(r.proto) + "</td><td>" + esc(r.src) + "</td><td>" + esc(r.dst) + "</td><td>" + esc(r.nsrc) + " → " + esc(r.ndst) + "</td><td>" + esc(r.flow) + (r.count > 1 ? " ×" + r.count : "") + "</td></tr>";
+    let html = "<table><tr><th>gateway</th><th>proto</th><th>packet</th><th>translated</th><th>flow</th></tr>";
+    for (const r of rows) html += '<tr data-gateway="' + esc(r.node) + '" data-proto="' + esc(r.proto) + '"' + (r.fresh ? ' class="fresh"' : "") + "><td>" + esc(r.node) + "</td><td>" + esc(r.proto) + "</td><td>" + esc(r.src) + " → " + esc(r.dst) + "</td><td>" + esc(r.nsrc) + " → " + esc(r.ndst) + "</td><td>" + esc(r.flow) + (r.count > 1 ? " ×" + r.count : "") + "</td></tr>";
     $("#nat").innerHTML = html + "</table>";
   }
 
