@@ -55,14 +55,23 @@ type browser struct {
 	ctx context.Context // a chromedp context: the browser's first tab
 }
 
-// newBrowser starts a headless Chromium for t, stopped when t ends; it
-// skips t when no Chromium is installed.
-func newBrowser(t *testing.T) *browser {
+// needChromium skips t when no Chromium is installed, and returns the
+// one to drive.
+func needChromium(t *testing.T) string {
 	t.Helper()
 	path := chromiumPath()
 	if path == "" {
 		t.Skip("no Chromium: install Debian's chromium (apt-get install chromium), or set NETYARD_CHROMIUM to a Chromium or Chrome binary, to run the browser tests")
 	}
+	return path
+}
+
+// newBrowser starts a headless Chromium for t, stopped when t ends (before
+// whatever t made earlier is cleaned up: make the servers first); it skips
+// t when no Chromium is installed.
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := needChromium(t)
 	// The flags a root user needs on a machine with no network and no
 	// GPU: no sandbox (root), no background fetches (refused, many at a
 	// time, by a closed network), a profile of its own.
@@ -184,8 +193,9 @@ func (tb *tab) step(n uint64) {
 
 // screenshot saves a full-page PNG of tb as name in t's artefacts
 // (t.ArtifactDir: kept with go test -artifacts, else removed when the
-// test ends), and in docs/img when asked to refresh the README's.
-func (tb *tab) screenshot(name string) {
+// test ends), and, for the README's (readme), in docs/img when asked to
+// refresh them.
+func (tb *tab) screenshot(name string, readme bool) {
 	tb.t.Helper()
 	// Let the layout's animations settle before the picture.
 	evalIn[bool](tb, `new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
@@ -199,7 +209,7 @@ func (tb *tab) screenshot(name string) {
 		tb.t.Fatalf("saving the screenshot: %v", err)
 	}
 	tb.t.Logf("screenshot: %s (%d bytes)", path, len(png))
-	if *brScreenshots || os.Getenv("NETYARD_SCREENSHOTS") == "1" {
+	if readme && (*brScreenshots || os.Getenv("NETYARD_SCREENSHOTS") == "1") {
 		root, err := brModuleRoot()
 		if err != nil {
 			tb.t.Fatal(err)

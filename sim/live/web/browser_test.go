@@ -131,8 +131,9 @@ type portKey struct{ sw, port string }
 // end, a port turning forwarding at its instant, an FDB row appearing
 // when its MAC is learned, and the narration in the event list.
 func TestBrowserSTPTriangle(t *testing.T) {
-	b := newBrowser(t)
+	needChromium(t)
 	url := brServeRecording(t, "stp-triangle.yaml")
+	b := newBrowser(t)
 
 	var tp brTopology
 	brGetJSON(t, url+"/api/v1/topology", &tp)
@@ -222,7 +223,7 @@ func TestBrowserSTPTriangle(t *testing.T) {
 		if row.State != "blocking" || row.Role != "alternate" {
 			t.Errorf("#stp s3 p2: role %q, state %q; want alternate, blocking", row.Role, row.State)
 		}
-		tb.screenshot("web-stp-triangle.png")
+		tb.screenshot("web-stp-triangle.png", true)
 	})
 
 	t.Run("a port starts forwarding at its instant", func(t *testing.T) {
@@ -336,8 +337,9 @@ func TestBrowserSTPTriangle(t *testing.T) {
 // gateway, containerB's published ports, and the published port's flow in
 // the NAT table once the run has made it.
 func TestBrowserDocker(t *testing.T) {
-	b := newBrowser(t)
+	needChromium(t)
 	url := brServeRecording(t, "docker-publish.yaml")
+	b := newBrowser(t)
 
 	var tp brTopology
 	brGetJSON(t, url+"/api/v1/topology", &tp)
@@ -424,5 +426,5 @@ func TestBrowserDocker(t *testing.T) {
 	if s := nat(); !published(s) {
 		t.Errorf("#nat at the end shows no flow from host1:8080 to 172.18.0.10:80: %q", s)
 	}
-	tb.screenshot("web-docker.png")
+	tb.screenshot("web-docker.png", true)
 }
