@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -24,12 +25,24 @@ import (
 	"github.com/netyard/netyard/sim/topo"
 )
 
-// cmdUp builds a scenario's topology in named namespaces and keeps it up
-// until SIGINT or SIGTERM. Its steps are not run.
+// cmdUp builds a scenario's topology in named namespaces, serves its API
+// and keeps it up until down (POST /api/v1/down) or a signal. Its steps
+// are not run. With -d it runs detached (detachUp).
 func cmdUp(args []string, stdout, stderr io.Writer) int {
+	child := detachedChild()
+	if child != nil {
+		stderr = child.stderr(stderr)
+		defer child.done()
+	}
 	fs := flags("up", stderr)
+	detach := fs.Bool("d", false, "detached: print the run's name once it is up and return; its output goes to /run/netyard/RUN.log")
+	fs.BoolVar(detach, "detach", false, "the same as -d")
 	explain := fs.Bool("explain", false, "narrate every decision of the switches as frames pass")
 	offloads := fs.Bool("offloads", true, "TAP offloads (TCP super-frames); --offloads=false for one frame per syscall")
+	var af apiFlags
+	fs.StringVar(&af.listen, "listen", "", "serve the API on plain HTTP at `ADDR` (127.0.0.1:PORT; port 0: a free one) instead of the unix socket /run/netyard/RUN.sock")
+	fs.BoolVar(&af.listenAny, "listen-any", false, "allow --listen on an address that is not loopback: anyone who reaches it can change the world and tear it down")
+	fs.BoolVar(&af.web, "web", false, "serve the page at / on HTTP (the --listen address, or 127.0.0.1 on a free port) and print its URL")
 	only := fs.String("host", "", "bring up only Docker host `NAME`'s part, for a machine of its own, joined to the other hosts over this machine's network (VXLAN on UDP 4789 and gossip on TCP/UDP 7946 of NAME's address in FILE, which must be this machine's); its LAN leg has no cable")
 	join := fs.String("join", "", "with --host: the control plane's seeds, comma-separated `ADDR[:PORT],...` (port 7946 unless given); default: the other Docker hosts' addresses in FILE")
 	pos, done, code := parse(fs, args, stdout, stderr, false)
@@ -48,6 +61,13 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	case *join != "" && *only == "":
 		fmt.Fprintln(stderr, "netyard up: --join needs --host: it names the seeds a Docker host brought up on a machine of its own joins")
 		return 2
+	case af.listenAny && af.listen == "":
+		fmt.Fprintln(stderr, "netyard up: --listen-any needs --listen: it allows --listen's address not to be loopback")
+		return 2
+	}
+	if err := checkListen(af); err != nil {
+		fmt.Fprintln(stderr, "netyard up: --listen:", err)
+		return 2
 	}
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(stderr, "netyard up needs root: it creates network namespaces and TAP devices (netyard run FILE runs the scenario in memory, without root)")
@@ -56,6 +76,9 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	f, g, ok := loadGraph(pos[0], stderr)
 	if !ok {
 		return 2
+	}
+	if *detach {
+		return detachUp(args, stdout, stderr)
 	}
 	tips := hints(g, *only)
 	o := netns.Options{Seed: f.Seed, Named: true, NoOffloads: !*offloads, Logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }}
@@ -67,12 +90,13 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 		}
 		o.Machine = &netns.Machine{Join: seeds}
 	}
+	// The world's tracer is always a bus: --explain, the API's streams
+	// and the page each subscribe to it.
+	bus := &trace.Bus{}
+	o.Tracer = bus
+	start := time.Now()
 	if *explain {
-		var mu sync.Mutex
-		start := time.Now()
-		o.Tracer = trace.Func(func(e trace.Event) {
-			mu.Lock()
-			defer mu.Unlock()
+		bus.Subscribe(func(e trace.Event) {
 			fmt.Fprintf(stdout, "%10.6fs  %s\n", e.Time.Sub(start).Seconds(), trace.Narrate(e))
 		})
 	}
@@ -94,7 +118,22 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	if *only != "" {
 		name = fmt.Sprintf("%s's part of %s", *only, f.Name)
 	}
-	fmt.Fprintf(stdout, "netyard: %s is up (run %s); Ctrl-C tears it down\n", name, netns.Prefix)
+	api, err := serveAPI(n, g, name, pos[0], bus, start, af, o.Logf)
+	if err == nil {
+		if err = n.SetAPI(api.api); err != nil {
+			api.stop()
+		}
+	}
+	if err != nil {
+		n.Close()
+		fmt.Fprintln(stderr, "netyard: serve the API:", err)
+		return 1
+	}
+	ends := "Ctrl-C or netyard down tears it down"
+	if child != nil {
+		ends = "netyard down " + netns.Prefix + " tears it down"
+	}
+	fmt.Fprintf(stdout, "netyard: %s is up (run %s); %s\n", name, netns.Prefix, ends)
 	for _, h := range g.Hosts {
 		where := "namespace " + n.Namespace(h.Name)
 		if h.Router != nil {
@@ -126,16 +165,60 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, l)
 		}
 	}
+	fmt.Fprintf(stdout, "api: %s (netyard inspect, capture, events, link set, down)\n", api.api)
+	if api.page != "" {
+		fmt.Fprintf(stdout, "page: %s\n", api.page)
+	}
 	for _, hint := range tips {
 		fmt.Fprintf(stdout, "try: %s\n", hint)
 	}
-	<-ctx.Done()
+	if child != nil {
+		child.up(netns.Prefix)
+	}
+	code = 0
+	select {
+	case <-ctx.Done():
+	case <-api.down:
+	case err := <-api.errs:
+		fmt.Fprintln(stderr, "netyard:", err)
+		code = 1
+	}
 	fmt.Fprintln(stdout, "netyard: tearing down")
+	api.stop() // removes the socket
 	if err := n.Close(); err != nil { // removes the state file once all is gone
 		fmt.Fprintln(stderr, "netyard:", err)
-		return 1
+		code = 1
 	}
-	return 0
+	if child != nil {
+		os.Remove(netns.RunFile(netns.Prefix, ".log"))
+	}
+	return code
+}
+
+// checkListen checks --listen's address before anything is built: an
+// IP (or localhost) and a port, loopback unless --listen-any.
+func checkListen(af apiFlags) error {
+	if af.listen == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(af.listen)
+	if err != nil {
+		return fmt.Errorf("%q: want IP:PORT, like 127.0.0.1:8080", af.listen)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", af.listen, port)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	a, err := netip.ParseAddr(host)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q: %q is not an IP address (127.0.0.1, ::1)", af.listen, host)
+	case !a.IsLoopback() && !af.listenAny:
+		return fmt.Errorf("%q is not a loopback address: anyone who reaches it could change the world and tear it down (--listen-any allows it)", af.listen)
+	}
+	return nil
 }
 
 // parseJoin reads --join: ADDR or ADDR:PORT, comma-separated, IPv4 or

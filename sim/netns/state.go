@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
+	"path"
 	"regexp"
+	"strings"
 
 	"github.com/netyard/netyard/internal/nsutil"
 	"github.com/netyard/netyard/sim/topo"
@@ -31,6 +34,10 @@ type RunInfo struct {
 	// with its host: they are the host's own stack, in this process, and
 	// have no namespace.
 	Shared map[string]string `json:"shared,omitempty"`
+	// API is where the run serves its live API (docs/live/api.md):
+	// "unix:/run/netyard/PREFIX.sock" or "http://127.0.0.1:PORT"; empty
+	// while it has none (or for a run made by an older netyard).
+	API string `json:"api,omitempty"`
 }
 
 // Owned is one object a run made.
@@ -94,6 +101,9 @@ func parseRun(b []byte) (RunInfo, error) {
 			return RunInfo{}, fmt.Errorf("owned %s %q: %w", o.Kind, o.Name, err)
 		}
 	}
+	if err := checkAPI(r.API); err != nil {
+		return RunInfo{}, fmt.Errorf("api %q: %w", r.API, err)
+	}
 	for h, ns := range r.Hosts {
 		if ns == "" { // an anonymous one: nothing to find
 			continue
@@ -103,4 +113,28 @@ func parseRun(b []byte) (RunInfo, error) {
 		}
 	}
 	return r, nil
+}
+
+// checkAPI accepts the two forms of a run's API address, strictly: a
+// unix socket's clean absolute path ending in .sock (unix:/run/netyard/ny1a.sock),
+// or plain HTTP on an IP address and a port (http://127.0.0.1:8080,
+// http://[::1]:8080), nothing more (no path, no user, no host name).
+func checkAPI(api string) error {
+	switch {
+	case api == "":
+		return nil
+	case strings.HasPrefix(api, "unix:"):
+		p := strings.TrimPrefix(api, "unix:")
+		if !path.IsAbs(p) || path.Clean(p) != p || !strings.HasSuffix(p, ".sock") || strings.ContainsAny(p, "\x00\n") {
+			return fmt.Errorf("not a clean absolute path to a .sock file")
+		}
+		return nil
+	case strings.HasPrefix(api, "http://"):
+		ap, err := netip.ParseAddrPort(strings.TrimPrefix(api, "http://"))
+		if err != nil || ap.Port() == 0 || ap.Addr().Zone() != "" {
+			return fmt.Errorf("not http://IP:PORT")
+		}
+		return nil
+	}
+	return fmt.Errorf("want unix:PATH or http://IP:PORT")
 }

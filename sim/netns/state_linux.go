@@ -268,6 +268,7 @@ func Cleanup() (Swept, error) {
 			continue // try again next time
 		}
 		removeIPAM(r.Prefix)
+		sw.Removed = append(sw.Removed, sweepRunFiles(r.Prefix)...)
 		if err := os.Remove(filepath.Join(StateDir, r.Prefix+".json")); err == nil {
 			sw.Removed = append(sw.Removed, "state "+r.Prefix)
 		}
@@ -411,4 +412,40 @@ func Exec(ns string, argv []string) (int, error) {
 		return err
 	})
 	return code, err
+}
+
+// SetAPI records where the run serves its live API (unix:PATH or
+// http://IP:PORT) in its state file, for the verbs to find.
+func (n *Network) SetAPI(api string) error {
+	if n.journal == nil {
+		return errors.New("netns: SetAPI needs a Named network")
+	}
+	if err := checkAPI(api); err != nil {
+		return fmt.Errorf("netns: api %q: %w", api, err)
+	}
+	return n.journal.update(func(r *RunInfo) { r.API = api })
+}
+
+// Running reports whether the run's process is still the one that
+// started it, now (Alive is as of Runs).
+func (r RunInfo) Running() bool { return alive(r.PID, r.Started) }
+
+// RunFile returns the path of a run's file beside its state: its API's
+// socket (ext ".sock") or a detached run's log (".log").
+func RunFile(prefix, ext string) string { return filepath.Join(StateDir, prefix+ext) }
+
+// sweepRunFiles removes a dead run's socket and log, if they are there
+// (the socket only if it is one).
+func sweepRunFiles(prefix string) (removed []string) {
+	if fi, err := os.Lstat(RunFile(prefix, ".sock")); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		if os.Remove(RunFile(prefix, ".sock")) == nil {
+			removed = append(removed, "socket "+RunFile(prefix, ".sock"))
+		}
+	}
+	if fi, err := os.Lstat(RunFile(prefix, ".log")); err == nil && fi.Mode().IsRegular() {
+		if os.Remove(RunFile(prefix, ".log")) == nil {
+			removed = append(removed, "log "+RunFile(prefix, ".log"))
+		}
+	}
+	return removed
 }

@@ -12,6 +12,8 @@ func FuzzParseRun(f *testing.F) {
 	f.Add([]byte(`{"prefix":"ny1","pid":1}{}`))
 	f.Add([]byte(`{"prefix":"ny1","pid":1,"extra":true}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"prefix":"ny1a","pid":42,"api":"unix:/run/netyard/ny1a.sock"}`))
+	f.Add([]byte(`{"prefix":"ny1a","pid":42,"api":"http://127.0.0.1:8080"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := parseRun(b)
 		if err != nil {
@@ -50,11 +52,28 @@ func TestParseRunRefuses(t *testing.T) {
 		{"no pid", `{"prefix":"ny1"}`},
 		{"unknown field", `{"prefix":"ny1","pid":1,"sweep":"all"}`},
 		{"two values", `{"prefix":"ny1","pid":1} {"prefix":"ny1","pid":1}`},
+		{"api relative", `{"prefix":"ny1","pid":1,"api":"unix:run/ny1.sock"}`},
+		{"api escape", `{"prefix":"ny1","pid":1,"api":"unix:/run/netyard/../../etc/x.sock"}`},
+		{"api not a socket name", `{"prefix":"ny1","pid":1,"api":"unix:/etc/passwd"}`},
+		{"api host name", `{"prefix":"ny1","pid":1,"api":"http://example.com:80"}`},
+		{"api path", `{"prefix":"ny1","pid":1,"api":"http://127.0.0.1:80/x"}`},
+		{"api no port", `{"prefix":"ny1","pid":1,"api":"http://127.0.0.1"}`},
+		{"api https", `{"prefix":"ny1","pid":1,"api":"https://127.0.0.1:443"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := parseRun([]byte(tc.in)); err == nil {
 				t.Errorf("parseRun(%s) accepted it", tc.in)
 			}
 		})
+	}
+}
+
+func TestParseRunAPI(t *testing.T) {
+	for _, api := range []string{"", "unix:/run/netyard/ny1a.sock", "http://127.0.0.1:8080", "http://[::1]:8080"} {
+		in := `{"prefix":"ny1a","pid":42,"api":"` + api + `"}`
+		r, err := parseRun([]byte(in))
+		if err != nil || r.API != api {
+			t.Errorf("parseRun(%s) = %q, %v; want %q", in, r.API, err, api)
+		}
 	}
 }
