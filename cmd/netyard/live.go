@@ -184,7 +184,7 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 		code = 1
 	}
 	fmt.Fprintln(stdout, "netyard: tearing down")
-	api.stop() // removes the socket
+	api.stop()                        // removes the socket
 	if err := n.Close(); err != nil { // removes the state file once all is gone
 		fmt.Fprintln(stderr, "netyard:", err)
 		code = 1

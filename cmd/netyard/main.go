@@ -16,15 +16,21 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"os/signal"
 	"runtime/pprof"
+	"time"
 
 	_ "github.com/netyard/netyard/sim/kinds/router"
+	"github.com/netyard/netyard/sim/live"
+	"github.com/netyard/netyard/sim/live/web"
 	"github.com/netyard/netyard/sim/scenario"
 	"github.com/netyard/netyard/sim/topo"
 )
@@ -104,6 +110,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	backend := fs.String("backend", "mem", "mem, netns or both")
 	offloads := fs.Bool("offloads", true, "netns: TAP offloads (TCP super-frames); --offloads=false for one frame per syscall")
+	webPage := fs.Bool("web", false, "after the run (mem), serve the page that steps through it on loopback until Ctrl-C")
+	listen := fs.String("listen", "127.0.0.1:0", "with --web: the page's `ADDR:PORT` (loopback unless --listen-any)")
+	listenAny := fs.Bool("listen-any", false, "with --web: allow a --listen address that is not loopback")
 	pos, done, code := parse(fs, args, stdout, stderr, false)
 	if done {
 		return code
@@ -126,6 +135,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	f, err := scenario.Load(pos[0])
 	if err != nil {
 		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if *webPage && *backend != "mem" {
+		fmt.Fprintln(stderr, "netyard run: --web steps through a mem run; with --backend netns, use netyard up FILE --web")
 		return 2
 	}
 	o := scenario.Options{Backend: *backend, NoOffloads: !*offloads}
@@ -157,7 +170,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		o.Pcap = pf
 	}
-	rep, err := scenario.Run(f, o)
+	var rec *web.Recording
+	var rep *scenario.Report
+	if *webPage {
+		rec, rep, err = web.Record(f, o)
+	} else {
+		rep, err = scenario.Run(f, o)
+	}
 	if pf != nil {
 		if cerr := pf.Close(); err == nil {
 			err = cerr
@@ -180,9 +199,32 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	if rec != nil {
+		if code := serveRecording(rec, *listen, *listenAny, stdout, stderr); code != 0 {
+			return code
+		}
+	}
 	if !rep.OK() {
 		return 1
 	}
+	return 0
+}
+
+// serveRecording serves the page over a finished mem run on addr until
+// SIGINT or SIGTERM.
+func serveRecording(rec *web.Recording, addr string, anyAddr bool, stdout, stderr io.Writer) int {
+	l, err := live.ListenTCP(addr, anyAddr)
+	if err != nil {
+		fmt.Fprintln(stderr, "netyard run: --listen:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), teardownSignals...)
+	defer stop()
+	h := &http.Server{Handler: web.Recorded(rec), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = h.Serve(l) }()
+	fmt.Fprintf(stdout, "netyard: the page steps through %d events of the run: http://%s/ (Ctrl-C stops)\n", len(rec.Entries), l.Addr())
+	<-ctx.Done()
+	_ = h.Close()
 	return 0
 }
 

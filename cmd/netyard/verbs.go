@@ -391,7 +391,6 @@ func setVerb(name, path string, words []string, args []string, stdout, stderr io
 	return 0
 }
 
-
 // strs is a repeatable string flag.
 type strs []string
 
