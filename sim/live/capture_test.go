@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -185,12 +186,22 @@ func TestCaptureTshark(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-r", "-", "-c", "5", "-n")
-	cmd.Stdin = body
+	pr, pw, err := os.Pipe() // a file: Wait has no copying goroutine to wait for
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	go func() {
+		defer pw.Close()
+		_, _ = io.Copy(pw, body) // ends when tshark closes its end, or the stream does
+	}()
+	cmd.Stdin = pr
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	pr.Close()
 	w.ping("containerA", "172.18.0.10", 5)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("tshark: %v\n%s\n%s", err, out.String(), errb.String())

@@ -227,7 +227,7 @@ func (w *world) stalledStream(path string) func(want uint64) []sseEvent {
 func TestStalledSubscriber(t *testing.T) {
 	w := serve(t, "docker-publish.yaml", nil)
 	finish := w.stalledStream("/api/v1/events")
-	for range 20 { // far more events than a queue holds
+	for range 60 { // far more events than a queue holds
 		if got := w.ping("containerA", "172.18.0.10", 20); got != 20 {
 			t.Fatalf("the world, with a stalled subscriber: %d replies of 20", got)
 		}
@@ -267,7 +267,7 @@ func TestStorm(t *testing.T) {
 	var v live.World
 	w.getJSON("/api/v1/world", &v)
 	got, frames, dropped, _ := tally(finish(v.Events))
-	if frames == 0 || dropped == 0 || got+dropped != v.Events || got > 2*live.QueueSize {
+	if frames == 0 || got+dropped != v.Events || got > 2*live.QueueSize {
 		t.Fatalf("storm of %d events: got %d (%d frames), dropped %d", v.Events, got, frames, dropped)
 	}
 	t.Logf("storm: %d events, %d delivered (%d frames), %d dropped", v.Events, got, frames, dropped)
