@@ -90,19 +90,6 @@ func unwrapURL(err error) error {
 	return err
 }
 
-// getJSON reads path into v.
-func (c *apiClient) getJSON(path string, v any) error {
-	resp, err := c.do(http.MethodGet, path, nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(v); err != nil {
-		return fmt.Errorf("run %s's API answered %s with what is not its JSON: %w", c.run.Prefix, path, err)
-	}
-	return nil
-}
-
 // change posts a change and returns what changed, in sentences.
 func (c *apiClient) change(path string, body any) ([]string, error) {
 	resp, err := c.do(http.MethodPost, path, body)
