@@ -96,12 +96,12 @@ var houseRules = []rules.Rule{
 	},
 	{
 		Name: "5", Pkgs: []string{"sim/topo/..."}, Tests: true,
-		Forbid: []string{"go.yaml.in/...", "gopkg.in/yaml.v2", "gopkg.in/yaml.v3", "sim/fabric/...", "sim/mem/...", "sim/netns/...", "sim/scenario/...", "sim/backend/...", "sim/api/...", "sim/web/..."},
+		Forbid: []string{"go.yaml.in/...", "gopkg.in/yaml.v2", "gopkg.in/yaml.v3", "sim/fabric/...", "sim/mem/...", "sim/netns/...", "sim/scenario/...", "sim/backend/...", "sim/live/..."},
 		Why:    "sim/topo is configuration only: no YAML and no runtime world",
 	},
 	{
 		Name: "6", Pkgs: []string{"sim/fabric/..."}, Tests: true,
-		Forbid: []string{"sim/mem/...", "sim/netns/...", "sim/scenario/...", "sim/api/..."},
+		Forbid: []string{"sim/mem/...", "sim/netns/...", "sim/scenario/...", "sim/live/..."},
 		Why:    "sim/fabric, the runtime world, knows no backend, no runner and no API",
 	},
 	{
