@@ -78,8 +78,7 @@ func TestPackageDocs(t *testing.T) {
 // core reports whether a package is pure core: no OS, no wall clock.
 func core(path string) bool {
 	for _, c := range []string{"switch", "nat", "ipam", "dnsd", "netdb", "internal/clock", "internal/link", "internal/trace", "internal/stack", "sim", "sim/topo", "sim/fabric", "sim/mem", "sim/backend", "sim/scenario", "sim/capture"} {
-		if path == c || strings.HasPrefix(path, c+"/") && !strings.HasPrefix(path, "switch/tap") && !strings.HasPrefix(path, "sim/netns") &&
-			!strings.HasPrefix(path, "sim/live") { // the API serves people on the wall clock (keepalives, stream deadlines); the world it serves keeps its own clock
+		if path == c || strings.HasPrefix(path, c+"/") && !strings.HasPrefix(path, "switch/tap") && !strings.HasPrefix(path, "sim/netns") {
 			return true
 		}
 	}

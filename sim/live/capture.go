@@ -81,14 +81,7 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	var batch []item
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-s.done:
-			return
-		case <-sub.wake:
-		}
+	for s.await(r, sub, nil) == ready {
 		var dropped uint64
 		batch, dropped = sub.drain(batch[:0])
 		for i, it := range batch {

@@ -173,27 +173,11 @@ func impairment(cfg sim.LinkConfig, name string) string {
 	case "jitter":
 		return cfg.Jitter.String()
 	case "loss":
-		return strconv.FormatFloat(cfg.Loss*100, 'g', -1, 64) + "%"
+		return scenario.FormatProbability(cfg.Loss)
 	case "rate":
-		return rateString(cfg.Rate)
+		return scenario.FormatRate(cfg.Rate)
 	}
 	return strconv.Itoa(cfg.Queue)
-}
-
-// rateString writes bits per second as a rate is written: 1Mbit, 64kbit;
-// 0 is unlimited.
-func rateString(bits uint64) string {
-	switch {
-	case bits == 0:
-		return "unlimited"
-	case bits%1e9 == 0:
-		return fmt.Sprintf("%dGbit", bits/1e9)
-	case bits%1e6 == 0:
-		return fmt.Sprintf("%dMbit", bits/1e6)
-	case bits%1e3 == 0:
-		return fmt.Sprintf("%dkbit", bits/1e3)
-	}
-	return fmt.Sprintf("%dbit", bits)
 }
 
 func (s *Server) changeLink(w http.ResponseWriter, r *http.Request) {

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/netyard/netyard/sim/trace"
 )
@@ -342,6 +341,28 @@ func (e sse) comment(c string) error {
 
 func (e sse) flush() error { return e.rc.Flush() }
 
+// What await saw.
+const (
+	ready = iota // the subscriber has entries
+	idle         // keep fired first: time for a keepalive
+	gone         // the client went or the server closed
+)
+
+// await waits until sub has entries, keep fires (nil: never), the
+// client goes or the server closes: the loop of every stream.
+func (s *Server) await(r *http.Request, sub *subscriber, keep <-chan struct{}) int {
+	select {
+	case <-r.Context().Done():
+		return gone
+	case <-s.done:
+		return gone
+	case <-keep:
+		return idle
+	case <-sub.wake:
+		return ready
+	}
+}
+
 // events streams the world's entries as server-sent events, until the
 // client goes or the server closes.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
@@ -358,25 +379,29 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	out := sse{w: w, rc: http.NewResponseController(w)}
+	keep := make(chan struct{}, 1)
+	t := s.o.Clock.AfterFunc(s.o.Keepalive, func() {
+		select {
+		case keep <- struct{}{}:
+		default:
+		}
+	})
+	defer t.Stop() // made before the stream opens: whoever reads its first line can count on it
 	if out.comment("netyard events") != nil || out.flush() != nil {
 		return
 	}
-	tick := time.NewTicker(s.o.Keepalive)
-	defer tick.Stop()
 	var told uint64
 	var batch []item
 	for {
-		select {
-		case <-r.Context().Done():
+		switch s.await(r, sub, keep) {
+		case gone:
 			return
-		case <-s.done:
-			return
-		case <-tick.C:
+		case idle:
+			t.Reset(s.o.Keepalive) // first: the next is due Keepalive after this one, however slow the write
 			if out.comment("keepalive") != nil || out.flush() != nil {
 				return
 			}
 			continue
-		case <-sub.wake:
 		}
 		var dropped uint64
 		batch, dropped = sub.drain(batch[:0])

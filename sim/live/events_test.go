@@ -1,6 +1,7 @@
 package live_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/sim"
 	"github.com/netyard/netyard/sim/live"
 	"github.com/netyard/netyard/sim/mem"
@@ -326,5 +328,56 @@ func TestHistory(t *testing.T) {
 	}
 	if trace.Wants(plain.bus, trace.Frame) || plain.bus.Len() != 0 {
 		t.Fatal("a world with nobody watching has subscribers on its bus")
+	}
+}
+
+// TestKeepaliveOnTheServersClock: an idle stream gets a keepalive
+// comment each time the server's clock passes Keepalive, and none
+// before.
+func TestKeepaliveOnTheServersClock(t *testing.T) {
+	clk := clock.NewManual()
+	w := serve(t, "l2-learning.yaml", func(o *live.Options) { o.Clock, o.Keepalive = clk, 15*time.Second })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", w.web.URL+"/api/v1/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	lines := make(chan string, 16)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if sc.Text() != "" {
+				lines <- sc.Text()
+			}
+		}
+	}()
+	next := func() string {
+		select {
+		case l := <-lines:
+			return l
+		case <-time.After(30 * time.Second):
+			t.Fatal("the stream said nothing in 30s")
+			return ""
+		}
+	}
+	if l := next(); l != ": netyard events" {
+		t.Fatalf("the stream opened with %q", l)
+	}
+	clk.Advance(14 * time.Second)
+	for range 2 {
+		clk.Advance(time.Second) // 15 s idle: a keepalive
+		if l := next(); l != ": keepalive" {
+			t.Fatalf("after %v idle the stream said %q, want a keepalive", clk.Elapsed(), l)
+		}
+		clk.Advance(14 * time.Second)
+	}
+	select {
+	case l := <-lines:
+		t.Errorf("the stream said %q with its clock 14s past a keepalive", l)
+	default:
 	}
 }

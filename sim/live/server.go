@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/sim/backend"
 	"github.com/netyard/netyard/sim/topo"
 	"github.com/netyard/netyard/sim/trace"
@@ -61,6 +62,9 @@ type Options struct {
 	// Keepalive is the interval of the event stream's keepalive comments;
 	// 0: 15s.
 	Keepalive time.Duration
+	// Clock times the keepalives; nil: the wall clock. A server answers
+	// people, so its clock is theirs, whatever the world's is.
+	Clock clock.Clock
 }
 
 // Server is the API of one running world, an http.Handler.
@@ -97,6 +101,7 @@ func New(o Options) (*Server, error) {
 	if o.Keepalive <= 0 {
 		o.Keepalive = 15 * time.Second
 	}
+	o.Clock = clock.Or(o.Clock)
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
 	}

@@ -77,8 +77,8 @@ func (s *LinkStep) changes(cfg sim.LinkConfig) (names, values []string) {
 	}
 	add(s.Latency != nil, "latency", cfg.Latency.String())
 	add(s.Jitter != nil, "jitter", cfg.Jitter.String())
-	add(s.Loss != nil, "loss", percent(cfg.Loss))
-	add(s.Rate != nil, "rate", rateString(cfg.Rate))
+	add(s.Loss != nil, "loss", FormatProbability(cfg.Loss))
+	add(s.Rate != nil, "rate", FormatRate(cfg.Rate))
 	add(s.Queue != nil, "queue", strconv.Itoa(cfg.Queue))
 	return names, values
 }
@@ -143,12 +143,13 @@ func (s *LinkStep) run(r *runner) (bool, string) {
 	return true, strings.Join(done, ", ")
 }
 
-// percent writes a probability as a percentage: 0.1 is 10%.
-func percent(p float64) string { return strconv.FormatFloat(p*100, 'g', -1, 64) + "%" }
+// FormatProbability writes a probability as a scenario file does, a
+// percentage: 0.1 is 10% (what ParseProbability reads back).
+func FormatProbability(p float64) string { return strconv.FormatFloat(p*100, 'g', -1, 64) + "%" }
 
-// rateString writes bits per second as a rate is written: 1Mbit, 64kbit;
-// 0 is unlimited.
-func rateString(bits uint64) string {
+// FormatRate writes bits per second as a scenario file does: 1Mbit,
+// 64kbit (what ParseRate reads back); 0 is unlimited.
+func FormatRate(bits uint64) string {
 	switch {
 	case bits == 0:
 		return "unlimited"

@@ -115,10 +115,10 @@ func impairments(c sim.LinkConfig) string {
 		parts = append(parts, "jitter "+c.Jitter.String())
 	}
 	if c.Loss != 0 {
-		parts = append(parts, "loss "+percent(c.Loss))
+		parts = append(parts, "loss "+FormatProbability(c.Loss))
 	}
 	if c.Rate != 0 {
-		parts = append(parts, "rate "+rateString(c.Rate))
+		parts = append(parts, "rate "+FormatRate(c.Rate))
 	}
 	if c.Queue != 0 {
 		parts = append(parts, fmt.Sprintf("queue %d", c.Queue))
