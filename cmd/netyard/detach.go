@@ -185,7 +185,8 @@ func (c *upChild) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// up tells the parent the run is up, and its name.
+// up tells the parent the run is up, and its name (and what else the
+// parent prints, on lines of their own).
 func (c *upChild) up(run string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -172,8 +172,12 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	for _, hint := range tips {
 		fmt.Fprintf(stdout, "try: %s\n", hint)
 	}
-	if child != nil {
-		child.up(netns.Prefix)
+	if child != nil { // up -d prints the run's name, and the page's address with --web
+		said := netns.Prefix
+		if api.page != "" {
+			said += "\npage: " + api.page
+		}
+		child.up(said)
 	}
 	code = 0
 	select {

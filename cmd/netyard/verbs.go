@@ -90,7 +90,7 @@ func cmdDown(args []string, stdout, stderr io.Writer) int {
 	if len(left) > 0 {
 		return fail(stderr, fmt.Errorf("run %s is down but left %s (netyard cleanup removes what is still its)", r.Prefix, strings.Join(left, ", ")))
 	}
-	fmt.Fprintf(stdout, "netyard: run %s is down: %s and %s removed, and its state\n", r.Prefix, plural(ns, "namespace"), plural(dev, "device"))
+	fmt.Fprintf(stdout, "netyard: run %s is down: %s and %s removed, with its state file, socket and log\n", r.Prefix, plural(ns, "namespace"), plural(dev, "device"))
 	return 0
 }
 
