@@ -27,6 +27,7 @@ FUZZ_TARGETS = \
 	./dnsd:FuzzIndex \
 	./dnsd:FuzzResolverBytes \
 	./dnsd:FuzzZoneBytes \
+	./dnsd:FuzzFastAnswer \
 	./nat:FuzzTranslate \
 	./nat:FuzzTable \
 	./nat:FuzzPortBits \

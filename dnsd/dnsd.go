@@ -473,6 +473,15 @@ var ErrShort = errors.New("dnsd: query shorter than a DNS header")
 // FORMERR for one that does not unpack (with the query's ID when it has
 // one), nothing at all for one shorter than an ID.
 func (s *Server) AnswerBytes(src netip.Addr, query []byte) ([]byte, error) {
+	if b, ok := s.fastAnswer(nil, src, query); ok {
+		return b, nil
+	}
+	return s.generalAnswerBytes(src, query)
+}
+
+// generalAnswerBytes is AnswerBytes without the fast path: miekg/dns
+// unpacks the query and packs the answer.
+func (s *Server) generalAnswerBytes(src netip.Addr, query []byte) ([]byte, error) {
 	q := new(dns.Msg)
 	if err := q.Unpack(query); err != nil {
 		return formErr(query)
