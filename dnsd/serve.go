@@ -125,7 +125,7 @@ func (s *Server) ServeTCP(l net.Listener, started func()) *dns.Server {
 
 func (s *Server) udpServer(pc net.PacketConn, started func()) *dns.Server {
 	return &dns.Server{
-		PacketConn: pc, Handler: handler{s: s}, NotifyStartedFunc: started, UDPSize: readSize,
+		PacketConn: batchable(pc), Handler: handler{s: s}, NotifyStartedFunc: started, UDPSize: readSize,
 		DecorateReader: func(r dns.Reader) dns.Reader { return newFastReader(s, r) },
 	}
 }
