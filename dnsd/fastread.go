@@ -18,7 +18,7 @@ import (
 // socket from one goroutine, so the buffers need no lock.
 type fastReader struct {
 	dns.Reader
-	s   *Server
+	s     *Server
 	in    []byte // the datagram read
 	out   []byte // the answer written
 	batch *batchState
