@@ -473,7 +473,9 @@ var ErrShort = errors.New("dnsd: query shorter than a DNS header")
 // FORMERR for one that does not unpack (with the query's ID when it has
 // one), nothing at all for one shorter than an ID.
 func (s *Server) AnswerBytes(src netip.Addr, query []byte) ([]byte, error) {
-	if b, ok := s.fastAnswer(nil, src, query); ok {
+	// The fast path's answer is the query and at most its name and 14
+	// bytes more.
+	if b, ok := s.fastAnswer(make([]byte, 0, min(2*len(query)+14, dns.MinMsgSize)), src, query); ok {
 		return b, nil
 	}
 	return s.generalAnswerBytes(src, query)
