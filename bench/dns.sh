@@ -8,7 +8,7 @@
 # server's utime+stime from /proc/PID/stat over the dnsperf run, divided
 # by the queries it answered: far less sensitive to a loaded machine than
 # q/s), then netyard's ratio to dnsmasq.
-# Usage: bench/dns.sh [SECONDS] [NAMES] [RUNS]
+# Usage: bench/dns.sh [SECONDS] [NAMES] [RUNS]; MODES="udp" measures UDP only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -82,7 +82,7 @@ dnsmasq_pid=${pids[1]}
 echo "netyard dnsd: $names names loaded and answering after ${started_ms} ms (from its start to its ready line)"
 echo "dnsperf, $secs s each, $names names, 2 threads x 8 clients, on 127.0.0.1 ($(nproc) cores)"
 for run in $(seq 1 "$runs"); do
-	for mode in udp tcp; do
+	for mode in ${MODES:-udp tcp}; do
 		printf "run %d %-8s %s " "$run" netyard "$mode"; measure 5310 "$mode" "${pids[0]}"
 		ny=$(cat "$work/qps")
 		printf "run %d %-8s %s " "$run" dnsmasq "$mode"; measure 5311 "$mode" "$dnsmasq_pid"

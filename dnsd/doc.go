@@ -92,6 +92,7 @@
 // RWMutex (Add and Remove take it for writing, answers for reading), the
 // random stream by its own mutex, the counters are atomic. Serve, ServeTCP
 // and Listen run miekg/dns's goroutines (one per UDP socket, one per UDP
-// query the fast path does not take, one per TCP connection); a Service's Close returns once they have all ended. The
-// rest of the package starts none.
+// query the fast path does not take, one per TCP connection); Listen binds
+// one UDP socket per core (SO_REUSEPORT, on Linux). A Service's Close
+// returns once they have all ended. The rest of the package starts none.
 package dnsd

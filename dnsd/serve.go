@@ -1,10 +1,13 @@
 package dnsd
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -187,51 +190,62 @@ func (c *limitConn) Close() error {
 	return err
 }
 
-// Service is a Server answering on a kernel UDP socket and a TCP listener
+// Service is a Server answering on kernel UDP sockets and a TCP listener
 // of one address, made by Listen.
 type Service struct {
-	udp, tcp *dns.Server
-	addr     netip.AddrPort
-	done     chan struct{} // closed when both servers have returned
-	closed   sync.Once
+	udp    []*dns.Server // one per socket of the address
+	tcp    *dns.Server
+	addr   netip.AddrPort
+	done   chan struct{} // closed when every server has returned
+	closed sync.Once
 }
 
 // Listen answers queries over UDP and TCP on addr (host:port; port 0 picks
-// a port free for both) until Close. It returns once both listen.
+// a port free for both) until Close. It returns once all listen. Over
+// UDP it binds one socket per core (GOMAXPROCS) on the address with
+// SO_REUSEPORT where the system has it (Linux), the kernel spreading the
+// clients among them, each read by its own server; the TCP listener is
+// bound without it, so an address another process holds is refused.
 func (s *Server) Listen(addr string) (*Service, error) {
-	pc, l, err := listenBoth(addr)
+	pcs, l, err := listenBoth(addr, runtime.GOMAXPROCS(0))
 	if err != nil {
 		return nil, err
 	}
-	v := &Service{addr: addrPortOf(pc.LocalAddr()), done: make(chan struct{})}
+	v := &Service{addr: addrPortOf(pcs[0].LocalAddr()), done: make(chan struct{})}
 	// Each server reports once: started, or why it could not.
-	outcome := make(chan error, 2)
-	report := func(once *sync.Once, err error) { once.Do(func() { outcome <- err }) }
-	var udpOnce, tcpOnce sync.Once
-	v.udp = s.udpServer(pc, func() { report(&udpOnce, nil) })
-	v.tcp = s.tcpServer(l, func() { report(&tcpOnce, nil) })
+	outcome := make(chan error, len(pcs)+1)
 	var served sync.WaitGroup
-	served.Add(2)
-	go func() {
-		defer served.Done()
-		if err := v.udp.ActivateAndServe(); err != nil {
-			_ = pc.Close()
-			report(&udpOnce, err)
-		}
-	}()
-	go func() {
-		defer served.Done()
-		if err := v.tcp.ActivateAndServe(); err != nil {
-			_ = l.Close()
-			report(&tcpOnce, err)
-		}
-	}()
+	serve := func(srv *dns.Server, closer io.Closer, once *sync.Once) {
+		served.Add(1)
+		go func() {
+			defer served.Done()
+			if err := srv.ActivateAndServe(); err != nil {
+				_ = closer.Close()
+				once.Do(func() { outcome <- err })
+			}
+		}()
+	}
+	onces := make([]sync.Once, len(pcs)+1)
+	for i, pc := range pcs {
+		once := &onces[i]
+		srv := s.udpServer(pc, func() { once.Do(func() { outcome <- nil }) })
+		v.udp = append(v.udp, srv)
+		serve(srv, pc, once)
+	}
+	tcpOnce := &onces[len(pcs)]
+	v.tcp = s.tcpServer(l, func() { tcpOnce.Do(func() { outcome <- nil }) })
+	serve(v.tcp, l, tcpOnce)
 	go func() { served.Wait(); close(v.done) }()
-	err = errors.Join(<-outcome, <-outcome)
-	if err != nil {
-		// The one that started, if any, is stopped; Shutdown on the
-		// other says it never started.
-		_ = v.udp.Shutdown()
+	var errs []error
+	for range onces {
+		errs = append(errs, <-outcome)
+	}
+	if err := errors.Join(errs...); err != nil {
+		// Those that started, if any, are stopped; Shutdown on the
+		// others says they never started.
+		for _, srv := range v.udp {
+			_ = srv.Shutdown()
+		}
 		_ = v.tcp.Shutdown()
 		<-v.done
 		return nil, fmt.Errorf("dnsd: serve %s: %w", addr, err)
@@ -239,25 +253,45 @@ func (s *Server) Listen(addr string) (*Service, error) {
 	return v, nil
 }
 
-// listenBoth binds a UDP socket and a TCP listener on the same address
-// (as net.ListenPacket takes it: "127.0.0.1:53", ":53", "localhost:53").
-// With port 0, the TCP port is the one the kernel gave the UDP socket,
-// and another is tried when TCP already has it.
-func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+// listenBoth binds n UDP sockets (SO_REUSEPORT; one where the system has
+// not got it) and a TCP listener on the same address (as net.ListenPacket
+// takes it: "127.0.0.1:53", ":53", "localhost:53"). With port 0, the
+// ports are the one the kernel gave the first UDP socket, and another is
+// tried when TCP already has it.
+func listenBoth(addr string, n int) ([]net.PacketConn, net.Listener, error) {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dnsd: listen %q: %w", addr, err)
 	}
+	if !canReusePort {
+		n = 1
+	}
+	lc := net.ListenConfig{Control: reusePort}
+	closeAll := func(pcs []net.PacketConn) {
+		for _, pc := range pcs {
+			_ = pc.Close()
+		}
+	}
 	for try := 0; ; try++ {
-		pc, err := net.ListenPacket("udp", addr)
+		first, err := lc.ListenPacket(context.Background(), "udp", addr)
 		if err != nil {
 			return nil, nil, err
 		}
-		l, err := net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			return pc, l, nil
+		pcs := []net.PacketConn{first}
+		bound := first.LocalAddr().String()
+		for len(pcs) < max(n, 1) {
+			pc, err := lc.ListenPacket(context.Background(), "udp", bound)
+			if err != nil {
+				closeAll(pcs)
+				return nil, nil, err
+			}
+			pcs = append(pcs, pc)
 		}
-		_ = pc.Close()
+		l, err := net.Listen("tcp", bound)
+		if err == nil {
+			return pcs, l, nil
+		}
+		closeAll(pcs)
 		if port != "0" || try == 7 {
 			return nil, nil, err
 		}
@@ -280,7 +314,11 @@ func (v *Service) Addr() netip.AddrPort { return v.addr }
 func (v *Service) Close() error {
 	var err error
 	v.closed.Do(func() {
-		err = errors.Join(v.udp.Shutdown(), v.tcp.Shutdown())
+		errs := []error{v.tcp.Shutdown()}
+		for _, srv := range v.udp {
+			errs = append(errs, srv.Shutdown())
+		}
+		err = errors.Join(errs...)
 		<-v.done
 	})
 	return err
