@@ -2,6 +2,7 @@ package dnsd_test
 
 import (
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -13,11 +14,24 @@ import (
 // read and answered in batches) among ones the general path answers
 // (EDNS0, PTR, MX, a malformed one), gets every answer, each the bytes
 // AnswerBytes gives for it.
-// The malformed query gets miekg/dns's FORMERR.
+// The malformed query gets miekg/dns's FORMERR. On 127.0.0.1 (batches)
+// and on 0.0.0.0 (one datagram at a time, answered from the address it
+// came to).
 func TestBurst(t *testing.T) {
 	s := dnsd.New(dnsd.Options{})
 	v := listen(t, s)
-	c, err := net.Dial("udp", v.Addr().String())
+	burst(t, s, v.Addr().String())
+	w, err := s.Listen("0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	burst(t, s, netip.AddrPortFrom(loopback, w.Addr().Port()).String())
+}
+
+func burst(t *testing.T, s *dnsd.Server, addr string) {
+	t.Helper()
+	c, err := net.Dial("udp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
