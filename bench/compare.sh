@@ -39,6 +39,7 @@ need_tools iperf3=iperf3 ping=iputils-ping ip=iproute2 iptables=iptables ethtool
 	ovs-vswitchd=openvswitch-switch vde_switch=vde2
 go build -o bin/netyard ./cmd/netyard
 go build -o bin/tapcopy ./bench/tapcopy
+go build -o bin/kernelcompare ./bench/kernelcompare
 
 pfx="nyb$(printf %x $$)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/compare.XXXXXX")
@@ -58,11 +59,20 @@ cleanup() {
 	done
 	rm -rf "$work"
 }
+child=
+stop() {
+	# The measurer tears down the way it is measuring, then cleanup the rest.
+	[ -z "$child" ] || { kill -TERM "$child" 2>/dev/null || true; wait "$child" 2>/dev/null || true; }
+	exit 130
+}
 trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+trap stop INT TERM HUP
 
 args=(-prefix "$pfx" -workdir "$work" -tapcopy bin/tapcopy -netyard bin/netyard)
 for a in "$@"; do
 	case "$a" in --nat) args+=(-nat) ;; *) args+=("$a") ;; esac
 done
-go run ./bench/kernelcompare "${args[@]}"
+# In the background, so that a signal reaches the trap at once.
+bin/kernelcompare "${args[@]}" &
+child=$!
+wait "$child"

@@ -230,7 +230,7 @@ func main() {
 		mu.Lock()
 		a, b, teardown, err := s.setup()
 		if err == nil {
-			current = sync.OnceFunc(teardown)
+			current = sync.OnceFunc(func() { killIn(a); killIn(b); teardown() })
 		}
 		mu.Unlock()
 		if err != nil {
@@ -472,6 +472,17 @@ func netyardOverlay() (string, string, func(), error) {
 		}
 	}
 	return a, b, teardown, nil
+}
+
+// killIn ends the processes left in namespace n (iperf3 when
+// interrupted).
+func killIn(n string) {
+	out, _ := exec.Command("ip", "netns", "pids", n).Output()
+	for _, f := range strings.Fields(string(out)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
 
 // netyardUp brings the two-host scenario file up with netyard, with
