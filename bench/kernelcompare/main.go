@@ -1,16 +1,36 @@
 // Command kernelcompare measures traffic between two network namespaces
-// joined three ways, in one run: a direct veth pair, a Linux kernel bridge,
-// and netyard's switch over TAP devices (netyard up bench/pair.yaml), with
-// TAP offloads and without. For
-// each it runs iperf3 TCP (median of runs), iperf3 UDP with 64-byte
-// datagrams (packets per second received, loss) and ping (RTT), and prints
-// netyard's figures as ratios of the kernel bridge's.
+// joined in several ways, one after the other in one run, and prints one
+// table. The ways, in order:
+//
+//   - a direct veth pair, and a Linux kernel bridge in a third namespace
+//     (the kernel's references);
+//   - the userspace peers a user would pick instead of netyard, each
+//     joining two TAP devices, one moved into each namespace: Open vSwitch
+//     with its userspace datapath (datapath_type=netdev, ports of type
+//     tap; a private ovsdb-server and ovs-vswitchd with their database,
+//     sockets, pidfiles and logs under -workdir), vde_switch with its
+//     built-in TAP support (vde_switch -t TAP1 -t TAP2), and bench/tapcopy,
+//     the bare Go copy loop, with and without IFF_VNET_HDR offloads;
+//   - netyard's switch (netyard up bench/pair.yaml), once per variant in
+//     netyardVariants (offloads on, --offloads=false, ...) and per -variant.
+//
+// Each is first checked to forward (a ping, retried for 10s); one that
+// fails to come up or to forward is a row "failed: reason" and the run
+// goes on. Then, from the first namespace to the second: iperf3 TCP with
+// the default segment size and with -M 1400, and TCP with the namespace
+// ends' offloads off (ethtool -K eth0 tso off gso off gro off, both ends),
+// each the median of -tcp-runs runs; iperf3 UDP with 64-byte datagrams at
+// full rate (packets per second received, loss); ping every 10ms (RTT
+// average and 99th percentile). The table shows every figure, then every
+// figure as a ratio to the kernel bridge's and to the best userspace
+// peer's in that column (the best of Open vSwitch, vde_switch and the Go
+// copy loops; for RTT and loss, the lowest).
 //
 // With -nat it compares the Docker host instead: a client on the LAN
 // reaching a container's published port (5201, TCP and UDP) through a
 // Linux router namespace with iptables DNAT and MASQUERADE, then through
-// netyard's gateway (netyard up bench/nat.yaml). The ping goes to the
-// host's address.
+// netyard's gateway (netyard up bench/nat.yaml, each variant). The ping
+// goes to the host's address. Ratios are to iptables.
 //
 // With -overlay it compares overlays across two "machines": two network
 // namespaces joined by a veth pair as the underlay (192.168.56.11 and .12),
@@ -20,8 +40,10 @@
 // netyard up bench/overlay.yaml --host host1 and --host host2, one in
 // each machine (VXLAN over kernel UDP sockets, gossip over memberlist).
 //
-// It needs root, iperf3 and ping; bench/compare.sh and bench/overlay.sh
-// install them and run it.
+// It needs root, iperf3, ping and ethtool, and for the peers
+// openvswitch-switch and vde2; bench/compare.sh and bench/overlay.sh
+// install them, build netyard and tapcopy, and run it. Everything it makes
+// is named after -prefix; an interrupt tears down the way being measured.
 package main
 
 import (
@@ -29,37 +51,99 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
+	"os/signal"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 )
 
 var (
-	tcpTime  = flag.Int("tcp-seconds", 5, "length of each TCP run")
-	tcpRuns  = flag.Int("tcp-runs", 3, "TCP runs (the median is reported)")
-	udpTime  = flag.Int("udp-seconds", 5, "length of the UDP run")
-	pings    = flag.Int("pings", 200, "pings for the RTT")
-	netyard  = flag.String("netyard", "bin/netyard", "the netyard binary")
-	scenario = flag.String("pair", "bench/pair.yaml", "the two-host scenario netyard brings up")
-	natMode  = flag.Bool("nat", false, "compare a published port through iptables with one through netyard's gateway")
-	natFile  = flag.String("nat-scenario", "bench/nat.yaml", "the Docker scenario netyard brings up with -nat")
-	ovMode   = flag.Bool("overlay", false, "compare netyard's overlay between two machines (namespaces on a veth underlay) with the kernel's VXLAN")
-	ovFile   = flag.String("overlay-scenario", "bench/overlay.yaml", "the two-host overlay scenario netyard brings up with -overlay, a host in each machine")
+	tcpTime     = flag.Int("tcp-seconds", 5, "length of each TCP run")
+	tcpRuns     = flag.Int("tcp-runs", 3, "TCP runs (the median is reported)")
+	udpTime     = flag.Int("udp-seconds", 5, "length of the UDP run")
+	pings       = flag.Int("pings", 200, "pings for the RTT")
+	netyard     = flag.String("netyard", "bin/netyard", "the netyard binary")
+	tapcopyBin  = flag.String("tapcopy", "bin/tapcopy", "the bench/tapcopy binary")
+	workDir     = flag.String("workdir", "", "a private directory for the peers' daemons (default: a new one under $TMPDIR, removed at exit)")
+	prefix      = flag.String("prefix", "", "the prefix of every namespace and device made (default: nyb and the pid)")
+	only        = flag.String("only", "", "measure only the ways whose name contains one of these comma-separated words (the kernel bridge is always measured)")
+	scenario    = flag.String("pair", "bench/pair.yaml", "the two-host scenario netyard brings up")
+	natMode     = flag.Bool("nat", false, "compare a published port through iptables with one through netyard's gateway")
+	natFile     = flag.String("nat-scenario", "bench/nat.yaml", "the Docker scenario netyard brings up with -nat")
+	ovMode      = flag.Bool("overlay", false, "compare netyard's overlay between two machines (namespaces on a veth underlay) with the kernel's VXLAN")
+	ovFile      = flag.String("overlay-scenario", "bench/overlay.yaml", "the two-host overlay scenario netyard brings up with -overlay, a host in each machine")
+	extraVaries variantFlag
 )
+
+func init() {
+	flag.Var(&extraVaries, "variant", "another netyard variant, `NAME=ARGS` (ARGS: netyard up's flags, space-separated); repeatable")
+}
+
+// variant is one way of running netyard up: a row's name and the flags
+// added to netyard up FILE.
+type variant struct {
+	name string
+	args []string
+}
+
+// netyardVariants are the netyard rows, one line each: add a port kind
+// here (or with -variant on the command line).
+var netyardVariants = []variant{
+	{"netyard, offloads", nil},
+	{"netyard, no offloads", []string{"--offloads=false"}},
+}
+
+type variantFlag []variant
+
+func (v *variantFlag) String() string { return fmt.Sprint(len(*v), " variants") }
+
+func (v *variantFlag) Set(s string) error {
+	name, args, ok := strings.Cut(s, "=")
+	if !ok || name == "" {
+		return fmt.Errorf("want NAME=ARGS, got %q", s)
+	}
+	*v = append(*v, variant{name, strings.Fields(args)})
+	return nil
+}
 
 // target is the address measure speaks to: the far host, or with -nat the
 // Docker host's published port.
 var target = "10.98.0.2"
 
+// pfx prefixes every namespace and device this run makes.
+var pfx string
+
+// kind is a row's part in the ratios.
+type kind int
+
+const (
+	kindRef    kind = iota // the kernel: veth pair, NAT, VXLAN
+	kindBridge             // the kernel bridge, the first reference
+	kindPeer               // a userspace peer, the second
+	kindOurs               // netyard
+)
+
+type setup struct {
+	name  string
+	kind  kind
+	setup func() (a, b string, teardown func(), err error)
+}
+
 type result struct {
-	name           string
-	tcpGbps        float64
-	udpPPS, udpPct float64
-	rttUs          float64
+	name string
+	kind kind
+	err  error
+	// figures, in column order: TCP Gbit/s (default, -M 1400, ends'
+	// offloads off), UDP 64-byte k pkt/s received, UDP loss %, RTT
+	// average and p99 in us.
+	fig [7]float64
 }
 
 func main() {
@@ -68,47 +152,100 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kernelcompare needs root: it creates network namespaces")
 		os.Exit(2)
 	}
-	var results []result
-	type setup struct {
-		name  string
-		setup func() (a, b string, teardown func(), err error)
+	pfx = *prefix
+	if pfx == "" {
+		pfx = "nyb" + strconv.FormatInt(int64(os.Getpid()), 36)
 	}
-	setups := []setup{
-		{"veth pair", vethPair},
-		{"kernel bridge", kernelBridge},
-		{"netyard, offloads", func() (string, string, func(), error) { return netyardSwitch(true) }},
-		{"netyard, no offloads", func() (string, string, func(), error) { return netyardSwitch(false) }},
+	if len(pfx) > 9 {
+		fmt.Fprintln(os.Stderr, "kernelcompare: -prefix longer than 9 characters (device names are at most 15)")
+		os.Exit(2)
 	}
+	if *workDir == "" {
+		d, err := os.MkdirTemp("", "kernelcompare")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "kernelcompare:", err)
+			os.Exit(1)
+		}
+		*workDir = d
+		defer os.RemoveAll(d)
+	}
+	variants := append(slices.Clone(netyardVariants), extraVaries...)
+	ours := func(file string) []setup {
+		var s []setup
+		for _, v := range variants {
+			s = append(s, setup{v.name, kindOurs, func() (string, string, func(), error) { return netyardUp(file, v.args) }})
+		}
+		return s
+	}
+	setups := append([]setup{
+		{"veth pair", kindRef, vethPair},
+		{"kernel bridge", kindBridge, kernelBridge},
+		{"OVS netdev", kindPeer, ovsNetdev},
+		{"vde_switch", kindPeer, vdeSwitch},
+		{"Go TAP copy", kindPeer, func() (string, string, func(), error) { return tapCopy(false) }},
+		{"Go TAP copy, vnet", kindPeer, func() (string, string, func(), error) { return tapCopy(true) }},
+	}, ours(*scenario)...)
 	if *natMode {
 		target = "192.168.56.11"
-		setups = []setup{{"kernel NAT", kernelNAT}, {"netyard gateway", netyardNAT}}
+		setups = append([]setup{{"iptables NAT", kindBridge, kernelNAT}}, ours(*natFile)...)
 	}
 	if *ovMode {
 		target = "10.0.0.3"
-		setups = []setup{{"kernel VXLAN", kernelVXLAN}, {"netyard overlay", netyardOverlay}}
+		setups = []setup{{"kernel VXLAN", kindBridge, kernelVXLAN}, {"netyard overlay", kindOurs, netyardOverlay}}
 	}
+	if *only != "" {
+		setups = slices.DeleteFunc(setups, func(s setup) bool {
+			if s.kind == kindBridge {
+				return false
+			}
+			for _, w := range strings.Split(*only, ",") {
+				if w != "" && strings.Contains(s.name, w) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+
+	// An interrupt tears down the way being measured, then exits.
+	var mu sync.Mutex
+	var current func()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sigs
+		mu.Lock()
+		if current != nil {
+			current()
+		}
+		os.RemoveAll(*workDir)
+		fmt.Fprintln(os.Stderr, "kernelcompare:", s)
+		os.Exit(1)
+	}()
+
+	var results []result
 	for _, s := range setups {
 		fmt.Fprintf(os.Stderr, "== %s\n", s.name)
+		r := result{name: s.name, kind: s.kind}
+		mu.Lock()
 		a, b, teardown, err := s.setup()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: setup: %v\n", s.name, err)
-			os.Exit(1)
+		if err == nil {
+			current = sync.OnceFunc(func() { killIn(a); killIn(b); teardown() })
 		}
-		r, err := measure(s.name, a, b)
-		teardown()
+		mu.Unlock()
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", s.name, err)
-			os.Exit(1)
+			r.err = fmt.Errorf("setup: %w", err)
+		} else {
+			r.fig, r.err = measure(a, b)
+			mu.Lock()
+			current()
+			current = nil
+			mu.Unlock()
+		}
+		if r.err != nil {
+			fmt.Fprintf(os.Stderr, "%s: failed: %v\n", s.name, r.err)
 		}
 		results = append(results, r)
-	}
-	if *natMode {
-		reportNAT(results)
-		return
-	}
-	if *ovMode {
-		reportOverlay(results)
-		return
 	}
 	report(results)
 }
@@ -134,17 +271,15 @@ func ns(name string, args ...string) []string {
 	return append([]string{"ip", "netns", "exec", name}, args...)
 }
 
-var pfx = "nyb" + strconv.FormatInt(int64(os.Getpid()), 36)
-
 // vethPair joins two namespaces with one veth pair.
 func vethPair() (string, string, func(), error) {
 	a, b := pfx+"-va", pfx+"-vb"
 	teardown := func() { _ = run("ip", "netns", "del", a); _ = run("ip", "netns", "del", b) }
 	err := runAll(
 		[]string{"ip", "netns", "add", a}, []string{"ip", "netns", "add", b},
-		[]string{"ip", "link", "add", "veth0", "netns", a, "type", "veth", "peer", "name", "veth0", "netns", b},
-		ns(a, "ip", "addr", "add", "10.98.0.1/24", "dev", "veth0"), ns(b, "ip", "addr", "add", "10.98.0.2/24", "dev", "veth0"),
-		ns(a, "ip", "link", "set", "veth0", "up"), ns(b, "ip", "link", "set", "veth0", "up"),
+		[]string{"ip", "link", "add", "eth0", "netns", a, "type", "veth", "peer", "name", "eth0", "netns", b},
+		ns(a, "ip", "addr", "add", "10.98.0.1/24", "dev", "eth0"), ns(b, "ip", "addr", "add", "10.98.0.2/24", "dev", "eth0"),
+		ns(a, "ip", "link", "set", "eth0", "up"), ns(b, "ip", "link", "set", "eth0", "up"),
 		ns(a, "ip", "link", "set", "lo", "up"), ns(b, "ip", "link", "set", "lo", "up"),
 	)
 	if err != nil {
@@ -216,18 +351,6 @@ func upIn(machine string, args ...string) (string, func(), error) {
 	return "", nil, fmt.Errorf("netyard up did not come up")
 }
 
-// netyardSwitch brings bench/pair.yaml up with netyard.
-func netyardSwitch(offloads bool) (string, string, func(), error) {
-	prefix, teardown, err := up(*scenario, "--offloads="+strconv.FormatBool(offloads))
-	if err != nil {
-		return "", "", nil, err
-	}
-	// bench/pair.yaml's addresses are 10.99.0.x; measure speaks 10.98.0.x.
-	a, b := prefix+"-h1", prefix+"-h2"
-	err = runAll(ns(a, "ip", "addr", "add", "10.98.0.1/24", "dev", "eth0"), ns(b, "ip", "addr", "add", "10.98.0.2/24", "dev", "eth0"))
-	return a, b, teardown, err
-}
-
 // kernelNAT is a Docker host done by the kernel: a router namespace with a
 // bridge for the container side, iptables DNAT for the published port and
 // MASQUERADE for what leaves, as Docker sets it up.
@@ -260,16 +383,6 @@ func kernelNAT() (string, string, func(), error) {
 		teardown()
 	}
 	return cli, srv, teardown, err
-}
-
-// netyardNAT brings bench/nat.yaml up: the same addresses, netyard's
-// switch and gateway.
-func netyardNAT() (string, string, func(), error) {
-	prefix, teardown, err := up(*natFile)
-	if err != nil {
-		return "", "", nil, err
-	}
-	return prefix + "-cli", prefix + "-srv", teardown, nil
 }
 
 // underlay makes two machines, a and b, joined by a veth pair (u0 on
@@ -361,61 +474,117 @@ func netyardOverlay() (string, string, func(), error) {
 	return a, b, teardown, nil
 }
 
-func reportOverlay(rs []result) {
-	fmt.Printf("%-18s %12s %14s %10s %10s\n", "overlay", "TCP Gbit/s", "UDP64 pkt/s", "UDP loss", "RTT us")
-	for _, r := range rs {
-		fmt.Printf("%-18s %12.2f %14.0f %9.1f%% %10.1f\n", r.name, r.tcpGbps, r.udpPPS, r.udpPct, r.rttUs)
+// killIn ends the processes left in namespace n (iperf3 when
+// interrupted).
+func killIn(n string) {
+	out, _ := exec.Command("ip", "netns", "pids", n).Output()
+	for _, f := range strings.Fields(string(out)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
-	k, ny := rs[0], rs[1]
-	fmt.Printf("\nnetyard overlay / kernel VXLAN: TCP %.2fx, UDP64 %.2fx (loss %.1f%% against %.1f%%), RTT %.2fx\n", ny.tcpGbps/k.tcpGbps, ny.udpPPS/k.udpPPS, ny.udpPct, k.udpPct, ny.rttUs/k.rttUs)
 }
 
-func reportNAT(rs []result) {
-	fmt.Printf("%-18s %12s %14s %10s %18s\n", "published port", "TCP Gbit/s", "UDP64 pkt/s", "UDP loss", "RTT to host us")
-	for _, r := range rs {
-		fmt.Printf("%-18s %12.2f %14.0f %9.1f%% %18.1f\n", r.name, r.tcpGbps, r.udpPPS, r.udpPct, r.rttUs)
+// netyardUp brings the two-host scenario file up with netyard, with
+// args.
+func netyardUp(file string, args []string) (string, string, func(), error) {
+	prefix, teardown, err := up(append([]string{file}, args...)...)
+	if err != nil {
+		return "", "", nil, err
 	}
-	k, ny := rs[0], rs[1]
-	fmt.Printf("\nnetyard gateway / kernel NAT: TCP %.2fx, UDP64 %.2fx, RTT %.2fx\n", ny.tcpGbps/k.tcpGbps, ny.udpPPS/k.udpPPS, ny.rttUs/k.rttUs)
+	if file == *natFile {
+		return prefix + "-cli", prefix + "-srv", teardown, nil
+	}
+	// bench/pair.yaml's addresses are 10.99.0.x; measure speaks 10.98.0.x.
+	a, b := prefix+"-h1", prefix+"-h2"
+	err = runAll(ns(a, "ip", "addr", "add", "10.98.0.1/24", "dev", "eth0"), ns(b, "ip", "addr", "add", "10.98.0.2/24", "dev", "eth0"))
+	if err != nil {
+		teardown()
+	}
+	return a, b, teardown, err
 }
 
-// measure runs the three measurements from a to b (target).
-func measure(name, a, b string) (result, error) {
-	r := result{name: name}
+// forwards waits until a pings target, for at most 10s.
+func forwards(a string) error {
+	var err error
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(200 * time.Millisecond) {
+		if err = run(ns(a, "ping", "-c", "1", "-W", "1", target)...); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("does not forward: no ping answered within 10s: %v", err)
+}
+
+var (
+	pingTimeRE = regexp.MustCompile(`time=([\d.]+) ms`)
+	pingAvgRE  = regexp.MustCompile(`= [\d.]+/([\d.]+)/`)
+)
+
+// measure runs the measurements from a to b (target), in the order of
+// result.fig, except that TCP with the ends' offloads off comes last: it
+// leaves them off.
+func measure(a, b string) (fig [7]float64, err error) {
+	if err := forwards(a); err != nil {
+		return fig, err
+	}
 	srv := exec.Command("ip", "netns", "exec", b, "iperf3", "-s")
 	if err := srv.Start(); err != nil {
-		return r, err
+		return fig, err
 	}
 	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
 	time.Sleep(500 * time.Millisecond) // iperf3 offers no readiness signal
-	var tcp []float64
-	for range *tcpRuns {
-		var j iperfJSON
-		if err := iperf(a, &j, "-t", strconv.Itoa(*tcpTime)); err != nil {
-			return r, err
+	tcp := func(args ...string) (float64, error) {
+		var runs []float64
+		for range *tcpRuns {
+			var j iperfJSON
+			if err := iperf(a, &j, append([]string{"-t", strconv.Itoa(*tcpTime)}, args...)...); err != nil {
+				return 0, err
+			}
+			runs = append(runs, j.End.SumReceived.BitsPerSecond/1e9)
 		}
-		tcp = append(tcp, j.End.SumReceived.BitsPerSecond/1e9)
+		slices.Sort(runs)
+		return runs[len(runs)/2], nil
 	}
-	slices.Sort(tcp)
-	r.tcpGbps = tcp[len(tcp)/2]
+	if fig[0], err = tcp(); err != nil {
+		return fig, err
+	}
+	if fig[1], err = tcp("-M", "1400"); err != nil {
+		return fig, err
+	}
 	var j iperfJSON
 	if err := iperf(a, &j, "-u", "-l", "64", "-b", "0", "-t", strconv.Itoa(*udpTime)); err != nil {
-		return r, err
+		return fig, err
 	}
 	lost, total := j.End.Sum.LostPackets, j.End.Sum.Packets
-	r.udpPPS = float64(total-lost) / j.End.Sum.Seconds
-	r.udpPct = j.End.Sum.LostPercent
-	out, err := exec.Command("ip", "netns", "exec", a, "ping", "-q", "-c", strconv.Itoa(*pings), "-i", "0.01", target).CombinedOutput()
+	fig[3] = float64(total-lost) / j.End.Sum.Seconds / 1e3
+	fig[4] = j.End.Sum.LostPercent
+	out, err := exec.Command("ip", "netns", "exec", a, "ping", "-c", strconv.Itoa(*pings), "-i", "0.01", target).CombinedOutput()
 	if err != nil {
-		return r, fmt.Errorf("ping: %v: %s", err, out)
+		return fig, fmt.Errorf("ping: %v: %s", err, out)
 	}
-	m := regexp.MustCompile(`= [\d.]+/([\d.]+)/`).FindSubmatch(out)
+	m := pingAvgRE.FindSubmatch(out)
 	if m == nil {
-		return r, fmt.Errorf("ping: no rtt in %s", out)
+		return fig, fmt.Errorf("ping: no rtt in %s", out)
 	}
 	avg, _ := strconv.ParseFloat(string(m[1]), 64)
-	r.rttUs = avg * 1000
-	return r, nil
+	fig[5] = avg * 1000
+	var rtts []float64
+	for _, m := range pingTimeRE.FindAllSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		rtts = append(rtts, v*1000)
+	}
+	slices.Sort(rtts)
+	if len(rtts) > 0 {
+		fig[6] = rtts[min(len(rtts)-1, int(math.Ceil(0.99*float64(len(rtts))))-1)]
+	}
+	// Best effort: a device without one of these features keeps the rest.
+	for _, n := range []string{a, b} {
+		_ = run(ns(n, "ethtool", "-K", "eth0", "tso", "off", "gso", "off", "gro", "off")...)
+	}
+	if fig[2], err = tcp(); err != nil {
+		return fig, err
+	}
+	return fig, nil
 }
 
 type iperfJSON struct {
@@ -441,14 +610,104 @@ func iperf(from string, j *iperfJSON, args ...string) error {
 	return json.Unmarshal(out, j)
 }
 
+// columns of the table, in result.fig's order; lower tells those where
+// less is better (loss, RTT).
+var columns = []struct {
+	head   string
+	format string
+	lower  bool
+}{
+	{"TCP Gb/s", "%.2f", false},
+	{"TCP-M1400", "%.2f", false},
+	{"TCP noOffl", "%.2f", false},
+	{"UDP64 kpps", "%.1f", false},
+	{"UDP loss%", "%.1f", true},
+	{"RTT us", "%.1f", true},
+	{"RTT p99 us", "%.1f", true},
+}
+
+// report prints the figures, then their ratios to the kernel bridge (the
+// kindBridge row) and to the best userspace peer of each column.
 func report(rs []result) {
-	bridge := rs[1]
-	fmt.Printf("%-22s %12s %14s %10s %10s\n", "setup", "TCP Gbit/s", "UDP64 pkt/s", "UDP loss", "RTT us")
+	width := 22
 	for _, r := range rs {
-		fmt.Printf("%-22s %12.2f %14.0f %9.1f%% %10.1f\n", r.name, r.tcpGbps, r.udpPPS, r.udpPct, r.rttUs)
+		width = max(width, len(r.name)+1)
 	}
-	fmt.Println()
-	for _, ny := range rs[2:] {
-		fmt.Printf("%s / kernel bridge: TCP %.2fx, UDP64 %.2fx, RTT %.2fx\n", ny.name, ny.tcpGbps/bridge.tcpGbps, ny.udpPPS/bridge.udpPPS, ny.rttUs/bridge.rttUs)
+	var ref *result
+	for i := range rs {
+		if rs[i].kind == kindBridge && rs[i].err == nil {
+			ref = &rs[i]
+		}
 	}
+	var best [7]float64
+	var bestName [7]string
+	for _, r := range rs {
+		if r.kind != kindPeer || r.err != nil {
+			continue
+		}
+		for c, col := range columns {
+			v := r.fig[c]
+			if bestName[c] == "" || (col.lower && v < best[c]) || (!col.lower && v > best[c]) {
+				best[c], bestName[c] = v, r.name
+			}
+		}
+	}
+	table := func(title string, cell func(r result, c int) string) {
+		fmt.Printf("\n%-*s", width, title)
+		for _, col := range columns {
+			fmt.Printf(" %11s", col.head)
+		}
+		fmt.Println()
+		for _, r := range rs {
+			fmt.Printf("%-*s", width, r.name)
+			if r.err != nil {
+				fmt.Printf(" failed: %s\n", oneLine(r.err.Error()))
+				continue
+			}
+			for c := range columns {
+				fmt.Printf(" %11s", cell(r, c))
+			}
+			fmt.Println()
+		}
+	}
+	ratio := func(v, to float64) string {
+		if to == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2fx", v/to)
+	}
+	table("figures", func(r result, c int) string { return fmt.Sprintf(columns[c].format, r.fig[c]) })
+	if ref == nil {
+		fmt.Println("\n(no ratios: the reference failed)")
+		return
+	}
+	table("ratio to "+ref.name, func(r result, c int) string { return ratio(r.fig[c], ref.fig[c]) })
+	if bestName[0] == "" {
+		return
+	}
+	table("ratio to best peer", func(r result, c int) string { return ratio(r.fig[c], best[c]) })
+	fmt.Printf("\n%-*s", width, "best peer")
+	for c := range columns {
+		fmt.Printf(" %11s", shortName(bestName[c]))
+	}
+	fmt.Println("\n\nRTT and loss: lower is better (a ratio under 1 is better than the reference); the rest: higher is better.")
+}
+
+// shortName fits a peer's name in a column.
+func shortName(s string) string {
+	s = strings.ReplaceAll(s, "Go TAP copy", "tapcopy")
+	s = strings.ReplaceAll(s, ", vnet", "+vnet")
+	if len(s) > 11 {
+		s = s[:11]
+	}
+	return s
+}
+
+// oneLine keeps a failure's first line, at most 200 bytes.
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
 }
