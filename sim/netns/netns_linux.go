@@ -68,6 +68,7 @@ var tapSeq atomic.Uint32
 // Network is a topology running in network namespaces.
 type Network struct {
 	world     *fabric.Fabric
+	clk       *clock.Coarse // the world's clock; stopped by Close
 	opts      Options
 	listeners []net.Listener
 	start     time.Time
@@ -127,20 +128,25 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	fo := fabric.Options{Clock: clock.Real, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true, FrameBudget: o.FrameBudget, Serial: true}
+	// The switch reads the clock per frame (FDB ageing): a coarse clock,
+	// refreshed every millisecond, saves it a time.Now per frame.
+	clk := clock.NewCoarse(time.Millisecond)
+	fo := fabric.Options{Clock: clk, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true, FrameBudget: o.FrameBudget, Serial: true}
 	if o.Machine != nil {
 		fo.Underlay = &machineUnderlay{m: *o.Machine, logf: o.Logf}
 	}
 	f, err := fabric.New(g, fo)
 	if err != nil {
+		clk.Stop()
 		return nil, err
 	}
-	n := &Network{world: f, opts: o, hosts: map[string]*host{}, accepted: make(chan netip.AddrPort, 64),
+	n := &Network{world: f, clk: clk, opts: o, hosts: map[string]*host{}, accepted: make(chan netip.AddrPort, 64),
 		udpWant: map[string]bool{}, udpWake: make(chan struct{}, 1)}
 	f.SetSandboxes(sandboxes{n})
 	if o.Named {
 		if n.journal, err = newJournal(); err != nil {
 			f.Close()
+			clk.Stop()
 			return nil, err
 		}
 	}
@@ -539,6 +545,7 @@ func (n *Network) Close() error {
 		}
 		n.dns.close()
 		n.world.Close()
+		defer n.clk.Stop()
 		for _, d := range n.devs {
 			if err := d.Close(); err != nil {
 				errs = append(errs, err)
