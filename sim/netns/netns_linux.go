@@ -49,6 +49,10 @@ type Options struct {
 	// NoOffloads turns TAP offloads off: one frame per syscall instead of
 	// TCP super-frames, for comparison.
 	NoOffloads bool
+	// PortQueue gives every TAP an egress queue of that many frames and a
+	// writer goroutine (tap.Options.Queue); 0 writes in the forwarding
+	// goroutine.
+	PortQueue int
 	// FrameBudget stops a storm: past this many frames on links, every
 	// link drops and steps report sim.ErrBudget. 0: no bound.
 	FrameBudget uint64
@@ -117,6 +121,9 @@ func (t tapNode) Endpoint(port string) link.Endpoint {
 // World returns the running world: switches, gateways and links, to
 // inspect and change.
 func (n *Network) World() *fabric.Fabric { return n.world }
+
+// DefaultPortQueue is the egress queue length of netyard up --ports=queued.
+const DefaultPortQueue = tap.DefaultQueue
 
 // New builds g in namespaces. On error, whatever was made is removed and
 // the error says what failed; nothing is left behind.
@@ -276,7 +283,7 @@ func (n *Network) openTAP(h *host, fi topo.Iface) (*tap.Device, error) {
 	}
 	d, err := tap.Open(tap.Options{
 		Name: name, Netns: &h.ns, IfName: fi.Name, Alias: mark(Prefix),
-		MAC: net.HardwareAddr(fi.MAC[:]), Offloads: !n.opts.NoOffloads, Logf: n.opts.Logf,
+		MAC: net.HardwareAddr(fi.MAC[:]), Offloads: !n.opts.NoOffloads, Logf: n.opts.Logf, Queue: n.opts.PortQueue,
 	})
 	if err != nil {
 		return nil, err
