@@ -15,43 +15,39 @@ import (
 type Coarse struct {
 	ns      atomic.Int64
 	stopped atomic.Bool
-	stop    chan struct{}
-	once sync.Once
-	done chan struct{}
+	res     time.Duration
+	mu      sync.Mutex
+	t       *time.Timer // re-armed by each tick; no goroutine of its own
 }
 
 // NewCoarse starts a coarse clock refreshed every res (at least 100 µs).
 // Stop it when done.
 func NewCoarse(res time.Duration) *Coarse {
-	res = max(res, 100*time.Microsecond)
-	c := &Coarse{stop: make(chan struct{}), done: make(chan struct{})}
+	c := &Coarse{res: max(res, 100*time.Microsecond)}
 	c.ns.Store(time.Now().UnixNano())
-	go c.run(res)
+	c.mu.Lock()
+	c.t = time.AfterFunc(c.res, c.tick)
+	c.mu.Unlock()
 	return c
 }
 
-func (c *Coarse) run(res time.Duration) {
-	defer close(c.done)
-	t := time.NewTicker(res)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case now := <-t.C:
-			c.ns.Store(now.UnixNano())
-		}
+// tick refreshes the value and re-arms the timer.
+func (c *Coarse) tick() {
+	c.ns.Store(time.Now().UnixNano())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.stopped.Load() {
+		c.t.Reset(c.res)
 	}
 }
 
 // Stop ends the refreshing; UnixNano then returns the wall clock's time
 // read at each call. Stop may be called more than once.
 func (c *Coarse) Stop() {
-	c.once.Do(func() {
-		c.stopped.Store(true)
-		close(c.stop)
-		<-c.done
-	})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped.Store(true)
+	c.t.Stop()
 }
 
 // Now returns the wall clock's time (not the coarse value).
