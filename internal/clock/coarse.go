@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Coarse is the wall clock with a cheap UnixNano: an atomic value a ticker
+// Coarse is the wall clock with a cheap UnixNano: an atomic value a timer
 // refreshes every resolution, as the Linux bridge ages its table by
 // jiffies. Now and AfterFunc are Real's; hot paths that take clock.Nanos
 // (the switch's FDB, per frame) read the coarse value, which lags the wall
