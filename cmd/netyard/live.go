@@ -39,6 +39,7 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(detach, "detach", false, "the same as -d")
 	explain := fs.Bool("explain", false, "narrate every decision of the switches as frames pass")
 	offloads := fs.Bool("offloads", true, "TAP offloads (TCP super-frames); --offloads=false for one frame per syscall")
+	ports := fs.String("ports", "direct", "how TAP ports write: `direct` (in the goroutine that forwards) or queued (a queue and a writer goroutine per port)")
 	var af apiFlags
 	fs.StringVar(&af.listen, "listen", "", "serve the API on plain HTTP at `ADDR` (127.0.0.1:PORT; port 0: a free one) instead of the unix socket /run/netyard/RUN.sock")
 	fs.BoolVar(&af.listenAny, "listen-any", false, "allow --listen on an address that is not loopback: anyone who reaches it can change the world and tear it down")
@@ -81,7 +82,16 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 		return detachUp(args, stdout, stderr)
 	}
 	tips := hints(g, *only)
-	o := netns.Options{Seed: f.Seed, Named: true, NoOffloads: !*offloads, Logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }}
+	queue := 0
+	switch *ports {
+	case "direct":
+	case "queued":
+		queue = netns.DefaultPortQueue
+	default:
+		fmt.Fprintf(stderr, "netyard up: --ports=%s: want direct or queued\n", *ports)
+		return 2
+	}
+	o := netns.Options{Seed: f.Seed, Named: true, NoOffloads: !*offloads, PortQueue: queue, Logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }}
 	whole := g
 	if *only != "" {
 		if g, err = g.DockerHostPart(*only); err != nil {

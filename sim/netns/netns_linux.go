@@ -49,6 +49,10 @@ type Options struct {
 	// NoOffloads turns TAP offloads off: one frame per syscall instead of
 	// TCP super-frames, for comparison.
 	NoOffloads bool
+	// PortQueue gives every TAP an egress queue of that many frames and a
+	// writer goroutine (tap.Options.Queue); 0 writes in the forwarding
+	// goroutine.
+	PortQueue int
 	// FrameBudget stops a storm: past this many frames on links, every
 	// link drops and steps report sim.ErrBudget. 0: no bound.
 	FrameBudget uint64
@@ -68,6 +72,7 @@ var tapSeq atomic.Uint32
 // Network is a topology running in network namespaces.
 type Network struct {
 	world     *fabric.Fabric
+	clk       *clock.Coarse // the world's clock; stopped by Close
 	opts      Options
 	listeners []net.Listener
 	start     time.Time
@@ -117,6 +122,9 @@ func (t tapNode) Endpoint(port string) link.Endpoint {
 // inspect and change.
 func (n *Network) World() *fabric.Fabric { return n.world }
 
+// DefaultPortQueue is the egress queue length of netyard up --ports=queued.
+const DefaultPortQueue = tap.DefaultQueue
+
 // New builds g in namespaces. On error, whatever was made is removed and
 // the error says what failed; nothing is left behind.
 func New(g *topo.Graph, o Options) (*Network, error) {
@@ -127,20 +135,25 @@ func New(g *topo.Graph, o Options) (*Network, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	fo := fabric.Options{Clock: clock.Real, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true, FrameBudget: o.FrameBudget, Serial: true}
+	// The switch reads the clock per frame (FDB ageing): a coarse clock,
+	// refreshed every millisecond, saves it a time.Now per frame.
+	clk := clock.NewCoarse(time.Millisecond)
+	fo := fabric.Options{Clock: clk, Seed: o.Seed, Tracer: o.Tracer, Capture: o.Capture, Direct: true, FrameBudget: o.FrameBudget, Serial: true}
 	if o.Machine != nil {
 		fo.Underlay = &machineUnderlay{m: *o.Machine, logf: o.Logf}
 	}
 	f, err := fabric.New(g, fo)
 	if err != nil {
+		clk.Stop()
 		return nil, err
 	}
-	n := &Network{world: f, opts: o, hosts: map[string]*host{}, accepted: make(chan netip.AddrPort, 64),
+	n := &Network{world: f, clk: clk, opts: o, hosts: map[string]*host{}, accepted: make(chan netip.AddrPort, 64),
 		udpWant: map[string]bool{}, udpWake: make(chan struct{}, 1)}
 	f.SetSandboxes(sandboxes{n})
 	if o.Named {
 		if n.journal, err = newJournal(); err != nil {
 			f.Close()
+			clk.Stop()
 			return nil, err
 		}
 	}
@@ -270,7 +283,7 @@ func (n *Network) openTAP(h *host, fi topo.Iface) (*tap.Device, error) {
 	}
 	d, err := tap.Open(tap.Options{
 		Name: name, Netns: &h.ns, IfName: fi.Name, Alias: mark(Prefix),
-		MAC: net.HardwareAddr(fi.MAC[:]), Offloads: !n.opts.NoOffloads, Logf: n.opts.Logf,
+		MAC: net.HardwareAddr(fi.MAC[:]), Offloads: !n.opts.NoOffloads, Logf: n.opts.Logf, Queue: n.opts.PortQueue,
 	})
 	if err != nil {
 		return nil, err
@@ -539,6 +552,7 @@ func (n *Network) Close() error {
 		}
 		n.dns.close()
 		n.world.Close()
+		defer n.clk.Stop()
 		for _, d := range n.devs {
 			if err := d.Close(); err != nil {
 				errs = append(errs, err)

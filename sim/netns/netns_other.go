@@ -25,10 +25,14 @@ type Options struct {
 	Capture     *capture.Writer
 	Named       bool
 	NoOffloads  bool
+	PortQueue   int
 	FrameBudget uint64
 	Logf        func(format string, args ...any)
 	Machine     *Machine
 }
+
+// DefaultPortQueue is the egress queue length of netyard up --ports=queued.
+const DefaultPortQueue = 512
 
 // Network is unavailable off Linux.
 type Network struct{ backend.Backend }

@@ -17,13 +17,17 @@
 // Setup errors are *OpError values. On the data path nothing panics: a read
 // error (the device or its namespace deleted under us) is counted, reported
 // through Options.Logf and ends the reader; write errors are counted and
-// returned to the caller, which counts a tx-error drop. The rest of the
+// returned to the caller, which counts a tx-error drop. With an egress
+// queue (Options.Queue) Send returns once the frame is queued: a full
+// queue is ErrQueueFull (Stats.TxQueueFull), a later write error is
+// counted by the writer, and once the device is gone Send fails. The rest of the
 // switch keeps forwarding.
 //
 // # Concurrency
 //
 // Send may be called from several goroutines at once: each frame is one
-// write(2), which the kernel keeps whole. The reader reuses one buffer; the
+// write(2), which the kernel keeps whole; with a queue, Send copies the
+// frame and the device's writer goroutine writes it. The reader reuses one buffer; the
 // receive function must not keep the frame after it returns (the rule of
 // package link).
 package tap

@@ -45,6 +45,15 @@ type Options struct {
 	Alias string
 	// Logf reports read errors; nil means silent.
 	Logf func(format string, args ...any)
+	// Queue is the egress queue's length in frames: Send copies the frame
+	// into a pooled buffer and a writer goroutine writes it, so the sender
+	// (another device's reader, running the switch) and the write, which
+	// runs the receiving namespace's stack, go on in parallel. A full
+	// queue drops (ErrQueueFull, Stats.TxQueueFull). 0, the default,
+	// means no queue: Send writes in the caller's goroutine (on 2 cores
+	// shared with both namespaces' senders and receivers the queue did
+	// not win; docs/perf/tap.md).
+	Queue int
 }
 
 // TUNSETOFFLOAD flags (linux/if_tun.h).
@@ -59,6 +68,7 @@ const (
 type Stats struct {
 	RxFrames, TxFrames      uint64 // read from / written to the device
 	ReadErrors, WriteErrors uint64
+	TxQueueFull             uint64 // frames dropped for a full egress queue
 }
 
 // Device is an open TAP device.
@@ -73,7 +83,12 @@ type Device struct {
 	out    link.Out      // where Start hands what the kernel sends
 	once   sync.Once
 
-	rx, tx, rerr, werr atomic.Uint64
+	q     chan *qbuf    // the egress queue; nil: Send writes directly
+	stop  chan struct{} // closed by Close: the writer returns
+	wdone chan struct{} // closed when the writer exits
+	gone  atomic.Pointer[error]
+
+	rx, tx, rerr, werr, qfull atomic.Uint64
 }
 
 var (
@@ -135,6 +150,11 @@ func Open(o Options) (*Device, error) {
 	if err := d.configure(o); err != nil {
 		f.Close()
 		return nil, err
+	}
+	if o.Queue > 0 {
+		d.q = make(chan *qbuf, o.Queue)
+		d.stop, d.wdone = make(chan struct{}), make(chan struct{})
+		go d.runWriter()
 	}
 	return d, nil
 }
@@ -252,6 +272,9 @@ func (d *Device) SendOffload(frame []byte, o link.Offload) error {
 		_, _, err := link.ResolveTo(plain{d}, frame, o)
 		return err
 	}
+	if d.q != nil {
+		return d.enqueue(frame, o)
+	}
 	var err error
 	if d.vnet {
 		err = d.writeVnet(frame, o)
@@ -313,6 +336,7 @@ func (d *Device) runPort(recv func(frame []byte, o link.Offload)) {
 				return
 			}
 			d.rerr.Add(1)
+			d.setGone(err)
 			if d.logf != nil {
 				d.logf("tap %s: read: %v; port stopped", d.name, err)
 			}
@@ -352,7 +376,7 @@ func (d *Device) SetCarrier(up bool) error {
 
 // Stats returns the device's counters.
 func (d *Device) Stats() Stats {
-	return Stats{RxFrames: d.rx.Load(), TxFrames: d.tx.Load(), ReadErrors: d.rerr.Load(), WriteErrors: d.werr.Load()}
+	return Stats{RxFrames: d.rx.Load(), TxFrames: d.tx.Load(), ReadErrors: d.rerr.Load(), WriteErrors: d.werr.Load(), TxQueueFull: d.qfull.Load()}
 }
 
 // Close stops the reader and closes the device, which removes it.
@@ -360,7 +384,13 @@ func (d *Device) Close() error {
 	var err error
 	d.once.Do(func() {
 		d.closed.Store(true)
+		if d.stop != nil {
+			close(d.stop)
+		}
 		err = d.f.Close()
+		if d.wdone != nil {
+			<-d.wdone
+		}
 		if d.done != nil {
 			<-d.done
 		}

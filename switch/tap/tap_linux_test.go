@@ -63,11 +63,21 @@ func arpRequest(src net.HardwareAddr, from, to netip.Addr) []byte {
 // an address, asks the kernel for that address by ARP through the device,
 // and reads the kernel's reply back from it.
 func TestKernelAnswersThroughTAP(t *testing.T) {
+	for _, q := range []int{0, tap.DefaultQueue} {
+		for _, off := range []bool{false, true} {
+			t.Run(fmt.Sprintf("queue=%d,offloads=%v", q, off), func(t *testing.T) { kernelAnswers(t, q, off) })
+		}
+	}
+}
+
+// kernelAnswers is TestKernelAnswersThroughTAP with an egress queue of q
+// frames (0: none) and offloads or not.
+func kernelAnswers(t *testing.T, q int, offloads bool) {
 	needRoot(t)
 	leak.Check(t)
 	ns := newNS(t)
 	mac := net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 1}
-	d, err := tap.Open(tap.Options{Name: uniq("nyt"), Netns: &ns, IfName: "eth0", MAC: mac, MTU: 1400})
+	d, err := tap.Open(tap.Options{Name: uniq("nyt"), Netns: &ns, IfName: "eth0", MAC: mac, MTU: 1400, Queue: q, Offloads: offloads})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +113,15 @@ func TestKernelAnswersThroughTAP(t *testing.T) {
 			if a, ok := p.Layer(layers.LayerTypeARP).(*layers.ARP); ok && a.Operation == layers.ARPReply {
 				if net.HardwareAddr(a.SourceHwAddress).String() != mac.String() {
 					t.Errorf("ARP reply from %v, want %v", net.HardwareAddr(a.SourceHwAddress), mac)
+				}
+				if err := d.Close(); err != nil { // waits for the writer
+					t.Fatal(err)
+				}
+				if st := d.Stats(); st.TxFrames != 1 || st.WriteErrors != 0 || st.TxQueueFull != 0 {
+					t.Errorf("stats %+v, want one frame written", st)
+				}
+				if err := d.Send(make([]byte, 60)); err != tap.ErrClosed {
+					t.Errorf("Send after Close: %v", err)
 				}
 				return
 			}
