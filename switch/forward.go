@@ -122,7 +122,7 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 			q := ports[out]
 			sent := s.transmit(ports, q, frame, tag, vlan, &v, o)
 			v.release(s)
-			if sent && s.tracer != nil { // else the drop was traced
+			if sent && s.wants(trace.Forwarded) { // else the drop was traced
 				s.emit(trace.Event{Kind: trace.Forwarded, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Dst: macOf(dst).String(), Ports: []string{q.name}})
 			}
 			return
@@ -132,16 +132,17 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 		reason = "multicast"
 	}
 	var sent []string
+	flood := s.wants(trace.Flooded)
 	for _, q := range ports {
 		if q == p || q.state.Load() != 0 || !q.member.has(vlan) || p.isolated && q.isolated {
 			continue
 		}
-		if s.transmit(ports, q, frame, tag, vlan, &v, o) && s.tracer != nil {
+		if s.transmit(ports, q, frame, tag, vlan, &v, o) && flood {
 			sent = append(sent, q.name)
 		}
 	}
 	v.release(s)
-	if s.tracer != nil {
+	if flood {
 		s.emit(trace.Event{Kind: trace.Flooded, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Dst: macOf(dst).String(), Ports: sent, Reason: reason})
 	}
 }
@@ -267,3 +268,8 @@ func (s *Switch) mirrorTo(ports []*port, src *port, monitor int, frame []byte, o
 		s.emit(trace.Event{Kind: trace.Mirrored, Port: src.name, Ports: []string{m.name}})
 	}
 }
+
+// wants reports whether a tracer listens to events of kind k: the events
+// of every frame (forwarded, flooded) are built only then, since a live
+// world always has a tracer (its API's bus), mostly with nobody on it.
+func (s *Switch) wants(k trace.Kind) bool { return s.tracer != nil && trace.Wants(s.tracer, k) }
