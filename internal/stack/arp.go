@@ -12,6 +12,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/trace"
 )
 
@@ -269,7 +270,7 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 	sender := netip.AddrFrom4([4]byte(a.SourceProtAddress))
 	target := netip.AddrFrom4([4]byte(a.DstProtAddress))
 	forMe := target == i.prefix.Addr()
-	mac := append(net.HardwareAddr(nil), a.SourceHwAddress...)
+	mac := header.MAC(a.SourceHwAddress)
 	if n := h.arp[sender]; n != nil || forMe {
 		if n == nil {
 			if n = h.newNeighbour(sender, i); n == nil {
@@ -281,7 +282,10 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 			}
 		}
 		now := h.clk.Now()
-		n.mac, n.confirmed, n.tries = mac, now, 0
+		if len(n.mac) != 6 || header.MAC(n.mac) != mac {
+			n.mac = append(net.HardwareAddr(nil), mac[:]...) // a new copy: ARPCache hands n.mac out
+		}
+		n.confirmed, n.tries = now, 0
 		h.touch(n, now)
 		if n.timer != nil {
 			n.timer.Stop()
@@ -292,7 +296,7 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 			h.event(i.name, trace.Event{Op: trace.OpARPResolved, SrcIP: sender, DstIP: target, MAC: mac.String()})
 		}
 		for _, p := range q {
-			_ = h.transmit(n.iface, &layers.Ethernet{SrcMAC: n.iface.hw, DstMAC: mac, EthernetType: layers.EthernetTypeIPv4}, gopacket.Payload(p.pkt))
+			_ = h.sendQueued(n.iface, mac, p.pkt)
 		}
 	}
 	if a.Operation != layers.ARPRequest {
@@ -305,13 +309,7 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 	if h.tracer != nil {
 		h.event(i.name, trace.Event{Op: trace.OpARPReply, DstIP: sender, SrcIP: target, MAC: i.mac.String()})
 	}
-	_ = h.transmit(i,
-		&layers.Ethernet{SrcMAC: i.hw, DstMAC: mac, EthernetType: layers.EthernetTypeARP},
-		&layers.ARP{
-			AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
-			Operation: layers.ARPReply, SourceHwAddress: i.hw, SourceProtAddress: i.prefix.Addr().AsSlice(),
-			DstHwAddress: mac, DstProtAddress: sender.AsSlice(),
-		})
+	_ = h.sendARPReply(i, mac, sender)
 }
 
 // tracedrop traces a packet the host dropped on its way out; the caller

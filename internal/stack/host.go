@@ -155,6 +155,8 @@ type Host struct {
 	dec     *decoder                 // reused for every frame received
 	sbuf    gopacket.SerializeBuffer // reused for every frame sent
 	sending bool                     // sbuf is in use
+	obuf     []byte                  // reused for every frame built in place
+	building bool                    // obuf is in use
 	forward func(in *Iface, pkt []byte, o link.Offload) bool
 	lo      *Iface // loopback: 127.0.0.0/8 and the host's own addresses
 	output  func(pkt []byte) bool

@@ -62,20 +62,15 @@ func (h *Host) Ping(dst netip.Addr, id, seq uint16, size int, done func(PingResu
 			delete(h.echo, key)
 		}
 	}
-	payload := make([]byte, max(size, 0))
-	for i := range payload {
-		payload[i] = byte(i)
-	}
 	fail := func(err error) {
 		if h.echo[key] == w {
 			delete(h.echo, key)
 			done(PingResult{Seq: seq, Err: err})
 		}
 	}
-	h.event("", trace.Event{Op: trace.OpEchoRequest, Proto: trace.ICMP, DstIP: dst, ID: id, Seq: seq, Len: len(payload)})
-	err = h.sendIP(dst, layers.IPProtocolICMPv4, fail,
-		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoRequest, 0), Id: id, Seq: seq},
-		gopacket.Payload(payload))
+	size = max(size, 0)
+	h.event("", trace.Event{Op: trace.OpEchoRequest, Proto: trace.ICMP, DstIP: dst, ID: id, Seq: seq, Len: size})
+	err = h.sendEcho(netip.Addr{}, dst, header.ICMPv4EchoRequest, id, seq, echoPayload{size: size}, fail)
 	if err != nil {
 		cancel()
 		return func() {}, err
@@ -91,9 +86,7 @@ func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *lay
 			return
 		}
 		h.event(i.name, trace.Event{Op: trace.OpEchoAnswered, Proto: trace.ICMP, SrcIP: src, DstIP: dst, ID: ic.Id, Seq: ic.Seq, Len: len(ic.Payload)})
-		_ = h.sendIPFrom(dst, src, layers.IPProtocolICMPv4, nil,
-			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoReply, 0), Id: ic.Id, Seq: ic.Seq},
-			gopacket.Payload(ic.Payload))
+		_ = h.sendEcho(dst, src, header.ICMPv4EchoReply, ic.Id, ic.Seq, echoPayload{data: ic.Payload, size: len(ic.Payload)}, nil)
 	case layers.ICMPv4TypeEchoReply:
 		key := uint32(ic.Id)<<16 | uint32(ic.Seq)
 		w := h.echo[key]
