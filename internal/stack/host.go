@@ -137,32 +137,32 @@ type Stats struct {
 
 // Host is a simulated IPv4 host.
 type Host struct {
-	name    string
-	clk     clock.Clock
-	tracer  trace.Tracer
-	ifaces  []*Iface
-	gw      netip.Addr
-	arp     map[netip.Addr]*neighbour
-	udp     map[uint16]*UDPConn
-	udpAt   map[netip.AddrPort]*UDPConn // sockets bound to one address (ListenUDPAddr), which win over udp's
-	echo    map[uint32]*echoWait        // by id<<16 | seq
-	tcpL    map[uint16]*TCPListener
-	tcpC    map[tcpKey]*TCPStream
-	isn     uint32 // next initial sequence number (deterministic)
-	ipID    uint16
-	dnsID   uint16
-	stats   Stats
-	dec     *decoder                 // reused for every frame received
-	sbuf    gopacket.SerializeBuffer // reused for every frame sent
-	sending bool                     // sbuf is in use
-	obuf     []byte                  // reused for every frame built in place
-	building bool                    // obuf is in use
-	forward func(in *Iface, pkt []byte, o link.Offload) bool
-	lo      *Iface // loopback: 127.0.0.0/8 and the host's own addresses
-	output  func(pkt []byte) bool
-	routes  []Route  // static routes, longest prefix first
-	loq     [][]byte // frames sent through lo, not yet taken in
-	gwDev   *Iface   // a default route with no gateway ("default dev eth0"); nil: none
+	name     string
+	clk      clock.Clock
+	tracer   trace.Tracer
+	ifaces   []*Iface
+	gw       netip.Addr
+	arp      map[netip.Addr]*neighbour
+	udp      map[uint16]*UDPConn
+	udpAt    map[netip.AddrPort]*UDPConn // sockets bound to one address (ListenUDPAddr), which win over udp's
+	echo     map[uint32]*echoWait        // by id<<16 | seq
+	tcpL     map[uint16]*TCPListener
+	tcpC     map[tcpKey]*TCPStream
+	isn      uint32 // next initial sequence number (deterministic)
+	ipID     uint16
+	dnsID    uint16
+	stats    Stats
+	dec      *decoder                 // reused for every frame received
+	sbuf     gopacket.SerializeBuffer // reused for every frame sent
+	sending  bool                     // sbuf is in use
+	obuf     []byte                   // reused for every frame built in place
+	building bool                     // obuf is in use
+	forward  func(in *Iface, pkt []byte, o link.Offload) bool
+	lo       *Iface // loopback: 127.0.0.0/8 and the host's own addresses
+	output   func(pkt []byte) bool
+	routes   []Route  // static routes, longest prefix first
+	loq      [][]byte // frames sent through lo, not yet taken in
+	gwDev    *Iface   // a default route with no gateway ("default dev eth0"); nil: none
 
 	tcpPorts map[uint16]int // TCP connections per local port
 	arpOrder list.List      // of *neighbour: the table, least recently updated first
