@@ -94,14 +94,14 @@ func (p echoPayload) len() int {
 // building the frame in place when the next hop is known; otherwise (lo,
 // an unresolved neighbour) it goes the general way, through gopacket. The
 // bytes are the same either way.
-func (h *Host) sendEcho(src, dst netip.Addr, typ uint8, id, seq uint16, p echoPayload, fail func(error)) error {
+func (h *Host) sendEcho(src, dst netip.Addr, typ uint8, id, seq uint16, p echoPayload, r echoReq) error {
 	i, hop, err := h.route(dst)
 	if err != nil {
 		return err
 	}
 	mac, ok := h.resolved(i, hop)
 	if !ok {
-		return h.sendEchoLayers(src, dst, typ, id, seq, p, fail)
+		return h.sendEchoLayers(src, dst, typ, id, seq, p, h.failFunc(r))
 	}
 	src = h.source(i, src, dst)
 	h.ipID++

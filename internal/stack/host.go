@@ -145,7 +145,8 @@ type Host struct {
 	arp      map[netip.Addr]*neighbour
 	udp      map[uint16]*UDPConn
 	udpAt    map[netip.AddrPort]*UDPConn // sockets bound to one address (ListenUDPAddr), which win over udp's
-	echo     map[uint32]*echoWait        // by id<<16 | seq
+	echo     map[uint32]echoWait         // by id<<16 | seq
+	echoGen  uint64                      // the last Ping's echoWait.gen
 	tcpL     map[uint16]*TCPListener
 	tcpC     map[tcpKey]*TCPStream
 	isn      uint32 // next initial sequence number (deterministic)
@@ -177,7 +178,7 @@ func New(o Options) *Host {
 		arp:     map[netip.Addr]*neighbour{},
 		udp:     map[uint16]*UDPConn{},
 		udpAt:   map[netip.AddrPort]*UDPConn{},
-		echo:    map[uint32]*echoWait{},
+		echo:    map[uint32]echoWait{},
 		tcpL:    map[uint16]*TCPListener{},
 		tcpC:    map[tcpKey]*TCPStream{},
 		forward: o.Forward,
