@@ -131,7 +131,9 @@ func (h *Host) resolveAndSend(i *Iface, hop netip.Addr, ls []gopacket.Serializab
 	}
 	if len(n.queue) >= ARPQueue {
 		h.stats.ARPQueueDrops++
-		h.droppedf(i.name, "ARP queue for %s full: oldest waiting packet dropped", hop)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "ARP queue for %s full: oldest waiting packet dropped", hop)
+		}
 		n.queue = append(n.queue[:0], n.queue[1:]...)
 	}
 	n.queue = append(n.queue, queued{pkt, fail})
@@ -276,7 +278,9 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 			if n = h.newNeighbour(sender, i); n == nil {
 				if a.Operation == layers.ARPRequest {
 					// As Linux: no entry, no reply.
-					h.droppedf(i.name, "ARP who-has %s from %s not answered: neighbour table full", target, sender)
+					if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+						h.droppedf(i.name, "ARP who-has %s from %s not answered: neighbour table full", target, sender)
+					}
 				}
 				return
 			}
@@ -303,7 +307,9 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 		return
 	}
 	if !forMe {
-		h.droppedf(i.name, "ARP who-has %s is not for me", target)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "ARP who-has %s is not for me", target)
+		}
 		return
 	}
 	if h.tracer != nil {

@@ -318,6 +318,17 @@ func (h *Host) droppedf(port, format string, args ...any) {
 	h.tracer.Trace(trace.Event{Time: h.clk.Now(), Node: h.name, Kind: trace.Dropped, Port: port, Reason: fmt.Sprintf(format, args...)})
 }
 
+// countedDrop counts a dropped frame when there is no tracer to tell why,
+// and reports whether it did: a caller with arguments for droppedf calls it
+// only when this is false, so a drop costs no allocation.
+func (h *Host) countedDrop() bool {
+	if h.tracer != nil {
+		return false
+	}
+	h.stats.Dropped++
+	return true
+}
+
 // transmit serialises ls into a frame and sends it out of i.
 func (h *Host) transmit(i *Iface, ls ...gopacket.SerializableLayer) error {
 	if !i.up {
@@ -440,7 +451,9 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 	}
 	dst := header.MAC(d.eth.DstMAC) // gopacket's Ethernet has 6 bytes in it
 	if !(dst.IsMulticast() || dst == i.mac) {
-		h.droppedf(i.name, "frame for %s is not for me", dst)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "frame for %s is not for me", dst)
+		}
 		return
 	}
 	switch {
@@ -451,7 +464,9 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 	case d.has(layers.LayerTypeIPv4):
 		h.inputIPv4(i, d)
 	default:
-		h.droppedf(i.name, "unsupported EtherType %s", d.eth.EthernetType)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "unsupported EtherType %s", d.eth.EthernetType)
+		}
 	}
 }
 
@@ -461,7 +476,9 @@ func (h *Host) inputIPv4(i *Iface, d *decoder) {
 	src, _ := netip.AddrFromSlice(ip.SrcIP.To4())
 	bcast := dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || dst == lastAddr(i.prefix)
 	if !h.owns(dst) && !bcast {
-		h.droppedf(i.name, "packet for %s is not for me (hosts do not forward)", dst)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "packet for %s is not for me (hosts do not forward)", dst)
+		}
 		return
 	}
 	switch {
@@ -472,7 +489,9 @@ func (h *Host) inputIPv4(i *Iface, d *decoder) {
 	case ip.Protocol == layers.IPProtocolTCP && d.has(layers.LayerTypeTCP) && !bcast:
 		h.inputTCP(i, src, dst, &d.tcp)
 	default:
-		h.droppedf(i.name, "unsupported protocol %s", ip.Protocol)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "unsupported protocol %s", ip.Protocol)
+		}
 	}
 }
 

@@ -107,7 +107,9 @@ func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *lay
 		key := uint32(ic.Id)<<16 | uint32(ic.Seq)
 		w, ok := h.echo[key]
 		if !ok {
-			h.droppedf(i.name, "echo reply from %s seq %d matches no request", src, ic.Seq)
+			if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+				h.droppedf(i.name, "echo reply from %s seq %d matches no request", src, ic.Seq)
+			}
 			return
 		}
 		delete(h.echo, key)
@@ -117,7 +119,9 @@ func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *lay
 	case layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4TypeTimeExceeded:
 		h.inputICMPError(i, src, ic)
 	default:
-		h.droppedf(i.name, "ICMP %s ignored", ic.TypeCode)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "ICMP %s ignored", ic.TypeCode)
+		}
 	}
 }
 
