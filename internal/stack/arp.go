@@ -331,3 +331,27 @@ func (h *Host) tracedrop(port, format string, args ...any) {
 func (h *Host) eth(i *Iface, dst net.HardwareAddr, et layers.EthernetType, ls []gopacket.SerializableLayer) []gopacket.SerializableLayer {
 	return append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: i.hw, DstMAC: dst, EthernetType: et}}, ls...)
 }
+
+// arpNotForMe drops, before any decoding, the ARP request a host takes in
+// most often on a large segment: a broadcast who-has for another address
+// from a sender it has no entry for. It does what input and inputARP do
+// with it (drop it, as "not for me") and reports whether it did; any other
+// frame goes the whole way.
+func (h *Host) arpNotForMe(i *Iface, frame []byte) bool {
+	e := header.Ethernet(frame)
+	if len(e) < header.EthernetLen+header.ARPLen || e.EtherType() != header.EtherTypeARP || i.noARP ||
+		!(e.Dst().IsMulticast() || e.Dst() == i.mac) {
+		return false
+	}
+	a := header.ARP(e[header.EthernetLen:])
+	if a.Check() != header.OK || a.Op() != header.ARPRequest || a.TargetIP() == i.prefix.Addr() {
+		return false
+	}
+	if _, ok := h.arp[a.SenderIP()]; ok {
+		return false
+	}
+	if !h.countedDrop() {
+		h.droppedf(i.name, "ARP who-has %s is not for me", a.TargetIP())
+	}
+	return true
+}

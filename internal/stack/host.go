@@ -434,6 +434,9 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 			return
 		}
 	}
+	if h.arpNotForMe(i, frame) {
+		return
+	}
 	d := h.dec
 	if d == nil || d.busy { // first use, or re-entered by a synchronous link
 		d = newDecoder()
