@@ -507,10 +507,3 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	}
 	return netip.AddrFrom4(a)
 }
-
-// sendIP sends an IPv4 packet carrying ls from the address of the outgoing
-// interface. fail, if not nil, is called later if the next hop cannot be
-// resolved.
-func (h *Host) sendIP(dst netip.Addr, proto layers.IPProtocol, fail func(error), ls ...gopacket.SerializableLayer) error {
-	return h.sendIPFrom(netip.Addr{}, dst, proto, fail, ls...)
-}

@@ -180,17 +180,7 @@ func (h *Host) sendIPFrom(src, dst netip.Addr, proto layers.IPProtocol, fail fun
 	if err != nil {
 		return err
 	}
-	if !src.IsValid() {
-		src = i.prefix.Addr()
-		if i == h.lo {
-			src = dst // a local route's source is the address itself
-			if isLoopback(dst) {
-				// Linux's local 127.0.0.0/8 route has src 127.0.0.1: a
-				// query to 127.0.0.11 comes from 127.0.0.1, as in Docker.
-				src = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-			}
-		}
-	}
+	src = h.source(i, src, dst)
 	h.ipID++
 	ip := &layers.IPv4{
 		Version: 4, IHL: 5, TTL: DefaultTTL, Id: h.ipID, Flags: layers.IPv4DontFragment,
