@@ -70,6 +70,7 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -cpu 1,2 ./switch ./sim
 	$(GO) test -run '^$$' -bench STPMesh -benchtime 1x ./sim/mem
+	$(GO) test -run '^$$' -bench 'Storm|Sweep' -benchtime 1x -timeout 30m ./sim/scenario
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./nat/... ./dnsd
 
 ## fuzz: each fuzz target for FUZZTIME

@@ -12,6 +12,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 
 	"github.com/netyard/netyard/internal/clock"
+	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/trace"
 )
 
@@ -130,7 +131,9 @@ func (h *Host) resolveAndSend(i *Iface, hop netip.Addr, ls []gopacket.Serializab
 	}
 	if len(n.queue) >= ARPQueue {
 		h.stats.ARPQueueDrops++
-		h.droppedf(i.name, "ARP queue for %s full: oldest waiting packet dropped", hop)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "ARP queue for %s full: oldest waiting packet dropped", hop)
+		}
 		n.queue = append(n.queue[:0], n.queue[1:]...)
 	}
 	n.queue = append(n.queue, queued{pkt, fail})
@@ -269,19 +272,24 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 	sender := netip.AddrFrom4([4]byte(a.SourceProtAddress))
 	target := netip.AddrFrom4([4]byte(a.DstProtAddress))
 	forMe := target == i.prefix.Addr()
-	mac := append(net.HardwareAddr(nil), a.SourceHwAddress...)
+	mac := header.MAC(a.SourceHwAddress)
 	if n := h.arp[sender]; n != nil || forMe {
 		if n == nil {
 			if n = h.newNeighbour(sender, i); n == nil {
 				if a.Operation == layers.ARPRequest {
 					// As Linux: no entry, no reply.
-					h.droppedf(i.name, "ARP who-has %s from %s not answered: neighbour table full", target, sender)
+					if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+						h.droppedf(i.name, "ARP who-has %s from %s not answered: neighbour table full", target, sender)
+					}
 				}
 				return
 			}
 		}
 		now := h.clk.Now()
-		n.mac, n.confirmed, n.tries = mac, now, 0
+		if len(n.mac) != 6 || header.MAC(n.mac) != mac {
+			n.mac = append(net.HardwareAddr(nil), mac[:]...) // a new copy: ARPCache hands n.mac out
+		}
+		n.confirmed, n.tries = now, 0
 		h.touch(n, now)
 		if n.timer != nil {
 			n.timer.Stop()
@@ -292,26 +300,22 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 			h.event(i.name, trace.Event{Op: trace.OpARPResolved, SrcIP: sender, DstIP: target, MAC: mac.String()})
 		}
 		for _, p := range q {
-			_ = h.transmit(n.iface, &layers.Ethernet{SrcMAC: n.iface.hw, DstMAC: mac, EthernetType: layers.EthernetTypeIPv4}, gopacket.Payload(p.pkt))
+			_ = h.sendQueued(n.iface, mac, p.pkt)
 		}
 	}
 	if a.Operation != layers.ARPRequest {
 		return
 	}
 	if !forMe {
-		h.droppedf(i.name, "ARP who-has %s is not for me", target)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "ARP who-has %s is not for me", target)
+		}
 		return
 	}
 	if h.tracer != nil {
 		h.event(i.name, trace.Event{Op: trace.OpARPReply, DstIP: sender, SrcIP: target, MAC: i.mac.String()})
 	}
-	_ = h.transmit(i,
-		&layers.Ethernet{SrcMAC: i.hw, DstMAC: mac, EthernetType: layers.EthernetTypeARP},
-		&layers.ARP{
-			AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4,
-			Operation: layers.ARPReply, SourceHwAddress: i.hw, SourceProtAddress: i.prefix.Addr().AsSlice(),
-			DstHwAddress: mac, DstProtAddress: sender.AsSlice(),
-		})
+	_ = h.sendARPReply(i, mac, sender)
 }
 
 // tracedrop traces a packet the host dropped on its way out; the caller
@@ -326,4 +330,28 @@ func (h *Host) tracedrop(port, format string, args ...any) {
 // eth prepends an Ethernet header to ls.
 func (h *Host) eth(i *Iface, dst net.HardwareAddr, et layers.EthernetType, ls []gopacket.SerializableLayer) []gopacket.SerializableLayer {
 	return append([]gopacket.SerializableLayer{&layers.Ethernet{SrcMAC: i.hw, DstMAC: dst, EthernetType: et}}, ls...)
+}
+
+// arpNotForMe drops, before any decoding, the ARP request a host takes in
+// most often on a large segment: a broadcast who-has for another address
+// from a sender it has no entry for. It does what input and inputARP do
+// with it (drop it, as "not for me") and reports whether it did; any other
+// frame goes the whole way.
+func (h *Host) arpNotForMe(i *Iface, frame []byte) bool {
+	e := header.Ethernet(frame)
+	if len(e) < header.EthernetLen+header.ARPLen || e.EtherType() != header.EtherTypeARP || i.noARP ||
+		!(e.Dst().IsMulticast() || e.Dst() == i.mac) {
+		return false
+	}
+	a := header.ARP(e[header.EthernetLen:])
+	if a.Check() != header.OK || a.Op() != header.ARPRequest || a.TargetIP() == i.prefix.Addr() {
+		return false
+	}
+	if _, ok := h.arp[a.SenderIP()]; ok {
+		return false
+	}
+	if !h.countedDrop() {
+		h.droppedf(i.name, "ARP who-has %s is not for me", a.TargetIP())
+	}
+	return true
 }

@@ -137,30 +137,33 @@ type Stats struct {
 
 // Host is a simulated IPv4 host.
 type Host struct {
-	name    string
-	clk     clock.Clock
-	tracer  trace.Tracer
-	ifaces  []*Iface
-	gw      netip.Addr
-	arp     map[netip.Addr]*neighbour
-	udp     map[uint16]*UDPConn
-	udpAt   map[netip.AddrPort]*UDPConn // sockets bound to one address (ListenUDPAddr), which win over udp's
-	echo    map[uint32]*echoWait        // by id<<16 | seq
-	tcpL    map[uint16]*TCPListener
-	tcpC    map[tcpKey]*TCPStream
-	isn     uint32 // next initial sequence number (deterministic)
-	ipID    uint16
-	dnsID   uint16
-	stats   Stats
-	dec     *decoder                 // reused for every frame received
-	sbuf    gopacket.SerializeBuffer // reused for every frame sent
-	sending bool                     // sbuf is in use
-	forward func(in *Iface, pkt []byte, o link.Offload) bool
-	lo      *Iface // loopback: 127.0.0.0/8 and the host's own addresses
-	output  func(pkt []byte) bool
-	routes  []Route  // static routes, longest prefix first
-	loq     [][]byte // frames sent through lo, not yet taken in
-	gwDev   *Iface   // a default route with no gateway ("default dev eth0"); nil: none
+	name     string
+	clk      clock.Clock
+	tracer   trace.Tracer
+	ifaces   []*Iface
+	gw       netip.Addr
+	arp      map[netip.Addr]*neighbour
+	udp      map[uint16]*UDPConn
+	udpAt    map[netip.AddrPort]*UDPConn // sockets bound to one address (ListenUDPAddr), which win over udp's
+	echo     map[uint32]echoWait         // by id<<16 | seq
+	echoGen  uint64                      // the last Ping's echoWait.gen
+	tcpL     map[uint16]*TCPListener
+	tcpC     map[tcpKey]*TCPStream
+	isn      uint32 // next initial sequence number (deterministic)
+	ipID     uint16
+	dnsID    uint16
+	stats    Stats
+	dec      *decoder                 // reused for every frame received
+	sbuf     gopacket.SerializeBuffer // reused for every frame sent
+	sending  bool                     // sbuf is in use
+	obuf     []byte                   // reused for every frame built in place
+	building bool                     // obuf is in use
+	forward  func(in *Iface, pkt []byte, o link.Offload) bool
+	lo       *Iface // loopback: 127.0.0.0/8 and the host's own addresses
+	output   func(pkt []byte) bool
+	routes   []Route  // static routes, longest prefix first
+	loq      [][]byte // frames sent through lo, not yet taken in
+	gwDev    *Iface   // a default route with no gateway ("default dev eth0"); nil: none
 
 	tcpPorts map[uint16]int // TCP connections per local port
 	arpOrder list.List      // of *neighbour: the table, least recently updated first
@@ -175,7 +178,7 @@ func New(o Options) *Host {
 		arp:     map[netip.Addr]*neighbour{},
 		udp:     map[uint16]*UDPConn{},
 		udpAt:   map[netip.AddrPort]*UDPConn{},
-		echo:    map[uint32]*echoWait{},
+		echo:    map[uint32]echoWait{},
 		tcpL:    map[uint16]*TCPListener{},
 		tcpC:    map[tcpKey]*TCPStream{},
 		forward: o.Forward,
@@ -315,6 +318,17 @@ func (h *Host) droppedf(port, format string, args ...any) {
 	h.tracer.Trace(trace.Event{Time: h.clk.Now(), Node: h.name, Kind: trace.Dropped, Port: port, Reason: fmt.Sprintf(format, args...)})
 }
 
+// countedDrop counts a dropped frame when there is no tracer to tell why,
+// and reports whether it did: a caller with arguments for droppedf calls it
+// only when this is false, so a drop costs no allocation.
+func (h *Host) countedDrop() bool {
+	if h.tracer != nil {
+		return false
+	}
+	h.stats.Dropped++
+	return true
+}
+
 // transmit serialises ls into a frame and sends it out of i.
 func (h *Host) transmit(i *Iface, ls ...gopacket.SerializableLayer) error {
 	if !i.up {
@@ -420,6 +434,9 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 			return
 		}
 	}
+	if h.arpNotForMe(i, frame) {
+		return
+	}
 	d := h.dec
 	if d == nil || d.busy { // first use, or re-entered by a synchronous link
 		d = newDecoder()
@@ -437,7 +454,9 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 	}
 	dst := header.MAC(d.eth.DstMAC) // gopacket's Ethernet has 6 bytes in it
 	if !(dst.IsMulticast() || dst == i.mac) {
-		h.droppedf(i.name, "frame for %s is not for me", dst)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "frame for %s is not for me", dst)
+		}
 		return
 	}
 	switch {
@@ -448,7 +467,9 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 	case d.has(layers.LayerTypeIPv4):
 		h.inputIPv4(i, d)
 	default:
-		h.droppedf(i.name, "unsupported EtherType %s", d.eth.EthernetType)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "unsupported EtherType %s", d.eth.EthernetType)
+		}
 	}
 }
 
@@ -458,7 +479,9 @@ func (h *Host) inputIPv4(i *Iface, d *decoder) {
 	src, _ := netip.AddrFromSlice(ip.SrcIP.To4())
 	bcast := dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || dst == lastAddr(i.prefix)
 	if !h.owns(dst) && !bcast {
-		h.droppedf(i.name, "packet for %s is not for me (hosts do not forward)", dst)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "packet for %s is not for me (hosts do not forward)", dst)
+		}
 		return
 	}
 	switch {
@@ -469,7 +492,9 @@ func (h *Host) inputIPv4(i *Iface, d *decoder) {
 	case ip.Protocol == layers.IPProtocolTCP && d.has(layers.LayerTypeTCP) && !bcast:
 		h.inputTCP(i, src, dst, &d.tcp)
 	default:
-		h.droppedf(i.name, "unsupported protocol %s", ip.Protocol)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "unsupported protocol %s", ip.Protocol)
+		}
 	}
 }
 
@@ -481,11 +506,4 @@ func lastAddr(p netip.Prefix) netip.Addr {
 		a[b/8] |= 1 << (7 - b%8)
 	}
 	return netip.AddrFrom4(a)
-}
-
-// sendIP sends an IPv4 packet carrying ls from the address of the outgoing
-// interface. fail, if not nil, is called later if the next hop cannot be
-// resolved.
-func (h *Host) sendIP(dst netip.Addr, proto layers.IPProtocol, fail func(error), ls ...gopacket.SerializableLayer) error {
-	return h.sendIPFrom(netip.Addr{}, dst, proto, fail, ls...)
 }

@@ -46,6 +46,27 @@ func icmpWords(typ, code uint8) string {
 type echoWait struct {
 	sent time.Time
 	done func(PingResult)
+	gen  uint64 // which Ping this is, for a cancel that comes late
+}
+
+// echoReq names a waiting echo request, for the failure callback built
+// when its packet has to wait for ARP.
+type echoReq struct {
+	key uint32
+	gen uint64 // 0: not a request (a reply, which nobody waits for)
+}
+
+// failFunc returns the callback that fails r's Ping with an error.
+func (h *Host) failFunc(r echoReq) func(error) {
+	if r.gen == 0 {
+		return nil
+	}
+	return func(err error) {
+		if w, ok := h.echo[r.key]; ok && w.gen == r.gen {
+			delete(h.echo, r.key)
+			w.done(PingResult{Seq: uint16(r.key), Err: err})
+		}
+	}
 }
 
 // Ping sends one echo request to dst with the given identifier, sequence
@@ -55,27 +76,17 @@ type echoWait struct {
 // the timeout, and calls cancel.
 func (h *Host) Ping(dst netip.Addr, id, seq uint16, size int, done func(PingResult)) (cancel func(), err error) {
 	key := uint32(id)<<16 | uint32(seq)
-	w := &echoWait{sent: h.clk.Now(), done: done}
-	h.echo[key] = w
+	h.echoGen++
+	gen := h.echoGen
+	h.echo[key] = echoWait{sent: h.clk.Now(), done: done, gen: gen}
 	cancel = func() {
-		if h.echo[key] == w {
+		if w, ok := h.echo[key]; ok && w.gen == gen {
 			delete(h.echo, key)
 		}
 	}
-	payload := make([]byte, max(size, 0))
-	for i := range payload {
-		payload[i] = byte(i)
-	}
-	fail := func(err error) {
-		if h.echo[key] == w {
-			delete(h.echo, key)
-			done(PingResult{Seq: seq, Err: err})
-		}
-	}
-	h.event("", trace.Event{Op: trace.OpEchoRequest, Proto: trace.ICMP, DstIP: dst, ID: id, Seq: seq, Len: len(payload)})
-	err = h.sendIP(dst, layers.IPProtocolICMPv4, fail,
-		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoRequest, 0), Id: id, Seq: seq},
-		gopacket.Payload(payload))
+	size = max(size, 0)
+	h.event("", trace.Event{Op: trace.OpEchoRequest, Proto: trace.ICMP, DstIP: dst, ID: id, Seq: seq, Len: size})
+	err = h.sendEcho(netip.Addr{}, dst, header.ICMPv4EchoRequest, id, seq, echoPayload{size: size}, echoReq{key, gen})
 	if err != nil {
 		cancel()
 		return func() {}, err
@@ -91,14 +102,14 @@ func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *lay
 			return
 		}
 		h.event(i.name, trace.Event{Op: trace.OpEchoAnswered, Proto: trace.ICMP, SrcIP: src, DstIP: dst, ID: ic.Id, Seq: ic.Seq, Len: len(ic.Payload)})
-		_ = h.sendIPFrom(dst, src, layers.IPProtocolICMPv4, nil,
-			&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(layers.ICMPv4TypeEchoReply, 0), Id: ic.Id, Seq: ic.Seq},
-			gopacket.Payload(ic.Payload))
+		_ = h.sendEcho(dst, src, header.ICMPv4EchoReply, ic.Id, ic.Seq, echoPayload{data: ic.Payload, size: len(ic.Payload)}, echoReq{})
 	case layers.ICMPv4TypeEchoReply:
 		key := uint32(ic.Id)<<16 | uint32(ic.Seq)
-		w := h.echo[key]
-		if w == nil {
-			h.droppedf(i.name, "echo reply from %s seq %d matches no request", src, ic.Seq)
+		w, ok := h.echo[key]
+		if !ok {
+			if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+				h.droppedf(i.name, "echo reply from %s seq %d matches no request", src, ic.Seq)
+			}
 			return
 		}
 		delete(h.echo, key)
@@ -108,7 +119,9 @@ func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *lay
 	case layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4TypeTimeExceeded:
 		h.inputICMPError(i, src, ic)
 	default:
-		h.droppedf(i.name, "ICMP %s ignored", ic.TypeCode)
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "ICMP %s ignored", ic.TypeCode)
+		}
 	}
 }
 
@@ -134,7 +147,7 @@ func (h *Host) inputICMPError(i *Iface, from netip.Addr, ic *layers.ICMPv4) {
 	case header.ProtocolICMP:
 		m := header.ICMPv4(inner)
 		key := uint32(m.ID())<<16 | uint32(m.Seq())
-		if w := h.echo[key]; w != nil && m.Type() == header.ICMPv4EchoRequest {
+		if w, ok := h.echo[key]; ok && m.Type() == header.ICMPv4EchoRequest {
 			delete(h.echo, key)
 			w.done(PingResult{Seq: uint16(key), From: from, Err: e})
 		}
@@ -167,17 +180,7 @@ func (h *Host) sendIPFrom(src, dst netip.Addr, proto layers.IPProtocol, fail fun
 	if err != nil {
 		return err
 	}
-	if !src.IsValid() {
-		src = i.prefix.Addr()
-		if i == h.lo {
-			src = dst // a local route's source is the address itself
-			if isLoopback(dst) {
-				// Linux's local 127.0.0.0/8 route has src 127.0.0.1: a
-				// query to 127.0.0.11 comes from 127.0.0.1, as in Docker.
-				src = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-			}
-		}
-	}
+	src = h.source(i, src, dst)
 	h.ipID++
 	ip := &layers.IPv4{
 		Version: 4, IHL: 5, TTL: DefaultTTL, Id: h.ipID, Flags: layers.IPv4DontFragment,

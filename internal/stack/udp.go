@@ -136,7 +136,9 @@ func (h *Host) inputUDP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, u *layer
 	}
 	if c == nil {
 		if bcast {
-			h.droppedf(i.name, "udp to port %d: nobody listening", u.DstPort)
+			if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+				h.droppedf(i.name, "udp to port %d: nobody listening", u.DstPort)
+			}
 			return
 		}
 		h.event(i.name, trace.Event{Op: trace.OpUDPUnreachable, Proto: trace.UDP, SrcIP: src, SrcPort: uint16(u.SrcPort), DstIP: dst, DstPort: uint16(u.DstPort), Len: len(u.Payload)})

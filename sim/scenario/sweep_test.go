@@ -1,0 +1,73 @@
+package scenario_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/netyard/netyard/sim/scenario"
+)
+
+// sweepFile is one L2 segment of n hosts on ten switches in a chain (n/10
+// each), and a sweep: every host pings the host at the same place on the
+// next switch (h_i to h_(i+n/10), wrapping), one probe each, in turn. Every
+// host sends a request and answers one, and every ping starts with an ARP
+// request that floods the whole segment, so the run costs about n*n host
+// deliveries: what an L2 segment of that size costs, not the simulator.
+//
+// A reach matrix over n hosts is n*(n-1) pings in turn (10^8 for 10 000
+// hosts, and a file larger than MaxFileSize): nobody runs that sweep on a
+// segment this big, while "does every host reach a peer" is what a
+// generated lab checks after a change.
+func sweepFile(n int) []byte {
+	const nsw = 10
+	var b strings.Builder
+	fmt.Fprintf(&b, "name: sweep\nbudget: %d\nswitches:\n", 400*n*n/nsw+10_000_000)
+	for s := range nsw {
+		fmt.Fprintf(&b, "  - {name: s%d}\n", s)
+	}
+	b.WriteString("hosts:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - {name: h%d, address: 10.%d.%d.%d/8}\n", i, (i+1)>>16&0xff, (i+1)>>8&0xff, (i+1)&0xff)
+	}
+	b.WriteString("links:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - h%d -- s%d\n", i, i*nsw/n)
+	}
+	for s := 1; s < nsw; s++ {
+		fmt.Fprintf(&b, "  - s%d -- s%d\n", s-1, s)
+	}
+	b.WriteString("steps:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  - ping: {from: h%d, to: h%d}\n", i, (i+n/nsw)%n)
+	}
+	return []byte(b.String())
+}
+
+func benchSweep(b *testing.B, n int) {
+	f, err := scenario.Parse("sweep.yaml", sweepFile(n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var events uint64
+	for b.Loop() {
+		rep, err := scenario.Run(f, scenario.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !rep.OK() {
+			b.Fatalf("sweep: %d steps failed", rep.Failed)
+		}
+		events += rep.Events
+	}
+	b.ReportMetric(float64(events)/float64(b.N), "events/op")
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+}
+
+// BenchmarkSweep10000Hosts runs sweepFile(10 000): 10 000 pings, each
+// with its ARP flood over the segment. Run with -benchtime 1x.
+func BenchmarkSweep10000Hosts(b *testing.B) { benchSweep(b, 10_000) }
+
+// BenchmarkSweep1000Hosts is the same sweep over 1 000 hosts.
+func BenchmarkSweep1000Hosts(b *testing.B) { benchSweep(b, 1_000) }
