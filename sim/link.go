@@ -115,9 +115,10 @@ type Link struct {
 
 	// Capture, if set before the first frame, sees every frame as it
 	// enters the link (so frames that are then lost appear too), with the
-	// sending end and the time. It may be called concurrently for the two
-	// directions.
-	Capture func(l *Link, from *End, at time.Time, frame []byte)
+	// sending end (Clock tells the time, read only when wanted: a live
+	// world's tracer mostly has nobody listening). It may be called
+	// concurrently for the two directions.
+	Capture func(l *Link, from *End, frame []byte)
 }
 
 // End is one side of a link. It implements link.Sender for the node on its
@@ -285,7 +286,7 @@ func (end *End) SendOffload(frame []byte, o link.Offload) error {
 	if l.direct.Load() && l.Up() {
 		if r := end.Peer().node.Load().r; r != nil {
 			if l.Capture != nil {
-				l.Capture(l, end, l.clk.Now(), frame)
+				l.Capture(l, end, frame)
 			}
 			end.stats.sent.Add(1)
 			end.stats.delivered.Add(1)
@@ -328,6 +329,9 @@ func (end *End) ReceiveOffload(frame []byte, o link.Offload) error { return end.
 // its own (SetUp), so this does nothing.
 func (end *End) Carrier(bool) {}
 
+// Clock returns the link's clock.
+func (l *Link) Clock() clock.Clock { return l.clk }
+
 func (l *Link) now() int64 {
 	if n, ok := l.clk.(clock.Nanos); ok {
 		return n.UnixNano()
@@ -345,7 +349,7 @@ func (end *End) Send(frame []byte) error {
 		return link.ErrDown
 	}
 	if l.Capture != nil {
-		l.Capture(l, end, l.clk.Now(), frame)
+		l.Capture(l, end, frame)
 	}
 	end.stats.sent.Add(1)
 	if l.direct.Load() { // no lock: the node functions and counters are atomics

@@ -497,7 +497,7 @@ func (g *Gateway) translate(pkt []byte, o link.Offload, origin nat.Origin, ext n
 		return true
 	}
 	g.stats.Forwarded++
-	if g.tracer != nil {
+	if trace.Wants(g.tracer, trace.Routed) {
 		g.traceRouted(k, pkt, b, out, flowChanges[ch])
 	}
 	switch {

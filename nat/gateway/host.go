@@ -6,6 +6,7 @@ import (
 	"github.com/netyard/netyard/internal/header"
 	"github.com/netyard/netyard/internal/link"
 	"github.com/netyard/netyard/internal/stack"
+	"github.com/netyard/netyard/internal/trace"
 	"github.com/netyard/netyard/nat"
 )
 
@@ -69,7 +70,7 @@ func (g *Gateway) output(pkt []byte) bool {
 // (from 127.0.0.1:8080). It goes round loopback, as Linux delivers it.
 func (g *Gateway) deliverLocal(k nat.Tuple, was, frame []byte, out *stack.Iface, hop netip.Addr, ch nat.Change) bool {
 	g.stats.Forwarded++
-	if g.tracer != nil {
+	if trace.Wants(g.tracer, trace.Routed) {
 		g.traceRouted(k, was, frame[stack.Headroom:], out, flowChanges[ch])
 	}
 	if err := g.host.SendFrame(out, hop, frame, link.Offload{}, nil); err != nil {

@@ -31,7 +31,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/netyard/netyard/internal/clock"
 	"github.com/netyard/netyard/internal/header"
@@ -50,9 +49,11 @@ type Options struct {
 	Seed    uint64          // for the links' loss and jitter streams
 	Tracer  trace.Tracer    // hears switches and links; nil: none
 	Capture *capture.Writer // records every frame on every link; nil: none
-	// Direct makes perfect links that touch a sandbox deliver
-	// synchronously (real devices). Links between two of netyard's own
-	// nodes always queue, so that a loop cannot recurse without bound.
+	// Direct makes perfect links that touch a sandbox, or a node that runs
+	// on a goroutine of its own behind a queue (Build.Serial: a gateway, a
+	// router), deliver synchronously. Links between two of netyard's own
+	// synchronous nodes (switches) always queue, so that a loop cannot
+	// recurse without bound.
 	Direct bool
 	// FrameBudget bounds the frames put on links; past it every link drops
 	// and Exhausted reports true. The netns backend's storm stop (mem uses
@@ -127,22 +128,24 @@ var ErrUnknownKind = errors.New("fabric: no such node kind (is its package impor
 
 // Fabric is a running world's nodes and links.
 type Fabric struct {
-	frames   atomic.Uint64          // put on links, counted only with a FrameBudget
-	loop     atomic.Pointer[string] // what was found looping; nil: nothing
-	graph    *topo.Graph            // the plan; never changed
-	opts     Options
-	build    Build
-	mu       sync.Mutex // serialises changes to nodes and links
-	nodes    map[string]Node
-	kinds    map[string]string // node -> kind
-	switches map[string]*vswitch.Switch
-	gateways map[string]*Gateway
-	wires    map[topo.Endpoint]*wire // by either end
-	laid     []*wire                 // in the order laid
-	macs     map[vswitch.MAC]string  // the host of each MAC one host alone has
-	docker   *topo.Docker            // the world's Docker state; nil: none
-	closers  []func()
-	starters []func() // run once Connect has laid the links
+	frames atomic.Uint64          // put on links, counted only with a FrameBudget
+	loop   atomic.Pointer[string] // what was found looping; nil: nothing
+	graph  *topo.Graph            // the plan; never changed
+	opts   Options
+	build  Build
+	mu     sync.Mutex // serialises changes to nodes and links
+	nodes  map[string]Node
+	kinds  map[string]string // node -> kind
+	// serialised: the nodes that run on a Loop's goroutine (Build.Serial)
+	serialised map[string]bool
+	switches   map[string]*vswitch.Switch
+	gateways   map[string]*Gateway
+	wires      map[topo.Endpoint]*wire // by either end
+	laid       []*wire                 // in the order laid
+	macs       map[vswitch.MAC]string  // the host of each MAC one host alone has
+	docker     *topo.Docker            // the world's Docker state; nil: none
+	closers    []func()
+	starters   []func() // run once Connect has laid the links
 
 	// Docker's run-time changes (docker.go), one at a time under dmu.
 	dmu       sync.Mutex
@@ -392,7 +395,10 @@ func (f *Fabric) AddLink(l topo.Link) error {
 		eps[i] = ep
 	}
 	ka, kb := f.kinds[l.A.Node], f.kinds[l.B.Node]
-	direct := f.opts.Direct && (ka == topo.SandboxKind || kb == topo.SandboxKind)
+	// A node on a goroutine of its own (a Loop) takes frames through its
+	// queue, so a perfect link to it may be direct too: a frame cannot
+	// come back round without a queue in between.
+	direct := f.opts.Direct && (ka == topo.SandboxKind || kb == topo.SandboxKind || f.serialised[l.A.Node] || f.serialised[l.B.Node])
 	lo := sim.LinkOptions{Clock: f.opts.Clock, Seed: f.opts.Seed, Tracer: f.opts.Tracer, Direct: direct}
 	if ka == topo.SwitchKind && kb == topo.SwitchKind {
 		lo.OnLoop = f.looped // only a loop brings a frame back between switches
@@ -402,11 +408,16 @@ func (f *Fabric) AddLink(l topo.Link) error {
 		return err
 	}
 	if c, tr := f.opts.Capture, f.opts.Tracer; c != nil || tr != nil {
-		sl.Capture = func(l *sim.Link, from *sim.End, at time.Time, frame []byte) {
+		sl.Capture = func(l *sim.Link, from *sim.End, frame []byte) {
+			want := trace.Wants(tr, trace.Frame) // a subscriber asked for frames
+			if c == nil && !want {
+				return
+			}
+			at := l.Clock().Now()
 			if c != nil {
 				c.Write(l.Name(), at, frame, "")
 			}
-			if trace.Wants(tr, trace.Frame) { // a subscriber asked for frames
+			if want {
 				tr.Trace(trace.Event{Time: at, Node: "link " + l.Name(), Kind: trace.Frame, Link: l.Name(), Port: from.Name(), Len: len(frame), Summary: capture.Summarize(frame), Bytes: slices.Clone(frame)})
 			}
 		}

@@ -55,6 +55,10 @@ func (b *Build) Loop(name, kind string, input func(port int, frame []byte, o lin
 	if b.Serial {
 		l.s = newSerial(l)
 		b.OnClose(l.s.stop)
+		if b.f.serialised == nil {
+			b.f.serialised = map[string]bool{}
+		}
+		b.f.serialised[name] = true
 	}
 	return l
 }
