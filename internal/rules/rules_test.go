@@ -129,6 +129,7 @@ func TestTimeAndRandomness(t *testing.T) {
 var unchecked = map[string]string{
 	"internal/nsutil":     "run waits for the goroutine it locks to a thread; netns, tap and stack tests check around it",
 	"bench/kernelcompare": "a program with no tests: its goroutines end with the process",
+	"bench/tapcopy":       "a program with no tests: its goroutines end with the process",
 }
 
 // TestGoroutinesAreLeakChecked: a package whose code starts goroutines has

@@ -75,24 +75,38 @@ func (h *Host) failFunc(r echoReq) func(error) {
 // A request that gets no answer at all never calls done: the caller keeps
 // the timeout, and calls cancel.
 func (h *Host) Ping(dst netip.Addr, id, seq uint16, size int, done func(PingResult)) (cancel func(), err error) {
+	if err := h.Echo(dst, id, seq, size, done); err != nil {
+		return func() {}, err
+	}
+	key, gen := uint32(id)<<16|uint32(seq), h.echoGen
+	return func() {
+		if w, ok := h.echo[key]; ok && w.gen == gen {
+			delete(h.echo, key)
+		}
+	}, nil
+}
+
+// Echo is Ping without the cancel function, for callers that send many
+// and allocate nothing per request: they stop waiting with CancelEcho.
+func (h *Host) Echo(dst netip.Addr, id, seq uint16, size int, done func(PingResult)) error {
 	key := uint32(id)<<16 | uint32(seq)
 	h.echoGen++
 	gen := h.echoGen
 	h.echo[key] = echoWait{sent: h.clk.Now(), done: done, gen: gen}
-	cancel = func() {
+	size = max(size, 0)
+	h.event("", trace.Event{Op: trace.OpEchoRequest, Proto: trace.ICMP, DstIP: dst, ID: id, Seq: seq, Len: size})
+	if err := h.sendEcho(netip.Addr{}, dst, header.ICMPv4EchoRequest, id, seq, echoPayload{size: size}, echoReq{key, gen}); err != nil {
 		if w, ok := h.echo[key]; ok && w.gen == gen {
 			delete(h.echo, key)
 		}
+		return err
 	}
-	size = max(size, 0)
-	h.event("", trace.Event{Op: trace.OpEchoRequest, Proto: trace.ICMP, DstIP: dst, ID: id, Seq: seq, Len: size})
-	err = h.sendEcho(netip.Addr{}, dst, header.ICMPv4EchoRequest, id, seq, echoPayload{size: size}, echoReq{key, gen})
-	if err != nil {
-		cancel()
-		return func() {}, err
-	}
-	return cancel, nil
+	return nil
 }
+
+// CancelEcho stops waiting for the reply to the echo request id, seq:
+// done is not called for it.
+func (h *Host) CancelEcho(id, seq uint16) { delete(h.echo, uint32(id)<<16|uint32(seq)) }
 
 func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *layers.ICMPv4, bcast bool) {
 	switch ic.TypeCode.Type() {

@@ -53,9 +53,9 @@ type Options struct {
 	// writer goroutine (tap.Options.Queue); 0 writes in the forwarding
 	// goroutine.
 	PortQueue int
-	// PollerReads makes TAP readers wait through Go's poller
-	// (tap.Options.PollerReads), to compare.
-	PollerReads bool
+	// PPollReads makes TAP readers sleep in ppoll(2) instead of Go's
+	// poller (tap.Options.PPoll), to compare.
+	PPollReads bool
 	// FrameBudget stops a storm: past this many frames on links, every
 	// link drops and steps report sim.ErrBudget. 0: no bound.
 	FrameBudget uint64
@@ -286,7 +286,7 @@ func (n *Network) openTAP(h *host, fi topo.Iface) (*tap.Device, error) {
 	}
 	d, err := tap.Open(tap.Options{
 		Name: name, Netns: &h.ns, IfName: fi.Name, Alias: mark(Prefix),
-		MAC: net.HardwareAddr(fi.MAC[:]), Offloads: !n.opts.NoOffloads, Logf: n.opts.Logf, Queue: n.opts.PortQueue, PollerReads: n.opts.PollerReads,
+		MAC: net.HardwareAddr(fi.MAC[:]), Offloads: !n.opts.NoOffloads, Logf: n.opts.Logf, Queue: n.opts.PortQueue, PPoll: n.opts.PPollReads,
 	})
 	if err != nil {
 		return nil, err

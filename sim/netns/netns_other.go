@@ -26,7 +26,7 @@ type Options struct {
 	Named       bool
 	NoOffloads  bool
 	PortQueue   int
-	PollerReads bool
+	PPollReads  bool
 	FrameBudget uint64
 	Logf        func(format string, args ...any)
 	Machine     *Machine

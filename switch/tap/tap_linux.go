@@ -43,10 +43,11 @@ type Options struct {
 	// Alias sets the device's alias (ifalias) as it is created: netyard
 	// marks what it makes, so that a cleanup deletes only its own.
 	Alias string
-	// PollerReads makes the reader wait for frames through Go's poller
-	// (an os.File read) instead of sleeping in ppoll(2) itself: the way
-	// before issue 14, kept to compare.
-	PollerReads bool
+	// PPoll makes the reader sleep in ppoll(2) on the device and an
+	// eventfd instead of waiting through Go's poller (an os.File read).
+	// Measured against the poller on 2 cores (docs/performance.md) it won
+	// on latency once and lost on throughput twice: kept to compare.
+	PPoll bool
 	// Logf reports read errors; nil means silent.
 	Logf func(format string, args ...any)
 	// Queue is the egress queue's length in frames: Send copies the frame
@@ -158,7 +159,7 @@ func Open(o Options) (*Device, error) {
 		f.Close()
 		return nil, err
 	}
-	if !o.PollerReads {
+	if o.PPoll {
 		if fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err == nil {
 			d.wake = fd
 		}
@@ -337,11 +338,11 @@ func (d *Device) Run(recv func(frame []byte, o link.Offload)) {
 	go d.runPort(recv)
 }
 
-// runPort is the reader goroutine. It reads the descriptor itself until
-// the device's queue is empty, then sleeps in ppoll(2) on the device and
-// the wake eventfd: the thread is woken by the kernel as a frame arrives,
-// not through Go's poller, which costs an epoll wait, a park and a
-// wake-up of another thread per burst (17% of the CPU under 64-byte UDP).
+// runPort is the reader goroutine. With Options.PPoll it reads the
+// descriptor itself until the device's queue is empty, then sleeps in
+// ppoll(2) on the device and the wake eventfd, so the kernel wakes its
+// thread as a frame arrives instead of Go's poller (an epoll wait, a park
+// and a wake-up per burst: 17% of the CPU under 64-byte UDP).
 func (d *Device) runPort(recv func(frame []byte, o link.Offload)) {
 	defer close(d.done)
 	buf := make([]byte, link.OffloadLen+link.MaxSuperFrame)
