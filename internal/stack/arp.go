@@ -104,17 +104,11 @@ func (h *Host) resolveAndSend(i *Iface, hop netip.Addr, ls []gopacket.Serializab
 	if i == h.lo {
 		return h.transmit(i, h.eth(i, i.hw, layers.EthernetTypeIPv4, ls)...)
 	}
-	if i.noARP { // Linux's NUD_NOARP neighbour: the device's own address
-		return h.transmit(i, h.eth(i, i.hw, layers.EthernetTypeIPv4, ls)...)
-	}
-	if hop == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || hop == lastAddr(i.prefix) {
-		return h.transmit(i, h.eth(i, broadcastMAC, layers.EthernetTypeIPv4, ls)...)
+	if mac, ok := h.resolved(i, hop); ok {
+		return h.transmit(i, h.eth(i, mac, layers.EthernetTypeIPv4, ls)...)
 	}
 	now := h.clk.Now()
 	n := h.arp[hop]
-	if n != nil && n.mac != nil && now.Sub(n.confirmed) < ARPLifetime {
-		return h.transmit(i, h.eth(i, n.mac, layers.EthernetTypeIPv4, ls)...)
-	}
 	if n == nil {
 		if n = h.newNeighbour(hop, i); n == nil {
 			return ErrNeighbourTableFull

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"net"
 	"net/netip"
 
 	"github.com/gopacket/gopacket"
@@ -40,23 +41,23 @@ func (h *Host) sendFrame(i *Iface, frame []byte) error {
 }
 
 // resolved returns the MAC a packet to hop out of i goes to without waiting
-// (a fresh neighbour, the broadcast address, a NOARP interface), as
-// resolveAndSend decides; ok is false when it would have to wait, or for
-// lo.
-func (h *Host) resolved(i *Iface, hop netip.Addr) (mac header.MAC, ok bool) {
+// (a NOARP interface's own, the broadcast address, a fresh neighbour's):
+// resolveAndSend's decision and sendEcho's. ok is false when the packet
+// would have to wait for ARP, and for lo.
+func (h *Host) resolved(i *Iface, hop netip.Addr) (mac net.HardwareAddr, ok bool) {
 	switch {
 	case i == h.lo:
-		return mac, false
-	case i.noARP:
-		return i.mac, true
+		return nil, false
+	case i.noARP: // Linux's NUD_NOARP neighbour: the device's own address
+		return i.hw, true
 	case hop == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || hop == lastAddr(i.prefix):
-		return header.MAC(broadcastMAC), true
+		return broadcastMAC, true
 	}
 	n := h.arp[hop]
 	if n != nil && len(n.mac) == 6 && h.clk.Now().Sub(n.confirmed) < ARPLifetime {
-		return header.MAC(n.mac), true
+		return n.mac, true
 	}
-	return mac, false
+	return nil, false
 }
 
 // source returns the source address of a packet to dst out of i: src, or
@@ -110,7 +111,7 @@ func (h *Host) sendEcho(src, dst netip.Addr, typ uint8, id, seq uint16, p echoPa
 	}
 	ipLen := header.IPv4MinLen + header.ICMPv4Len + p.len()
 	f := h.frameBuf(header.EthernetLen + ipLen)
-	header.PutEthernet(f, mac, i.mac, header.EtherTypeIPv4)
+	header.PutEthernet(f, header.MAC(mac), i.mac, header.EtherTypeIPv4)
 	m := header.ICMPv4(f[header.EthernetLen+header.IPv4MinLen : header.EthernetLen+ipLen])
 	m[0], m[1] = typ, 0
 	m[4], m[5], m[6], m[7] = byte(id>>8), byte(id), byte(seq>>8), byte(seq)

@@ -20,17 +20,14 @@ import (
 // kernel.
 
 // The bounds of a Loop's queue: frames, and bytes of the buffers they pin.
-// Buffers come in size classes (a frame of an ordinary MTU takes 2 KiB, a
-// jumbo frame 16 KiB, only a TCP super-frame 64 KiB), so that a full queue
-// holds what its frames need: at most 4096 frames and 16 MiB, however big
+// Buffers come in size classes (link.GetBuf: a frame of an ordinary MTU
+// takes 2 KiB, a jumbo frame 16 KiB, only a TCP super-frame 64 KiB), so
+// that a full queue holds what its frames need: at most 4096 frames and 16 MiB, however big
 // the frames are. More are dropped and counted by reason.
 const (
 	GatewayQueue      = 4096
 	GatewayQueueBytes = 16 << 20
 )
-
-// frameClasses are the sizes of the queue's buffers.
-var frameClasses = [...]int{2048, 16 << 10, link.MaxSuperFrame}
 
 // Loop serialises one node: frames for its ports, carrier changes, timers
 // and reads of its state run one at a time, on its own goroutine when the
@@ -131,7 +128,7 @@ func (l *Loop) Feed(port int, fr []byte, o link.Offload) {
 		l.dropped("queue full: frames waiting for the %s hold %d MiB", l.kind, GatewayQueueBytes>>20)
 	case oversize:
 		l.DroppedOversize.Add(1)
-		l.dropped("a frame of %d bytes is bigger than any the %s takes (%d)", len(fr), l.kind, frameClasses[len(frameClasses)-1])
+		l.dropped("a frame of %d bytes is bigger than any the %s takes (%d)", len(fr), l.kind, link.MaxSuperFrame)
 	}
 }
 
@@ -152,34 +149,13 @@ type serial struct {
 	bytes atomic.Int64 // of the buffers of the frames queued
 }
 
-// job is a frame for port idx of the loop's node (a buffer of size class
-// class), or a function.
+// job is a frame for port idx of the loop's node (in a pooled buffer),
+// or a function.
 type job struct {
 	f     func()
 	idx   int
-	frame *[]byte
-	class int
+	frame *link.Buf
 	o     link.Offload
-}
-
-// frames recycles the copies of frames waiting for a loop, one pool per
-// size class, so that a frame costs no allocation on the way in.
-var frames [len(frameClasses)]sync.Pool
-
-func init() {
-	for i, n := range frameClasses {
-		frames[i].New = func() any { b := make([]byte, 0, n); return &b }
-	}
-}
-
-// classOf returns the size class of a frame of n bytes, or -1.
-func classOf(n int) int {
-	for i, c := range frameClasses {
-		if n <= c {
-			return i
-		}
-	}
-	return -1
 }
 
 func newSerial(l *Loop) *serial {
@@ -197,9 +173,10 @@ func (s *serial) loop() {
 				j.f()
 				continue
 			}
-			s.l.input(j.idx, *j.frame, j.o)
-			frames[j.class].Put(j.frame)
-			s.bytes.Add(-int64(frameClasses[j.class])) // after the buffer is back: a waiter sees it there
+			s.l.input(j.idx, j.frame.Bytes(), j.o)
+			size := j.frame.Size()
+			j.frame.Put()
+			s.bytes.Add(-int64(size)) // after the buffer is back: a waiter sees it there
 		case <-s.done:
 			return
 		}
@@ -235,23 +212,22 @@ const (
 // postFrame queues a copy of a frame for the loop's port idx, or drops it when
 // the queue is full, by frames or by bytes.
 func (s *serial) postFrame(idx int, fr []byte, o link.Offload) int {
-	c := classOf(len(fr))
-	if c < 0 {
+	if len(fr) > link.MaxSuperFrame {
 		return oversize
 	}
-	size := int64(frameClasses[c])
+	size := int64(link.BufSize(len(fr)))
 	if s.bytes.Add(size) > GatewayQueueBytes {
 		s.bytes.Add(-size)
 		return noRoom
 	}
-	b := frames[c].Get().(*[]byte)
-	*b = append((*b)[:0], fr...)
+	b := link.GetBuf(len(fr))
+	copy(b.Bytes(), fr)
 	select {
-	case s.ch <- job{idx: idx, frame: b, class: c, o: o}:
+	case s.ch <- job{idx: idx, frame: b, o: o}:
 		return queued
 	default:
 		s.bytes.Add(-size)
-		frames[c].Put(b)
+		b.Put()
 		return full
 	}
 }

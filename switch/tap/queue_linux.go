@@ -2,8 +2,6 @@ package tap
 
 import (
 	"errors"
-	"sync"
-
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -21,42 +19,8 @@ const DefaultQueue = 512
 // the frame is dropped and counted (Stats.TxQueueFull).
 var ErrQueueFull = errors.New("tap: egress queue full")
 
-// Buffer size classes of the egress queue: a frame is copied into the
-// smallest that holds it with its virtio-net header. 2 KiB takes any
-// frame of a 1500-byte MTU (and jumbo-less VLAN tags), 16 KiB a jumbo
-// frame or a small super-frame, 64 KiB plus the header the largest
-// super-frame.
-var classes = [...]int{2048, 16384, link.OffloadLen + link.MaxSuperFrame}
-
-var pools [len(classes)]sync.Pool
-
-func init() {
-	for i, n := range classes {
-		pools[i].New = func() any { return &qbuf{b: make([]byte, n), class: i} }
-	}
-}
-
-// qbuf is a pooled buffer holding one frame to write, its virtio-net header
-// in front when the device has one.
-type qbuf struct {
-	b     []byte
-	n     int // bytes to write
-	class int
-}
-
-func getBuf(n int) *qbuf {
-	for i, c := range classes {
-		if n <= c {
-			return pools[i].Get().(*qbuf)
-		}
-	}
-	return nil
-}
-
-func putBuf(b *qbuf) { pools[b.class].Put(b) }
-
 // enqueue copies frame (behind its header, with offloads) into a pooled
-// buffer and queues it for the writer; a full queue drops it.
+// buffer (link.GetBuf) and queues it for the writer; a full queue drops it.
 func (d *Device) enqueue(frame []byte, o link.Offload) error {
 	if err := d.gone.Load(); err != nil {
 		return *err
@@ -65,20 +29,21 @@ func (d *Device) enqueue(frame []byte, o link.Offload) error {
 	if d.vnet {
 		hl = link.OffloadLen
 	}
-	b := getBuf(hl + len(frame))
+	b := link.GetBuf(hl + len(frame))
 	if b == nil {
 		d.werr.Add(1)
 		return errTooBig
 	}
+	p := b.Bytes()
 	if d.vnet {
-		o.Put(b.b[:hl])
+		o.Put(p[:hl])
 	}
-	b.n = hl + copy(b.b[hl:], frame)
+	copy(p[hl:], frame)
 	select {
 	case d.q <- b:
 		return nil
 	default:
-		putBuf(b)
+		b.Put()
 		d.qfull.Add(1)
 		return ErrQueueFull
 	}
@@ -96,8 +61,8 @@ func (d *Device) runWriter() {
 		case <-d.stop:
 			return
 		case b := <-d.q:
-			err := d.write(b.b[:b.n])
-			putBuf(b)
+			err := d.write(b.Bytes())
+			b.Put()
 			if err == nil {
 				d.tx.Add(1)
 				continue

@@ -88,9 +88,9 @@ type Device struct {
 	out    link.Out      // where Start hands what the kernel sends
 	once   sync.Once
 
-	q     chan *qbuf    // the egress queue; nil: Send writes directly
-	stop  chan struct{} // closed by Close: the writer returns
-	wdone chan struct{} // closed when the writer exits
+	q     chan *link.Buf // the egress queue; nil: Send writes directly
+	stop  chan struct{}  // closed by Close: the writer returns
+	wdone chan struct{}  // closed when the writer exits
 	gone  atomic.Pointer[error]
 	// wake is an eventfd the reader polls beside the device, written by
 	// Close; -1: the reader waits through Go's poller instead.
@@ -165,7 +165,7 @@ func Open(o Options) (*Device, error) {
 		}
 	}
 	if o.Queue > 0 {
-		d.q = make(chan *qbuf, o.Queue)
+		d.q = make(chan *link.Buf, o.Queue)
 		d.stop, d.wdone = make(chan struct{}), make(chan struct{})
 		go d.runWriter()
 	}
