@@ -307,18 +307,33 @@ hosts: [{name: h1, address: 10.0.0.1/24}, {name: h2, address: 10.0.0.2/24}]
 links: [h1 -- s1:p1, h2 -- s2:p1, s1:p2 -- s2:p2]
 steps: [{ping: {from: h1, to: h2, count: 10000, interval: 1us}}]
 `
-	f, err := scenario.Parse("storm.yaml", []byte(src))
+	benchRun(b, "storm.yaml", []byte(src))
+}
+
+// benchRun runs the scenario file src once per iteration, each run passing,
+// and reports its events per run, per second of wall time, and the heap
+// allocations per event (building the world included).
+func benchRun(b *testing.B, name string, src []byte) {
+	f, err := scenario.Parse(name, src)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	var events uint64
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	for b.Loop() {
 		rep, err := scenario.Run(f, scenario.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
+		if !rep.OK() {
+			b.Fatalf("%s: %d steps failed", name, rep.Failed)
+		}
 		events += rep.Events
 	}
+	runtime.ReadMemStats(&m1)
+	b.ReportMetric(float64(events)/float64(b.N), "events/op")
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds()/1e6, "Mevents/s")
+	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(events), "allocs/event")
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/netyard/netyard/sim/scenario"
 )
 
 // sweepFile is one L2 segment of n hosts on ten switches in a chain (n/10
@@ -44,26 +42,7 @@ func sweepFile(n int) []byte {
 	return []byte(b.String())
 }
 
-func benchSweep(b *testing.B, n int) {
-	f, err := scenario.Parse("sweep.yaml", sweepFile(n))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	var events uint64
-	for b.Loop() {
-		rep, err := scenario.Run(f, scenario.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if !rep.OK() {
-			b.Fatalf("sweep: %d steps failed", rep.Failed)
-		}
-		events += rep.Events
-	}
-	b.ReportMetric(float64(events)/float64(b.N), "events/op")
-	b.ReportMetric(float64(events)/b.Elapsed().Seconds()/1e6, "Mevents/s")
-}
+func benchSweep(b *testing.B, n int) { benchRun(b, "sweep.yaml", sweepFile(n)) }
 
 // BenchmarkSweep10000Hosts runs sweepFile(10 000): 10 000 pings, each
 // with its ARP flood over the segment. Run with -benchtime 1x.
