@@ -29,9 +29,13 @@ func Stopped(err error) bool { return errors.Is(err, ErrBudget) || errors.Is(err
 // Engine is a discrete-event simulator with a virtual clock. It is not safe
 // for concurrent use: one goroutine drives a run.
 type Engine struct {
-	now    time.Duration // since Epoch
-	seq    uint64
-	queue  []entry // 4-ary min-heap by (at, seq)
+	now   time.Duration // since Epoch
+	seq   uint64
+	queue []entry // 4-ary min-heap by (at, seq), of events due after they were scheduled
+	// fifo holds the events scheduled for now (d <= 0), most of a run's:
+	// a zero-latency hop is one. They run in the order they came, after
+	// those in the heap due now (see Step), and cost no sifting.
+	fifo   fifo
 	seed   uint64
 	events uint64 // events run so far
 	halted bool   // Halt was called
@@ -67,14 +71,24 @@ func (e *Engine) Elapsed() time.Duration { return e.now }
 func (e *Engine) Events() uint64 { return e.events }
 
 // Pending returns the number of events waiting in the queue.
-func (e *Engine) Pending() int { return len(e.queue) }
+func (e *Engine) Pending() int { return len(e.queue) + e.fifo.live }
 
 // Timer is an event in the engine's queue. It implements clock.Timer.
 type Timer struct {
-	e   *Engine
-	f   func()
-	idx int // index in the heap, -1 when not queued
+	e *Engine
+	f func()
+	// idx says where the timer waits: at that index in the heap (>= 0),
+	// nowhere (idle), or in the FIFO, as fifoIdx of the seq it was armed
+	// with. A FIFO entry the timer has since left (Stop, Reset) is not
+	// removed; it no longer matches idx and is skipped when it comes up.
+	idx int
 }
+
+const idle = -1
+
+// fifoIdx is a Timer's idx while it waits in the FIFO, armed with seq: below
+// idle, and different for every arming.
+func fifoIdx(seq uint64) int { return -2 - int(seq) }
 
 // entry is a heap slot. The ordering key lives in the slot itself, so
 // sifting compares without following pointers.
@@ -102,7 +116,7 @@ func (e *Engine) Schedule(d time.Duration, f func()) *Timer {
 	}
 	t := &e.slab[0]
 	e.slab = e.slab[1:]
-	t.e, t.f, t.idx = e, f, -1
+	t.e, t.f, t.idx = e, f, idle
 	t.Reset(d)
 	return t
 }
@@ -116,10 +130,15 @@ const timerSlab = 64
 
 // Stop cancels the timer and reports whether it was pending.
 func (t *Timer) Stop() bool {
-	if t.idx < 0 {
+	switch {
+	case t.idx >= 0:
+		t.e.remove(t.idx)
+	case t.idx < idle:
+		t.idx = idle // its FIFO entry is now stale
+		t.e.fifo.live--
+	default:
 		return false
 	}
-	t.e.remove(t.idx)
 	return true
 }
 
@@ -127,11 +146,13 @@ func (t *Timer) Stop() bool {
 // A re-armed timer takes a new place in the order of same-instant events.
 func (t *Timer) Reset(d time.Duration) bool {
 	was := t.Stop()
-	if d < 0 {
-		d = 0
-	}
 	e := t.e
 	e.seq++
+	if d <= 0 {
+		t.idx = fifoIdx(e.seq)
+		e.fifo.push(fifoEntry{seq: e.seq, t: t})
+		return was
+	}
 	e.queue = append(e.queue, entry{at: e.now + d, seq: e.seq, t: t})
 	e.up(len(e.queue) - 1)
 	return was
@@ -139,6 +160,9 @@ func (t *Timer) Reset(d time.Duration) bool {
 
 // Next returns the time of the next event, and false if the queue is empty.
 func (e *Engine) Next() (time.Duration, bool) {
+	if e.fifo.live > 0 {
+		return e.now, true
+	}
 	if len(e.queue) == 0 {
 		return 0, false
 	}
@@ -147,7 +171,24 @@ func (e *Engine) Next() (time.Duration, bool) {
 
 // Step runs the next event, moving the clock to its time. It reports false
 // when the queue is empty.
+//
+// The next event in (at, seq) order is the FIFO's first or the heap's top.
+// Every FIFO entry is due now, and the heap holds nothing due before now,
+// so the heap's top goes first only when it is due now with a smaller seq
+// (as it always is: it was scheduled before the clock came to now, and
+// the FIFO is empty whenever the clock moves; the seqs make it exact).
 func (e *Engine) Step() bool {
+	if e.fifo.live > 0 {
+		x := e.fifo.front()
+		if len(e.queue) == 0 || e.queue[0].at != e.now || e.queue[0].seq > x.seq {
+			t := x.t
+			e.fifo.pop()
+			t.idx = idle
+			e.events++
+			t.f()
+			return true
+		}
+	}
 	if len(e.queue) == 0 {
 		return false
 	}
@@ -200,7 +241,7 @@ func (e *Engine) RunUntil(cond func() bool, deadline time.Duration) Outcome {
 		if e.halted {
 			return Halted
 		}
-		if e.Budget != 0 && e.events+uint64(len(e.queue)) >= e.Budget {
+		if e.Budget != 0 && e.events+uint64(e.Pending()) >= e.Budget {
 			return Budget
 		}
 		e.Step()
@@ -296,9 +337,87 @@ func (e *Engine) remove(i int) {
 	}
 	q[last] = entry{}
 	e.queue = q[:last]
-	t.idx = -1
+	t.idx = idle
 	if i != last {
 		e.down(i)
 		e.up(i)
 	}
+}
+
+// fifo is a ring of the events due now, in the order they were scheduled.
+// Entries whose timer was stopped or re-armed since stay until they come
+// up (stale), or until the ring fills: then they are dropped if they are
+// half of it, so it holds at most about four times the most events ever
+// waiting in it. The ring is kept and reused when it empties.
+type fifo struct {
+	ring       []fifoEntry // len is a power of two
+	head, tail uint        // entries are ring[head&mask] to ring[(tail-1)&mask]
+	live       int         // entries not stale
+}
+
+type fifoEntry struct {
+	seq uint64 // the seq the timer was armed with
+	t   *Timer
+}
+
+func (x *fifoEntry) stale() bool { return x.t.idx != fifoIdx(x.seq) }
+
+const fifoMin = 64
+
+func (f *fifo) push(x fifoEntry) {
+	if f.tail-f.head == uint(len(f.ring)) {
+		f.make()
+	}
+	f.ring[f.tail&uint(len(f.ring)-1)] = x
+	f.tail++
+	f.live++
+}
+
+// front returns the first live entry, dropping the stale ones before it.
+// It must not be called when live is 0.
+func (f *fifo) front() *fifoEntry {
+	mask := uint(len(f.ring) - 1)
+	for {
+		x := &f.ring[f.head&mask]
+		if !x.stale() {
+			return x
+		}
+		*x = fifoEntry{}
+		f.head++
+	}
+}
+
+// pop drops the entry front returned.
+func (f *fifo) pop() {
+	f.ring[f.head&uint(len(f.ring)-1)] = fifoEntry{}
+	f.head++
+	f.live--
+}
+
+// make makes room in a full ring: drops the stale entries if they are at
+// least half of it, or else doubles it.
+func (f *fifo) make() {
+	n := int(f.tail - f.head)
+	if n > 0 && f.live <= n/2 {
+		mask := uint(len(f.ring) - 1)
+		w := f.head
+		for r := f.head; r != f.tail; r++ {
+			x := f.ring[r&mask]
+			if !x.stale() {
+				f.ring[w&mask] = x
+				w++
+			}
+		}
+		for r := w; r != f.tail; r++ {
+			f.ring[r&mask] = fifoEntry{}
+		}
+		f.tail = w
+		return
+	}
+	ring := make([]fifoEntry, max(fifoMin, 2*len(f.ring)))
+	mask := uint(len(f.ring) - 1)
+	for i := range n {
+		ring[i] = f.ring[(f.head+uint(i))&mask]
+	}
+	f.ring, f.head, f.tail = ring, 0, uint(n)
 }
