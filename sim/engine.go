@@ -145,12 +145,26 @@ func (t *Timer) Stop() bool {
 // Reset re-arms the timer for d from now and reports whether it was pending.
 // A re-armed timer takes a new place in the order of same-instant events.
 func (t *Timer) Reset(d time.Duration) bool {
-	was := t.Stop()
 	e := t.e
+	was := true
+	switch { // Stop, inline: a link re-arms its timer for every frame
+	case t.idx >= 0:
+		e.remove(t.idx)
+	case t.idx < idle:
+		e.fifo.live--
+	default:
+		was = false
+	}
 	e.seq++
 	if d <= 0 {
 		t.idx = fifoIdx(e.seq)
-		e.fifo.push(fifoEntry{seq: e.seq, t: t})
+		f := &e.fifo // push, inline
+		if f.tail-f.head == uint(len(f.ring)) {
+			f.room()
+		}
+		f.ring[f.tail&uint(len(f.ring)-1)] = fifoEntry{e.seq, t}
+		f.tail++
+		f.live++
 		return was
 	}
 	e.queue = append(e.queue, entry{at: e.now + d, seq: e.seq, t: t})
@@ -178,11 +192,19 @@ func (e *Engine) Next() (time.Duration, bool) {
 // (as it always is: it was scheduled before the clock came to now, and
 // the FIFO is empty whenever the clock moves; the seqs make it exact).
 func (e *Engine) Step() bool {
-	if e.fifo.live > 0 {
-		x := e.fifo.front()
+	if f := &e.fifo; f.live > 0 {
+		mask := uint(len(f.ring) - 1)
+		x := &f.ring[f.head&mask]
+		for x.stale() {
+			*x = fifoEntry{}
+			f.head++
+			x = &f.ring[f.head&mask]
+		}
 		if len(e.queue) == 0 || e.queue[0].at != e.now || e.queue[0].seq > x.seq {
 			t := x.t
-			e.fifo.pop()
+			*x = fifoEntry{}
+			f.head++
+			f.live--
 			t.idx = idle
 			e.events++
 			t.f()
@@ -348,10 +370,11 @@ func (e *Engine) remove(i int) {
 // Entries whose timer was stopped or re-armed since stay until they come
 // up (stale), or until the ring fills: then they are dropped if they are
 // half of it, so it holds at most about four times the most events ever
-// waiting in it. The ring is kept and reused when it empties.
+// waiting in it. The ring is kept and reused when it empties. Reset
+// pushes and Step pops, inline: they run once an event.
 type fifo struct {
-	ring       []fifoEntry // len is a power of two
-	head, tail uint        // entries are ring[head&mask] to ring[(tail-1)&mask]
+	ring       []fifoEntry // len is 0 or a power of two
+	head, tail uint        // entries are ring[head&mask] to ring[(tail-1)&mask], mask len(ring)-1
 	live       int         // entries not stale
 }
 
@@ -364,39 +387,9 @@ func (x *fifoEntry) stale() bool { return x.t.idx != fifoIdx(x.seq) }
 
 const fifoMin = 64
 
-func (f *fifo) push(x fifoEntry) {
-	if f.tail-f.head == uint(len(f.ring)) {
-		f.make()
-	}
-	f.ring[f.tail&uint(len(f.ring)-1)] = x
-	f.tail++
-	f.live++
-}
-
-// front returns the first live entry, dropping the stale ones before it.
-// It must not be called when live is 0.
-func (f *fifo) front() *fifoEntry {
-	mask := uint(len(f.ring) - 1)
-	for {
-		x := &f.ring[f.head&mask]
-		if !x.stale() {
-			return x
-		}
-		*x = fifoEntry{}
-		f.head++
-	}
-}
-
-// pop drops the entry front returned.
-func (f *fifo) pop() {
-	f.ring[f.head&uint(len(f.ring)-1)] = fifoEntry{}
-	f.head++
-	f.live--
-}
-
-// make makes room in a full ring: drops the stale entries if they are at
+// room makes room in a full ring: drops the stale entries if they are at
 // least half of it, or else doubles it.
-func (f *fifo) make() {
+func (f *fifo) room() {
 	n := int(f.tail - f.head)
 	if n > 0 && f.live <= n/2 {
 		mask := uint(len(f.ring) - 1)
