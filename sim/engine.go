@@ -29,7 +29,8 @@ func Stopped(err error) bool { return errors.Is(err, ErrBudget) || errors.Is(err
 // Engine is a discrete-event simulator with a virtual clock. It is not safe
 // for concurrent use: one goroutine drives a run.
 type Engine struct {
-	now   time.Duration // since Epoch
+	now   time.Duration // since Epoch; moved by setNow only
+	nowT  time.Time     // Epoch.Add(now): nodes ask Now several times a frame
 	seq   uint64
 	queue []entry // 4-ary min-heap by (at, seq), of events due after they were scheduled
 	// fifo holds the events scheduled for now (d <= 0), most of a run's:
@@ -51,13 +52,20 @@ type Engine struct {
 var _ clock.Clock = (*Engine)(nil)
 
 // New returns an engine at Epoch whose random streams derive from seed.
-func New(seed uint64) *Engine { return &Engine{seed: seed} }
+func New(seed uint64) *Engine { return &Engine{seed: seed, nowT: Epoch} }
 
 // Seed returns the engine's seed.
 func (e *Engine) Seed() uint64 { return e.seed }
 
 // Now returns the virtual time.
-func (e *Engine) Now() time.Time { return Epoch.Add(e.now) }
+func (e *Engine) Now() time.Time { return e.nowT }
+
+// setNow moves the clock to d.
+func (e *Engine) setNow(d time.Duration) {
+	if d != e.now {
+		e.now, e.nowT = d, Epoch.Add(d)
+	}
+}
 
 // UnixNano returns the virtual time as Unix nanoseconds (clock.Nanos).
 func (e *Engine) UnixNano() int64 { return epochNanos + int64(e.now) }
@@ -195,7 +203,7 @@ func (e *Engine) Step() bool {
 	if f := &e.fifo; f.live > 0 {
 		mask := uint(len(f.ring) - 1)
 		x := &f.ring[f.head&mask]
-		for x.stale() {
+		for x.stale() { // ends: one of them is live
 			*x = fifoEntry{}
 			f.head++
 			x = &f.ring[f.head&mask]
@@ -216,7 +224,7 @@ func (e *Engine) Step() bool {
 	}
 	head := e.queue[0]
 	e.remove(0)
-	e.now = head.at
+	e.setNow(head.at)
 	e.events++
 	head.t.f()
 	return true
@@ -257,7 +265,7 @@ func (e *Engine) RunUntil(cond func() bool, deadline time.Duration) Outcome {
 			return Idle
 		}
 		if next > deadline {
-			e.now = max(e.now, deadline)
+			e.setNow(max(e.now, deadline))
 			return Deadline
 		}
 		if e.halted {
@@ -277,7 +285,7 @@ func (e *Engine) RunFor(d time.Duration) Outcome {
 	end := e.now + d
 	o := e.RunUntil(nil, end)
 	if o == Idle {
-		e.now = end
+		e.setNow(end)
 		return Deadline
 	}
 	return o

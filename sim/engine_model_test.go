@@ -123,8 +123,8 @@ func (x *engineVsModel) check() {
 	if at, got := x.e.Next(); got != ok || ok && at != arm.at {
 		x.t.Fatalf("after %v: Next = %v, %v, want %v, %v", x.ran, at, got, arm.at, ok)
 	}
-	if x.e.Elapsed() != x.m.now {
-		x.t.Fatalf("after %v: clock at %v, want %v", x.ran, x.e.Elapsed(), x.m.now)
+	if x.e.Elapsed() != x.m.now || !x.e.Now().Equal(Epoch.Add(x.m.now)) || x.e.UnixNano() != Epoch.Add(x.m.now).UnixNano() {
+		x.t.Fatalf("after %v: clock at %v (%v), want %v", x.ran, x.e.Elapsed(), x.e.Now(), x.m.now)
 	}
 	if n := len(x.e.fifo.ring); n > max(fifoMin, 4*x.peak) {
 		x.t.Fatalf("after %v: FIFO ring of %d for at most %d waiting", x.ran, n, x.peak)

@@ -42,8 +42,8 @@ func TestRunUntilOutcomes(t *testing.T) {
 	if o := e.RunUntil(func() bool { return n == 5 }, time.Hour); o != sim.Done || e.Elapsed() != 4*time.Second {
 		t.Errorf("RunUntil = %v at %v, want done at 4s", o, e.Elapsed())
 	}
-	if o := e.RunUntil(nil, 10*time.Second+time.Millisecond); o != sim.Deadline || e.Elapsed() != 10*time.Second+time.Millisecond {
-		t.Errorf("RunUntil = %v at %v, want deadline at 10.001s", o, e.Elapsed())
+	if o := e.RunUntil(nil, 10*time.Second+time.Millisecond); o != sim.Deadline || e.Elapsed() != 10*time.Second+time.Millisecond || e.Now() != sim.Epoch.Add(e.Elapsed()) {
+		t.Errorf("RunUntil = %v at %v (%v), want deadline at 10.001s", o, e.Elapsed(), e.Now())
 	}
 	e.Budget = e.Events() + 3
 	if o := e.RunUntil(nil, time.Hour); o != sim.Budget {
