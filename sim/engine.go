@@ -29,8 +29,11 @@ func Stopped(err error) bool { return errors.Is(err, ErrBudget) || errors.Is(err
 // Engine is a discrete-event simulator with a virtual clock. It is not safe
 // for concurrent use: one goroutine drives a run.
 type Engine struct {
-	now   time.Duration // since Epoch; moved by setNow only
-	nowT  time.Time     // Epoch.Add(now): nodes ask Now several times a frame
+	now time.Duration // since Epoch
+	// nowT is Epoch.Add(nowAt), made by Now when the clock has moved:
+	// nodes ask for the time several times a frame, at the same instant.
+	nowT  time.Time
+	nowAt time.Duration
 	seq   uint64
 	queue []entry // 4-ary min-heap by (at, seq), of events due after they were scheduled
 	// fifo holds the events scheduled for now (d <= 0), most of a run's:
@@ -58,13 +61,11 @@ func New(seed uint64) *Engine { return &Engine{seed: seed, nowT: Epoch} }
 func (e *Engine) Seed() uint64 { return e.seed }
 
 // Now returns the virtual time.
-func (e *Engine) Now() time.Time { return e.nowT }
-
-// setNow moves the clock to d.
-func (e *Engine) setNow(d time.Duration) {
-	if d != e.now {
-		e.now, e.nowT = d, Epoch.Add(d)
+func (e *Engine) Now() time.Time {
+	if e.nowAt != e.now {
+		e.nowT, e.nowAt = Epoch.Add(e.now), e.now
 	}
+	return e.nowT
 }
 
 // UnixNano returns the virtual time as Unix nanoseconds (clock.Nanos).
@@ -224,7 +225,7 @@ func (e *Engine) Step() bool {
 	}
 	head := e.queue[0]
 	e.remove(0)
-	e.setNow(head.at)
+	e.now = head.at
 	e.events++
 	head.t.f()
 	return true
@@ -265,7 +266,7 @@ func (e *Engine) RunUntil(cond func() bool, deadline time.Duration) Outcome {
 			return Idle
 		}
 		if next > deadline {
-			e.setNow(max(e.now, deadline))
+			e.now = max(e.now, deadline)
 			return Deadline
 		}
 		if e.halted {
@@ -285,7 +286,7 @@ func (e *Engine) RunFor(d time.Duration) Outcome {
 	end := e.now + d
 	o := e.RunUntil(nil, end)
 	if o == Idle {
-		e.setNow(end)
+		e.now = end
 		return Deadline
 	}
 	return o
