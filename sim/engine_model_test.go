@@ -92,7 +92,7 @@ func (x *engineVsModel) act(self int) {
 		case r < 75:
 			d := x.delay()
 			if got, want := x.timers[id].Reset(d), x.m.reset(id, d); got != want {
-				x.t.Fatalf("after %v: Reset(%v) of timer %d = %v, want %v", x.ran, d, id, got, want)
+				x.t.Fatalf("%s: Reset(%v) of timer %d = %v, want %v", x.after(), d, id, got, want)
 			}
 		case r < 80:
 			// Re-arming one timer again and again leaves stale FIFO
@@ -103,11 +103,16 @@ func (x *engineVsModel) act(self int) {
 			}
 		default:
 			if got, want := x.timers[id].Stop(), x.m.stop(id); got != want {
-				x.t.Fatalf("after %v: Stop of timer %d = %v, want %v", x.ran, id, got, want)
+				x.t.Fatalf("%s: Stop of timer %d = %v, want %v", x.after(), id, got, want)
 			}
 		}
 		x.peak = max(x.peak, x.e.fifo.live)
 	}
+}
+
+// after says where the run is, for a failure: the last timers it ran.
+func (x *engineVsModel) after() string {
+	return fmt.Sprintf("after %d events (the last %v)", len(x.ran), x.ran[max(0, len(x.ran)-10):])
 }
 
 func (x *engineVsModel) fire(id int) {
@@ -117,17 +122,20 @@ func (x *engineVsModel) fire(id int) {
 
 func (x *engineVsModel) check() {
 	if got, want := x.e.Pending(), len(x.m.armed); got != want {
-		x.t.Fatalf("after %v: Pending = %d, want %d", x.ran, got, want)
+		x.t.Fatalf("%s: Pending = %d, want %d", x.after(), got, want)
+	}
+	if got, want := x.e.Events(), uint64(len(x.ran)); got != want {
+		x.t.Fatalf("%s: Events = %d, want %d", x.after(), got, want)
 	}
 	_, arm, ok := x.m.next()
 	if at, got := x.e.Next(); got != ok || ok && at != arm.at {
-		x.t.Fatalf("after %v: Next = %v, %v, want %v, %v", x.ran, at, got, arm.at, ok)
+		x.t.Fatalf("%s: Next = %v, %v, want %v, %v", x.after(), at, got, arm.at, ok)
 	}
 	if x.e.Elapsed() != x.m.now || !x.e.Now().Equal(Epoch.Add(x.m.now)) || x.e.UnixNano() != Epoch.Add(x.m.now).UnixNano() {
-		x.t.Fatalf("after %v: clock at %v (%v), want %v", x.ran, x.e.Elapsed(), x.e.Now(), x.m.now)
+		x.t.Fatalf("%s: clock at %v (%v), want %v", x.after(), x.e.Elapsed(), x.e.Now(), x.m.now)
 	}
 	if n := len(x.e.fifo.ring); n > max(fifoMin, 4*x.peak) {
-		x.t.Fatalf("after %v: FIFO ring of %d for at most %d waiting", x.ran, n, x.peak)
+		x.t.Fatalf("%s: FIFO ring of %d for at most %d waiting", x.after(), n, x.peak)
 	}
 }
 
@@ -147,7 +155,7 @@ func TestEngineMatchesModel(t *testing.T) {
 				id, arm, ok := x.m.next()
 				if !ok {
 					if x.e.Step() {
-						t.Fatalf("after %v: Step ran timer %d with none armed", x.ran, x.ran[len(x.ran)-1])
+						t.Fatalf("%s: Step ran a timer with none armed", x.after())
 					}
 					x.schedule()
 					continue
@@ -156,7 +164,7 @@ func TestEngineMatchesModel(t *testing.T) {
 				x.m.now = arm.at
 				n := len(x.ran)
 				if !x.e.Step() || len(x.ran) == n || x.ran[n] != id {
-					t.Fatalf("after %v: Step ran %v, want timer %d", x.ran[:n], x.ran[n:], id)
+					t.Fatalf("%s: Step ran %v, want timer %d", x.after(), x.ran[n:], id)
 				}
 			}
 			x.check()
