@@ -140,7 +140,17 @@ type End struct {
 	armed      bool        // guarded by mu; timer pending
 	delivering bool        // guarded by mu; a frame is being handed over
 	seen       *loopTable  // guarded by mu; recent frames, for loop detection (nil without OnLoop)
+	// spare is the buffer of the last frame delivered, for the next frame
+	// sent: a direction mostly holds one frame at a time, so it needs
+	// framePool only for the frames beyond one. It is kept only while it
+	// is no bigger than spareMax, so an end idles with one ordinary frame's
+	// buffer at most, never a jumbo one.
+	spare *[]byte // guarded by mu; nil: none
 }
+
+// spareMax bounds the buffer an end keeps idle (spare): framePool's size,
+// which an Ethernet frame of the ordinary MTU fits.
+const spareMax = 2048
 
 // loopTable remembers recent frames a direction carried by hash, each
 // with how often it crossed since it was first seen, in a direct-mapped
@@ -199,7 +209,7 @@ type flight struct {
 	deliver int64
 }
 
-var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, spareMax); return &b }}
 
 // NewLink returns an up link in the engine's simulation.
 func (e *Engine) NewLink(name, a, b string, cfg LinkConfig) (*Link, error) {
@@ -394,7 +404,12 @@ func (end *End) Send(frame []byte) error {
 	if n := len(end.fifo); n > end.head {
 		deliver = max(deliver, end.fifo[n-1].deliver)
 	}
-	buf := framePool.Get().(*[]byte)
+	buf := end.spare
+	if buf != nil {
+		end.spare = nil
+	} else {
+		buf = framePool.Get().(*[]byte)
+	}
 	*buf = append((*buf)[:0], frame...)
 	end.fifo = append(end.fifo, flight{buf: buf, txStart: start, deliver: deliver})
 	if !end.armed && !end.delivering {
@@ -447,14 +462,19 @@ func (end *End) deliverHead() {
 		end.stats.downDrop.Add(1)
 		end.l.lost(end, "link down")
 	}
-	framePool.Put(f.buf)
 
 	end.mu.Lock()
 	end.delivering = false
 	if len(end.fifo) > end.head {
 		end.armLocked(end.l.now())
 	}
+	if end.spare == nil && cap(*f.buf) <= spareMax {
+		end.spare, f.buf = f.buf, nil
+	}
 	end.mu.Unlock()
+	if f.buf != nil {
+		framePool.Put(f.buf)
+	}
 }
 
 // isLinkLocal reports whether frame is for 01:80:C2:00:00:0X (BPDUs and
