@@ -99,8 +99,16 @@ const (
 // queue and timer are guarded by its end's mu, never held while a receive
 // or carrier function runs. Frames of one direction are delivered one at a
 // time and in order.
+//
+// A link whose clock is an Engine takes no mu: the engine is not safe for
+// concurrent use, and every Send that is not direct reads its clock and
+// may arm its timer, so whoever sends on such a link is already confined
+// to the engine's goroutine, or serialised with it, as the deliveries are.
+// Its counters, up state and node functions stay atomics, read from
+// anywhere (Stats, a live world's inspector).
 type Link struct {
 	clk  clock.Clock
+	eng  *Engine // clk, when it is an engine: then mu is not taken (see above)
 	name string
 	cfg  atomic.Pointer[LinkConfig] // replaced whole by SetConfig
 	// direct: frames are handed over at once (Direct, and perfect);
@@ -131,7 +139,7 @@ type End struct {
 	node  atomic.Pointer[node] // how the node here receives; replaced whole
 	stats linkCounters
 
-	mu         sync.Mutex  // guards the delivery state below
+	mu         sync.Mutex  // guards the delivery state below; taken through lock
 	rng        *rand.Rand  // guarded by mu
 	fifo       []flight    // guarded by mu; in flight, by delivery time, from head
 	head       int         // guarded by mu
@@ -226,6 +234,7 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 		cfg.Queue = DefaultQueue
 	}
 	l := &Link{clk: clock.Or(o.Clock), name: name, tracer: o.Tracer, onLoop: o.OnLoop}
+	l.eng, _ = l.clk.(*Engine)
 	l.cfg.Store(&cfg)
 	l.canDirect.Store(o.Direct)
 	l.direct.Store(o.Direct && cfg.Perfect())
@@ -343,6 +352,9 @@ func (end *End) Carrier(bool) {}
 func (l *Link) Clock() clock.Clock { return l.clk }
 
 func (l *Link) now() int64 {
+	if l.eng != nil {
+		return l.eng.UnixNano()
+	}
 	if n, ok := l.clk.(clock.Nanos); ok {
 		return n.UnixNano()
 	}
@@ -370,11 +382,11 @@ func (end *End) Send(frame []byte) error {
 		return nil
 	}
 	now := l.now()
-	end.mu.Lock()
+	end.lock()
 	if l.onLoop != nil && !isLinkLocal(frame) && end.seen.seenLocked(frame, now) && !l.looped.Swap(true) {
-		end.mu.Unlock()
+		end.unlock()
 		l.onLoop(l, end, frame)
-		end.mu.Lock()
+		end.lock()
 	}
 	cfg := l.cfg.Load()
 	start := max(now, end.txFree)
@@ -382,7 +394,7 @@ func (end *End) Send(frame []byte) error {
 		// Full: the frame on the wire and Queue more, waiting for a
 		// rate-limited transmitter or in flight (netem's limit).
 		end.stats.queueDrop.Add(1)
-		end.mu.Unlock()
+		end.unlock()
 		l.lost(end, "queue full")
 		return nil
 	}
@@ -393,7 +405,7 @@ func (end *End) Send(frame []byte) error {
 	end.txFree = txEnd
 	if cfg.Loss > 0 && end.rng.Float64() < cfg.Loss {
 		end.stats.lost.Add(1)
-		end.mu.Unlock()
+		end.unlock()
 		l.lost(end, "loss")
 		return nil
 	}
@@ -415,8 +427,22 @@ func (end *End) Send(frame []byte) error {
 	if !end.armed && !end.delivering {
 		end.armLocked(now)
 	}
-	end.mu.Unlock()
+	end.unlock()
 	return nil
+}
+
+// lock takes mu, unless the link runs on an engine, whose goroutine is the
+// only one to touch the delivery state (see Link).
+func (end *End) lock() {
+	if end.l.eng == nil {
+		end.mu.Lock()
+	}
+}
+
+func (end *End) unlock() {
+	if end.l.eng == nil {
+		end.mu.Unlock()
+	}
 }
 
 // armLocked schedules delivery of the frame at the head of the FIFO.
@@ -433,10 +459,10 @@ func (end *End) armLocked(now int64) {
 // deliverHead hands the oldest frame in flight to the other end, then arms
 // the timer for the next one: one delivery at a time, in order.
 func (end *End) deliverHead() {
-	end.mu.Lock()
+	end.lock()
 	end.armed = false
 	if len(end.fifo) == end.head { // raced a Stop
-		end.mu.Unlock()
+		end.unlock()
 		return
 	}
 	f := end.fifo[end.head]
@@ -451,7 +477,7 @@ func (end *End) deliverHead() {
 		end.fifo, end.head = end.fifo[:n], 0
 	}
 	end.delivering = true
-	end.mu.Unlock()
+	end.unlock()
 
 	if end.l.Up() {
 		end.stats.delivered.Add(1)
@@ -463,7 +489,7 @@ func (end *End) deliverHead() {
 		end.l.lost(end, "link down")
 	}
 
-	end.mu.Lock()
+	end.lock()
 	end.delivering = false
 	if len(end.fifo) > end.head {
 		end.armLocked(end.l.now())
@@ -471,7 +497,7 @@ func (end *End) deliverHead() {
 	if end.spare == nil && cap(*f.buf) <= spareMax {
 		end.spare, f.buf = f.buf, nil
 	}
-	end.mu.Unlock()
+	end.unlock()
 	if f.buf != nil {
 		framePool.Put(f.buf)
 	}
