@@ -140,6 +140,7 @@ type End struct {
 	stats linkCounters
 
 	mu         sync.Mutex  // guards the delivery state below; taken through lock
+	onEngine   bool        // the link's clock is an engine: mu is not taken (see Link)
 	rng        *rand.Rand  // guarded by mu
 	fifo       []flight    // guarded by mu; in flight, by delivery time, from head
 	head       int         // guarded by mu
@@ -240,7 +241,7 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 	l.direct.Store(o.Direct && cfg.Perfect())
 	l.up.Store(true)
 	for i, n := range []string{a, b} {
-		l.ends[i] = &End{l: l, side: i, name: n, rng: Stream(o.Seed, "link "+name, "from "+n)}
+		l.ends[i] = &End{l: l, side: i, name: n, rng: Stream(o.Seed, "link "+name, "from "+n), onEngine: l.eng != nil}
 		if o.OnLoop != nil {
 			l.ends[i].seen = new(loopTable)
 		}
@@ -355,6 +356,10 @@ func (l *Link) now() int64 {
 	if l.eng != nil {
 		return l.eng.UnixNano()
 	}
+	return l.clockNanos()
+}
+
+func (l *Link) clockNanos() int64 {
 	if n, ok := l.clk.(clock.Nanos); ok {
 		return n.UnixNano()
 	}
@@ -434,16 +439,22 @@ func (end *End) Send(frame []byte) error {
 // lock takes mu, unless the link runs on an engine, whose goroutine is the
 // only one to touch the delivery state (see Link).
 func (end *End) lock() {
-	if end.l.eng == nil {
+	if !end.onEngine {
 		end.mu.Lock()
 	}
 }
 
 func (end *End) unlock() {
-	if end.l.eng == nil {
-		end.mu.Unlock()
+	if !end.onEngine {
+		end.unlockMu()
 	}
 }
+
+// unlockMu is apart from unlock so that unlock, on every hop of a
+// simulation, is inlined.
+//
+//go:noinline
+func (end *End) unlockMu() { end.mu.Unlock() }
 
 // armLocked schedules delivery of the frame at the head of the FIFO.
 func (end *End) armLocked(now int64) {
