@@ -99,8 +99,16 @@ const (
 // queue and timer are guarded by its end's mu, never held while a receive
 // or carrier function runs. Frames of one direction are delivered one at a
 // time and in order.
+//
+// A link whose clock is an Engine takes no mu: the engine is not safe for
+// concurrent use, and every Send that is not direct reads its clock and
+// may arm its timer, so whoever sends on such a link is already confined
+// to the engine's goroutine, or serialised with it, as the deliveries are.
+// Its counters, up state and node functions stay atomics, read from
+// anywhere (Stats, a live world's inspector).
 type Link struct {
 	clk  clock.Clock
+	eng  *Engine // clk, when it is an engine: then mu is not taken (see above)
 	name string
 	cfg  atomic.Pointer[LinkConfig] // replaced whole by SetConfig
 	// direct: frames are handed over at once (Direct, and perfect);
@@ -131,7 +139,8 @@ type End struct {
 	node  atomic.Pointer[node] // how the node here receives; replaced whole
 	stats linkCounters
 
-	mu         sync.Mutex  // guards the delivery state below
+	mu         sync.Mutex  // guards the delivery state below; taken through lock
+	onEngine   bool        // the link's clock is an engine: mu is not taken (see Link)
 	rng        *rand.Rand  // guarded by mu
 	fifo       []flight    // guarded by mu; in flight, by delivery time, from head
 	head       int         // guarded by mu
@@ -140,7 +149,17 @@ type End struct {
 	armed      bool        // guarded by mu; timer pending
 	delivering bool        // guarded by mu; a frame is being handed over
 	seen       *loopTable  // guarded by mu; recent frames, for loop detection (nil without OnLoop)
+	// spare is the buffer of the last frame delivered, for the next frame
+	// sent: a direction mostly holds one frame at a time, so it needs
+	// framePool only for the frames beyond one. It is kept only while it
+	// is no bigger than spareMax, so an end idles with one ordinary frame's
+	// buffer at most, never a jumbo one.
+	spare *[]byte // guarded by mu; nil: none
 }
+
+// spareMax bounds the buffer an end keeps idle (spare): framePool's size,
+// which an Ethernet frame of the ordinary MTU fits.
+const spareMax = 2048
 
 // loopTable remembers recent frames a direction carried by hash, each
 // with how often it crossed since it was first seen, in a direct-mapped
@@ -199,7 +218,7 @@ type flight struct {
 	deliver int64
 }
 
-var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, spareMax); return &b }}
 
 // NewLink returns an up link in the engine's simulation.
 func (e *Engine) NewLink(name, a, b string, cfg LinkConfig) (*Link, error) {
@@ -216,12 +235,13 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 		cfg.Queue = DefaultQueue
 	}
 	l := &Link{clk: clock.Or(o.Clock), name: name, tracer: o.Tracer, onLoop: o.OnLoop}
+	l.eng, _ = l.clk.(*Engine)
 	l.cfg.Store(&cfg)
 	l.canDirect.Store(o.Direct)
 	l.direct.Store(o.Direct && cfg.Perfect())
 	l.up.Store(true)
 	for i, n := range []string{a, b} {
-		l.ends[i] = &End{l: l, side: i, name: n, rng: Stream(o.Seed, "link "+name, "from "+n)}
+		l.ends[i] = &End{l: l, side: i, name: n, rng: Stream(o.Seed, "link "+name, "from "+n), onEngine: l.eng != nil}
 		if o.OnLoop != nil {
 			l.ends[i].seen = new(loopTable)
 		}
@@ -333,6 +353,13 @@ func (end *End) Carrier(bool) {}
 func (l *Link) Clock() clock.Clock { return l.clk }
 
 func (l *Link) now() int64 {
+	if l.eng != nil {
+		return l.eng.UnixNano()
+	}
+	return l.clockNanos()
+}
+
+func (l *Link) clockNanos() int64 {
 	if n, ok := l.clk.(clock.Nanos); ok {
 		return n.UnixNano()
 	}
@@ -360,11 +387,11 @@ func (end *End) Send(frame []byte) error {
 		return nil
 	}
 	now := l.now()
-	end.mu.Lock()
+	end.lock()
 	if l.onLoop != nil && !isLinkLocal(frame) && end.seen.seenLocked(frame, now) && !l.looped.Swap(true) {
-		end.mu.Unlock()
+		end.unlock()
 		l.onLoop(l, end, frame)
-		end.mu.Lock()
+		end.lock()
 	}
 	cfg := l.cfg.Load()
 	start := max(now, end.txFree)
@@ -372,7 +399,7 @@ func (end *End) Send(frame []byte) error {
 		// Full: the frame on the wire and Queue more, waiting for a
 		// rate-limited transmitter or in flight (netem's limit).
 		end.stats.queueDrop.Add(1)
-		end.mu.Unlock()
+		end.unlock()
 		l.lost(end, "queue full")
 		return nil
 	}
@@ -383,7 +410,7 @@ func (end *End) Send(frame []byte) error {
 	end.txFree = txEnd
 	if cfg.Loss > 0 && end.rng.Float64() < cfg.Loss {
 		end.stats.lost.Add(1)
-		end.mu.Unlock()
+		end.unlock()
 		l.lost(end, "loss")
 		return nil
 	}
@@ -394,15 +421,40 @@ func (end *End) Send(frame []byte) error {
 	if n := len(end.fifo); n > end.head {
 		deliver = max(deliver, end.fifo[n-1].deliver)
 	}
-	buf := framePool.Get().(*[]byte)
+	buf := end.spare
+	if buf != nil {
+		end.spare = nil
+	} else {
+		buf = framePool.Get().(*[]byte)
+	}
 	*buf = append((*buf)[:0], frame...)
 	end.fifo = append(end.fifo, flight{buf: buf, txStart: start, deliver: deliver})
 	if !end.armed && !end.delivering {
 		end.armLocked(now)
 	}
-	end.mu.Unlock()
+	end.unlock()
 	return nil
 }
+
+// lock takes mu, unless the link runs on an engine, whose goroutine is the
+// only one to touch the delivery state (see Link).
+func (end *End) lock() {
+	if !end.onEngine {
+		end.mu.Lock()
+	}
+}
+
+func (end *End) unlock() {
+	if !end.onEngine {
+		end.unlockMu()
+	}
+}
+
+// unlockMu is apart from unlock so that unlock, on every hop of a
+// simulation, is inlined.
+//
+//go:noinline
+func (end *End) unlockMu() { end.mu.Unlock() }
 
 // armLocked schedules delivery of the frame at the head of the FIFO.
 func (end *End) armLocked(now int64) {
@@ -418,10 +470,10 @@ func (end *End) armLocked(now int64) {
 // deliverHead hands the oldest frame in flight to the other end, then arms
 // the timer for the next one: one delivery at a time, in order.
 func (end *End) deliverHead() {
-	end.mu.Lock()
+	end.lock()
 	end.armed = false
 	if len(end.fifo) == end.head { // raced a Stop
-		end.mu.Unlock()
+		end.unlock()
 		return
 	}
 	f := end.fifo[end.head]
@@ -436,7 +488,7 @@ func (end *End) deliverHead() {
 		end.fifo, end.head = end.fifo[:n], 0
 	}
 	end.delivering = true
-	end.mu.Unlock()
+	end.unlock()
 
 	if end.l.Up() {
 		end.stats.delivered.Add(1)
@@ -447,14 +499,19 @@ func (end *End) deliverHead() {
 		end.stats.downDrop.Add(1)
 		end.l.lost(end, "link down")
 	}
-	framePool.Put(f.buf)
 
-	end.mu.Lock()
+	end.lock()
 	end.delivering = false
 	if len(end.fifo) > end.head {
 		end.armLocked(end.l.now())
 	}
-	end.mu.Unlock()
+	if end.spare == nil && cap(*f.buf) <= spareMax {
+		end.spare, f.buf = f.buf, nil
+	}
+	end.unlock()
+	if f.buf != nil {
+		framePool.Put(f.buf)
+	}
 }
 
 // isLinkLocal reports whether frame is for 01:80:C2:00:00:0X (BPDUs and
