@@ -50,10 +50,10 @@ func (h *Host) resolved(i *Iface, hop netip.Addr) (mac net.HardwareAddr, ok bool
 		return nil, false
 	case i.noARP: // Linux's NUD_NOARP neighbour: the device's own address
 		return i.hw, true
-	case hop == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || hop == lastAddr(i.prefix):
+	case hop == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || hop == i.broadcast():
 		return broadcastMAC, true
 	}
-	n := h.arp[hop]
+	n := h.arp.get(hop)
 	if n != nil && len(n.mac) == 6 && h.clk.Now().Sub(n.confirmed) < ARPLifetime {
 		return n.mac, true
 	}
