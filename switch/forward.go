@@ -132,9 +132,9 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 		reason = "multicast"
 	}
 	var sent []string
-	flood := s.wants(trace.Flooded)
+	flood, iso := s.wants(trace.Flooded), p.isolated
 	for _, q := range ports {
-		if q == p || q.state.Load() != 0 || !q.member.has(vlan) || p.isolated && q.isolated {
+		if q == p || q.state.Load() != 0 || !q.member.has(vlan) || iso && q.isolated {
 			continue
 		}
 		if s.transmit(ports, q, frame, tag, vlan, &v, o) && flood {
@@ -235,6 +235,8 @@ func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan ui
 func (s *Switch) send(q *port, out []byte, o link.Offload) bool {
 	var err error
 	switch {
+	case !o.Pending() && q.own:
+		err = q.ep.Out.Send(out)
 	case !o.Pending():
 		err = q.out.Send(out)
 	case q.oout != nil:
