@@ -494,6 +494,12 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 	if h.arpNotForMe(i, frame) || h.inputEcho(i, frame) {
 		return
 	}
+	h.inputDecoded(i, frame)
+}
+
+// inputDecoded is input past its shortcuts (arpNotForMe, inputEcho): the
+// frame decoded by gopacket's layers.
+func (h *Host) inputDecoded(i *Iface, frame []byte) {
 	d := h.dec
 	if d == nil || d.busy { // first use, or re-entered by a synchronous link
 		d = newDecoder()
