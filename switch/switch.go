@@ -404,7 +404,7 @@ func (s *Switch) forget(p *port, why string, evq []trace.Event) []trace.Event {
 	s.fdb.mu.Lock()
 	gone := s.fdb.flushPortLocked(p.idx)
 	s.fdb.mu.Unlock()
-	if s.tracer == nil {
+	if !s.wants(trace.Flushed) {
 		return evq
 	}
 	for _, g := range gone {
@@ -512,7 +512,7 @@ func (s *Switch) sweep(evq []trace.Event) []trace.Event {
 		s.armLocked(next, now)
 	}
 	s.fdb.mu.Unlock()
-	if s.tracer == nil {
+	if !s.wants(trace.Aged) {
 		return evq
 	}
 	ps := *s.ports.Load()
@@ -553,7 +553,7 @@ func (s *Switch) emit(e trace.Event) {
 // drop counts a drop on p and traces it.
 func (s *Switch) drop(p *port, r DropReason, frame []byte) {
 	p.ctr.drops[r].Add(1)
-	if s.tracer == nil {
+	if !s.wants(trace.Dropped) {
 		return
 	}
 	e := trace.Event{Kind: trace.Dropped, Port: p.name, Reason: r.String()}
