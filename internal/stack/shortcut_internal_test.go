@@ -167,3 +167,17 @@ func (s *shortcutHost) neighbours() []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestFillOffsets checks the copied pattern against a byte at a time, at
+// lengths around its period.
+func TestFillOffsets(t *testing.T) {
+	for _, n := range []int{0, 1, 56, 255, 256, 257, 1000, 65507} {
+		b := make([]byte, n)
+		fillOffsets(b)
+		for i := range b {
+			if b[i] != byte(i) {
+				t.Fatalf("length %d: byte %d is %d", n, i, b[i])
+			}
+		}
+	}
+}
