@@ -2,6 +2,7 @@ package stack
 
 import (
 	"container/list"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -341,7 +342,7 @@ func (h *Host) arpNotForMe(i *Iface, frame []byte) bool {
 	if a.Check() != header.OK || a.Op() != header.ARPRequest || a.TargetIP() == i.prefix.Addr() {
 		return false
 	}
-	if s := a.SenderIP(); mayHave(h.arpBloom, s) && h.arp.get(s) != nil {
+	if h.arp.getKey4(binary.BigEndian.Uint32(a[14:18]), h.arpBloom) != nil { // a.SenderIP()'s bytes
 		return false
 	}
 	if !h.countedDrop() {

@@ -35,11 +35,14 @@ func key4(a netip.Addr) (uint32, bool) {
 // addresses of a segment differ in their last bits.
 func bloomBit(k uint32) uint { return uint(k * 0x9E3779B9 >> 26) }
 
-// mayHave reports whether a may be in a table whose bloom filter is
-// bloom: false only when it is not.
-func mayHave(bloom uint64, a netip.Addr) bool {
-	k, ok := key4(a)
-	return !ok || bloom&(1<<bloomBit(k)) != 0
+// getKey4 returns the entry of the IPv4 address whose 32 bits are k, if
+// any, given bloom, the table's bloom filter: a miss there is answered
+// without the map.
+func (t *neighbours) getKey4(k uint32, bloom uint64) *neighbour {
+	if bloom&(1<<bloomBit(k)) == 0 {
+		return nil
+	}
+	return t.v4[k]
 }
 
 func (t *neighbours) get(a netip.Addr) *neighbour {
