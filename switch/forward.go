@@ -88,16 +88,16 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 	now := s.now()
 	switch res, from := s.fdb.learn(uint64(vlan)<<48|src, p, now); res {
 	case learnNew:
-		if s.tracer != nil {
+		if s.wants(trace.Learned) {
 			s.emit(trace.Event{Kind: trace.Learned, Port: p.name, VLAN: vlan, Src: macOf(src).String()})
 		}
 	case learnMoved:
-		if s.tracer != nil {
+		if s.wants(trace.Moved) {
 			s.emit(trace.Event{Kind: trace.Moved, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Reason: "was on " + ports[from].name})
 		}
 	case learnFull:
 		p.ctr.drops[DropFDBFull].Add(1)
-		if s.tracer != nil {
+		if s.wants(trace.Dropped) {
 			s.emit(trace.Event{Kind: trace.Dropped, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Reason: "fdb-full: " + macOf(src).String() + " not learned"})
 		}
 	}
@@ -132,9 +132,9 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 		reason = "multicast"
 	}
 	var sent []string
-	flood := s.wants(trace.Flooded)
+	flood, iso := s.wants(trace.Flooded), p.isolated
 	for _, q := range ports {
-		if q == p || q.state.Load() != 0 || !q.member.has(vlan) || p.isolated && q.isolated {
+		if q == p || q.state.Load() != 0 || !q.member.has(vlan) || iso && q.isolated {
 			continue
 		}
 		if s.transmit(ports, q, frame, tag, vlan, &v, o) && flood {
@@ -155,7 +155,7 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 // tagging. See the package documentation, VLANs.
 func (s *Switch) dropDoubleTag(p *port, frame []byte, tag Tag, vlan uint16, egress string) {
 	p.ctr.drops[DropDoubleTag].Add(1)
-	if s.tracer == nil {
+	if !s.wants(trace.Dropped) {
 		return
 	}
 	// The inner tag, where a tag would be in the frame without the outer.
@@ -235,6 +235,8 @@ func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan ui
 func (s *Switch) send(q *port, out []byte, o link.Offload) bool {
 	var err error
 	switch {
+	case !o.Pending() && q.own:
+		err = q.ep.Out.Send(out)
 	case !o.Pending():
 		err = q.out.Send(out)
 	case q.oout != nil:
@@ -264,12 +266,13 @@ func (s *Switch) mirrorTo(ports []*port, src *port, monitor int, frame []byte, o
 	if m.state.Load()&(stDown|stNoCarrier) != 0 || !s.send(m, frame, o) {
 		return
 	}
-	if s.tracer != nil {
+	if s.wants(trace.Mirrored) {
 		s.emit(trace.Event{Kind: trace.Mirrored, Port: src.name, Ports: []string{m.name}})
 	}
 }
 
 // wants reports whether a tracer listens to events of kind k: the events
-// of every frame (forwarded, flooded) are built only then, since a live
-// world always has a tracer (its API's bus), mostly with nobody on it.
+// of frames (forwarded, flooded, dropped, mirrored) and of addresses are
+// built only then, since a live world always has a tracer (its API's bus),
+// mostly with nobody on it.
 func (s *Switch) wants(k trace.Kind) bool { return s.tracer != nil && trace.Wants(s.tracer, k) }

@@ -80,21 +80,57 @@ func (v *vlanSet) has(id uint16) bool { return v[id>>6]&(1<<(id&63)) != 0 }
 
 // port is one switch port. Its configuration is immutable after AddPort;
 // the atomics may change at any time.
+//
+// What a frame leaving by the port reads of it comes first: the fields
+// up to member's first word (VLANs 0-63) take 48 bytes, so that they sit
+// on one cache line (a port is allocated in a size class of 64-byte
+// multiples, after an 8-byte header of the allocator's), where a port
+// laid out by topic had them on four or five. A flood reads them of every
+// port.
 type port struct {
-	idx    int
-	name   string
-	mode   PortMode
-	pvid   uint16 // access VLAN or trunk native VLAN (0: none)
-	member vlanSet
-	out    link.Sender
-	oout   link.OffloadSender // out, when it takes offload metadata; else nil
-	ep     link.Port          // the port as an Endpoint (see Endpoint)
-	state  atomic.Uint32      // stDown | stNoCarrier | stMonitor; 0: forwarding
-	mirror atomic.Int32       // index+1 of the monitor port copying this port; 0: none
-	ctr    counters
-	// isolated is PortConfig.Isolated.
-	isolated bool
+	state    atomic.Uint32 // stDown | stNoCarrier | stMonitor; 0: forwarding
+	mirror   atomic.Int32  // index+1 of the monitor port copying this port; 0: none
+	mode     PortMode
+	isolated bool    // PortConfig.Isolated
+	own      bool    // out is &ep.Out: send calls it without an interface
+	pvid     uint16  // access VLAN or trunk native VLAN (0: none)
+	ep       portEnd // the port as an Endpoint (see Endpoint)
+	member   vlanSet
+
+	out  link.Sender        // &ep.Out, or the Sender AddPort was given
+	oout link.OffloadSender // out, when it takes offload metadata; else nil
+	idx  int
+	name string
+	ctr  counters
 }
+
+// portEnd is a port as an Endpoint: what is handed to it goes into the
+// switch (Input), what the port sends comes out of Out. It calls input
+// itself, without the closure of a link.Port between, since every frame
+// the switch takes comes this way.
+type portEnd struct {
+	link.Out
+	s   *Switch
+	idx int
+}
+
+var _ link.Endpoint = (*portEnd)(nil)
+
+// Receive is Input on the port.
+func (e *portEnd) Receive(frame []byte) error {
+	e.s.input(e.idx, frame, link.Offload{})
+	return nil
+}
+
+// ReceiveOffload is InputOffload on the port.
+func (e *portEnd) ReceiveOffload(frame []byte, o link.Offload) error {
+	e.s.input(e.idx, frame, o)
+	return nil
+}
+
+// Carrier is SetCarrier on the port. Carrier from the switch is not
+// passed on (a port's carrier is its own state).
+func (e *portEnd) Carrier(up bool) { _ = e.s.SetCarrier(e.idx, up) }
 
 // classify returns the VLAN of a frame arriving with tag, and whether the
 // port admits it.
@@ -208,13 +244,10 @@ func (s *Switch) AddPort(c PortConfig, out link.Sender) (int, error) {
 	old := *s.ports.Load()
 	p := &port{idx: len(old), name: c.Name, mode: c.Mode, out: out, isolated: c.Isolated}
 	if out == nil {
-		p.out = &p.ep.Out
+		p.out, p.own = &p.ep.Out, true
 	}
 	p.oout, _ = p.out.(link.OffloadSender)
-	idx := p.idx
-	p.ep.Input = func(frame []byte) { s.input(idx, frame, link.Offload{}) }
-	p.ep.InputOffload = func(frame []byte, o link.Offload) { s.input(idx, frame, o) }
-	p.ep.SetCarrier = func(up bool) { _ = s.SetCarrier(idx, up) }
+	p.ep.s, p.ep.idx = s, p.idx
 	if p.name == "" {
 		p.name = fmt.Sprintf("p%d", p.idx)
 	}
@@ -371,7 +404,7 @@ func (s *Switch) forget(p *port, why string, evq []trace.Event) []trace.Event {
 	s.fdb.mu.Lock()
 	gone := s.fdb.flushPortLocked(p.idx)
 	s.fdb.mu.Unlock()
-	if s.tracer == nil {
+	if !s.wants(trace.Flushed) {
 		return evq
 	}
 	for _, g := range gone {
@@ -479,7 +512,7 @@ func (s *Switch) sweep(evq []trace.Event) []trace.Event {
 		s.armLocked(next, now)
 	}
 	s.fdb.mu.Unlock()
-	if s.tracer == nil {
+	if !s.wants(trace.Aged) {
 		return evq
 	}
 	ps := *s.ports.Load()
@@ -520,7 +553,7 @@ func (s *Switch) emit(e trace.Event) {
 // drop counts a drop on p and traces it.
 func (s *Switch) drop(p *port, r DropReason, frame []byte) {
 	p.ctr.drops[r].Add(1)
-	if s.tracer == nil {
+	if !s.wants(trace.Dropped) {
 		return
 	}
 	e := trace.Event{Kind: trace.Dropped, Port: p.name, Reason: r.String()}

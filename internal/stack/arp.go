@@ -2,6 +2,7 @@ package stack
 
 import (
 	"container/list"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -85,7 +86,7 @@ var broadcastMAC = net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 func (h *Host) ARPCache() []ARPEntry {
 	var out []ARPEntry
 	now := h.clk.Now()
-	for _, n := range h.arp {
+	for _, n := range h.arp.all() {
 		if n.mac != nil && now.Sub(n.confirmed) < ARPLifetime {
 			out = append(out, ARPEntry{n.addr, n.mac})
 		}
@@ -96,7 +97,7 @@ func (h *Host) ARPCache() []ARPEntry {
 
 // ARPEntries reports how many entries the neighbour table holds, resolved
 // or not.
-func (h *Host) ARPEntries() int { return len(h.arp) }
+func (h *Host) ARPEntries() int { return h.arp.len() }
 
 // resolveAndSend sends the layers (starting with IPv4) to hop out of i,
 // resolving hop's MAC first if needed.
@@ -108,7 +109,7 @@ func (h *Host) resolveAndSend(i *Iface, hop netip.Addr, ls []gopacket.Serializab
 		return h.transmit(i, h.eth(i, mac, layers.EthernetTypeIPv4, ls)...)
 	}
 	now := h.clk.Now()
-	n := h.arp[hop]
+	n := h.arp.get(hop)
 	if n == nil {
 		if n = h.newNeighbour(hop, i); n == nil {
 			return ErrNeighbourTableFull
@@ -166,14 +167,14 @@ func (h *Host) touch(n *neighbour, now time.Time) {
 // refuses (returns nil), counting either.
 func (h *Host) newNeighbour(a netip.Addr, i *Iface) *neighbour {
 	now := h.clk.Now()
-	if len(h.arp) >= MaxARPEntries {
+	if h.arp.len() >= MaxARPEntries {
 		var old *neighbour
 		if e := h.arpOrder.Front(); e != nil {
 			old = e.Value.(*neighbour)
 		}
 		if old == nil || now.Sub(old.updated) < ARPGCProtect {
 			h.stats.ARPTableFull++
-			h.tracedrop(i.name, "neighbour table full (%d entries, none updated %v ago or more): no entry for %s", len(h.arp), ARPGCProtect, a)
+			h.tracedrop(i.name, "neighbour table full (%d entries, none updated %v ago or more): no entry for %s", h.arp.len(), ARPGCProtect, a)
 			return nil
 		}
 		h.removeNeighbour(old)
@@ -185,7 +186,7 @@ func (h *Host) newNeighbour(a netip.Addr, i *Iface) *neighbour {
 		defer h.failQueue(old, "its neighbour entry was evicted")
 	}
 	n := &neighbour{addr: a, iface: i}
-	h.arp[a] = n
+	h.arp.put(n, &h.arpBloom)
 	h.touch(n, now)
 	return n
 }
@@ -206,7 +207,7 @@ func (h *Host) failQueue(n *neighbour, why string) {
 
 // removeNeighbour takes n out of the table and stops its timer.
 func (h *Host) removeNeighbour(n *neighbour) {
-	delete(h.arp, n.addr)
+	h.arp.del(n.addr, &h.arpBloom)
 	if n.elem != nil {
 		h.arpOrder.Remove(n.elem)
 		n.elem = nil
@@ -238,7 +239,7 @@ func (h *Host) solicit(n *neighbour) {
 
 // retry runs ARPRetry after a request went unanswered.
 func (h *Host) retry(n *neighbour) {
-	if n.mac != nil || h.arp[n.addr] != n {
+	if n.mac != nil || h.arp.get(n.addr) != n {
 		return
 	}
 	if n.tries < ARPRetries {
@@ -267,7 +268,7 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 	target := netip.AddrFrom4([4]byte(a.DstProtAddress))
 	forMe := target == i.prefix.Addr()
 	mac := header.MAC(a.SourceHwAddress)
-	if n := h.arp[sender]; n != nil || forMe {
+	if n := h.arp.get(sender); n != nil || forMe {
 		if n == nil {
 			if n = h.newNeighbour(sender, i); n == nil {
 				if a.Operation == layers.ARPRequest {
@@ -290,7 +291,7 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 		}
 		q := n.queue
 		n.queue = nil
-		if a.Operation == layers.ARPReply && h.tracer != nil {
+		if a.Operation == layers.ARPReply && h.traces(trace.Host) {
 			h.event(i.name, trace.Event{Op: trace.OpARPResolved, SrcIP: sender, DstIP: target, MAC: mac.String()})
 		}
 		for _, p := range q {
@@ -306,7 +307,7 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 		}
 		return
 	}
-	if h.tracer != nil {
+	if h.traces(trace.Host) {
 		h.event(i.name, trace.Event{Op: trace.OpARPReply, DstIP: sender, SrcIP: target, MAC: i.mac.String()})
 	}
 	_ = h.sendARPReply(i, mac, sender)
@@ -315,7 +316,7 @@ func (h *Host) inputARP(i *Iface, a *layers.ARP) {
 // tracedrop traces a packet the host dropped on its way out; the caller
 // counts it under its own reason (droppedf counts frames received).
 func (h *Host) tracedrop(port, format string, args ...any) {
-	if h.tracer == nil {
+	if !h.traces(trace.Dropped) {
 		return
 	}
 	h.tracer.Trace(trace.Event{Time: h.clk.Now(), Node: h.name, Kind: trace.Dropped, Port: port, Reason: fmt.Sprintf(format, args...)})
@@ -341,7 +342,7 @@ func (h *Host) arpNotForMe(i *Iface, frame []byte) bool {
 	if a.Check() != header.OK || a.Op() != header.ARPRequest || a.TargetIP() == i.prefix.Addr() {
 		return false
 	}
-	if _, ok := h.arp[a.SenderIP()]; ok {
+	if h.arp.getKey4(binary.BigEndian.Uint32(a[14:18]), h.arpBloom) != nil { // a.SenderIP()'s bytes
 		return false
 	}
 	if !h.countedDrop() {

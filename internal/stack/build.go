@@ -50,10 +50,10 @@ func (h *Host) resolved(i *Iface, hop netip.Addr) (mac net.HardwareAddr, ok bool
 		return nil, false
 	case i.noARP: // Linux's NUD_NOARP neighbour: the device's own address
 		return i.hw, true
-	case hop == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || hop == lastAddr(i.prefix):
+	case hop == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || hop == i.broadcast():
 		return broadcastMAC, true
 	}
-	n := h.arp[hop]
+	n := h.arp.get(hop)
 	if n != nil && len(n.mac) == 6 && h.clk.Now().Sub(n.confirmed) < ARPLifetime {
 		return n.mac, true
 	}
@@ -91,6 +91,23 @@ func (p echoPayload) len() int {
 	return p.size
 }
 
+// offsets is the pattern of echoPayload, byte(i), for 256 bytes: it
+// repeats from there.
+var offsets = func() (b [256]byte) {
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
+}()
+
+// fillOffsets writes byte(i) at every b[i], copying the pattern rather
+// than storing a byte at a time: every Ping's request is made so.
+func fillOffsets(b []byte) {
+	for off := 0; off < len(b); off += len(offsets) {
+		copy(b[off:], offsets[:])
+	}
+}
+
 // sendEcho sends an ICMP echo message (request or reply) from src to dst,
 // building the frame in place when the next hop is known; otherwise (lo,
 // an unresolved neighbour) it goes the general way, through gopacket. The
@@ -118,9 +135,7 @@ func (h *Host) sendEcho(src, dst netip.Addr, typ uint8, id, seq uint16, p echoPa
 	if pl := m[header.ICMPv4Len:]; p.data != nil {
 		copy(pl, p.data)
 	} else {
-		for k := range pl {
-			pl[k] = byte(k)
-		}
+		fillOffsets(pl)
 	}
 	m.FixChecksum()
 	header.PutIPv4(f[header.EthernetLen:], header.IPv4Fields{
@@ -161,9 +176,7 @@ func (h *Host) sendEchoLayers(src, dst netip.Addr, typ uint8, id, seq uint16, p 
 	data := p.data
 	if data == nil {
 		data = make([]byte, p.size)
-		for k := range data {
-			data[k] = byte(k)
-		}
+		fillOffsets(data)
 	}
 	return h.sendIPFrom(src, dst, layers.IPProtocolICMPv4, fail,
 		&layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(typ, 0), Id: id, Seq: seq},

@@ -59,17 +59,25 @@ type Options struct {
 }
 
 // Iface is one interface of a host.
+//
+// What a frame received reads of it before it is dropped as not for the
+// host comes first, up to the address in prefix: 64 bytes, one cache
+// line, since an interface is padded to 192 bytes, a size class whose
+// objects start on a line.
 type Iface struct {
+	ep     ifaceEnd // the interface as an Endpoint
 	h      *Host
 	idx    int
-	name   string
 	mac    header.MAC
-	hw     net.HardwareAddr // mac[:], for gopacket's layers
-	prefix netip.Prefix     // the address and its on-link prefix
-	out    link.Sender
 	up     bool
-	ep     link.Port // the interface as an Endpoint
-	noARP  bool      // IFF_NOARP: no neighbour is resolved, frames go to the interface's own MAC
+	noARP  bool         // IFF_NOARP: no neighbour is resolved, frames go to the interface's own MAC
+	prefix netip.Prefix // the address and its on-link prefix; set by setPrefix
+
+	bcast netip.Addr // lastAddr(prefix), when prefix is IPv4; else invalid
+	name  string
+	hw    net.HardwareAddr // mac[:], for gopacket's layers
+	out   link.Sender
+	_     [40]byte // to 192 bytes
 }
 
 // SetNoARP makes the interface resolve no neighbour, as Linux's IFF_NOARP
@@ -136,13 +144,24 @@ type Stats struct {
 }
 
 // Host is a simulated IPv4 host.
+//
+// The fields a frame dropped as not for the host reads (an ARP request for
+// another address, what nearly every host of a large segment hears) come
+// first, up to stats.Dropped: on the first of its cache lines, since a
+// host is allocated in the size class of 512 bytes, whose objects start on
+// a line (a larger one would come after an 8-byte header of the
+// allocator's).
 type Host struct {
+	forward  func(in *Iface, pkt []byte, o link.Offload) bool
+	tracer   trace.Tracer
+	arpBloom uint64 // arp's bloom filter (see neighbours)
+	stats    Stats
+
 	name     string
 	clk      clock.Clock
-	tracer   trace.Tracer
 	ifaces   []*Iface
 	gw       netip.Addr
-	arp      map[netip.Addr]*neighbour
+	arp      neighbours
 	udp      map[uint16]*UDPConn
 	udpAt    map[netip.AddrPort]*UDPConn // sockets bound to one address (ListenUDPAddr), which win over udp's
 	echo     map[uint32]echoWait         // by id<<16 | seq
@@ -152,14 +171,12 @@ type Host struct {
 	isn      uint32 // next initial sequence number (deterministic)
 	ipID     uint16
 	dnsID    uint16
-	stats    Stats
 	dec      *decoder                 // reused for every frame received
 	sbuf     gopacket.SerializeBuffer // reused for every frame sent
-	sending  bool                     // sbuf is in use
 	obuf     []byte                   // reused for every frame built in place
+	sending  bool                     // sbuf is in use
 	building bool                     // obuf is in use
-	forward  func(in *Iface, pkt []byte, o link.Offload) bool
-	lo       *Iface // loopback: 127.0.0.0/8 and the host's own addresses
+	lo       *Iface                   // loopback: 127.0.0.0/8 and the host's own addresses
 	output   func(pkt []byte) bool
 	routes   []Route  // static routes, longest prefix first
 	loq      [][]byte // frames sent through lo, not yet taken in
@@ -175,7 +192,6 @@ func New(o Options) *Host {
 		name:    cmp.Or(o.Name, "host"),
 		clk:     clock.Or(o.Clock),
 		tracer:  o.Tracer,
-		arp:     map[netip.Addr]*neighbour{},
 		udp:     map[uint16]*UDPConn{},
 		udpAt:   map[netip.AddrPort]*UDPConn{},
 		echo:    map[uint32]echoWait{},
@@ -186,7 +202,8 @@ func New(o Options) *Host {
 
 		tcpPorts: map[uint16]int{},
 	}
-	h.lo = &Iface{h: h, idx: -1, name: "lo", prefix: netip.MustParsePrefix("127.0.0.1/8"), up: true}
+	h.lo = &Iface{h: h, idx: -1, name: "lo", up: true}
+	h.lo.setPrefix(netip.MustParsePrefix("127.0.0.1/8"))
 	h.lo.hw = h.lo.mac[:]
 	// What goes out of lo comes back in as a new event, as a softirq
 	// would take it, so that a reply is never built inside its request;
@@ -218,14 +235,13 @@ func (h *Host) AddIface(name string, mac header.MAC, addr netip.Prefix, out link
 	if !addr.Addr().Is4() {
 		return nil, fmt.Errorf("stack: %s: %v is not an IPv4 address", name, addr)
 	}
-	i := &Iface{h: h, idx: len(h.ifaces), name: name, mac: mac, prefix: addr, out: out, up: true}
+	i := &Iface{h: h, idx: len(h.ifaces), name: name, mac: mac, out: out, up: true}
+	i.setPrefix(addr)
 	i.hw = i.mac[:]
 	if out == nil {
 		i.out = &i.ep.Out
 	}
-	i.ep.Input = func(frame []byte) { h.Input(i.idx, frame) }
-	i.ep.InputOffload = func(frame []byte, o link.Offload) { h.InputOffload(i.idx, frame, o) }
-	i.ep.SetCarrier = i.SetUp
+	i.ep.i = i
 	h.ifaces = append(h.ifaces, i)
 	return i, nil
 }
@@ -269,15 +285,17 @@ func (h *Host) route(dst netip.Addr) (*Iface, netip.Addr, error) {
 	if h.owns(dst) { // Linux's local table
 		return h.lo, dst, nil
 	}
+	// Contains compares only the prefix's leading bits: i.prefix, the
+	// interface's address with its length, need not be masked first.
 	for _, i := range h.ifaces {
-		if i.prefix.Masked().Contains(dst) {
+		if i.prefix.Contains(dst) {
 			return i, dst, nil
 		}
 	}
 	for _, r := range h.routes {
 		if r.To.Contains(dst) {
 			for _, i := range h.ifaces {
-				if i.prefix.Masked().Contains(r.Via) {
+				if i.prefix.Contains(r.Via) {
 					return i, r.Via, nil
 				}
 			}
@@ -285,7 +303,7 @@ func (h *Host) route(dst netip.Addr) (*Iface, netip.Addr, error) {
 	}
 	if h.gw.IsValid() {
 		for _, i := range h.ifaces {
-			if i.prefix.Masked().Contains(h.gw) {
+			if i.prefix.Contains(h.gw) {
 				return i, h.gw, nil
 			}
 		}
@@ -299,10 +317,17 @@ func (h *Host) route(dst netip.Addr) (*Iface, netip.Addr, error) {
 // isLoopback reports whether a is in 127.0.0.0/8.
 func isLoopback(a netip.Addr) bool { return a.Is4() && a.As4()[0] == 127 }
 
+// traces reports whether a tracer listens to the host's events of kind
+// k (trace.Host, trace.Dropped). A live world always has a tracer (its
+// API's bus), mostly with nobody on it, and an event is a large struct:
+// the paths of every frame build one only when this is true.
+func (h *Host) traces(k trace.Kind) bool { return h.tracer != nil && trace.Wants(h.tracer, k) }
+
 // event traces e, a host event on port ("": none). Callers build fields
-// that cost an allocation (a MAC's string) only when h.tracer is set.
+// that cost an allocation (a MAC's string), and on the path of every frame
+// the event itself, only when h.traces(trace.Host).
 func (h *Host) event(port string, e trace.Event) {
-	if h.tracer == nil {
+	if !h.traces(trace.Host) {
 		return
 	}
 	e.Time, e.Node, e.Kind, e.Port = h.clk.Now(), h.name, trace.Host, port
@@ -312,17 +337,17 @@ func (h *Host) event(port string, e trace.Event) {
 // droppedf counts a dropped frame and traces why.
 func (h *Host) droppedf(port, format string, args ...any) {
 	h.stats.Dropped++
-	if h.tracer == nil {
+	if !h.traces(trace.Dropped) {
 		return
 	}
 	h.tracer.Trace(trace.Event{Time: h.clk.Now(), Node: h.name, Kind: trace.Dropped, Port: port, Reason: fmt.Sprintf(format, args...)})
 }
 
-// countedDrop counts a dropped frame when there is no tracer to tell why,
+// countedDrop counts a dropped frame when no tracer wants to hear why,
 // and reports whether it did: a caller with arguments for droppedf calls it
 // only when this is false, so a drop costs no allocation.
 func (h *Host) countedDrop() bool {
-	if h.tracer != nil {
+	if h.traces(trace.Dropped) {
 		return false
 	}
 	h.stats.Dropped++
@@ -382,6 +407,38 @@ func (d *decoder) has(t gopacket.LayerType) bool {
 	return false
 }
 
+// ifaceEnd is an interface as an Endpoint: what is handed to it is
+// received on the interface, what the interface sends goes out of Out to
+// the receiver attached. It calls the host without a closure or a look-up
+// of the index between (the interface is at h.ifaces[i.idx] while idx is
+// not negative), since every frame a host hears comes this way.
+type ifaceEnd struct {
+	link.Out
+	i *Iface
+}
+
+var _ link.Endpoint = (*ifaceEnd)(nil)
+
+// Receive is Input on the interface.
+func (e *ifaceEnd) Receive(frame []byte) error {
+	if i := e.i; i.idx >= 0 {
+		i.h.input(i, frame, link.Offload{}, true)
+	}
+	return nil
+}
+
+// ReceiveOffload is InputOffload on the interface.
+func (e *ifaceEnd) ReceiveOffload(frame []byte, o link.Offload) error {
+	if i := e.i; i.idx >= 0 {
+		i.h.input(i, frame, o, true)
+	}
+	return nil
+}
+
+// Carrier is SetUp. Carrier from the host is not passed on (an
+// interface's carrier is its own state).
+func (e *ifaceEnd) Carrier(up bool) { e.i.SetUp(up) }
+
 // Input hands the host a frame received on interface idx. The host does not
 // keep frame.
 func (h *Host) Input(idx int, frame []byte) {
@@ -434,9 +491,15 @@ func (h *Host) input(i *Iface, frame []byte, o link.Offload, hook bool) {
 			return
 		}
 	}
-	if h.arpNotForMe(i, frame) {
+	if h.arpNotForMe(i, frame) || h.inputEcho(i, frame) {
 		return
 	}
+	h.inputDecoded(i, frame)
+}
+
+// inputDecoded is input past its shortcuts (arpNotForMe, inputEcho): the
+// frame decoded by gopacket's layers.
+func (h *Host) inputDecoded(i *Iface, frame []byte) {
 	d := h.dec
 	if d == nil || d.busy { // first use, or re-entered by a synchronous link
 		d = newDecoder()
@@ -477,7 +540,7 @@ func (h *Host) inputIPv4(i *Iface, d *decoder) {
 	ip := &d.ip4
 	dst, _ := netip.AddrFromSlice(ip.DstIP.To4())
 	src, _ := netip.AddrFromSlice(ip.SrcIP.To4())
-	bcast := dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || dst == lastAddr(i.prefix)
+	bcast := dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || dst == i.broadcast()
 	if !h.owns(dst) && !bcast {
 		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
 			h.droppedf(i.name, "packet for %s is not for me (hosts do not forward)", dst)

@@ -94,7 +94,9 @@ func (h *Host) Echo(dst netip.Addr, id, seq uint16, size int, done func(PingResu
 	gen := h.echoGen
 	h.echo[key] = echoWait{sent: h.clk.Now(), done: done, gen: gen}
 	size = max(size, 0)
-	h.event("", trace.Event{Op: trace.OpEchoRequest, Proto: trace.ICMP, DstIP: dst, ID: id, Seq: seq, Len: size})
+	if h.traces(trace.Host) {
+		h.event("", trace.Event{Op: trace.OpEchoRequest, Proto: trace.ICMP, DstIP: dst, ID: id, Seq: seq, Len: size})
+	}
 	if err := h.sendEcho(netip.Addr{}, dst, header.ICMPv4EchoRequest, id, seq, echoPayload{size: size}, echoReq{key, gen}); err != nil {
 		if w, ok := h.echo[key]; ok && w.gen == gen {
 			delete(h.echo, key)
@@ -109,27 +111,9 @@ func (h *Host) Echo(dst netip.Addr, id, seq uint16, size int, done func(PingResu
 func (h *Host) CancelEcho(id, seq uint16) { delete(h.echo, uint32(id)<<16|uint32(seq)) }
 
 func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *layers.ICMPv4, bcast bool) {
-	switch ic.TypeCode.Type() {
-	case layers.ICMPv4TypeEchoRequest:
-		if bcast { // icmp_echo_ignore_broadcasts=1, as Linux
-			h.droppedf(i.name, "echo request to a broadcast address ignored")
-			return
-		}
-		h.event(i.name, trace.Event{Op: trace.OpEchoAnswered, Proto: trace.ICMP, SrcIP: src, DstIP: dst, ID: ic.Id, Seq: ic.Seq, Len: len(ic.Payload)})
-		_ = h.sendEcho(dst, src, header.ICMPv4EchoReply, ic.Id, ic.Seq, echoPayload{data: ic.Payload, size: len(ic.Payload)}, echoReq{})
-	case layers.ICMPv4TypeEchoReply:
-		key := uint32(ic.Id)<<16 | uint32(ic.Seq)
-		w, ok := h.echo[key]
-		if !ok {
-			if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
-				h.droppedf(i.name, "echo reply from %s seq %d matches no request", src, ic.Seq)
-			}
-			return
-		}
-		delete(h.echo, key)
-		rtt := h.clk.Now().Sub(w.sent)
-		h.event(i.name, trace.Event{Op: trace.OpEchoReply, Proto: trace.ICMP, SrcIP: src, DstIP: dst, ID: ic.Id, Seq: ic.Seq, Dur: rtt})
-		w.done(PingResult{Seq: ic.Seq, Reply: true, RTT: rtt, From: src})
+	switch typ := ic.TypeCode.Type(); typ {
+	case layers.ICMPv4TypeEchoRequest, layers.ICMPv4TypeEchoReply:
+		h.inputEchoMsg(i, src, dst, typ, ic.Id, ic.Seq, ic.Payload, bcast)
 	case layers.ICMPv4TypeDestinationUnreachable, layers.ICMPv4TypeTimeExceeded:
 		h.inputICMPError(i, src, ic)
 	default:
@@ -137,6 +121,67 @@ func (h *Host) inputICMP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, ic *lay
 			h.droppedf(i.name, "ICMP %s ignored", ic.TypeCode)
 		}
 	}
+}
+
+// inputEchoMsg takes an echo request (typ 8, any code) or reply (typ 0)
+// from src to dst, one of the host's addresses or (bcast) a broadcast
+// one: what inputICMP and inputEcho have decoded of it.
+func (h *Host) inputEchoMsg(i *Iface, src, dst netip.Addr, typ uint8, id, seq uint16, payload []byte, bcast bool) {
+	if typ == header.ICMPv4EchoRequest {
+		if bcast { // icmp_echo_ignore_broadcasts=1, as Linux
+			h.droppedf(i.name, "echo request to a broadcast address ignored")
+			return
+		}
+		if h.traces(trace.Host) {
+			h.event(i.name, trace.Event{Op: trace.OpEchoAnswered, Proto: trace.ICMP, SrcIP: src, DstIP: dst, ID: id, Seq: seq, Len: len(payload)})
+		}
+		_ = h.sendEcho(dst, src, header.ICMPv4EchoReply, id, seq, echoPayload{data: payload, size: len(payload)}, echoReq{})
+		return
+	}
+	key := uint32(id)<<16 | uint32(seq)
+	w, ok := h.echo[key]
+	if !ok {
+		if !h.countedDrop() { // no tracer: no Sprintf, and no boxing of its arguments
+			h.droppedf(i.name, "echo reply from %s seq %d matches no request", src, seq)
+		}
+		return
+	}
+	delete(h.echo, key)
+	rtt := h.clk.Now().Sub(w.sent)
+	if h.traces(trace.Host) {
+		h.event(i.name, trace.Event{Op: trace.OpEchoReply, Proto: trace.ICMP, SrcIP: src, DstIP: dst, ID: id, Seq: seq, Dur: rtt})
+	}
+	w.done(PingResult{Seq: seq, Reply: true, RTT: rtt, From: src})
+}
+
+// inputEcho takes, before any decoding, what a host takes in most often
+// after ARP: an ICMP echo request or reply for one of its addresses (or a
+// broadcast one), in an IPv4 header without options, not a fragment, all
+// of it there (no TSO length of 0). It does what input, inputIPv4 and
+// inputICMP do with the frame as gopacket decodes it, and reports whether
+// it did; any other frame, one to drop included, goes the whole way.
+func (h *Host) inputEcho(i *Iface, frame []byte) bool {
+	e := header.Ethernet(frame)
+	if len(e) < header.EthernetLen+header.IPv4MinLen+header.ICMPv4Len || e.EtherType() != header.EtherTypeIPv4 {
+		return false
+	}
+	ip := header.IPv4(e[header.EthernetLen:])
+	n := ip.TotalLen()
+	if ip[0] != header.IPv4Version<<4|header.IPv4MinLen/4 || n < header.IPv4MinLen+header.ICMPv4Len || n > len(ip) ||
+		ip.IsFragment() || ip.Protocol() != header.ProtocolICMP {
+		return false
+	}
+	m := header.ICMPv4(ip[header.IPv4MinLen:n])
+	if !m.IsEcho() || !(e.Dst().IsMulticast() || e.Dst() == i.mac) {
+		return false
+	}
+	dst := ip.Dst()
+	bcast := dst == netip.AddrFrom4([4]byte{255, 255, 255, 255}) || dst == i.broadcast()
+	if !bcast && !h.owns(dst) {
+		return false
+	}
+	h.inputEchoMsg(i, ip.Src(), dst, m.Type(), m.ID(), m.Seq(), m.Payload(), bcast)
+	return true
 }
 
 // inputICMPError matches an ICMP error to the echo or UDP socket whose
@@ -150,7 +195,7 @@ func (h *Host) inputICMPError(i *Iface, from netip.Addr, ic *layers.ICMPv4) {
 		return
 	}
 	inner := q.Payload() // its first 8 bytes
-	if h.tracer != nil {
+	if h.traces(trace.Host) {
 		ev := trace.Event{Op: trace.OpICMPError, Proto: trace.ICMP, SrcIP: from, ICMP: trace.ICMPType{Type: e.Type, Code: e.Code}}
 		if !ev.ICMP.Known() {
 			ev.Reason = icmpWords(e.Type, e.Code)

@@ -20,7 +20,7 @@ func (h *Host) RemoveIface(name string) error {
 	i := h.ifaces[k]
 	i.SetUp(false)
 	var gone []*neighbour
-	for _, n := range h.arp {
+	for _, n := range h.arp.all() {
 		if n.iface == i {
 			gone = append(gone, n)
 		}
@@ -43,4 +43,22 @@ func (h *Host) Gateway() netip.Addr { return h.gw }
 
 // SetPrefix changes the interface's address and on-link prefix (a
 // router's leg retired: 0.0.0.0/32, which routes nothing).
-func (i *Iface) SetPrefix(p netip.Prefix) { i.prefix = p }
+func (i *Iface) SetPrefix(p netip.Prefix) { i.setPrefix(p) }
+
+// setPrefix sets the prefix and what every frame received or sent asks
+// of it: its directed broadcast address.
+func (i *Iface) setPrefix(p netip.Prefix) {
+	i.prefix, i.bcast = p, netip.Addr{}
+	if p.IsValid() && p.Addr().Is4() {
+		i.bcast = lastAddr(p)
+	}
+}
+
+// broadcast returns the directed broadcast address of the interface's
+// prefix (lastAddr).
+func (i *Iface) broadcast() netip.Addr {
+	if i.bcast.IsValid() {
+		return i.bcast
+	}
+	return lastAddr(i.prefix) // as it always did with such a prefix
+}

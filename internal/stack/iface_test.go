@@ -21,8 +21,8 @@ func TestRemoveIface(t *testing.T) {
 	if err := h.RemoveIface("eth0"); err != nil {
 		t.Fatal(err)
 	}
-	if failed != 1 || len(h.arp) != 0 {
-		t.Errorf("after removing eth0: %d waiting packets failed, %d neighbours left; want 1 and 0", failed, len(h.arp))
+	if failed != 1 || h.arp.len() != 0 {
+		t.Errorf("after removing eth0: %d waiting packets failed, %d neighbours left; want 1 and 0", failed, h.arp.len())
 	}
 	if len(h.Ifaces()) != 1 || h.Ifaces()[0] != b || b.Index() != 0 {
 		t.Errorf("interfaces %v, eth1 at %d; want eth1 alone at 0", h.Ifaces(), b.Index())

@@ -55,7 +55,7 @@ func (h *Host) SendFrame(i *Iface, hop netip.Addr, frame []byte, o link.Offload,
 		return ErrMalformed
 	}
 	pkt := frame[Headroom:]
-	n := h.arp[hop]
+	n := h.arp.get(hop)
 	if i == h.lo || n == nil || n.mac == nil || h.clk.Now().Sub(n.confirmed) >= ARPLifetime {
 		if !o.Pending() {
 			return h.sendVia(i, hop, pkt, fail)

@@ -429,7 +429,7 @@ func unicastSource(a netip.Addr) bool {
 
 func (h *Host) inputTCP(i *Iface, src, dst netip.Addr, t *layers.TCP) {
 	k := tcpKey{netip.AddrPortFrom(dst, uint16(t.DstPort)), netip.AddrPortFrom(src, uint16(t.SrcPort))}
-	if !unicastSource(src) || lastAddr(i.prefix) == src && i != h.lo {
+	if !unicastSource(src) || i.broadcast() == src && i != h.lo {
 		h.droppedf(i.name, "tcp %d <- %s: %s: not from a unicast address", k.local.Port(), k.remote, describe(t))
 		return
 	}

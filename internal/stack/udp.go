@@ -111,7 +111,7 @@ func (c *UDPConn) SendFromTo(src netip.Addr, dst netip.AddrPort, payload []byte)
 	if src.IsValid() && !h.owns(src) {
 		return fmt.Errorf("%w: %s", ErrNotLocal, src)
 	}
-	if h.tracer != nil {
+	if h.traces(trace.Host) {
 		e := trace.Event{Op: trace.OpUDPSent, Proto: trace.UDP, SrcPort: c.port, DstIP: dst.Addr(), DstPort: dst.Port(), Len: len(payload)}
 		if i, _, err := h.route(dst.Addr()); err == nil && src.IsValid() && src != i.prefix.Addr() && i != h.lo {
 			// Not the address the route would pick: say which it is.
@@ -141,11 +141,15 @@ func (h *Host) inputUDP(i *Iface, src, dst netip.Addr, ip *layers.IPv4, u *layer
 			}
 			return
 		}
-		h.event(i.name, trace.Event{Op: trace.OpUDPUnreachable, Proto: trace.UDP, SrcIP: src, SrcPort: uint16(u.SrcPort), DstIP: dst, DstPort: uint16(u.DstPort), Len: len(u.Payload)})
+		if h.traces(trace.Host) {
+			h.event(i.name, trace.Event{Op: trace.OpUDPUnreachable, Proto: trace.UDP, SrcIP: src, SrcPort: uint16(u.SrcPort), DstIP: dst, DstPort: uint16(u.DstPort), Len: len(u.Payload)})
+		}
 		h.sendUnreachable(ip, uint8(layers.ICMPv4CodePort))
 		return
 	}
-	h.event(i.name, trace.Event{Op: trace.OpUDPReceived, Proto: trace.UDP, SrcIP: src, SrcPort: uint16(u.SrcPort), DstIP: dst, DstPort: uint16(u.DstPort), Len: len(u.Payload)})
+	if h.traces(trace.Host) {
+		h.event(i.name, trace.Event{Op: trace.OpUDPReceived, Proto: trace.UDP, SrcIP: src, SrcPort: uint16(u.SrcPort), DstIP: dst, DstPort: uint16(u.DstPort), Len: len(u.Payload)})
+	}
 	if c.OnRecv != nil {
 		c.OnRecv(netip.AddrPortFrom(src, uint16(u.SrcPort)), netip.AddrPortFrom(dst, uint16(u.DstPort)), u.Payload)
 	}
