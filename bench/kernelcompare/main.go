@@ -100,6 +100,7 @@ var netyardVariants = []variant{
 	{"netyard, no offloads", []string{"--offloads=false"}},
 	{"netyard, uring", []string{"--ports=uring"}},
 	{"netyard, uring, no offloads", []string{"--ports=uring", "--offloads=false"}},
+	{"netyard, uring-queued", []string{"--ports=uring-queued"}},
 }
 
 type variantFlag []variant

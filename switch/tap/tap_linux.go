@@ -51,7 +51,9 @@ type Options struct {
 	// URing makes the reader take frames from an io_uring multishot read
 	// over a ring of provided buffers (Linux 6.7 or later): one
 	// io_uring_enter(2) per burst instead of a read(2) per frame and a
-	// trip through Go's poller. Open fails if the kernel cannot.
+	// trip through Go's poller. With a Queue, the writer too writes what
+	// the queue holds with one io_uring_enter. Open fails if the kernel
+	// cannot.
 	URing bool
 	// Logf reports read errors; nil means silent.
 	Logf func(format string, args ...any)
@@ -99,8 +101,9 @@ type Device struct {
 	gone  atomic.Pointer[error]
 	// wake is an eventfd the reader polls beside the device, written by
 	// Close; -1: the reader waits through Go's poller instead.
-	wake int
-	ring *ring // the io_uring reader's (Options.URing); nil without
+	wake  int
+	ring  *ring // the io_uring reader's (Options.URing); nil without
+	wring *ring // the io_uring writer's (Options.URing with a Queue); nil without
 
 	rx, tx, rerr, werr, qfull atomic.Uint64
 }
@@ -174,16 +177,28 @@ func Open(o Options) (*Device, error) {
 		d.wake = fd
 	}
 	if o.URing {
-		if d.ring, err = newRing(link.OffloadLen + link.MaxSuperFrame); err != nil {
+		if d.ring, err = newRing(uringEntries, link.OffloadLen+link.MaxSuperFrame); err != nil {
 			unix.Close(d.wake)
 			f.Close()
 			return nil, opError("io_uring reader", err)
+		}
+		if o.Queue > 0 {
+			if d.wring, err = newRing(uringBatch, 0); err != nil {
+				d.ring.close()
+				unix.Close(d.wake)
+				f.Close()
+				return nil, opError("io_uring writer", err)
+			}
 		}
 	}
 	if o.Queue > 0 {
 		d.q = make(chan *link.Buf, o.Queue)
 		d.stop, d.wdone = make(chan struct{}), make(chan struct{})
-		go d.runWriter()
+		if d.wring != nil {
+			go d.runRingWriter()
+		} else {
+			go d.runWriter()
+		}
 	}
 	return d, nil
 }
@@ -469,6 +484,11 @@ func (d *Device) Close() error {
 				<-d.done
 			}
 		}
+		if d.wring != nil {
+			// The io_uring writer names the descriptor by number and never
+			// blocks: let it finish before the number can be reused.
+			<-d.wdone
+		}
 		err = d.f.Close()
 		if d.wdone != nil {
 			<-d.wdone
@@ -478,6 +498,9 @@ func (d *Device) Close() error {
 		}
 		if d.ring != nil {
 			d.ring.close()
+		}
+		if d.wring != nil {
+			d.wring.close()
 		}
 		if d.wake >= 0 {
 			unix.Close(d.wake)

@@ -7,6 +7,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/netyard/netyard/internal/link"
 )
 
 // An io_uring reader (Options.URing): one multishot read (IORING_OP_READ_MULTISHOT,
@@ -25,6 +27,7 @@ const (
 
 	uringOpPollAdd     = 6  // IORING_OP_POLL_ADD
 	uringOpAsyncCancel = 14 // IORING_OP_ASYNC_CANCEL
+	uringOpWrite       = 23 // IORING_OP_WRITE
 	uringOpReadMulti   = 49 // IORING_OP_READ_MULTISHOT
 
 	uringSQEBufferSelect = 1 << 5 // IOSQE_BUFFER_SELECT
@@ -47,9 +50,10 @@ const (
 // Ring sizes: how many frames one io_uring_enter can hand over, and how many
 // buffers the kernel may fill before the reader returns them.
 const (
-	uringEntries = 8   // submissions: the read, the wake poll, a cancel
+	uringEntries = 8   // a reader's submissions: the read, the wake poll, a cancel
 	uringCQ      = 256 // completions a burst may post
 	uringBufs    = 64  // provided buffers (a power of two)
+	uringBatch   = 64  // writes a writer submits at once
 )
 
 type uringParams struct {
@@ -121,12 +125,13 @@ type ring struct {
 // errNoURing says the kernel cannot do what the io_uring reader needs.
 var errNoURing = errors.New("io_uring multishot reads are not available (Linux 6.7 or later)")
 
-// newRing sets up a ring with buffers of bufSize bytes.
-func newRing(bufSize int) (*ring, error) {
+// newRing sets up a ring of the given submission entries, with provided
+// buffers of bufSize bytes for a reader (none if 0).
+func newRing(entries, bufSize int) (*ring, error) {
 	var p uringParams
 	p.flags = uringSetupCQSize
 	p.cqEntries = uringCQ
-	fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, uringEntries, uintptr(unsafe.Pointer(&p)), 0)
+	fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, uintptr(entries), uintptr(unsafe.Pointer(&p)), 0)
 	if e != 0 {
 		return nil, fmt.Errorf("io_uring_setup: %w", e)
 	}
@@ -152,6 +157,9 @@ func newRing(bufSize int) (*ring, error) {
 	r.cqHead, r.cqTail = (*uint32)(at(p.cqOff.head)), (*uint32)(at(p.cqOff.tail))
 	r.cqMask = *(*uint32)(at(p.cqOff.ringMask))
 	r.cqes = at(p.cqOff.cqes)
+	if bufSize == 0 {
+		return r, nil
+	}
 
 	// The buffers are anonymous memory: pages are committed only as
 	// frames touch them, so 64 KiB buffers cost what small frames use.
@@ -205,15 +213,16 @@ func readMultishot(fd int) uringSQE {
 	return uringSQE{opcode: uringOpReadMulti, flags: uringSQEBufferSelect, fd: int32(fd), userData: udRead}
 }
 
-// enter submits what is queued and waits for at least one completion.
-func (r *ring) enter() error {
+// enter submits what is queued and waits for at least wait completions.
+func (r *ring) enter(wait uint32) error {
 	for {
-		_, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(r.pending), 1, uringEnterGetEvts, 0, 0)
+		n, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(r.pending), uintptr(wait), uringEnterGetEvts, 0, 0)
 		switch e {
 		case 0:
-			r.pending = 0
+			r.pending -= uint32(n)
 			return nil
 		case unix.EINTR:
+			r.pending -= uint32(n)
 			continue
 		}
 		return fmt.Errorf("io_uring_enter: %w", e)
@@ -260,7 +269,7 @@ func (d *Device) runRing(recv func(frame []byte)) error {
 	var readErr error
 	closing, reading, cancelled := false, true, false
 	for {
-		if err := r.enter(); err != nil {
+		if err := r.enter(1); err != nil {
 			return err
 		}
 		rearm := false
@@ -309,10 +318,70 @@ func (d *Device) runRing(recv func(frame []byte)) error {
 // run here, or nil if it can: a kernel before 6.7, or io_uring turned off
 // (kernel.io_uring_disabled, a seccomp filter).
 func URingAvailable() error {
-	r, err := newRing(4096)
+	r, err := newRing(uringEntries, 4096)
 	if err != nil {
 		return err
 	}
 	r.close()
 	return nil
+}
+
+// runRingWriter is the writer goroutine with Options.URing and a queue:
+// it takes what the queue holds, up to uringBatch frames, and writes them
+// all with one io_uring_enter, waiting for every write to complete (a
+// TAP's write completes inline: it runs the receiving stack) before the
+// buffers go back.
+func (d *Device) runRingWriter() {
+	defer close(d.wdone)
+	r := d.wring
+	batch := make([]*link.Buf, 0, uringBatch)
+	for {
+		select {
+		case <-d.stop:
+			return
+		case b := <-d.q:
+			batch = append(batch, b)
+		}
+	drain:
+		for len(batch) < uringBatch {
+			select {
+			case b := <-d.q:
+				batch = append(batch, b)
+			default:
+				break drain
+			}
+		}
+		for i, b := range batch {
+			p := b.Bytes()
+			r.submit(uringSQE{opcode: uringOpWrite, fd: int32(d.fd), addr: uint64(uintptr(unsafe.Pointer(&p[0]))), len: uint32(len(p)), off: ^uint64(0), userData: uint64(i)})
+		}
+		err := r.enter(uint32(len(batch)))
+		var werr error
+		r.completions(func(c *uringCQE) {
+			if c.res >= 0 {
+				d.tx.Add(1)
+				return
+			}
+			d.werr.Add(1)
+			if werr == nil {
+				werr = unix.Errno(-c.res)
+			}
+		})
+		for _, b := range batch {
+			b.Put()
+		}
+		batch = batch[:0]
+		if err == nil {
+			err = werr
+		}
+		if err != nil && (d.closed.Load() || fatal(err)) {
+			if !d.closed.Load() {
+				d.setGone(err)
+				if d.logf != nil {
+					d.logf("tap %s: write: %v; port stopped", d.name, err)
+				}
+			}
+			return
+		}
+	}
 }
