@@ -98,6 +98,9 @@ type variant struct {
 var netyardVariants = []variant{
 	{"netyard, offloads", nil},
 	{"netyard, no offloads", []string{"--offloads=false"}},
+	{"netyard, uring", []string{"--ports=uring"}},
+	{"netyard, uring, no offloads", []string{"--ports=uring", "--offloads=false"}},
+	{"netyard, uring-queued", []string{"--ports=uring-queued"}},
 }
 
 type variantFlag []variant

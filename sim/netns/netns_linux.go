@@ -56,6 +56,10 @@ type Options struct {
 	// PPollReads makes TAP readers sleep in ppoll(2) instead of Go's
 	// poller (tap.Options.PPoll), to compare.
 	PPollReads bool
+	// URingReads makes TAP readers take bursts of frames from an io_uring
+	// multishot read (tap.Options.URing), to compare; with PortQueue, the
+	// writers write their queue's frames in batches through io_uring too.
+	URingReads bool
 	// FrameBudget stops a storm: past this many frames on links, every
 	// link drops and steps report sim.ErrBudget. 0: no bound.
 	FrameBudget uint64
@@ -286,7 +290,7 @@ func (n *Network) openTAP(h *host, fi topo.Iface) (*tap.Device, error) {
 	}
 	d, err := tap.Open(tap.Options{
 		Name: name, Netns: &h.ns, IfName: fi.Name, Alias: mark(Prefix),
-		MAC: net.HardwareAddr(fi.MAC[:]), Offloads: !n.opts.NoOffloads, Logf: n.opts.Logf, Queue: n.opts.PortQueue, PPoll: n.opts.PPollReads,
+		MAC: net.HardwareAddr(fi.MAC[:]), Offloads: !n.opts.NoOffloads, Logf: n.opts.Logf, Queue: n.opts.PortQueue, PPoll: n.opts.PPollReads, URing: n.opts.URingReads,
 	})
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ import (
 	"github.com/netyard/netyard/internal/nsutil"
 	"github.com/netyard/netyard/internal/nsutil/nstest"
 	"github.com/netyard/netyard/sim/topo"
+	"github.com/netyard/netyard/switch/tap"
 	"github.com/vishvananda/netlink"
 )
 
@@ -56,11 +57,30 @@ func up(t *testing.T, g *topo.Graph, o Options) *Network {
 }
 
 // TestConcurrentTAPPorts has every host ping every other at once, so that
-// all TAP readers feed the switch concurrently (run with -race).
+// all TAP readers feed the switch concurrently (run with -race), with each
+// kind of port: readers in Go's poller, egress queues, ppoll and io_uring
+// readers.
 func TestConcurrentTAPPorts(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		o    Options
+	}{{"poller", Options{}}, {"queued", Options{PortQueue: DefaultPortQueue}}, {"ppoll", Options{PPollReads: true}}, {"uring", Options{URingReads: true}}, {"uring-queued", Options{URingReads: true, PortQueue: DefaultPortQueue}}} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.o.URingReads {
+				if err := tap.URingAvailable(); err != nil {
+					t.Skipf("io_uring reader not available here: %v", err)
+				}
+			}
+			c.o.Seed = 1
+			concurrentPings(t, c.o)
+		})
+	}
+}
+
+func concurrentPings(t *testing.T, o Options) {
 	needRoot(t)
 	const hosts = 4
-	n := up(t, star(hosts), Options{Seed: 1})
+	n := up(t, star(hosts), o)
 	var wg sync.WaitGroup
 	for a := 1; a <= hosts; a++ {
 		for b := 1; b <= hosts; b++ {

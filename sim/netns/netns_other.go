@@ -27,6 +27,7 @@ type Options struct {
 	NoOffloads  bool
 	PortQueue   int
 	PPollReads  bool
+	URingReads  bool
 	FrameBudget uint64
 	Logf        func(format string, args ...any)
 	Machine     *Machine

@@ -63,21 +63,25 @@ func arpRequest(src net.HardwareAddr, from, to netip.Addr) []byte {
 // an address, asks the kernel for that address by ARP through the device,
 // and reads the kernel's reply back from it.
 func TestKernelAnswersThroughTAP(t *testing.T) {
-	for _, q := range []int{0, tap.DefaultQueue} {
-		for _, off := range []bool{false, true} {
-			t.Run(fmt.Sprintf("queue=%d,offloads=%v", q, off), func(t *testing.T) { kernelAnswers(t, q, off) })
+	for reader, o := range readers {
+		for _, q := range []int{0, tap.DefaultQueue} {
+			for _, off := range []bool{false, true} {
+				o.Queue, o.Offloads = q, off
+				t.Run(fmt.Sprintf("%s,queue=%d,offloads=%v", reader, q, off), func(t *testing.T) { kernelAnswers(t, o) })
+			}
 		}
 	}
 }
 
-// kernelAnswers is TestKernelAnswersThroughTAP with an egress queue of q
-// frames (0: none) and offloads or not.
-func kernelAnswers(t *testing.T, q int, offloads bool) {
+// kernelAnswers is TestKernelAnswersThroughTAP with the reader, egress
+// queue and offloads of o.
+func kernelAnswers(t *testing.T, o tap.Options) {
 	needRoot(t)
 	leak.Check(t)
 	ns := newNS(t)
 	mac := net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 1}
-	d, err := tap.Open(tap.Options{Name: uniq("nyt"), Netns: &ns, IfName: "eth0", MAC: mac, MTU: 1400, Queue: q, Offloads: offloads})
+	o.Name, o.Netns, o.IfName, o.MAC, o.MTU = uniq("nyt"), &ns, "eth0", mac, 1400
+	d, err := tap.Open(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,12 +135,23 @@ func kernelAnswers(t *testing.T, q int, offloads bool) {
 	}
 }
 
-// TestCloseRemovesDevice: closing the device removes it and stops the reader.
+// readers are the ways a device's reader can wait, as Options set them.
+var readers = map[string]tap.Options{"poller": {}, "ppoll": {PPoll: true}, "uring": {URing: true}}
+
+// TestCloseRemovesDevice: closing the device removes it and stops the
+// reader, whichever way it waits.
 func TestCloseRemovesDevice(t *testing.T) {
+	for name, o := range readers {
+		t.Run(name, func(t *testing.T) { closeRemoves(t, o) })
+	}
+}
+
+func closeRemoves(t *testing.T, o tap.Options) {
 	needRoot(t)
 	leak.Check(t)
 	name := uniq("nyt")
-	d, err := tap.Open(tap.Options{Name: name})
+	o.Name = name
+	d, err := tap.Open(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,14 +175,22 @@ func TestBadName(t *testing.T) {
 
 // TestDeviceGoneIsReportedNotPanicked deletes the device under a running
 // reader: the read error is counted and reported, the reader stops, and
-// sending fails with an error instead of a panic.
+// sending fails with an error instead of a panic, whichever way the reader
+// waits.
 func TestDeviceGoneIsReportedNotPanicked(t *testing.T) {
+	for name, o := range readers {
+		t.Run(name, func(t *testing.T) { goneReported(t, o) })
+	}
+}
+
+func goneReported(t *testing.T, o tap.Options) {
 	needRoot(t)
 	leak.Check(t)
 	ns := newNS(t)
 	logged := make(chan string, 1)
-	d, err := tap.Open(tap.Options{Name: uniq("nyt"), Netns: &ns, IfName: "eth0",
-		Logf: func(format string, args ...any) { logged <- fmt.Sprintf(format, args...) }})
+	o.Name, o.Netns, o.IfName = uniq("nyt"), &ns, "eth0"
+	o.Logf = func(format string, args ...any) { logged <- fmt.Sprintf(format, args...) }
+	d, err := tap.Open(o)
 	if err != nil {
 		t.Fatal(err)
 	}
