@@ -83,7 +83,7 @@ var (
 )
 
 func init() {
-	flag.Var(&extraVaries, "variant", "another netyard variant, `NAME=ARGS` (ARGS: netyard up's flags, space-separated); repeatable")
+	flag.Var(&extraVaries, "variant", "another netyard variant, `NAME=ARGS` (ARGS: netyard up's flags, space-separated, and VAR=VALUE for its environment); repeatable")
 }
 
 // variant is one way of running netyard up: a row's name and the flags
@@ -100,7 +100,6 @@ var netyardVariants = []variant{
 	{"netyard, no offloads", []string{"--offloads=false"}},
 	{"netyard, uring", []string{"--ports=uring"}},
 	{"netyard, uring, no offloads", []string{"--ports=uring", "--offloads=false"}},
-	{"netyard, uring-queued", []string{"--ports=uring-queued"}},
 }
 
 type variantFlag []variant
@@ -110,7 +109,7 @@ func (v *variantFlag) String() string { return fmt.Sprint(len(*v), " variants") 
 func (v *variantFlag) Set(s string) error {
 	name, args, ok := strings.Cut(s, "=")
 	if !ok || name == "" {
-		return fmt.Errorf("want NAME=ARGS, got %q", s)
+		return fmt.Errorf("want NAME=ARGS (an argument VAR=VALUE sets netyard's environment), got %q", s)
 	}
 	*v = append(*v, variant{name, strings.Fields(args)})
 	return nil
@@ -330,7 +329,18 @@ func upIn(machine string, args ...string) (string, func(), error) {
 	if machine != "" {
 		argv = append([]string{"nsenter", "--net=/run/netns/" + machine}, argv...)
 	}
+	// Arguments of the form NAME=VALUE (GOMAXPROCS=1) are netyard's
+	// environment, not its flags.
+	var env []string
+	argv = slices.DeleteFunc(argv, func(a string) bool {
+		if k, _, ok := strings.Cut(a, "="); ok && k != "" && !strings.HasPrefix(a, "-") {
+			env = append(env, a)
+			return true
+		}
+		return false
+	})
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err

@@ -29,7 +29,7 @@ func init() {
 			"Loads each FILE and reports every problem in it as FILE:LINE: what is wrong, in one run. Exits 0 when every file is good, 2 otherwise.", cmdValidate},
 		{"draw", "FILE", "print the topology in Graphviz's language",
 			"Prints FILE's topology as a Graphviz graph: netyard draw lab.yaml | dot -Tsvg > lab.svg", cmdDraw},
-		{"up", "FILE [-d] [--listen 127.0.0.1:PORT] [--web] [--explain] [--offloads=false] [--ports=queued|ppoll|uring|uring-queued] [--host NAME [--join ADDR[,ADDR]]]", "(root) build the topology in namespaces and serve its API until down or Ctrl-C",
+		{"up", "FILE [-d] [--listen 127.0.0.1:PORT] [--web] [--explain] [--offloads=false] [--ports=queued|ppoll|uring] [--host NAME [--join ADDR[,ADDR]]]", "(root) build the topology in namespaces and serve its API until down or Ctrl-C",
 			"Builds FILE's topology in named network namespaces and keeps it up until netyard down or an interrupt (Ctrl-C, SIGTERM, SIGHUP, SIGQUIT), then removes everything it made. Its steps are not run. Needs root. " +
 				"While it is up it serves its API (docs/live/api.md), which netyard inspect, capture, events, link, port, network, container and down speak: on a unix socket /run/netyard/RUN.sock that only its user can open, or with --listen on plain HTTP at a loopback address (another address only with --listen-any). With --web it also serves the page at / on HTTP (the --listen address, or a free port on 127.0.0.1) and prints its URL. " +
 				"With -d it runs detached: it prints the run's name once the topology is up and returns, the run's output going to /run/netyard/RUN.log; if it cannot come up, it says why, exits 1 and leaves nothing behind. " +

@@ -39,7 +39,7 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(detach, "detach", false, "the same as -d")
 	explain := fs.Bool("explain", false, "narrate every decision of the switches as frames pass")
 	offloads := fs.Bool("offloads", true, "TAP offloads (TCP super-frames); --offloads=false for one frame per syscall")
-	ports := fs.String("ports", "direct", "how TAP ports work: `direct` (a reader goroutine per port, which also writes what it forwards), queued (a queue and a writer goroutine per port) ppoll (readers sleep in ppoll(2), not in Go's poller) uring (readers take bursts from an io_uring multishot read; Linux 6.7+) or uring-queued (uring, and queued writers write what their queue holds with one io_uring_enter)")
+	ports := fs.String("ports", "direct", "how TAP ports work: `direct` (a reader goroutine per port, which also writes what it forwards), queued (a queue and a writer goroutine per port), ppoll (readers sleep in ppoll(2), not in Go's poller) or uring (readers take bursts from an io_uring multishot read; Linux 6.7+)")
 	var af apiFlags
 	fs.StringVar(&af.listen, "listen", "", "serve the API on plain HTTP at `ADDR` (127.0.0.1:PORT; port 0: a free one) instead of the unix socket /run/netyard/RUN.sock")
 	fs.BoolVar(&af.listenAny, "listen-any", false, "allow --listen on an address that is not loopback: anyone who reaches it can change the world and tear it down")
@@ -91,10 +91,8 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 		ppoll = true
 	case "uring":
 		uring = true
-	case "uring-queued":
-		uring, queue = true, netns.DefaultPortQueue
 	default:
-		fmt.Fprintf(stderr, "netyard up: --ports=%s: want direct, queued, ppoll, uring or uring-queued\n", *ports)
+		fmt.Fprintf(stderr, "netyard up: --ports=%s: want direct, queued, ppoll or uring\n", *ports)
 		return 2
 	}
 	o := netns.Options{Seed: f.Seed, Named: true, NoOffloads: !*offloads, PortQueue: queue, PPollReads: ppoll, URingReads: uring, Logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }}

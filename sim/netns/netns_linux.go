@@ -57,8 +57,7 @@ type Options struct {
 	// poller (tap.Options.PPoll), to compare.
 	PPollReads bool
 	// URingReads makes TAP readers take bursts of frames from an io_uring
-	// multishot read (tap.Options.URing), to compare; with PortQueue, the
-	// writers write their queue's frames in batches through io_uring too.
+	// multishot read (tap.Options.URing), to compare.
 	URingReads bool
 	// FrameBudget stops a storm: past this many frames on links, every
 	// link drops and steps report sim.ErrBudget. 0: no bound.

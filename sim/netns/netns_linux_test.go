@@ -64,7 +64,7 @@ func TestConcurrentTAPPorts(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		o    Options
-	}{{"poller", Options{}}, {"queued", Options{PortQueue: DefaultPortQueue}}, {"ppoll", Options{PPollReads: true}}, {"uring", Options{URingReads: true}}, {"uring-queued", Options{URingReads: true, PortQueue: DefaultPortQueue}}} {
+	}{{"poller", Options{}}, {"queued", Options{PortQueue: DefaultPortQueue}}, {"ppoll", Options{PPollReads: true}}, {"uring", Options{URingReads: true}}} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.o.URingReads {
 				if err := tap.URingAvailable(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,9 +52,8 @@ type Options struct {
 	// URing makes the reader take frames from an io_uring multishot read
 	// over a ring of provided buffers (Linux 6.7 or later): one
 	// io_uring_enter(2) per burst instead of a read(2) per frame and a
-	// trip through Go's poller. With a Queue, the writer too writes what
-	// the queue holds with one io_uring_enter. Open fails if the kernel
-	// cannot.
+	// trip through Go's poller. Writes stay one writev(2) each. Open
+	// fails if the kernel cannot.
 	URing bool
 	// Logf reports read errors; nil means silent.
 	Logf func(format string, args ...any)
@@ -101,9 +101,8 @@ type Device struct {
 	gone  atomic.Pointer[error]
 	// wake is an eventfd the reader polls beside the device, written by
 	// Close; -1: the reader waits through Go's poller instead.
-	wake  int
-	ring  *ring // the io_uring reader's (Options.URing); nil without
-	wring *ring // the io_uring writer's (Options.URing with a Queue); nil without
+	wake int
+	ring *ring // the io_uring reader's (Options.URing); nil without
 
 	rx, tx, rerr, werr, qfull atomic.Uint64
 }
@@ -182,23 +181,11 @@ func Open(o Options) (*Device, error) {
 			f.Close()
 			return nil, opError("io_uring reader", err)
 		}
-		if o.Queue > 0 {
-			if d.wring, err = newRing(uringBatch, 0); err != nil {
-				d.ring.close()
-				unix.Close(d.wake)
-				f.Close()
-				return nil, opError("io_uring writer", err)
-			}
-		}
 	}
 	if o.Queue > 0 {
 		d.q = make(chan *link.Buf, o.Queue)
 		d.stop, d.wdone = make(chan struct{}), make(chan struct{})
-		if d.wring != nil {
-			go d.runRingWriter()
-		} else {
-			go d.runWriter()
-		}
+		go d.runWriter()
 	}
 	return d, nil
 }
@@ -400,6 +387,12 @@ func (d *Device) runPort(recv func(frame []byte, o link.Offload)) {
 		}
 	}
 	if d.ring != nil {
+		// io_uring completes the read in task work queued to the thread
+		// that submitted it: the reader must stay on that thread, or a
+		// frame waits until that thread, busy elsewhere, next enters the
+		// kernel (milliseconds).
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		if err := d.runRing(frame); err != nil {
 			fail(err)
 		}
@@ -484,11 +477,6 @@ func (d *Device) Close() error {
 				<-d.done
 			}
 		}
-		if d.wring != nil {
-			// The io_uring writer names the descriptor by number and never
-			// blocks: let it finish before the number can be reused.
-			<-d.wdone
-		}
 		err = d.f.Close()
 		if d.wdone != nil {
 			<-d.wdone
@@ -498,9 +486,6 @@ func (d *Device) Close() error {
 		}
 		if d.ring != nil {
 			d.ring.close()
-		}
-		if d.wring != nil {
-			d.wring.close()
 		}
 		if d.wake >= 0 {
 			unix.Close(d.wake)

@@ -7,8 +7,6 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/netyard/netyard/internal/link"
 )
 
 // An io_uring reader (Options.URing): one multishot read (IORING_OP_READ_MULTISHOT,
@@ -27,7 +25,6 @@ const (
 
 	uringOpPollAdd     = 6  // IORING_OP_POLL_ADD
 	uringOpAsyncCancel = 14 // IORING_OP_ASYNC_CANCEL
-	uringOpWrite       = 23 // IORING_OP_WRITE
 	uringOpReadMulti   = 49 // IORING_OP_READ_MULTISHOT
 
 	uringSQEBufferSelect = 1 << 5 // IOSQE_BUFFER_SELECT
@@ -53,7 +50,6 @@ const (
 	uringEntries = 8   // a reader's submissions: the read, the wake poll, a cancel
 	uringCQ      = 256 // completions a burst may post
 	uringBufs    = 64  // provided buffers (a power of two)
-	uringBatch   = 64  // writes a writer submits at once
 )
 
 type uringParams struct {
@@ -126,7 +122,7 @@ type ring struct {
 var errNoURing = errors.New("io_uring multishot reads are not available (Linux 6.7 or later)")
 
 // newRing sets up a ring of the given submission entries, with provided
-// buffers of bufSize bytes for a reader (none if 0).
+// buffers of bufSize bytes.
 func newRing(entries, bufSize int) (*ring, error) {
 	var p uringParams
 	p.flags = uringSetupCQSize
@@ -157,9 +153,6 @@ func newRing(entries, bufSize int) (*ring, error) {
 	r.cqHead, r.cqTail = (*uint32)(at(p.cqOff.head)), (*uint32)(at(p.cqOff.tail))
 	r.cqMask = *(*uint32)(at(p.cqOff.ringMask))
 	r.cqes = at(p.cqOff.cqes)
-	if bufSize == 0 {
-		return r, nil
-	}
 
 	// The buffers are anonymous memory: pages are committed only as
 	// frames touch them, so 64 KiB buffers cost what small frames use.
@@ -324,64 +317,4 @@ func URingAvailable() error {
 	}
 	r.close()
 	return nil
-}
-
-// runRingWriter is the writer goroutine with Options.URing and a queue:
-// it takes what the queue holds, up to uringBatch frames, and writes them
-// all with one io_uring_enter, waiting for every write to complete (a
-// TAP's write completes inline: it runs the receiving stack) before the
-// buffers go back.
-func (d *Device) runRingWriter() {
-	defer close(d.wdone)
-	r := d.wring
-	batch := make([]*link.Buf, 0, uringBatch)
-	for {
-		select {
-		case <-d.stop:
-			return
-		case b := <-d.q:
-			batch = append(batch, b)
-		}
-	drain:
-		for len(batch) < uringBatch {
-			select {
-			case b := <-d.q:
-				batch = append(batch, b)
-			default:
-				break drain
-			}
-		}
-		for i, b := range batch {
-			p := b.Bytes()
-			r.submit(uringSQE{opcode: uringOpWrite, fd: int32(d.fd), addr: uint64(uintptr(unsafe.Pointer(&p[0]))), len: uint32(len(p)), off: ^uint64(0), userData: uint64(i)})
-		}
-		err := r.enter(uint32(len(batch)))
-		var werr error
-		r.completions(func(c *uringCQE) {
-			if c.res >= 0 {
-				d.tx.Add(1)
-				return
-			}
-			d.werr.Add(1)
-			if werr == nil {
-				werr = unix.Errno(-c.res)
-			}
-		})
-		for _, b := range batch {
-			b.Put()
-		}
-		batch = batch[:0]
-		if err == nil {
-			err = werr
-		}
-		if err != nil && (d.closed.Load() || fatal(err)) {
-			if !d.closed.Load() {
-				d.setGone(err)
-				if d.logf != nil {
-					d.logf("tap %s: write: %v; port stopped", d.name, err)
-				}
-			}
-			return
-		}
-	}
 }
