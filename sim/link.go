@@ -58,6 +58,17 @@ type LinkStats struct {
 	DownDrop  uint64 // dropped because the link was down
 }
 
+// linkConfig is a LinkConfig as a link keeps it, with what Send asks of
+// it on every frame worked out once.
+type linkConfig struct {
+	LinkConfig
+	lossy bool // Loss > 0: an integer test per frame, not a float one
+}
+
+func newLinkConfig(c LinkConfig) *linkConfig {
+	return &linkConfig{LinkConfig: c, lossy: c.Loss > 0}
+}
+
 // LinkOptions are the parts of a link that are not its impairments.
 type LinkOptions struct {
 	// Clock times the link: the engine in a simulation, the wall clock for
@@ -110,7 +121,7 @@ type Link struct {
 	clk  clock.Clock
 	eng  *Engine // clk, when it is an engine: then mu is not taken (see above)
 	name string
-	cfg  atomic.Pointer[LinkConfig] // replaced whole by SetConfig
+	cfg  atomic.Pointer[linkConfig] // replaced whole by SetConfig
 	// direct: frames are handed over at once (Direct, and perfect);
 	// canDirect: LinkOptions.Direct.
 	direct, canDirect atomic.Bool
@@ -133,6 +144,7 @@ type Link struct {
 // side; the node receives through the function given to Attach.
 type End struct {
 	l    *Link
+	peer *End // the other end: one load, not three, on every delivery
 	side int
 	name string
 
@@ -145,7 +157,8 @@ type End struct {
 	fifo       []flight    // guarded by mu; in flight, by delivery time, from head
 	head       int         // guarded by mu
 	txFree     int64       // guarded by mu; when the transmitter is next free
-	timer      clock.Timer // guarded by mu
+	timer      clock.Timer // guarded by mu; nil on an engine, which uses etimer
+	etimer     *Timer      // the timer, on an engine: called without an interface
 	armed      bool        // guarded by mu; timer pending
 	delivering bool        // guarded by mu; a frame is being handed over
 	seen       *loopTable  // guarded by mu; recent frames, for loop detection (nil without OnLoop)
@@ -236,7 +249,7 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 	}
 	l := &Link{clk: clock.Or(o.Clock), name: name, tracer: o.Tracer, onLoop: o.OnLoop}
 	l.eng, _ = l.clk.(*Engine)
-	l.cfg.Store(&cfg)
+	l.cfg.Store(newLinkConfig(cfg))
 	l.canDirect.Store(o.Direct)
 	l.direct.Store(o.Direct && cfg.Perfect())
 	l.up.Store(true)
@@ -247,6 +260,7 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 		}
 		l.ends[i].node.Store(&node{})
 	}
+	l.ends[0].peer, l.ends[1].peer = l.ends[1], l.ends[0]
 	return l, nil
 }
 
@@ -254,7 +268,7 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 func (l *Link) Name() string { return l.name }
 
 // Config returns the link's configuration.
-func (l *Link) Config() LinkConfig { return *l.cfg.Load() }
+func (l *Link) Config() LinkConfig { return l.cfg.Load().LinkConfig }
 
 // SetConfig changes the link's impairments while it runs (tc qdisc change):
 // frames sent from now on meet the new ones; frames in flight keep the
@@ -267,7 +281,7 @@ func (l *Link) SetConfig(cfg LinkConfig) error {
 	if cfg.Queue == 0 {
 		cfg.Queue = DefaultQueue
 	}
-	l.cfg.Store(&cfg)
+	l.cfg.Store(newLinkConfig(cfg))
 	l.direct.Store(l.canDirect.Load() && cfg.Perfect())
 	return nil
 }
@@ -322,7 +336,7 @@ func (end *End) SendOffload(frame []byte, o link.Offload) error {
 func (end *End) Link() *Link { return end.l }
 
 // Peer returns the other end.
-func (end *End) Peer() *End { return end.l.ends[1-end.side] }
+func (end *End) Peer() *End { return end.peer }
 
 // Stats returns the counters of frames sent from this end.
 func (end *End) Stats() LinkStats {
@@ -408,7 +422,7 @@ func (end *End) Send(frame []byte) error {
 		txEnd += int64(uint64(len(frame)) * 8 * uint64(time.Second) / cfg.Rate)
 	}
 	end.txFree = txEnd
-	if cfg.Loss > 0 && end.rng.Float64() < cfg.Loss {
+	if cfg.lossy && end.rng.Float64() < cfg.Loss {
 		end.stats.lost.Add(1)
 		end.unlock()
 		l.lost(end, "loss")
@@ -459,6 +473,15 @@ func (end *End) unlockMu() { end.mu.Unlock() }
 // armLocked schedules delivery of the frame at the head of the FIFO.
 func (end *End) armLocked(now int64) {
 	d := time.Duration(end.fifo[end.head].deliver - now)
+	if end.onEngine {
+		if end.etimer == nil {
+			end.etimer = end.l.eng.Schedule(d, end.deliverHead)
+		} else {
+			end.etimer.Reset(d)
+		}
+		end.armed = true
+		return
+	}
 	if end.timer == nil {
 		end.timer = end.l.clk.AfterFunc(d, end.deliverHead)
 	} else {

@@ -108,14 +108,38 @@ const (
 func (c *pair) add(n int) { c.addN(1, n) }
 
 // addN counts frames frames of bytes bytes in all (bytes below 2^24, frames
-// below 2^16).
-func (c *pair) addN(frames, bytes int) {
-	d := uint64(frames)<<loBytesBits | uint64(bytes)
-	v := c.lo.Add(d)
-	if old := v - d; old>>loBytesBits < frameFold && v>>loBytesBits >= frameFold { // only the add that crossed it
+// below 2^16). It and addLo are inlined into the forwarding path, which
+// counts every frame twice: one atomic add and one test, the folds apart.
+func (c *pair) addN(frames, bytes int) { c.addLo(uint64(frames)<<loBytesBits | uint64(bytes)) }
+
+// addLo adds d to lo, and folds what that add took across a threshold T.
+//
+// A field stays below 2T: the add that takes it to T or beyond folds T
+// back out (it would reach 2T only if T more were counted before that
+// fold, 4M frames or 256 GiB). So a field is at or above T only while its
+// fold is due or under way, and bit T of the field tells: one test of
+// both fields' threshold bits finds every add that may have to fold, and
+// folds, apart, picks the one that crossed (its add turned bit T from 0 to
+// 1), as a comparison of old and new against T would.
+func (c *pair) addLo(d uint64) {
+	if v := c.lo.Add(d); v&foldBits != 0 {
+		c.folds(v, d)
+	}
+}
+
+// foldBits are the two fields' threshold bits in lo.
+const foldBits = frameFold<<loBytesBits | byteFold
+
+// folds does the folds that the add of d, which made lo v, is the one to
+// do: those whose threshold bit it set. Out of line, so that addLo inlines.
+//
+//go:noinline
+func (c *pair) folds(v, d uint64) {
+	crossed := v &^ (v - d)
+	if crossed&(frameFold<<loBytesBits) != 0 {
 		c.fold(frameFold<<loBytesBits, &c.frames, frameFold)
 	}
-	if old := v - d; old&loBytesMask < byteFold && v&loBytesMask >= byteFold {
+	if crossed&byteFold != 0 {
 		c.fold(byteFold, &c.bytes, byteFold)
 	}
 }

@@ -120,7 +120,12 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 			return
 		case out >= 0 && out < len(ports) && ports[out].state.Load() == 0:
 			q := ports[out]
-			sent := s.transmit(ports, q, frame, tag, vlan, &v, o)
+			var sent bool
+			if !tag.Tagged && !o.Pending() && q.own && !q.egressTagged(vlan) {
+				sent = s.forwardPlain(ports, q, frame, o)
+			} else {
+				sent = s.transmit(ports, q, frame, tag, vlan, &v, o)
+			}
 			v.release(s)
 			if sent && s.wants(trace.Forwarded) { // else the drop was traced
 				s.emit(trace.Event{Kind: trace.Forwarded, Port: p.name, VLAN: vlan, Src: macOf(src).String(), Dst: macOf(dst).String(), Ports: []string{q.name}})
@@ -133,11 +138,18 @@ func (s *Switch) input(in int, frame []byte, o link.Offload) {
 	}
 	var sent []string
 	flood, iso := s.wants(trace.Flooded), p.isolated
+	plain := !tag.Tagged && !o.Pending() // forwardPlain's, for ports that send vlan untagged
 	for _, q := range ports {
 		if q == p || q.state.Load() != 0 || !q.member.has(vlan) || iso && q.isolated {
 			continue
 		}
-		if s.transmit(ports, q, frame, tag, vlan, &v, o) && flood {
+		var ok bool
+		if plain && q.own && !q.egressTagged(vlan) {
+			ok = s.forwardPlain(ports, q, frame, o)
+		} else {
+			ok = s.transmit(ports, q, frame, tag, vlan, &v, o)
+		}
+		if ok && flood {
 			sent = append(sent, q.name)
 		}
 	}
@@ -226,6 +238,25 @@ func (s *Switch) transmit(ports []*port, q *port, frame []byte, tag Tag, vlan ui
 	}
 	if m := q.mirror.Load(); m != 0 {
 		s.mirrorTo(ports, q, int(m-1), out, o)
+	}
+	return true
+}
+
+// forwardPlain is transmit of a frame that arrived untagged, without
+// offload metadata to resolve (o is not Pending), out of q, which sends
+// frames of its VLAN untagged and is its own Endpoint (q.own): the frame
+// goes as it is, as transmit and send would send it, through q.ep.Out.
+// It is apart because it is the commonest case (an access port's frame to
+// another access port, each copy of a flood on a plain LAN), and a call
+// with transmit's arguments costs more than what it does then.
+func (s *Switch) forwardPlain(ports []*port, q *port, frame []byte, o link.Offload) bool {
+	if err := q.ep.Out.Send(frame); err != nil {
+		s.drop(q, DropTxError, frame)
+		return false
+	}
+	q.ctr.tx.add(len(frame))
+	if m := q.mirror.Load(); m != 0 {
+		s.mirrorTo(ports, q, int(m-1), frame, o)
 	}
 	return true
 }
