@@ -3,6 +3,7 @@ package tap
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -265,7 +266,7 @@ func (d *Device) runRing(recv func(frame []byte)) error {
 		if err := r.enter(1); err != nil {
 			return err
 		}
-		rearm := false
+		rearm, delivered := false, false
 		r.completions(func(c *uringCQE) {
 			switch c.userData {
 			case udWake:
@@ -275,6 +276,7 @@ func (d *Device) runRing(recv func(frame []byte)) error {
 					bid := uint16(c.flags >> uringCQEBufShift)
 					if c.res > 0 {
 						recv(r.buf(bid, int(c.res)))
+						delivered = true
 					}
 					r.provide(bid)
 				}
@@ -291,6 +293,13 @@ func (d *Device) runRing(recv func(frame []byte)) error {
 			}
 		})
 		r.publish()
+		if delivered {
+			// What recv handed to another goroutine (the gateway's Loop)
+			// waits on this processor, which the next enter would hold
+			// while the thread sleeps in the kernel until Go's monitor
+			// takes it back (up to 10 ms): let it run first.
+			runtime.Gosched()
+		}
 		switch {
 		case closing && !reading:
 			return nil
