@@ -73,14 +73,12 @@ func TestKernelAnswersThroughTAP(t *testing.T) {
 	}
 }
 
-// kernelAnswers is TestKernelAnswersThroughTAP with the reader, egress
-// queue and offloads of o.
-func kernelAnswers(t *testing.T, o tap.Options) {
-	needRoot(t)
-	leak.Check(t)
-	ns := newNS(t)
-	mac := net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 1}
-	o.Name, o.Netns, o.IfName, o.MAC, o.MTU = uniq("nyt"), &ns, "eth0", mac, 1400
+// eth0In opens a device of o as eth0 in ns, with 192.0.2.1/24, closed at
+// the test's end; it returns the device, a netlink handle in ns (closed
+// too) and eth0.
+func eth0In(t *testing.T, ns netns.NsHandle, o tap.Options) (*tap.Device, *netlink.Handle, netlink.Link) {
+	t.Helper()
+	o.Name, o.Netns, o.IfName = uniq("nyt"), &ns, "eth0"
 	d, err := tap.Open(o)
 	if err != nil {
 		t.Fatal(err)
@@ -90,17 +88,29 @@ func kernelAnswers(t *testing.T, o tap.Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Close()
+	t.Cleanup(h.Close)
 	l, err := h.LinkByName("eth0")
 	if err != nil {
 		t.Fatalf("eth0 not in the namespace: %v", err)
 	}
-	if l.Attrs().MTU != 1400 || l.Attrs().HardwareAddr.String() != mac.String() {
-		t.Errorf("eth0 has MTU %d MAC %s", l.Attrs().MTU, l.Attrs().HardwareAddr)
-	}
 	addr, _ := netlink.ParseAddr("192.0.2.1/24")
 	if err := h.AddrAdd(l, addr); err != nil {
 		t.Fatal(err)
+	}
+	return d, h, l
+}
+
+// kernelAnswers is TestKernelAnswersThroughTAP with the reader, egress
+// queue and offloads of o.
+func kernelAnswers(t *testing.T, o tap.Options) {
+	needRoot(t)
+	leak.Check(t)
+	ns := newNS(t)
+	mac := net.HardwareAddr{0x02, 0, 0, 0, 0xaa, 1}
+	o.MAC, o.MTU = mac, 1400
+	d, _, l := eth0In(t, ns, o)
+	if l.Attrs().MTU != 1400 || l.Attrs().HardwareAddr.String() != mac.String() {
+		t.Errorf("eth0 has MTU %d MAC %s", l.Attrs().MTU, l.Attrs().HardwareAddr)
 	}
 
 	replies := make(chan []byte, 16)

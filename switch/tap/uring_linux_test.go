@@ -26,24 +26,7 @@ func TestURingReadsOnWhenBuffersRunOut(t *testing.T) {
 	}
 	leak.Check(t)
 	ns := newNS(t)
-	d, err := tap.Open(tap.Options{Name: uniq("nyt"), Netns: &ns, IfName: "eth0", URing: true, Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	h, err := netlink.NewHandleAt(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName("eth0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := netlink.ParseAddr("192.0.2.1/24")
-	if err := h.AddrAdd(l, addr); err != nil {
-		t.Fatal(err)
-	}
+	d, h, l := eth0In(t, ns, tap.Options{URing: true, Logf: t.Logf})
 	peer := net.IPv4(192, 0, 2, 2)
 	if err := h.NeighAdd(&netlink.Neigh{LinkIndex: l.Attrs().Index, State: netlink.NUD_PERMANENT, IP: peer,
 		HardwareAddr: net.HardwareAddr{0x02, 0, 0, 0, 0xbb, 1}}); err != nil {
