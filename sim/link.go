@@ -58,17 +58,6 @@ type LinkStats struct {
 	DownDrop  uint64 // dropped because the link was down
 }
 
-// linkConfig is a LinkConfig as a link keeps it, with what Send asks of
-// it on every frame worked out once.
-type linkConfig struct {
-	LinkConfig
-	lossy bool // Loss > 0: an integer test per frame, not a float one
-}
-
-func newLinkConfig(c LinkConfig) *linkConfig {
-	return &linkConfig{LinkConfig: c, lossy: c.Loss > 0}
-}
-
 // LinkOptions are the parts of a link that are not its impairments.
 type LinkOptions struct {
 	// Clock times the link: the engine in a simulation, the wall clock for
@@ -121,7 +110,7 @@ type Link struct {
 	clk  clock.Clock
 	eng  *Engine // clk, when it is an engine: then mu is not taken (see above)
 	name string
-	cfg  atomic.Pointer[linkConfig] // replaced whole by SetConfig
+	cfg  atomic.Pointer[LinkConfig] // replaced whole by SetConfig
 	// direct: frames are handed over at once (Direct, and perfect);
 	// canDirect: LinkOptions.Direct.
 	direct, canDirect atomic.Bool
@@ -249,7 +238,7 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 	}
 	l := &Link{clk: clock.Or(o.Clock), name: name, tracer: o.Tracer, onLoop: o.OnLoop}
 	l.eng, _ = l.clk.(*Engine)
-	l.cfg.Store(newLinkConfig(cfg))
+	l.cfg.Store(&cfg)
 	l.canDirect.Store(o.Direct)
 	l.direct.Store(o.Direct && cfg.Perfect())
 	l.up.Store(true)
@@ -268,7 +257,7 @@ func NewLink(name, a, b string, cfg LinkConfig, o LinkOptions) (*Link, error) {
 func (l *Link) Name() string { return l.name }
 
 // Config returns the link's configuration.
-func (l *Link) Config() LinkConfig { return l.cfg.Load().LinkConfig }
+func (l *Link) Config() LinkConfig { return *l.cfg.Load() }
 
 // SetConfig changes the link's impairments while it runs (tc qdisc change):
 // frames sent from now on meet the new ones; frames in flight keep the
@@ -281,7 +270,7 @@ func (l *Link) SetConfig(cfg LinkConfig) error {
 	if cfg.Queue == 0 {
 		cfg.Queue = DefaultQueue
 	}
-	l.cfg.Store(newLinkConfig(cfg))
+	l.cfg.Store(&cfg)
 	l.direct.Store(l.canDirect.Load() && cfg.Perfect())
 	return nil
 }
@@ -422,7 +411,7 @@ func (end *End) Send(frame []byte) error {
 		txEnd += int64(uint64(len(frame)) * 8 * uint64(time.Second) / cfg.Rate)
 	}
 	end.txFree = txEnd
-	if cfg.lossy && end.rng.Float64() < cfg.Loss {
+	if cfg.Loss > 0 && end.rng.Float64() < cfg.Loss {
 		end.stats.lost.Add(1)
 		end.unlock()
 		l.lost(end, "loss")

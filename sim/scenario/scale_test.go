@@ -16,23 +16,9 @@ import (
 // per switch: what a generated lab looks like. 10 000 hosts fit in
 // MaxFileSize.
 func bigFile(n int) []byte {
-	const nsw = 10
 	var b strings.Builder
-	b.WriteString("name: big\nswitches:\n")
-	for s := range nsw {
-		fmt.Fprintf(&b, "  - {name: s%d}\n", s)
-	}
-	b.WriteString("hosts:\n")
-	for i := range n {
-		fmt.Fprintf(&b, "  - {name: h%d, address: 10.%d.%d.%d/8}\n", i, (i+1)>>16&0xff, (i+1)>>8&0xff, (i+1)&0xff)
-	}
-	b.WriteString("links:\n")
-	for i := range n { // h_i is on port p(i+1) of s0
-		fmt.Fprintf(&b, "  - h%d -- s0\n", i)
-	}
-	for s := 1; s < nsw; s++ {
-		fmt.Fprintf(&b, "  - s%d -- s%d\n", s-1, s)
-	}
+	b.WriteString("name: big\n")
+	segment(&b, n, func(int) int { return 0 }) // h_i is on port p(i+1) of s0
 	b.WriteString("steps:\n")
 	for i := range n {
 		switch i % 3 {
@@ -124,5 +110,29 @@ func TestValidateIsNearLinear(t *testing.T) {
 	}
 	if ratio := float64(tl) / float64(ts); ratio > 24 {
 		t.Errorf("10 000 hosts took %v of CPU, 1 250 took %v: %.1f times as long for 8 times the hosts, want under 24", tl, ts, ratio)
+	}
+}
+
+// nsw is the number of switches in a segment.
+const nsw = 10
+
+// segment writes the switches, hosts and links of one L2 segment: ten
+// switches s0-s9 in a chain and n hosts h0.. at 10.0.0.1/8 upwards, h_i
+// on switch on(i).
+func segment(b *strings.Builder, n int, on func(i int) int) {
+	b.WriteString("switches:\n")
+	for s := range nsw {
+		fmt.Fprintf(b, "  - {name: s%d}\n", s)
+	}
+	b.WriteString("hosts:\n")
+	for i := range n {
+		fmt.Fprintf(b, "  - {name: h%d, address: 10.%d.%d.%d/8}\n", i, (i+1)>>16&0xff, (i+1)>>8&0xff, (i+1)&0xff)
+	}
+	b.WriteString("links:\n")
+	for i := range n {
+		fmt.Fprintf(b, "  - h%d -- s%d\n", i, on(i))
+	}
+	for s := 1; s < nsw; s++ {
+		fmt.Fprintf(b, "  - s%d -- s%d\n", s-1, s)
 	}
 }

@@ -18,23 +18,9 @@ import (
 // segment this big, while "does every host reach a peer" is what a
 // generated lab checks after a change.
 func sweepFile(n int) []byte {
-	const nsw = 10
 	var b strings.Builder
-	fmt.Fprintf(&b, "name: sweep\nbudget: %d\nswitches:\n", 400*n*n/nsw+10_000_000)
-	for s := range nsw {
-		fmt.Fprintf(&b, "  - {name: s%d}\n", s)
-	}
-	b.WriteString("hosts:\n")
-	for i := range n {
-		fmt.Fprintf(&b, "  - {name: h%d, address: 10.%d.%d.%d/8}\n", i, (i+1)>>16&0xff, (i+1)>>8&0xff, (i+1)&0xff)
-	}
-	b.WriteString("links:\n")
-	for i := range n {
-		fmt.Fprintf(&b, "  - h%d -- s%d\n", i, i*nsw/n)
-	}
-	for s := 1; s < nsw; s++ {
-		fmt.Fprintf(&b, "  - s%d -- s%d\n", s-1, s)
-	}
+	fmt.Fprintf(&b, "name: sweep\nbudget: %d\n", 400*n*n/nsw+10_000_000)
+	segment(&b, n, func(i int) int { return i * nsw / n })
 	b.WriteString("steps:\n")
 	for i := range n {
 		fmt.Fprintf(&b, "  - ping: {from: h%d, to: h%d}\n", i, (i+n/nsw)%n)

@@ -176,7 +176,7 @@ func Open(o Options) (*Device, error) {
 		d.wake = fd
 	}
 	if o.URing {
-		if d.ring, err = newRing(uringEntries, link.OffloadLen+link.MaxSuperFrame); err != nil {
+		if d.ring, err = newRing(link.OffloadLen + link.MaxSuperFrame); err != nil {
 			unix.Close(d.wake)
 			f.Close()
 			return nil, opError("io_uring reader", err)

@@ -122,13 +122,12 @@ type ring struct {
 // errNoURing says the kernel cannot do what the io_uring reader needs.
 var errNoURing = errors.New("io_uring multishot reads are not available (Linux 6.7 or later)")
 
-// newRing sets up a ring of the given submission entries, with provided
-// buffers of bufSize bytes.
-func newRing(entries, bufSize int) (*ring, error) {
+// newRing sets up a reader's ring, with provided buffers of bufSize bytes.
+func newRing(bufSize int) (*ring, error) {
 	var p uringParams
 	p.flags = uringSetupCQSize
 	p.cqEntries = uringCQ
-	fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, uintptr(entries), uintptr(unsafe.Pointer(&p)), 0)
+	fd, _, e := unix.Syscall(unix.SYS_IO_URING_SETUP, uringEntries, uintptr(unsafe.Pointer(&p)), 0)
 	if e != 0 {
 		return nil, fmt.Errorf("io_uring_setup: %w", e)
 	}
@@ -320,7 +319,7 @@ func (d *Device) runRing(recv func(frame []byte)) error {
 // run here, or nil if it can: a kernel before 6.7, or io_uring turned off
 // (kernel.io_uring_disabled, a seccomp filter).
 func URingAvailable() error {
-	r, err := newRing(uringEntries, 4096)
+	r, err := newRing(4096)
 	if err != nil {
 		return err
 	}
