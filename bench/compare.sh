@@ -13,8 +13,8 @@
 # vde_switch with its built-in TAP (vde_switch -t TAP1 -t TAP2);
 # bench/tapcopy, a bare Go loop copying frames between two TAPs (plain,
 # and with IFF_VNET_HDR offloads); and netyard up bench/pair.yaml in each
-# variant of bench/kernelcompare's netyardVariants (offloads on,
-# --offloads=false; add one a line there, or -variant 'NAME=ARGS' here).
+# variant of bench/kernelcompare's netyardVariants (every --ports kind,
+# offloads on and off; add one a line there, or -variant 'NAME=ARGS' here).
 # A peer's TAPs are moved into the namespaces as eth0. Each way is first
 # pinged; one that fails to come up or to forward is a row "failed:
 # reason" and the run goes on. Then, from the first namespace: iperf3 TCP

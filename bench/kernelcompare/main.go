@@ -93,11 +93,16 @@ type variant struct {
 	args []string
 }
 
-// netyardVariants are the netyard rows, one line each: add a port kind
-// here (or with -variant on the command line).
+// netyardVariants are the netyard rows: every port kind of netyard up
+// --ports (the default, direct, first), offloads on and off. Add one a
+// line here, or with -variant on the command line.
 var netyardVariants = []variant{
 	{"netyard, offloads", nil},
 	{"netyard, no offloads", []string{"--offloads=false"}},
+	{"netyard, ppoll", []string{"--ports=ppoll"}},
+	{"netyard, ppoll, no offloads", []string{"--ports=ppoll", "--offloads=false"}},
+	{"netyard, queued", []string{"--ports=queued"}},
+	{"netyard, queued, no offloads", []string{"--ports=queued", "--offloads=false"}},
 	{"netyard, uring", []string{"--ports=uring"}},
 	{"netyard, uring, no offloads", []string{"--ports=uring", "--offloads=false"}},
 }

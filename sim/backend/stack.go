@@ -130,6 +130,7 @@ func (s Stack) Ping(id uint16, to netip.Addr, count int, interval, timeout time.
 		return st, err
 	}
 	s.Do(func() {
+		st.RTTs = make([]time.Duration, 0, len(probes))
 		for _, p := range probes {
 			switch {
 			case p.res.Reply:

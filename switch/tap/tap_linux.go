@@ -102,7 +102,10 @@ type Device struct {
 	// wake is an eventfd the reader polls beside the device, written by
 	// Close; -1: the reader waits through Go's poller instead.
 	wake int
-	ring *ring // the io_uring reader's (Options.URing); nil without
+	// readSincePoll: the ppoll reader returned a frame since it last
+	// slept (the reader goroutine's own).
+	readSincePoll bool
+	ring          *ring // the io_uring reader's (Options.URing); nil without
 
 	rx, tx, rerr, werr, qfull atomic.Uint64
 }
@@ -425,11 +428,19 @@ func (d *Device) read(buf []byte) (int, error) {
 		n, err := unix.Read(d.fd, buf)
 		switch {
 		case err == nil:
+			d.readSincePoll = true
 			return n, nil
 		case err == unix.EINTR:
 			continue
 		case err != unix.EAGAIN:
 			return 0, err
+		}
+		if d.readSincePoll {
+			// As in runRing: what this burst handed to another goroutine
+			// waits on this processor, which ppoll would hold while the
+			// thread sleeps until Go's monitor takes it back.
+			d.readSincePoll = false
+			runtime.Gosched()
 		}
 		if _, err := unix.Ppoll(fds[:], nil, nil); err != nil && err != unix.EINTR {
 			return 0, err
