@@ -75,7 +75,6 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "netyard up needs root: it creates network namespaces and TAP devices (netyard run FILE runs the scenario in memory, without root)")
 		return 2
 	}
-	forwardingProcs()
 	f, g, ok := loadGraph(pos[0], stderr)
 	if !ok {
 		return 2
@@ -96,6 +95,9 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	default:
 		fmt.Fprintf(stderr, "netyard up: --ports=%s: want direct, queued, ppoll or uring\n", *ports)
 		return 2
+	}
+	if !ppoll && !uring {
+		forwardingProcs()
 	}
 	o := netns.Options{Seed: f.Seed, Named: true, NoOffloads: !*offloads, PortQueue: queue, PPollReads: ppoll, URingReads: uring, Logf: func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }}
 	whole := g
@@ -553,7 +555,10 @@ func cmdCleanup(args []string, stdout, stderr io.Writer) int {
 // runtime processor mostly spun and moved the readers between threads:
 // with one, TCP through the switch went from 15 to 21 Gbit/s, 64-byte UDP
 // from 124 to 168 k packets/s, and the gateway gained too
-// (docs/performance.md, stop 21).
+// (docs/performance.md, stop 21). Only for readers that wait in Go's
+// poller: a ppoll or io_uring reader sleeps in a system call holding its
+// processor, so with one processor the others' frames waited for Go's
+// monitor to take it back (RTT 481 µs, p99 3.4 ms, with io_uring).
 func forwardingProcs() {
 	if _, set := os.LookupEnv("GOMAXPROCS"); set {
 		return
