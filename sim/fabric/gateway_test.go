@@ -135,3 +135,35 @@ func TestDoAfterStopReturns(t *testing.T) {
 	// (the race detector would see did written then).
 	t.Logf("the job queued as the loop stopped ran: %v", <-ran)
 }
+
+// TestLoopRunsIdleFramesInPlace: a frame that finds its loop idle runs on
+// the caller's goroutine before Feed returns, in the caller's buffer; one
+// that finds frames queued waits behind them, so a port's frames keep
+// their order.
+func TestLoopRunsIdleFramesInPlace(t *testing.T) {
+	leak.Check(t)
+	var got []byte
+	var inPlace bool
+	first := []byte{1}
+	b := &Build{Serial: true, f: &Fabric{}}
+	l := b.Loop("n", "gateway", func(_ int, fr []byte, _ link.Offload) {
+		got = append(got, fr[0])
+		inPlace = inPlace || &fr[0] == &first[0]
+	})
+	t.Cleanup(b.f.Close)
+	l.Feed(0, first, link.Offload{})
+	if string(got) != "\x01" || !inPlace {
+		t.Fatalf("an idle loop's frame: ran %v before Feed returned, in the caller's buffer: %v", got, inPlace)
+	}
+	release, in := make(chan struct{}), make(chan struct{})
+	l.s.post(func() { close(in); <-release }, true)
+	<-in // the loop is busy: what comes now is queued
+	l.Feed(0, []byte{2}, link.Offload{})
+	l.Feed(0, []byte{3}, link.Offload{})
+	close(release)
+	l.Feed(0, []byte{4}, link.Offload{}) // behind 2 and 3, queued or at once
+	l.Do(func() {})
+	if string(got) != "\x01\x02\x03\x04" {
+		t.Errorf("frames ran in the order %v, want 1 2 3 4", got)
+	}
+}

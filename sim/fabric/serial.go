@@ -15,9 +15,11 @@ import (
 // host stack inside) are the same Go code in every world. In mem the
 // engine calls them from its one goroutine. In netns frames arrive from
 // many TAP readers and timers fire on their own goroutines, so with
-// Options.Serial such a node runs on a goroutine of its own, a Loop, fed
-// through a queue bounded in frames and in bytes, as a NIC's ring feeds a
-// kernel.
+// Options.Serial such a node runs one job at a time, a Loop: a frame that
+// finds the node idle, with nothing queued, runs at once on the goroutine
+// that brought it (a TAP reader's, as a switch's frames do), and the rest
+// wait on a goroutine of the Loop's own, fed through a queue bounded in
+// frames and in bytes, as a NIC's ring feeds a kernel.
 
 // The bounds of a Loop's queue: frames, and bytes of the buffers they pin.
 // Buffers come in size classes (link.GetBuf: a frame of an ordinary MTU
@@ -117,6 +119,9 @@ func (l *Loop) Feed(port int, fr []byte, o link.Offload) {
 		l.input(port, fr, o)
 		return
 	}
+	if len(fr) <= link.MaxSuperFrame && l.s.runIdle(port, fr, o) { // bigger: dropped as oversize below, either way
+		return
+	}
 	switch l.s.postFrame(port, fr, o) {
 	case queued:
 		return
@@ -139,14 +144,22 @@ func (l *Loop) dropped(format string, args ...any) {
 	}
 }
 
-// serial runs jobs one at a time on one goroutine: frames for a node,
-// and functions (timers, reads of its state).
+// serial runs jobs one at a time: frames for a node, and functions
+// (timers, reads of its state). Queued jobs run on its goroutine; a frame
+// that finds nothing queued and nobody running runs on its caller's.
 type serial struct {
-	l     *Loop // whose frames it runs
-	ch    chan job
-	done  chan struct{}
-	once  sync.Once
-	bytes atomic.Int64 // of the buffers of the frames queued
+	l  *Loop // whose frames it runs
+	ch chan job
+	// mu is held by whoever runs a job; pending counts the jobs queued
+	// or running on the loop's goroutine, so that a frame runs on its
+	// caller's only when it would be next anyway: a port's frames keep
+	// their order.
+	mu      sync.Mutex
+	pending atomic.Int64
+	done    chan struct{}
+	stopped atomic.Bool // done is closed
+	once    sync.Once
+	bytes   atomic.Int64 // of the buffers of the frames queued
 }
 
 // job is a frame for port idx of the loop's node (in a pooled buffer),
@@ -169,27 +182,50 @@ func (s *serial) loop() {
 	for {
 		select {
 		case j := <-s.ch:
+			s.mu.Lock()
 			if j.f != nil {
 				j.f()
-				continue
+			} else {
+				s.l.input(j.idx, j.frame.Bytes(), j.o)
 			}
-			s.l.input(j.idx, j.frame.Bytes(), j.o)
-			size := j.frame.Size()
-			j.frame.Put()
-			s.bytes.Add(-int64(size)) // after the buffer is back: a waiter sees it there
+			s.pending.Add(-1)
+			s.mu.Unlock()
+			if j.frame != nil {
+				size := j.frame.Size()
+				j.frame.Put()
+				s.bytes.Add(-int64(size)) // after the buffer is back: a waiter sees it there
+			}
 		case <-s.done:
 			return
 		}
 	}
 }
 
+// runIdle runs a frame for port idx at once, on the caller's goroutine,
+// if nothing is queued or running and the loop has not stopped, and
+// reports whether it did. It copies nothing: the frame is the caller's.
+func (s *serial) runIdle(idx int, fr []byte, o link.Offload) bool {
+	if s.pending.Load() != 0 || s.stopped.Load() || !s.mu.TryLock() {
+		return false
+	}
+	if s.pending.Load() != 0 { // queued since the first look
+		s.mu.Unlock()
+		return false
+	}
+	s.l.input(idx, fr, o)
+	s.mu.Unlock()
+	return true
+}
+
 // post queues f; wait says whether to wait for room rather than drop.
 func (s *serial) post(f func(), wait bool) bool {
+	s.pending.Add(1)
 	if wait {
 		select {
 		case s.ch <- job{f: f}:
 			return true
 		case <-s.done:
+			s.pending.Add(-1)
 			return false
 		}
 	}
@@ -197,6 +233,7 @@ func (s *serial) post(f func(), wait bool) bool {
 	case s.ch <- job{f: f}:
 		return true
 	default:
+		s.pending.Add(-1)
 		return false
 	}
 }
@@ -222,17 +259,24 @@ func (s *serial) postFrame(idx int, fr []byte, o link.Offload) int {
 	}
 	b := link.GetBuf(len(fr))
 	copy(b.Bytes(), fr)
+	s.pending.Add(1)
 	select {
 	case s.ch <- job{idx: idx, frame: b, o: o}:
 		return queued
 	default:
+		s.pending.Add(-1)
 		s.bytes.Add(-size)
 		b.Put()
 		return full
 	}
 }
 
-func (s *serial) stop() { s.once.Do(func() { close(s.done) }) }
+func (s *serial) stop() {
+	s.once.Do(func() {
+		s.stopped.Store(true)
+		close(s.done)
+	})
+}
 
 // serialClock runs timer callbacks on the loop.
 type serialClock struct {
