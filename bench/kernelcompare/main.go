@@ -49,6 +49,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -572,6 +573,11 @@ func measure(a, b string) (fig [7]float64, err error) {
 	var j iperfJSON
 	if err := iperf(a, &j, "-u", "-l", "64", "-b", "0", "-t", strconv.Itoa(*udpTime)); err != nil {
 		return fig, err
+	}
+	if j.End.Sum.Seconds == 0 {
+		// iperf3 exits 0 when the server's report never came back (its
+		// control connection starved under the flood): no figure, not NaN.
+		return fig, errors.New("iperf3 UDP: no report from the server")
 	}
 	lost, total := j.End.Sum.LostPackets, j.End.Sum.Packets
 	fig[3] = float64(total-lost) / j.End.Sum.Seconds / 1e3
