@@ -553,12 +553,13 @@ func cmdCleanup(args []string, stdout, stderr io.Writer) int {
 // forwards for run on the same machine, and the kernel runs their stacks
 // in netyard's threads as it writes into their TAPs; on two cores a second
 // runtime processor mostly spins and moves the readers between threads.
-// With one, in stop 21's three runs (docs/performance.md): RTT through
-// the switch lower and TCP through the gateway 9-39% higher in all three,
-// TCP through the switch mixed (higher in stop 20's four), 64-byte UDP
-// through the gateway 19-30% lower. Only for readers that wait in Go's
-// poller: a ppoll or io_uring reader sleeps in a system call holding its
-// processor, so with one processor the other ports' frames waited for
+// With one, in stop 21's runs (docs/performance.md): RTT through the
+// switch lower, and TCP through the gateway higher, in all three; TCP
+// through the switch mixed (higher in stop 20's four); 64-byte UDP
+// through the gateway lower in three before its idle frames ran on the
+// reader, higher in two of three after. Only for readers that wait in
+// Go's poller: a ppoll or io_uring reader sleeps in a system call holding
+// its processor, so with one processor the other ports' frames waited for
 // Go's monitor to take it back (RTT 481 µs, p99 3.4 ms, with io_uring).
 func forwardingProcs() {
 	if _, set := os.LookupEnv("GOMAXPROCS"); set {
