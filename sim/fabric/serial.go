@@ -157,7 +157,6 @@ type serial struct {
 	mu      sync.Mutex
 	pending atomic.Int64
 	done    chan struct{}
-	stopped atomic.Bool // done is closed
 	once    sync.Once
 	bytes   atomic.Int64 // of the buffers of the frames queued
 }
@@ -205,16 +204,20 @@ func (s *serial) loop() {
 // if nothing is queued or running and the loop has not stopped, and
 // reports whether it did. It copies nothing: the frame is the caller's.
 func (s *serial) runIdle(idx int, fr []byte, o link.Offload) bool {
-	if s.pending.Load() != 0 || s.stopped.Load() || !s.mu.TryLock() {
+	if s.pending.Load() != 0 || !s.mu.TryLock() {
 		return false
 	}
-	if s.pending.Load() != 0 { // queued since the first look
-		s.mu.Unlock()
-		return false
+	idle := s.pending.Load() == 0 // nothing queued since the first look
+	select {
+	case <-s.done:
+		idle = false
+	default:
 	}
-	s.l.input(idx, fr, o)
+	if idle {
+		s.l.input(idx, fr, o)
+	}
 	s.mu.Unlock()
-	return true
+	return idle
 }
 
 // post queues f; wait says whether to wait for room rather than drop.
@@ -271,12 +274,7 @@ func (s *serial) postFrame(idx int, fr []byte, o link.Offload) int {
 	}
 }
 
-func (s *serial) stop() {
-	s.once.Do(func() {
-		s.stopped.Store(true)
-		close(s.done)
-	})
-}
+func (s *serial) stop() { s.once.Do(func() { close(s.done) }) }
 
 // serialClock runs timer callbacks on the loop.
 type serialClock struct {

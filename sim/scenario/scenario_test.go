@@ -323,45 +323,50 @@ steps: [{ping: {from: h1, to: h2, count: COUNT, interval: 1us}}]
 // fewest heap allocations a run made (the runtime's own, from other
 // goroutines, land in some) and its events.
 func runAllocs(b *testing.B, src []byte) (allocs, events uint64) {
-	f, err := scenario.Parse("run.yaml", src)
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := mustParse(b, "run.yaml", src)
 	allocs = math.MaxUint64
 	for range 3 {
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		rep, err := scenario.Run(f, scenario.Options{})
+		rep := runPassing(b, f)
 		runtime.ReadMemStats(&m1)
-		if err != nil || !rep.OK() {
-			b.Fatalf("run: %v, %d steps failed", err, rep.Failed)
-		}
 		allocs, events = min(allocs, m1.Mallocs-m0.Mallocs), rep.Events
 	}
 	return allocs, events
+}
+
+// mustParse parses the scenario file src; an error fails the benchmark.
+func mustParse(b *testing.B, name string, src []byte) *scenario.File {
+	f, err := scenario.Parse(name, src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+// runPassing runs f once; a run that fails a step fails the benchmark.
+func runPassing(b *testing.B, f *scenario.File) *scenario.Report {
+	rep, err := scenario.Run(f, scenario.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !rep.OK() {
+		b.Fatalf("%s: %d steps failed", f.Name, rep.Failed)
+	}
+	return rep
 }
 
 // benchRun runs the scenario file src once per iteration, each run passing,
 // and reports its events per run, per second of wall time, and the heap
 // allocations per event (building the world included).
 func benchRun(b *testing.B, name string, src []byte) {
-	f, err := scenario.Parse(name, src)
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := mustParse(b, name, src)
 	b.ReportAllocs()
 	var events uint64
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	for b.Loop() {
-		rep, err := scenario.Run(f, scenario.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if !rep.OK() {
-			b.Fatalf("%s: %d steps failed", name, rep.Failed)
-		}
-		events += rep.Events
+		events += runPassing(b, f).Events
 	}
 	runtime.ReadMemStats(&m1)
 	b.ReportMetric(float64(events)/float64(b.N), "events/op")
