@@ -93,41 +93,6 @@ func (o *Out) Carrier(up bool) {
 	}
 }
 
-// Wrap is an Endpoint around another that sees each frame handed to it,
-// on its way to what is behind the wrapped endpoint: a non-nil error from
-// In drops the frame and is returned to its sender. What comes out of the
-// wrapped endpoint goes to the receiver attached, as it is. The fabric's
-// frame budget and loop stop are a Wrap.
-type Wrap struct {
-	E  Endpoint
-	In func(frame []byte) error
-}
-
-var _ Endpoint = (*Wrap)(nil)
-
-// Receive hands frame to the endpoint wrapped.
-func (w *Wrap) Receive(frame []byte) error {
-	if err := w.In(frame); err != nil {
-		return err
-	}
-	return w.E.Receive(frame)
-}
-
-// ReceiveOffload hands a frame with offload metadata to the endpoint
-// wrapped.
-func (w *Wrap) ReceiveOffload(frame []byte, o Offload) error {
-	if err := w.In(frame); err != nil {
-		return err
-	}
-	return w.E.ReceiveOffload(frame, o)
-}
-
-// Carrier passes a carrier change to the endpoint wrapped.
-func (w *Wrap) Carrier(up bool) { w.E.Carrier(up) }
-
-// Attach sets where what comes out of the wrapped endpoint goes.
-func (w *Wrap) Attach(r Receiver) { w.E.Attach(r) }
-
 // Port is a node's port as an Endpoint, for nodes that take frames by
 // port index: Input and InputOffload receive, SetCarrier hears the
 // carrier, and the node sends through Out.

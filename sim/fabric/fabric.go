@@ -189,10 +189,9 @@ func (f *Fabric) spend() error {
 }
 
 // tap is a link's end as the node on its side sees it: spend, then the
-// end. It calls the end itself rather than through a link.Wrap's closure:
-// every frame of the world crosses a tap, and a closure apiece would be
-// one more object (a cache line of its own) to load per frame, and two
-// more indirect calls.
+// end. It calls the end itself, not through a closure: every frame of the
+// world crosses a tap, and a closure apiece would be one more object (a
+// cache line of its own) to load per frame, and two more indirect calls.
 type tap struct {
 	e *sim.End
 	f *Fabric
